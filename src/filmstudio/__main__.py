@@ -1,0 +1,3 @@
+from filmstudio.cli import main
+
+raise SystemExit(main())

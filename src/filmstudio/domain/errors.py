@@ -1,0 +1,112 @@
+"""Domain errors with stable codes, shared by the CLI, the API and the desktop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FilmStudioError(Exception):
+    """An error a user can act on. `code` is stable API; `message` is for people."""
+
+    code: str = "INTERNAL_ERROR"
+    http_status: int = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        if http_status is not None:
+            self.http_status = http_status
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error envelope body: `{"error": {"code", "message", "details"}}`."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InvalidSettings(FilmStudioError):
+    """One or more render settings are unknown or out of range."""
+
+    code = "INVALID_SETTINGS"
+    http_status = 400
+
+
+class ScriptError(FilmStudioError):
+    """The script cannot become a film (empty, too long for the duration...)."""
+
+    code = "SCRIPT_INVALID"
+    http_status = 400
+
+
+class NotFound(FilmStudioError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class Conflict(FilmStudioError):
+    code = "CONFLICT"
+    http_status = 409
+
+
+class Cancelled(FilmStudioError):
+    """The render was cancelled by its user; nothing was left at the output path."""
+
+    code = "JOB_CANCELLED"
+    http_status = 409
+
+
+class EngineMissing(FilmStudioError):
+    """A required engine (ffmpeg, a TTS voice, a font) is not installed."""
+
+    code = "ENGINE_MISSING"
+    http_status = 503
+
+
+class RenderFailed(FilmStudioError):
+    code = "RENDER_FAILED"
+    http_status = 500
+
+
+# -- studio server (additive) ---------------------------------------------------------------
+
+
+class BadRequest(FilmStudioError):
+    code = "BAD_REQUEST"
+    http_status = 400
+
+
+class Unauthorized(FilmStudioError):
+    """No credentials, or credentials that are unknown, revoked or expired."""
+
+    code = "UNAUTHORIZED"
+    http_status = 401
+
+
+class Forbidden(FilmStudioError):
+    """Valid credentials without the scope, or from an address the key does not allow."""
+
+    code = "FORBIDDEN"
+    http_status = 403
+
+
+class InsufficientCredits(FilmStudioError):
+    code = "INSUFFICIENT_CREDITS"
+    http_status = 402
+
+
+class SecretsUnavailable(FilmStudioError):
+    """No OS keyring to hold the server's secrets, and the file backend was not opted into."""
+
+    code = "KEYRING_UNAVAILABLE"
+    http_status = 503

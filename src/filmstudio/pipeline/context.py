@@ -1,0 +1,106 @@
+"""What every stage gets besides the plan: cache, progress, cancel token, parallelism."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filmstudio.domain.errors import Cancelled
+
+ProgressFn = Callable[[str, float], None]
+"""progress(step, fraction): `step` is an API step name, `fraction` 0..1 within that step."""
+
+
+class CancelToken:
+    """Cooperative cancel: set locally, or polled from outside (e.g. the jobs table)."""
+
+    def __init__(self, check: Callable[[], bool] | None = None, poll_interval: float = 0.5) -> None:
+        self._event = threading.Event()
+        self._check = check
+        self._poll_interval = poll_interval
+        self._last_poll = 0.0
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        if self._event.is_set():
+            return True
+        if self._check is not None:
+            now = time.monotonic()
+            if now - self._last_poll >= self._poll_interval:
+                self._last_poll = now
+                if self._check():
+                    self._event.set()
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise Cancelled("the render was cancelled")
+
+
+def content_key(*parts: Any) -> str:
+    """A stable SHA-256 over JSON-able parts (paths hash by content)."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, Path):
+            h.update(b"file:")
+            with part.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+        elif isinstance(part, bytes):
+            h.update(b"bytes:" + part)
+        else:
+            h.update(json.dumps(part, sort_keys=True, default=str, ensure_ascii=False).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+@contextmanager
+def atomic_output(final: Path) -> Iterator[Path]:
+    """Yield a temp path beside `final`; on success fsync and rename it into place, else remove it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.stem}.{os.getpid()}.{threading.get_ident()}.partial{final.suffix}")
+    try:
+        yield tmp
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+class Cache:
+    """A content-addressed folder: `kind/<key><suffix>`. A present file is a finished file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, kind: str, key: str, suffix: str) -> Path:
+        folder = self.root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{key}{suffix}"
+
+
+@dataclass
+class StageContext:
+    """Per-render services handed to each stage."""
+
+    cache: Cache
+    progress: ProgressFn
+    cancel: CancelToken
+    jobs: int = max(1, (os.cpu_count() or 2))
+    encoder: str | None = None  # forced video encoder name; None = best available
+
+    def report(self, step: str, fraction: float) -> None:
+        self.progress(step, min(1.0, max(0.0, fraction)))

@@ -1,0 +1,169 @@
+"""Duration fit: choose a speaking rate and lay the film out so it lasts what was asked."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from filmstudio.domain.errors import ScriptError
+from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.plan import Line, SceneTiming, Script, Voice
+
+MIN_WPM, NATURAL_WPM, MAX_WPM = 140.0, 165.0, 230.0
+WPM_STEP = 5.0  # rates are quantised so a small edit keeps the rate (and the cached clips)
+SHOWN_SECONDS = 1.4  # a transition or centered text holds this long (scaled down for short films)
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """The fixed parts of a film's layout for its duration (seconds)."""
+
+    title: float
+    end: float
+    lead: float  # before a scene's first line (the scene title shows)
+    gap: float  # between two lines
+    tail: float  # after a scene's last line
+    shown: float  # a shown-only line (transition, centered text)
+
+    @classmethod
+    def for_duration(cls, duration: float) -> Pacing:
+        s = min(1.0, max(0.35, duration / 45.0))  # short films get tighter minimums
+        return cls(
+            title=max(1.2, 2.6 * s), end=max(0.8, 1.8 * s), lead=0.5 * s, gap=0.28 * s,
+            tail=0.45 * s, shown=SHOWN_SECONDS * s,
+        )
+
+    def overhead(self, script: Script) -> float:
+        """Seconds of the layout that are not speech, at the minimum pacing."""
+        total = self.title + self.end
+        for scene in script.scenes:
+            spoken = [ln for ln in scene.lines if ln.spoken and ln.text.strip()]
+            shown = [ln for ln in scene.lines if not ln.spoken and ln.text.strip()]
+            total += self.lead + self.tail + self.gap * max(0, len(spoken) + len(shown) - 1)
+            total += self.shown * len(shown)
+        return total
+
+
+Estimator = Callable[[str, float], float]
+
+
+def speech_seconds(script: Script, casting: dict[str, Voice], wpm: float, estimate: Estimator) -> float:
+    """Estimated seconds of speech for the whole script at base rate `wpm`."""
+    total = 0.0
+    for line in script.spoken_lines:
+        voice = casting.get(line.speaker)
+        factor = voice.rate_factor if voice else 1.0
+        total += estimate(line.text, wpm * factor)
+    return total
+
+
+def tolerance(duration: float) -> float:
+    """Allowed deviation from the requested duration: 3 %, or 1 s for short films."""
+    return max(1.0, 0.03 * duration)
+
+
+def choose_rate(
+    script: Script, casting: dict[str, Voice], settings: RenderSettings, estimate: Estimator
+) -> tuple[float, float]:
+    """Pick the base words-per-minute; returns (wpm, estimated speech seconds).
+
+    Raises SCRIPT_TOO_LONG, before any work, when even the fastest sane rate cannot fit.
+    """
+    duration = float(settings.duration)
+    pacing = Pacing.for_duration(duration)
+    room = duration - pacing.overhead(script)
+    fastest = speech_seconds(script, casting, MAX_WPM, estimate)
+    if fastest > room + tolerance(duration) * 0.5:
+        needed = math.ceil(fastest + pacing.overhead(script))
+        raise ScriptError(
+            f"the script needs at least {needed} s at the fastest clear speaking rate, "
+            f"but {int(duration)} s were requested; shorten the script or raise the duration",
+            code="SCRIPT_TOO_LONG",
+            details={"required_seconds": needed, "requested_seconds": int(duration),
+                     "max_words_per_minute": int(MAX_WPM), "max_duration": 600},
+        )
+    natural = speech_seconds(script, casting, NATURAL_WPM, estimate)
+    # Speech should fill at most ~88% of the room; slow speech reads as drawl, so stop at MIN_WPM.
+    target = 0.88 * room
+    wpm = NATURAL_WPM if natural <= target else NATURAL_WPM * natural / max(target, 1e-6)
+    if natural < 0.45 * room:
+        wpm = max(MIN_WPM, NATURAL_WPM * natural / (0.45 * room))
+    wpm = min(MAX_WPM, max(MIN_WPM, math.ceil(wpm / WPM_STEP) * WPM_STEP))
+    return wpm, speech_seconds(script, casting, wpm, estimate)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Frame-exact positions of every segment and line."""
+
+    timeline: tuple[SceneTiming, ...]
+    line_starts: dict[int, float]  # Line.index -> start seconds
+    line_ends: dict[int, float]
+
+
+def lay_out(
+    script: Script, clip_seconds: dict[int, float], settings: RenderSettings
+) -> Layout:
+    """Place title, scenes, lines and end card so the film lasts `settings.duration` (frame-exact).
+
+    Spare time goes first to the end card, then the title card (so a change inside one scene
+    moves as few other segments as possible), then evenly to the gaps inside scenes.
+    """
+    fps = settings.fps
+    duration = float(settings.duration)
+    pacing = Pacing.for_duration(duration)
+
+    def lines_of(idx: int) -> list[Line]:
+        return [ln for ln in script.scenes[idx].lines if ln.text.strip()]
+
+    base_scene: list[float] = []
+    n_gaps = 0
+    for i in range(len(script.scenes)):
+        lines = lines_of(i)
+        body = sum(clip_seconds.get(ln.index, 0.0) if ln.spoken else pacing.shown for ln in lines)
+        base_scene.append(pacing.lead + pacing.tail + body + pacing.gap * max(0, len(lines) - 1))
+        n_gaps += max(0, len(lines) - 1) + 1  # gaps plus the tail
+    slack = duration - (pacing.title + pacing.end + sum(base_scene))
+    if slack < -tolerance(duration):
+        raise ScriptError(
+            f"the spoken script lasts {duration - slack:.1f} s, more than the {duration:.0f} s requested",
+            code="SCRIPT_TOO_LONG",
+            details={"required_seconds": math.ceil(duration - slack), "requested_seconds": int(duration)},
+        )
+    slack = max(0.0, slack)
+    end_extra = min(slack, max(3.0, 0.06 * duration))
+    slack -= end_extra
+    title_extra = min(slack, max(2.0, 0.05 * duration))
+    slack -= title_extra
+    per_gap = slack / n_gaps if n_gaps else 0.0
+
+    def snap(t: float) -> float:
+        return round(t * fps) / fps
+
+    timeline: list[SceneTiming] = []
+    starts: dict[int, float] = {}
+    ends: dict[int, float] = {}
+    t = snap(pacing.title + title_extra)
+    timeline.append(SceneTiming("title", -1, 0.0, t))
+    for i in range(len(script.scenes)):
+        scene_start = t
+        cursor = t + pacing.lead
+        lines = lines_of(i)
+        for j, ln in enumerate(lines):
+            length = clip_seconds.get(ln.index, 0.0) if ln.spoken else pacing.shown
+            starts[ln.index] = cursor
+            ends[ln.index] = cursor + length
+            cursor += length + (pacing.gap + per_gap if j < len(lines) - 1 else 0.0)
+        cursor += pacing.tail + per_gap
+        t = snap(cursor)
+        timeline.append(SceneTiming("scene", i, scene_start, t))
+    end = snap(duration)
+    if end - t < 0.5:  # rounding ate the end card: keep a visible one
+        end = snap(t + max(0.5, pacing.end))
+    timeline.append(SceneTiming("end", len(script.scenes), t, end))
+    return Layout(tuple(timeline), starts, ends)
+
+
+def scene_starts(timeline: Sequence[SceneTiming]) -> list[float]:
+    return [seg.start for seg in timeline]

@@ -1,0 +1,196 @@
+"""Finding and running ffmpeg/ffprobe: cancellable, with frame progress, never leaving partial files."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from filmstudio.domain.errors import Cancelled, EngineMissing, RenderFailed
+from filmstudio.pipeline.context import CancelToken
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """The ffmpeg to use: $FILMSTUDIO_FFMPEG, then the system's, then imageio-ffmpeg's bundled build."""
+    env = os.environ.get("FILMSTUDIO_FFMPEG")
+    if env:
+        return env
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        raise EngineMissing(
+            "ffmpeg was not found: install it (apt-get install ffmpeg) or `pip install imageio-ffmpeg`",
+            code="FFMPEG_MISSING",
+        ) from exc
+
+
+@functools.cache
+def ffprobe_exe() -> str | None:
+    """ffprobe if installed (imageio-ffmpeg does not ship one)."""
+    env = os.environ.get("FILMSTUDIO_FFPROBE")
+    if env:
+        return env
+    beside = Path(ffmpeg_exe()).with_name("ffprobe")
+    if beside.exists():
+        return str(beside)
+    return shutil.which("ffprobe")
+
+
+@functools.cache
+def encoders() -> frozenset[str]:
+    """Names of the video/audio encoders this ffmpeg was built with."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-encoders"], capture_output=True, text=True, check=False
+    ).stdout
+    names = set()
+    for line in out.splitlines():
+        m = re.match(r"\s*[VAS][A-Z.]{5}\s+(\S+)", line)
+        if m:
+            names.add(m.group(1))
+    return frozenset(names)
+
+
+HARDWARE_H264 = ("h264_nvenc", "h264_qsv", "h264_vaapi", "h264_videotoolbox", "h264_amf")
+
+
+@functools.cache
+def working_hardware_encoders() -> tuple[str, ...]:
+    """Hardware H.264 encoders that really encode here (being compiled in is not enough)."""
+    ok = []
+    for name in HARDWARE_H264:
+        if name not in encoders():
+            continue
+        args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                "color=c=black:s=256x144:r=10:d=0.5"]
+        if name == "h264_vaapi":
+            args += ["-vaapi_device", "/dev/dri/renderD128", "-vf", "format=nv12,hwupload"]
+        args += ["-c:v", name, "-f", "null", "-"]
+        try:
+            if subprocess.run(args, capture_output=True, timeout=20, check=False).returncode == 0:
+                ok.append(name)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+    return tuple(ok)
+
+
+def video_encoder(preferred: str | None = None) -> str:
+    """The H.264 encoder to use: the preferred one, a working hardware one, else libx264."""
+    if preferred:
+        return preferred
+    if os.environ.get("FILMSTUDIO_NO_HWENC") != "1":
+        hw = working_hardware_encoders()
+        if hw:
+            return hw[0]
+    return "libx264"
+
+
+def h264_args(encoder: str, fps: int, *, quality: str = "final") -> list[str]:
+    """Encoder arguments for H.264 yuv420p at a fixed GOP so segments join by stream copy."""
+    gop = str(fps * 2)
+    if encoder == "libx264":
+        preset = {"final": "veryfast", "draft": "ultrafast"}[quality]
+        return ["-c:v", "libx264", "-preset", preset, "-crf", "20", "-tune", "film",
+                "-pix_fmt", "yuv420p", "-g", gop, "-profile:v", "high", "-threads", "0"]
+    if encoder == "h264_vaapi":
+        return ["-c:v", encoder, "-g", gop, "-qp", "22"]
+    return ["-c:v", encoder, "-pix_fmt", "yuv420p", "-g", gop, "-b:v", "6M"]
+
+
+def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    cancel: CancelToken | None = None,
+    on_frame: Callable[[int], None] | None = None,
+    timeout: float | None = None,
+) -> None:
+    """Run ffmpeg with `args` (without the binary), reporting frames; stop it within a second on cancel."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    if on_frame is not None:
+        cmd += ["-progress", "pipe:1", "-nostats", "-stats_period", "0.25"]
+    cmd += list(args)
+    with tempfile.TemporaryFile() as errfile:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE if on_frame is not None else subprocess.DEVNULL,
+            stderr=errfile,
+            stdin=subprocess.DEVNULL,
+        )
+        reader: threading.Thread | None = None
+        if on_frame is not None and proc.stdout is not None:
+            stdout = proc.stdout
+
+            def _read() -> None:
+                for raw in stdout:
+                    if raw.startswith(b"frame=") and raw[6:].strip().isdigit():
+                        on_frame(int(raw[6:].strip()))
+
+            reader = threading.Thread(target=_read, daemon=True)
+            reader.start()
+        started = time.monotonic()
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if cancel is not None and cancel.cancelled:
+                    _stop(proc)
+                    raise Cancelled("the render was cancelled")
+                if timeout is not None and time.monotonic() - started > timeout:
+                    _stop(proc)
+                    raise RenderFailed(f"ffmpeg took longer than {timeout:.0f} s", code="FFMPEG_TIMEOUT")
+        finally:
+            if proc.poll() is None:
+                _stop(proc)
+            if reader is not None:
+                reader.join(timeout=1)
+        if proc.returncode != 0:
+            errfile.seek(0)
+            err = errfile.read().decode(errors="replace").strip()
+            raise RenderFailed(
+                f"ffmpeg failed ({proc.returncode}): {err[-1500:]}", code="FFMPEG_FAILED",
+                details={"returncode": proc.returncode},
+            )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=0.8)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def probe(path: Path) -> dict[str, Any]:
+    """ffprobe's JSON (format, streams, chapters) for `path`."""
+    exe = ffprobe_exe()
+    if exe is None:
+        raise EngineMissing("ffprobe is not installed (apt-get install ffmpeg)", code="FFPROBE_MISSING")
+    out = subprocess.run(
+        [exe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-show_chapters", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+def media_duration(path: Path) -> float:
+    """Duration of a media file in seconds."""
+    return float(probe(path)["format"]["duration"])

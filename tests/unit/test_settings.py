@@ -1,0 +1,73 @@
+"""Render settings: defaults, every bad value gets its stable code and the allowed values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from filmstudio.domain.errors import InvalidSettings
+from filmstudio.domain.settings import RESOLUTIONS, STYLES, estimated_credits, parse_settings
+
+
+def test_defaults_follow_the_public_reference() -> None:
+    s = parse_settings({})
+    assert (s.duration, s.style, s.language) == (60, "cinematic", "en")
+    assert s.subtitle_langs == ("en",)
+    assert s.size == (1920, 1080)
+    assert s.estimated_credits == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "allowed"),
+    [
+        ({"style": "vaporwave"}, "UNKNOWN_STYLE", list(STYLES)),
+        ({"duration": 4}, "DURATION_OUT_OF_RANGE", None),
+        ({"duration": 601}, "DURATION_OUT_OF_RANGE", None),
+        ({"duration": 12.5}, "INVALID_DURATION", None),
+        ({"duration": "long"}, "INVALID_DURATION", None),
+        ({"language": "xx"}, "UNKNOWN_LANGUAGE", None),
+        ({"subtitle_languages": ["en", "klingon"]}, "UNKNOWN_LANGUAGE", None),
+        ({"music_genre": "polka"}, "UNKNOWN_MUSIC_GENRE", None),
+        ({"resolution": "4000x3000"}, "UNSUPPORTED_RESOLUTION", list(RESOLUTIONS)),
+        ({"fps": 29}, "UNSUPPORTED_FPS", None),
+        ({"youtube_upload": True}, "YOUTUBE_NOT_CONNECTED", None),
+        ({"characters": [{"name": "A", "gender": "robot"}]}, "UNKNOWN_GENDER", None),
+        ({"characters": [{"name": "A", "age": "ancient"}]}, "UNKNOWN_AGE", None),
+        ({"characters": [{"name": "A", "voice": "squeaky"}]}, "UNKNOWN_VOICE", None),
+        ({"translations": {"zz": "text"}}, "UNKNOWN_LANGUAGE", None),
+        ({"aspect_ratio": "4:3"}, "UNSUPPORTED_ASPECT_RATIO", None),
+        ({"credits": 100}, "UNKNOWN_FIELD", None),
+    ],
+)
+def test_bad_values_have_stable_codes(data: dict[str, Any], code: str, allowed: list[str] | None) -> None:
+    with pytest.raises(InvalidSettings) as info:
+        parse_settings(data)
+    err = info.value
+    assert err.code == code
+    assert err.http_status == 400
+    assert err.details["errors"][0]["code"] == code
+    if allowed is not None:
+        assert err.details["errors"][0]["allowed"] == allowed
+    body = err.to_dict()["error"]
+    assert set(body) == {"code", "message", "details"}
+    assert "{" not in body["message"]  # the message is formatted, not a template
+
+
+def test_several_errors_are_all_reported() -> None:
+    with pytest.raises(InvalidSettings) as info:
+        parse_settings({"style": "x", "fps": 1})
+    assert info.value.code == "INVALID_SETTINGS"
+    assert {e["field"] for e in info.value.details["errors"]} == {"style", "fps"}
+
+
+def test_aspect_ratio_picks_the_resolution_and_subtitles_can_be_off() -> None:
+    assert parse_settings({"aspect_ratio": "9:16"}).size == (1080, 1920)
+    assert parse_settings({"aspect_ratio": "1:1", "resolution": "320x320"}).size == (320, 320)
+    assert parse_settings({"include_subtitles": False}).subtitle_langs == ()
+    assert parse_settings({"subtitle_languages": "en, es"}).subtitle_langs == ("en", "es")
+
+
+@pytest.mark.parametrize(("duration", "credits"), [(5, 1), (20, 1), (21, 2), (60, 3), (600, 30)])
+def test_estimated_credits(duration: int, credits: int) -> None:
+    assert estimated_credits(duration) == credits
