@@ -1,0 +1,315 @@
+"""Subtitle cues from clip timings; SRT/WebVTT writing and parsing; translation alignment."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from filmstudio.domain.errors import ScriptError
+from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.context import atomic_output
+from filmstudio.pipeline.plan import Cue, Script
+from filmstudio.pipeline.script.analysis import analyse
+
+MIN_CUE_SECONDS = 0.7
+MAX_CHARS_PER_SECOND = 20.0
+
+# Scripts written without spaces between words: any character is a place to wrap.
+_NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+# Split after a full stop (and any closing quote or bracket), keeping every character.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’»)\]]))\s+|(?<=[。！？])")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=[，、；：])\s*|\s+(?=[—–]\s)")
+
+Token = tuple[str, str]  # (glue before it: "" or " ", text)
+
+
+def _tokens(text: str) -> list[Token]:
+    """Words (and single CJK characters), each with the glue that joins it to the one before."""
+    out: list[Token] = []
+    for n, word in enumerate(text.split()):
+        glue = "" if n == 0 else " "
+        piece = ""
+        for ch in word:
+            if _NO_SPACE_SCRIPT.match(ch):
+                if piece:
+                    out.append((glue, piece))
+                    glue, piece = "", ""
+                out.append((glue, ch))
+                glue = ""
+            else:
+                piece += ch
+        if piece:
+            out.append((glue, piece))
+    return out
+
+
+def _join(tokens: Sequence[Token]) -> str:
+    return "".join((glue if n else "") + word for n, (glue, word) in enumerate(tokens))
+
+
+def _break_long(tokens: list[Token], max_chars: int) -> list[Token]:
+    """Split words longer than a line, after hyphens where possible, else at `max_chars`."""
+    out: list[Token] = []
+    for glue, word in tokens:
+        if len(word) <= max_chars:
+            out.append((glue, word))
+            continue
+        pieces: list[str] = []
+        for part in re.split(r"(?<=-)", word):
+            if pieces and len(pieces[-1]) + len(part) <= max_chars:
+                pieces[-1] += part
+            else:
+                pieces.extend(part[k : k + max_chars] for k in range(0, len(part), max_chars))
+        out.extend((glue if n == 0 else "", piece) for n, piece in enumerate(p for p in pieces if p))
+    return out
+
+
+def _greedy(tokens: list[Token], width: int) -> list[list[Token]]:
+    lines: list[list[Token]] = []
+    current: list[Token] = []
+    length = 0
+    for glue, word in tokens:
+        add = len(word) + (len(glue) if current else 0)
+        if current and length + add > width:
+            lines.append(current)
+            current, length = [("", word)], len(word)
+        else:
+            current.append((glue, word))
+            length += add
+    if current:
+        lines.append(current)
+    return lines
+
+
+def wrap(text: str, *, max_chars: int = 42, max_lines: int = 2) -> list[str] | None:
+    """Balanced lines of at most `max_chars`, or None if `text` needs more than `max_lines`."""
+    tokens = _break_long(_tokens(text), max_chars)
+    if not tokens:
+        return []
+    total = len(_join(tokens))
+    if total <= max_chars:
+        return [_join(tokens)]
+    # The narrowest width that still fits in max_lines gives the most even lines.
+    for width in range(max(1, math.ceil(total / max_lines)), max_chars + 1):
+        lines = _greedy(tokens, width)
+        if len(lines) <= max_lines:
+            return [_join(line) for line in lines]
+    return None
+
+
+def _fits(tokens: list[Token], max_chars: int, max_lines: int) -> bool:
+    return wrap(_join(tokens), max_chars=max_chars, max_lines=max_lines) is not None
+
+
+def _split_pieces(text: str, pattern: re.Pattern[str], glue: str = "") -> list[tuple[str, str]]:
+    """Pieces of `text` split at `pattern`, each with the glue (" " or "") the text had before it."""
+    out: list[tuple[str, str]] = []
+    last = 0
+    pending = glue
+    for m in [*pattern.finditer(text), None]:
+        end = m.start() if m else len(text)
+        piece = text[last:end]
+        if piece.strip():
+            out.append((pending or (" " if piece[:1].isspace() else ""), piece.strip()))
+            pending = ""
+        elif piece:
+            pending = " "
+        if m:
+            if any(ch.isspace() for ch in m.group()):
+                pending = " "
+            last = m.end()
+    return out
+
+
+def split_for_cues(text: str, *, max_chars: int = 42, max_lines: int = 2) -> list[str]:
+    """Split a line's text into cue-sized chunks at sentence, then clause, then word ends."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    if wrap(text, max_chars=max_chars, max_lines=max_lines) is not None:
+        return [text]
+    units: list[list[Token]] = []
+    for glue, sentence in _split_pieces(text, _SENTENCE_END):
+        if wrap(sentence, max_chars=max_chars, max_lines=max_lines) is not None:
+            units.append(_unit(sentence, glue))
+            continue
+        for clause_glue, clause in _split_pieces(sentence, _CLAUSE_END, glue):
+            tokens = _unit(clause, clause_glue)
+            if _fits(tokens, max_chars, max_lines):
+                units.append(tokens)
+            else:
+                units.extend(_pack([[t] for t in _break_long(tokens, max_chars)], max_chars, max_lines))
+    return [_join(u) for u in _pack(units, max_chars, max_lines)]
+
+
+def _unit(text: str, glue: str) -> list[Token]:
+    """Tokens of a sentence or clause, joined to what came before by `glue`."""
+    tokens = _tokens(text)
+    if tokens:
+        tokens[0] = (glue, tokens[0][1])
+    return tokens
+
+
+def _pack(units: list[list[Token]], max_chars: int, max_lines: int) -> list[list[Token]]:
+    """Greedily join neighbouring units while the result still fits one cue."""
+    out: list[list[Token]] = []
+    for unit in units:
+        if not unit:
+            continue
+        if out:
+            candidate = out[-1] + unit
+            if _fits(candidate, max_chars, max_lines):
+                out[-1] = candidate
+                continue
+        out.append(list(unit))  # keeps its glue, in case a later pass joins it on
+    return out
+
+
+def build_cues(
+    timed: Sequence[tuple[int, float, float, str]], *, max_chars: int = 42, max_lines: int = 2
+) -> list[Cue]:
+    """Cues from `(line_index, start, end, text)` clip timings.
+
+    A line that fits one cue starts exactly at its clip's start; a longer one is split, its
+    time shared by characters. Cues never overlap; short cues are held to ~0.7 s, and to a
+    reading speed of 20 characters a second, where the next cue leaves room.
+    """
+    ordered = sorted((t for t in timed if t[3].strip()), key=lambda t: (t[1], t[0]))
+    raw: list[tuple[int, float, float, str]] = []
+    for line_index, start, end, text in ordered:
+        chunks = split_for_cues(text, max_chars=max_chars, max_lines=max_lines)
+        total = sum(len(c) for c in chunks)
+        span = max(0.0, end - start)
+        done = 0
+        for chunk in chunks:
+            c_start = start + span * done / total
+            done += len(chunk)
+            c_end = start + span * done / total
+            raw.append((line_index, c_start, c_end, chunk))
+    cues: list[Cue] = []
+    for n, (line_index, start, end, chunk) in enumerate(raw):
+        limit = raw[n + 1][1] if n + 1 < len(raw) else math.inf
+        wanted = max(MIN_CUE_SECONDS, len(chunk) / MAX_CHARS_PER_SECOND)
+        end = min(max(end, start + wanted), limit)
+        if end <= start:
+            continue  # two lines share a start: the later one's cues carry the text
+        lines = wrap(chunk, max_chars=max_chars, max_lines=max_lines) or [chunk]
+        cues.append(Cue(index=len(cues) + 1, start=start, end=end, text="\n".join(lines), line_index=line_index))
+    return cues
+
+
+def too_fast(cues: Sequence[Cue], max_cps: float = MAX_CHARS_PER_SECOND) -> list[Cue]:
+    """Cues that ask for more than `max_cps` characters a second (worth a job warning)."""
+    return [c for c in cues if len(c.text.replace("\n", "")) / max(c.end - c.start, 1e-6) > max_cps]
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+def _stamp(seconds: float, sep: str) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def _safe(text: str) -> str:
+    # "-->" ends a timing line in both formats; blank lines end a cue.
+    text = text.replace("-->", "->")
+    return "\n".join(line for line in text.split("\n") if line.strip())
+
+
+def write_srt(cues: Sequence[Cue], path: Path) -> Path:
+    """Write SubRip (UTF-8) atomically; returns `path`."""
+    blocks = [
+        f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{_safe(c.text)}\n"
+        for n, c in enumerate(cues, start=1)
+    ]
+    with atomic_output(path) as tmp:
+        tmp.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+def write_vtt(cues: Sequence[Cue], path: Path) -> Path:
+    """Write WebVTT atomically (text HTML-escaped as the format requires); returns `path`."""
+    blocks = ["WEBVTT\n"]
+    for n, c in enumerate(cues, start=1):
+        text = html.escape(_safe(c.text), quote=False)
+        blocks.append(f"{n}\n{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{text}\n")
+    with atomic_output(path) as tmp:
+        tmp.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+_TIMING = re.compile(
+    r"^\s*(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{3})\s*-->\s*(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{3})"
+)
+
+
+def _seconds(h: str | None, m: str, s: str, ms: str) -> float:
+    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+def _parse(text: str, *, vtt: bool) -> list[Cue]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    cues: list[Cue] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = block.split("\n")
+        for k, line in enumerate(lines):
+            m = _TIMING.match(line)
+            if not m:
+                continue
+            g = m.groups()
+            body = "\n".join(lines[k + 1 :]).strip("\n")
+            if vtt:
+                body = html.unescape(body)
+            cues.append(Cue(index=len(cues) + 1, start=_seconds(*g[:4]), end=_seconds(*g[4:]), text=body,
+                            line_index=-1))
+            break
+    return cues
+
+
+def parse_srt(path: Path) -> list[Cue]:
+    """Read a SubRip file back into cues (`line_index` is -1: files do not carry it)."""
+    return _parse(path.read_text(encoding="utf-8-sig"), vtt=False)
+
+
+def parse_vtt(path: Path) -> list[Cue]:
+    """Read a WebVTT file back into cues (`line_index` is -1)."""
+    text = path.read_text(encoding="utf-8-sig")
+    if not text.startswith("WEBVTT"):
+        raise ValueError(f"{path} is not a WebVTT file")
+    return _parse(text, vtt=True)
+
+
+# -- translations ------------------------------------------------------------------------------
+
+
+def align_translation(
+    original: Script, translated_text: str, settings: RenderSettings, *, language: str | None = None
+) -> dict[int, str]:
+    """Map each original `Line.index` to its translated text, by position in the same structure.
+
+    The translation is parsed like the original; both must have the same number of lines, else
+    `ScriptError(code="TRANSLATION_MISMATCH")`.
+    """
+    lang = language or settings.language
+    expected = len(original.lines)
+    try:
+        translated = analyse(translated_text, settings)
+    except ScriptError:
+        got = 0
+    else:
+        got = len(translated.lines)
+        if got == expected:
+            return {o.index: t.text for o, t in zip(original.lines, translated.lines, strict=True)}
+    raise ScriptError(
+        f"the {lang} translation has {got} lines where the script has {expected}; "
+        "keep the same paragraphs, scene headings, cues and dialogue lines",
+        code="TRANSLATION_MISMATCH",
+        details={"expected": expected, "got": got, "language": lang},
+    )

@@ -1,0 +1,235 @@
+"""Voice casting: a distinct espeak-ng voice per speaker, steered by the character list."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from filmstudio.domain.settings import LANGUAGES, CharacterSpec, RenderSettings
+from filmstudio.pipeline.plan import NARRATOR, Script, Voice
+
+# espeak-ng variants (voices/!v/) by gender. Neutral ones declare no gender in their files.
+MALE_VARIANTS: tuple[str, ...] = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
+FEMALE_VARIANTS: tuple[str, ...] = ("f1", "f2", "f3", "f4", "f5")
+# Each exists both in espeakng_loader's bundled data and in distro espeak-ng 1.51.
+NEUTRAL_VARIANTS: tuple[str, ...] = ("klatt", "klatt3", "Gene", "Jacky", "ed", "Alex")
+QUALITY_VARIANTS: dict[tuple[str, str], str] = {
+    ("whisper", "male"): "whisper",
+    ("whisper", "female"): "whisperf",
+    ("whisper", "neutral"): "whisperf",
+    ("raspy", "male"): "croak",
+    ("raspy", "female"): "croak",
+    ("raspy", "neutral"): "croak",
+}
+ALL_VARIANTS: tuple[str, ...] = (
+    *MALE_VARIANTS, *FEMALE_VARIANTS, *NEUTRAL_VARIANTS, *sorted(set(QUALITY_VARIANTS.values()))
+)
+
+# age -> (espeak pitch 0..99, rate factor)
+AGE_VOICE: dict[str, tuple[int, float]] = {
+    "child": (82, 1.08),
+    "teen": (68, 1.05),
+    "young": (58, 1.03),
+    "adult": (50, 1.0),
+    "middle-aged": (45, 0.97),
+    "senior": (38, 0.92),
+    "elderly": (32, 0.87),
+}
+# voice quality -> (pitch shift, rate shift, volume)
+QUALITY_SHIFT: dict[str, tuple[int, float, float]] = {
+    "default": (0, 0.0, 1.0),
+    "deep": (-18, -0.02, 1.0),
+    "high": (18, 0.02, 1.0),
+    "soft": (-4, -0.03, 0.75),
+    "bright": (8, 0.03, 1.0),
+    "raspy": (-6, -0.02, 1.0),
+    "warm": (-6, -0.03, 1.0),
+    "whisper": (0, -0.04, 0.85),
+}
+RATE_MIN, RATE_MAX = 0.85, 1.15
+# Pitch steps tried, in order, when a voice is already taken.
+_PITCH_STEPS = (0, 8, -8, 16, -16, 24, -24, 4, -4, 12, -12, 20, -20)
+
+# Words in a character's name that say who they are ("OLD VENDOR", "LITTLE GIRL").
+_MALE_WORDS = frozenset(["MAN", "MR", "MR.", "SIR", "KING", "FATHER", "DAD", "PAPA", "BROTHER", "BOY", "GRANDPA", "GRANDFATHER", "UNCLE", "HUSBAND", "PRINCE", "LORD", "GUY", "SON", "MONK", "PRIEST", "WAITER", "GENTLEMAN", "DUKE"])
+_FEMALE_WORDS = frozenset(["WOMAN", "MRS", "MRS.", "MS", "MS.", "MISS", "LADY", "QUEEN", "MOTHER", "MOM", "MUM", "MAMA", "SISTER", "GIRL", "GRANDMA", "GRANDMOTHER", "AUNT", "WIFE", "PRINCESS", "DAUGHTER", "NUN", "WAITRESS", "DUCHESS"])
+_CHILD_WORDS = frozenset(["BOY", "GIRL", "KID", "CHILD", "LITTLE", "BABY", "TODDLER"])
+_ELDER_WORDS = frozenset(["OLD", "ELDERLY", "GRANDMA", "GRANDPA", "GRANDMOTHER", "GRANDFATHER", "ELDER", "ANCIENT"])
+
+
+@dataclass(frozen=True)
+class _Want:
+    """What a speaker should sound like before collisions are resolved."""
+
+    speaker: str
+    gender: str
+    pitch: int
+    rate: float
+    volume: float
+    pool: tuple[str, ...]
+
+
+def cast_voices(script: Script, settings: RenderSettings) -> dict[str, Voice]:
+    """Give every speaker of `script` a distinct voice (espeak name + pitch), deterministically."""
+    voice_id = LANGUAGES[settings.language].espeak
+    specs = {_key(spec.name): spec for spec in settings.characters}
+    speakers = _speakers(script)
+    listed = [s for s in speakers if _key(s) in specs]
+    # Listed characters first (in the user's order), so automatic casting never takes their voice.
+    order = {_key(spec.name): n for n, spec in enumerate(settings.characters)}
+    listed.sort(key=lambda s: order[_key(s)])
+    unlisted = [s for s in speakers if _key(s) not in specs]
+    taken: set[tuple[str, int]] = set()
+    out: dict[str, Voice] = {}
+    for speaker in listed:
+        want = _from_spec(speaker, specs[_key(speaker)])
+        out[speaker] = _place(want, voice_id, taken)
+    ages = intro_ages(script)
+    alternate = 0
+    for speaker in unlisted:
+        want, guessed = _automatic(speaker, alternate, ages.get(speaker))
+        if not guessed:
+            alternate += 1
+        out[speaker] = _place(want, voice_id, taken)
+    return {s: out[s] for s in speakers}
+
+
+def _key(name: str) -> str:
+    return " ".join(name.upper().split())
+
+
+def _speakers(script: Script) -> list[str]:
+    """Speakers in order of first spoken line (NARRATOR only when it speaks)."""
+    seen: list[str] = []
+    for line in script.spoken_lines:
+        if line.speaker not in seen:
+            seen.append(line.speaker)
+    return seen
+
+
+def _stable(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+
+
+def _pool(gender: str, quality: str) -> tuple[str, ...]:
+    special = QUALITY_VARIANTS.get((quality, gender))
+    base = {"male": MALE_VARIANTS, "female": FEMALE_VARIANTS}.get(gender, NEUTRAL_VARIANTS)
+    return (special, *base) if special else base
+
+
+def _want(speaker: str, gender: str, age: str, quality: str) -> _Want:
+    pitch, rate = AGE_VOICE.get(age, AGE_VOICE["adult"])
+    dp, dr, volume = QUALITY_SHIFT.get(quality, QUALITY_SHIFT["default"])
+    pool = _pool(gender, quality)
+    if not QUALITY_VARIANTS.get((quality, gender)):
+        # Start each speaker at their own place in the pool (stable by name).
+        k = _stable(speaker) % len(pool)
+        pool = pool[k:] + pool[:k]
+    return _Want(
+        speaker=speaker,
+        gender=gender,
+        pitch=max(0, min(99, pitch + dp)),
+        rate=max(RATE_MIN, min(RATE_MAX, round(rate + dr, 3))),
+        volume=volume,
+        pool=pool,
+    )
+
+
+def _from_spec(speaker: str, spec: CharacterSpec) -> _Want:
+    return _want(speaker, spec.gender, spec.age, spec.voice)
+
+
+def intro_ages(script: Script) -> dict[str, int]:
+    """Ages from character introductions in action, the screenplay habit `KAI (12)`, `LENA (30s)`."""
+    action = "\n".join(line.text for line in script.lines if line.kind == "action")
+    ages: dict[str, int] = {}
+    for name in script.characters:
+        m = re.search(rf"(?<![\w]){re.escape(name)}\s*\((\d{{1,3}})(?:'?s)?\)", action)
+        if m:
+            ages[name] = int(m.group(1))
+    return ages
+
+
+def age_group(years: int) -> str:
+    """A numeric age -> one of the settings' AGES."""
+    for limit, group in ((13, "child"), (20, "teen"), (30, "young"), (45, "adult"), (60, "middle-aged"),
+                         (70, "senior")):
+        if years < limit:
+            return group
+    return "elderly"
+
+
+def _automatic(speaker: str, alternate: int, years: int | None = None) -> tuple[_Want, bool]:
+    """Cast from the name's own hints; unknown genders alternate. Returns (want, gender guessed)."""
+    if speaker == NARRATOR:
+        return _want(speaker, "neutral", "adult", "default"), True
+    words = set(re.split(r"[^A-Z.]+", speaker.upper()))
+    gender = "male" if words & _MALE_WORDS else "female" if words & _FEMALE_WORDS else ""
+    age = "child" if words & _CHILD_WORDS else "elderly" if words & _ELDER_WORDS else "adult"
+    if years is not None:
+        age = age_group(years)
+    guessed = bool(gender)
+    if not gender:
+        gender = "female" if alternate % 2 == 0 else "male"
+    return _want(speaker, gender, age, "default"), guessed
+
+
+def _candidates(want: _Want, used_variants: set[str]) -> Iterator[tuple[str, int]]:
+    # A different variant is heard more clearly than a different pitch: try those first.
+    for variant in want.pool:
+        if variant not in used_variants:
+            yield variant, want.pitch
+    for step in _PITCH_STEPS:
+        pitch = want.pitch + step
+        if 0 <= pitch <= 99:
+            for variant in want.pool:
+                yield variant, pitch
+    # Every pool and pitch exhausted (dozens of speakers): any free combination.
+    for pitch in range(100):
+        for variant in ALL_VARIANTS:
+            yield variant, pitch
+
+
+def _place(want: _Want, voice_id: str, taken: set[tuple[str, int]]) -> Voice:
+    used_variants = {name.rsplit("+", 1)[-1] for name, _ in taken}
+    for variant, pitch in _candidates(want, used_variants):
+        name = f"{voice_id}+{variant}"
+        if (name, pitch) not in taken:
+            taken.add((name, pitch))
+            return Voice(
+                speaker=want.speaker,
+                voice_id=voice_id,
+                variant=variant,
+                pitch=pitch,
+                rate_factor=want.rate,
+                volume=want.volume,
+                gender=want.gender,
+            )
+    raise RuntimeError("no free voice left")  # 100 pitches x all variants: unreachable in practice
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_SENTENCE_PAUSE = re.compile(r"[.!?…。！？]+")
+_CLAUSE_PAUSE = re.compile(r"[,;:，、；：—–]")
+SENTENCE_PAUSE_S = 0.25
+CLAUSE_PAUSE_S = 0.1
+CJK_WORDS_PER_CHAR = 0.8
+# A word this many letters long counts as more than one (long words take longer to say).
+LETTERS_PER_WORD = 7.0
+# espeak-ng speaks faster than its nominal words-per-minute: measured on the sample scripts
+# (en-US, -s 175) it says ~1.2x the words a minute once pauses are set apart.
+ENGINE_SPEEDUP = 1.2
+
+
+def estimate_speech_seconds(text: str, words_per_minute: float) -> float:
+    """Seconds `text` takes to speak at `words_per_minute`: words (CJK by character) plus pauses."""
+    if words_per_minute <= 0:
+        raise ValueError("words_per_minute must be positive")
+    cjk = len(_CJK.findall(text))
+    words = sum(max(1.0, len(w) / LETTERS_PER_WORD) for w in _WORD.findall(_CJK.sub(" ", text)))
+    spoken_words = words + cjk * CJK_WORDS_PER_CHAR
+    pauses = len(_SENTENCE_PAUSE.findall(text)) * SENTENCE_PAUSE_S + len(_CLAUSE_PAUSE.findall(text)) * CLAUSE_PAUSE_S
+    return spoken_words * 60.0 / (words_per_minute * ENGINE_SPEEDUP) + pauses

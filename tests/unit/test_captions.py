@@ -1,0 +1,224 @@
+"""Subtitle cues: wrapping, splitting, timing properties; SRT/WebVTT files; translation alignment."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filmstudio.domain.errors import ScriptError
+from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.media.captions import (
+    MAX_CHARS_PER_SECOND,
+    MIN_CUE_SECONDS,
+    align_translation,
+    build_cues,
+    parse_srt,
+    parse_vtt,
+    split_for_cues,
+    too_fast,
+    wrap,
+    write_srt,
+    write_vtt,
+)
+from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe
+from filmstudio.pipeline.plan import Cue
+from filmstudio.pipeline.script.analysis import analyse
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+NIGHT_MARKET = (SAMPLES / "night-market.fountain").read_text(encoding="utf-8")
+
+# Words of all sizes (some longer than a line), punctuation, CJK, Arabic and emoji.
+WORD = st.one_of(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzé", min_size=1, max_size=12),
+    st.text(alphabet="abcdefghij-", min_size=30, max_size=95).filter(lambda w: w.strip("-")),
+    st.sampled_from(["Hello,", "world.", "Why?", "Yes!", "—", "東京の夜は静かだった。", "مرحبا", "🚀", "“quoted.”"]),
+)
+TEXT = st.lists(WORD, min_size=1, max_size=40).map(" ".join)
+LINES = st.lists(
+    st.tuples(TEXT, st.floats(0.05, 12.0), st.floats(0.0, 3.0)), min_size=1, max_size=6
+)
+
+
+def timed_from(spec: list[tuple[str, float, float]]) -> list[tuple[int, float, float, str]]:
+    """Sequential clips: each line speaks for `length` then `gap` seconds of silence."""
+    out, t = [], 0.5
+    for n, (text, length, gap) in enumerate(spec):
+        out.append((n, t, t + length, text))
+        t += length + gap
+    return out
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def short_words(text: str, max_chars: int = 42) -> Counter[str]:
+    """Words that fit a line (CJK aside): wrapping and splitting must keep each one whole."""
+    return Counter(w for w in text.split() if len(w) <= max_chars and not re.search(r"[\u3040-\u9fff]", w))
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXT, st.sampled_from([(42, 2), (32, 2), (42, 1), (20, 3)]))
+def test_wrap_limits_and_keeps_words(text: str, limits: tuple[int, int]) -> None:
+    max_chars, max_lines = limits
+    lines = wrap(text, max_chars=max_chars, max_lines=max_lines)
+    if lines is None:
+        assert len(split_for_cues(text, max_chars=max_chars, max_lines=max_lines)) > 1
+        return
+    assert len(lines) <= max_lines
+    assert all(len(line) <= max_chars for line in lines)
+    assert squash("".join(lines)) == squash(text)
+    # Words that fit a line are never broken, nor fused with a neighbour.
+    assert short_words(text, max_chars) <= Counter(" ".join(lines).split())
+
+
+def test_wrap_is_balanced() -> None:
+    text = "The quick brown fox jumps over the lazy dog and runs far away"
+    lines = wrap(text)
+    assert lines is not None and len(lines) == 2
+    assert abs(len(lines[0]) - len(lines[1])) <= 6
+    assert wrap("Short line.") == ["Short line."]
+    assert wrap("x" * 43) == ["x" * 42, "x"]
+    assert wrap("word " * 30) is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(LINES)
+def test_build_cues_properties(spec: list[tuple[str, float, float]]) -> None:
+    timed = timed_from(spec)
+    cues = build_cues(timed)
+    assert [c.index for c in cues] == list(range(1, len(cues) + 1))
+    for a, b in itertools.pairwise(cues):
+        assert a.end <= b.start + 1e-9
+    for c in cues:
+        assert c.end > c.start
+        rows = c.text.split("\n")
+        assert len(rows) <= 2 and all(len(r) <= 42 for r in rows)
+    for n, (index, start, end, text) in enumerate(timed):
+        own = [c for c in cues if c.line_index == index]
+        assert own, "every line gets cues"
+        assert own[0].start == start  # exactly where its clip starts
+        assert squash("".join(c.text for c in own)) == squash(text)
+        assert short_words(text) <= Counter(" ".join(c.text for c in own).split())
+        next_start = timed[n + 1][1] if n + 1 < len(timed) else float("inf")
+        assert own[-1].end <= next_start
+        chars = len(own[-1].text.replace("\n", ""))
+        wanted = max(MIN_CUE_SECONDS, chars / MAX_CHARS_PER_SECOND)
+        assert own[-1].end >= min(own[-1].start + wanted, next_start) - 1e-9
+        assert own[-1].end >= min(end, next_start) - 1e-9
+
+
+def test_long_line_splits_at_sentence_ends_by_character_share() -> None:
+    text = ("For most of history, every journey to the stars began with fire. Rockets carry their fuel, "
+            "and the fuel must carry itself.")
+    cues = build_cues([(3, 10.0, 20.0, text)])
+    assert len(cues) == 2
+    assert cues[0].text.replace("\n", " ") == "For most of history, every journey to the stars began with fire."
+    assert cues[0].start == 10.0 and cues[-1].end == 20.0
+    share = len(cues[0].text.replace("\n", " ")) / (len(text) - 1)
+    assert cues[0].end == pytest.approx(10.0 + 10.0 * share, abs=0.2)
+    assert {c.line_index for c in cues} == {3}
+
+
+def test_short_cue_is_held_when_there_is_room_but_never_overlaps() -> None:
+    cues = build_cues([(0, 1.0, 1.2, "Kai!"), (1, 5.0, 5.3, "Lena!"), (2, 5.5, 7.0, "I won it for you.")])
+    assert cues[0].end == pytest.approx(1.0 + MIN_CUE_SECONDS)
+    assert cues[1].end == 5.5
+    assert too_fast(cues) == []
+    fast = [Cue(1, 0.0, 0.5, "x" * 40, 0)]
+    assert too_fast(fast) == fast
+
+
+def test_srt_and_vtt_round_trip(tmp_path: Path) -> None:
+    cues = build_cues([
+        (0, 0.5, 2.0, "Where are you? I'm by the noodle stall."),
+        (1, 2.5, 9.0, "Café Zoë — <naïve> & \"quoted\" --> arrows, 東京の夜は静かだった。 مرحبا بالعالم 🚀 "
+                      "and a much longer tail that needs another cue to fit on screen at all."),
+        (2, 3723.25, 3725.0, "An hour later."),
+    ])
+    srt = write_srt(cues, tmp_path / "a.srt")
+    vtt = write_vtt(cues, tmp_path / "a.vtt")
+    assert srt.read_text(encoding="utf-8").startswith("1\n00:00:00,500 --> ")
+    assert vtt.read_text(encoding="utf-8").startswith("WEBVTT\n\n1\n00:00:00.500 --> ")
+    assert "&lt;naïve&gt; &amp;" in vtt.read_text(encoding="utf-8")
+    assert "01:02:03,250" in srt.read_text(encoding="utf-8")
+    for parsed in (parse_srt(srt), parse_vtt(vtt)):
+        assert len(parsed) == len(cues)
+        for got, want in zip(parsed, cues, strict=True):
+            assert got.start == pytest.approx(want.start, abs=0.0011)
+            assert got.end == pytest.approx(want.end, abs=0.0011)
+            assert got.text == want.text.replace("-->", "->")
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.mark.slow
+def test_ffmpeg_reads_the_files(tmp_path: Path) -> None:
+    text = (SAMPLES / "unicode-mix.txt").read_text(encoding="utf-8").split("\n\n")
+    timed = [(n, 1.0 + 4 * n, 4.0 + 4 * n, t) for n, t in enumerate(text)]
+    cues = build_cues(timed)
+    for writer, name in ((write_srt, "s.srt"), (write_vtt, "s.vtt")):
+        path = writer(cues, tmp_path / name)
+        out = tmp_path / f"{name}.back.srt"
+        # The null muxer needs the stream copied (a bare `-f null -` has no subtitle encoder to pick).
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0", "-c", "copy", "-f", "null", "-"],
+                       check=True, capture_output=True)
+        # ffmpeg decodes every cue: convert back to SRT and compare timings and text.
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(path), str(out)], check=True,
+                       capture_output=True)
+        back = parse_srt(out)
+        assert [(round(c.start, 2), round(c.end, 2)) for c in back] == [
+            (round(c.start, 2), round(c.end, 2)) for c in cues
+        ]
+        assert [squash(c.text) for c in back] == [squash(c.text) for c in cues]
+
+
+# -- translations -------------------------------------------------------------------------------
+
+SPANISH = {
+    "Lanterns sway over a crowded street. Steam rises from a noodle stall.":
+        "Los farolillos se mecen sobre una calle llena.",
+    "Where are you? I'm by the noodle stall.": "¿Dónde estás? Estoy junto al puesto de fideos.",
+    "I won it for you.": "Lo gané para ti.",
+}
+
+
+def spanish_script() -> str:
+    text = NIGHT_MARKET
+    for en, es in SPANISH.items():
+        text = text.replace(en, es)
+    return text.replace("EXT. NIGHT MARKET - NIGHT", "EXT. MERCADO NOCTURNO - NOCHE")
+
+
+def test_align_translation_maps_every_line_by_position() -> None:
+    original = analyse(NIGHT_MARKET, RenderSettings())
+    mapping = align_translation(original, spanish_script(), RenderSettings(), language="es")
+    assert sorted(mapping) == [ln.index for ln in original.lines]
+    by_text = {ln.text: ln.index for ln in original.lines}
+    for en, es in SPANISH.items():
+        assert mapping[by_text[en]] == es
+    assert mapping[by_text["Kai!"]] == "Kai!"
+
+
+def test_align_translation_of_prose() -> None:
+    original = analyse("First paragraph here, long enough.\n\nSecond paragraph here, also long.", RenderSettings())
+    mapping = align_translation(original, "Primer párrafo, bastante largo.\n\nSegundo párrafo, también largo.",
+                                RenderSettings())
+    assert mapping == {0: "Primer párrafo, bastante largo.", 1: "Segundo párrafo, también largo."}
+
+
+@pytest.mark.parametrize("translated", ["Solo un párrafo.", "", "EXT. CALLE - DÍA\n\nAcción.\n\nMÁS\nDiálogo."])
+def test_align_translation_mismatch(translated: str) -> None:
+    original = analyse(NIGHT_MARKET, RenderSettings())
+    with pytest.raises(ScriptError) as info:
+        align_translation(original, translated, RenderSettings(), language="de")
+    assert info.value.code == "TRANSLATION_MISMATCH"
+    assert info.value.details["expected"] == len(original.lines)
+    assert info.value.details["got"] != len(original.lines)
+    assert info.value.details["language"] == "de"
