@@ -1,0 +1,233 @@
+"""The `filmstudio` command: render | doctor | demo | app | serve | worker | keys | accounts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from filmstudio import __version__
+from filmstudio.domain.errors import FilmStudioError
+from filmstudio.domain.settings import FPS_VALUES, MUSIC_GENRES, RESOLUTIONS, STYLES, parse_settings
+
+EXAMPLE = "lighthouse.fountain"
+
+
+def example_script() -> Path:
+    """The bundled example screenplay."""
+    return Path(str(resources.files("filmstudio.assets") / "examples" / EXAMPLE))
+
+
+def default_cache_dir() -> Path:
+    home = os.environ.get("FILMSTUDIO_HOME")
+    if home:
+        return Path(home) / "cache"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("filmstudio")) / "render"
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if args.settings:
+        data.update(json.loads(Path(args.settings).read_text(encoding="utf-8")))
+    for field, value in (
+        ("duration", args.duration), ("style", args.style), ("resolution", args.size), ("fps", args.fps),
+        ("music_genre", args.music), ("language", args.language), ("title", args.title),
+    ):
+        if value is not None:
+            data[field] = value
+    if args.subtitles is not None:
+        if args.subtitles.strip().lower() in ("", "none", "off"):
+            data["include_subtitles"] = False
+        else:
+            data["subtitle_languages"] = [s.strip() for s in args.subtitles.split(",") if s.strip()]
+    if args.burn_subtitles:
+        data["burn_subtitles"] = True
+    if args.characters:
+        cast = json.loads(Path(args.characters).read_text(encoding="utf-8"))
+        data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
+    translations = dict(data.get("translations", {}))
+    for item in args.translations or []:
+        lang, _, path = item.partition("=")
+        if not path:
+            raise FilmStudioError(f"--translations wants LANG=FILE, got {item!r}", code="INVALID_ARGUMENT")
+        translations[lang.strip()] = Path(path).read_text(encoding="utf-8")
+    if translations:
+        data["translations"] = translations
+    return data
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from filmstudio.pipeline.context import CancelToken
+    from filmstudio.pipeline.runner import render
+
+    script_text = _read_text(args.script)
+    settings = parse_settings(_settings_from_args(args, args.script))
+    output = Path(args.output or Path(args.script).with_suffix(".mp4").name).resolve()
+    images = Path(args.images) if args.images else None
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    cancel = CancelToken()
+    work_dir = Path(tempfile.mkdtemp(prefix="filmstudio-"))
+    try:
+        with _ProgressBar(enabled=not args.quiet) as bar:
+            try:
+                manifest = render(script_text, settings, output, work_dir=work_dir, cache_dir=cache_dir,
+                                  progress=bar.update, cancel=cancel, images_dir=images, encoder=args.encoder,
+                                  jobs=args.jobs)
+            except KeyboardInterrupt:
+                cancel.cancel()
+                print("cancelled: nothing was written at", output, file=sys.stderr)
+                return 130
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    _print_summary(manifest)
+    return 0
+
+
+def _print_summary(manifest: dict[str, Any]) -> None:
+    out = manifest["outputs"]
+    print(f"film:      {out['video']}  ({manifest['duration']:.1f} s, {manifest['encoder']})")
+    print(f"thumbnail: {out['thumbnail']}")
+    for lang, files in out["subtitles"].items():
+        print(f"subtitles: {lang}: {files['srt']}  {files['vtt']}")
+    print(f"manifest:  {out['manifest']}")
+    for warning in manifest["warnings"]:
+        print(f"warning:   {warning}")
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in manifest["stage_seconds"].items())
+    print(f"took {manifest['total_seconds']:.1f} s ({stages})")
+
+
+class _ProgressBar:
+    """A rich progress bar showing the current step; plain lines when not a terminal."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+        self._last_step = ""
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.fields[step]:<18}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(), transient=False,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("render", total=1.0, step="starting")
+        return self
+
+    def update(self, step: str, fraction: float) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=fraction, step=step)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Render the bundled example film."""
+    out = Path(args.output).resolve()
+    argv = ["render", str(example_script()), "-o", str(out), "--duration", str(args.duration)]
+    if args.size:
+        argv += ["--size", args.size]
+    if args.quiet:
+        argv += ["--quiet"]
+    return main(argv)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from filmstudio.doctor import report
+
+    result = report()
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        for section, info in result.items():
+            ok = info.get("ok", True)
+            print(f"{'ok ' if ok else 'MISSING'} {section}: {info.get('summary', '')}")
+            for hint in info.get("install", []):
+                print(f"        install: {hint}")
+    return 0 if all(v.get("ok", True) for k, v in result.items() if v.get("required")) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="filmstudio", description="A local AI film studio.")
+    parser.add_argument("--version", action="version", version=f"filmstudio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("render", help="render a script (Fountain or prose) into an MP4")
+    r.add_argument("script", help="script file (.fountain or plain text), or - for stdin")
+    r.add_argument("-o", "--output", help="output MP4 path (default: SCRIPT name .mp4 here)")
+    r.add_argument("--duration", type=int, help="film length in seconds (5-600, default 60)")
+    r.add_argument("--style", help=f"visual style: {', '.join(STYLES)}")
+    r.add_argument("--size", help=f"resolution: {', '.join(RESOLUTIONS[:4])} (drafts: {', '.join(RESOLUTIONS[4:])})")
+    r.add_argument("--fps", type=int, help=f"frames per second: {', '.join(map(str, FPS_VALUES))}")
+    r.add_argument("--music", help=f"music genre: {', '.join(MUSIC_GENRES)}")
+    r.add_argument("--language", help="language of the script and voices (ISO 639-1, default en)")
+    r.add_argument("--subtitles", help="subtitle languages, comma separated (e.g. en,es), or none")
+    r.add_argument("--burn-subtitles", action="store_true", help="also burn the first subtitle language in")
+    r.add_argument("--characters", help="JSON file: [{name, age, gender, voice}] to steer casting")
+    r.add_argument("--translations", action="append", metavar="LANG=FILE",
+                   help="a translated script for subtitles in LANG (same line structure); repeatable")
+    r.add_argument("--images", help="folder of your own images for scene backgrounds")
+    r.add_argument("--title", help="film title (default: from the script)")
+    r.add_argument("--settings", help="JSON file of settings (API field names); flags override it")
+    r.add_argument("--encoder", help="force a video encoder (e.g. libx264, h264_nvenc)")
+    r.add_argument("--jobs", type=int, help="parallel workers (default: CPU count)")
+    r.add_argument("--cache-dir", help="stage cache folder (default: the user cache dir)")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_render)
+
+    d = sub.add_parser("demo", help="render the bundled example film")
+    d.add_argument("-o", "--output", default="the-last-lighthouse.mp4")
+    d.add_argument("--duration", type=int, default=60)
+    d.add_argument("--size", default="1280x720")
+    d.add_argument("-q", "--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+
+    doc = sub.add_parser("doctor", help="which engines were found and what to install")
+    doc.add_argument("--json", action="store_true")
+    doc.set_defaults(func=cmd_doctor)
+
+    try:
+        from filmstudio.cli_studio import add_studio_commands
+    except ImportError:  # pragma: no cover - the studio server is optional in a slim build
+        pass
+    else:
+        add_studio_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except FilmStudioError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        if exc.details:
+            print(json.dumps(exc.details, indent=2, ensure_ascii=False), file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"error: FILE_NOT_FOUND: {exc.filename}", file=sys.stderr)
+        return 2

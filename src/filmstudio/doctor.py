@@ -1,0 +1,92 @@
+"""`filmstudio doctor`: which engines were found on this machine, and what to install for the rest."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+
+def _ffmpeg() -> dict[str, Any]:
+    from filmstudio.pipeline.media import ffmpeg
+
+    try:
+        exe = ffmpeg.ffmpeg_exe()
+        version = subprocess.run([exe, "-version"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
+    except Exception as exc:
+        return {"ok": False, "required": True, "summary": str(exc),
+                "install": ["apt-get install ffmpeg", "pip install imageio-ffmpeg"]}
+    enc = ffmpeg.encoders()
+    hw_built = [e for e in ffmpeg.HARDWARE_H264 if e in enc]
+    hw_ok = list(ffmpeg.working_hardware_encoders())
+    probe = ffmpeg.ffprobe_exe()
+    info: dict[str, Any] = {
+        "ok": "libx264" in enc or bool(hw_ok),
+        "required": True,
+        "path": exe,
+        "version": version,
+        "ffprobe": probe,
+        "h264_encoders": [e for e in ("libx264", *ffmpeg.HARDWARE_H264) if e in enc],
+        "hardware_encoders_built": hw_built,
+        "hardware_encoders_working": hw_ok,
+        "selected_encoder": ffmpeg.video_encoder(),
+        "aac": "aac" in enc,
+        "mov_text": "mov_text" in enc,
+    }
+    info["summary"] = (f"{version}; H.264 via {info['selected_encoder']}"
+                       f"{' (hardware: ' + ', '.join(hw_ok) + ')' if hw_ok else ' (no working hardware encoder)'}")
+    install = []
+    if probe is None:
+        install.append("apt-get install ffmpeg  (for ffprobe: checks and tests)")
+    if "libx264" not in enc:
+        install.append("an ffmpeg built with libx264 (apt-get install ffmpeg, or pip install imageio-ffmpeg)")
+    info["install"] = install
+    return info
+
+
+def _tts() -> dict[str, Any]:
+    try:
+        from filmstudio.pipeline.providers.tts import tts_info
+
+        info = dict(tts_info())
+    except Exception as exc:
+        return {"ok": False, "required": True, "summary": f"no speech engine: {exc}",
+                "install": ["pip install pyttsx3 espeakng-loader", "or apt-get install espeak-ng"]}
+    info.setdefault("ok", True)
+    info["required"] = True
+    info.setdefault("summary", f"{info.get('engine', 'espeak-ng')} with {info.get('voices', '?')} voices")
+    return info
+
+
+def _fonts() -> dict[str, Any]:
+    try:
+        from filmstudio.pipeline.media.text import font_report
+
+        info = dict(font_report())
+    except Exception as exc:
+        return {"ok": False, "required": False, "summary": f"font check failed: {exc}", "install": []}
+    info.setdefault("ok", True)
+    info["required"] = False
+    return info
+
+
+def _keyring() -> dict[str, Any]:
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+        name = f"{type(backend).__module__}.{type(backend).__name__}"
+        ok = not isinstance(backend, fail.Keyring)
+    except Exception as exc:
+        return {"ok": False, "required": False, "summary": f"keyring unavailable: {exc}", "install": []}
+    install = [] if ok else [
+        "a Secret Service (apt-get install gnome-keyring dbus-x11) for the studio server's secrets,",
+        "or opt in to the file backend: FILMSTUDIO_KEYRING=file (secrets in a 0600 file in the data dir)",
+    ]
+    return {"ok": ok, "required": False, "backend": name,
+            "summary": name if ok else f"no OS keyring ({name})", "install": install}
+
+
+def report() -> dict[str, dict[str, Any]]:
+    """Everything `filmstudio doctor` prints, as data."""
+    return {"ffmpeg": _ffmpeg(), "tts": _tts(), "fonts": _fonts(), "keyring": _keyring()}

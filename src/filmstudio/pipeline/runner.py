@@ -1,0 +1,217 @@
+"""The render runner: a plain loop over stages with cache, progress and cancel."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from filmstudio import __version__
+from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.context import Cache, CancelToken, ProgressFn, StageContext, atomic_output
+from filmstudio.pipeline.fit import choose_rate
+from filmstudio.pipeline.plan import RenderPlan
+from filmstudio.pipeline.providers.tts import Tts
+from filmstudio.pipeline.stages.base import Stage
+
+STEPS: tuple[str, ...] = (
+    "script_analysis",
+    "voice_synthesis",
+    "subtitles",
+    "music_generation",
+    "visual_generation",
+    "rendering",
+    "thumbnail",
+)
+
+
+def default_stages(tts: Tts | None = None) -> tuple[Stage, ...]:
+    """The pipeline in order (DESIGN §4); step names are API."""
+    from filmstudio.pipeline.providers.tts import EspeakTts
+    from filmstudio.pipeline.stages.music_generation import MusicGeneration
+    from filmstudio.pipeline.stages.rendering import Rendering
+    from filmstudio.pipeline.stages.script_analysis import ScriptAnalysis
+    from filmstudio.pipeline.stages.subtitles import Subtitles
+    from filmstudio.pipeline.stages.thumbnail import Thumbnail
+    from filmstudio.pipeline.stages.visual_generation import VisualGeneration
+    from filmstudio.pipeline.stages.voice_synthesis import VoiceSynthesis
+
+    return (
+        ScriptAnalysis(),
+        VoiceSynthesis(tts or EspeakTts(jobs=os.cpu_count() or 2)),
+        Subtitles(),
+        MusicGeneration(),
+        VisualGeneration(),
+        Rendering(),
+        Thumbnail(),
+    )
+
+
+class _Progress:
+    """Maps each stage's own 0..1 onto the whole render by stage weights; never goes backwards."""
+
+    def __init__(self, stages: Sequence[Stage], sink: ProgressFn | None) -> None:
+        total = sum(s.weight for s in stages)
+        self._offsets: dict[str, tuple[float, float]] = {}
+        acc = 0.0
+        for s in stages:
+            self._offsets[s.name] = (acc / total, s.weight / total)
+            acc += s.weight
+        self._sink = sink
+        self._last = 0.0
+
+    def __call__(self, step: str, fraction: float) -> None:
+        start, share = self._offsets.get(step, (self._last, 0.0))
+        overall = max(self._last, min(1.0, start + share * fraction))
+        self._last = overall
+        if self._sink is not None:
+            self._sink(step, overall)
+
+
+def render(
+    script_text: str,
+    settings: RenderSettings,
+    output: Path,
+    *,
+    work_dir: Path,
+    cache_dir: Path,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+    images_dir: Path | None = None,
+    encoder: str | None = None,
+    stages: Sequence[Stage] | None = None,
+    jobs: int | None = None,
+) -> dict[str, Any]:
+    """Render `script_text` into the MP4 at `output`; return the manifest (also written beside it).
+
+    Writes beside `output`: `<stem>.jpg` thumbnail, `<stem>.<lang>.srt/.vtt`, `<stem>.manifest.json`.
+    progress(step, overall_fraction_0_to_1) is called often; raises FilmStudioError subclasses
+    (ScriptError SCRIPT_EMPTY/SCRIPT_TOO_LONG, InvalidSettings, Cancelled, RenderFailed).
+    Nothing is left at `output` unless the render completed.
+    """
+    output = Path(output).resolve()
+    cancel = cancel or CancelToken()
+    stages = tuple(stages) if stages is not None else default_stages()
+    tracker = _Progress(stages, progress)
+    ctx = StageContext(
+        cache=Cache(Path(cache_dir)), progress=tracker, cancel=cancel,
+        jobs=jobs or max(1, os.cpu_count() or 2), encoder=encoder,
+    )
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    plan = RenderPlan(settings=settings, script_text=script_text, work_dir=work_dir, output=output,
+                      images_dir=images_dir)
+    started = time.monotonic()
+    for stage in stages:
+        cancel.raise_if_cancelled()
+        tracker(stage.name, 0.0)
+        t0 = time.monotonic()
+        plan = stage.run(plan, ctx)
+        plan = replace(plan, stage_seconds={**plan.stage_seconds, stage.name: round(time.monotonic() - t0, 3)})
+    cancel.raise_if_cancelled()
+    manifest = _finish(plan, time.monotonic() - started)
+    tracker("thumbnail", 1.0)
+    return manifest
+
+
+def _place(src: Path, final: Path) -> Path:
+    """Copy or move a finished artifact to its final path atomically."""
+    with atomic_output(final) as tmp:
+        shutil.copyfile(src, tmp)
+    return final
+
+
+def _finish(plan: RenderPlan, seconds: float) -> dict[str, Any]:
+    """Put the film and its sidecars at their final paths (film last but one, manifest last)."""
+    assert plan.video is not None and plan.script is not None
+    out = plan.output
+    stem = out.with_suffix("")
+    subs: dict[str, dict[str, str]] = {}
+    for lang, files in plan.subtitle_files.items():
+        subs[lang] = {kind: str(_place(path, Path(f"{stem}.{lang}.{kind}"))) for kind, path in files.items()}
+    thumb = _place(plan.thumbnail, Path(f"{stem}.jpg")) if plan.thumbnail else None
+    with atomic_output(out) as tmp:
+        try:
+            os.replace(plan.video, tmp)  # same filesystem: no copy of a large film
+        except OSError:
+            shutil.copyfile(plan.video, tmp)
+    manifest = build_manifest(plan, seconds, thumb, subs)
+    manifest_path = Path(f"{stem}.manifest.json")
+    with atomic_output(manifest_path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    return manifest
+
+
+def build_manifest(
+    plan: RenderPlan, seconds: float, thumb: Path | None, subs: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    assert plan.script is not None
+    stem = plan.output.with_suffix("")
+    scenes = []
+    for seg in plan.timeline:
+        entry: dict[str, Any] = {"kind": seg.kind, "start": round(seg.start, 3), "end": round(seg.end, 3)}
+        if seg.kind == "scene":
+            scene = plan.script.scenes[seg.scene_index]
+            entry.update(
+                index=scene.index, heading=scene.heading, int_ext=scene.int_ext, location=scene.location,
+                time_of_day=scene.time_of_day,
+                lines=[
+                    {"index": t.line.index, "speaker": t.line.speaker, "kind": t.line.kind, "spoken": t.line.spoken,
+                     "text": t.line.text, "start": round(t.start, 3), "end": round(t.end, 3)}
+                    for t in plan.timed_lines if t.scene_index == scene.index
+                ],
+            )
+        scenes.append(entry)
+    return {
+        "filmstudio_version": __version__,
+        "title": plan.script.title,
+        "outputs": {
+            "video": str(plan.output),
+            "thumbnail": str(thumb) if thumb else None,
+            "subtitles": subs,
+            "manifest": f"{stem}.manifest.json",
+        },
+        "duration": round(plan.duration, 3),
+        "requested_duration": plan.settings.duration,
+        "settings": plan.settings.model_dump(mode="json"),
+        "words_per_minute": plan.words_per_minute,
+        "encoder": plan.encoder,
+        "casting": {
+            name: {"voice": v.espeak_name, "pitch": v.pitch, "rate_factor": v.rate_factor, "gender": v.gender}
+            for name, v in plan.casting.items()
+        },
+        "scenes": scenes,
+        "warnings": list(plan.warnings),
+        "stage_seconds": plan.stage_seconds,
+        "total_seconds": round(seconds, 3),
+    }
+
+
+def preflight(script_text: str, settings: RenderSettings) -> dict[str, Any]:
+    """Check a script against its settings before any work: raises SCRIPT_EMPTY / SCRIPT_TOO_LONG.
+
+    Returns {"title", "scenes", "characters", "estimated_speech_seconds", "words_per_minute"}.
+    """
+    from filmstudio.pipeline.script.analysis import analyse
+    from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+
+    script = analyse(script_text, settings)
+    casting = cast_voices(script, settings)
+    wpm, seconds = choose_rate(script, casting, settings, estimate_speech_seconds)
+    return {
+        "title": script.title,
+        "scenes": len(script.scenes),
+        "characters": list(script.characters),
+        "estimated_speech_seconds": round(seconds, 1),
+        "words_per_minute": wpm,
+    }
+
+
+def default_work_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="filmstudio-render-"))

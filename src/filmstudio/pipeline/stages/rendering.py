@@ -1,0 +1,78 @@
+"""rendering: encode the segments in parallel (cached by content), join by stream copy, mux the film."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+from filmstudio.pipeline.context import StageContext, content_key
+from filmstudio.pipeline.media.ffmpeg import video_encoder
+from filmstudio.pipeline.media.mux import Chapter, SubtitleTrack, mux_film
+from filmstudio.pipeline.plan import RenderPlan
+from filmstudio.pipeline.providers.visuals import SegmentSpec, render_segment, spec_key
+
+
+@dataclass(frozen=True)
+class Rendering:
+    name: ClassVar[str] = "rendering"
+    weight: ClassVar[float] = 0.64
+
+    def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
+        assert plan.script is not None and plan.mix_track is not None
+        encoder = video_encoder(ctx.encoder)
+        specs: tuple[SegmentSpec, ...] = plan.segment_specs
+        paths = [ctx.cache.path("segments", content_key(spec_key(spec), encoder), ".mp4") for spec in specs]
+        todo = [(spec, path) for spec, path in zip(specs, paths, strict=True) if not path.exists()]
+        frames_total = sum(round(spec.duration * spec.fps) for spec, _ in todo) or 1
+        done: dict[Path, int] = {}
+        lock = threading.Lock()
+
+        def report(path: Path, frames: int) -> None:
+            with lock:
+                done[path] = frames
+                ctx.report(self.name, 0.93 * sum(done.values()) / frames_total)
+
+        if todo:
+            workers = max(1, min(len(todo), ctx.jobs))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
+                futures = [
+                    pool.submit(render_segment, spec, path, encoder=encoder, cancel=ctx.cancel,
+                                on_frame=functools.partial(report, path))
+                    for spec, path in todo
+                ]
+                finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                for fut in finished:
+                    if fut.exception() is not None:
+                        ctx.cancel.cancel()  # stop the other ffmpegs before re-raising
+                        for other in futures:
+                            other.cancel()
+                        raise fut.exception()  # type: ignore[misc]
+                for fut in futures:
+                    fut.result()
+        ctx.cancel.raise_if_cancelled()
+        chapters = []
+        for seg in plan.timeline:
+            if seg.kind == "title":
+                chapters.append(Chapter(plan.script.title, seg.start, seg.end))
+            elif seg.kind == "end":
+                chapters.append(Chapter("End credits", seg.start, seg.end))
+            else:
+                scene = plan.script.scenes[seg.scene_index]
+                chapters.append(Chapter(_chapter_title(scene.heading, scene.location, seg.scene_index),
+                                        seg.start, seg.end))
+        tracks = [SubtitleTrack(lang, files["srt"]) for lang, files in plan.subtitle_files.items()]
+        film = plan.work_dir / "film.mp4"
+        mux_film(film, segments=paths, audio=plan.mix_track, subtitles=tracks, chapters=chapters,
+                 title=plan.script.title, duration=plan.duration, work_dir=plan.work_dir, cancel=ctx.cancel)
+        ctx.report(self.name, 1.0)
+        return replace(plan, segments=tuple(paths), video=film, encoder=encoder)
+
+
+def _chapter_title(heading: str | None, location: str, index: int) -> str:
+    if heading:
+        return heading
+    return location.title() if location else f"Scene {index + 1}"

@@ -1,0 +1,27 @@
+"""script_analysis: parse the script, cast the voices, pick the speaking rate (or refuse)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from filmstudio.pipeline.context import StageContext
+from filmstudio.pipeline.fit import choose_rate
+from filmstudio.pipeline.plan import RenderPlan
+from filmstudio.pipeline.script.analysis import analyse
+from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+
+
+@dataclass(frozen=True)
+class ScriptAnalysis:
+    name: ClassVar[str] = "script_analysis"
+    weight: ClassVar[float] = 0.01
+
+    def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
+        script = analyse(plan.script_text, plan.settings)
+        if plan.settings.title and plan.settings.title.strip():
+            script = replace(script, title=plan.settings.title.strip())  # the user's title wins
+        casting = cast_voices(script, plan.settings)
+        wpm, _ = choose_rate(script, casting, plan.settings, estimate_speech_seconds)
+        ctx.report(self.name, 1.0)
+        return replace(plan, script=script, casting=casting, words_per_minute=wpm)

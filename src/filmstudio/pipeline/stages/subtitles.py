@@ -1,0 +1,70 @@
+"""subtitles: cues from the real clip timings, SRT + WebVTT per language (never a silent gap)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from filmstudio.domain.errors import FilmStudioError
+from filmstudio.domain.settings import LANGUAGES
+from filmstudio.pipeline.context import StageContext
+from filmstudio.pipeline.media.captions import align_translation, build_cues, write_srt, write_vtt
+from filmstudio.pipeline.plan import Cue, RenderPlan
+from filmstudio.pipeline.providers.translate import Translator, available_translator
+
+
+@dataclass(frozen=True)
+class Subtitles:
+    translator: Translator | None = None
+    name: ClassVar[str] = "subtitles"
+    weight: ClassVar[float] = 0.01
+
+    def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
+        assert plan.script is not None
+        settings = plan.settings
+        spoken = [t for t in plan.timed_lines if t.clip is not None]
+        source = {t.line.index: t.line.text for t in spoken}
+        cues_by_lang: dict[str, tuple[Cue, ...]] = {}
+        files = {}
+        warnings = list(plan.warnings)
+        langs = settings.subtitle_langs
+        for n, lang in enumerate(langs):
+            texts = self._texts_for(lang, plan, source, warnings)
+            if texts is None:
+                continue
+            cues = build_cues([(t.line.index, t.start, t.end, texts.get(t.line.index, "")) for t in spoken
+                               if texts.get(t.line.index, "").strip()])
+            srt = plan.work_dir / f"subtitles.{lang}.srt"
+            vtt = plan.work_dir / f"subtitles.{lang}.vtt"
+            write_srt(cues, srt)
+            write_vtt(cues, vtt)
+            cues_by_lang[lang] = tuple(cues)
+            files[lang] = {"srt": srt, "vtt": vtt}
+            ctx.report(self.name, (n + 1) / len(langs))
+        return replace(plan, subtitles=cues_by_lang, subtitle_files=files, warnings=tuple(warnings))
+
+    def _texts_for(
+        self, lang: str, plan: RenderPlan, source: dict[int, str], warnings: list[str]
+    ) -> dict[int, str] | None:
+        settings = plan.settings
+        assert plan.script is not None
+        if lang == settings.language:
+            return source
+        if lang in settings.translations:
+            return align_translation(plan.script, settings.translations[lang], settings, language=lang)
+        translator = self.translator or available_translator()
+        name = LANGUAGES[lang].name
+        if translator is not None:
+            try:
+                keys = list(source)
+                out = translator.translate([source[k] for k in keys], settings.language, lang)
+                return dict(zip(keys, out, strict=True))
+            except (FilmStudioError, RuntimeError, ValueError, OSError) as exc:
+                warnings.append(f"no {name} ({lang}) subtitles: the offline translator failed: {exc}")
+                return None
+        warnings.append(
+            f"no {name} ({lang}) subtitles: no translation was given and no offline translator "
+            f"is installed (pass translations.{lang}, or install argostranslate with the "
+            f"{settings.language}->{lang} package)"
+        )
+        return None
