@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -129,6 +132,7 @@ def run_ffmpeg(
             stdout=subprocess.PIPE if on_frame is not None else subprocess.DEVNULL,
             stderr=errfile,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         reader: threading.Thread | None = None
         if on_frame is not None and proc.stdout is not None:
@@ -160,6 +164,8 @@ def run_ffmpeg(
                 _stop(proc)
             if reader is not None:
                 reader.join(timeout=1)
+            if proc.stdout is not None:
+                proc.stdout.close()
         if proc.returncode != 0:
             errfile.seek(0)
             err = errfile.read().decode(errors="replace").strip()
@@ -167,6 +173,15 @@ def run_ffmpeg(
                 f"ffmpeg failed ({proc.returncode}): {err[-1500:]}", code="FFMPEG_FAILED",
                 details={"returncode": proc.returncode},
             )
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGKILL when the thread that started us dies (e.g. kill -9 of a worker)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

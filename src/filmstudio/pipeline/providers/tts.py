@@ -1,0 +1,331 @@
+"""Text to speech: pyttsx3 driving espeak-ng, one utterance per worker process, clips cached by path.
+
+Clips are mono 16-bit WAV at espeak-ng's own 22050 Hz (the mixer resamples), with leading and
+trailing silence trimmed so a clip's length is the speech itself.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import ctypes
+import io
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
+from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.media.audio import read_wav, write_wav
+from filmstudio.pipeline.plan import Voice
+
+ESPEAK_RATE = 22050
+MIN_WPM, MAX_WPM = 80.0, 450.0  # espeak-ng's usable speaking-rate range
+_TRIM_MARGIN = 0.01  # seconds kept around the speech so consonant onsets are not clipped
+_SILENCE_DB = -45.0
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """One line to speak: `out` already encodes the content key, so an existing file is a cache hit."""
+
+    text: str
+    voice: Voice
+    words_per_minute: float
+    out: Path
+
+
+class Tts(Protocol):
+    """Turns many lines into WAV clips; returns the clip paths in request order."""
+
+    def synthesize_many(
+        self,
+        requests: Sequence[SpeechRequest],
+        *,
+        cancel: CancelToken,
+        progress: Callable[[float], None] | None = None,
+    ) -> list[Path]: ...
+
+
+# ------------------------------------------------------------------------------ espeak-ng setup
+
+
+def _espeak_paths() -> tuple[str | None, str | None]:
+    """(library, data dir) of the espeakng-loader wheel, or (None, None) to use the system's espeak-ng."""
+    try:
+        import espeakng_loader
+    except ImportError:
+        return None, None
+    try:
+        return espeakng_loader.get_library_path(), espeakng_loader.get_data_path()
+    except RuntimeError:
+        return None, None
+
+
+def _load_espeak() -> tuple[str | None, str | None]:
+    """In a worker: point espeak-ng at the wheel's data and preload its library for pyttsx3 to find."""
+    lib, data = _espeak_paths()
+    if lib is not None and data is not None:
+        os.environ["ESPEAK_DATA_PATH"] = data
+        # The soname is libespeak-ng.so.1, so pyttsx3's own loader then resolves to this copy.
+        ctypes.CDLL(lib, mode=ctypes.RTLD_GLOBAL)
+    return lib, data
+
+
+def _new_engine() -> Any:
+    _load_espeak()
+    try:
+        import pyttsx3
+    except (ImportError, RuntimeError) as exc:
+        raise EngineMissing(
+            f"pyttsx3/espeak-ng is not usable: {exc}", code="TTS_MISSING",
+            details={"hint": "pip install 'pyttsx3>=2.99' espeakng-loader, or apt-get install espeak-ng"},
+        ) from exc
+    return pyttsx3.init("espeak")
+
+
+def _speak_worker(text: str, voice_name: str, pitch: int, rate: int, volume: float, out: str) -> float:
+    """Runs in a fresh process: synthesise one utterance into `out`; returns its trimmed length (s)."""
+    target = Path(out)
+    raw = target.with_name(f".{target.stem}.{os.getpid()}.raw.wav")
+    finished: list[bool] = []
+    # pyttsx3 prints "Audio saved to ..." on stdout; keep the host's stdout clean.
+    with contextlib.redirect_stdout(io.StringIO()):
+        engine = _new_engine()
+        engine.connect("finished-utterance", lambda name=None, completed=True: finished.append(bool(completed)))
+        # espeak-ng quietly keeps its previous voice for an unknown name: check the name first.
+        base, _, variant = voice_name.partition("+")
+        known = {v.id.lower() for v in engine.getProperty("voices")}
+        if base.lower() not in known or (variant and variant not in list_variants()):
+            raise EngineMissing(
+                f"espeak-ng has no voice '{voice_name}'", code="TTS_VOICE_MISSING", details={"voice": voice_name}
+            )
+        engine.setProperty("voice", voice_name)
+        engine.setProperty("rate", rate)
+        engine.setProperty("pitch", pitch)
+        engine.setProperty("volume", volume)
+        engine.save_to_file(text, str(raw))
+        engine.runAndWait()
+        # runAndWait can return before the file lands: wait for the event and a complete WAV.
+        deadline = time.monotonic() + 30.0 + len(text) / 20.0
+        while not (finished and raw.exists() and raw.stat().st_size >= 44):
+            if time.monotonic() > deadline:
+                raise RenderFailed(f"espeak-ng produced no audio for {text[:40]!r}", code="TTS_FAILED")
+            time.sleep(0.01)
+    try:
+        samples, sr = read_wav(raw)
+    finally:
+        raw.unlink(missing_ok=True)
+    clip = trim_silence(samples, sr)
+    write_wav(target, clip, sr)
+    return len(clip) / sr
+
+
+def _info_worker() -> dict[str, Any]:
+    lib, data = _load_espeak()
+    with contextlib.redirect_stdout(io.StringIO()):
+        engine = _new_engine()
+        voices = engine.getProperty("voices")
+    languages = sorted({lang for v in voices for lang in (v.languages or []) if lang})
+    return {
+        "engine": "pyttsx3+espeak-ng",
+        "library_path": lib or "system libespeak-ng",
+        "data_path": data or os.environ.get("ESPEAK_DATA_PATH", "system default"),
+        "voices": len(voices),
+        "languages": languages,
+        "sample_rate": ESPEAK_RATE,
+    }
+
+
+def trim_silence(x: np.ndarray, sr: int, *, threshold_db: float = _SILENCE_DB) -> np.ndarray:
+    """Cut leading and trailing silence (keeping a 10 ms margin); all-silent input becomes 50 ms of silence."""
+    mono = x if x.ndim == 1 else x.mean(axis=1)
+    loud = np.flatnonzero(np.abs(mono) > 10.0 ** (threshold_db / 20.0))
+    if len(loud) == 0:
+        return np.zeros(round(0.05 * sr), np.float32)
+    margin = round(_TRIM_MARGIN * sr)
+    return x[max(0, loud[0] - margin) : min(len(x), loud[-1] + 1 + margin)]
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # Never plain fork: the host has threads (server, Qt, huey) that a forked child would inherit locked.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        # Workers fork from a server that has imported this module: no per-utterance import cost.
+        # Only takes effect when the server starts; later calls are no-ops.
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _one_off(fn: Callable[..., Any], *args: Any, timeout: float = 60.0) -> Any:
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_pool_context()) as pool:
+        return pool.submit(fn, *args).result(timeout=timeout)
+
+
+def tts_info() -> dict[str, Any]:
+    """Engine, library and data paths, voice count and languages (for `filmstudio doctor`)."""
+    try:
+        info: dict[str, Any] = _one_off(_info_worker)
+        info["ok"] = True
+        info["variants"] = len(list_variants())
+        return info
+    except Exception as exc:  # doctor reports any failure rather than crashing
+        lib, data = _espeak_paths()
+        return {"engine": "pyttsx3+espeak-ng", "ok": False, "error": str(exc),
+                "library_path": lib, "data_path": data, "voices": 0, "languages": []}
+
+
+def list_variants() -> list[str]:
+    """Names of the espeak-ng voice variants installed (e.g. "f3", "m7", "klatt2")."""
+    _, data = _espeak_paths()
+    candidates = [Path(data)] if data else []
+    candidates += [Path(p) for p in ("/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/share/espeak-ng-data")]
+    for root in candidates:
+        folder = root / "voices" / "!v"
+        if folder.is_dir():
+            return sorted(p.name for p in folder.iterdir() if p.is_file())
+    return []
+
+
+# --------------------------------------------------------------------------------- engines
+
+
+class EspeakTts:
+    """pyttsx3 + espeak-ng, `jobs` utterances at a time, each in its own short-lived process."""
+
+    def __init__(self, jobs: int = 2, *, stall_timeout: float = 120.0) -> None:
+        self.jobs = max(1, jobs)
+        self.stall_timeout = stall_timeout
+
+    def synthesize_many(
+        self,
+        requests: Sequence[SpeechRequest],
+        *,
+        cancel: CancelToken,
+        progress: Callable[[float], None] | None = None,
+    ) -> list[Path]:
+        """Synthesise every request whose `out` is missing; return the `out` paths in order."""
+        cancel.raise_if_cancelled()
+        todo: dict[Path, SpeechRequest] = {}
+        for req in requests:
+            if req.out.exists():
+                continue
+            if not req.text.strip():  # nothing to say (espeak refuses empty text): a short silence
+                write_wav(req.out, np.zeros(round(0.05 * ESPEAK_RATE), np.float32), ESPEAK_RATE)
+                continue
+            todo.setdefault(req.out, req)  # identical lines share one clip
+        total = len(requests)
+        done = total - sum(1 for r in requests if r.out in todo)
+        _report(progress, done, total)
+        if not todo:
+            return [r.out for r in requests]
+        per_out = {out: sum(1 for r in requests if r.out == out) for out in todo}
+        pool = cf.ProcessPoolExecutor(
+            max_workers=min(self.jobs, len(todo)), mp_context=_pool_context(), max_tasks_per_child=1
+        )
+        pending: dict[cf.Future[float], SpeechRequest] = {}
+        queue = list(todo.values())
+        last_done = time.monotonic()
+        try:
+            while queue or pending:
+                # Keep only a few tasks queued so a cancel has little to throw away.
+                while queue and len(pending) < self.jobs * 2:
+                    req = queue.pop(0)
+                    req.out.parent.mkdir(parents=True, exist_ok=True)
+                    pending[pool.submit(_speak_worker, *_worker_args(req))] = req
+                finished, _ = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+                if cancel.cancelled:
+                    raise Cancelled("the render was cancelled")
+                for fut in finished:
+                    req = pending.pop(fut)
+                    _result(fut, req)
+                    done += per_out[req.out]
+                    last_done = time.monotonic()
+                    _report(progress, done, total)
+                if time.monotonic() - last_done > self.stall_timeout:
+                    _terminate_workers(pool)  # a wedged espeak call would block the shutdown below
+                    raise RenderFailed("speech synthesis stalled", code="TTS_TIMEOUT")
+        finally:
+            # Queued work is dropped; the few running utterances end by themselves in well under a
+            # second. Not waiting for them races the pool's own bookkeeping when workers retire after
+            # one task (max_tasks_per_child) and was seen to hang interpreter exit.
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [r.out for r in requests]
+
+
+def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
+    # No public API before Python 3.14 (`terminate_workers`); the private map is stable since 3.2.
+    stop = getattr(pool, "terminate_workers", None)
+    if callable(stop):
+        stop()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+
+
+def _worker_args(req: SpeechRequest) -> tuple[str, str, int, int, float, str]:
+    wpm = min(MAX_WPM, max(MIN_WPM, req.words_per_minute * req.voice.rate_factor))
+    pitch = int(min(99, max(0, req.voice.pitch)))
+    volume = float(min(1.0, max(0.0, req.voice.volume)))
+    return (req.text, req.voice.espeak_name, pitch, round(wpm), volume, str(req.out))
+
+
+def _result(fut: cf.Future[float], req: SpeechRequest) -> float:
+    try:
+        return fut.result()
+    except FilmStudioError:
+        raise
+    except cf.process.BrokenProcessPool as exc:
+        raise RenderFailed("the speech worker crashed", code="TTS_FAILED",
+                           details={"text": req.text[:80]}) from exc
+    except Exception as exc:
+        raise RenderFailed(f"speech synthesis failed: {exc}", code="TTS_FAILED",
+                           details={"text": req.text[:80], "voice": req.voice.espeak_name}) from exc
+
+
+def _report(progress: Callable[[float], None] | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(1.0 if total == 0 else done / total)
+
+
+class FakeTts:
+    """Sine beeps instead of speech (length proportional to the text) for tests of other modules."""
+
+    def __init__(self, *, seconds_per_char: float = 0.05, sample_rate: int = ESPEAK_RATE) -> None:
+        self.seconds_per_char = seconds_per_char
+        self.sample_rate = sample_rate
+        self.synthesized: list[SpeechRequest] = []
+
+    def duration_for(self, req: SpeechRequest) -> float:
+        """The clip length this fake produces for a request (faster speech = shorter clip)."""
+        rate = max(MIN_WPM, req.words_per_minute * req.voice.rate_factor) / 175.0
+        return max(0.2, len(req.text.strip()) * self.seconds_per_char / rate)
+
+    def synthesize_many(
+        self,
+        requests: Sequence[SpeechRequest],
+        *,
+        cancel: CancelToken,
+        progress: Callable[[float], None] | None = None,
+    ) -> list[Path]:
+        """Write a beep per missing `out` (pitch follows the voice), reporting progress like the real one."""
+        for i, req in enumerate(requests):
+            cancel.raise_if_cancelled()
+            if not req.out.exists():
+                sr = self.sample_rate
+                t = np.arange(round(self.duration_for(req) * sr)) / sr
+                freq = 110.0 + 4.0 * req.voice.pitch
+                env = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.01)
+                tone = 0.5 * req.voice.volume * env * np.sin(2 * math.pi * freq * t)
+                write_wav(req.out, tone.astype(np.float32), sr)
+                self.synthesized.append(req)
+            _report(progress, i + 1, len(requests))
+        return [r.out for r in requests]

@@ -1,0 +1,100 @@
+"""The master: real speech over real music, measured by ffmpeg's own EBU R128 meter (true peak)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.media.audio import duck, measure_loudness, mix_and_master, place_clips, read_wav
+from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe, probe
+from filmstudio.pipeline.plan import Voice
+from filmstudio.pipeline.providers.music import compose
+from filmstudio.pipeline.providers.tts import EspeakTts, SpeechRequest
+
+pytestmark = pytest.mark.slow
+SR = 48000
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    voices = [Voice("A", "gmw/en-US", "m3", 35, 1.0), Voice("B", "gmw/en-US", "f2", 70, 1.1)]
+    lines = ["Where were you last night?", "Out by the harbour, watching the ships.",
+             "You never watch the ships.", "Tonight I did."]
+    reqs = [SpeechRequest(t, voices[i % 2], 175, folder / f"{i}.wav") for i, t in enumerate(lines)]
+    return EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())
+
+
+def _ebur128(path: Path) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP) straight from ffmpeg, parsed independently of the code under test."""
+    err = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr
+    summary = err[err.rindex("Summary:") :]
+    i = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    tp = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return i, tp
+
+
+def _voice_track(clips: list[Path], duration: float) -> np.ndarray:
+    step = duration / len(clips)
+    return place_clips([(c, 0.3 + i * step) for i, c in enumerate(clips)], duration, SR)
+
+
+@pytest.mark.parametrize("duration", [5.0, 30.0])
+@pytest.mark.parametrize("with_music", [True, False], ids=["speech+music", "speech-only"])
+def test_master_hits_minus_14_lufs_and_true_peak(
+    clips: list[Path], tmp_path: Path, duration: float, with_music: bool
+) -> None:
+    use = clips[:1] if duration < 10 else clips
+    voice = _voice_track(use, duration)
+    music = None
+    if with_music:
+        music = duck(compose("upbeat", duration, [0.0, duration / 2], sample_rate=SR), voice, SR)
+    out = tmp_path / "mix.wav"
+    report = mix_and_master(voice, music, SR, out, cancel=CancelToken())
+    integrated, true_peak = _ebur128(out)
+    assert integrated == pytest.approx(-14.0, abs=1.0)
+    assert true_peak <= -1.0
+    assert report.integrated_lufs == pytest.approx(integrated, abs=0.05)
+    assert report.true_peak_dbtp == pytest.approx(true_peak, abs=0.05)
+    stream = probe(out)["streams"][0]
+    assert stream["channels"] == 2 and int(stream["sample_rate"]) == SR
+    assert float(probe(out)["format"]["duration"]) == pytest.approx(duration, abs=0.001)
+    # The speech is still there and still on top of the music.
+    x, _ = read_wav(out)
+    speech_at = round((0.3 + 0.5) * SR)
+    assert np.sqrt(np.mean(x[speech_at : speech_at + SR // 2] ** 2)) > 0.05
+
+
+def test_music_alone_is_mastered_too(tmp_path: Path) -> None:
+    music = compose("epic", 8.0, [0.0, 4.0], sample_rate=SR)
+    report = mix_and_master(np.zeros(8 * SR, np.float32), music, SR, tmp_path / "m.wav")
+    integrated, true_peak = _ebur128(tmp_path / "m.wav")
+    assert integrated == pytest.approx(-14.0, abs=1.0) and true_peak <= -1.0
+    assert report.gain_db != 0.0
+
+
+def test_silence_stays_silent(tmp_path: Path) -> None:
+    report = mix_and_master(np.zeros(5 * SR, np.float32), None, SR, tmp_path / "s.wav")
+    x, _ = read_wav(tmp_path / "s.wav")
+    assert x.shape == (5 * SR, 2) and not x.any()
+    assert report.integrated_lufs < -60
+
+
+def test_measure_loudness_of_a_known_tone(tmp_path: Path) -> None:
+    """A 1 kHz sine peaking at -20 dBFS in both channels reads about -20 LUFS, true peak -20 dBTP."""
+    from filmstudio.pipeline.media.audio import write_wav
+
+    t = np.arange(5 * SR) / SR
+    tone = (0.1 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    write_wav(tmp_path / "t.wav", np.stack([tone, tone], axis=1), SR)
+    rep = measure_loudness(tmp_path / "t.wav")
+    assert rep.integrated_lufs == pytest.approx(-20.0, abs=0.5)
+    assert rep.true_peak_dbtp == pytest.approx(-20.0, abs=0.2)

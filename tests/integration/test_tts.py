@@ -1,0 +1,159 @@
+"""Real speech: pyttsx3 + espeak-ng in worker processes, voices that differ, cache, cancel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from filmstudio.domain.errors import Cancelled, EngineMissing
+from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.media.audio import read_wav
+from filmstudio.pipeline.plan import Voice
+from filmstudio.pipeline.providers.tts import EspeakTts, FakeTts, SpeechRequest, Tts, list_variants, tts_info
+
+pytestmark = pytest.mark.slow
+
+LOW = Voice("ANNA", "gmw/en-US", "m3", pitch=25, rate_factor=1.0)
+HIGH = Voice("BEN", "gmw/en-US", "f3", pitch=85, rate_factor=1.0)
+TEXT = "The night market opens when the rain stops."
+
+
+def _median_f0(x: np.ndarray, sr: int) -> float:
+    """Median pitch of the voiced 40 ms frames, by autocorrelation (60-500 Hz)."""
+    n = round(0.04 * sr)
+    f0s = []
+    for i in range(0, len(x) - n, n // 2):
+        frame = x[i : i + n] - x[i : i + n].mean()
+        if np.sqrt(np.mean(frame**2)) < 0.05:
+            continue
+        ac = np.correlate(frame, frame, "full")[n - 1 :]
+        lo, hi = sr // 500, sr // 60
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.3 * ac[0]:
+            f0s.append(sr / lag)
+    assert len(f0s) > 5, "no voiced frames found"
+    return float(np.median(f0s))
+
+
+def test_two_voices_sound_different(tmp_path: Path) -> None:
+    reqs = [SpeechRequest(TEXT, LOW, 170, tmp_path / "low.wav"), SpeechRequest(TEXT, HIGH, 170, tmp_path / "high.wav")]
+    out = EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())
+    assert out == [tmp_path / "low.wav", tmp_path / "high.wav"]
+    (low, sr), (high, sr2) = read_wav(out[0]), read_wav(out[1])
+    assert sr == sr2 == 22050 and low.ndim == 1
+    f_low, f_high = _median_f0(low, sr), _median_f0(high, sr)
+    assert f_high > 1.4 * f_low, (f_low, f_high)
+
+
+def test_clip_is_real_trimmed_speech(tmp_path: Path) -> None:
+    out = EspeakTts(jobs=1).synthesize_many([SpeechRequest(TEXT, LOW, 170, tmp_path / "a.wav")],
+                                             cancel=CancelToken())[0]
+    x, sr = read_wav(out)
+    assert 1.0 < len(x) / sr < 6.0
+    assert np.sqrt(np.mean(x**2)) > 0.03
+    loud = np.flatnonzero(np.abs(x) > 10 ** (-45 / 20))
+    # Leading/trailing silence is gone (a 10 ms margin stays).
+    assert loud[0] <= round(0.011 * sr) and len(x) - 1 - loud[-1] <= round(0.011 * sr)
+    assert not list(tmp_path.glob(".*")), "no temp files left beside the clip"
+
+
+def test_rate_changes_length(tmp_path: Path) -> None:
+    slow = SpeechRequest(TEXT, LOW, 120, tmp_path / "slow.wav")
+    fast = SpeechRequest(TEXT, LOW, 260, tmp_path / "fast.wav")
+    EspeakTts(jobs=2).synthesize_many([slow, fast], cancel=CancelToken())
+    n_slow, n_fast = len(read_wav(slow.out)[0]), len(read_wav(fast.out)[0])
+    assert n_slow > 1.5 * n_fast
+
+
+def test_parallel_lines_and_cache_skip(tmp_path: Path) -> None:
+    lines = [f"Line number {i}: {w}" for i, w in enumerate(["hello", "goodbye", "rain", "market", "lantern", "dawn"])]
+    reqs = [SpeechRequest(t, LOW if i % 2 else HIGH, 180, tmp_path / f"{i}.wav") for i, t in enumerate(lines)]
+    seen: list[float] = []
+    out = EspeakTts(jobs=3).synthesize_many(reqs, cancel=CancelToken(), progress=seen.append)
+    assert [p.name for p in out] == [f"{i}.wav" for i in range(6)]
+    clips = [read_wav(p)[0] for p in out]
+    assert all(np.sqrt(np.mean(c**2)) > 0.03 for c in clips)
+    assert len({c.tobytes() for c in clips}) == 6
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    # A second run finds every clip: nothing is rewritten (a sentinel proves it).
+    out[0].write_bytes(b"sentinel")
+    stamps = [p.stat().st_mtime_ns for p in out]
+    again: list[float] = []
+    assert EspeakTts(jobs=3).synthesize_many(reqs, cancel=CancelToken(), progress=again.append) == out
+    assert out[0].read_bytes() == b"sentinel"
+    assert [p.stat().st_mtime_ns for p in out] == stamps
+    assert again == [1.0]
+
+
+def test_cancel_stops_synthesis(tmp_path: Path) -> None:
+    token = CancelToken()
+    reqs = [SpeechRequest(f"Sentence {i} of a long film.", LOW, 180, tmp_path / f"c{i}.wav") for i in range(60)]
+
+    def progress(fraction: float) -> None:
+        if fraction >= 2 / 60:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        EspeakTts(jobs=2).synthesize_many(reqs, cancel=token, progress=progress)
+    made = list(tmp_path.glob("c*.wav"))
+    assert 2 <= len(made) < 20
+    # Already cancelled: nothing starts.
+    with pytest.raises(Cancelled):
+        EspeakTts(jobs=2).synthesize_many(reqs, cancel=token)
+
+
+def test_info_and_variants() -> None:
+    info = tts_info()
+    assert info["ok"] is True, info
+    assert info["voices"] > 50 and "en-us" in [lang.lower() for lang in info["languages"]]
+    variants = list_variants()
+    assert {"f3", "m3", "klatt2"} <= set(variants)
+
+
+def test_unknown_voice_is_refused_and_empty_text_is_silence(tmp_path: Path) -> None:
+    bad = Voice("X", "xx/nope", None, pitch=50, rate_factor=1.0)
+    with pytest.raises(EngineMissing) as info:
+        EspeakTts(jobs=1).synthesize_many([SpeechRequest("Hello.", bad, 175, tmp_path / "x.wav")], cancel=CancelToken())
+    assert info.value.code == "TTS_VOICE_MISSING"
+    assert not (tmp_path / "x.wav").exists()
+    out = EspeakTts(jobs=1).synthesize_many([SpeechRequest("  ", LOW, 175, tmp_path / "e.wav")], cancel=CancelToken())
+    x, sr = read_wav(out[0])
+    assert len(x) == round(0.05 * sr) and not x.any()
+
+
+def test_other_languages_speak(tmp_path: Path) -> None:
+    reqs = [SpeechRequest("Buenos días, amigos.", Voice("S", "roa/es", None, 50, 1.0), 175, tmp_path / "es.wav"),
+            SpeechRequest("こんにちは、世界", Voice("J", "jpx/ja", None, 50, 1.0), 175, tmp_path / "ja.wav")]
+    for path in EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken()):
+        x, sr = read_wav(path)
+        assert len(x) / sr > 0.4 and np.sqrt(np.mean(x**2)) > 0.03
+
+
+@pytest.fixture(params=["espeak", "fake"])
+def engine(request: pytest.FixtureRequest) -> Tts:
+    return EspeakTts(jobs=2) if request.param == "espeak" else FakeTts()
+
+
+class TestTtsContract:
+    """What every `Tts` promises the voice stage, run against the real engine and the fake."""
+
+    def test_paths_in_order_and_progress_to_one(self, engine: Tts, tmp_path: Path) -> None:
+        reqs = [SpeechRequest(f"Line {w}.", LOW, 175, tmp_path / f"{w}.wav") for w in ("c", "a", "b")]
+        seen: list[float] = []
+        assert engine.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append) == [r.out for r in reqs]
+        assert all(r.out.exists() for r in reqs) and seen[-1] == 1.0 and seen == sorted(seen)
+
+    def test_existing_clips_are_kept(self, engine: Tts, tmp_path: Path) -> None:
+        req = SpeechRequest("Kept.", LOW, 175, tmp_path / "k.wav")
+        req.out.write_bytes(b"cached")
+        engine.synthesize_many([req], cancel=CancelToken())
+        assert req.out.read_bytes() == b"cached"
+
+    def test_cancelled_before_start(self, engine: Tts, tmp_path: Path) -> None:
+        token = CancelToken()
+        token.cancel()
+        with pytest.raises(Cancelled):
+            engine.synthesize_many([SpeechRequest("No.", LOW, 175, tmp_path / "n.wav")], cancel=token)
+        assert not (tmp_path / "n.wav").exists()
