@@ -1,0 +1,291 @@
+"""`filmstudio serve | worker | keys | accounts`: thin argparse handlers over services."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from filmstudio.domain.errors import FilmStudioError
+from filmstudio.domain.models import PLANS, SCOPES
+
+if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
+    from fastapi import FastAPI
+
+    from filmstudio.config import Settings
+    from filmstudio.queue import StudioQueue, WorkerPool
+    from filmstudio.services.render import Renderer
+    from filmstudio.services.secrets import SecretStore
+    from filmstudio.services.studio import Studio
+
+
+def add_studio_commands(subparsers: Any) -> None:
+    """Add serve, worker, keys and accounts to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "serve", help="run the API and an in-process render worker",
+        description="Serve /api/v1 on 127.0.0.1 with an in-process render worker. Settings come from "
+        "FILMSTUDIO_* variables (FILMSTUDIO_HOME, FILMSTUDIO_ALLOWED_HOSTS, FILMSTUDIO_DOCS_ENABLED, ...). "
+        "Secrets live in the OS keyring; on a machine without one, FILMSTUDIO_SECRETS_BACKEND=file opts "
+        "into <home>/secrets.json (mode 0600).",
+    )
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8765)")
+    p.add_argument("--workers", type=int, help="in-process render workers (0: only the API)")
+    p.set_defaults(func=cmd_serve)
+
+    p = subparsers.add_parser("worker", help="run a render worker against the same queue")
+    p.add_argument("--workers", type=int, default=1, help="render threads (default 1)")
+    p.add_argument("--renderer", help="module:attribute of a renderer to use instead of the pipeline")
+    p.set_defaults(func=cmd_worker)
+
+    keys = subparsers.add_parser("keys", help="create, list, revoke and rotate API keys")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    p = ksub.add_parser("create", help="create a key and print it once")
+    p.add_argument("--name", required=True)
+    p.add_argument("--account", default="owner", help="account name (default: owner)")
+    p.add_argument("--scope", action="append", choices=SCOPES, dest="scopes",
+                   help="repeat for several (default: projects and jobs read/write)")
+    p.add_argument("--allow-ip", action="append", default=[], dest="allowed_ips", help="IP or CIDR; repeatable")
+    p.add_argument("--expires-days", type=float, help="expire after this many days")
+    p.set_defaults(func=cmd_keys_create)
+    p = ksub.add_parser("list", help="list keys (never their secrets)")
+    p.add_argument("--account", help="only this account's keys")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_keys_list)
+    p = ksub.add_parser("revoke", help="revoke a key now")
+    p.add_argument("key", help="key id or display prefix")
+    p.set_defaults(func=cmd_keys_revoke)
+    p = ksub.add_parser("rotate", help="make a replacement; the old key keeps working for the overlap")
+    p.add_argument("key", help="key id or display prefix")
+    p.add_argument("--overlap-hours", type=float, default=24.0)
+    p.set_defaults(func=cmd_keys_rotate)
+
+    accounts = subparsers.add_parser("accounts", help="create and list accounts")
+    asub = accounts.add_subparsers(dest="accounts_command", required=True)
+    p = asub.add_parser("create", help="create an account")
+    p.add_argument("name")
+    p.add_argument("--plan", choices=PLANS, default="free")
+    p.add_argument("--credits", type=int, default=0, help="starting credits")
+    p.add_argument("--unlimited", action="store_true", help="no credit limit")
+    p.set_defaults(func=cmd_accounts_create)
+    p = asub.add_parser("list", help="list accounts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_accounts_list)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one studio command (for tests and `python -m filmstudio.cli_studio`)."""
+    parser = argparse.ArgumentParser(prog="filmstudio")
+    add_studio_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def _reports_errors(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn a FilmStudioError into one clear line on stderr and exit status 2 (no traceback)."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except FilmStudioError as exc:
+            print(f"error: {exc.message} [{exc.code}]", file=sys.stderr)
+            return 2
+
+    return run
+
+
+# -- composition --------------------------------------------------------------------------------
+
+
+@dataclass
+class ServerParts:
+    """What `serve` runs, built without starting anything (tests start the pieces themselves)."""
+
+    settings: Settings
+    studio: Studio
+    queue: StudioQueue
+    app: FastAPI
+    pool: WorkerPool | None
+
+
+def build_server(settings: Settings, *, renderer: Renderer | None = None,
+                 secrets: SecretStore | None = None) -> ServerParts:
+    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool."""
+    from filmstudio.config import check_exposure
+    from filmstudio.queue import StudioQueue, WorkerPool, make_huey
+    from filmstudio.server.app import create_app
+    from filmstudio.services.factory import open_studio
+    from filmstudio.services.render import pipeline_renderer
+
+    check_exposure(settings)
+    queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
+    studio = open_studio(settings, queue=queue, secrets=secrets)
+    pool = None
+    if settings.workers > 0:
+        pool = WorkerPool(queue, studio, renderer or pipeline_renderer(), workers=settings.workers,
+                          reconcile_seconds=settings.reconcile_seconds)
+    return ServerParts(settings, studio, queue, create_app(studio, settings), pool)
+
+
+def run_server(parts: ServerParts, *, on_started: Callable[[Any], None] | None = None) -> None:
+    """Serve `parts` until a signal (main thread) or `server.should_exit` (tests)."""
+    from filmstudio.server.run import serve
+
+    serve(parts.app, parts.settings.host, parts.settings.port, background=parts.pool, on_started=on_started)
+
+
+# -- handlers ---------------------------------------------------------------------------------
+
+
+def _settings(**overrides: Any) -> Any:
+    from filmstudio.config import load_settings
+
+    return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _store() -> Any:
+    from filmstudio.store.db import Store
+    from filmstudio.store.migrations import migrate
+
+    settings = _settings()
+    store = Store(settings.db_path)
+    migrate(store)
+    return store
+
+
+@_reports_errors
+def cmd_serve(args: argparse.Namespace) -> int:
+    from filmstudio.services.accounts import ensure_owner
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings(host=args.host, port=args.port, workers=args.workers)
+    parts = build_server(settings)
+    created = ensure_owner(parts.studio.store)
+    if created is not None:
+        print(f"Created the owner's admin API key (shown once, store it now):\n  {created.secret}")
+    print(f"FilmStudio API on {settings.base_url}/api/v1 (docs: {'on' if settings.show_docs else 'off'}, "
+          f"workers: {settings.workers}, secrets: {parts.studio.secrets.name})", flush=True)
+    run_server(parts)
+    return 0
+
+
+def load_renderer(spec: str | None) -> Any:
+    """The pipeline's renderer, or `module:attribute` (a renderer, or a factory named make_*)."""
+    if not spec:
+        from filmstudio.services.render import pipeline_renderer
+
+        return pipeline_renderer()
+    module, _, attr = spec.partition(":")
+    obj = getattr(importlib.import_module(module), attr)
+    return obj() if attr.startswith("make_") else obj
+
+
+@_reports_errors
+def cmd_worker(args: argparse.Namespace) -> int:
+    from huey.consumer import Consumer
+
+    from filmstudio.queue import Reconciler, StudioQueue, consumer_kwargs, make_huey
+    from filmstudio.services.factory import open_studio
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
+    studio = open_studio(settings, queue=queue)
+    queue.bind(studio, load_renderer(args.renderer))
+    reconciler = Reconciler(studio, settings.reconcile_seconds)
+    reconciler.start()
+    print(f"FilmStudio worker on {settings.queue_path if settings.queue_url == 'sqlite' else settings.queue_url}",
+          flush=True)
+    try:
+        # Main thread of its own process: huey's own signal handling is right here.
+        Consumer(queue.huey, **consumer_kwargs(args.workers)).run()
+    finally:
+        reconciler.stop()
+    return 0
+
+
+@_reports_errors
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from filmstudio.services import accounts, keys
+
+    store = _store()
+    account = accounts.owner_account(store) if args.account == "owner" else accounts.account_by_name(store, args.account)
+    expires = datetime.now(UTC) + timedelta(days=args.expires_days) if args.expires_days else None
+    created = keys.create_key(store, account.account_id, name=args.name, scopes=args.scopes or keys.DEFAULT_SCOPES,
+                              allowed_ips=args.allowed_ips, expires_at=expires)
+    print(created.secret)
+    print(f"key {created.prefix}… for account {account.name}; scopes {', '.join(created.scopes)}. "
+          "This is the only time the key is shown.", file=sys.stderr)
+    return 0
+
+
+@_reports_errors
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from filmstudio.services import accounts, keys
+
+    store = _store()
+    account_id = accounts.account_by_name(store, args.account).account_id if args.account else None
+    found = keys.list_keys(store, account_id)
+    if args.json:
+        print(json.dumps([k.model_dump() for k in found], indent=2))
+        return 0
+    for k in found:
+        state = "revoked" if k.revoked_at else (f"expires {k.expires_at}" if k.expires_at else "active")
+        print(f"{k.key_id}  {k.prefix}…  {k.name!r}  {','.join(k.scopes)}  {state}")
+    return 0
+
+
+@_reports_errors
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from filmstudio.services import keys
+
+    revoked = keys.revoke_key(_store(), args.key)
+    print(f"revoked {revoked.prefix}… ({revoked.name})")
+    return 0
+
+
+@_reports_errors
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from filmstudio.services import keys
+
+    created = keys.rotate_key(_store(), args.key, overlap=timedelta(hours=args.overlap_hours))
+    print(created.secret)
+    print(f"the old key keeps working for {args.overlap_hours:g} hours; this is the only time the new key is shown",
+          file=sys.stderr)
+    return 0
+
+
+@_reports_errors
+def cmd_accounts_create(args: argparse.Namespace) -> int:
+    from filmstudio.services import accounts
+
+    made = accounts.create_account(_store(), args.name, plan=args.plan, credits=None if args.unlimited else args.credits)
+    print(f"{made.account_id}  {made.name}  {made.plan}  credits={made.credit_balance}")
+    return 0
+
+
+@_reports_errors
+def cmd_accounts_list(args: argparse.Namespace) -> int:
+    from filmstudio.services import accounts
+
+    found = accounts.list_accounts(_store())
+    if args.json:
+        print(json.dumps([a.model_dump() for a in found], indent=2))
+        return 0
+    for a in found:
+        balance = "unlimited" if a.credit_balance is None else a.credit_balance
+        print(f"{a.account_id}  {a.name}  {a.plan}  credits={balance}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""Studio server settings: read once from FILMSTUDIO_* variables by an entry point, then passed down."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from filmstudio.domain.errors import FilmStudioError
+
+LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def _default_home() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("filmstudio", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything the studio server and its workers need to know about this machine.
+
+    Every field reads `FILMSTUDIO_<NAME>`; list fields take JSON or comma-separated names.
+    `secrets_backend="file"` is the opt-in for machines without an OS keyring: secrets then
+    live in `<home>/secrets.json` (mode 0600) — readable by anyone who can read your home.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FILMSTUDIO_", frozen=True, extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    workers: int = Field(default=1, ge=0, le=32)
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    docs_enabled: bool | None = None
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    queue_url: str = "sqlite"  # "sqlite" (queue.db beside studio.db) or redis://host:port/db
+    secrets_backend: str = Field(default="keyring", pattern="^(keyring|file)$")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    lease_seconds: float = Field(default=30.0, gt=0.5)
+    reconcile_seconds: float = Field(default=15.0, gt=0.1)
+    max_attempts: int = Field(default=3, ge=1)
+    signed_url_seconds: int = Field(default=3600, ge=10)
+    public_url: str | None = None  # base for absolute asset URLs; default http://host:port
+
+    @field_validator("allowed_hosts", "cors_origins", mode="before")
+    @classmethod
+    def _name_list(cls, v: Any) -> Any:
+        """Accept JSON (`'["a.example"]'`) or a comma-separated list from the environment."""
+        if isinstance(v, str):
+            if v.strip().startswith("["):
+                return tuple(json.loads(v))
+            return tuple(p.strip() for p in v.split(",") if p.strip())
+        return v
+
+    # -- derived paths ----------------------------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "studio.db"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.home / "queue.db"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.home / "secrets.json"
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when the server listens only on this machine."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """Host header names the server answers to (ports are stripped before comparing)."""
+        return (*LOOPBACK_HOSTS, *(h.lower() for h in self.allowed_hosts))
+
+    @property
+    def show_docs(self) -> bool:
+        """Docs are on by default on loopback and off beyond it unless enabled."""
+        return self.docs_enabled if self.docs_enabled is not None else self.loopback_only
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"http://{host}:{self.port}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings from `environ` (default: the process environment) plus explicit overrides."""
+    if environ is None:
+        return Settings(**overrides)
+    prefix = "FILMSTUDIO_"
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if key.startswith(prefix):
+            name = key[len(prefix) :].lower()
+            if name in Settings.model_fields:
+                values[name] = raw
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to bind beyond loopback without explicit allowed hosts."""
+    if not settings.loopback_only and not settings.allowed_hosts:
+        raise FilmStudioError(
+            f"binding to {settings.host} exposes the studio beyond this machine; set "
+            "FILMSTUDIO_ALLOWED_HOSTS to the host names clients will use",
+            code="ALLOWED_HOSTS_REQUIRED",
+        )

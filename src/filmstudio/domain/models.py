@@ -1,0 +1,214 @@
+"""API models with a Create/Update/Public split; render settings inside use RenderSettings validation."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from filmstudio.domain.settings import RenderSettings
+
+ProjectStatus = Literal["draft", "processing", "completed", "failed"]
+JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
+SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks", "admin")
+PLANS: tuple[str, ...] = ("free", "standard", "pro", "enterprise")
+
+_SCRIPT = "INT. LAB - NIGHT\n\nDR. REYES stares at the glowing screen.\n\nDR. REYES\nIt finally works."
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectCreate(_Input):
+    """Body of POST /projects."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "My Video Project",
+                    "script": _SCRIPT,
+                    "settings": {"duration": 60, "style": "cinematic", "language": "en",
+                                 "subtitle_languages": ["en", "es"]},
+                }
+            ]
+        },
+    )
+
+    title: str = Field(min_length=1, max_length=200)
+    script: str = Field(min_length=1, max_length=200_000)
+    settings: RenderSettings = Field(default_factory=RenderSettings)
+
+
+class ProjectUpdate(_Input):
+    """Body of PATCH /projects/{id}: any subset; `settings` merges into the current settings."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra={"examples": [{"title": "New title", "settings": {"style": "retro"}}]}
+    )
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    script: str | None = Field(default=None, min_length=1, max_length=200_000)
+    settings: dict[str, Any] | None = None
+
+
+class GenerateRequest(_Input):
+    """Body of POST /projects/{id}/generate: settings for this render, merged into the project's."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "settings": {
+                        "duration": 60,
+                        "style": "cinematic",
+                        "characters": [{"name": "narrator", "age": "adult", "gender": "male", "voice": "deep"}],
+                        "music_genre": "epic",
+                        "include_subtitles": True,
+                        "subtitle_languages": ["en", "es"],
+                        "youtube_upload": False,
+                    }
+                }
+            ]
+        },
+    )
+
+    settings: dict[str, Any] | None = None
+
+
+class Assets(BaseModel):
+    """Signed, expiring download URLs for a project's latest film (null until one is rendered)."""
+
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    subtitles: dict[str, str] = Field(default_factory=dict)
+    subtitles_vtt: dict[str, str] = Field(default_factory=dict)
+    expires_at: str | None = None
+
+
+class ProjectCreated(BaseModel):
+    """Answer of POST /projects (201)."""
+
+    project_id: str
+    title: str
+    status: ProjectStatus
+    estimated_credits: int
+    created_at: str
+
+
+class ProjectPublic(BaseModel):
+    """A project as the API shows it."""
+
+    project_id: str
+    title: str
+    script: str
+    settings: dict[str, Any]
+    status: ProjectStatus
+    assets: Assets
+    estimated_credits: int
+    latest_job_id: str | None = None
+    created_at: str
+    updated_at: str
+    completed_at: str | None = None
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectPublic]
+    total_count: int
+    page: int
+    per_page: int
+    total_pages: int
+
+
+class JobAccepted(BaseModel):
+    """Answer of POST /projects/{id}/generate (202)."""
+
+    job_id: str
+    project_id: str
+    status: JobStatus
+    estimated_time: str
+    credits_deducted: int
+    created_at: str
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobPublic(BaseModel):
+    """A render job as the API shows it."""
+
+    job_id: str
+    project_id: str
+    status: JobStatus
+    progress: int
+    current_step: str | None
+    estimated_time_remaining: str | None
+    started_at: str | None
+    created_at: str
+    completed_at: str | None
+    attempts: int
+    credits: int
+    cancel_requested: bool
+    warnings: list[str]
+    error: JobError | None = None
+
+
+class JobList(BaseModel):
+    jobs: list[JobPublic]
+    total_count: int
+    page: int
+    per_page: int
+    total_pages: int
+
+
+class AccountPublic(BaseModel):
+    account_id: str
+    name: str
+    plan: str
+    credit_balance: int | None
+    created_at: str
+
+
+class ApiKeyPublic(BaseModel):
+    """A key's metadata; the secret itself is only in `ApiKeyCreated`, once."""
+
+    key_id: str
+    account_id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    allowed_ips: list[str]
+    created_at: str
+    last_used_at: str | None
+    expires_at: str | None
+    revoked_at: str | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    secret: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error answer: `{"error": {"code", "message", "details"}}`."""
+
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    schema_version: int
+    queue: str

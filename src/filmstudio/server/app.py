@@ -1,0 +1,51 @@
+"""create_app: the FastAPI application over a Studio. No globals; the entry point builds both."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from filmstudio.config import Settings
+from filmstudio.server import errors
+from filmstudio.server.middleware import BodyLimit, HostCheck
+from filmstudio.server.routes import files, health, jobs, projects
+from filmstudio.services.studio import Studio
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+The FilmStudio API turns a written script into a finished narrated film on this machine.
+
+Authenticate with `Authorization: Bearer fs_live_...` (create a key with `filmstudio keys create`).
+Every error answers `{"error": {"code", "message", "details"}}` with a stable `code`.
+
+Typical flow: `POST /projects` → `POST /projects/{id}/generate` → poll `GET /jobs/{job_id}` until
+`completed` → `GET /projects/{id}` → download `assets.video_url` with a plain GET (signed, expiring).
+"""
+
+
+def create_app(studio: Studio, settings: Settings) -> FastAPI:
+    """The API app; `settings` decides docs, CORS, trusted hosts and the body limit."""
+    docs = settings.show_docs
+    app = FastAPI(
+        title="FilmStudio API",
+        version="1.0",
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json" if docs else None,
+        docs_url=f"{API_PREFIX}/docs" if docs else None,
+        redoc_url=None,
+    )
+    app.state.studio = studio
+    errors.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (projects, jobs, files, health):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)  # /health at the root too, for supervisors
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(HostCheck, allowed=settings.trusted_hosts)
+    return app

@@ -1,0 +1,85 @@
+"""One place that turns every failure into `{"error": {"code", "message", "details"}}`."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from filmstudio.domain.errors import FilmStudioError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+    416: "RANGE_NOT_SATISFIABLE", 429: "RATE_LIMITED", 500: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE",
+}
+_PYDANTIC_CODES = {
+    "missing": "MISSING_FIELD", "extra_forbidden": "UNKNOWN_FIELD", "json_invalid": "INVALID_JSON",
+    "model_attributes_type": "INVALID_TYPE", "dict_type": "INVALID_TYPE", "string_too_short": "INVALID_VALUE",
+    "string_too_long": "INVALID_VALUE", "string_type": "INVALID_TYPE", "int_parsing": "INVALID_TYPE",
+    "int_type": "INVALID_TYPE", "bool_parsing": "INVALID_TYPE", "greater_than_equal": "INVALID_VALUE",
+    "less_than_equal": "INVALID_VALUE", "literal_error": "INVALID_VALUE",
+}
+
+
+def envelope(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def http_code(status: int) -> str:
+    return _HTTP_CODES.get(status, f"HTTP_{status}")
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        where = loc[0] if loc else "body"
+        kind = str(err.get("type", "value_error"))
+        code = kind if kind.isupper() else _PYDANTIC_CODES.get(kind, "INVALID_VALUE")
+        item: dict[str, Any] = {"field": ".".join(loc[1:]) or where, "in": where, "code": code,
+                                "message": str(err.get("msg", ""))}
+        allowed = (err.get("ctx") or {}).get("allowed")
+        if allowed:
+            item["allowed"] = [a.strip() for a in str(allowed).split(",")]
+        out.append(item)
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on `app`."""
+
+    @app.exception_handler(FilmStudioError)
+    async def _domain(request: Request, exc: FilmStudioError) -> JSONResponse:
+        if exc.http_status >= 500:
+            log.error("%s %s -> %s", request.method, request.url.path, exc)
+        return envelope(exc.http_status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        code = errors[0]["code"] if len(errors) == 1 else "VALIDATION_ERROR"
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+        return envelope(400, code, message, {"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404:
+            message = f"no route for {request.method} {request.url.path}"
+        return envelope(exc.status_code, http_code(exc.status_code), message,
+                        headers=dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return envelope(500, "INTERNAL_ERROR", "the studio hit an internal error; see the server log")

@@ -1,0 +1,90 @@
+"""Pure ASGI guards that answer in the error envelope: Host header check and request body limit."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def host_name(raw: str) -> str:
+    """`Host` header without its port: `[::1]:8000` -> `[::1]`; anything malformed comes back whole.
+
+    A malformed header then matches no allowed name (`[::1].evil` must not pass as `[::1]`).
+    """
+    raw = raw.strip().lower()
+    if raw.startswith("["):
+        end = raw.find("]")
+        name, rest = (raw[: end + 1], raw[end + 1 :]) if end > 0 else (raw, "")
+    elif raw.count(":") == 1:
+        name, rest = raw.split(":")[0], raw[raw.index(":") :]
+    else:
+        name, rest = raw, ""
+    if rest and not (rest.startswith(":") and rest[1:].isdigit()):
+        return raw
+    return name
+
+
+class HostCheck:
+    """Refuse requests whose Host is not one of ours (DNS rebinding from a browser page)."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = frozenset(h.lower() for h in allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            host = host_name(headers.get(b"host", b"").decode("latin-1"))
+            if host not in self.allowed:
+                await _send_error(send, 400, "INVALID_HOST", "this studio does not answer to that host name")
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """413 for bodies over `limit` bytes, by Content-Length or while streaming (chunked uploads)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"request bodies are limited to {self.limit} bytes")
+            return
+        seen = 0
+        too_large = False
+
+        async def counted_receive() -> Message:
+            nonlocal seen, too_large
+            if too_large:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    # End the body here; whatever the app answers to the stump is replaced by a 413.
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not too_large:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"request bodies are limited to {self.limit} bytes")
+
+        await self.app(scope, counted_receive, guarded_send)

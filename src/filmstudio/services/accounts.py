@@ -1,0 +1,81 @@
+"""Account use cases: create, list, and the desktop's built-in owner account."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from filmstudio.domain.errors import BadRequest, Conflict, NotFound
+from filmstudio.domain.models import PLANS, AccountPublic, ApiKeyCreated
+from filmstudio.store import accounts as rows
+from filmstudio.store.db import Store, utcnow
+
+OWNER = "owner"
+
+
+def _public(row: dict[str, Any]) -> AccountPublic:
+    return AccountPublic(
+        account_id=row["id"], name=row["name"], plan=row["plan"], credit_balance=row["credit_balance"],
+        created_at=row["created_at"],
+    )
+
+
+def create_account(store: Store, name: str, *, plan: str = "free", credits: int | None = 0) -> AccountPublic:
+    """A new account; `credits=None` means unlimited."""
+    name = name.strip()
+    if not name:
+        raise BadRequest("account name must not be empty", code="INVALID_ACCOUNT_NAME")
+    if plan not in PLANS:
+        raise BadRequest(f"plan must be one of {', '.join(PLANS)}", code="UNKNOWN_PLAN", details={"allowed": list(PLANS)})
+    account_id = str(uuid.uuid4())
+    row: dict[str, Any] = {"id": account_id, "name": name, "plan": plan, "credit_balance": None, "created_at": utcnow()}
+    with store.write() as db:
+        if db.execute("SELECT 1 FROM accounts WHERE name = ?", [name]).fetchone():
+            raise Conflict(f"an account named {name!r} exists", code="ACCOUNT_EXISTS")
+        rows.add_account(db, row)
+        if credits is not None:
+            db.execute("UPDATE accounts SET credit_balance = 0 WHERE id = ?", [account_id])
+            if credits:
+                rows.ledger_entry(db, account_id, None, "grant", credits)
+    found = rows.get_account(store, account_id)
+    assert found is not None
+    return _public(found)
+
+
+def get_account(store: Store, account_id: str) -> AccountPublic:
+    row = rows.get_account(store, account_id)
+    if row is None:
+        raise NotFound("no such account", code="ACCOUNT_NOT_FOUND")
+    return _public(row)
+
+
+def account_by_name(store: Store, name: str) -> AccountPublic:
+    row = rows.account_by_name(store, name)
+    if row is None:
+        raise NotFound(f"no account named {name!r}", code="ACCOUNT_NOT_FOUND")
+    return _public(row)
+
+
+def list_accounts(store: Store) -> list[AccountPublic]:
+    return [_public(r) for r in rows.list_accounts(store)]
+
+
+def owner_account(store: Store) -> AccountPublic:
+    """The built-in owner account (enterprise, unlimited credits), made on first use."""
+    found = rows.account_by_name(store, OWNER)
+    if found is not None:
+        return _public(found)
+    try:
+        return create_account(store, OWNER, plan="enterprise", credits=None)
+    except Conflict:  # another process made it first
+        return account_by_name(store, OWNER)
+
+
+def ensure_owner(store: Store) -> ApiKeyCreated | None:
+    """Make the owner account and, if it has no key yet, an admin key; return that key once."""
+    from filmstudio.services import keys
+
+    owner = owner_account(store)
+    if keys.list_keys(store, owner.account_id):
+        return None
+    return keys.create_key(store, owner.account_id, name="owner admin", scopes=["admin"])

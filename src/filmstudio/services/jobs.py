@@ -1,0 +1,187 @@
+"""Job use cases: generate (credits + job row in one transaction), get, list and cooperative cancel."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from typing import Any
+
+from filmstudio.domain.errors import BadRequest, Conflict, InsufficientCredits, NotFound
+from filmstudio.domain.models import GenerateRequest, JobAccepted, JobError, JobList, JobPublic
+from filmstudio.domain.settings import RenderSettings, parse_settings
+from filmstudio.services import estimates
+from filmstudio.services.keys import Principal
+from filmstudio.services.studio import Studio
+from filmstudio.store import accounts as account_rows
+from filmstudio.store import jobs as rows
+from filmstudio.store import projects as project_rows
+from filmstudio.store.db import utcnow
+
+JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
+
+
+def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
+    error = JobError(code=row["error_code"], message=row["error_message"] or "") if row["error_code"] else None
+    return JobPublic(
+        job_id=row["id"], project_id=row["project_id"], status=row["status"], progress=row["progress"],
+        current_step=row["current_step"],
+        estimated_time_remaining=estimates.humanize(estimates.remaining_seconds(studio.store, row)),
+        started_at=row["started_at"], created_at=row["created_at"], completed_at=row["finished_at"],
+        attempts=row["attempts"], credits=row["credits"], cancel_requested=bool(row["cancel_requested"]),
+        warnings=json.loads(row["warnings"] or "[]"), error=error,
+    )
+
+
+def _preflight(script: str, settings: RenderSettings) -> None:
+    """Refuse a script that cannot fit before any credit moves (skipped while the pipeline lacks it)."""
+    from filmstudio.pipeline import runner
+
+    try:
+        runner.preflight(script, settings)
+    except NotImplementedError:
+        return
+
+
+def generate(
+    studio: Studio,
+    principal: Principal,
+    project_id: str,
+    request: GenerateRequest | None = None,
+    *,
+    idempotency_key: str | None = None,
+) -> JobAccepted:
+    """Queue a render of a project: deduct credits, write the job, then hand its id to the queue."""
+    principal.require("jobs:write")
+    if idempotency_key:
+        earlier = rows.job_by_idempotency_key(studio.store, principal.account_id, idempotency_key)
+        if earlier is not None:
+            return _accepted(studio, earlier)
+    overrides = (request.settings if request else None) or {}
+    # Validate and preflight outside the write lock (preflight analyses the script); the transaction
+    # below re-checks that nothing changed in between.
+    seen = project_rows.get_project(studio.store, project_id)
+    if seen is None or seen["account_id"] != principal.account_id:
+        raise NotFound("no such project", code="PROJECT_NOT_FOUND")
+    settings = parse_settings({**json.loads(seen["settings"]), **overrides})
+    _preflight(seen["script"], settings)
+    credits = settings.estimated_credits
+    now = utcnow()
+    job_id = str(uuid.uuid4())
+    with studio.store.write() as db:
+        project = project_rows.lock_project(db, project_id)
+        if project is None:
+            raise NotFound("no such project", code="PROJECT_NOT_FOUND")
+        if project["status"] == "processing":
+            raise Conflict("the project is already rendering", code="PROJECT_BUSY")
+        if project["updated_at"] != seen["updated_at"]:
+            raise Conflict("the project changed while starting the render; try again", code="PROJECT_CHANGED")
+        available = account_rows.balance(db, principal.account_id)
+        if available is not None and available < credits:
+            raise InsufficientCredits(
+                "You don't have enough credits to generate this video.",
+                details={"required": credits, "available": available},
+            )
+        rows.add_job(db, {
+            "id": job_id, "project_id": project_id, "account_id": principal.account_id, "status": "queued",
+            "script": project["script"], "settings": settings.model_dump_json(), "credits": credits,
+            "idempotency_key": idempotency_key, "created_at": now,
+        })
+        account_rows.ledger_entry(db, principal.account_id, job_id, "deduct", credits)
+        project_rows.update_project(
+            db, project_id, {"status": "processing", "settings": settings.model_dump_json(), "updated_at": now}
+        )
+    enqueue(studio, job_id)
+    row = rows.get_job(studio.store, job_id)
+    assert row is not None
+    return _accepted(studio, row)
+
+
+def enqueue(studio: Studio, job_id: str) -> None:
+    """Hand a job id to the queue and note when; a failure here is healed by the reconciler."""
+    studio.queue.enqueue(job_id)
+    with studio.store.write() as db:
+        rows.update_job(db, job_id, {"enqueued_at": utcnow()})
+
+
+def _accepted(studio: Studio, row: dict[str, Any]) -> JobAccepted:
+    duration = int(json.loads(row["settings"])["duration"])
+    return JobAccepted(
+        job_id=row["id"], project_id=row["project_id"], status=row["status"],
+        estimated_time=estimates.humanize_range(estimates.expected_total(studio.store, duration)),
+        credits_deducted=row["credits"], created_at=row["created_at"],
+    )
+
+
+def get_job(studio: Studio, principal: Principal, job_id: str) -> JobPublic:
+    principal.require("jobs:read")
+    row = rows.get_job(studio.store, job_id)
+    if row is None or row["account_id"] != principal.account_id:
+        raise NotFound("no such job", code="JOB_NOT_FOUND")
+    return to_public(studio, row)
+
+
+def list_jobs(
+    studio: Studio,
+    principal: Principal,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    status: str | None = None,
+    project_id: str | None = None,
+    order: str = "desc",
+) -> JobList:
+    principal.require("jobs:read")
+    if page < 1 or not 1 <= per_page <= 100 or (status and status not in JOB_STATUSES) or order not in ("asc", "desc"):
+        raise BadRequest(
+            "invalid query parameters: page >= 1, per_page 1..100, status one of "
+            f"{', '.join(JOB_STATUSES)}, order asc|desc",
+            code="VALIDATION_ERROR",
+        )
+    found, total = rows.list_jobs(
+        studio.store, principal.account_id, status=status, project_id=project_id, order=order,
+        limit=per_page, offset=(page - 1) * per_page,
+    )
+    return JobList(
+        jobs=[to_public(studio, r) for r in found], total_count=total, page=page, per_page=per_page,
+        total_pages=math.ceil(total / per_page) if total else 0,
+    )
+
+
+def cancel_job(studio: Studio, principal: Principal, job_id: str) -> JobPublic:
+    """Cancel now if still queued; ask the worker to stop (it also stops ffmpeg) if processing."""
+    principal.require("jobs:write")
+    with studio.store.write() as db:
+        row = rows.get_job(studio.store, job_id)
+        if row is None or row["account_id"] != principal.account_id:
+            raise NotFound("no such job", code="JOB_NOT_FOUND")
+        if row["status"] in ("completed", "failed", "cancelled"):
+            raise Conflict(f"the job is already {row['status']}", code="JOB_FINISHED")
+        if row["status"] == "queued":
+            finish_unleased(db, row, "cancelled", None, None)
+        else:
+            rows.update_job(db, job_id, {"cancel_requested": 1})
+    return get_job(studio, principal, job_id)
+
+
+def finish_unleased(
+    db: Any, row: dict[str, Any], status: str, error_code: str | None, error_message: str | None
+) -> None:
+    """End a job nobody is running: refund, and give the project back to its user."""
+    now = utcnow()
+    rows.update_job(db, row["id"], {
+        "status": status, "error_code": error_code, "error_message": error_message, "finished_at": now,
+        "lease_owner": None, "lease_until": None,
+    })
+    settle_project(db, row, status, now)
+
+
+def settle_project(db: Any, row: dict[str, Any], status: str, now: str) -> None:
+    """After a job ends without a film: refund its credits and make the project editable again."""
+    account_rows.ledger_entry(db, row["account_id"], row["id"], "refund", row["credits"])
+    project = project_rows.lock_project(db, row["project_id"])
+    if project is None:
+        return
+    has_film = bool(json.loads(project["assets"] or "{}").get("video"))
+    new_status = "failed" if status == "failed" else "completed" if has_film else "draft"
+    project_rows.update_project(db, row["project_id"], {"status": new_status, "updated_at": now})

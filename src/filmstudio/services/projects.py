@@ -1,0 +1,139 @@
+"""Project use cases: create, get, list, edit and soft delete, always within the caller's account."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from typing import Any
+
+from filmstudio.domain.errors import BadRequest, Conflict, NotFound
+from filmstudio.domain.models import ProjectCreate, ProjectCreated, ProjectList, ProjectPublic, ProjectUpdate
+from filmstudio.domain.settings import estimated_credits, parse_settings
+from filmstudio.services.assets import public_assets
+from filmstudio.services.keys import Principal
+from filmstudio.services.studio import Studio
+from filmstudio.store import projects as rows
+from filmstudio.store.db import utcnow
+
+MAX_PER_PAGE = 100
+PROJECT_STATUSES = ("draft", "processing", "completed", "failed")
+
+
+def _not_found() -> NotFound:
+    return NotFound("no such project", code="PROJECT_NOT_FOUND")
+
+
+def owned_project(studio: Studio, principal: Principal, project_id: str) -> dict[str, Any]:
+    """A live project of the caller's account; other accounts' projects are simply not found."""
+    row = rows.get_project(studio.store, project_id)
+    if row is None or row["account_id"] != principal.account_id:
+        raise _not_found()
+    return row
+
+
+def to_public(studio: Studio, row: dict[str, Any], latest_job_id: str | None = None) -> ProjectPublic:
+    settings = json.loads(row["settings"])
+    return ProjectPublic(
+        project_id=row["id"], title=row["title"], script=row["script"], settings=settings, status=row["status"],
+        assets=public_assets(studio, row["assets"]), estimated_credits=estimated_credits(int(settings["duration"])),
+        latest_job_id=latest_job_id, created_at=row["created_at"], updated_at=row["updated_at"],
+        completed_at=row["completed_at"],
+    )
+
+
+def create_project(studio: Studio, principal: Principal, data: ProjectCreate) -> ProjectCreated:
+    principal.require("projects:write")
+    now = utcnow()
+    row = {
+        "id": str(uuid.uuid4()), "account_id": principal.account_id, "title": data.title, "script": data.script,
+        "settings": data.settings.model_dump_json(), "status": "draft", "assets": "{}",
+        "created_at": now, "updated_at": now,
+    }
+    with studio.store.write() as db:
+        rows.add_project(db, row)
+    return ProjectCreated(
+        project_id=row["id"], title=data.title, status="draft",
+        estimated_credits=data.settings.estimated_credits, created_at=now,
+    )
+
+
+def get_project(studio: Studio, principal: Principal, project_id: str) -> ProjectPublic:
+    principal.require("projects:read")
+    row = owned_project(studio, principal, project_id)
+    latest = studio.store.one(
+        "SELECT id FROM jobs WHERE project_id = ? ORDER BY created_at DESC LIMIT 1", [project_id]
+    )
+    return to_public(studio, row, latest["id"] if latest else None)
+
+
+def list_projects(
+    studio: Studio,
+    principal: Principal,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    status: str | None = None,
+    sort: str = "created_at",
+    order: str = "desc",
+) -> ProjectList:
+    principal.require("projects:read")
+    problems: list[dict[str, Any]] = []
+    if page < 1:
+        problems.append({"field": "page", "code": "INVALID_VALUE", "message": "page starts at 1"})
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        problems.append({"field": "per_page", "code": "INVALID_VALUE", "message": f"per_page is 1..{MAX_PER_PAGE}"})
+    if status is not None and status not in PROJECT_STATUSES:
+        problems.append({"field": "status", "code": "INVALID_VALUE", "message": "unknown status",
+                         "allowed": list(PROJECT_STATUSES)})
+    if sort not in rows.SORT_COLUMNS:
+        problems.append({"field": "sort", "code": "INVALID_VALUE", "message": "unknown sort field",
+                         "allowed": list(rows.SORT_COLUMNS)})
+    if order not in ("asc", "desc"):
+        problems.append({"field": "order", "code": "INVALID_VALUE", "message": "order is asc or desc",
+                         "allowed": ["asc", "desc"]})
+    if problems:
+        raise BadRequest("invalid query parameters", code="VALIDATION_ERROR", details={"errors": problems})
+    found, total = rows.list_projects(
+        studio.store, principal.account_id, status=status, sort=sort, order=order,
+        limit=per_page, offset=(page - 1) * per_page,
+    )
+    return ProjectList(
+        projects=[to_public(studio, r) for r in found], total_count=total, page=page, per_page=per_page,
+        total_pages=math.ceil(total / per_page) if total else 0,
+    )
+
+
+def update_project(studio: Studio, principal: Principal, project_id: str, data: ProjectUpdate) -> ProjectPublic:
+    principal.require("projects:write")
+    with studio.store.write() as db:
+        row = rows.lock_project(db, project_id)
+        if row is None or row["account_id"] != principal.account_id:
+            raise _not_found()
+        if row["status"] == "processing":
+            raise Conflict("the project is rendering; cancel the job or wait for it", code="PROJECT_BUSY")
+        fields: dict[str, Any] = {}
+        if data.title is not None:
+            fields["title"] = data.title
+        if data.script is not None:
+            fields["script"] = data.script
+        if data.settings is not None:
+            merged = {**json.loads(row["settings"]), **data.settings}
+            fields["settings"] = parse_settings(merged).model_dump_json()
+        if fields:
+            fields["updated_at"] = utcnow()
+            rows.update_project(db, project_id, fields)
+    return get_project(studio, principal, project_id)
+
+
+def delete_project(studio: Studio, principal: Principal, project_id: str) -> None:
+    """Soft delete: the row stays (jobs and the ledger point at it) but is gone from the API."""
+    principal.require("projects:write")
+    with studio.store.write() as db:
+        row = rows.lock_project(db, project_id)
+        if row is None or row["account_id"] != principal.account_id:
+            raise _not_found()
+        if row["status"] == "processing":
+            raise Conflict("the project is rendering; cancel the job first", code="PROJECT_BUSY")
+        now = utcnow()
+        rows.update_project(db, project_id, {"deleted_at": now, "updated_at": now})

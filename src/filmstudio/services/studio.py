@@ -1,0 +1,44 @@
+"""The service layer's handle: store, secrets, folders and the queue, built once by an entry point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from filmstudio.services.secrets import SecretStore
+from filmstudio.store.db import Store
+
+
+class JobQueue(Protocol):
+    """Carries job ids to workers; the jobs table stays the truth."""
+
+    def enqueue(self, job_id: str) -> None: ...
+
+
+class NoQueue:
+    """A queue that drops ids: jobs wait in the table until a reconciler enqueues them."""
+
+    def enqueue(self, job_id: str) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Studio:
+    """Everything a use case needs; routes, the desktop, the CLI and workers all hold one."""
+
+    store: Store
+    secrets: SecretStore
+    media_dir: Path
+    work_dir: Path
+    cache_dir: Path
+    queue: JobQueue
+    base_url: str = "http://127.0.0.1:8765"
+    signed_url_seconds: int = 3600
+    lease_seconds: float = 30.0
+    max_attempts: int = 3
+
+    def with_queue(self, queue: JobQueue) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, queue=queue)

@@ -1,0 +1,101 @@
+"""jobs rows: the truth about every render; the queue only carries their ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from filmstudio.store.db import Store
+from filmstudio.store.rows import insert, update
+
+ACTIVE = ("queued", "processing")
+
+
+def add_job(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    insert(db, "jobs", row)
+
+
+def get_job(store: Store, job_id: str) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM jobs WHERE id = ?", [job_id])
+
+
+def job_by_idempotency_key(store: Store, account_id: str, key: str) -> dict[str, Any] | None:
+    return store.one("SELECT * FROM jobs WHERE account_id = ? AND idempotency_key = ?", [account_id, key])
+
+
+def list_jobs(
+    store: Store,
+    account_id: str,
+    *,
+    status: str | None,
+    project_id: str | None,
+    order: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    where = "account_id = ?"
+    params: list[Any] = [account_id]
+    if status is not None:
+        where += " AND status = ?"
+        params.append(status)
+    if project_id is not None:
+        where += " AND project_id = ?"
+        params.append(project_id)
+    direction = "ASC" if order == "asc" else "DESC"
+    total = store.one(f"SELECT count(*) AS n FROM jobs WHERE {where}", params)
+    rows = store.all(
+        f"SELECT * FROM jobs WHERE {where} ORDER BY created_at {direction}, rowid {direction} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return rows, int(total["n"]) if total else 0
+
+
+def claim(db: sqlite_utils.Database, job_id: str, owner: str, now: float, lease_until: float, started_at: str) -> bool:
+    """Take the lease on a queued job, or on a processing job whose lease went stale."""
+    cur = db.execute(
+        """
+        UPDATE jobs SET status = 'processing', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
+               started_at = COALESCE(started_at, ?)
+        WHERE id = ? AND cancel_requested = 0
+          AND (status = 'queued' OR (status = 'processing' AND (lease_until IS NULL OR lease_until < ?)))
+        """,
+        [owner, lease_until, started_at, job_id, now],
+    )
+    return cur.rowcount == 1
+
+
+def update_leased(db: sqlite_utils.Database, job_id: str, owner: str, fields: dict[str, Any]) -> bool:
+    """Update a job only while `owner` still holds its lease (a stolen lease makes this a no-op)."""
+    sets = ", ".join(f"{c} = :{c}" for c in fields)
+    params = {**fields, "_id": job_id, "_owner": owner}
+    cur = db.execute(
+        f"UPDATE jobs SET {sets} WHERE id = :_id AND status = 'processing' AND lease_owner = :_owner", params
+    )
+    return cur.rowcount == 1
+
+
+
+
+def update_job(db: sqlite_utils.Database, job_id: str, fields: dict[str, Any], where: str = "") -> int:
+    return update(db, "jobs", job_id, fields, where)
+
+
+def jobs_to_reconcile(store: Store, now: float, queued_before: str) -> list[dict[str, Any]]:
+    """Queued jobs last enqueued before `queued_before`, and processing jobs whose lease is stale."""
+    return store.all(
+        """
+        SELECT * FROM jobs
+        WHERE (status = 'queued' AND (enqueued_at IS NULL OR enqueued_at < ?))
+           OR (status = 'processing' AND (lease_until IS NULL OR lease_until < ?))
+        ORDER BY created_at
+        """,
+        [queued_before, now],
+    )
+
+
+def finished_jobs_timings(store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    return store.all(
+        "SELECT settings, stage_timings FROM jobs WHERE status = 'completed' ORDER BY finished_at DESC LIMIT ?",
+        [limit],
+    )

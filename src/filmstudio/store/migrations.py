@@ -1,0 +1,196 @@
+"""Numbered schema migrations for studio.db; `PRAGMA user_version` records the last one applied."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from filmstudio.store.db import Store
+
+# Append only: a released migration never changes; a fix is a new number.
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            plan TEXT NOT NULL DEFAULT 'free'
+                CHECK (plan IN ('free', 'standard', 'pro', 'enterprise')),
+            credit_balance INTEGER,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            prefix TEXT NOT NULL UNIQUE,
+            digest TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            allowed_ips TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            last_used_at TEXT,
+            expires_at TEXT,
+            revoked_at TEXT,
+            rotated_from TEXT REFERENCES api_keys(id)
+        );
+        CREATE INDEX idx_api_keys_account ON api_keys(account_id);
+        CREATE TABLE projects (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            title TEXT NOT NULL,
+            script TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'draft'
+                CHECK (status IN ('draft', 'processing', 'completed', 'failed')),
+            assets TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            completed_at TEXT,
+            deleted_at TEXT
+        );
+        CREATE INDEX idx_projects_list ON projects(account_id, deleted_at, status, created_at);
+        CREATE INDEX idx_projects_updated ON projects(account_id, deleted_at, updated_at);
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            project_id TEXT NOT NULL REFERENCES projects(id),
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'processing', 'completed', 'failed', 'cancelled')),
+            progress INTEGER NOT NULL DEFAULT 0,
+            current_step TEXT,
+            script TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_until REAL,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error_code TEXT,
+            error_message TEXT,
+            warnings TEXT NOT NULL DEFAULT '[]',
+            stage_timings TEXT NOT NULL DEFAULT '{}',
+            credits INTEGER NOT NULL DEFAULT 0,
+            idempotency_key TEXT,
+            output_dir TEXT,
+            created_at TEXT NOT NULL,
+            enqueued_at TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            UNIQUE (account_id, idempotency_key)
+        );
+        CREATE INDEX idx_jobs_project ON jobs(project_id, created_at);
+        CREATE INDEX idx_jobs_account ON jobs(account_id, status, created_at);
+        CREATE INDEX idx_jobs_status ON jobs(status, lease_until);
+        CREATE TABLE credit_ledger (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            job_id TEXT REFERENCES jobs(id),
+            kind TEXT NOT NULL CHECK (kind IN ('grant', 'deduct', 'refund')),
+            amount INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (job_id, kind)
+        );
+        CREATE TABLE webhooks (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+            created_at TEXT NOT NULL,
+            deleted_at TEXT
+        );
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            webhook_id TEXT NOT NULL REFERENCES webhooks(id),
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'delivered', 'failed', 'abandoned')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_status_code INTEGER,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+        """,
+    ),
+    (
+        2,
+        # Listing pages must come from the index alone (100k projects): sort columns right after the
+        # account filter; rowid (implicit at the end of every index) breaks ties in insertion order.
+        """
+        DROP INDEX idx_projects_list;
+        DROP INDEX idx_projects_updated;
+        CREATE INDEX idx_projects_created ON projects(account_id, deleted_at, created_at);
+        CREATE INDEX idx_projects_updated ON projects(account_id, deleted_at, updated_at);
+        CREATE INDEX idx_projects_status_created ON projects(account_id, deleted_at, status, created_at);
+        CREATE INDEX idx_projects_status_updated ON projects(account_id, deleted_at, status, updated_at);
+        -- Live projects per (account, status), kept exact by triggers: count(*) over 100k rows costs
+        -- ~10 ms, too slow for every page of GET /projects.
+        CREATE TABLE project_counts (
+            account_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (account_id, status)
+        ) WITHOUT ROWID;
+        INSERT INTO project_counts (account_id, status, n)
+            SELECT account_id, status, count(*) FROM projects WHERE deleted_at IS NULL GROUP BY 1, 2;
+        CREATE TRIGGER project_counts_insert AFTER INSERT ON projects WHEN NEW.deleted_at IS NULL
+        BEGIN
+            INSERT INTO project_counts (account_id, status, n) VALUES (NEW.account_id, NEW.status, 1)
+                ON CONFLICT (account_id, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER project_counts_update_old AFTER UPDATE OF status, deleted_at, account_id ON projects
+            WHEN OLD.deleted_at IS NULL
+        BEGIN
+            UPDATE project_counts SET n = n - 1 WHERE account_id = OLD.account_id AND status = OLD.status;
+        END;
+        CREATE TRIGGER project_counts_update_new AFTER UPDATE OF status, deleted_at, account_id ON projects
+            WHEN NEW.deleted_at IS NULL
+        BEGIN
+            INSERT INTO project_counts (account_id, status, n) VALUES (NEW.account_id, NEW.status, 1)
+                ON CONFLICT (account_id, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER project_counts_delete AFTER DELETE ON projects WHEN OLD.deleted_at IS NULL
+        BEGIN
+            UPDATE project_counts SET n = n - 1 WHERE account_id = OLD.account_id AND status = OLD.status;
+        END;
+        """,
+    ),
+)
+
+
+def schema_version(store: Store) -> int:
+    row = store.one("PRAGMA user_version")
+    return int(next(iter(row.values()))) if row else 0
+
+
+def migrate(store: Store) -> int:
+    """Apply every migration newer than the database, each in its own transaction; return the version."""
+    for number, sql in MIGRATIONS:
+        with store.write() as db:
+            # Re-read inside the write lock: two processes starting together must not both migrate.
+            current = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if number <= current:
+                continue
+            for statement in _statements(sql):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+    return schema_version(store)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into complete statements (trigger bodies contain semicolons)."""
+    out: list[str] = []
+    current = ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--") and not current.strip():
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out

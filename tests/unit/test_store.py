@@ -1,0 +1,121 @@
+"""studio.db: migrations, pragmas, IMMEDIATE write transactions, table helpers."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from filmstudio.store import jobs as job_rows
+from filmstudio.store.db import Store, utcnow
+from filmstudio.store.migrations import MIGRATIONS, migrate, schema_version
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "studio.db")
+    migrate(s)
+    return s
+
+
+def test_migrations_create_every_table_once(store: Store) -> None:
+    assert schema_version(store) == MIGRATIONS[-1][0]
+    assert migrate(store) == MIGRATIONS[-1][0]  # idempotent
+    assert set(store.db.table_names()) >= {
+        "accounts", "api_keys", "projects", "jobs", "credit_ledger", "webhooks", "webhook_deliveries"}
+    cols = store.db["jobs"].columns_dict
+    for col in ("lease_until", "attempts", "cancel_requested", "idempotency_key", "stage_timings", "warnings"):
+        assert col in cols
+    assert "secret" not in store.db["api_keys"].columns_dict
+    assert "digest" in store.db["api_keys"].columns_dict
+
+
+def test_pragmas(store: Store) -> None:
+    assert store.one("PRAGMA journal_mode") == {"journal_mode": "wal"}
+    assert store.one("PRAGMA foreign_keys") == {"foreign_keys": 1}
+    assert store.one("PRAGMA busy_timeout")["timeout"] >= 5000
+    with pytest.raises(sqlite3.IntegrityError), store.write() as db:
+        db.execute("INSERT INTO projects (id, account_id, title, script, settings, created_at, updated_at) "
+                    "VALUES ('p', 'no-such-account', 't', 's', '{}', 'now', 'now')")
+
+
+def test_write_rolls_back_on_error(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.write() as db:
+        db.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'a', ?)", [utcnow()])
+        raise RuntimeError("boom")
+    assert store.one("SELECT count(*) AS n FROM accounts") == {"n": 0}
+
+
+def test_connections_are_per_thread(store: Store) -> None:
+    seen: list[int] = []
+
+    def grab() -> None:
+        seen.append(id(store.db.conn))
+        store.close()
+
+    t = threading.Thread(target=grab)
+    t.start()
+    t.join()
+    assert seen and seen[0] != id(store.db.conn)
+
+
+def test_claim_is_exclusive_and_respects_leases(store: Store) -> None:
+    with store.write() as db:
+        db.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'a', 'x')")
+        db.execute("INSERT INTO projects (id, account_id, title, script, settings, created_at, updated_at) "
+                   "VALUES ('p', 'a', 't', 's', '{}', 'x', 'x')")
+        job_rows.add_job(db, {"id": "j", "project_id": "p", "account_id": "a", "script": "s", "settings": "{}",
+                              "created_at": "x"})
+    with store.write() as db:
+        assert job_rows.claim(db, "j", "w1", now=100.0, lease_until=110.0, started_at="t")
+        assert not job_rows.claim(db, "j", "w2", now=105.0, lease_until=115.0, started_at="t")  # lease alive
+        assert not job_rows.update_leased(db, "j", "w2", {"progress": 5})
+        assert job_rows.update_leased(db, "j", "w1", {"progress": 5})
+        assert job_rows.claim(db, "j", "w2", now=111.0, lease_until=121.0, started_at="t")  # stale -> taken over
+        assert not job_rows.update_leased(db, "j", "w1", {"progress": 9})  # the old owner lost it
+    row = job_rows.get_job(store, "j")
+    assert row is not None and row["attempts"] == 2 and row["lease_owner"] == "w2" and row["progress"] == 5
+    assert [r["id"] for r in job_rows.jobs_to_reconcile(store, now=200.0, queued_before="z")] == ["j"]
+
+
+def test_memory_store_works_for_unit_tests() -> None:
+    s = Store(":memory:")
+    migrate(s)
+    with s.write() as db:
+        db.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'a', 'x')")
+    assert s.one("SELECT name FROM accounts") == {"name": "a"}
+
+
+def _counts(store: Store) -> dict[tuple[str, str], int]:
+    return {(r["account_id"], r["status"]): r["n"] for r in store.all("SELECT * FROM project_counts") if r["n"]}
+
+
+def _truth(store: Store) -> dict[tuple[str, str], int]:
+    rows = store.all("SELECT account_id, status, count(*) AS n FROM projects WHERE deleted_at IS NULL GROUP BY 1, 2")
+    return {(r["account_id"], r["status"]): r["n"] for r in rows}
+
+
+def test_project_counts_follow_every_change(tmp_path: Path) -> None:
+    from filmstudio.store.migrations import _statements
+
+    s = Store(tmp_path / "old.db")
+    # A database at version 1 with data, then migrated: the counts are backfilled.
+    with s.write() as db:
+        for statement in _statements(MIGRATIONS[0][1]):
+            db.execute(statement)
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'a', 'x'), ('b', 'b', 'x')")
+        for i in range(5):
+            db.execute("INSERT INTO projects (id, account_id, title, script, settings, created_at, updated_at) "
+                       "VALUES (?, ?, 't', 's', '{}', 'x', 'x')", [f"p{i}", "a" if i < 3 else "b"])
+    migrate(s)
+    assert _counts(s) == _truth(s) == {("a", "draft"): 3, ("b", "draft"): 2}
+    with s.write() as db:
+        db.execute("UPDATE projects SET status = 'completed' WHERE id = 'p0'")
+        db.execute("UPDATE projects SET deleted_at = 'now' WHERE id = 'p1'")
+        db.execute("UPDATE projects SET title = 'only the title' WHERE id = 'p2'")
+        db.execute("DELETE FROM projects WHERE id = 'p3'")
+        db.execute("UPDATE projects SET deleted_at = 'now' WHERE id = 'p1'")  # deleting twice counts once
+    assert _counts(s) == _truth(s) == {("a", "draft"): 1, ("a", "completed"): 1, ("b", "draft"): 1}
