@@ -1,4 +1,4 @@
-"""The `filmstudio` command: render | doctor | demo | app | serve | worker | keys | accounts."""
+"""The `filmstudio` command: app | render | demo | doctor | serve | worker | keys | accounts."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             try:
                 manifest = render(script_text, settings, output, work_dir=work_dir, cache_dir=cache_dir,
                                   progress=bar.update, cancel=cancel, images_dir=images, encoder=args.encoder,
-                                  jobs=args.jobs)
+                                  jobs=args.jobs, fallback_title=_title_from_path(args.script))
             except KeyboardInterrupt:
                 cancel.cancel()
                 print("cancelled: nothing was written at", output, file=sys.stderr)
@@ -96,6 +96,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         shutil.rmtree(work_dir, ignore_errors=True)
     _print_summary(manifest)
     return 0
+
+
+def _title_from_path(path: str) -> str | None:
+    """'night-market.fountain' -> 'Night Market' (used when the script names no title)."""
+    if path == "-":
+        return None
+    words = Path(path).stem.replace("_", " ").replace("-", " ").split()
+    return " ".join(w.capitalize() for w in words) or None
 
 
 def _print_summary(manifest: dict[str, Any]) -> None:
@@ -167,6 +175,29 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if all(v.get("ok", True) for k, v in result.items() if v.get("required")) else 1
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """The desktop app, with the embedded API server and a render worker."""
+    from filmstudio.config import load_settings
+    from filmstudio.desktop.app import run_app
+    from filmstudio.desktop.backend import Backend
+    from filmstudio.embedded import EmbeddedApi
+
+    def open_backend(prefs: Any) -> Backend:
+        over: dict[str, Any] = {"port": prefs.port, "workers": prefs.workers}
+        if prefs.data_dir:
+            over["home"] = prefs.data_dir
+        api = EmbeddedApi(load_settings(**over))
+        return Backend(api.studio, api)
+
+    return run_app(open_backend)
+
+
+def _has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="filmstudio", description="A local AI film studio.")
     parser.add_argument("--version", action="version", version=f"filmstudio {__version__}")
@@ -202,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-q", "--quiet", action="store_true")
     d.set_defaults(func=cmd_demo)
 
+    app = sub.add_parser("app", help="the desktop app (the default when a display is present)")
+    app.set_defaults(func=cmd_app)
+
     doc = sub.add_parser("doctor", help="which engines were found and what to install")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(func=cmd_doctor)
@@ -217,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv and _has_display():
+        argv = ["app"]
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -139,6 +139,7 @@ class RenderPlan:
     warnings: tuple[str, ...] = ()
     stage_seconds: dict[str, float] = field(default_factory=dict)
     images_dir: Path | None = None  # user images to use as scene backgrounds
+    fallback_title: str | None = None  # e.g. from the file name, when the script names no title
 
     @property
     def duration(self) -> float:

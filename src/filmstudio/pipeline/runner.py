@@ -87,6 +87,7 @@ def render(
     encoder: str | None = None,
     stages: Sequence[Stage] | None = None,
     jobs: int | None = None,
+    fallback_title: str | None = None,
 ) -> dict[str, Any]:
     """Render `script_text` into the MP4 at `output`; return the manifest (also written beside it).
 
@@ -106,7 +107,7 @@ def render(
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     plan = RenderPlan(settings=settings, script_text=script_text, work_dir=work_dir, output=output,
-                      images_dir=images_dir)
+                      images_dir=images_dir, fallback_title=fallback_title)
     started = time.monotonic()
     for stage in stages:
         cancel.raise_if_cancelled()

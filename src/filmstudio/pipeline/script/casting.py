@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from filmstudio.domain.settings import LANGUAGES, CharacterSpec, RenderSettings
 from filmstudio.pipeline.plan import NARRATOR, Script, Voice
@@ -233,3 +233,34 @@ def estimate_speech_seconds(text: str, words_per_minute: float) -> float:
     spoken_words = words + cjk * CJK_WORDS_PER_CHAR
     pauses = len(_SENTENCE_PAUSE.findall(text)) * SENTENCE_PAUSE_S + len(_CLAUSE_PAUSE.findall(text)) * CLAUSE_PAUSE_S
     return spoken_words * 60.0 / (words_per_minute * ENGINE_SPEEDUP) + pauses
+
+
+# Writing systems a voice of another language would spell out letter by letter: a line mostly in
+# one of these is spoken by that language's espeak-ng voice (same variant and pitch).
+_SCRIPT_VOICES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
+    ("jpx/ja", ((0x3040, 0x30FF),)),  # kana first: Japanese uses Han too
+    ("ko", ((0xAC00, 0xD7AF), (0x1100, 0x11FF))),
+    ("sit/cmn", ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))),
+    ("sem/ar", ((0x0600, 0x06FF), (0x0750, 0x077F), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))),
+    ("sem/he", ((0x0590, 0x05FF),)),
+    ("zle/ru", ((0x0400, 0x04FF),)),
+    ("grk/el", ((0x0370, 0x03FF),)),
+    ("inc/hi", ((0x0900, 0x097F),)),
+    ("tai/th", ((0x0E00, 0x0E7F),)),
+)
+
+
+def voice_for_text(voice: Voice, text: str) -> Voice:
+    """`voice`, or the same voice in the language whose writing system most of `text` is in."""
+    letters = [ord(c) for c in text if c.isalpha()]
+    if not letters:
+        return voice
+    for voice_id, ranges in _SCRIPT_VOICES:
+        hits = sum(1 for cp in letters if any(lo <= cp <= hi for lo, hi in ranges))
+        if voice_id == "jpx/ja" and hits:
+            han = sum(1 for cp in letters if 0x4E00 <= cp <= 0x9FFF)
+            hits += han  # kana + kanji together make Japanese
+        if hits * 2 > len(letters):
+            same_family = voice.voice_id.split("/")[-1].split("-")[0] == voice_id.split("/")[-1]
+            return voice if same_family else replace(voice, voice_id=voice_id)
+    return voice

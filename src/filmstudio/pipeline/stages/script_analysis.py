@@ -11,6 +11,8 @@ from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
 
+UNTITLED = "Untitled"
+
 
 @dataclass(frozen=True)
 class ScriptAnalysis:
@@ -21,6 +23,8 @@ class ScriptAnalysis:
         script = analyse(plan.script_text, plan.settings)
         if plan.settings.title and plan.settings.title.strip():
             script = replace(script, title=plan.settings.title.strip())  # the user's title wins
+        elif script.title == UNTITLED and plan.fallback_title:
+            script = replace(script, title=plan.fallback_title)
         casting = cast_voices(script, plan.settings)
         wpm, _ = choose_rate(script, casting, plan.settings, estimate_speech_seconds)
         ctx.report(self.name, 1.0)

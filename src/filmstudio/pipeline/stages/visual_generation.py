@@ -70,15 +70,18 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
                                         min(seg.duration, cue.end - seg.start), "caption"))
         if seg.kind == "scene":
             scene = script.scenes[seg.scene_index]
+            shown = [Overlay(t.line.text, t.start - seg.start, min(seg.duration, t.end - seg.start), "onscreen")
+                     for t in plan.timed_lines if t.scene_index == seg.scene_index and not t.line.spoken]
             if scene.heading:
                 label = scene.location.title() if scene.location else scene.heading
                 if scene.time_of_day and scene.time_of_day not in ("CONTINUOUS", "LATER", "SAME"):
                     label = f"{label} — {scene.time_of_day.title()}"
-                overlays.insert(0, Overlay(label, 0.0, min(SCENE_TITLE_SECONDS, seg.duration), "scene_title"))
-            for t in plan.timed_lines:
-                if t.scene_index == seg.scene_index and not t.line.spoken:
-                    overlays.append(Overlay(t.line.text, t.start - seg.start, min(seg.duration, t.end - seg.start),
-                                            "onscreen"))
+                # A transition that opens the scene ("FADE IN:") shows first, then the scene title.
+                start = max([o.end for o in shown if o.start < SCENE_TITLE_SECONDS] + [0.0])
+                end = min(start + SCENE_TITLE_SECONDS, seg.duration)
+                if end - start >= 0.8:
+                    overlays.insert(0, Overlay(label, start, end, "scene_title"))
+            overlays.extend(shown)
             specs.append(replace(
                 base, heading=scene.heading, int_ext=scene.int_ext, location=scene.location,
                 time_of_day=scene.time_of_day, overlays=tuple(overlays),
