@@ -1,0 +1,200 @@
+"""The API page: the embedded server's state and URL, and API keys (generate, list, revoke, rotate)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.domain.models import ApiKeyCreated, ApiKeyPublic
+
+COLUMNS = ("Name", "Prefix", "Scopes", "Created", "Last used", "State")
+
+
+def _time(stamp: str | None) -> str:
+    return stamp[:16].replace("T", " ") if stamp else "never"
+
+
+class SecretDialog(QDialog):
+    """Shows a new key's secret once, with a copy button and a warning."""
+
+    def __init__(self, created: ApiKeyCreated, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New API key")
+        self.setObjectName("secretDialog")
+        warning = QLabel("Copy this key now. It is shown only once; FilmStudio keeps only its prefix "
+                         f"({created.prefix}…) and a hash.")
+        warning.setWordWrap(True)
+        self.secret = QLineEdit(created.secret)
+        self.secret.setReadOnly(True)
+        self.secret.setObjectName("secretField")
+        self.secret.setMinimumWidth(460)
+        copy = QPushButton("Copy")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(created.secret))
+        row = QHBoxLayout()
+        row.addWidget(self.secret, 1)
+        row.addWidget(copy)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(warning)
+        layout.addLayout(row)
+        layout.addWidget(buttons)
+
+
+class ApiPage(QWidget):
+    """Server URL and state; keys of the owner account."""
+
+    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.backend = backend
+        self.tasks = tasks
+        self.keys: list[ApiKeyPublic] = []
+        self.last_created: ApiKeyCreated | None = None
+
+        self.state = QLabel("")
+        self.state.setObjectName("serverState")
+        self.state.setWordWrap(True)
+        self.url = QLineEdit()
+        self.url.setReadOnly(True)
+        self.url.setObjectName("serverUrl")
+        copy_url = QPushButton("Copy")
+        copy_url.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.url.text()))
+        docs = QPushButton("Open API docs")
+        docs.clicked.connect(lambda: QDesktopServices.openUrl(QUrl(f"{self.url.text()}/api/v1/docs")))
+        url_row = QHBoxLayout()
+        url_row.addWidget(QLabel("Server URL"))
+        url_row.addWidget(self.url, 1)
+        url_row.addWidget(copy_url)
+        url_row.addWidget(docs)
+        server_box = QGroupBox("Embedded API server")
+        server_layout = QVBoxLayout(server_box)
+        server_layout.addWidget(self.state)
+        server_layout.addLayout(url_row)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("keysTable")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for col in (0, 1, 3, 4, 5):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.generate_button = QPushButton("Generate New API Key")
+        self.generate_button.setObjectName("generateKey")
+        self.revoke_button = QPushButton("Revoke")
+        self.rotate_button = QPushButton("Rotate")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        key_bar = QHBoxLayout()
+        key_bar.addWidget(self.generate_button)
+        key_bar.addStretch(1)
+        key_bar.addWidget(self.rotate_button)
+        key_bar.addWidget(self.revoke_button)
+        keys_box = QGroupBox("API Keys")
+        keys_layout = QVBoxLayout(keys_box)
+        keys_layout.addLayout(key_bar)
+        keys_layout.addWidget(self.table, 1)
+        keys_layout.addWidget(self.message)
+
+        hooks = QLabel("Webhooks are coming with the API-depth update; this page will list, add and test them "
+                       "then.")
+        hooks.setWordWrap(True)
+        hooks_box = QGroupBox("Webhooks")
+        QVBoxLayout(hooks_box).addWidget(hooks)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(server_box)
+        layout.addWidget(keys_box, 1)
+        layout.addWidget(hooks_box)
+
+        self.generate_button.clicked.connect(self.ask_generate)
+        self.revoke_button.clicked.connect(self.revoke)
+        self.rotate_button.clicked.connect(self.rotate)
+
+    def refresh(self) -> None:
+        server = self.backend.server
+        if server is None:
+            self.state.setText("The API server is not running in this window (started without one).")
+            self.url.setText("")
+        else:
+            text = "Running" if server.running else "Stopped"
+            self.state.setText(f"{text}. {server.notice}".strip())
+            self.url.setText(server.url)
+        self.tasks.run(self.backend.list_keys, self._show, lambda e: self.message.setText(error_text(e)))
+
+    def _show(self, keys: list[ApiKeyPublic]) -> None:
+        self.keys = keys
+        self.table.setRowCount(len(keys))
+        for r, k in enumerate(keys):
+            state = "revoked" if k.revoked_at else (f"expires {_time(k.expires_at)}" if k.expires_at else "active")
+            for c, text in enumerate((k.name, f"{k.prefix}…", ", ".join(k.scopes), _time(k.created_at),
+                                      _time(k.last_used_at), state)):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+
+    def selected(self) -> ApiKeyPublic | None:
+        row = self.table.currentRow()
+        return self.keys[row] if 0 <= row < len(self.keys) else None
+
+    def ask_generate(self) -> None:
+        name, ok = QInputDialog.getText(self, "Generate New API Key", "Name for the key (where it will be used):")
+        if ok:
+            self.generate(name)
+
+    def generate(self, name: str) -> None:
+        self.tasks.run(lambda: self.backend.create_key(name), self._created,
+                       lambda e: self.message.setText(error_text(e)))
+
+    def _created(self, created: ApiKeyCreated) -> None:
+        self.last_created = created
+        self.refresh()
+        self.show_secret(created)
+
+    def show_secret(self, created: ApiKeyCreated) -> None:
+        """Open the show-once dialog (non-modal so tests and the GUI thread keep running)."""
+        dialog = SecretDialog(created, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def revoke(self) -> None:
+        k = self.selected()
+        if k is None:
+            self.message.setText("Select a key to revoke.")
+            return
+        self.tasks.run(lambda: self.backend.revoke_key(k.key_id), lambda _: self.refresh(),
+                       lambda e: self.message.setText(error_text(e)))
+
+    def rotate(self) -> None:
+        k = self.selected()
+        if k is None:
+            self.message.setText("Select a key to rotate.")
+            return
+
+        def rotated(created: ApiKeyCreated) -> None:
+            self.message.setText(f"Rotated: the old key keeps working for 24 hours ({k.prefix}…).")
+            self._created(created)
+
+        self.tasks.run(lambda: self.backend.rotate_key(k.key_id), rotated,
+                       lambda e: self.message.setText(error_text(e)))

@@ -1,0 +1,280 @@
+"""The desktop's only door into `services/` and the pipeline: thin calls, no Qt, safe on pool threads.
+
+Every method may block (SQLite, espeak, ffmpeg); pages call them through `TaskRunner`, never
+directly on the GUI thread. The embedded API server and queue consumer live above the desktop
+layer (`server`, `queue`), so they arrive here as an `EmbeddedServer` built by the entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings
+from filmstudio.domain.models import (
+    ApiKeyCreated,
+    ApiKeyPublic,
+    GenerateRequest,
+    JobAccepted,
+    JobPublic,
+    ProjectCreate,
+    ProjectPublic,
+    ProjectUpdate,
+)
+from filmstudio.domain.settings import RenderSettings, estimated_credits, parse_settings
+from filmstudio.services import accounts, jobs, keys, projects
+from filmstudio.services.keys import Principal
+from filmstudio.services.studio import Studio
+
+DESKTOP_KEY_ID = "desktop"
+NEW_SCRIPT = (
+    "Title: Untitled\n\nINT. STUDIO - DAY\n\nA blank page waits.\n\nWRITER\nLet's begin.\n"
+)
+
+
+class EmbeddedServer(Protocol):
+    """The API server + queue consumer the app runs in-process (built by `filmstudio app`)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def notice(self) -> str:
+        """A note for the user, e.g. that the configured port was taken and another was used."""
+        ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ScriptCheck:
+    """What the editor shows while typing: characters, cost, and whether the script fits."""
+
+    characters: tuple[str, ...]
+    voices: dict[str, str]
+    credits: int
+    scenes: int
+    speech_seconds: float | None
+    error_code: str | None = None
+    error: str | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.error_code is None
+
+
+@dataclass(frozen=True)
+class FilmFiles:
+    """A project's rendered film on disk: the MP4, its thumbnail and subtitle files by language."""
+
+    video: Path | None
+    thumbnail: Path | None = None
+    subtitles: dict[str, Path] = field(default_factory=dict)
+    chapters: tuple[tuple[float, str], ...] = ()
+
+
+def error_text(exc: BaseException) -> str:
+    """A readable one-line message with its stable code, for message boxes and status lines."""
+    if isinstance(exc, FilmStudioError):
+        problems = exc.details.get("errors") if isinstance(exc.details, dict) else None
+        if problems and len(problems) > 1:
+            return f"{exc.code}: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return f"{exc.code}: {exc.message}"
+    return f"INTERNAL_ERROR: {exc}"
+
+
+class Backend:
+    """The desktop user's (the owner account's) view of the studio."""
+
+    def __init__(self, studio: Studio, server: EmbeddedServer | None = None) -> None:
+        self.studio = studio
+        self.server = server
+        owner = accounts.owner_account(studio.store)
+        # The desktop is the owner at the keyboard: no key, every scope.
+        self.principal = Principal(account_id=owner.account_id, key_id=DESKTOP_KEY_ID, scopes=frozenset({"admin"}))
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def list_projects(self, status: str | None = None, search: str = "") -> list[ProjectPublic]:
+        out: list[ProjectPublic] = []
+        page = 1
+        while True:
+            found = projects.list_projects(self.studio, self.principal, page=page, per_page=100, status=status,
+                                           sort="updated_at")
+            out.extend(found.projects)
+            if page >= found.total_pages:
+                break
+            page += 1
+        needle = search.strip().lower()
+        return [p for p in out if needle in p.title.lower()] if needle else out
+
+    def get_project(self, project_id: str) -> ProjectPublic:
+        return projects.get_project(self.studio, self.principal, project_id)
+
+    def create_project(self, title: str = "Untitled film", script: str = NEW_SCRIPT,
+                       settings: dict[str, Any] | None = None) -> ProjectPublic:
+        data = self.validate_project(title, script, settings or {})
+        created = projects.create_project(self.studio, self.principal, data)
+        return self.get_project(created.project_id)
+
+    def validate_project(self, title: str, script: str, settings: dict[str, Any]) -> ProjectCreate:
+        """The form's values as a `ProjectCreate`, or InvalidSettings/BadRequest with stable codes."""
+        parsed = parse_settings(settings)
+        try:
+            return ProjectCreate.model_validate({"title": title, "script": script, "settings": parsed})
+        except Exception as exc:
+            from pydantic import ValidationError
+
+            if isinstance(exc, ValidationError):
+                field_name = str(exc.errors()[0]["loc"][0])
+                raise BadRequest(f"{field_name} must not be empty", code="VALIDATION_ERROR",
+                                 details={"field": field_name}) from None
+            raise
+
+    def save_project(self, project_id: str, title: str, script: str, settings: dict[str, Any]) -> ProjectPublic:
+        """Autosave: validate the whole form, then write title, script and settings."""
+        data = self.validate_project(title, script, settings)
+        update = ProjectUpdate(title=data.title, script=data.script,
+                               settings=json.loads(data.settings.model_dump_json()))
+        return projects.update_project(self.studio, self.principal, project_id, update)
+
+    def duplicate_project(self, project_id: str) -> ProjectPublic:
+        src = self.get_project(project_id)
+        return self.create_project(f"{src.title} (copy)"[:200], src.script, src.settings)
+
+    def delete_project(self, project_id: str) -> None:
+        projects.delete_project(self.studio, self.principal, project_id)
+
+    def film_files(self, project_id: str, *, chapters: bool = True) -> FilmFiles:
+        """Local paths of the project's latest film (the API hands out signed URLs instead).
+
+        `chapters` reads them from the MP4 with ffprobe; list views pass False to skip that.
+        """
+        row = projects.owned_project(self.studio, self.principal, project_id)
+        stored: dict[str, Any] = json.loads(row["assets"] or "{}")
+        media = self.studio.media_dir
+        if not stored.get("video"):
+            return FilmFiles(video=None)
+        video = media / stored["video"]
+        return FilmFiles(
+            video=video,
+            thumbnail=media / stored["thumbnail"] if stored.get("thumbnail") else None,
+            subtitles={lang: media / rel for lang, rel in stored.get("subtitles", {}).items()},
+            chapters=_chapters(video) if chapters else (),
+        )
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def generate(self, project_id: str) -> JobAccepted:
+        return jobs.generate(self.studio, self.principal, project_id, GenerateRequest())
+
+    def get_job(self, job_id: str) -> JobPublic:
+        return jobs.get_job(self.studio, self.principal, job_id)
+
+    def list_jobs(self, status: str | None = None) -> list[JobPublic]:
+        return jobs.list_jobs(self.studio, self.principal, per_page=100, status=status).jobs
+
+    def cancel_job(self, job_id: str) -> JobPublic:
+        return jobs.cancel_job(self.studio, self.principal, job_id)
+
+    def retry_job(self, job_id: str) -> JobAccepted:
+        """A new job for the same project (the old one stays in the history)."""
+        return self.generate(self.get_job(job_id).project_id)
+
+    def project_titles(self) -> dict[str, str]:
+        return {p.project_id: p.title for p in self.list_projects()}
+
+    # -- API keys ---------------------------------------------------------------------------
+
+    def list_keys(self) -> list[ApiKeyPublic]:
+        return keys.list_keys(self.studio.store, self.principal.account_id)
+
+    def create_key(self, name: str) -> ApiKeyCreated:
+        return keys.create_key(self.studio.store, self.principal.account_id, name=name or "desktop key")
+
+    def revoke_key(self, key_id: str) -> ApiKeyPublic:
+        return keys.revoke_key(self.studio.store, key_id)
+
+    def rotate_key(self, key_id: str) -> ApiKeyCreated:
+        return keys.rotate_key(self.studio.store, key_id)
+
+    # -- script checks and previews -----------------------------------------------------------
+
+    def check_script(self, script: str, settings: dict[str, Any]) -> ScriptCheck:
+        """Parse, cast and fit-check a script as typed (pure CPU; a few ms for normal scripts)."""
+        from filmstudio.pipeline.fit import choose_rate
+        from filmstudio.pipeline.script.analysis import analyse
+        from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+
+        try:
+            parsed = parse_settings(settings)
+        except InvalidSettings as exc:
+            return ScriptCheck((), {}, 0, 0, None, exc.code, exc.message)
+        credits = estimated_credits(parsed.duration)
+        try:
+            script_obj = analyse(script, parsed)
+            casting = cast_voices(script_obj, parsed)
+        except FilmStudioError as exc:
+            return ScriptCheck((), {}, credits, 0, None, exc.code, exc.message)
+        names = tuple(script_obj.characters)
+        voices = {name: v.espeak_name for name, v in casting.items()}
+        try:
+            _, seconds = choose_rate(script_obj, casting, parsed, estimate_speech_seconds)
+        except FilmStudioError as exc:
+            return ScriptCheck(names, voices, credits, len(script_obj.scenes), None, exc.code, exc.message)
+        return ScriptCheck(names, voices, credits, len(script_obj.scenes), round(seconds, 1))
+
+    def style_preview_png(self, style: str, size: tuple[int, int] = (192, 108)) -> bytes:
+        import io
+
+        from filmstudio.pipeline.providers.visuals import style_preview
+
+        buf = io.BytesIO()
+        style_preview(style, size).save(buf, format="PNG")
+        return buf.getvalue()
+
+    def audition(self, script: str, character: str, text: str, settings: dict[str, Any]) -> Path:
+        """A WAV of `text` in the voice `character` is cast in `script` under `settings`."""
+        from filmstudio.pipeline.context import CancelToken
+        from filmstudio.pipeline.providers.tts import EspeakTts, SpeechRequest
+        from filmstudio.pipeline.script.analysis import analyse
+        from filmstudio.pipeline.script.casting import cast_voices
+
+        parsed: RenderSettings = parse_settings(settings)
+        voice = cast_voices(analyse(script, parsed), parsed)[character]
+        out = Path(tempfile.mkdtemp(prefix="filmstudio-audition-")) / "line.wav"
+        EspeakTts(jobs=1).synthesize_many([SpeechRequest(text, voice, 175.0, out)], cancel=CancelToken())
+        return out
+
+    def music_preview(self, genre: str, seconds: float = 6.0) -> Path:
+        """A few seconds of the genre's music as a WAV file."""
+        from filmstudio.pipeline.media.audio import write_wav
+        from filmstudio.pipeline.providers.music import compose
+
+        music = compose(genre, seconds, [0.0], sample_rate=48000, seed=7)
+        out = Path(tempfile.mkdtemp(prefix="filmstudio-music-")) / f"{genre}.wav"
+        write_wav(out, music, 48000)
+        return out
+
+
+def _chapters(video: Path) -> tuple[tuple[float, str], ...]:
+    """Chapters from the MP4 itself (ffprobe), so the player shows what the file carries."""
+    from filmstudio.pipeline.media.ffmpeg import probe
+
+    try:
+        info = probe(video) if video.exists() else {}
+    except FilmStudioError:
+        return ()
+    chapters = info.get("chapters") or []
+    return tuple(
+        (float(c.get("start_time", 0.0)), str((c.get("tags") or {}).get("title") or f"Chapter {i + 1}"))
+        for i, c in enumerate(chapters)
+    )

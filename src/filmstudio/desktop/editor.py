@@ -1,0 +1,428 @@
+"""The editor page: title, script, settings, cast, live credits/fit check, autosave and Generate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filmstudio.desktop.backend import Backend, ScriptCheck, error_text
+from filmstudio.desktop.cast import CastTable
+from filmstudio.desktop.progress import ProgressPanel
+from filmstudio.desktop.script_editor import ScriptEditor
+from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.domain.models import JobPublic, ProjectPublic
+from filmstudio.domain.settings import (
+    FPS_VALUES,
+    LANGUAGES,
+    MAX_DURATION,
+    MIN_DURATION,
+    MUSIC_GENRES,
+    RESOLUTIONS,
+    STYLES,
+)
+
+AUTOSAVE_MS = 800
+CHECK_MS = 250
+POLL_MS = 500
+
+
+def _timer(parent: QWidget, msecs: int, slot: Callable[[], None], *, single: bool = False) -> QTimer:
+    timer = QTimer(parent)
+    timer.setInterval(msecs)
+    timer.setSingleShot(single)
+    timer.timeout.connect(slot)
+    return timer
+
+
+class EditorPage(QWidget):
+    """Edits one project; everything slow goes through `tasks`."""
+
+    job_started = Signal(str)
+    job_finished = Signal(str, str)  # project id, status
+    saved = Signal(str)
+
+    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.backend = backend
+        self.tasks = tasks
+        self.project: ProjectPublic | None = None
+        self.job: JobPublic | None = None
+        self.last_check: ScriptCheck | None = None
+        self._loading = False
+        self._dirty = False
+        self._check_seq = 0
+        self._previews: dict[str, QPixmap] = {}
+        self._build()
+        self._autosave = _timer(self, AUTOSAVE_MS, self.save, single=True)
+        self._checker = _timer(self, CHECK_MS, self._run_check, single=True)
+        self._poller = _timer(self, POLL_MS, self._poll_job)
+        self.player = QMediaPlayer(self)
+        self.audio = QAudioOutput(self)
+        self.player.setAudioOutput(self.audio)
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.title = QLineEdit()
+        self.title.setObjectName("titleEdit")
+        self.title.setPlaceholderText("Film title")
+        self.script = ScriptEditor()
+        self.script.setPlaceholderText("INT. KITCHEN - NIGHT\n\nMAYA\nWho left the light on?")
+
+        self.duration = QSpinBox(minimum=MIN_DURATION, maximum=MAX_DURATION, suffix=" s", value=60)
+        self.style_box = QComboBox()
+        self.style_box.addItems(list(STYLES))
+        self.style_preview = QLabel()
+        self.style_preview.setObjectName("stylePreview")
+        self.style_preview.setFixedSize(192, 108)
+        self.style_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.resolution = QComboBox()
+        self.resolution.addItems(list(RESOLUTIONS))
+        self.fps = QComboBox()
+        self.fps.addItems([str(f) for f in FPS_VALUES])
+        self.language = QComboBox()
+        for code, lang in LANGUAGES.items():
+            self.language.addItem(f"{lang.name} ({code})", code)
+        self.subtitles = QLineEdit()
+        self.subtitles.setObjectName("subtitlesEdit")
+        self.subtitles.setPlaceholderText("e.g. en, es — empty: the script's language")
+        self.burn = QCheckBox("Burn the first subtitle language into the picture")
+        self.music = QComboBox()
+        self.music.addItems(list(MUSIC_GENRES))
+        self.music_play = QPushButton("Preview")
+        self.music_play.setToolTip("Play a few seconds of this genre")
+        music_row = QHBoxLayout()
+        music_row.addWidget(self.music, 1)
+        music_row.addWidget(self.music_play)
+
+        form = QFormLayout()
+        form.addRow("Duration", self.duration)
+        form.addRow("Style", self.style_box)
+        form.addRow("", self.style_preview)
+        form.addRow("Resolution", self.resolution)
+        form.addRow("Frames/s", self.fps)
+        form.addRow("Language", self.language)
+        form.addRow("Subtitles", self.subtitles)
+        form.addRow("", self.burn)
+        form.addRow("Music", music_row)
+        settings_box = QGroupBox("Settings")
+        settings_box.setLayout(form)
+
+        self.cast = CastTable()
+        cast_box = QGroupBox("Cast")
+        QVBoxLayout(cast_box).addWidget(self.cast)
+
+        self.estimate = QLabel("")
+        self.estimate.setObjectName("estimateLabel")
+        self.fit = QLabel("")
+        self.fit.setObjectName("fitLabel")
+        self.fit.setWordWrap(True)
+        self.error = QLabel("")
+        self.error.setObjectName("errorLabel")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d04040;")
+        self.save_state = QLabel("")
+        self.generate_button = QPushButton("Generate  (Ctrl+Enter)")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setDefault(True)
+        self.progress = ProgressPanel()
+
+        right = QVBoxLayout()
+        right.addWidget(settings_box)
+        right.addWidget(cast_box, 1)
+        right.setContentsMargins(0, 0, 0, 0)
+        side = QWidget()
+        side.setLayout(right)
+        side.setMinimumWidth(380)
+
+        left = QVBoxLayout()
+        left.addWidget(self.title)
+        left.addWidget(self.script, 1)
+        left.setContentsMargins(0, 0, 0, 0)
+        main = QWidget()
+        main.setLayout(left)
+
+        split = QSplitter()
+        split.addWidget(main)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        bottom = QHBoxLayout()
+        status = QVBoxLayout()
+        status.addWidget(self.estimate)
+        status.addWidget(self.fit)
+        status.addWidget(self.error)
+        bottom.addLayout(status, 1)
+        bottom.addWidget(self.save_state)
+        bottom.addWidget(self.generate_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addLayout(bottom)
+        layout.addWidget(self.progress)
+
+        for signal in (self.title.textChanged, self.script.textChanged, self.duration.valueChanged,
+                       self.style_box.currentTextChanged, self.resolution.currentTextChanged, self.fps.currentTextChanged,
+                       self.language.currentIndexChanged, self.subtitles.textChanged, self.burn.toggled,
+                       self.music.currentTextChanged, self.cast.changed):
+            signal.connect(self._edited)
+        self.style_box.currentTextChanged.connect(self._show_style_preview)
+        self.generate_button.clicked.connect(self.generate)
+        self.progress.cancel_requested.connect(self.cancel)
+        self.music_play.clicked.connect(self._preview_music)
+        self.cast.audition_requested.connect(self._audition)
+
+    # -- loading and the form's values --------------------------------------------------------------
+
+    def load(self, project: ProjectPublic) -> None:
+        """Show `project` (flushing unsaved edits to the previous one first)."""
+        if self.project is not None and self._dirty:
+            self.save()
+        self._loading = True
+        self.project = project
+        s = project.settings
+        self.title.setText(project.title)
+        self.script.setPlainText(project.script)
+        self.duration.setValue(int(s.get("duration", 60)))
+        self.style_box.setCurrentText(str(s.get("style", STYLES[0])))
+        self.resolution.setCurrentText(str(s.get("resolution", RESOLUTIONS[0])))
+        self.fps.setCurrentText(str(s.get("fps", 30)))
+        self.language.setCurrentIndex(max(0, self.language.findData(s.get("language", "en"))))
+        self.subtitles.setText(", ".join(s.get("subtitle_languages") or []))
+        self.burn.setChecked(bool(s.get("burn_subtitles", False)))
+        self.music.setCurrentText(str(s.get("music_genre", "ambient")))
+        self.cast.set_specs(list(s.get("characters") or []))
+        self.cast.setRowCount(0)
+        self._loading = False
+        self._dirty = False
+        self.error.setText("")
+        self.save_state.setText("Saved")
+        self.progress.clear()
+        self._show_style_preview(self.style_box.currentText())
+        self._run_check()
+        if project.latest_job_id:
+            self.track_job(project.latest_job_id)
+        self._set_busy(project.status == "processing")
+
+    def settings_values(self) -> dict[str, Any]:
+        """The project's settings with the form's fields on top (fields the form lacks, e.g.
+        translations set over the API, are kept)."""
+        subs = [p.strip() for p in self.subtitles.text().replace(";", ",").split(",") if p.strip()]
+        kept = dict(self.project.settings) if self.project is not None else {}
+        # An aspect ratio would override the resolution chosen here.
+        kept.pop("aspect_ratio", None)
+        return kept | {
+            "duration": self.duration.value(),
+            "style": self.style_box.currentText(),
+            "resolution": self.resolution.currentText(),
+            "fps": int(self.fps.currentText()),
+            "language": self.language.currentData(),
+            "subtitle_languages": subs or None,
+            "burn_subtitles": self.burn.isChecked(),
+            "music_genre": self.music.currentText(),
+            "characters": self.cast.specs(),
+        }
+
+    def _edited(self, *_: object) -> None:
+        if self._loading or self.project is None:
+            return
+        self._dirty = True
+        self.save_state.setText("Editing…")
+        self._autosave.start()
+        self._checker.start()
+
+    # -- autosave and live checks ---------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write the form to the project now (autosave calls this; so does Ctrl+S)."""
+        self._autosave.stop()
+        if self.project is None or not self._dirty:
+            return
+        pid, title, script, values = self.project.project_id, self.title.text(), self.script.toPlainText(), \
+            self.settings_values()
+        self._dirty = False
+        self.save_state.setText("Saving…")
+        self.tasks.run(lambda: self.backend.save_project(pid, title, script, values),
+                       lambda p: self._saved(p), self._save_failed)
+
+    def _saved(self, project: ProjectPublic) -> None:
+        if self.project is not None and project.project_id == self.project.project_id:
+            self.project = project
+            if not self._dirty:
+                self.save_state.setText("Saved")
+                self.error.setText("")
+        self.saved.emit(project.project_id)
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self._dirty = True
+        self.save_state.setText("Not saved")
+        self.error.setText(error_text(exc))
+
+    def _run_check(self) -> None:
+        self._check_seq += 1
+        seq, script, values = self._check_seq, self.script.toPlainText(), self.settings_values()
+        self.tasks.run(lambda: self.backend.check_script(script, values),
+                       lambda c: self._checked(seq, c), lambda e: self._checked(seq, None, e))
+
+    def _checked(self, seq: int, check: ScriptCheck | None, exc: BaseException | None = None) -> None:
+        if seq != self._check_seq:
+            return  # an older check finished after a newer one started
+        if check is None:
+            self.fit.setText(error_text(exc) if exc else "")
+            return
+        self.last_check = check
+        self.cast.show_characters(check.characters, check.voices)
+        scenes = f"{check.scenes} scene{'s' if check.scenes != 1 else ''}"
+        self.estimate.setText(f"Estimated cost: {check.credits} credit{'s' if check.credits != 1 else ''} · "
+                              f"{scenes} · {len(check.characters)} characters")
+        if check.fits:
+            self.fit.setText(f"✓ Fits {self.duration.value()} s (about {check.speech_seconds:.0f} s of speech)")
+            self.fit.setStyleSheet("color: #3a9a3a;")
+        else:
+            self.fit.setText(f"✗ {check.error_code}: {check.error}")
+            self.fit.setStyleSheet("color: #d04040;")
+
+    # -- generate, progress, cancel -------------------------------------------------------------
+
+    def generate(self) -> None:
+        if self.project is None:
+            return
+        if self.last_check is not None and not self.last_check.fits:
+            self.error.setText(f"{self.last_check.error_code}: {self.last_check.error}")
+        pid, title, script, values = self.project.project_id, self.title.text(), self.script.toPlainText(), \
+            self.settings_values()
+        self._autosave.stop()
+        self._dirty = False
+        self._set_busy(True)
+        self.error.setText("")
+        self.progress.step.setText("Queueing…")
+
+        def work() -> Any:
+            self.backend.save_project(pid, title, script, values)
+            return self.backend.generate(pid)
+
+        self.tasks.run(work, lambda accepted: self._accepted(accepted.job_id), self._generate_failed)
+
+    def _accepted(self, job_id: str) -> None:
+        self.job_started.emit(job_id)
+        self.track_job(job_id)
+
+    def _generate_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.progress.step.setText("Not started")
+        self.error.setText(error_text(exc))
+
+    def track_job(self, job_id: str) -> None:
+        self.job = None
+        self.progress.job_id = job_id
+        self._poll_job()
+        self._poller.start()
+
+    def _poll_job(self) -> None:
+        job_id = self.progress.job_id
+        if job_id is None:
+            self._poller.stop()
+            return
+        self.tasks.run(lambda: self.backend.get_job(job_id), self._job_update)
+
+    def _job_update(self, job: JobPublic) -> None:
+        if job.job_id != self.progress.job_id:
+            return
+        self.job = job
+        self.progress.show_job(job)
+        if job.status in ("completed", "failed", "cancelled"):
+            self._poller.stop()
+            self._set_busy(False)
+            if self.project is not None and job.project_id == self.project.project_id:
+                self.tasks.run(lambda: self.backend.get_project(job.project_id), self._refreshed)
+            self.job_finished.emit(job.project_id, job.status)
+        else:
+            self._set_busy(True)
+
+    def _refreshed(self, project: ProjectPublic) -> None:
+        if self.project is not None and project.project_id == self.project.project_id:
+            self.project = project
+
+    def cancel(self, job_id: str) -> None:
+        self.tasks.run(lambda: self.backend.cancel_job(job_id), self._job_update,
+                       lambda e: self.error.setText(error_text(e)))
+
+    def stop_polling(self) -> None:
+        self._poller.stop()
+        self._checker.stop()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.generate_button.setEnabled(not busy)
+
+    # -- previews -------------------------------------------------------------------------------
+
+    def _show_style_preview(self, style: str) -> None:
+        if style in self._previews:
+            self.style_preview.setPixmap(self._previews[style])
+            return
+        self.style_preview.setText("…")
+
+        def shown(png: bytes) -> None:
+            pix = QPixmap()
+            pix.loadFromData(png)
+            self._previews[style] = pix
+            if self.style_box.currentText() == style:
+                self.style_preview.setPixmap(pix)
+
+        self.tasks.run(lambda: self.backend.style_preview_png(style), shown,
+                       lambda e: self.style_preview.setText("no preview"))
+
+    def _play(self, path: Path) -> None:
+        self.player.setSource(QUrl.fromLocalFile(str(path)))
+        self.player.play()
+
+    def _preview_music(self) -> None:
+        genre = self.music.currentText()
+        self.music_play.setEnabled(False)
+
+        def done(path: Path) -> None:
+            self.music_play.setEnabled(True)
+            self._play(path)
+
+        def failed(exc: BaseException) -> None:
+            self.music_play.setEnabled(True)
+            self.error.setText(error_text(exc))
+
+        self.tasks.run(lambda: self.backend.music_preview(genre), done, failed)
+
+    def _audition(self, character: str) -> None:
+        script, values = self.script.toPlainText(), self.settings_values()
+        line = self._first_line_of(character)
+        self.tasks.run(lambda: self.backend.audition(script, character, line, values), self._play,
+                       lambda e: self.error.setText(error_text(e)))
+
+    def _first_line_of(self, character: str) -> str:
+        lines = self.script.toPlainText().splitlines()
+        for i, text in enumerate(lines):
+            if text.strip().upper().startswith(character.upper()) and i + 1 < len(lines):
+                nxt = lines[i + 1].strip()
+                if nxt.startswith("(") and i + 2 < len(lines):
+                    nxt = lines[i + 2].strip()
+                if nxt:
+                    return nxt
+        return f"Hello, I am {character.title()}."

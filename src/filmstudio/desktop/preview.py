@@ -1,0 +1,227 @@
+"""The preview page: the finished film with play/pause, seek, volume, subtitles, chapters, export."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filmstudio.desktop.backend import Backend, FilmFiles, error_text
+from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.domain.settings import LANGUAGES
+
+
+def language_code(value: object) -> str:
+    """ISO 639-1 code for the QLocale.Language the player reports for a track ("" if unknown)."""
+    if value is None:
+        return ""
+    try:
+        lang = value if isinstance(value, QLocale.Language) else QLocale.Language(int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return str(value)
+    code = QLocale(lang).name().split("_")[0]
+    return "" if code in ("C", "") else code
+
+
+def clock(ms: int) -> str:
+    s = max(0, ms) // 1000
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class PreviewPage(QWidget):
+    """Plays a project's latest film."""
+
+    loaded = Signal(str)  # project id, once the media is ready
+
+    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.backend = backend
+        self.tasks = tasks
+        self.project_id: str | None = None
+        self.files: FilmFiles | None = None
+        self.player = QMediaPlayer(self)
+        self.audio = QAudioOutput(self)
+        self.player.setAudioOutput(self.audio)
+        self.video = QVideoWidget()
+        self.video.setMinimumSize(320, 180)
+        self.player.setVideoOutput(self.video)
+
+        self.heading = QLabel("Nothing to preview yet: generate a film from the editor.")
+        self.heading.setObjectName("previewHeading")
+        self.play_button = QPushButton("Play")
+        self.play_button.setObjectName("playButton")
+        self.seek = QSlider(Qt.Orientation.Horizontal)
+        self.seek.setObjectName("seekSlider")
+        self.time = QLabel("0:00 / 0:00")
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setRange(0, 100)
+        self.volume.setValue(80)
+        self.volume.setMaximumWidth(100)
+        self.audio.setVolume(0.8)
+        self.subtitle_box = QComboBox()
+        self.subtitle_box.setObjectName("subtitleTracks")
+        self.subtitle_box.setMinimumContentsLength(10)
+        self.chapter_box = QComboBox()
+        self.chapter_box.setObjectName("chapters")
+        self.chapter_box.setMinimumContentsLength(16)
+        self.open_button = QPushButton("Open folder")
+        self.export_button = QPushButton("Export…")
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.play_button)
+        controls.addWidget(self.seek, 1)
+        controls.addWidget(self.time)
+        controls.addWidget(QLabel("Volume"))
+        controls.addWidget(self.volume)
+        extras = QHBoxLayout()
+        extras.addWidget(QLabel("Subtitles"))
+        extras.addWidget(self.subtitle_box)
+        extras.addWidget(QLabel("Chapter"))
+        extras.addWidget(self.chapter_box, 1)
+        extras.addWidget(self.open_button)
+        extras.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.video, 1)
+        layout.addLayout(controls)
+        layout.addLayout(extras)
+        layout.addWidget(self.message)
+
+        self.play_button.clicked.connect(self.toggle)
+        self.seek.sliderMoved.connect(self.player.setPosition)
+        self.volume.valueChanged.connect(lambda v: self.audio.setVolume(v / 100))
+        self.player.durationChanged.connect(self._duration)
+        self.player.positionChanged.connect(self._position)
+        self.player.playbackStateChanged.connect(self._state)
+        self.player.tracksChanged.connect(self._tracks)
+        self.player.mediaStatusChanged.connect(self._status)
+        self.player.errorOccurred.connect(lambda _e, text: self.message.setText(f"PLAYBACK_ERROR: {text}"))
+        self.subtitle_box.activated.connect(self._choose_subtitles)
+        self.chapter_box.activated.connect(self._choose_chapter)
+        self.open_button.clicked.connect(self.open_folder)
+        self.export_button.clicked.connect(self.export)
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.play_button, self.seek, self.subtitle_box, self.chapter_box, self.open_button,
+                  self.export_button):
+            w.setEnabled(on)
+
+    def show_project(self, project_id: str, title: str = "") -> None:
+        self.project_id = project_id
+        self.player.stop()
+        self.message.setText("")
+
+        def found(files: FilmFiles) -> None:
+            if project_id != self.project_id:
+                return
+            self.files = files
+            if files.video is None or not files.video.exists():
+                self.heading.setText(f"“{title}” has no film yet: press Generate in the editor.")
+                self.player.setSource(QUrl())
+                self._set_enabled(False)
+                return
+            self.heading.setText(f"{title}" if title else files.video.name)
+            self.chapter_box.clear()
+            for start, name in files.chapters:
+                self.chapter_box.addItem(f"{clock(int(start * 1000))}  {name}", start)
+            self.player.setSource(QUrl.fromLocalFile(str(files.video)))
+            self._set_enabled(True)
+
+        self.tasks.run(lambda: self.backend.film_files(project_id), found,
+                       lambda e: self.message.setText(error_text(e)))
+
+    def toggle(self) -> None:
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        elif not self.player.source().isEmpty():
+            self.player.play()
+
+    def subtitle_languages(self) -> list[str]:
+        """Languages of the subtitle tracks the player found in the file."""
+        out = []
+        for meta in self.player.subtitleTracks():
+            out.append(language_code(meta.value(QMediaMetaData.Key.Language)))
+        return out
+
+    def _tracks(self) -> None:
+        self.subtitle_box.clear()
+        self.subtitle_box.addItem("Off", -1)
+        for i, code in enumerate(self.subtitle_languages()):
+            name = LANGUAGES[code].name if code in LANGUAGES else code
+            self.subtitle_box.addItem(f"{name} ({code})" if code else f"Track {i + 1}", i)
+        self.subtitle_box.setCurrentIndex(0)
+
+    def _status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.LoadedMedia and self.project_id:
+            self.loaded.emit(self.project_id)
+
+    def _choose_subtitles(self, index: int) -> None:
+        self.player.setActiveSubtitleTrack(int(self.subtitle_box.itemData(index)))
+
+    def _choose_chapter(self, index: int) -> None:
+        start = self.chapter_box.itemData(index)
+        if start is not None:
+            self.player.setPosition(int(float(start) * 1000))
+
+    def _duration(self, ms: int) -> None:
+        self.seek.setRange(0, ms)
+        self._position(self.player.position())
+
+    def _position(self, ms: int) -> None:
+        if not self.seek.isSliderDown():
+            self.seek.setValue(ms)
+        self.time.setText(f"{clock(ms)} / {clock(self.player.duration())}")
+        # The chapter box follows playback (the last chapter that started at or before `ms`).
+        current = -1
+        for i in range(self.chapter_box.count()):
+            if float(self.chapter_box.itemData(i)) * 1000 <= ms + 1:
+                current = i
+        if current >= 0 and current != self.chapter_box.currentIndex():
+            self.chapter_box.setCurrentIndex(current)
+
+    def _state(self, state: QMediaPlayer.PlaybackState) -> None:
+        self.play_button.setText("Pause" if state == QMediaPlayer.PlaybackState.PlayingState else "Play")
+
+    def open_folder(self) -> None:
+        if self.files and self.files.video:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.files.video.parent)))
+
+    def export(self) -> None:
+        if not (self.files and self.files.video):
+            return
+        target, _ = QFileDialog.getSaveFileName(self, "Export film", str(Path.home() / "film.mp4"), "MP4 (*.mp4)")
+        if target:
+            self.export_to(Path(target))
+
+    def export_to(self, target: Path) -> None:
+        """Copy the film (and its subtitle files beside it) to `target` off the GUI thread."""
+        files = self.files
+        if not (files and files.video):
+            return
+
+        def copy() -> Path:
+            shutil.copyfile(files.video, target)  # type: ignore[arg-type]
+            for lang, srt in files.subtitles.items():
+                if srt.exists():
+                    shutil.copyfile(srt, target.with_name(f"{target.stem}.{lang}.srt"))
+            return target
+
+        self.tasks.run(copy, lambda p: self.message.setText(f"Exported to {p}"),
+                       lambda e: self.message.setText(f"EXPORT_FAILED: {e}"))

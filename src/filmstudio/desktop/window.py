@@ -1,0 +1,226 @@
+"""The main window: a page list and the pages, shortcuts, tray notifications, remembered geometry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QWidget,
+)
+
+from filmstudio.desktop.api_page import ApiPage
+from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.editor import EditorPage
+from filmstudio.desktop.jobs_page import JobsPage
+from filmstudio.desktop.preview import PreviewPage
+from filmstudio.desktop.projects_page import ProjectsPage
+from filmstudio.desktop.settings_page import Preferences, SettingsPage, apply_theme
+from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.domain.models import JobPublic, ProjectPublic
+
+PAGES = ("Projects", "Editor", "Preview", "Jobs", "API", "Settings")
+REFRESH_MS = 1000  # jobs started over the API show up within this (the issue asks for 2 s)
+
+
+def app_icon() -> QIcon:
+    pix = QPixmap(32, 32)
+    pix.fill(Qt.GlobalColor.darkCyan)
+    return QIcon(pix)
+
+
+class MainWindow(QMainWindow):
+    """Holds the pages; gets its services from the caller, keeps no global state."""
+
+    def __init__(self, backend: Backend, tasks: TaskRunner, settings: QSettings, prefs: Preferences,
+                 home: Path) -> None:
+        super().__init__()
+        self.backend = backend
+        self.tasks = tasks
+        self.qsettings = settings
+        self.prefs = prefs
+        self.setWindowTitle("FilmStudio")
+        self.setWindowIcon(app_icon())
+        self.projects = ProjectsPage(backend, tasks)
+        self.editor = EditorPage(backend, tasks)
+        self.preview = PreviewPage(backend, tasks)
+        self.jobs = JobsPage(backend, tasks)
+        self.api = ApiPage(backend, tasks)
+        self.settings_page = SettingsPage(prefs, home)
+        self.projects.new_settings = self.new_project_settings
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.addItems(list(PAGES))
+        self.nav.setFixedWidth(130)
+        self.stack = QStackedWidget()
+        for page in (self.projects, self.editor, self.preview, self.jobs, self.api, self.settings_page):
+            self.stack.addWidget(page)
+        body = QWidget()
+        row = QHBoxLayout(body)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(body)
+        self.status_label = QLabel("")
+        self.statusBar().addWidget(self.status_label, 1)
+
+        self.nav.currentRowChanged.connect(self._page_changed)
+        self.projects.open_project.connect(self.open_project)
+        self.editor.job_started.connect(lambda _id: self.jobs.refresh())
+        self.editor.job_finished.connect(self._film_finished)
+        self.editor.saved.connect(lambda _id: self._refresh_visible())
+        self.jobs.job_changed.connect(self._job_changed)
+        self.settings_page.changed.connect(self._prefs_changed)
+
+        self._shortcut("Ctrl+N", self.new_project)
+        self._shortcut("Ctrl+S", self.editor.save)
+        self._shortcut("Ctrl+Return", self._generate)
+        self._shortcut("Ctrl+Enter", self._generate)
+        # Space plays/pauses only inside the preview page, so it still types spaces everywhere else.
+        space = QShortcut(QKeySequence("Space"), self.preview)
+        space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        space.activated.connect(self.preview.toggle)
+
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(app_icon(), self)
+            self.tray.setToolTip("FilmStudio")
+            self.tray.activated.connect(self._raise)
+            self.tray.show()
+        self.notifications: list[str] = []
+        self._job_states: dict[str, str] | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+        geometry = settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 780)
+        self.nav.setCurrentRow(0)
+        self.projects.refresh()
+        self.jobs.refresh()
+
+    def _raise(self, *_: object) -> None:
+        self.showNormal()
+        self.activateWindow()
+
+    def _shortcut(self, keys: str, slot: object, context: Qt.ShortcutContext = Qt.ShortcutContext.WindowShortcut,
+                  ) -> QShortcut:
+        sc = QShortcut(QKeySequence(keys), self)
+        sc.setContext(context)
+        sc.activated.connect(slot)
+        return sc
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def show_page(self, name: str) -> None:
+        self.nav.setCurrentRow(PAGES.index(name))
+
+    def _page_changed(self, row: int) -> None:
+        self.stack.setCurrentIndex(row)
+        if self.stack.currentWidget() is self.preview:
+            self.preview.play_button.setFocus()
+        self._refresh_visible()
+
+    def _refresh_visible(self) -> None:
+        page = self.stack.currentWidget()
+        if page is self.projects:
+            self.projects.refresh()
+        elif page is self.api:
+            self.api.refresh()
+
+    def open_project(self, project_id: str) -> None:
+        def loaded(project: ProjectPublic) -> None:
+            self.editor.load(project)
+            self.show_page("Editor")
+
+        self.tasks.run(lambda: self.backend.get_project(project_id), loaded,
+                       lambda e: self.status_label.setText(error_text(e)))
+
+    def new_project(self) -> None:
+        self.show_page("Projects")
+        self.projects.new_project()
+
+    def new_project_settings(self) -> dict[str, Any]:
+        """A new project's settings from the user's defaults (style, narrator voice)."""
+        values: dict[str, Any] = {"style": self.prefs.default_style}
+        if self.prefs.default_voice != "default":
+            values["characters"] = [{"name": "NARRATOR", "voice": self.prefs.default_voice}]
+        return values
+
+    def _generate(self) -> None:
+        if self.stack.currentWidget() is self.editor:
+            self.editor.generate()
+
+    def _film_finished(self, project_id: str, status: str) -> None:
+        if status == "completed" and self.editor.project and self.editor.project.project_id == project_id:
+            self.preview.show_project(project_id, self.editor.title.text())
+
+    def _job_changed(self, job_id: str) -> None:
+        if self.editor.progress.job_id is None or self.editor.job is None:
+            return
+        # A retry from the Jobs page of the project open in the editor: follow the new job there.
+        self.tasks.run(lambda: self.backend.get_job(job_id), self._follow_if_open)
+
+    def _follow_if_open(self, job: JobPublic) -> None:
+        if self.editor.project and job.project_id == self.editor.project.project_id:
+            self.editor.track_job(job.job_id)
+
+    # -- refresh, notifications ------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self.jobs.refresh()
+        if self.stack.currentWidget() is self.projects:
+            self.projects.refresh()
+        self.tasks.run(self.backend.list_jobs, self._notify_changes)
+
+    def _notify_changes(self, jobs: list[JobPublic]) -> None:
+        states: dict[str, str] = {j.job_id: j.status for j in jobs}
+        if self._job_states is not None:
+            for j in jobs:
+                before = self._job_states.get(j.job_id)
+                if before != j.status and j.status in ("completed", "failed"):
+                    self.notify_job(j)
+        self._job_states = states
+
+    def notify_job(self, job: JobPublic) -> None:
+        text = "Your film is ready." if job.status == "completed" else (
+            f"The render failed: {job.error.code}" if job.error else "The render failed.")
+        self.notifications.append(f"{job.job_id}:{job.status}")
+        self.status_label.setText(text)
+        if self.tray is not None:
+            self.tray.showMessage("FilmStudio", text, QSystemTrayIcon.MessageIcon.Information, 5000)
+
+    def _prefs_changed(self, prefs: Preferences) -> None:
+        theme_changed = prefs.theme != self.prefs.theme
+        self.prefs = prefs
+        prefs.save(self.qsettings)
+        if theme_changed:
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                apply_theme(app, prefs.theme)
+            self.editor.script.highlighter.set_dark(prefs.theme == "dark")
+
+    # -- quit -------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._timer.stop()
+        self.editor.save()
+        self.editor.stop_polling()
+        self.preview.player.stop()
+        self.qsettings.setValue("geometry", self.saveGeometry())
+        self.qsettings.sync()
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)
