@@ -78,6 +78,16 @@ def add_studio_commands(subparsers: Any) -> None:
     p = asub.add_parser("list", help="list accounts")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_accounts_list)
+    p = asub.add_parser("set-plan", help="change an account's plan (and enterprise limits)")
+    p.add_argument("name", help="account name or id")
+    p.add_argument("plan", choices=PLANS)
+    p.add_argument("--per-minute", type=int, help="requests per minute (overrides the plan)")
+    p.add_argument("--per-day", type=int, help="requests per UTC day (overrides the plan)")
+    p.set_defaults(func=cmd_accounts_set_plan)
+    p = asub.add_parser("grant", help="add credits to an account")
+    p.add_argument("name", help="account name or id")
+    p.add_argument("credits", type=int)
+    p.set_defaults(func=cmd_accounts_grant)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,12 +213,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     queue.bind(studio, load_renderer(args.renderer))
     reconciler = Reconciler(studio, settings.reconcile_seconds)
     reconciler.start()
+    from filmstudio.services.webhook_sender import WebhookSender
+
+    sender = WebhookSender(studio)
+    sender.start()
     print(f"FilmStudio worker on {settings.queue_path if settings.queue_url == 'sqlite' else settings.queue_url}",
           flush=True)
     try:
         # Main thread of its own process: huey's own signal handling is right here.
         Consumer(queue.huey, **consumer_kwargs(args.workers)).run()
     finally:
+        sender.stop()
         reconciler.stop()
     return 0
 
@@ -284,6 +299,32 @@ def cmd_accounts_list(args: argparse.Namespace) -> int:
     for a in found:
         balance = "unlimited" if a.credit_balance is None else a.credit_balance
         print(f"{a.account_id}  {a.name}  {a.plan}  credits={balance}")
+    return 0
+
+
+@_reports_errors
+def cmd_accounts_set_plan(args: argparse.Namespace) -> int:
+    from filmstudio.services import accounts, ratelimit
+
+    made = accounts.set_plan(_store(), args.name, args.plan, per_minute=args.per_minute, per_day=args.per_day)
+    store = _store()
+    from filmstudio.store import accounts as account_rows
+
+    row = account_rows.get_account(store, made.account_id)
+    assert row is not None
+    limits = ratelimit.limits_for(row)
+    print(f"{made.name}: plan {made.plan}, {limits.per_minute or 'unlimited'}/minute, "
+          f"{limits.per_day or 'unlimited'}/day")
+    return 0
+
+
+@_reports_errors
+def cmd_accounts_grant(args: argparse.Namespace) -> int:
+    from filmstudio.services import accounts
+
+    made = accounts.grant(_store(), args.name, args.credits)
+    balance = "unlimited" if made.credit_balance is None else made.credit_balance
+    print(f"{made.name}: credits={balance}")
     return 0
 
 

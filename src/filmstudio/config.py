@@ -47,8 +47,16 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1)
     signed_url_seconds: int = Field(default=3600, ge=10)
     public_url: str | None = None  # base for absolute asset URLs; default http://host:port
+    # -- issue #4 (additive) --
+    rate_limits: bool = True  # per-plan request limits; off only for single-user setups and benches
+    # Webhook targets beyond the default policy, like Gitea's ALLOWED_HOST_LIST: "loopback", "private",
+    # "external", "*", CIDR ranges, or exact host names (default: external, plus loopback on loopback).
+    webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0.5)  # > timeout: no second send while in flight
+    token_seconds: int = Field(default=900, ge=30, le=86_400)
 
-    @field_validator("allowed_hosts", "cors_origins", mode="before")
+    @field_validator("allowed_hosts", "cors_origins", "webhook_allowed_hosts", mode="before")
     @classmethod
     def _name_list(cls, v: Any) -> Any:
         """Accept JSON (`'["a.example"]'`) or a comma-separated list from the environment."""

@@ -12,6 +12,7 @@ from huey.consumer import Consumer
 
 from filmstudio.services.render import JobExecutor, Renderer, reconcile
 from filmstudio.services.studio import Studio
+from filmstudio.services.webhook_sender import WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +109,16 @@ class WorkerPool:
         queue.bind(studio, renderer)
         self.consumer = QuietConsumer(queue.huey, check_worker_health=False, **consumer_kwargs(workers))
         self.reconciler = Reconciler(studio, reconcile_seconds)
+        # The queue side also sends the webhook outbox.
+        self.sender = WebhookSender(studio)
 
     def start(self) -> None:
         self.consumer.start()
         self.reconciler.start()
+        self.sender.start()
 
     def stop(self, graceful: bool = False) -> None:
+        self.sender.stop()
         self.reconciler.stop()
         self.consumer.stop(graceful=graceful)
 

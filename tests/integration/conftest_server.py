@@ -117,12 +117,14 @@ class LiveServer:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return httpx.Client(base_url=self.api, headers=headers, timeout=30, **kw)
 
-    def new_key(self, account: str = "alice", *, credits: int | None = None, **kw: Any) -> str:
+    def new_key(self, account: str = "alice", *, credits: int | None = None, plan: str = "enterprise",
+                **kw: Any) -> str:
+        # Enterprise (no request limit unless configured): these tests poll jobs far faster than 120/min.
         store = self.parts.studio.store
         try:
             acct = accounts.account_by_name(store, account)
         except Exception:
-            acct = accounts.create_account(store, account, plan="pro", credits=credits)
+            acct = accounts.create_account(store, account, plan=plan, credits=credits)
         return keys.create_key(store, acct.account_id, name=f"{account}-test", **kw).secret
 
 

@@ -212,3 +212,132 @@ class Health(BaseModel):
     version: str
     schema_version: int
     queue: str
+
+
+# -- issue #4: account, tokens, webhooks, batch (additive) -----------------------------------------
+
+WebhookEvent = Literal["job.queued", "job.started", "job.completed", "job.failed", "job.cancelled"]
+
+
+class LedgerRow(BaseModel):
+    kind: Literal["grant", "deduct", "refund"]
+    amount: int
+    job_id: str | None
+    created_at: str
+
+
+class RateLimits(BaseModel):
+    """Requests allowed per window; null is unlimited."""
+
+    per_minute: int | None
+    per_day: int | None
+
+
+class AccountOverview(BaseModel):
+    """Answer of GET /account."""
+
+    account_id: str
+    name: str
+    plan: str
+    limits: RateLimits
+    credit_balance: int | None
+    usage_today: dict[str, int]
+    ledger: list[LedgerRow]
+
+
+class TokenIssued(BaseModel):
+    """Answer of POST /auth/token."""
+
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+
+
+class WebhookCreate(_Input):
+    """Body of POST /webhooks; `secret` is `whsec_` + base64 (24-64 bytes), made for you if omitted."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True,
+        json_schema_extra={"examples": [{"url": "https://example.com/hooks/filmstudio",
+                                         "events": ["job.completed", "job.failed"]}]},
+    )
+
+    url: str = Field(min_length=1, max_length=2000)
+    events: list[WebhookEvent] = Field(min_length=1, max_length=5)
+    secret: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class WebhookCreated(BaseModel):
+    """Answer of POST /webhooks (201); `secret` only when the studio made it (shown once)."""
+
+    webhook_id: str
+    url: str
+    events: list[str]
+    created_at: str
+    secret: str | None = None
+
+
+class WebhookPublic(BaseModel):
+    webhook_id: str
+    url: str
+    events: list[str]
+    status: Literal["active", "disabled"]
+    disabled_reason: str | None
+    created_at: str
+
+
+class WebhookList(BaseModel):
+    webhooks: list[WebhookPublic]
+
+
+class DeliveryAttempt(BaseModel):
+    attempt: int
+    status_code: int | None
+    error: str | None
+    latency_ms: float
+    created_at: str
+
+
+class DeliveryPublic(BaseModel):
+    delivery_id: str
+    event: str
+    status: Literal["pending", "delivered", "failed", "abandoned"]
+    attempts: int
+    next_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: str
+    attempt_log: list[DeliveryAttempt]
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[DeliveryPublic]
+
+
+class BatchCreate(_Input):
+    """Body of POST /projects/batch: 1-100 projects, each validated on its own."""
+
+    projects: list[dict[str, Any]] = Field(min_length=1, max_length=100)
+
+
+class BatchGenerate(_Input):
+    """Body of POST /projects/batch/generate: 1-100 project ids and settings for every render."""
+
+    project_ids: list[str] = Field(min_length=1, max_length=100)
+    settings: dict[str, Any] | None = None
+
+
+class BatchItem(BaseModel):
+    """One item's outcome: `status` is the HTTP status it would have had alone."""
+
+    index: int
+    status: int
+    project: ProjectCreated | None = None
+    job: JobAccepted | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResult(BaseModel):
+    results: list[BatchItem]
+    succeeded: int
+    failed: int

@@ -6,8 +6,8 @@ from fastapi import APIRouter, FastAPI
 
 from filmstudio.config import Settings
 from filmstudio.server import errors
-from filmstudio.server.middleware import BodyLimit, HostCheck
-from filmstudio.server.routes import files, health, jobs, projects
+from filmstudio.server.middleware import BodyLimit, HostCheck, RateLimitHeaders
+from filmstudio.server.routes import account, files, health, jobs, projects, webhooks
 from filmstudio.services.studio import Studio
 
 API_PREFIX = "/api/v1"
@@ -35,9 +35,10 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.studio = studio
+    app.state.rate_limits = settings.rate_limits
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (projects, jobs, files, health):
+    for module in (projects, jobs, webhooks, account, files, health):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)  # /health at the root too, for supervisors
@@ -46,6 +47,7 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(HostCheck, allowed=settings.trusted_hosts)
     return app

@@ -88,3 +88,30 @@ class BodyLimit:
                 await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"request bodies are limited to {self.limit} bytes")
 
         await self.app(scope, counted_receive, guarded_send)
+
+
+class RateLimitHeaders:
+    """Add X-RateLimit-* (and Retry-After on 429) to every answer the auth dependency counted.
+
+    A middleware rather than the dependency, so error answers and raw Responses carry them too.
+    """
+
+    def __init__(self, app: ASGIApp, state_key: str = "ratelimit") -> None:
+        self.app = app
+        self.state_key = state_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                decision = state.get(self.state_key)
+                if decision is not None:
+                    extra = [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

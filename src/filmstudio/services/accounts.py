@@ -6,7 +6,14 @@ import uuid
 from typing import Any
 
 from filmstudio.domain.errors import BadRequest, Conflict, NotFound
-from filmstudio.domain.models import PLANS, AccountPublic, ApiKeyCreated
+from filmstudio.domain.models import (
+    PLANS,
+    AccountOverview,
+    AccountPublic,
+    ApiKeyCreated,
+    LedgerRow,
+    RateLimits,
+)
 from filmstudio.store import accounts as rows
 from filmstudio.store.db import Store, utcnow
 
@@ -79,3 +86,65 @@ def ensure_owner(store: Store) -> ApiKeyCreated | None:
     if keys.list_keys(store, owner.account_id):
         return None
     return keys.create_key(store, owner.account_id, name="owner admin", scopes=["admin"])
+
+
+# -- issue #4: plans, grants and the account overview (additive) --------------------------------
+
+
+def set_plan(store: Store, name_or_id: str, plan: str, *, per_minute: int | None = None,
+             per_day: int | None = None) -> AccountPublic:
+    """Change an account's plan; `per_minute`/`per_day` override the plan's limits (enterprise)."""
+    if plan not in PLANS:
+        raise BadRequest(f"plan must be one of {', '.join(PLANS)}", code="UNKNOWN_PLAN", details={"allowed": list(PLANS)})
+    for value in (per_minute, per_day):
+        if value is not None and value < 1:
+            raise BadRequest("limits must be at least 1", code="INVALID_LIMIT")
+    row = rows.get_account(store, name_or_id) or rows.account_by_name(store, name_or_id)
+    if row is None:
+        raise NotFound("no such account", code="ACCOUNT_NOT_FOUND")
+    with store.write() as db:
+        db.execute("UPDATE accounts SET plan = ?, rate_per_minute = ?, rate_per_day = ? WHERE id = ?",
+                   [plan, per_minute, per_day, row["id"]])
+    return get_account(store, row["id"])
+
+
+def grant(store: Store, name_or_id: str, credits: int) -> AccountPublic:
+    """Add credits (a ledger 'grant' row); unlimited accounts stay unlimited."""
+    if credits < 1:
+        raise BadRequest("grant a positive number of credits", code="INVALID_CREDITS")
+    row = rows.get_account(store, name_or_id) or rows.account_by_name(store, name_or_id)
+    if row is None:
+        raise NotFound("no such account", code="ACCOUNT_NOT_FOUND")
+    with store.write() as db:
+        rows.ledger_entry(db, row["id"], None, "grant", credits)
+    return get_account(store, row["id"])
+
+
+def overview(store: Store, account_id: str, *, ledger_rows: int = 20) -> AccountOverview:
+    """GET /account: plan, limits, balance, requests counted today and the latest ledger rows."""
+    from filmstudio.services import ratelimit
+
+    row = rows.get_account(store, account_id)
+    if row is None:
+        raise NotFound("no such account", code="ACCOUNT_NOT_FOUND")
+    limits = ratelimit.limits_for(row)
+    ledger = store.all("SELECT kind, amount, job_id, created_at FROM credit_ledger WHERE account_id = ? "
+                       "ORDER BY id DESC LIMIT ?", [account_id, ledger_rows])
+    used = ratelimit.usage(store, account_id)
+    return AccountOverview(
+        account_id=row["id"], name=row["name"], plan=row["plan"],
+        limits=RateLimits(per_minute=limits.per_minute, per_day=limits.per_day),
+        credit_balance=row["credit_balance"],
+        usage_today={"requests": used["day"], "requests_this_minute": used["minute"],
+                     "credits_spent": _spent_today(store, account_id)},
+        ledger=[LedgerRow(**r) for r in ledger],
+    )
+
+
+def _spent_today(store: Store, account_id: str) -> int:
+    today = utcnow()[:10]
+    found = store.one(
+        "SELECT COALESCE(SUM(CASE kind WHEN 'deduct' THEN amount WHEN 'refund' THEN -amount ELSE 0 END), 0) AS n "
+        "FROM credit_ledger WHERE account_id = ? AND created_at >= ?", [account_id, today],
+    )
+    return int(found["n"]) if found else 0

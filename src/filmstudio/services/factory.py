@@ -25,4 +25,9 @@ def open_studio(settings: Settings, queue: JobQueue | None = None, secrets: Secr
         signed_url_seconds=settings.signed_url_seconds,
         lease_seconds=settings.lease_seconds,
         max_attempts=settings.max_attempts,
+        loopback_only=settings.loopback_only,
+        webhook_allowed_hosts=settings.webhook_allowed_hosts,
+        webhook_timeout_seconds=settings.webhook_timeout_seconds,
+        webhook_lease_seconds=settings.webhook_lease_seconds,
+        token_seconds=settings.token_seconds,
     )

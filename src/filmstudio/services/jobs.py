@@ -10,7 +10,8 @@ from typing import Any
 from filmstudio.domain.errors import BadRequest, Conflict, InsufficientCredits, NotFound
 from filmstudio.domain.models import GenerateRequest, JobAccepted, JobError, JobList, JobPublic
 from filmstudio.domain.settings import RenderSettings, parse_settings
-from filmstudio.services import estimates
+from filmstudio.services import estimates, events
+from filmstudio.services import idempotency as idem
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
 from filmstudio.store import accounts as account_rows
@@ -19,6 +20,7 @@ from filmstudio.store import projects as project_rows
 from filmstudio.store.db import utcnow
 
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
+MAX_PAGE = 1_000_000_000  # far past any real page, and keeps OFFSET inside SQLite's 64-bit integers
 
 
 def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
@@ -50,8 +52,12 @@ def generate(
     request: GenerateRequest | None = None,
     *,
     idempotency_key: str | None = None,
+    idempotency: idem.Claim | None = None,
 ) -> JobAccepted:
-    """Queue a render of a project: deduct credits, write the job, then hand its id to the queue."""
+    """Queue a render of a project: deduct credits, write the job, then hand its id to the queue.
+
+    With `idempotency`, the answer is recorded in the same transaction as the job and the deduction.
+    """
     principal.require("jobs:write")
     if idempotency_key:
         earlier = rows.job_by_idempotency_key(studio.store, principal.account_id, idempotency_key)
@@ -68,6 +74,11 @@ def generate(
     credits = settings.estimated_credits
     now = utcnow()
     job_id = str(uuid.uuid4())
+    accepted = JobAccepted(
+        job_id=job_id, project_id=project_id, status="queued",
+        estimated_time=estimates.humanize_range(estimates.expected_total(studio.store, settings.duration)),
+        credits_deducted=credits, created_at=now,
+    )
     with studio.store.write() as db:
         project = project_rows.lock_project(db, project_id)
         if project is None:
@@ -91,10 +102,11 @@ def generate(
         project_rows.update_project(
             db, project_id, {"status": "processing", "settings": settings.model_dump_json(), "updated_at": now}
         )
+        events.emit(db, principal.account_id, "job.queued", job_id, project_id, "queued")
+        if idempotency is not None:
+            idem.complete(db, idempotency, 202, accepted.model_dump_json())
     enqueue(studio, job_id)
-    row = rows.get_job(studio.store, job_id)
-    assert row is not None
-    return _accepted(studio, row)
+    return accepted
 
 
 def enqueue(studio: Studio, job_id: str) -> None:
@@ -132,9 +144,9 @@ def list_jobs(
     order: str = "desc",
 ) -> JobList:
     principal.require("jobs:read")
-    if page < 1 or not 1 <= per_page <= 100 or (status and status not in JOB_STATUSES) or order not in ("asc", "desc"):
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 100 or (status and status not in JOB_STATUSES) or order not in ("asc", "desc"):
         raise BadRequest(
-            "invalid query parameters: page >= 1, per_page 1..100, status one of "
+            f"invalid query parameters: page 1..{MAX_PAGE}, per_page 1..100, status one of "
             f"{', '.join(JOB_STATUSES)}, order asc|desc",
             code="VALIDATION_ERROR",
         )
@@ -179,6 +191,7 @@ def finish_unleased(
 def settle_project(db: Any, row: dict[str, Any], status: str, now: str) -> None:
     """After a job ends without a film: refund its credits and make the project editable again."""
     account_rows.ledger_entry(db, row["account_id"], row["id"], "refund", row["credits"])
+    events.emit(db, row["account_id"], f"job.{status}", row["id"], row["project_id"], status)
     project = project_rows.lock_project(db, row["project_id"])
     if project is None:
         return

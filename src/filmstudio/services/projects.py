@@ -10,6 +10,7 @@ from typing import Any
 from filmstudio.domain.errors import BadRequest, Conflict, NotFound
 from filmstudio.domain.models import ProjectCreate, ProjectCreated, ProjectList, ProjectPublic, ProjectUpdate
 from filmstudio.domain.settings import estimated_credits, parse_settings
+from filmstudio.services import idempotency as idem
 from filmstudio.services.assets import public_assets
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
@@ -17,6 +18,7 @@ from filmstudio.store import projects as rows
 from filmstudio.store.db import utcnow
 
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000_000  # far past any real page, and keeps OFFSET inside SQLite's 64-bit integers
 PROJECT_STATUSES = ("draft", "processing", "completed", "failed")
 
 
@@ -42,7 +44,10 @@ def to_public(studio: Studio, row: dict[str, Any], latest_job_id: str | None = N
     )
 
 
-def create_project(studio: Studio, principal: Principal, data: ProjectCreate) -> ProjectCreated:
+def create_project(
+    studio: Studio, principal: Principal, data: ProjectCreate, *, idempotency: idem.Claim | None = None
+) -> ProjectCreated:
+    """A new draft; with `idempotency`, the answer is recorded in the same transaction as the row."""
     principal.require("projects:write")
     now = utcnow()
     row = {
@@ -50,12 +55,15 @@ def create_project(studio: Studio, principal: Principal, data: ProjectCreate) ->
         "settings": data.settings.model_dump_json(), "status": "draft", "assets": "{}",
         "created_at": now, "updated_at": now,
     }
-    with studio.store.write() as db:
-        rows.add_project(db, row)
-    return ProjectCreated(
+    created = ProjectCreated(
         project_id=row["id"], title=data.title, status="draft",
         estimated_credits=data.settings.estimated_credits, created_at=now,
     )
+    with studio.store.write() as db:
+        rows.add_project(db, row)
+        if idempotency is not None:
+            idem.complete(db, idempotency, 201, created.model_dump_json())
+    return created
 
 
 def get_project(studio: Studio, principal: Principal, project_id: str) -> ProjectPublic:
@@ -79,8 +87,8 @@ def list_projects(
 ) -> ProjectList:
     principal.require("projects:read")
     problems: list[dict[str, Any]] = []
-    if page < 1:
-        problems.append({"field": "page", "code": "INVALID_VALUE", "message": "page starts at 1"})
+    if not 1 <= page <= MAX_PAGE:
+        problems.append({"field": "page", "code": "INVALID_VALUE", "message": f"page is 1..{MAX_PAGE}"})
     if not 1 <= per_page <= MAX_PER_PAGE:
         problems.append({"field": "per_page", "code": "INVALID_VALUE", "message": f"per_page is 1..{MAX_PER_PAGE}"})
     if status is not None and status not in PROJECT_STATUSES:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from filmstudio.domain.errors import Cancelled, FilmStudioError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, ProgressFn
-from filmstudio.services import assets
+from filmstudio.services import assets, events
 from filmstudio.services.jobs import enqueue, finish_unleased, settle_project
 from filmstudio.services.studio import Studio
 from filmstudio.store import jobs as rows
@@ -95,6 +95,11 @@ class JobExecutor:
         with self.studio.store.write() as db:
             now = time.time()
             claimed = rows.claim(db, job_id, self.owner, now, now + lease, utcnow())
+            if claimed:
+                started = db.execute("SELECT account_id, project_id, attempts FROM jobs WHERE id = ?",
+                                     [job_id]).fetchone()
+                if started[2] == 1:  # the first start only; a takeover after a crash is not news
+                    events.emit(db, started[0], "job.started", job_id, started[1], "processing")
         if not claimed:
             return "skipped"
         job = rows.get_job(self.studio.store, job_id)
@@ -114,7 +119,7 @@ class JobExecutor:
         work_dir = self.studio.work_dir / job_id
         try:
             settings = RenderSettings.model_validate_json(job["settings"])
-            self.renderer(
+            manifest = self.renderer(
                 job["script"], settings, output, work_dir=work_dir, cache_dir=self.studio.cache_dir,
                 progress=progress.report, cancel=cancel,
             )
@@ -129,7 +134,8 @@ class JobExecutor:
                                       f"the render failed unexpectedly ({type(exc).__name__})", progress)
         stop.set()
         beat.join()
-        if not self._complete(job, output, progress):
+        warnings = list((manifest or {}).get("warnings", [])) if isinstance(manifest, dict) else []
+        if not self._complete(job, output, progress, warnings):
             return "lost"
         shutil.rmtree(work_dir, ignore_errors=True)
         return "completed"
@@ -165,7 +171,7 @@ class JobExecutor:
         finally:
             self.studio.store.close()
 
-    def _complete(self, job: dict[str, Any], output: Path, progress: _Progress) -> bool:
+    def _complete(self, job: dict[str, Any], output: Path, progress: _Progress, warnings: list[str]) -> bool:
         now = utcnow()
         found = assets.collect(self.studio, output)
         snap = progress.snapshot()
@@ -174,11 +180,14 @@ class JobExecutor:
                 "status": "completed", "progress": 100, "current_step": snap["current_step"] or "thumbnail",
                 "stage_timings": snap["stage_timings"], "finished_at": now, "lease_until": None,
                 "output_dir": output.parent.relative_to(self.studio.media_dir).as_posix(),
+                "warnings": json.dumps(warnings),
             })
             if done:
                 project_rows.update_project(db, job["project_id"], {
                     "status": "completed", "assets": json.dumps(found), "completed_at": now, "updated_at": now,
                 })
+                events.emit(db, job["account_id"], "job.completed", job["id"], job["project_id"], "completed",
+                            output_url=_video_url(self.studio, found))
         return done
 
     def _end(
@@ -224,6 +233,15 @@ def reconcile(studio: Studio, *, requeue_after: float | None = None) -> list[str
         enqueue(studio, row["id"])
         again.append(row["id"])
     return again
+
+
+def _video_url(studio: Studio, found: dict[str, Any]) -> str | None:
+    """The film's signed (expiring) download URL for the job.completed event."""
+    try:
+        return assets.public_assets(studio, json.dumps(found)).video_url
+    except Exception:  # a missing signing secret must not lose the completion
+        log.exception("could not sign the output URL")
+        return None
 
 
 def _iso_ago(seconds: float) -> str:

@@ -68,6 +68,35 @@ class KeyringSecrets:
             self._cache[key] = value
             return value
 
+    # -- named secrets other parties chose (webhook signing secrets); additive --------------------
+
+    def put(self, key: str, value: str) -> None:
+        with self._lock:
+            try:
+                self._keyring.set_password(KEYRING_SERVICE, f"{self._user_prefix}:{key}", value)
+            except Exception as exc:
+                raise SecretsUnavailable(
+                    NO_KEYRING_MESSAGE.format(reason=f"{type(exc).__name__}: {exc}", path="<home>/secrets.json")
+                ) from exc
+            self._cache[key] = value
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+            value: str | None = self._keyring.get_password(KEYRING_SERVICE, f"{self._user_prefix}:{key}")
+            if value is not None:
+                self._cache[key] = value
+            return value
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._cache.pop(key, None)
+            try:
+                self._keyring.delete_password(KEYRING_SERVICE, f"{self._user_prefix}:{key}")
+            except Exception:  # already gone
+                return
+
 
 class FileSecrets:
     """The opt-in fallback: a 0600 JSON file. Chosen explicitly, never silently."""
@@ -83,15 +112,36 @@ class FileSecrets:
             data: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
             if key not in data:
                 data[key] = secrets.token_urlsafe(32)
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.path.with_suffix(".tmp")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    json.dump(data, fh)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
+                self._write(data)
             return data[key]
+
+    def _read(self) -> dict[str, str]:
+        data: dict[str, str] = json.loads(self.path.read_text()) if self.path.exists() else {}
+        return data
+
+    def _write(self, data: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def put(self, key: str, value: str) -> None:
+        with self._lock:
+            self._write({**self._read(), key: value})
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._read().get(key)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            data = self._read()
+            if data.pop(key, None) is not None:
+                self._write(data)
 
 
 class MemorySecrets:
@@ -104,6 +154,15 @@ class MemorySecrets:
 
     def get_or_create(self, key: str) -> str:
         return self._data.setdefault(key, secrets.token_urlsafe(32))
+
+    def put(self, key: str, value: str) -> None:
+        self._data[key] = value
+
+    def get(self, key: str) -> str | None:
+        return self._data.get(key)
+
+    def delete(self, key: str) -> None:
+        self._data.pop(key, None)
 
 
 def open_secrets(backend: str, home: Path) -> SecretStore:

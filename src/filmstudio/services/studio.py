@@ -37,6 +37,12 @@ class Studio:
     signed_url_seconds: int = 3600
     lease_seconds: float = 30.0
     max_attempts: int = 3
+    # issue #4 (additive): webhook target policy and access-token lifetime
+    loopback_only: bool = True
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    webhook_timeout_seconds: float = 10.0
+    webhook_lease_seconds: float = 60.0
+    token_seconds: int = 900
 
     def with_queue(self, queue: JobQueue) -> Studio:
         from dataclasses import replace

@@ -158,6 +158,57 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         END;
         """,
     ),
+    (
+        3,
+        # Issue #4: rate limits, idempotency, webhook outbox bookkeeping.
+        """
+        -- Per-account limit overrides (enterprise is configurable; NULL = the plan's default).
+        ALTER TABLE accounts ADD COLUMN rate_per_minute INTEGER;
+        ALTER TABLE accounts ADD COLUMN rate_per_day INTEGER;
+        -- The balance can never go below zero, whatever code path moves it.
+        CREATE TRIGGER accounts_balance_not_negative BEFORE UPDATE OF credit_balance ON accounts
+            WHEN NEW.credit_balance IS NOT NULL AND NEW.credit_balance < 0
+        BEGIN
+            SELECT RAISE(ABORT, 'credit balance would go negative');
+        END;
+        -- Fixed-window request counters, one row per (account, window kind); survive restarts.
+        CREATE TABLE rate_counters (
+            account_id TEXT NOT NULL,
+            window TEXT NOT NULL CHECK (window IN ('minute', 'day')),
+            window_start INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (account_id, window)
+        ) WITHOUT ROWID;
+        CREATE TABLE idempotency_keys (
+            account_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('processing', 'done')),
+            locked_until REAL,
+            response_status INTEGER,
+            response_body TEXT,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (account_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_idempotency_created ON idempotency_keys(created_at);
+        ALTER TABLE webhooks ADD COLUMN disabled_reason TEXT;
+        ALTER TABLE webhooks ADD COLUMN secret_ref TEXT;
+        ALTER TABLE webhook_deliveries ADD COLUMN lease_until REAL;
+        ALTER TABLE webhook_deliveries ADD COLUMN due_at REAL;
+        CREATE INDEX idx_deliveries_sendable ON webhook_deliveries(status, due_at);
+        CREATE INDEX idx_deliveries_webhook ON webhook_deliveries(webhook_id, created_at);
+        CREATE TABLE webhook_attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id),
+            attempt INTEGER NOT NULL,
+            status_code INTEGER,
+            error TEXT,
+            latency_ms REAL NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_attempts_delivery ON webhook_attempts(delivery_id, attempt);
+        """,
+    ),
 )
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from filmstudio.domain.models import (
+    BatchCreate,
+    BatchGenerate,
+    BatchResult,
     GenerateRequest,
     JobAccepted,
     ProjectCreate,
@@ -16,16 +19,45 @@ from filmstudio.domain.models import (
     ProjectUpdate,
 )
 from filmstudio.server.auth import Caller, StudioDep
-from filmstudio.server.routes.common import CONFLICT, ERRORS, json_response
-from filmstudio.services import jobs, projects
+from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
+from filmstudio.services import batch, jobs, projects
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERRORS)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(min_length=1, max_length=200, description="Replays return the first answer for 24 h at least"),
+]
 
 
-@router.post("", status_code=201, response_model=ProjectCreated)
-def create_project(body: ProjectCreate, caller: Caller, studio: StudioDep) -> ProjectCreated:
+@router.post("", status_code=201, response_model=ProjectCreated, responses=IDEMPOTENT)
+def create_project(
+    body: ProjectCreate, caller: Caller, studio: StudioDep, request: Request, idempotency_key: IdempotencyKey = None
+) -> Response:
     """Create a draft project from a script and settings."""
-    return projects.create_project(studio, caller, body)
+    return idempotent(studio, caller, request, idempotency_key, body, 201,
+                      lambda claim: projects.create_project(studio, caller, body, idempotency=claim))
+
+
+# Declared before /{project_id}/generate so "batch" is never read as a project id.
+@router.post("/batch", status_code=200, response_model=BatchResult, responses=IDEMPOTENT)
+def create_batch(
+    body: BatchCreate, caller: Caller, studio: StudioDep, request: Request, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """Create up to 100 projects; one result per item (its project, or its error)."""
+    return idempotent(studio, caller, request, idempotency_key, body, 200,
+                      lambda claim: batch.create_projects(studio, caller, body.projects), record_after=True)
+
+
+@router.post("/batch/generate", status_code=200, response_model=BatchResult, responses=SPENDING)
+def generate_batch(
+    body: BatchGenerate, caller: Caller, studio: StudioDep, request: Request, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """Queue renders of up to 100 projects; credits are checked per item (402 items when they run out)."""
+    return idempotent(
+        studio, caller, request, idempotency_key, body, 200,
+        lambda claim: batch.generate_projects(studio, caller, body, idempotency_key=idempotency_key),
+        record_after=True,
+    )
 
 
 @router.get("", response_model=ProjectList)
@@ -63,13 +95,18 @@ def delete_project(project_id: str, caller: Caller, studio: StudioDep) -> Respon
     return Response(status_code=204)
 
 
-@router.post("/{project_id}/generate", status_code=202, response_model=JobAccepted, responses=CONFLICT)
+@router.post("/{project_id}/generate", status_code=202, response_model=JobAccepted, responses=SPENDING)
 def generate(
     project_id: str,
     caller: Caller,
     studio: StudioDep,
+    request: Request,
     body: GenerateRequest | None = None,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> JobAccepted:
-    """Queue a render; poll the returned job."""
-    return jobs.generate(studio, caller, project_id, body, idempotency_key=idempotency_key)
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Queue a render (credits are deducted now, refunded on failure or cancel); poll the returned job."""
+    return idempotent(
+        studio, caller, request, idempotency_key, body, 202,
+        lambda claim: jobs.generate(studio, caller, project_id, body, idempotency_key=idempotency_key,
+                                    idempotency=claim),
+    )

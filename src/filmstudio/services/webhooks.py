@@ -1,0 +1,160 @@
+"""Webhook endpoints: register (secret to the keyring), list, delete, deliveries, test event."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import time
+import uuid
+from typing import Any
+
+from filmstudio.domain.errors import BadRequest, FilmStudioError, NotFound
+from filmstudio.domain.models import (
+    DeliveryAttempt,
+    DeliveryList,
+    DeliveryPublic,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookList,
+    WebhookPublic,
+)
+from filmstudio.services import events, netpolicy
+from filmstudio.services.keys import Principal
+from filmstudio.services.studio import Studio
+from filmstudio.store.db import utcnow
+
+SECRET_PREFIX = "whsec_"
+MAX_WEBHOOKS = 20
+
+
+def secret_name(webhook_id: str) -> str:
+    return f"webhook:{webhook_id}"
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key a `whsec_<base64>` secret stands for (as Standard Webhooks libraries read it)."""
+    raw = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("the webhook secret must be whsec_ followed by base64", code="INVALID_WEBHOOK_SECRET") from None
+    if not 24 <= len(key) <= 64:
+        raise BadRequest("the webhook secret must encode 24 to 64 bytes", code="INVALID_WEBHOOK_SECRET")
+    return key
+
+
+def policy(studio: Studio) -> netpolicy.Policy:
+    return netpolicy.Policy(loopback_ok=studio.loopback_only, allowed=studio.webhook_allowed_hosts)
+
+
+def _public(row: dict[str, Any]) -> WebhookPublic:
+    return WebhookPublic(webhook_id=row["id"], url=row["url"], events=json.loads(row["events"]), status=row["status"],
+                         disabled_reason=row["disabled_reason"], created_at=row["created_at"])
+
+
+def _owned(studio: Studio, principal: Principal, webhook_id: str) -> dict[str, Any]:
+    row = studio.store.one("SELECT * FROM webhooks WHERE id = ? AND deleted_at IS NULL", [webhook_id])
+    if row is None or row["account_id"] != principal.account_id:
+        raise NotFound("no such webhook", code="WEBHOOK_NOT_FOUND")
+    return row
+
+
+def create_webhook(studio: Studio, principal: Principal, data: WebhookCreate) -> WebhookCreated:
+    """Register an endpoint; the URL is checked now (literally) and again, resolved, on every delivery."""
+    principal.require("webhooks")
+    netpolicy.check_url(data.url, policy(studio))
+    made = None
+    secret = data.secret
+    if secret is None:
+        secret = made = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+    secret_key(secret)
+    webhook_id = str(uuid.uuid4())
+    now = utcnow()
+    events_json = json.dumps(sorted(set(data.events)))
+    put = getattr(studio.secrets, "put", None)
+    if put is None:
+        raise FilmStudioError("this secret store cannot hold webhook secrets", code="KEYRING_UNAVAILABLE",
+                              http_status=503)
+    put(secret_name(webhook_id), secret)
+    with studio.store.write() as db:
+        count = db.execute("SELECT count(*) FROM webhooks WHERE account_id = ? AND deleted_at IS NULL",
+                           [principal.account_id]).fetchone()[0]
+        if count >= MAX_WEBHOOKS:
+            raise BadRequest(f"an account may register at most {MAX_WEBHOOKS} webhooks", code="TOO_MANY_WEBHOOKS")
+        db.execute(
+            "INSERT INTO webhooks (id, account_id, url, events, status, created_at, secret_ref) "
+            "VALUES (?, ?, ?, ?, 'active', ?, ?)",
+            [webhook_id, principal.account_id, data.url.strip(), events_json, now, secret_name(webhook_id)],
+        )
+    return WebhookCreated(webhook_id=webhook_id, url=data.url.strip(), events=json.loads(events_json),
+                          created_at=now, secret=made)
+
+
+def list_webhooks(studio: Studio, principal: Principal) -> WebhookList:
+    principal.require("webhooks")
+    found = studio.store.all("SELECT * FROM webhooks WHERE account_id = ? AND deleted_at IS NULL ORDER BY created_at",
+                             [principal.account_id])
+    return WebhookList(webhooks=[_public(r) for r in found])
+
+
+def delete_webhook(studio: Studio, principal: Principal, webhook_id: str) -> None:
+    """Stop deliveries now and drop the secret; delivery history stays."""
+    principal.require("webhooks")
+    _owned(studio, principal, webhook_id)
+    now = utcnow()
+    with studio.store.write() as db:
+        db.execute("UPDATE webhooks SET deleted_at = ?, status = 'disabled', disabled_reason = 'deleted' WHERE id = ?",
+                   [now, webhook_id])
+        db.execute("UPDATE webhook_deliveries SET status = 'abandoned', last_error = 'endpoint deleted', "
+                   "updated_at = ? WHERE webhook_id = ? AND status = 'pending'", [now, webhook_id])
+    delete = getattr(studio.secrets, "delete", None)
+    if delete is not None:
+        delete(secret_name(webhook_id))
+
+
+def list_deliveries(studio: Studio, principal: Principal, webhook_id: str, *, limit: int = 50) -> DeliveryList:
+    """The latest deliveries with every attempt (status code, error, latency)."""
+    principal.require("webhooks")
+    _owned(studio, principal, webhook_id)
+    rows = studio.store.all(
+        "SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        [webhook_id, max(1, min(limit, 200))],
+    )
+    out = []
+    for r in rows:
+        attempts = studio.store.all("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt, id",
+                                    [r["id"]])
+        out.append(DeliveryPublic(
+            delivery_id=r["id"], event=r["event"], status=r["status"], attempts=r["attempts"],
+            next_attempt_at=r["next_attempt_at"] if r["status"] == "pending" else None,
+            last_status_code=r["last_status_code"], last_error=r["last_error"], created_at=r["created_at"],
+            attempt_log=[DeliveryAttempt(attempt=a["attempt"], status_code=a["status_code"], error=a["error"],
+                                         latency_ms=a["latency_ms"], created_at=a["created_at"]) for a in attempts],
+        ))
+    return DeliveryList(deliveries=out)
+
+
+def test_webhook(studio: Studio, principal: Principal, webhook_id: str) -> DeliveryPublic:
+    """Queue a `webhook.test` event to this endpoint and try it once right away."""
+    from filmstudio.services.webhook_sender import WebhookSender
+
+    principal.require("webhooks")
+    row = _owned(studio, principal, webhook_id)
+    if row["status"] != "active":
+        raise BadRequest(f"the webhook is disabled: {row['disabled_reason']}", code="WEBHOOK_DISABLED")
+    message_id = f"msg_{uuid.uuid4().hex}"
+    now_iso = utcnow()
+    data = {"job_id": None, "project_id": None, "status": "test", "output_url": None}
+    with studio.store.write() as db:
+        db.execute(
+            """INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status, attempts, next_attempt_at,
+                   due_at, created_at, updated_at) VALUES (?, ?, 'webhook.test', ?, 'pending', 0, ?, ?, ?, ?)""",
+            [message_id, webhook_id, events.payload(message_id, "webhook.test", now_iso, data), now_iso,
+             time.time(), now_iso, now_iso],
+        )
+    WebhookSender(studio).deliver(message_id)
+    found = [d for d in list_deliveries(studio, principal, webhook_id, limit=200).deliveries
+             if d.delivery_id == message_id]
+    return found[0]
