@@ -53,7 +53,8 @@ def _tts() -> dict[str, Any]:
                 "install": ["pip install pyttsx3 espeakng-loader", "or apt-get install espeak-ng"]}
     info.setdefault("ok", True)
     info["required"] = True
-    info.setdefault("summary", f"{info.get('engine', 'espeak-ng')} with {info.get('voices', '?')} voices")
+    info.setdefault("summary", f"{info.get('engine', 'espeak-ng')} with {info.get('voices', '?')} voices "
+                               f"in {len(info.get('languages', []))} languages ({info.get('library_path', '?')})")
     return info
 
 
@@ -61,11 +62,18 @@ def _fonts() -> dict[str, Any]:
     try:
         from filmstudio.pipeline.media.text import font_report
 
-        info = dict(font_report())
+        info: dict[str, Any] = dict(font_report())
     except Exception as exc:
         return {"ok": False, "required": False, "summary": f"font check failed: {exc}", "install": []}
     info.setdefault("ok", True)
     info["required"] = False
+    scripts = info.get("scripts", {})
+    parts = [f"bundled {', '.join(info.get('bundled', []))}", f"shaping {info.get('shaping', '?')}"]
+    for name, found in scripts.items():
+        font = found.get("font")
+        parts.append(f"{name}: {font.rsplit('/', 1)[-1] if font else 'none'}")
+    info["summary"] = "; ".join(parts)
+    info["install"] = [f"apt-get install {pkg}" for pkg in info.get("install", [])]
     return info
 
 
@@ -81,7 +89,7 @@ def _keyring() -> dict[str, Any]:
         return {"ok": False, "required": False, "summary": f"keyring unavailable: {exc}", "install": []}
     install = [] if ok else [
         "a Secret Service (apt-get install gnome-keyring dbus-x11) for the studio server's secrets,",
-        "or opt in to the file backend: FILMSTUDIO_KEYRING=file (secrets in a 0600 file in the data dir)",
+        "or opt in to the file backend: FILMSTUDIO_SECRETS_BACKEND=file (secrets.json, mode 0600, in the data dir)",
     ]
     return {"ok": ok, "required": False, "backend": name,
             "summary": name if ok else f"no OS keyring ({name})", "install": install}

@@ -61,3 +61,39 @@ def test_user_images_match_by_name_then_order(tmp_path: Path) -> None:
     assert pick_image(images, 2, "CELLAR") == images[2]
     assert pick_image(images, 1, "HILL") == images[1]  # by order
     assert pick_image([], 0, "X") is None
+
+
+def _two_line_plan(tmp_path: Path, first_len: float) -> RenderPlan:
+    a = Line(index=0, kind="dialogue", text="A long first line.", speaker="ANNA")
+    b = Line(index=1, kind="dialogue", text="A long second line.", speaker="BEN")
+    script = Script(title="T", characters=("ANNA", "BEN"),
+                    scenes=(Scene(0, "INT. ROOM - DAY", "INT", "ROOM", "DAY", (a, b)),))
+    gap = 0.5
+    b_start = 2.5 + first_len + gap
+    end = b_start + 3.0 + 0.5
+    timeline = (SceneTiming("title", -1, 0.0, 2.0), SceneTiming("scene", 0, 2.0, end),
+                SceneTiming("end", 1, end, end + 2.0))
+    timed = (TimedLine(a, 0, 2.5, 2.5 + first_len, tmp_path / "a.wav"),
+             TimedLine(b, 0, b_start, b_start + 3.0, tmp_path / "b.wav"))
+    cues = (Cue(1, 2.5, 2.5 + first_len, "A long first line.", 0), Cue(2, b_start, b_start + 3.0, "second", 1))
+    return RenderPlan(settings=parse_settings({"resolution": "320x180", "fps": 12, "burn_subtitles": True}),
+                      script_text="", work_dir=tmp_path, output=tmp_path / "o.mp4", script=script,
+                      timeline=timeline, timed_lines=timed, subtitles={"en": cues})
+
+
+def test_scenes_cut_into_shots_at_long_lines(tmp_path: Path) -> None:
+    specs = build_specs(_two_line_plan(tmp_path, 2.0))
+    shots = [s for s in specs if s.kind == "scene"]
+    assert [s.shot for s in shots] == [0, 1]
+    assert [(s.fade_in, s.fade_out) for s in shots] == [(True, False), (False, True)]
+    assert shots[0].duration + shots[1].duration == 2.5 + 2.0 + 0.5 + 3.0 + 0.5 - 2.0
+    # Each shot carries only its own caption, in its own time.
+    assert [[o.text for o in s.overlays if o.role == "caption"] for s in shots] == [["A long first line."], ["second"]]
+    assert [o.start for o in shots[1].overlays if o.role == "caption"] == [0.0]
+
+
+def test_editing_one_line_changes_only_its_own_shot(tmp_path: Path) -> None:
+    before = [s for s in build_specs(_two_line_plan(tmp_path, 2.0)) if s.kind == "scene"]
+    after = [s for s in build_specs(_two_line_plan(tmp_path, 2.75)) if s.kind == "scene"]
+    assert before[0] != after[0]
+    assert before[1] == after[1]  # same spec: the cached segment is reused

@@ -12,7 +12,8 @@ from filmstudio.pipeline.plan import Line, SceneTiming, Script, Voice
 
 MIN_WPM, NATURAL_WPM, MAX_WPM = 140.0, 165.0, 230.0
 WPM_STEP = 5.0  # rates are quantised so a small edit keeps the rate (and the cached clips)
-SHOWN_SECONDS = 1.4  # a transition or centered text holds this long (scaled down for short films)
+SHOWN_SECONDS = 1.4
+GAP_STEP = 0.2  # spare time is handed to gaps in steps of this many seconds  # a transition or centered text holds this long (scaled down for short films)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,9 @@ def lay_out(
     slack -= end_extra
     title_extra = min(slack, max(2.0, 0.05 * duration))
     slack -= title_extra
-    per_gap = slack / n_gaps if n_gaps else 0.0
+    # Quantised, so a small edit usually leaves every other gap (and so every other shot) as it
+    # was; the end card takes the remainder.
+    per_gap = math.floor(slack / n_gaps / GAP_STEP) * GAP_STEP if n_gaps else 0.0
 
     def snap(t: float) -> float:
         return round(t * fps) / fps

@@ -34,7 +34,7 @@ _SCRIPTS: dict[str, tuple[str, str]] = {
     "arabic": ("ع", "fonts-noto-core"),
     "hebrew": ("ש", "fonts-noto-core"),
     "devanagari": ("क", "fonts-noto-core"),
-    "emoji": ("🚀", "fonts-noto-color-emoji"),
+    "emoji": ("🚀", "fonts-symbola"),  # outline emoji; bitmap-only Noto Color Emoji is not used
 }
 
 

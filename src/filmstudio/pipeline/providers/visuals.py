@@ -8,6 +8,7 @@ and zoompan/geq are avoided because they are several times slower than the encod
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import shutil
@@ -77,6 +78,9 @@ class SegmentSpec:
     overlays: tuple[Overlay, ...] = ()
     image: Path | None = None
     language: str = "en"
+    shot: int = 0  # shots of one scene share its painting; each cut frames it differently
+    fade_in: bool = True  # from black at the start (the first shot of a scene)
+    fade_out: bool = True  # to black at the end (the last shot of a scene)
 
     @property
     def frames(self) -> int:
@@ -129,6 +133,13 @@ def _scenery(spec: SegmentSpec) -> Scenery:
     return Scenery(style=style, size=spec.size, int_ext=int_ext, location=location, time_of_day=tod, seed=seed)
 
 
+# The shots of a scene share their painted layers: paint once per process, not once per shot.
+_cached_backdrop = functools.lru_cache(maxsize=6)(paint_backdrop)
+_cached_foreground = functools.lru_cache(maxsize=6)(paint_foreground)
+_cached_light = functools.lru_cache(maxsize=6)(paint_light)
+_cached_frame = functools.lru_cache(maxsize=4)(paint_frame)
+
+
 def _layout(spec: SegmentSpec) -> _Layout:
     w, h = spec.size
     sc = _scenery(spec)
@@ -138,25 +149,25 @@ def _layout(spec: SegmentSpec) -> _Layout:
         backdrop = user_backdrop(spec.image, style, (bw, bh), lighting_for(spec.time_of_day))
         foreground = None
     else:
-        backdrop = paint_backdrop(sc, (bw, bh))
+        backdrop = _cached_backdrop(sc, (bw, bh))
         fw, fh = _even(w * (1 + style.parallax)), _even(h * 0.3)
-        foreground = paint_foreground(sc, (fw, fh))
+        foreground = _cached_foreground(sc, (fw, fh))
     if spec.kind != "scene":
         backdrop = Image.blend(backdrop, Image.new("RGB", backdrop.size, (0, 0, 0)), 0.35)  # text first
     # Travel direction and vertical drift come from the seed so neighbouring scenes differ.
-    flip = sc.seed % 2 == 1
+    flip = (sc.seed + spec.shot) % 2 == 1
     x0, x1 = (bw - w, 0) if flip else (0, bw - w)
-    y0 = (bh - h) // 2 + ((sc.seed >> 3) % 3 - 1) * (bh - h) // 4
+    y0 = (bh - h) // 2 + (((sc.seed >> 3) + spec.shot) % 3 - 1) * (bh - h) // 4
     y1 = (bh - h) - y0
     fg_x = (0, w - foreground.width) if foreground is not None else (0, 0)
     if flip and foreground is not None:
         fg_x = (fg_x[1], fg_x[0])
-    light = paint_light(sc, spec.size)
+    light = _cached_light(sc, spec.size)
     orbit = (w * 0.5 - light.width / 2, h * 0.3 - light.height / 2, w * 0.12, h * 0.06,
              max(6.0, spec.duration * 1.3))
     return _Layout(
         spec=spec, style=style, backdrop=backdrop, foreground=foreground, light=light,
-        frame=paint_frame(style, spec.size), texts=tuple(_place_texts(spec, style)),
+        frame=_cached_frame(style, spec.size), texts=tuple(_place_texts(spec, style)),
         pan=(x0, y0, x1, y1), fg_x=fg_x, light_orbit=orbit,
     )
 
@@ -309,8 +320,10 @@ def _filter_graph(lay: _Layout, paths: dict[str, Path]) -> tuple[list[str], str]
     if lay.style.grain:
         post.append(f"noise=c0s={lay.style.grain}:c0f=t")
     edge = min(lay.style.fade, dur / 4)
-    if edge > 0:
-        post.append(f"fade=t=in:st=0:d={edge:.3f},fade=t=out:st={dur - edge:.4f}:d={edge:.3f}")
+    if edge > 0 and spec.fade_in:
+        post.append(f"fade=t=in:st=0:d={edge:.3f}")
+    if edge > 0 and spec.fade_out:
+        post.append(f"fade=t=out:st={dur - edge:.4f}:d={edge:.3f}")
     post.append("format=yuv420p")
     chains.append(f"[{cur}]" + ",".join(post) + "[v]")
     return inputs, ";".join(chains)
@@ -392,7 +405,11 @@ def _compose(lay: _Layout, t: float) -> Image.Image:
         if placed.start <= t < placed.end:
             _paste(frame, placed.image, placed.x, placed.y)
     edge = min(lay.style.fade, dur / 4)
-    k = 1.0 if edge <= 0 else min(1.0, t / edge, (dur - t) / edge)
+    k = 1.0
+    if edge > 0 and spec.fade_in:
+        k = min(k, t / edge)
+    if edge > 0 and spec.fade_out:
+        k = min(k, (dur - t) / edge)
     rgb = frame.convert("RGB")
     return rgb if k >= 1.0 else Image.blend(Image.new("RGB", rgb.size, (0, 0, 0)), rgb, max(0.0, k))
 

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from filmstudio.pipeline.context import StageContext, content_key
-from filmstudio.pipeline.plan import RenderPlan, SceneTiming
+from filmstudio.pipeline.plan import RenderPlan, SceneTiming, TimedLine
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 SCENE_TITLE_SECONDS = 2.8
+MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
+MIN_SHOT = 1.0
 
 
 def _slug(text: str) -> str:
@@ -49,6 +51,7 @@ class VisualGeneration:
 
 
 def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
+    """One spec per title card, end card and shot (scenes are cut into shots at their lines)."""
     assert plan.script is not None
     settings, script = plan.settings, plan.script
     author = script.title_page.get("Author") or script.title_page.get("Authors") or ""
@@ -56,40 +59,65 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
     images = user_images(plan.images_dir)
     caption_lang = settings.subtitle_langs[0] if settings.subtitle_langs else None
     cues = plan.subtitles.get(caption_lang, ()) if (settings.burn_subtitles and caption_lang) else ()
+    fps = settings.fps
     specs: list[SegmentSpec] = []
     for seg in plan.timeline:
-        overlays: list[Overlay] = []
         base = SegmentSpec(
-            kind=seg.kind, style=settings.style, size=settings.size, fps=settings.fps,
-            duration=round(seg.duration * settings.fps) / settings.fps, seed=_seed(script.title, seg),
+            kind=seg.kind, style=settings.style, size=settings.size, fps=fps,
+            duration=round(seg.duration * fps) / fps, seed=_seed(script.title, seg),
             title=script.title, credit=credit, language=caption_lang or settings.language,
         )
-        for cue in cues:
-            if cue.end > seg.start and cue.start < seg.end:
-                overlays.append(Overlay(cue.text, max(0.0, cue.start - seg.start),
-                                        min(seg.duration, cue.end - seg.start), "caption"))
-        if seg.kind == "scene":
-            scene = script.scenes[seg.scene_index]
-            shown = [Overlay(t.line.text, t.start - seg.start, min(seg.duration, t.end - seg.start), "onscreen")
-                     for t in plan.timed_lines if t.scene_index == seg.scene_index and not t.line.spoken]
-            if scene.heading:
-                label = scene.location.title() if scene.location else scene.heading
-                if scene.time_of_day and scene.time_of_day not in ("CONTINUOUS", "LATER", "SAME"):
-                    label = f"{label} — {scene.time_of_day.title()}"
-                # A transition that opens the scene ("FADE IN:") shows first, then the scene title.
-                start = max([o.end for o in shown if o.start < SCENE_TITLE_SECONDS] + [0.0])
-                end = min(start + SCENE_TITLE_SECONDS, seg.duration)
-                if end - start >= 0.8:
-                    overlays.insert(0, Overlay(label, start, end, "scene_title"))
-            overlays.extend(shown)
+        captions = [Overlay(c.text, c.start, c.end, "caption") for c in cues]
+        if seg.kind != "scene":
+            specs.append(replace(base, overlays=_window(captions, seg.start, seg.end)))
+            continue
+        scene = script.scenes[seg.scene_index]
+        timed = sorted((t for t in plan.timed_lines if t.scene_index == seg.scene_index), key=lambda t: t.start)
+        shown = [Overlay(t.line.text, t.start, t.end, "onscreen") for t in timed if not t.line.spoken]
+        overlays = [*shown, *captions]
+        if scene.heading:
+            label = scene.location.title() if scene.location else scene.heading
+            if scene.time_of_day and scene.time_of_day not in ("CONTINUOUS", "LATER", "SAME"):
+                label = f"{label} — {scene.time_of_day.title()}"
+            # A transition that opens the scene ("FADE IN:") shows first, then the scene title.
+            begin = max([o.end for o in shown if o.start < seg.start + SCENE_TITLE_SECONDS] + [seg.start])
+            finish = min(begin + SCENE_TITLE_SECONDS, seg.end)
+            if finish - begin >= 0.8:
+                overlays.insert(0, Overlay(label, begin, finish, "scene_title"))
+        cuts = shot_cuts(seg, timed, fps)
+        for n, (a, b) in enumerate(cuts):
             specs.append(replace(
-                base, heading=scene.heading, int_ext=scene.int_ext, location=scene.location,
-                time_of_day=scene.time_of_day, overlays=tuple(overlays),
+                base, duration=round((b - a) * fps) / fps, heading=scene.heading, int_ext=scene.int_ext,
+                location=scene.location, time_of_day=scene.time_of_day, overlays=_window(overlays, a, b),
                 image=pick_image(images, seg.scene_index, scene.location),
+                shot=n, fade_in=n == 0, fade_out=n == len(cuts) - 1,
             ))
-        else:
-            specs.append(replace(base, overlays=tuple(overlays)))
     return tuple(specs)
+
+
+def shot_cuts(seg: SceneTiming, timed: list[TimedLine], fps: int) -> list[tuple[float, float]]:
+    """Cut a scene into shots at the start of each spoken line long enough to hold a shot.
+
+    Whether a line starts a shot depends on that line alone, so an edited line changes its own
+    shot (and shifts the later ones without changing them): a re-render redoes one shot.
+    """
+    starts = [seg.start]
+    for t in timed[1:]:
+        at = round(t.start * fps) / fps
+        if t.line.spoken and t.end - t.start >= MIN_SHOT_LINE and at - starts[-1] >= MIN_SHOT and seg.end - at >= MIN_SHOT:
+            starts.append(at)
+    ends = [*starts[1:], seg.end]
+    return list(zip(starts, ends, strict=True))
+
+
+def _window(overlays: list[Overlay], a: float, b: float) -> tuple[Overlay, ...]:
+    """The overlays showing during [a, b), in that window's own time."""
+    out = []
+    for o in overlays:
+        start, end = max(o.start, a), min(o.end, b)
+        if end - start > 0.05:
+            out.append(Overlay(o.text, round(start - a, 4), round(end - a, 4), o.role))
+    return tuple(out)
 
 
 def _seed(title: str, seg: SceneTiming) -> int:
