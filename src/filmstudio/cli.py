@@ -169,7 +169,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     else:
         for section, info in result.items():
             ok = info.get("ok", True)
-            print(f"{'ok ' if ok else 'MISSING'} {section}: {info.get('summary', '')}")
+            print(f"{'ok     ' if ok else 'MISSING'} {section}: {info.get('summary', '')}")
+            if section == "ffmpeg" and info.get("hardware_encoders_built"):
+                print(f"        hardware H.264 built in: {', '.join(info['hardware_encoders_built'])}; "
+                      f"working here: {', '.join(info['hardware_encoders_working']) or 'none'}")
             for hint in info.get("install", []):
                 print(f"        install: {hint}")
     return 0 if all(v.get("ok", True) for k, v in result.items() if v.get("required")) else 1
