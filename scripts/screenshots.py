@@ -133,7 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         shot("api-new-key")
         for dialog in window.api.findChildren(QDialogType()):
             dialog.close()
-        pump(0.5)
+        receiver = _receiver()
+        hook = backend.create_webhook(receiver, ["job.completed", "job.failed"])
+        backend.send_test_webhook(hook.webhook_id)
+        window.api.refresh()
+        pump(5, lambda: window.api.webhooks.deliveries_table.rowCount() >= 1)
         shot("api")
 
         window.show_page("Settings")
@@ -152,6 +156,26 @@ def main(argv: list[str] | None = None) -> int:
         window.tasks.shutdown()
         api.stop(finish_jobs=False, timeout=5)
     return 0
+
+
+def _receiver() -> str:
+    """A loopback endpoint answering 204, so the API shot shows a delivered test event."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{httpd.server_address[1]}/hooks/filmstudio"
 
 
 def QDialogType() -> type:

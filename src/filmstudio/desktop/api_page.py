@@ -1,4 +1,4 @@
-"""The API page: the embedded server's state and URL, and API keys (generate, list, revoke, rotate)."""
+"""The API page: the embedded server's state and URL, API keys (generate, list, revoke, rotate) and webhooks."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from filmstudio.desktop.backend import Backend, error_text
 from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.desktop.webhooks_panel import WebhooksPanel
 from filmstudio.domain.models import ApiKeyCreated, ApiKeyPublic
 
 COLUMNS = ("Name", "Prefix", "Scopes", "Created", "Last used", "State")
@@ -60,7 +61,7 @@ class SecretDialog(QDialog):
 
 
 class ApiPage(QWidget):
-    """Server URL and state; keys of the owner account."""
+    """Server URL and state; keys and webhooks of the owner account."""
 
     def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -117,16 +118,12 @@ class ApiPage(QWidget):
         keys_layout.addWidget(self.table, 1)
         keys_layout.addWidget(self.message)
 
-        hooks = QLabel("Webhooks are coming with the API-depth update; this page will list, add and test them "
-                       "then.")
-        hooks.setWordWrap(True)
-        hooks_box = QGroupBox("Webhooks")
-        QVBoxLayout(hooks_box).addWidget(hooks)
+        self.webhooks = WebhooksPanel(backend, tasks)
 
         layout = QVBoxLayout(self)
         layout.addWidget(server_box)
         layout.addWidget(keys_box, 1)
-        layout.addWidget(hooks_box)
+        layout.addWidget(self.webhooks, 1)
 
         self.generate_button.clicked.connect(self.ask_generate)
         self.revoke_button.clicked.connect(self.revoke)
@@ -142,6 +139,7 @@ class ApiPage(QWidget):
             self.state.setText(f"{text}. {server.notice}".strip())
             self.url.setText(server.url)
         self.tasks.run(self.backend.list_keys, self._show, lambda e: self.message.setText(error_text(e)))
+        self.webhooks.refresh()
 
     def _show(self, keys: list[ApiKeyPublic]) -> None:
         self.keys = keys

@@ -17,15 +17,19 @@ from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSetting
 from filmstudio.domain.models import (
     ApiKeyCreated,
     ApiKeyPublic,
+    DeliveryPublic,
     GenerateRequest,
     JobAccepted,
     JobPublic,
     ProjectCreate,
     ProjectPublic,
     ProjectUpdate,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPublic,
 )
 from filmstudio.domain.settings import RenderSettings, estimated_credits, parse_settings
-from filmstudio.services import accounts, jobs, keys, projects
+from filmstudio.services import accounts, jobs, keys, projects, webhooks
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
 
@@ -205,6 +209,34 @@ class Backend:
 
     def rotate_key(self, key_id: str) -> ApiKeyCreated:
         return keys.rotate_key(self.studio.store, key_id)
+
+    # -- webhooks -------------------------------------------------------------------------------
+
+    def list_webhooks(self) -> list[WebhookPublic]:
+        return webhooks.list_webhooks(self.studio, self.principal).webhooks
+
+    def create_webhook(self, url: str, events: list[str], secret: str | None = None) -> WebhookCreated:
+        """Register an endpoint; with no secret the studio makes one and returns it (shown once)."""
+        from pydantic import ValidationError
+
+        try:
+            data = WebhookCreate.model_validate({"url": url.strip(), "events": events, "secret": secret or None})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field_name = str(first["loc"][0]) if first["loc"] else "webhook"
+            raise BadRequest(f"{field_name}: {first['msg']}", code="VALIDATION_ERROR",
+                             details={"field": field_name}) from None
+        return webhooks.create_webhook(self.studio, self.principal, data)
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        webhooks.delete_webhook(self.studio, self.principal, webhook_id)
+
+    def list_deliveries(self, webhook_id: str, limit: int = 50) -> list[DeliveryPublic]:
+        return webhooks.list_deliveries(self.studio, self.principal, webhook_id, limit=limit).deliveries
+
+    def send_test_webhook(self, webhook_id: str) -> DeliveryPublic:
+        """Send a `webhook.test` event now (one try, over the network: run it off the GUI thread)."""
+        return webhooks.test_webhook(self.studio, self.principal, webhook_id)
 
     # -- script checks and previews -----------------------------------------------------------
 
