@@ -6,7 +6,7 @@
 
 Prints, from one run: our wall time (cold cache); the floor — the same ffmpeg encoding the same
 number of frames at the same settings from raw frames (decoded from our film and piped in); a
-plain moviepy composition of the same layers; the ratios; peak RSS (this process and the largest
+plain moviepy composition of the same layers; the ratios; peak RSS of our render's process (and its largest
 child); and the re-render time after changing one scene's text (warm cache).
 """
 
@@ -42,9 +42,30 @@ def peak_rss_mb() -> tuple[float, float]:
 
 
 def our_render(script: str, settings: Any, out: Path, cache: Path) -> tuple[float, dict[str, Any]]:
+    """Our render in a fresh process, so its peak RSS (and its children's) is its own."""
+    job = out.with_suffix(".job.json")
+    job.write_text(json.dumps({"script": script, "settings": settings.model_dump(mode="json"),
+                               "out": str(out), "cache": str(cache)}))
+    proc = subprocess.run([sys.executable, __file__, "--child", str(job)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result["seconds"], result
+
+
+def _child(job_path: str) -> int:
+    from filmstudio.domain.settings import RenderSettings
+
+    job = json.loads(Path(job_path).read_text())
+    settings = RenderSettings.model_validate(job["settings"])
     t0 = time.perf_counter()
-    manifest = render(script, settings, out, work_dir=Path(tempfile.mkdtemp(prefix="bench-")), cache_dir=cache)
-    return time.perf_counter() - t0, manifest
+    manifest = render(job["script"], settings, Path(job["out"]),
+                      work_dir=Path(tempfile.mkdtemp(prefix="bench-")), cache_dir=Path(job["cache"]))
+    seconds = time.perf_counter() - t0
+    own, child = peak_rss_mb()
+    manifest.update(seconds=seconds, rss_mb={"self": round(own), "largest_child": round(child)})
+    print(json.dumps(manifest))
+    return 0
 
 
 def floor_encode(film: Path, size: tuple[int, int], fps: int, frames: int, tmp: Path) -> float:
@@ -113,7 +134,10 @@ def main() -> int:
     ap.add_argument("--long", type=int, default=0, help="also render a film this long (s) for the RSS check")
     ap.add_argument("--skip-moviepy", action="store_true")
     ap.add_argument("--json", help="write the numbers to this file too")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        return _child(args.child)
 
     script = SAMPLE.read_text(encoding="utf-8")
     settings = parse_settings({"duration": args.duration, "resolution": args.size, "fps": args.fps,
@@ -126,6 +150,7 @@ def main() -> int:
         ours, manifest = our_render(script, settings, tmp / "ours.mp4", cache)
         results["ours_s"] = round(ours, 2)
         results["stage_seconds"] = manifest["stage_seconds"]
+        results["peak_rss_mb"] = manifest["rss_mb"]
         frames = sum(round((s["end"] - s["start"]) * args.fps) for s in manifest["scenes"])
         results["frames"] = frames
         results["floor_s"] = round(floor_encode(tmp / "ours.mp4", settings.size, args.fps, frames, tmp), 2)
@@ -133,9 +158,10 @@ def main() -> int:
 
         edited = script.replace(EDIT_FROM, EDIT_TO)
         assert edited != script
-        rerender, _ = our_render(edited, settings, tmp / "edited.mp4", cache)
+        rerender, edited_manifest = our_render(edited, settings, tmp / "edited.mp4", cache)
         results["rerender_one_scene_s"] = round(rerender, 2)
         results["rerender_vs_full"] = round(rerender / ours, 3)
+        results["rerender_stage_seconds"] = edited_manifest["stage_seconds"]
 
         if not args.skip_moviepy:
             from filmstudio.pipeline.stages.visual_generation import build_specs
@@ -145,22 +171,20 @@ def main() -> int:
             mp = moviepy_render(manifest, settings, plan.mix_track, tmp / "moviepy.mp4")
             results["moviepy_s"] = round(mp, 2)
             results["moviepy_vs_ours"] = round(mp / ours, 2)
-        own, child = peak_rss_mb()
-        results["peak_rss_mb"] = {"self": round(own), "largest_child": round(child)}
 
         if args.long:
             long_settings = settings.model_copy(update={"duration": args.long})
             long_script = "\n\n".join([script] + [_scene_copy(script, i) for i in range(1, max(1, args.long // 60))])
-            t_long, _ = our_render(long_script, long_settings, tmp / "long.mp4", tmp / "cache-long")
-            own2, child2 = peak_rss_mb()
+            t_long, long_manifest = our_render(long_script, long_settings, tmp / "long.mp4", tmp / "cache-long")
             results["long"] = {"duration": args.long, "seconds": round(t_long, 1),
-                               "peak_rss_mb_after": {"self": round(own2), "largest_child": round(child2)}}
+                               "peak_rss_mb": long_manifest["rss_mb"]}
 
     print(json.dumps(results, indent=2))
     print(f"\nours {results['ours_s']} s | floor {results['floor_s']} s | ours/floor {results['ours_vs_floor']}x"
           + (f" | moviepy {results['moviepy_s']} s = {results['moviepy_vs_ours']}x ours" if "moviepy_s" in results else "")
           + f" | one-scene re-render {results['rerender_one_scene_s']} s = {results['rerender_vs_full']:.0%} of full"
-          + f" | peak RSS self {results['peak_rss_mb']['self']} MB, child {results['peak_rss_mb']['largest_child']} MB")
+          + f" | our peak RSS {results['peak_rss_mb']['self']} MB (largest child {results['peak_rss_mb']['largest_child']} MB)"
+          + (f" | {args.long} s film: peak RSS {results['long']['peak_rss_mb']['self']} MB" if args.long else ""))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

@@ -155,6 +155,9 @@ def lay_out(
         lines = lines_of(i)
         for j, ln in enumerate(lines):
             length = clip_seconds.get(ln.index, 0.0) if ln.spoken else pacing.shown
+            # Lines start on frames: an edit shifts later lines by whole frames, so the shots
+            # after it keep identical specs (and cached segments).
+            cursor = snap(cursor)
             starts[ln.index] = cursor
             ends[ln.index] = cursor + length
             cursor += length + (pacing.gap + per_gap if j < len(lines) - 1 else 0.0)

@@ -83,27 +83,34 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 
 def write_wav(path: Path, samples: np.ndarray, sr: int, *, float32: bool = False) -> None:
-    """Write mono (n,) or multichannel (n, ch) samples as 16-bit PCM (or 32-bit float), atomically."""
+    """Write mono (n,) or multichannel (n, ch) samples as 16-bit PCM (or 32-bit float), atomically.
+
+    Converted and written in blocks, so a long film's audio needs no film-long temporaries.
+    """
     x = np.asarray(samples)
     channels = 1 if x.ndim == 1 else int(x.shape[1])
-    if float32:
-        payload = np.ascontiguousarray(x, dtype="<f4").tobytes()
-        tag, bits = _FLOAT, 32
-    else:
-        pcm = np.clip(np.round(np.asarray(x, np.float32) * 32768.0), -32768, 32767).astype("<i2")
-        payload = pcm.tobytes()
-        tag, bits = _PCM, 16
+    tag, bits = (_FLOAT, 32) if float32 else (_PCM, 16)
     block = channels * bits // 8
+    data_bytes = len(x) * block
     fmt = struct.pack("<HHIIHH", tag, channels, sr, sr * block, block, bits)
     if tag == _FLOAT:
         fmt += struct.pack("<H", 0)  # float WAVs carry a cbSize field
     header = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
     if tag == _FLOAT:
-        header += b"fact" + struct.pack("<II", 4, len(payload) // block)
-    header += b"data" + struct.pack("<I", len(payload))
+        header += b"fact" + struct.pack("<II", 4, len(x))
+    header += b"data" + struct.pack("<I", data_bytes)
     with atomic_output(Path(path)) as tmp, tmp.open("wb") as fh:
-        fh.write(b"RIFF" + struct.pack("<I", len(header) + len(payload)) + header)
-        fh.write(payload)
+        fh.write(b"RIFF" + struct.pack("<I", len(header) + data_bytes) + header)
+        step = 1 << 18
+        for lo in range(0, len(x), step):
+            part = np.asarray(x[lo : lo + step], np.float32)
+            if float32:
+                fh.write(np.ascontiguousarray(part, dtype="<f4").tobytes())
+            else:
+                scaled = part * np.float32(32768.0)
+                np.round(scaled, out=scaled)
+                np.clip(scaled, -32768, 32767, out=scaled)
+                fh.write(scaled.astype("<i2").tobytes())
 
 
 # ---------------------------------------------------------------------------------- resampling
@@ -208,9 +215,14 @@ def duck_gain(
     for i, t in enumerate(target_db.tolist()):
         g = max(t, g - down_step) if t < g else min(t, g + up_step)
         gain_db[i] = g
-    centers = (np.arange(len(gain_db)) + 0.5) * h
-    per_sample = np.interp(np.arange(len(voice)), centers, gain_db)
-    out: np.ndarray = np.power(10.0, per_sample / 20.0).astype(np.float32)
+    centers = ((np.arange(len(gain_db)) + 0.5) * h).astype(np.float64)
+    out = np.empty(len(voice), np.float32)
+    # Per-sample gain in blocks: whole-film float64 temporaries cost ~8 bytes x samples x 3.
+    block = 1 << 19
+    for lo in range(0, len(voice), block):
+        hi = min(len(voice), lo + block)
+        per_sample = np.interp(np.arange(lo, hi, dtype=np.float64), centers, gain_db)
+        out[lo:hi] = np.power(10.0, per_sample / 20.0)
     np.clip(out, depth, 1.0, out=out)
     return out
 
@@ -227,14 +239,14 @@ def _window_any(mask: np.ndarray, before: int, after: int) -> np.ndarray:
 
 def duck(
     music: np.ndarray, voice: np.ndarray, sr: int, *, depth_db: float = -14.0, attack: float = 0.08,
-    release: float = 0.4,
+    release: float = 0.4, inplace: bool = False,
 ) -> np.ndarray:
     """Music with a smooth sidechain gain from the voice: `depth_db` under speech, unchanged elsewhere."""
     n = min(len(music), len(voice))
-    gain = np.ones(len(music), np.float32)
-    gain[:n] = duck_gain(voice[:n], sr, depth_db=depth_db, attack=attack, release=release)
-    out: np.ndarray = music * (gain[:, None] if music.ndim == 2 else gain)
-    return out.astype(np.float32, copy=False)
+    gain = duck_gain(voice[:n], sr, depth_db=depth_db, attack=attack, release=release)
+    out: np.ndarray = music.astype(np.float32, copy=not inplace)
+    out[:n] *= gain[:, None] if out.ndim == 2 else gain
+    return out
 
 
 # ------------------------------------------------------------------------------------ loudness
@@ -300,11 +312,16 @@ def true_peak_blocks(x: np.ndarray, block: int, *, factor: int = 4, segment: int
             np.maximum(body[: len(row)], row, out=body[: len(row)])
         peaks[start // block : start // block + nb] = body.reshape(nb, -1).max(axis=1) * factor
     # The raw samples are peaks too (the oversampled curve passes through them only approximately).
-    raw = np.zeros(n_blocks * block, np.float32)
-    raw[:n] = np.abs(planar[0])
-    for row in planar[1:]:
-        np.maximum(raw[:n], np.abs(row), out=raw[:n])
-    result: np.ndarray = np.maximum(peaks, raw.reshape(n_blocks, block).max(axis=1))
+    raw_peaks = np.zeros(n_blocks, np.float32)
+    step = block * 4096
+    for start in range(0, n, step):  # in blocks: no film-long temporaries
+        stop = min(n, start + step)
+        nb = -(-(stop - start) // block)
+        raw = np.zeros(nb * block, np.float32)
+        for row in planar:
+            np.maximum(raw[: stop - start], np.abs(row[start:stop]), out=raw[: stop - start])
+        raw_peaks[start // block : start // block + nb] = raw.reshape(nb, block).max(axis=1)
+    result: np.ndarray = np.maximum(peaks, raw_peaks)
     return result
 
 
@@ -331,7 +348,11 @@ def limiter_gain(x: np.ndarray, sr: int, ceiling: float, *, hold: float = 0.01) 
     lo, hi = np.maximum(0, idx - w), np.minimum(len(m), idx + w + 1)
     smooth = (c[hi] - c[lo]) / (hi - lo)
     centers = (idx + 0.5) * block
-    out: np.ndarray = np.interp(np.arange(len(x)), centers, smooth).astype(np.float32)
+    out = np.empty(len(x), np.float32)
+    step = 1 << 19  # in blocks: no film-long float64 temporaries
+    for start in range(0, len(x), step):
+        stop = min(len(x), start + step)
+        out[start:stop] = np.interp(np.arange(start, stop, dtype=np.float64), centers, smooth)
     return out
 
 
@@ -358,8 +379,9 @@ def mix_and_master(
     mix[: len(v)] += v[:, None]
     if music is not None and len(music):
         m = music if music.ndim == 2 else music[:, None]
-        gain = _music_balance(v, m, sr, music_db)
-        mix[: len(m)] += m * np.float32(gain)
+        gain = np.float32(_music_balance(v, m, sr, music_db))
+        for lo in range(0, len(m), 1 << 19):  # in blocks: no film-long temporary
+            mix[lo : lo + (1 << 19)] += m[lo : lo + (1 << 19)] * gain
     _check(cancel)
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="fs-master-") as tmpdir:
@@ -401,13 +423,23 @@ def _energy(x: np.ndarray) -> float:
 def _music_balance(voice: np.ndarray, music: np.ndarray, sr: int, music_db: float) -> float:
     """Linear gain putting the music's RMS `music_db` under the speech's active-part RMS."""
     active = voice_activity(voice, sr)
-    music_rms = float(np.sqrt(np.mean(np.square(music, dtype=np.float64))))
+    music_rms = _rms(music)
     if music_rms <= 1e-9 or not active.any():
         return 1.0
     h = max(1, round(0.01 * sr))
     mask = np.repeat(active, h)[: len(voice)]
-    voice_rms = float(np.sqrt(np.mean(np.square(voice[mask], dtype=np.float64))))
+    voice_rms = _rms(voice[mask])
     return voice_rms * 10.0 ** (music_db / 20.0) / music_rms
+
+
+def _rms(x: np.ndarray) -> float:
+    """RMS over all samples, summed in blocks (no film-long float64 temporary)."""
+    total, count = 0.0, 0
+    for lo in range(0, len(x), 1 << 18):
+        part = np.asarray(x[lo : lo + (1 << 18)], np.float32).reshape(-1)
+        total += float(np.dot(part, part))
+        count += part.size
+    return math.sqrt(total / count) if count else 0.0
 
 
 def _check(cancel: CancelToken | None) -> None:

@@ -93,7 +93,10 @@ def compose(
     peak = float(max(planar[0].max(), -planar[0].min(), planar[1].max(), -planar[1].min()))
     if peak > 0:
         planar *= np.float32(PEAK / peak)
-    return np.ascontiguousarray(planar.T)
+    # A (n, 2) view of the planar buffer: a contiguous copy would double the peak memory of a
+    # long film's music, and every consumer (ducking, mixing, WAV writing) takes strided arrays.
+    out: np.ndarray = planar.T
+    return out
 
 
 # ------------------------------------------------------------------------------------ harmony
@@ -466,7 +469,9 @@ def _reverb(x: np.ndarray, sr: int, wet: float) -> None:
     if m < 2:
         return
     low_sr = sr / down
-    mono = (x[0, : m * down] + x[1, : m * down]).reshape(m, down).mean(axis=1) * np.float32(0.5)
+    mono = x[0, : m * down].reshape(m, down).mean(axis=1, dtype=np.float32)
+    mono += x[1, : m * down].reshape(m, down).mean(axis=1, dtype=np.float32)
+    mono *= np.float32(0.5)
     taps = ((0.023, 0.029), (0.041, 0.047), (0.067, 0.073), (0.097, 0.103), (0.131, 0.139), (0.173, 0.181))
     stage = np.zeros_like(mono)
     for i, (d, _) in enumerate(taps):
@@ -479,4 +484,7 @@ def _reverb(x: np.ndarray, sr: int, wet: float) -> None:
             k = min(m, round(pair[c] * low_sr))
             tail[k:] += stage[: m - k] * np.float32(wet * 0.35 * 0.8**i)
         step = np.diff(tail, append=tail[-1:])
-        x[c, : m * down] += (tail[:, None] + step[:, None] * ramp).reshape(-1)
+        block = 1 << 16  # interpolate back up in blocks: no film-long temporaries
+        for lo in range(0, m, block):
+            hi = min(m, lo + block)
+            x[c, lo * down : hi * down] += (tail[lo:hi, None] + step[lo:hi, None] * ramp).reshape(-1)

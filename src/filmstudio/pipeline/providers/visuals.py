@@ -165,6 +165,12 @@ def _layout(spec: SegmentSpec) -> _Layout:
     light = _cached_light(sc, spec.size)
     orbit = (w * 0.5 - light.width / 2, h * 0.3 - light.height / 2, w * 0.12, h * 0.06,
              max(6.0, spec.duration * 1.3))
+    if spec.kind == "end":
+        # The end card holds still (credits over a fade): it takes the film's spare seconds and
+        # is re-made after most edits, and a still picture encodes in a fraction of the time.
+        x1, y1 = x0, y0
+        fg_x = (fg_x[0], fg_x[0])
+        orbit = (orbit[0], orbit[1], 0.0, 0.0, orbit[4])
     return _Layout(
         spec=spec, style=style, backdrop=backdrop, foreground=foreground, light=light,
         frame=_cached_frame(style, spec.size), texts=tuple(_place_texts(spec, style)),
@@ -317,7 +323,7 @@ def _filter_graph(lay: _Layout, paths: dict[str, Path]) -> tuple[list[str], str]
         chains.append(f"[{cur}][t{i}]overlay=x={placed.x}:y={placed.y}:eof_action=pass[c{i}]")
         cur = f"c{i}"
     post = []
-    if lay.style.grain:
+    if lay.style.grain and spec.kind != "end":
         post.append(f"noise=c0s={lay.style.grain}:c0f=t")
     edge = min(lay.style.fade, dur / 4)
     if edge > 0 and spec.fade_in:

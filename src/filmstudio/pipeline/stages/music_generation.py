@@ -41,7 +41,7 @@ class MusicGeneration:
             music = compose(settings.music_genre, plan.duration, starts, sample_rate=MIX_RATE, seed=seed)
             ctx.report(self.name, 0.4)
             ctx.cancel.raise_if_cancelled()
-            music = duck(music, voice, MIX_RATE)
+            music = duck(music, voice, MIX_RATE, inplace=True)  # compose's buffer is ours
         ctx.report(self.name, 0.6)
         mix_and_master(voice, music, MIX_RATE, out, cancel=ctx.cancel)
         ctx.report(self.name, 1.0)
