@@ -18,10 +18,8 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -39,36 +37,6 @@ def make_chaos_renderer() -> Any:
     from integration.conftest_server import FakeRenderer
 
     return FakeRenderer(step_seconds=0.15)
-
-
-class Receiver:
-    """A loopback webhook endpoint that records every message id it is sent (always answers 200)."""
-
-    def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", "0")))
-                with outer.lock:
-                    outer.ids.append(self.headers["webhook-id"])
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @dataclass
@@ -158,6 +126,9 @@ def run_chaos(home: Path, cycles: int, *, seed: int = 4, jobs_per_cycle: int = 2
     started = time.monotonic()
     report = Report(cycles)
     chaos = Chaos(home, seed)
+    sys.path.insert(0, str(REPO / "tests"))
+    from webhook_receiver import Receiver
+
     receiver = Receiver()
     studio = open_studio(load_settings(chaos.env))
     credits = cycles * jobs_per_cycle + 5
@@ -212,7 +183,7 @@ def _drain(studio: Any, report: Report, deadline: float) -> None:
     report.problems.append("jobs or deliveries did not finish in time")
 
 
-def _check(studio: Any, home: Path, account_id: str, credits: int, accepted: dict[str, str], receiver: Receiver,
+def _check(studio: Any, home: Path, account_id: str, credits: int, accepted: dict[str, str], receiver: Any,
            report: Report) -> None:
     store = studio.store
     jobs = store.all("SELECT id, status, idempotency_key FROM jobs WHERE account_id = ?", [account_id])

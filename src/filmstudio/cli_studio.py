@@ -38,12 +38,46 @@ def add_studio_commands(subparsers: Any) -> None:
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8765)")
     p.add_argument("--workers", type=int, help="in-process render workers (0: only the API)")
+    p.add_argument("--allowed-host", action="append", dest="allowed_hosts", metavar="NAME",
+                   help="a host name clients use to reach the studio (repeatable; required beyond loopback; "
+                   "default FILMSTUDIO_ALLOWED_HOSTS)")
+    p.add_argument("--queue", dest="queue_url", metavar="URL",
+                   help="sqlite (default: queue.db beside studio.db) or redis://host:6379/0 (FILMSTUDIO_QUEUE_URL)")
+    p.add_argument("--farm-segments", action="store_true", default=None, dest="segment_farm",
+                   help="send segment encodes to `filmstudio worker --server` processes on other machines "
+                   "(needs a Redis queue; FILMSTUDIO_SEGMENT_FARM=1)")
     p.set_defaults(func=cmd_serve)
 
-    p = subparsers.add_parser("worker", help="run a render worker against the same queue")
+    p = subparsers.add_parser(
+        "worker", help="run a render worker against the same queue",
+        description="Without --server: a job worker beside the server (same FILMSTUDIO_HOME). With --server "
+        "URL and a worker-scoped --key: a segment worker on another machine that needs no studio.db; it pulls "
+        "segment orders from the Redis --queue and uploads the segments over HTTP.",
+    )
     p.add_argument("--workers", type=int, default=1, help="render threads (default 1)")
     p.add_argument("--renderer", help="module:attribute of a renderer to use instead of the pipeline")
+    p.add_argument("--queue", dest="queue_url", metavar="URL", help="the queue (default FILMSTUDIO_QUEUE_URL)")
+    p.add_argument("--server", metavar="URL", help="the main studio server (segment worker mode)")
+    p.add_argument("--key", help="an API key with the worker scope (default FILMSTUDIO_WORKER_KEY)")
+    p.add_argument("--work-dir", help="where segments are encoded (default <FILMSTUDIO_HOME>/segment-work)")
+    p.add_argument("--name", help="this worker's name in manifests (default host:pid)")
     p.set_defaults(func=cmd_worker)
+
+    p = subparsers.add_parser(
+        "backup", help="copy the studio's data to a new folder (safe while the server runs)",
+        description="Consistent copy of studio.db and queue.db (SQLite online backup API), the films and "
+        "secrets.json (file secrets backend) into PATH, a new folder, with a manifest of checksums.",
+    )
+    p.add_argument("path", help="the backup folder to create (must not exist or be empty)")
+    p.add_argument("--no-media", action="store_true", help="leave the rendered films out")
+    p.set_defaults(func=cmd_backup)
+    p = subparsers.add_parser(
+        "restore", help="bring a backup back (refused while a server, worker or app uses the studio)",
+        description="Checks the backup (checksums, PRAGMA integrity_check), moves the current data aside "
+        "into <home>/pre-restore-<time>/ and copies the backup in. Stop serve, workers and the app first.",
+    )
+    p.add_argument("path", help="a folder made by `filmstudio backup`")
+    p.set_defaults(func=cmd_restore)
 
     keys = subparsers.add_parser("keys", help="create, list, revoke and rotate API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
@@ -137,20 +171,34 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None,
     from filmstudio.services.render import pipeline_renderer
 
     check_exposure(settings)
+    farm = farm_renderer(settings) if settings.segment_farm and renderer is None else None
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue, secrets=secrets)
     pool = None
     if settings.workers > 0:
-        pool = WorkerPool(queue, studio, renderer or pipeline_renderer(), workers=settings.workers,
+        pool = WorkerPool(queue, studio, renderer or farm or pipeline_renderer(), workers=settings.workers,
                           reconcile_seconds=settings.reconcile_seconds)
     return ServerParts(settings, studio, queue, create_app(studio, settings), pool)
+
+
+def farm_renderer(settings: Settings) -> Renderer:
+    """The pipeline with its segment encodes sent over the Redis segment queue (serve --farm-segments)."""
+    from filmstudio.distributed import SegmentQueue, make_segment_huey
+    from filmstudio.services.farm import FarmRenderer
+
+    dispatch = SegmentQueue(make_segment_huey(settings.queue_url))
+    # Parts stay under the API's body limit; the lease is the job lease (a worker that misses it is gone).
+    return FarmRenderer(dispatch, chunk_bytes=max(512, settings.max_body_bytes - 1024),
+                        lease_seconds=settings.lease_seconds)
 
 
 def run_server(parts: ServerParts, *, on_started: Callable[[Any], None] | None = None) -> None:
     """Serve `parts` until a signal (main thread) or `server.should_exit` (tests)."""
     from filmstudio.server.run import serve
+    from filmstudio.services.backup import holding_home
 
-    serve(parts.app, parts.settings.host, parts.settings.port, background=parts.pool, on_started=on_started)
+    with holding_home(parts.settings.home):  # `filmstudio restore` refuses while this is held
+        serve(parts.app, parts.settings.host, parts.settings.port, background=parts.pool, on_started=on_started)
 
 
 # -- handlers ---------------------------------------------------------------------------------
@@ -177,14 +225,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from filmstudio.services.accounts import ensure_owner
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = _settings(host=args.host, port=args.port, workers=args.workers)
+    settings = _settings(host=args.host, port=args.port, workers=args.workers,
+                         allowed_hosts=tuple(args.allowed_hosts) if args.allowed_hosts else None,
+                         queue_url=args.queue_url, segment_farm=args.segment_farm)
     parts = build_server(settings)
     created = ensure_owner(parts.studio.store)
     if created is not None:
         print(f"Created the owner's admin API key (shown once, store it now):\n  {created.secret}")
     print(f"FilmStudio API on {settings.base_url}/api/v1 (docs: {'on' if settings.show_docs else 'off'}, "
           f"workers: {settings.workers}, secrets: {parts.studio.secrets.name})", flush=True)
+    print(listening_line(settings), flush=True)
     run_server(parts)
+    return 0
+
+
+def listening_line(settings: Settings) -> str:
+    """Where the server listens and which Host names it answers, for the log of a self-hosted studio."""
+    host = f"[{settings.host}]" if ":" in settings.host and not settings.host.startswith("[") else settings.host
+    scope = "this machine only" if settings.loopback_only else "the network"
+    names = ", ".join(settings.trusted_hosts)
+    return (f"listening on {host}:{settings.port} ({scope}); answers Host: {names}; "
+            f"data in {settings.home}; every /api/v1 call needs an API key")
+
+
+@_reports_errors
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from filmstudio.services.backup import backup_home
+
+    made = backup_home(_settings().home, Path(args.path).resolve(), media=not args.no_media)
+    print(f"backup: {made.path} ({', '.join(made.databases)}, {made.media_files} media files, "
+          f"{made.total_bytes / 1e6:.1f} MB)")
+    return 0
+
+
+@_reports_errors
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from filmstudio.services.backup import restore_home
+
+    done = restore_home(Path(args.path).resolve(), _settings().home)
+    print(f"restored {', '.join(done.databases)} and {done.media_files} media files into {done.home}")
+    if done.previous is not None:
+        print(f"the data it replaced is kept in {done.previous}")
     return 0
 
 
@@ -207,10 +292,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from filmstudio.services.factory import open_studio
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = _settings()
+    settings = _settings(queue_url=args.queue_url)
+    if args.server:
+        return _segment_worker(args, settings)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue)
-    queue.bind(studio, load_renderer(args.renderer))
+    renderer = farm_renderer(settings) if settings.segment_farm and not args.renderer else load_renderer(args.renderer)
+    queue.bind(studio, renderer)
     reconciler = Reconciler(studio, settings.reconcile_seconds)
     reconciler.start()
     from filmstudio.services.webhook_sender import WebhookSender
@@ -219,12 +307,44 @@ def cmd_worker(args: argparse.Namespace) -> int:
     sender.start()
     print(f"FilmStudio worker on {settings.queue_path if settings.queue_url == 'sqlite' else settings.queue_url}",
           flush=True)
+    from filmstudio.services.backup import holding_home
+
     try:
-        # Main thread of its own process: huey's own signal handling is right here.
-        Consumer(queue.huey, **consumer_kwargs(args.workers)).run()
+        with holding_home(settings.home):  # `filmstudio restore` refuses while this is held
+            # Main thread of its own process: huey's own signal handling is right here.
+            Consumer(queue.huey, **consumer_kwargs(args.workers)).run()
     finally:
         sender.stop()
         reconciler.stop()
+    return 0
+
+
+def _segment_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A render worker on another machine: segment orders from Redis, results over HTTP, no studio.db."""
+    import os
+    from pathlib import Path
+
+    from huey.consumer import Consumer
+
+    from filmstudio.distributed import RemoteSegmentWorker, SegmentClient, SegmentQueue, make_segment_huey
+    from filmstudio.queue import consumer_kwargs
+    from filmstudio.services.farm import worker_name
+
+    key = args.key or os.environ.get("FILMSTUDIO_WORKER_KEY")
+    if not key:
+        raise FilmStudioError("a segment worker needs a worker-scoped API key: --key or FILMSTUDIO_WORKER_KEY "
+                              "(filmstudio keys create --name render-1 --scope worker)", code="WORKER_KEY_REQUIRED")
+    queue = SegmentQueue(make_segment_huey(settings.queue_url))
+    name = args.name or worker_name()
+    work_dir = Path(args.work_dir) if args.work_dir else settings.home / "segment-work"
+    client = SegmentClient(args.server, key)
+    queue.worker = RemoteSegmentWorker(client, work_dir, name)
+    print(f"FilmStudio segment worker {name}: orders from {settings.queue_url}, results to {args.server}",
+          flush=True)
+    try:
+        Consumer(queue.huey, **consumer_kwargs(args.workers)).run()
+    finally:
+        client.close()
     return 0
 
 

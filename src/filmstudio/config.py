@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_lease_seconds: float = Field(default=60.0, gt=0.5)  # > timeout: no second send while in flight
     token_seconds: int = Field(default=900, ge=30, le=86_400)
+    # -- issue #6 (additive) --
+    segment_farm: bool = False  # send segment encodes to render workers on other machines (needs Redis)
 
     @field_validator("allowed_hosts", "cors_origins", "webhook_allowed_hosts", mode="before")
     @classmethod
@@ -140,6 +142,6 @@ def check_exposure(settings: Settings) -> None:
     if not settings.loopback_only and not settings.allowed_hosts:
         raise FilmStudioError(
             f"binding to {settings.host} exposes the studio beyond this machine; set "
-            "FILMSTUDIO_ALLOWED_HOSTS to the host names clients will use",
+            "FILMSTUDIO_ALLOWED_HOSTS (or serve --allowed-host NAME) to the host names clients will use",
             code="ALLOWED_HOSTS_REQUIRED",
         )

@@ -51,6 +51,13 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def _self_command() -> list[str]:
+    """How to run `filmstudio` again: the app bundle's own binary when frozen (it takes no `-m`)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "filmstudio"]
+
+
 def _finish_when_parent_dies() -> None:
     """In the worker child: if the app dies without stopping us, get SIGINT (finish the job, exit)."""
     import ctypes
@@ -101,7 +108,7 @@ class EmbeddedApi:
             self.settings.home.mkdir(parents=True, exist_ok=True)
             with (self.settings.home / "worker.log").open("ab") as log:
                 self._child = subprocess.Popen(
-                    [sys.executable, "-m", "filmstudio", "worker", "--workers", str(self.workers)],
+                    [*_self_command(), "worker", "--workers", str(self.workers)],
                     env=worker_env(self.settings), stdout=log, stderr=subprocess.STDOUT,
                     preexec_fn=_finish_when_parent_dies if sys.platform == "linux" else None,
                 )

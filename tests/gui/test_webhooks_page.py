@@ -4,50 +4,19 @@ receiver, deliveries, delete with confirmation, and refused URLs that add nothin
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from filmstudio.desktop.webhooks_panel import AddWebhookDialog, WebhookSecretDialog, WebhooksPanel
 from gui.conftest import Desktop
-
-
-class Receiver:
-    """A loopback HTTP endpoint that answers 204 and records each request's headers and JSON body."""
-
-    def __init__(self) -> None:
-        self.got: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                outer.got.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                  "body": json.loads(body)})
-                self.send_response(204)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+from webhook_receiver import Receiver
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
+    r = Receiver(default=204)
     yield r
     r.close()
 
@@ -119,7 +88,7 @@ def test_add_test_delivery_and_delete(desktop: Desktop, qtbot, receiver: Receive
     # The receiver really got it, signed, with the delivery's id.
     assert len(receiver.got) == 1
     got = receiver.got[0]
-    assert got["body"]["event"] == "webhook.test"
+    assert json.loads(got["body"])["event"] == "webhook.test"
     assert got["headers"]["webhook-id"] == panel.deliveries[0].delivery_id
     assert got["headers"]["webhook-signature"].startswith("v1,")
 

@@ -9,10 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,52 +19,15 @@ import standardwebhooks
 
 from filmstudio.services.webhook_sender import LEASE_SECONDS, WebhookSender
 from integration.conftest_server import SCRIPT, SMALL, live_server, server_settings, wait_job
+from webhook_receiver import Receiver
 
 SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
 REPO = Path(__file__).resolve().parents[2]
 
 
-class Receiver:
-    """A loopback HTTP endpoint answering from a script of status codes (then 200), recording requests."""
-
-    def __init__(self, answers: list[int] | None = None, hang_first: float = 0.0) -> None:
-        self.answers = list(answers or [])
-        self.hang_first = hang_first
-        self.got: list[dict[str, Any]] = []
-        self.first_seen = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
-                first = not outer.got
-                outer.got.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                  "body": body})
-                outer.first_seen.set()
-                if first and outer.hang_first:
-                    time.sleep(outer.hang_first)
-                code = outer.answers.pop(0) if outer.answers else 200
-                self.send_response(code)
-                if 300 <= code < 400:
-                    self.send_header("Location", "/elsewhere")
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def verified(self) -> list[dict[str, Any]]:
-        """Every request's payload, each verified by the independent standardwebhooks package."""
-        return [standardwebhooks.Webhook(SECRET).verify(r["body"], r["headers"]) for r in self.got]
+def verified(receiver: Receiver) -> list[dict[str, Any]]:
+    """Every request's payload, each verified by the independent standardwebhooks package."""
+    return [standardwebhooks.Webhook(SECRET).verify(r["body"], r["headers"]) for r in receiver.got]
 
 
 @pytest.fixture
@@ -106,7 +67,7 @@ def test_job_events_delivered_signed_in_order(tmp_path: Path, receiver: Receiver
             job = c.post(f"/projects/{_project(c)}/generate").json()["job_id"]
             assert wait_job(c, job)["status"] == "completed"
             _wait(lambda: len(receiver.got) >= 3)
-            payloads = receiver.verified()
+            payloads = verified(receiver)
             assert [p["event"] for p in payloads] == ["job.queued", "job.started", "job.completed"]
             for p, raw in zip(payloads, receiver.got, strict=True):
                 assert set(p) == {"id", "event", "timestamp", "data"} and p["id"] == raw["headers"]["webhook-id"]
@@ -119,7 +80,7 @@ def test_job_events_delivered_signed_in_order(tmp_path: Path, receiver: Receiver
             assert len(deliveries) == 3 and all(d["attempt_log"][0]["status_code"] == 200 for d in deliveries)
             test = c.post(f"/webhooks/{hook}/test")
             assert test.status_code == 200 and test.json()["status"] == "delivered", test.text
-            assert receiver.verified()[-1]["event"] == "webhook.test"
+            assert verified(receiver)[-1]["event"] == "webhook.test"
         db_bytes = b"".join(p.read_bytes() for p in (tmp_path / "s").glob("studio.db*"))
         assert SECRET.encode() not in db_bytes and SECRET[6:].encode() not in db_bytes
 
@@ -146,7 +107,7 @@ def test_fails_twice_then_succeeds_same_id_on_the_schedule(tmp_path: Path) -> No
         assert [a["status_code"] for a in d["attempt_log"]] == [500, 302, 200] and d["status"] == "delivered"
         assert len({r["headers"]["webhook-id"] for r in receiver.got}) == 1 and len(receiver.got) == 3
         assert all(r["path"] == "/hook" for r in receiver.got)  # the redirect was not followed
-        assert len({p["id"] for p in receiver.verified()}) == 1
+        assert len({p["id"] for p in verified(receiver)}) == 1
     finally:
         receiver.close()
 

@@ -6,11 +6,12 @@ preferences, because the server and queue live beside the desktop layer, not bel
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from filmstudio.desktop.backend import Backend, error_text
@@ -66,6 +67,8 @@ def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
     if server is not None and server.notice:
         window.status_label.setText(server.notice)
     window.show()
+    if quit_after := os.environ.get("FILMSTUDIO_QUIT_AFTER_MS"):  # smoke tests of the app bundle
+        QTimer.singleShot(int(quit_after), app.quit)
     code = app.exec()
     tasks.shutdown()
     if server is not None and server.running:

@@ -10,7 +10,8 @@ from filmstudio.domain.settings import RenderSettings
 
 ProjectStatus = Literal["draft", "processing", "completed", "failed"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
-SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks", "admin")
+SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks", "admin",
+                           "worker")  # issue #6 (additive): a remote render worker's key, segments only
 PLANS: tuple[str, ...] = ("free", "standard", "pro", "enterprise")
 
 _SCRIPT = "INT. LAB - NIGHT\n\nDR. REYES stares at the glowing screen.\n\nDR. REYES\nIt finally works."

@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 from filmstudio.config import Settings
 from filmstudio.server import errors
 from filmstudio.server.middleware import BodyLimit, HostCheck, RateLimitHeaders
-from filmstudio.server.routes import account, files, health, jobs, projects, webhooks
+from filmstudio.server.routes import account, files, health, jobs, projects, segments, webhooks
 from filmstudio.services.studio import Studio
 
 API_PREFIX = "/api/v1"
@@ -38,7 +38,7 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
     app.state.rate_limits = settings.rate_limits
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (projects, jobs, webhooks, account, files, health):
+    for module in (projects, jobs, webhooks, account, files, health, segments):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)  # /health at the root too, for supervisors

@@ -1,0 +1,186 @@
+"""Render workers on other machines: a real redis-server, the server, two worker processes, kill -9 one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from filmstudio.cli_studio import build_server, run_server
+from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.media.ffmpeg import probe
+from filmstudio.pipeline.runner import render
+from filmstudio.services import accounts, keys
+from filmstudio.services.farm import SegmentBoard
+from integration.conftest_server import free_port, server_settings, wait_job
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = """Title: Two Machines
+
+INT. WORKSHOP - NIGHT
+
+MARA bends over the old projector.
+
+MARA
+One more reel and we are done.
+
+EXT. HARBOUR - DAY
+
+The ferry horn sounds across the water.
+
+TOMAS
+You said that an hour ago.
+
+INT. CINEMA - NIGHT
+
+The lights go down. The film begins.
+"""
+FILM = {"duration": 16, "resolution": "320x180", "fps": 12, "music_genre": "calm"}
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    exe = shutil.which("redis-server")
+    assert exe is not None, "redis-server is needed (apt-get install redis-server; ./studio installs it)"
+    port = free_port()
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if client.ping():
+                break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def farm_server(home: Path, queue_url: str) -> Iterator[tuple[str, Any]]:
+    """The main server with the real pipeline, farming segment encodes out over Redis."""
+    settings = server_settings(home, secrets_backend="file", queue_url=queue_url, segment_farm=True,
+                               lease_seconds=2.0)
+    parts = build_server(settings)
+    holder: dict[str, Any] = {}
+    thread = threading.Thread(target=run_server, args=(parts,), daemon=True,
+                              kwargs={"on_started": lambda s: holder.setdefault("s", s)})
+    thread.start()
+    base = f"http://127.0.0.1:{settings.port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield base, parts
+    finally:
+        holder["s"].should_exit = True
+        thread.join(timeout=30)
+
+
+def _worker(tmp_path: Path, name: str, queue_url: str, base: str, key: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "FILMSTUDIO_HOME": str(tmp_path / name), "FILMSTUDIO_WORKER_KEY": key}
+    log = (tmp_path / f"{name}.log").open("wb")
+    return subprocess.Popen([sys.executable, "-m", "filmstudio.cli_studio", "worker", "--queue", queue_url,
+                             "--server", base, "--name", name], env=env, cwd=REPO, stdout=log, stderr=log)
+
+
+def _streams(path: Path) -> list[tuple[str, str, Any, Any]]:
+    return [(s["codec_type"], s["codec_name"], s.get("width"), s.get("height")) for s in probe(path)["streams"]]
+
+
+def _film(home: Path, project: dict[str, Any], job_id: str) -> tuple[Path, dict[str, Any]]:
+    folder = home / "media" / project["project_id"] / job_id
+    return folder / "film.mp4", json.loads((folder / "film.manifest.json").read_text())
+
+
+@pytest.mark.slow
+def test_segments_spread_over_two_workers_and_survive_a_kill_9(redis_url: str, tmp_path: Path) -> None:
+    home = tmp_path / "studio"
+    with farm_server(home, redis_url) as (base, parts):
+        store = parts.studio.store
+        acct = accounts.create_account(store, "crew", plan="enterprise", credits=None)
+        user = keys.create_key(store, acct.account_id, name="crew").secret
+        farm_key = keys.create_key(store, acct.account_id, name="render-farm", scopes=["worker"]).secret
+        api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {user}"}, timeout=30)
+        # The worker key is for segments only.
+        assert httpx.get(f"{base}/api/v1/projects", headers={"Authorization": f"Bearer {farm_key}"}).status_code == 403
+        assert api.post("/segments/" + "0" * 64 + "/beat", json={"worker": "x", "frames": 0}).status_code == 403
+        workers = {n: _worker(tmp_path, n, redis_url, base, farm_key) for n in ("w1", "w2")}
+        try:
+            project = api.post("/projects", json={"title": "farm", "script": SCRIPT, "settings": FILM}).json()
+            job = wait_job(api, api.post(f"/projects/{project['project_id']}/generate").json()["job_id"], timeout=240)
+            assert job["status"] == "completed", job
+            film, manifest = _film(home, project, job["job_id"])
+            by = [s["worker"] for s in manifest["segments"]]
+            assert {"w1", "w2"} <= set(by), by  # one film's segments, done by both machines
+            assert set(by) <= {"w1", "w2", "main"}
+
+            # The same film on one machine (its own cache): same duration and streams.
+            alone = tmp_path / "alone" / "film.mp4"
+            render(SCRIPT, RenderSettings.model_validate(FILM), alone, work_dir=tmp_path / "alone-work",
+                   cache_dir=tmp_path / "alone-cache")
+            assert _streams(film) == _streams(alone)
+            assert abs(float(probe(film)["format"]["duration"]) - float(probe(alone)["format"]["duration"])) < 0.05
+            # Same specs, same content keys: the farmed film is joined from the very segments one machine makes.
+            assert [s["key"] for s in manifest["segments"]] and {s["key"] for s in manifest["segments"]} == {
+                p.stem for p in (tmp_path / "alone-cache" / "segments").glob("*.mp4")}
+
+            # kill -9 a worker mid-segment: its segment is dispatched again and the film completes.
+            bigger = {**FILM, "resolution": "1280x720", "fps": 24, "style": "documentary"}
+            second = api.post("/projects", json={"title": "kill", "script": SCRIPT, "settings": bigger}).json()
+            job2 = api.post(f"/projects/{second['project_id']}/generate").json()["job_id"]
+            board = SegmentBoard(home / "cache")
+            victim = None
+            deadline = time.monotonic() + 180
+            while victim is None:
+                assert time.monotonic() < deadline, "w1 never started a segment"
+                for beat in board.root.glob("*.beat"):
+                    got = board.last_beat(beat.name[: -len(".beat")])
+                    if got and got[1]["worker"] == "w1":
+                        victim = beat.name[: -len(".beat")]
+                        break
+                time.sleep(0.02)
+            workers["w1"].send_signal(signal.SIGKILL)
+            assert workers["w1"].wait(timeout=10) == -signal.SIGKILL
+            done = wait_job(api, job2, timeout=300)
+            assert done["status"] == "completed", done
+            film2, manifest2 = _film(home, second, job2)
+            rows = {s["key"]: s["worker"] for s in manifest2["segments"]}
+            assert rows[victim] == "w2", rows  # re-run on the other machine, not lost with the dead worker
+            streams = _streams(film2)
+            assert ("video", "h264", 1280, 720) in streams and any(s[0] == "audio" for s in streams)
+            assert abs(float(probe(film2)["format"]["duration"]) - manifest2["duration"]) < 0.1
+        finally:
+            for proc in workers.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT)
+                    try:
+                        proc.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+            api.close()
