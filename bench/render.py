@@ -35,8 +35,18 @@ EDIT_FROM, EDIT_TO = "I only needed one more try.", "I only needed one more try,
 
 
 def peak_rss_mb() -> tuple[float, float]:
-    """(this process, the largest child process) peak resident set, in MB."""
+    """(this process, the largest child process) peak resident set, in MB.
+
+    This process's peak is VmHWM: Linux carries ru_maxrss over fork and exec, so a render started
+    by a big parent would report the parent's peak. Children's figure is ru_maxrss (an upper bound).
+    """
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                own = int(line.split()[1]) / 1024
+    except OSError:
+        pass
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, child
 
