@@ -26,6 +26,7 @@ from filmstudio.pipeline.providers.visuals import (
     SegmentSpec,
     _filter_graph,
     _layout,
+    _write_layers,
     frame_score,
     render_segment,
     scene_still,
@@ -145,15 +146,15 @@ def test_title_and_end_cards_carry_their_text() -> None:
 def test_filter_graph_uses_cheap_filters(tmp_path: Path) -> None:
     spec = replace(SCENE, overlays=(Overlay("Hello", 0.5, 2.0, "caption"),))
     lay = _layout(spec)
-    names = ["backdrop", "foreground", "light", "frame", "text0"]
-    inputs, graph = _filter_graph(lay, {n: tmp_path / f"{n}.png" for n in names})
+    inputs, graph = _filter_graph(lay, _write_layers(lay, tmp_path))
     assert "zoompan" not in graph and "geq" not in graph
     assert graph.count("crop=") == 1
     assert "overlay=x=" in graph and "enable" not in graph
     assert inputs.count("-i") == 5
+    assert inputs.count("rawvideo") == 5  # layers are raw pixels: no PNG encode/decode per shot
     assert "noise=" in graph  # cinematic grain
-    assert "noise=" not in _filter_graph(_layout(replace(spec, style="minimal")),
-                                         {n: tmp_path / f"{n}.png" for n in names})[1]
+    minimal = _layout(replace(spec, style="minimal"))
+    assert "noise=" not in _filter_graph(minimal, _write_layers(minimal, tmp_path))[1]
 
 
 def test_frame_score_prefers_colourful_contrasty_frames() -> None:
