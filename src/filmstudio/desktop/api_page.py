@@ -5,17 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -24,6 +19,7 @@ from PySide6.QtWidgets import (
 from filmstudio.desktop.backend import Backend, error_text
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.webhooks_panel import WebhooksPanel
+from filmstudio.desktop.widgets import ShownOnceDialog, read_only_table
 from filmstudio.domain.models import ApiKeyCreated, ApiKeyPublic
 
 COLUMNS = ("Name", "Prefix", "Scopes", "Created", "Last used", "State")
@@ -33,31 +29,15 @@ def _time(stamp: str | None) -> str:
     return stamp[:16].replace("T", " ") if stamp else "never"
 
 
-class SecretDialog(QDialog):
+class SecretDialog(ShownOnceDialog):
     """Shows a new key's secret once, with a copy button and a warning."""
 
     def __init__(self, created: ApiKeyCreated, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("New API key")
-        self.setObjectName("secretDialog")
-        warning = QLabel("Copy this key now. It is shown only once; FilmStudio keeps only its prefix "
-                         f"({created.prefix}…) and a hash.")
-        warning.setWordWrap(True)
-        self.secret = QLineEdit(created.secret)
-        self.secret.setReadOnly(True)
-        self.secret.setObjectName("secretField")
-        self.secret.setMinimumWidth(460)
-        copy = QPushButton("Copy")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(created.secret))
-        row = QHBoxLayout()
-        row.addWidget(self.secret, 1)
-        row.addWidget(copy)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
-        buttons.accepted.connect(self.accept)
-        layout = QVBoxLayout(self)
-        layout.addWidget(warning)
-        layout.addLayout(row)
-        layout.addWidget(buttons)
+        super().__init__(
+            title="New API key", name="secretDialog", field_name="secretField", secret=created.secret,
+            warning="Copy this key now. It is shown only once; FilmStudio keeps only its prefix "
+                    f"({created.prefix}…) and a hash.", parent=parent,
+        )
 
 
 class ApiPage(QWidget):
@@ -90,17 +70,7 @@ class ApiPage(QWidget):
         server_layout.addWidget(self.state)
         server_layout.addLayout(url_row)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("keysTable")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for col in (0, 1, 3, 4, 5):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = read_only_table(COLUMNS, "keysTable", stretch=2)
         self.generate_button = QPushButton("Generate New API Key")
         self.generate_button.setObjectName("generateKey")
         self.revoke_button = QPushButton("Revoke")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -17,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from filmstudio.desktop.backend import Backend, error_text
 from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.desktop.widgets import read_only_table
 from filmstudio.domain.models import JobPublic
 
 COLUMNS = ("Project", "Status", "Step", "Progress", "Created", "Finished", "Credits")
@@ -37,17 +35,7 @@ class JobsPage(QWidget):
         self.tasks = tasks
         self.jobs: list[JobPublic] = []
         self._busy = False
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("jobsTable")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = read_only_table(COLUMNS, "jobsTable", stretch=0)
         self.cancel_button = QPushButton("Cancel job")
         self.retry_button = QPushButton("Retry")
         self.empty = QLabel("No jobs yet. Generate a film from the editor, or over the API.")

@@ -8,15 +8,12 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -24,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from filmstudio.desktop.backend import Backend, error_text
 from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.desktop.widgets import read_only_table
 from filmstudio.domain.models import ProjectPublic
 from filmstudio.services.projects import PROJECT_STATUSES
 
@@ -57,19 +55,9 @@ class ProjectsPage(QWidget):
         self.new_button = QPushButton("New project  (Ctrl+N)")
         self.duplicate_button = QPushButton("Duplicate")
         self.delete_button = QPushButton("Delete")
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("projectsTable")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table = read_only_table(COLUMNS, "projectsTable", stretch=0)
         self.table.setIconSize(THUMB)
-        self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 8)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.empty = QLabel("No projects yet. Press “New project” to write your first film.")
         self.empty.setObjectName("emptyLabel")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -6,16 +6,13 @@ from collections.abc import Callable
 from typing import get_args
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -29,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from filmstudio.desktop.backend import Backend, error_text
 from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.desktop.widgets import ShownOnceDialog, read_only_table
 from filmstudio.domain.models import DeliveryPublic, WebhookCreated, WebhookEvent, WebhookPublic
 
 EVENTS: tuple[str, ...] = get_args(WebhookEvent)
@@ -41,21 +39,6 @@ Failed = Callable[[BaseException], None]
 
 def _time(stamp: str | None) -> str:
     return stamp[:19].replace("T", " ") if stamp else ""
-
-
-def _table(columns: tuple[str, ...], name: str, stretch: int) -> QTableWidget:
-    table = QTableWidget(0, len(columns))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels(list(columns))
-    table.verticalHeader().setVisible(False)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    header = table.horizontalHeader()
-    for col in range(len(columns)):
-        mode = QHeaderView.ResizeMode.Stretch if col == stretch else QHeaderView.ResizeMode.ResizeToContents
-        header.setSectionResizeMode(col, mode)
-    return table
 
 
 def _fill_row(table: QTableWidget, row: int, texts: tuple[str, ...], tip: str = "") -> None:
@@ -80,33 +63,17 @@ def delivery_cells(d: DeliveryPublic) -> tuple[str, ...]:
     return (d.event, status, str(d.attempts), code, latency, _time(d.created_at))
 
 
-class WebhookSecretDialog(QDialog):
+class WebhookSecretDialog(ShownOnceDialog):
     """Shows a generated signing secret once, with a copy button and a warning."""
 
     def __init__(self, created: WebhookCreated, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        secret = created.secret or ""
-        self.setWindowTitle("Webhook signing secret")
-        self.setObjectName("webhookSecretDialog")
-        warning = QLabel(f"Copy this signing secret for {created.url} now. It is shown only once; FilmStudio keeps "
-                         "it in its secret store and cannot show it again. Verify each delivery's "
-                         "webhook-signature header with it.")
-        warning.setWordWrap(True)
-        self.secret = QLineEdit(secret)
-        self.secret.setReadOnly(True)
-        self.secret.setObjectName("webhookSecretField")
-        self.secret.setMinimumWidth(460)
-        self.copy_button = QPushButton("Copy")
-        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(secret))
-        row = QHBoxLayout()
-        row.addWidget(self.secret, 1)
-        row.addWidget(self.copy_button)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
-        buttons.accepted.connect(self.accept)
-        layout = QVBoxLayout(self)
-        layout.addWidget(warning)
-        layout.addLayout(row)
-        layout.addWidget(buttons)
+        super().__init__(
+            title="Webhook signing secret", name="webhookSecretDialog", field_name="webhookSecretField",
+            secret=created.secret or "", parent=parent,
+            warning=f"Copy this signing secret for {created.url} now. It is shown only once; FilmStudio keeps "
+                    "it in its secret store and cannot show it again. Verify each delivery's "
+                    "webhook-signature header with it.",
+        )
 
 
 class AddWebhookDialog(QDialog):
@@ -178,8 +145,8 @@ class WebhooksPanel(QGroupBox):
         self.last_created: WebhookCreated | None = None
         self.last_test: DeliveryPublic | None = None
 
-        self.table = _table(HOOK_COLUMNS, "webhooksTable", stretch=0)
-        self.deliveries_table = _table(DELIVERY_COLUMNS, "deliveriesTable", stretch=0)
+        self.table = read_only_table(HOOK_COLUMNS, "webhooksTable", stretch=0)
+        self.deliveries_table = read_only_table(DELIVERY_COLUMNS, "deliveriesTable", stretch=0)
         self.deliveries_label = QLabel("Deliveries: select a webhook.")
         self.add_button = QPushButton("Add Webhook")
         self.add_button.setObjectName("addWebhook")
