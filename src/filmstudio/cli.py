@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_render)
 
     d = sub.add_parser("demo", help="render the bundled example film")
-    d.add_argument("-o", "--output", default="the-last-lighthouse.mp4")
+    d.add_argument("-o", "--output", default="out/the-last-lighthouse.mp4")
     d.add_argument("--duration", type=int, default=60)
     d.add_argument("--size", default="1280x720")
     d.add_argument("-q", "--quiet", action="store_true")
