@@ -118,7 +118,7 @@ def lighting_for(time_of_day: str | None) -> Lighting:
 # Location words that pick a motif for the backdrop (first match wins).
 MOTIFS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("market", ("MARKET", "BAZAAR", "STALL", "FAIR", "FESTIVAL", "CARNIVAL")),
-    ("sea", ("SEA", "BEACH", "OCEAN", "HARBOR", "HARBOUR", "PORT", "DOCK", "LAKE", "RIVER", "SHORE", "BOAT", "SHIP")),
+    ("sea", ("SEA", "BEACH", "OCEAN", "HARBOR", "HARBOUR", "PORT", "DOCK", "LAKE", "RIVER", "SHORE", "COAST", "BAY", "LIGHTHOUSE", "PIER", "ISLAND", "BOAT", "SHIP")),
     ("forest", ("FOREST", "WOOD", "PARK", "GARDEN", "JUNGLE", "FIELD", "FARM", "MEADOW", "TREE")),
     ("desert", ("DESERT", "DUNE", "CANYON", "MESA", "PLAIN")),
     ("mountain", ("MOUNTAIN", "HILL", "PEAK", "CLIFF", "VALLEY", "RIDGE")),
