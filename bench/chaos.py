@@ -78,16 +78,11 @@ class Chaos:
         self.procs[which] = subprocess.Popen([sys.executable, "-m", "filmstudio.cli_studio", *cmd], env=env, cwd=REPO,
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if which == "server":
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or self.procs[which].poll() is not None:
-                    raise RuntimeError("the server did not come up")
-                time.sleep(0.05)
+            sys.path.insert(0, str(REPO / "tests"))
+            from integration.conftest_server import wait_healthy
+
+            proc = self.procs[which]
+            wait_healthy(f"http://127.0.0.1:{self.port}", timeout=30, alive=lambda: proc.poll() is None)
 
     def kill(self, which: str) -> None:
         proc = self.procs[which]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +128,20 @@ class LiveServer:
         return keys.create_key(store, acct.account_id, name=f"{account}-test", **kw).secret
 
 
+def wait_healthy(base: str, timeout: float = 15.0, alive: Callable[[], bool] | None = None) -> None:
+    """Wait until `base`/health answers 200; RuntimeError after `timeout` s or when `alive()` turns false."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or (alive is not None and not alive()):
+            raise RuntimeError(f"the server at {base} did not come up")
+        time.sleep(0.05)
+
+
 @contextmanager
 def live_server(settings: Settings, renderer: Renderer | None = None) -> Iterator[LiveServer]:
     """A real uvicorn on a loopback port in a thread, with the in-process worker pool."""
@@ -137,16 +151,7 @@ def live_server(settings: Settings, renderer: Renderer | None = None) -> Iterato
                               daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{settings.port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
+    wait_healthy(base)
     try:
         yield LiveServer(parts, base)
     finally:

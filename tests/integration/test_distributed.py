@@ -24,7 +24,7 @@ from filmstudio.pipeline.media.ffmpeg import probe
 from filmstudio.pipeline.runner import render
 from filmstudio.services import accounts, keys
 from filmstudio.services.farm import SegmentBoard
-from integration.conftest_server import free_port, server_settings, wait_job
+from integration.conftest_server import free_port, server_settings, wait_healthy, wait_job
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """Title: Two Machines
@@ -86,15 +86,7 @@ def farm_server(home: Path, queue_url: str) -> Iterator[tuple[str, Any]]:
                               kwargs={"on_started": lambda s: holder.setdefault("s", s)})
     thread.start()
     base = f"http://127.0.0.1:{settings.port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
+    wait_healthy(base, timeout=20)
     try:
         yield base, parts
     finally:

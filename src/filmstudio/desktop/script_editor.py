@@ -18,11 +18,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from filmstudio.pipeline.script.fountain import is_scene_heading, is_transition
+
 # Block kinds, stored as the block state so the next line knows what came before it.
 PLAIN, CHARACTER, DIALOGUE, BLANK = 0, 1, 2, 3
 
-_HEADING = re.compile(r"^(?:\.(?!\.)\S|(?:INT|EXT|EST|INT\./EXT|INT/EXT|I/E)[\s.])", re.IGNORECASE)
-_TRANSITION = re.compile(r"^(?:>(?!.*<\s*$).*|[A-Z\s]+TO:\s*)$")
 _CHARACTER = re.compile(r"^(?:@.+|[^a-z]*[A-Z][^a-z]*?)(?:\s*\(.*\))?\s*\^?\s*$")
 _PARENTHETICAL = re.compile(r"^\s*\(.*\)\s*$")
 _NOTE = re.compile(r"\[\[.*?\]\]")
@@ -45,9 +45,9 @@ def classify(line: str, previous: int) -> str:
     if _TITLE_KEY.match(stripped):
         return "title"
     if previous == BLANK or previous == -1:
-        if _HEADING.match(stripped):
+        if is_scene_heading(stripped):  # the parser's own rules: what is coloured is what is parsed
             return "heading"
-        if _TRANSITION.match(stripped):
+        if is_transition(stripped):
             return "transition"
         if _CHARACTER.match(stripped) and any(c.isalpha() for c in stripped) and not stripped.startswith("!"):
             return "character"

@@ -73,6 +73,26 @@ _NAMED_TRANSITIONS = frozenset({"FADE IN:", "FADE IN.", "FADE OUT.", "FADE OUT:"
                                 "CUT TO BLACK.", "FADE TO WHITE."})
 
 
+def is_scene_heading(line: str) -> bool:
+    """Whether a (stripped) line is a scene heading: INT./EXT./EST./I/E..., or forced with one leading `.`."""
+    if line.startswith(".") and not line.startswith(".."):
+        return bool(line[1:].strip())
+    return bool(_HEADING.match(line))
+
+
+def _plain_transition(line: str) -> bool:
+    if line != line.upper() or not any(c.isupper() for c in line):
+        return False
+    return line.endswith("TO:") or line in _NAMED_TRANSITIONS
+
+
+def is_transition(line: str) -> bool:
+    """Whether a (stripped) line is a transition: `CUT TO:`, `FADE OUT.`..., or forced `>` (not centered `> <`)."""
+    if line.startswith(">"):
+        return not line.rstrip().endswith("<")
+    return _plain_transition(line)
+
+
 def parse(text: str) -> FountainDocument:
     """Parse Fountain source into a `FountainDocument`. Never raises on odd input."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
@@ -240,12 +260,10 @@ class _Body:
         return self.out
 
     def _heading(self, s: str) -> bool:
-        forced = s.startswith(".") and not s.startswith("..")
-        if not forced and not _HEADING.match(s):
+        if not is_scene_heading(s):
             return False
+        forced = s.startswith(".")
         body = s[1:].strip() if forced else s
-        if not body:
-            return False
         number = None
         m = _SCENE_NUMBER.search(body)
         if m:
@@ -256,9 +274,7 @@ class _Body:
 
     @staticmethod
     def _is_transition(s: str) -> bool:
-        if s != s.upper() or not any(c.isupper() for c in s):
-            return False
-        return s.endswith("TO:") or s in _NAMED_TRANSITIONS
+        return _plain_transition(s)
 
     def _action(self, i: int, *, forced: bool) -> int:
         """Collect an action paragraph (until a blank line or another element starts)."""
