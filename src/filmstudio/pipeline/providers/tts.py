@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import ctypes
+import ctypes.util
 import io
 import math
 import multiprocessing
@@ -30,6 +31,7 @@ ESPEAK_RATE = 22050
 MIN_WPM, MAX_WPM = 80.0, 450.0  # espeak-ng's usable speaking-rate range
 _TRIM_MARGIN = 0.01  # seconds kept around the speech so consonant onsets are not clipped
 _SILENCE_DB = -45.0
+_NOISE_SEED = 1  # espeak-ng's noise generator, fixed: the same input always gives the same clip
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _load_espeak() -> tuple[str | None, str | None]:
 
 
 def _new_engine() -> Any:
-    _load_espeak()
+    lib, _ = _load_espeak()
     try:
         import pyttsx3
     except (ImportError, RuntimeError) as exc:
@@ -88,7 +90,24 @@ def _new_engine() -> Any:
             f"pyttsx3/espeak-ng is not usable: {exc}", code="TTS_MISSING",
             details={"hint": "pip install 'pyttsx3>=2.99' espeakng-loader, or apt-get install espeak-ng"},
         ) from exc
-    return pyttsx3.init("espeak")
+    engine = pyttsx3.init("espeak")
+    _fix_noise_seed(lib)
+    return engine
+
+
+def _fix_noise_seed(lib: str | None) -> None:
+    """Make the same line sound the same on every run and every machine.
+
+    espeak-ng >= 1.52 seeds the noise in its voices (breath, fricatives) from the clock, so a
+    clip's samples, and after trimming its length, changed from one second to the next: two
+    renders of one script laid out differently and cached segments stopped matching. Older
+    builds use libc's rand(), unseeded, which is already fixed per process; seed both anyway.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(lib or ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1").espeak_ng_SetRandSeed(
+            ctypes.c_long(_NOISE_SEED))
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).srand(ctypes.c_uint(_NOISE_SEED))
 
 
 def _speak_worker(text: str, voice_name: str, pitch: int, rate: int, volume: float, out: str) -> float:
