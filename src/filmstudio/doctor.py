@@ -51,8 +51,13 @@ def _tts() -> dict[str, Any]:
     except Exception as exc:
         return {"ok": False, "required": True, "summary": f"no speech engine: {exc}",
                 "install": ["pip install pyttsx3 espeakng-loader", "or apt-get install espeak-ng"]}
-    info.setdefault("ok", True)
+    # A library that cannot read its voice data still initialises: no voices means no speech.
+    info.setdefault("ok", bool(info.get("voices", 1)))
     info["required"] = True
+    if not info["ok"]:
+        info["install"] = ["espeak-ng found no voices: its library and voice data do not match "
+                           f"(library {info.get('library_path', '?')}, data {info.get('data_path', '?')})",
+                           "pip install --force-reinstall espeakng-loader, or apt-get install espeak-ng"]
     info.setdefault("summary", f"{info.get('engine', 'espeak-ng')} with {info.get('voices', '?')} voices "
                                f"in {len(info.get('languages', []))} languages ({info.get('library_path', '?')})")
     return info
