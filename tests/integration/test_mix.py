@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from filmstudio.domain.errors import Cancelled
 from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.media.audio import duck, measure_loudness, mix_and_master, place_clips, read_wav
+from filmstudio.pipeline.media.audio import duck, measure_loudness, place_clips, read_wav
 from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe, probe
+from filmstudio.pipeline.media.master import master_wavs, mix_and_master
 from filmstudio.pipeline.plan import Voice
 from filmstudio.pipeline.providers.music import compose
 from filmstudio.pipeline.providers.tts import EspeakTts, SpeechRequest
@@ -98,3 +100,56 @@ def test_measure_loudness_of_a_known_tone(tmp_path: Path) -> None:
     rep = measure_loudness(tmp_path / "t.wav")
     assert rep.integrated_lufs == pytest.approx(-20.0, abs=0.5)
     assert rep.true_peak_dbtp == pytest.approx(-20.0, abs=0.2)
+
+
+def test_master_in_small_chunks_equals_one_chunk(clips: list[Path], tmp_path: Path) -> None:
+    """The streamed master (mix, limiter, 16-bit write) does not depend on where the chunks fall."""
+    from filmstudio.pipeline.media.audio import write_voice_track
+    from filmstudio.pipeline.media.wavstream import write_wav
+
+    write_voice_track(tmp_path / "v.wav", [(c, 0.3 + 7.0 * i) for i, c in enumerate(clips)], 30.0, SR)
+    voice, _ = read_wav(tmp_path / "v.wav")
+    write_wav(tmp_path / "m.wav", duck(compose("upbeat", 30.0, [0.0, 15.0], sample_rate=SR), voice, SR), SR,
+              float32=True)
+    # 0.1 s asks for the smallest chunk (~6.8 s at 48 kHz): four seams in 30 s.
+    small = master_wavs(tmp_path / "v.wav", tmp_path / "m.wav", tmp_path / "small.wav", chunk_seconds=0.1)
+    whole = master_wavs(tmp_path / "v.wav", tmp_path / "m.wav", tmp_path / "whole.wav", chunk_seconds=60.0)
+    a, _ = read_wav(tmp_path / "small.wav")
+    b, _ = read_wav(tmp_path / "whole.wav")
+    assert a.shape == b.shape == (30 * SR, 2)
+    assert small.gain_db == pytest.approx(whole.gain_db, abs=0.01)
+    assert np.abs(a - b).max() <= 2 / 32768  # a rounding step at most
+    assert np.sqrt(np.mean(a**2)) > 0.05
+
+
+def test_music_stage_masters_a_streamed_film(clips: list[Path], tmp_path: Path) -> None:
+    """The stage itself: streamed voice track, streamed ducked music, streamed master, measured by ffmpeg."""
+    from filmstudio.domain.settings import RenderSettings
+    from filmstudio.pipeline.context import Cache, StageContext
+    from filmstudio.pipeline.media.audio import write_voice_track
+    from filmstudio.pipeline.plan import RenderPlan, SceneTiming, Script
+    from filmstudio.pipeline.stages.music_generation import MusicGeneration
+
+    duration = 40.0
+    write_voice_track(tmp_path / "voice.wav", [(c, 1.0 + 9.0 * i) for i, c in enumerate(clips)], duration, SR,
+                      chunk=SR * 3)
+    timeline = (SceneTiming("scene", 0, 0.0, 20.0), SceneTiming("scene", 1, 20.0, duration))
+    plan = RenderPlan(settings=RenderSettings(duration=40, music_genre="lofi"), script_text="", work_dir=tmp_path,
+                      output=tmp_path / "film.mp4", script=Script("Harbour", (), ()), timeline=timeline,
+                      voice_track=tmp_path / "voice.wav")
+    ctx = StageContext(cache=Cache(tmp_path / "cache"), progress=lambda s, f: None, cancel=CancelToken())
+    out = MusicGeneration().run(plan, ctx).mix_track
+    assert out is not None and out.exists()
+    integrated, true_peak = _ebur128(out)
+    assert integrated == pytest.approx(-14.0, abs=1.0) and true_peak <= -1.95  # the stage leaves headroom for AAC
+    x, sr = read_wav(out)
+    assert sr == SR and x.shape == (round(duration * SR), 2)
+    # Music plays between the lines (ducked under them), speech sits on top.
+    gap, line = x[round(5.0 * SR) : round(8.0 * SR)], x[round(1.2 * SR) : round(1.7 * SR)]
+    assert 0.005 < np.sqrt(np.mean(gap**2)) < np.sqrt(np.mean(line**2))
+    assert not list(tmp_path.rglob(".fs-*")), "temp files are cleaned up"
+    cancelled = CancelToken()
+    cancelled.cancel()
+    ctx2 = StageContext(cache=Cache(tmp_path / "cache2"), progress=lambda s, f: None, cancel=cancelled)
+    with pytest.raises(Cancelled):
+        MusicGeneration().run(plan, ctx2)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from filmstudio.domain.errors import InvalidSettings
-from filmstudio.pipeline.providers.music import GENRES, compose
+from filmstudio.pipeline.providers import music, music_score
+from filmstudio.pipeline.providers.music import GENRES, PEAK, MusicStream, compose
 
 SR = 24000  # half rate keeps the unit tests quick; the maths does not depend on it
 
@@ -109,3 +110,40 @@ def test_scene_change_is_heard(genre: str) -> None:
     def level(x: np.ndarray) -> float:
         return float(np.sqrt(np.mean(x[round(7.6 * SR) : round(8.6 * SR)] ** 2)))
     assert level(cut) * scale > 1.1 * level(plain)
+
+
+def _streamed(genre: str, duration: float, starts: list[float], step: int, seed: int = 3) -> np.ndarray:
+    parts = list(MusicStream(genre, duration, starts, sample_rate=SR, seed=seed).chunks(step))
+    assert len(parts) >= 5  # several seams inside the piece
+    x = np.concatenate(parts, axis=1).T
+    result: np.ndarray = x * np.float32(PEAK / np.abs(x).max())
+    return result
+
+
+@pytest.mark.parametrize("genre", GENRES)
+def test_streamed_chunks_equal_the_whole_piece(genre: str, pieces: dict[str, np.ndarray]) -> None:
+    """Notes, crackle, reverb tails, swells and fades cross chunk seams exactly (up to float rounding)."""
+    whole = pieces[genre]
+    streamed = _streamed(genre, 20.0, [0.0, 10.0], step=SR * 7 // 10 + 2)  # 0.7 s chunks, seams off the beat
+    assert streamed.shape == whole.shape
+    assert np.abs(streamed - whole).max() <= 1e-6
+
+
+def test_long_notes_are_made_slice_by_slice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scene-long drone is never made whole; its slices are the whole note's samples."""
+    whole = compose("ambient", 12.0, [0.0], sample_rate=SR, seed=2)
+    monkeypatch.setattr(music_score, "LONG_NOTE", SR)  # every note over 1 s takes the slice path
+    made: list[int] = []
+    pad_call = music._Pad.__call__
+
+    def counting(self: music._Pad, f: float, n: int, sr: int) -> np.ndarray:
+        made.append(n)
+        return pad_call(self, f, n, sr)
+
+    monkeypatch.setattr(music._Pad, "__call__", counting)
+    streamed = _streamed("ambient", 12.0, [0.0], step=SR * 2, seed=2)
+    assert not [n for n in made if n > SR], "long pads went through the whole-note path"
+    assert np.abs(streamed - whole).max() <= 1e-6
+    pad = music._pad("soft", 3.0)
+    n = 5 * SR
+    assert np.array_equal(pad.slice(220.0, n, SR, 12_345, 67_890), pad(220.0, n, SR)[12_345:67_890])  # type: ignore[attr-defined]

@@ -2,21 +2,22 @@
 
 Each genre has its own tempo, key, chord progressions and instruments (wavetable pads and strings,
 additive piano and plucks, FM bells and bass, filtered-noise drums, timpani). The harmony restarts
-with a new progression at every scene start, announced by a riser and a hit or swell. Notes are
-rendered once per (instrument, pitch, length) and added as array slices, so a 10-minute score
-takes seconds.
+with a new progression at every scene start, announced by a riser and a hit or swell. The score is
+a list of note events; notes are rendered once per (instrument, pitch, length) and added as array
+slices chunk by chunk (MusicStream, on music_score), so a 10-minute score takes seconds in bounded
+memory.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from filmstudio.domain.errors import InvalidSettings
+from filmstudio.pipeline.providers.music_score import Loop, Reverb, Score, fades, swells
 
 GENRES: tuple[str, ...] = ("epic", "ambient", "upbeat", "dramatic", "calm", "lofi")
 PEAK = 0.89
@@ -66,37 +67,69 @@ def compose(
     genre: str, duration: float, scene_starts: Sequence[float], *, sample_rate: int = 48000, seed: int = 0
 ) -> np.ndarray:
     """Stereo float32 music, shape (round(duration * sample_rate), 2), peak <= 0.89, following the scenes."""
-    n = max(0, round(duration * sample_rate))
-    genre = genre.strip().lower()
-    if genre == "none" or n == 0:
-        return np.zeros((n, 2), np.float32)
-    if genre not in STYLES:
-        raise InvalidSettings(f"unknown music genre '{genre}'", code="UNKNOWN_MUSIC_GENRE",
-                              details={"allowed": [*GENRES, "none"]})
-    style = STYLES[genre]
-    rng = np.random.default_rng([seed, GENRES.index(genre)])
-    score = _Score(n, sample_rate, rng)
-    starts = sorted({0.0, *(float(s) for s in scene_starts if 0.0 < float(s) < duration - 0.5)})
-    bounds = [*starts, float(duration)]
-    for k, (s0, s1) in enumerate(itertools.pairwise(bounds)):
-        prog = style.progressions[(k + seed) % len(style.progressions)]
-        chords = _chords(style, prog, s0, s1)
-        for part in style.parts:
-            _PARTS[part](score, style, chords, s0, s1)
-        if k > 0:
-            _transition(score, style, s0)
-    planar = score.buf  # (2, n): channel rows keep every slice write contiguous
-    if style.reverb > 0:
-        _reverb(planar, sample_rate, style.reverb)
-    _swells(planar, sample_rate, starts[1:])
-    _fades(planar, sample_rate, duration)
-    peak = float(max(planar[0].max(), -planar[0].min(), planar[1].max(), -planar[1].min()))
+    stream = MusicStream(genre, duration, scene_starts, sample_rate=sample_rate, seed=seed)
+    planar = np.zeros((2, stream.frames), np.float32)  # (2, n): channel rows keep slice writes contiguous
+    pos, peak = 0, 0.0
+    for part in stream.chunks():
+        planar[:, pos : pos + part.shape[1]] = part
+        pos += part.shape[1]
+        peak = max(peak, float(part.max()), -float(part.min()))
     if peak > 0:
         planar *= np.float32(PEAK / peak)
-    # A (n, 2) view of the planar buffer: a contiguous copy would double the peak memory of a
-    # long film's music, and every consumer (ducking, mixing, WAV writing) takes strided arrays.
+    # A (n, 2) view of the planar buffer: a contiguous copy would double the peak memory.
     out: np.ndarray = planar.T
     return out
+
+
+class MusicStream:
+    """compose()'s music rendered chunk by chunk, in bounded memory, before its peak normalisation.
+
+    The score is a list of note events (start, cached note wave, gains); each chunk sums the events
+    that overlap it, then adds the reverb (which carries its delay lines across chunks) and applies
+    the swells and fades. Multiply the result by `PEAK / max |sample|` to get compose()'s output.
+    """
+
+    def __init__(
+        self, genre: str, duration: float, scene_starts: Sequence[float], *, sample_rate: int = 48000, seed: int = 0
+    ) -> None:
+        n = max(0, round(duration * sample_rate))
+        genre = genre.strip().lower()
+        if genre != "none" and genre not in STYLES:
+            raise InvalidSettings(f"unknown music genre '{genre}'", code="UNKNOWN_MUSIC_GENRE",
+                                  details={"allowed": [*GENRES, "none"]})
+        self.frames, self.sr, self.duration = n, sample_rate, float(duration)
+        self.silent = genre == "none" or n == 0
+        self.score = Score(n, sample_rate, np.random.default_rng([seed, GENRES.index(genre) if genre in GENRES else 0]))
+        self.starts = sorted({0.0, *(float(s) for s in scene_starts if 0.0 < float(s) < duration - 0.5)})
+        self.reverb = 0.0
+        if self.silent:
+            return
+        style = STYLES[genre]
+        self.reverb = style.reverb
+        bounds = [*self.starts, float(duration)]
+        for k, (s0, s1) in enumerate(itertools.pairwise(bounds)):
+            prog = style.progressions[(k + seed) % len(style.progressions)]
+            chords = _chords(style, prog, s0, s1)
+            for part in style.parts:
+                _PARTS[part](self.score, style, chords, s0, s1)
+            if k > 0:
+                _transition(self.score, style, s0)
+
+    def chunks(self, step: int = 1 << 19) -> Iterator[np.ndarray]:
+        """Consecutive planar (2, k) float32 chunks of `step` frames (rounded up to 4) covering the piece."""
+        step = max(4, -(-step // 4) * 4)  # the reverb works on groups of 4 samples
+        reverb = Reverb(self.frames, self.sr, self.reverb) if self.reverb > 0 else None
+        for lo in range(0, self.frames, step):
+            hi = min(self.frames, lo + step)
+            if self.silent:
+                yield np.zeros((2, hi - lo), np.float32)
+                continue
+            x = self.score.render(lo, hi)
+            if reverb is not None:
+                reverb.process(x, lo)
+            swells(x, lo, self.sr, self.starts[1:], self.frames)
+            fades(x, lo, self.sr, self.duration, self.frames)
+            yield x
 
 
 # ------------------------------------------------------------------------------------ harmony
@@ -130,10 +163,6 @@ def _degree(scale: tuple[int, ...], d: int) -> int:
     return 12 * (d // 7) + scale[d % 7]
 
 
-def _hz(midi: float) -> float:
-    return 440.0 * 2.0 ** ((midi - 69) / 12.0)
-
-
 def _beats(style: GenreStyle, s0: float, s1: float, per_beat: int = 1, swing: bool = False) -> list[float]:
     """Grid times from s0 (to s1): `per_beat` subdivisions per beat, with the style's swing on eighths."""
     beat = 60.0 / style.tempo
@@ -154,40 +183,6 @@ def _beats(style: GenreStyle, s0: float, s1: float, per_beat: int = 1, swing: bo
 # ------------------------------------------------------------------------------------ the score
 
 
-class _Score:
-    """A stereo buffer plus a cache of rendered notes; parts add notes by time and pan."""
-
-    def __init__(self, n: int, sr: int, rng: np.random.Generator) -> None:
-        self.buf = np.zeros((2, n), np.float32)
-        self.sr = sr
-        self.rng = rng
-        self._cache: dict[tuple[object, ...], np.ndarray] = {}
-
-    def add(self, t: float, wave: np.ndarray, gain: float, pan: float = 0.0) -> None:
-        s = round(t * self.sr)
-        n = self.buf.shape[1]
-        if s >= n or len(wave) == 0:
-            return
-        lo = max(0, -s)
-        e = min(n, s + len(wave))
-        if e <= max(s, 0):
-            return
-        seg = wave[lo : lo + e - max(s, 0)]
-        angle = (pan + 1.0) * math.pi / 4.0
-        self.buf[0, max(s, 0) : e] += seg * np.float32(gain * math.cos(angle))
-        self.buf[1, max(s, 0) : e] += seg * np.float32(gain * math.sin(angle))
-
-    def note(self, kind: str, midi: float, dur: float, make: Callable[[float, int, int], np.ndarray]) -> np.ndarray:
-        """A rendered note, cached by (kind, pitch, length) because scores repeat themselves."""
-        n = max(1, round(dur * self.sr))
-        key = (kind, round(midi, 2), n)
-        wave = self._cache.get(key)
-        if wave is None:
-            wave = make(_hz(midi), n, self.sr).astype(np.float32)
-            self._cache[key] = wave
-        return wave
-
-
 # ---------------------------------------------------------------------------------- instruments
 
 _TABLE = 4096
@@ -204,30 +199,54 @@ def _table(kind: str) -> np.ndarray:
     return _tables[kind]
 
 
-def _osc(kind: str, freq: float, n: int, sr: int) -> np.ndarray:
-    """A wavetable oscillator with a 16.16 fixed-point phase: integer maths only, exact over minutes."""
+def _osc(kind: str, freq: float, n: int, sr: int, first: int = 0) -> np.ndarray:
+    """A wavetable oscillator with a 16.16 fixed-point phase: integer maths only, exact over minutes.
+
+    Samples [first, first + n) of the note: any slice of a long note comes out exactly as in the whole.
+    """
     step = round(freq / sr * _TABLE * 65536)
-    idx = ((np.arange(n, dtype=np.int64) * step) >> 16) & (_TABLE - 1)
+    idx = ((np.arange(first, first + n, dtype=np.int64) * step) >> 16) & (_TABLE - 1)
     result: np.ndarray = _table(kind)[idx]
     return result
 
 
-def _env(n: int, sr: int, attack: float, release: float, decay: float = 0.0) -> np.ndarray:
-    """Linear attack, optional exponential decay (per second), linear release at the end."""
-    t = np.arange(n) / sr
+def _env(
+    n: int, sr: int, attack: float, release: float, decay: float = 0.0, span: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Linear attack, optional exponential decay (per second), linear release at the end.
+
+    With `span` = (a, b), only samples [a, b) of the n-sample envelope (the same values).
+    """
+    a, b = span if span is not None else (0, n)
+    t = np.arange(a, b) / sr
     env = np.minimum(1.0, t / max(attack, 1e-4))
     if decay:
         env = env * np.exp(-decay * t)
     tail = max(1, min(n, round(release * sr)))
-    env[-tail:] *= np.linspace(1.0, 0.0, tail)
+    lo = max(a, n - tail)
+    if lo < b:
+        env[lo - a :] *= np.linspace(1.0, 0.0, tail)[lo - (n - tail) : b - (n - tail)]
     return env
 
 
+class _Pad:
+    """Detuned wavetable voices under a slow envelope; a slice of a long pad can be made on its own."""
+
+    def __init__(self, kind: str, attack: float, detune: float = 0.004) -> None:
+        self.kind, self.attack, self.detune = kind, attack, detune
+
+    def __call__(self, f: float, n: int, sr: int) -> np.ndarray:
+        return self.slice(f, n, sr, 0, n)
+
+    def slice(self, f: float, n: int, sr: int, a: int, b: int) -> np.ndarray:
+        voices = sum(_osc(self.kind, f * (1 + d), b - a, sr, a) for d in (-self.detune, 0.0, self.detune))
+        env = _env(n, sr, min(self.attack, n / sr / 3), min(1.2, n / sr / 3), span=(a, b))
+        result: np.ndarray = voices / 3.0 * env
+        return result
+
+
 def _pad(kind: str, attack: float, detune: float = 0.004) -> Callable[[float, int, int], np.ndarray]:
-    def make(f: float, n: int, sr: int) -> np.ndarray:
-        voices = sum(_osc(kind, f * (1 + d), n, sr) for d in (-detune, 0.0, detune))
-        return voices / 3.0 * _env(n, sr, min(attack, n / sr / 3), min(1.2, n / sr / 3))
-    return make
+    return _Pad(kind, attack, detune)
 
 
 def _pluck(partials: int, decay: float, bright: float) -> Callable[[float, int, int], np.ndarray]:
@@ -258,11 +277,11 @@ def _noise(n: int, sr: int, rng: np.random.Generator, lo: float, hi: float) -> n
     return x / (np.abs(x).max() + 1e-9)
 
 
-def _drum(score: _Score, kind: str, variant: int) -> np.ndarray:
+def _drum(score: Score, kind: str, variant: int) -> np.ndarray:
     """Percussion one-shots, three variants each so repeats do not sound machine-made."""
     key = ("drum", kind, variant % 3)
-    if key in score._cache:
-        return score._cache[key]
+    if key in score.drums:
+        return score.drums[key]
     sr, rng = score.sr, score.rng
     def t_of(sec: float) -> np.ndarray:
         return np.arange(round(sec * sr)) / sr
@@ -303,19 +322,19 @@ def _drum(score: _Score, kind: str, variant: int) -> np.ndarray:
     else:  # pragma: no cover - a typo in a part table
         raise KeyError(kind)
     w = (w / (np.abs(w).max() + 1e-9)).astype(np.float32)
-    score._cache[key] = w
+    score.drums[key] = w
     return w
 
 
 # -------------------------------------------------------------------------------------- parts
 
 
-Part = Callable[[_Score, GenreStyle, list[_Chord], float, float], None]
+Part = Callable[[Score, GenreStyle, list[_Chord], float, float], None]
 
 
 def _chord_part(kind: str, make: Callable[[float, int, int], np.ndarray], gain: float, octave: int = 0,
                 spread: float = 0.5) -> Part:
-    def part(score: _Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
+    def part(score: Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
         for ch in chords:
             dur = ch.end - ch.start + 0.8  # overlap into the next chord so pads do not gap
             for j, note in enumerate(ch.notes):
@@ -327,7 +346,7 @@ def _chord_part(kind: str, make: Callable[[float, int, int], np.ndarray], gain: 
 def _rhythm_part(kind: str, make: Callable[[float, int, int], np.ndarray], gain: float, per_beat: int,
                  pick: Callable[[_Chord, int], float], length: float, swing: bool = False,
                  accent: Callable[[int], float] = lambda i: 1.0, pan: float = 0.0) -> Part:
-    def part(score: _Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
+    def part(score: Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
         beat = 60.0 / style.tempo
         for ch in chords:
             for i, t in enumerate(_beats(style, ch.start, ch.end, per_beat, swing)):
@@ -339,7 +358,7 @@ def _rhythm_part(kind: str, make: Callable[[float, int, int], np.ndarray], gain:
 
 def _drum_part(kind: str, gain: float, per_beat: int, hits: Callable[[int], float], swing: bool = False,
                pan: float = 0.0) -> Part:
-    def part(score: _Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
+    def part(score: Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
         for i, t in enumerate(_beats(style, s0, s1, per_beat, swing)):
             v = hits(i)
             if v > 0:
@@ -347,7 +366,7 @@ def _drum_part(kind: str, gain: float, per_beat: int, hits: Callable[[int], floa
     return part
 
 
-def _bells(score: _Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
+def _bells(score: Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
     make = _fm(3.5, 2.0, 1.2)
     beat = 60.0 / style.tempo
     for ch in chords:
@@ -358,21 +377,23 @@ def _bells(score: _Score, style: GenreStyle, chords: list[_Chord], s0: float, s1
             t += beat * float(score.rng.choice([1.0, 1.5, 2.0, 3.0]))
 
 
-def _crackle(score: _Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
+def _crackle(score: Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
     sr = score.sr
-    n0, n1 = round(s0 * sr), min(score.buf.shape[1], round(s1 * sr))
+    n0, n1 = round(s0 * sr), min(score.n, round(s1 * sr))
     if n1 <= n0:
         return
     hiss = _drum(score, "dull_hat", 0)  # reuse a filtered-noise grain as the hiss texture
-    loop = np.tile(hiss, -(-(n1 - n0) // len(hiss)) + 1)[: n1 - n0] * 0.012
     count = int((s1 - s0) * 6)
     pos = score.rng.integers(0, n1 - n0, count)
-    loop[pos] += score.rng.uniform(-0.12, 0.12, count).astype(np.float32)
-    score.buf[:, n0:n1] += loop[None, :]
+    vals = score.rng.uniform(-0.12, 0.12, count).astype(np.float32)
+    # Made chunk by chunk at render time; a click landing twice counts once (the last one), as a
+    # buffered `loop[pos] += vals` would.
+    at, last = np.unique(pos[::-1], return_index=True)
+    score.add_bed(n0, Loop(n1 - n0, hiss, 0.012, at, vals[::-1][last]))
 
 
 def _layers(*parts: Part) -> Part:
-    def part(score: _Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
+    def part(score: Score, style: GenreStyle, chords: list[_Chord], s0: float, s1: float) -> None:
         for p in parts:
             p(score, style, chords, s0, s1)
     return part
@@ -424,7 +445,7 @@ _PARTS: dict[str, Part] = {
 }
 
 
-def _transition(score: _Score, style: GenreStyle, t: float) -> None:
+def _transition(score: Score, style: GenreStyle, t: float) -> None:
     """Announce a new scene: a riser into a crash and a low hit, or a softer swelling chord and bell."""
     if style.transition == "hit":
         riser = _drum(score, "riser", 0)
@@ -437,54 +458,3 @@ def _transition(score: _Score, style: GenreStyle, t: float) -> None:
         score.add(t, score.note("bell", style.root + 24, 3.0, _fm(3.5, 2.0, 1.2)), 0.2, 0.3)
 
 
-def _swells(out: np.ndarray, sr: int, starts: Sequence[float]) -> None:
-    """A small level bump around each scene start (the music 'breathes in' for the cut)."""
-    for s in starts:
-        lo, hi = max(0, round((s - 1.5) * sr)), min(out.shape[1], round((s + 1.5) * sr))
-        if hi <= lo:
-            continue
-        t = np.arange(lo, hi) / sr - s
-        out[:, lo:hi] *= (1.0 + 0.3 * np.exp(-((t / 0.6) ** 2))).astype(np.float32)
-
-
-def _fades(out: np.ndarray, sr: int, duration: float) -> None:
-    n = out.shape[1]
-    fin = min(n, round(min(2.0, duration * 0.1) * sr))
-    fout = min(n, round(min(3.0, duration * 0.15) * sr))
-    if fin:
-        out[:, :fin] *= (0.5 - 0.5 * np.cos(np.linspace(0, np.pi, fin))).astype(np.float32)
-    if fout:
-        out[:, n - fout :] *= (0.5 + 0.5 * np.cos(np.linspace(0, np.pi, fout))).astype(np.float32)
-
-
-def _reverb(x: np.ndarray, sr: int, wet: float) -> None:
-    """Add a cheap diffuse tail in place: two stages of multi-tap echoes, different per channel.
-
-    Echo tails carry little treble, so they are built at a quarter of the rate and linearly
-    interpolated back: a quarter of the memory traffic for the most expensive step.
-    """
-    down = 4
-    n = x.shape[1]
-    m = n // down
-    if m < 2:
-        return
-    low_sr = sr / down
-    mono = x[0, : m * down].reshape(m, down).mean(axis=1, dtype=np.float32)
-    mono += x[1, : m * down].reshape(m, down).mean(axis=1, dtype=np.float32)
-    mono *= np.float32(0.5)
-    taps = ((0.023, 0.029), (0.041, 0.047), (0.067, 0.073), (0.097, 0.103), (0.131, 0.139), (0.173, 0.181))
-    stage = np.zeros_like(mono)
-    for i, (d, _) in enumerate(taps):
-        k = min(m, round(d * 3.1 * low_sr))
-        stage[k:] += mono[: m - k] * np.float32(0.7**i)
-    ramp = (np.arange(down, dtype=np.float32) / down)[None, :]
-    for c in (0, 1):
-        tail = np.zeros_like(mono)
-        for i, pair in enumerate(taps):
-            k = min(m, round(pair[c] * low_sr))
-            tail[k:] += stage[: m - k] * np.float32(wet * 0.35 * 0.8**i)
-        step = np.diff(tail, append=tail[-1:])
-        block = 1 << 16  # interpolate back up in blocks: no film-long temporaries
-        for lo in range(0, m, block):
-            hi = min(m, lo + block)
-            x[c, lo * down : hi * down] += (tail[lo:hi, None] + step[lo:hi, None] * ramp).reshape(-1)

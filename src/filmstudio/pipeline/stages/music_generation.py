@@ -1,17 +1,30 @@
-"""music_generation: original music for the film's length and scenes, ducked under speech, mastered."""
+"""music_generation: original music for the film's length and scenes, ducked under speech, mastered.
+
+Everything streams in chunks through temp WAVs (voice -> ducking curve, music chunks -> ducked
+music WAV -> master), so memory stays flat however long the film is.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import ClassVar
 
-from filmstudio.pipeline.context import StageContext, content_key
-from filmstudio.pipeline.media.audio import duck, mix_and_master, read_wav, resample
+import numpy as np
+
+from filmstudio.pipeline.context import CancelToken, StageContext, content_key
+from filmstudio.pipeline.media.audio import duck_curve, read_wav, resample, voice_activity_wav
+from filmstudio.pipeline.media.master import master_wavs
+from filmstudio.pipeline.media.wavstream import WavReader, wav_writer, write_wav
 from filmstudio.pipeline.plan import RenderPlan
-from filmstudio.pipeline.providers.music import compose
+from filmstudio.pipeline.providers.music import PEAK, MusicStream
 
 MIX_RATE = 48000
-MUSIC_CACHE_VERSION = "music-1"
+# The film's promise is a true peak <= -1 dBTP in the MP4; AAC at 192k adds 0.2-0.7 dB of
+# overshoot to the master, so the WAV is mastered with a dB of headroom for the codec.
+MASTER_TRUE_PEAK = -2.0
+MUSIC_CACHE_VERSION = "music-2"  # 2: streamed (the same music and master, rounded a little differently)
 
 
 @dataclass(frozen=True)
@@ -29,20 +42,53 @@ class MusicGeneration:
         if out.exists():
             ctx.report(self.name, 1.0)
             return replace(plan, mix_track=out)
-        voice, sr = read_wav(plan.voice_track)
-        if sr != MIX_RATE:
-            voice = resample(voice, sr, MIX_RATE)
-        if voice.ndim > 1:
-            voice = voice.mean(axis=1)
-        ctx.report(self.name, 0.1)
-        music = None
-        if settings.music_genre != "none":
-            seed = int(content_key(plan.script.title)[:8], 16)
-            music = compose(settings.music_genre, plan.duration, starts, sample_rate=MIX_RATE, seed=seed)
-            ctx.report(self.name, 0.4)
-            ctx.cancel.raise_if_cancelled()
-            music = duck(music, voice, MIX_RATE, inplace=True)  # compose's buffer is ours
-        ctx.report(self.name, 0.6)
-        mix_and_master(voice, music, MIX_RATE, out, cancel=ctx.cancel)
+        plan.work_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".fs-music-", dir=plan.work_dir) as tmp:
+            voice = _mono_at_mix_rate(plan.voice_track, Path(tmp))
+            ctx.report(self.name, 0.1)
+            music, gain = None, 1.0
+            if settings.music_genre != "none":
+                seed = int(content_key(plan.script.title)[:8], 16)
+                stream = MusicStream(settings.music_genre, plan.duration, starts, sample_rate=MIX_RATE, seed=seed)
+                music = Path(tmp) / "music.wav"
+                gain = write_ducked_music(stream, voice, music, ctx.cancel)
+            ctx.report(self.name, 0.6)
+            master_wavs(voice, music, out, music_gain=gain, true_peak=MASTER_TRUE_PEAK, cancel=ctx.cancel,
+                        tmp_dir=Path(tmp))
         ctx.report(self.name, 1.0)
         return replace(plan, mix_track=out)
+
+
+def write_ducked_music(stream: MusicStream, voice: Path, dest: Path, cancel: CancelToken) -> float:
+    """Write the stream's music, ducked under the voice WAV, to `dest` (float32); return its normalising gain.
+
+    compose() scales the finished piece so its peak is PEAK; here the peak is known only at the
+    end, so the (constant) factor is returned for the master to apply as it reads the music.
+    """
+    curve = duck_curve(voice_activity_wav(voice), MIX_RATE)
+    with WavReader(voice) as wav:
+        n_voice = wav.frames
+    peak, pos = 0.0, 0
+    with wav_writer(dest, MIX_RATE, 2, float32=True, atomic=False, frames=stream.frames) as out:
+        for part in stream.chunks():
+            cancel.raise_if_cancelled()
+            peak = max(peak, float(np.abs(part).max()))
+            x = part.T
+            hi = min(n_voice, pos + len(x))
+            if curve is not None and hi > pos:  # the voice's length bounds the ducking, as in duck()
+                x = x.copy()
+                x[: hi - pos] *= curve.gain(pos, hi)[:, None]
+            out.write(x)
+            pos += len(x)
+    return PEAK / peak if peak > 0 else 1.0
+
+
+def _mono_at_mix_rate(path: Path, tmp: Path) -> Path:
+    """The voice track as a mono WAV at MIX_RATE: as is when it already is one (the voice stage's)."""
+    with WavReader(path) as wav:
+        if wav.rate == MIX_RATE and wav.channels == 1:
+            return path
+    voice, sr = read_wav(path)  # a foreign track: converted whole (not the pipeline's own path)
+    voice = resample(voice, sr, MIX_RATE) if sr != MIX_RATE else voice
+    write_wav(tmp / "voice.wav", voice.mean(axis=1) if voice.ndim > 1 else voice, MIX_RATE, float32=True)
+    return tmp / "voice.wav"

@@ -12,7 +12,7 @@ from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import StageContext, atomic_output, content_key
 from filmstudio.pipeline.fit import MAX_WPM, WPM_STEP, Layout, Pacing, lay_out
-from filmstudio.pipeline.media.audio import place_clips, write_wav
+from filmstudio.pipeline.media.audio import write_voice_track
 from filmstudio.pipeline.media.ffmpeg import run_ffmpeg
 from filmstudio.pipeline.plan import Line, RenderPlan, Script, TimedLine
 from filmstudio.pipeline.providers.tts import SpeechRequest, Tts
@@ -77,11 +77,11 @@ class VoiceSynthesis:
             if line.index in layout.line_starts
         )
         duration = layout.timeline[-1].end
-        track = place_clips(
-            [(t.clip, t.start) for t in timed if t.clip is not None], duration, VOICE_RATE
-        )
         voice_path = plan.work_dir / "voice.wav"
-        write_wav(voice_path, track, VOICE_RATE)
+        write_voice_track(  # streamed chunk by chunk: memory does not grow with the film's length
+            voice_path, [(t.clip, t.start) for t in timed if t.clip is not None], duration, VOICE_RATE,
+            cancel=ctx.cancel,
+        )
         ctx.report(self.name, 1.0)
         return replace(
             plan, words_per_minute=wpm, timed_lines=timed, timeline=layout.timeline, voice_track=voice_path
