@@ -132,15 +132,19 @@ def test_segments_spread_over_two_workers_and_survive_a_kill_9(redis_url: str, t
             assert {"w1", "w2"} <= set(by), by  # one film's segments, done by both machines
             assert set(by) <= {"w1", "w2", "main"}
 
-            # The same film on one machine (its own cache): same duration and streams.
+            # The same film on one machine (its own cache, the job's own settings and voice clips, so
+            # the two plans are the same): same duration and streams.
             alone = tmp_path / "alone" / "film.mp4"
-            render(SCRIPT, RenderSettings.model_validate(FILM), alone, work_dir=tmp_path / "alone-work",
-                   cache_dir=tmp_path / "alone-cache")
+            shutil.copytree(home / "cache" / "tts", tmp_path / "alone-cache" / "tts")
+            alone_manifest = render(SCRIPT, RenderSettings.model_validate(manifest["settings"]), alone,
+                                    work_dir=tmp_path / "alone-work", cache_dir=tmp_path / "alone-cache")
             assert _streams(film) == _streams(alone)
             assert abs(float(probe(film)["format"]["duration"]) - float(probe(alone)["format"]["duration"])) < 0.05
-            # Same specs, same content keys: the farmed film is joined from the very segments one machine makes.
+            # Same plan, same content keys: the farmed film is joined from the very segments one machine makes.
+            why = {k: (manifest.get(k), alone_manifest.get(k)) for k in ("settings", "casting", "words_per_minute",
+                                                                          "scenes") if manifest.get(k) != alone_manifest.get(k)}
             assert [s["key"] for s in manifest["segments"]] and {s["key"] for s in manifest["segments"]} == {
-                p.stem for p in (tmp_path / "alone-cache" / "segments").glob("*.mp4")}
+                p.stem for p in (tmp_path / "alone-cache" / "segments").glob("*.mp4")}, why
 
             # kill -9 a worker mid-segment: its segment is dispatched again and the film completes.
             bigger = {**FILM, "resolution": "1280x720", "fps": 24, "style": "documentary"}
