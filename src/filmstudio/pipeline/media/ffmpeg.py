@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import json
@@ -20,6 +21,10 @@ from typing import Any
 
 from filmstudio.domain.errors import Cancelled, EngineMissing, RenderFailed
 from filmstudio.pipeline.context import CancelToken
+
+# Encodes run at a lower CPU priority: with the cores busy, the API server, the desktop app and
+# anything else the user is doing stay responsive; with nothing else to run, a render is as fast.
+RENDER_NICENESS = 10
 
 
 @functools.cache
@@ -132,8 +137,10 @@ def run_ffmpeg(
             stdout=subprocess.PIPE if on_frame is not None else subprocess.DEVNULL,
             stderr=errfile,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=_child_setup if sys.platform == "linux" else None,
         )
+        if sys.platform != "linux":
+            _lower_priority(proc.pid)
         reader: threading.Thread | None = None
         if on_frame is not None and proc.stdout is not None:
             stdout = proc.stdout
@@ -175,13 +182,22 @@ def run_ffmpeg(
             )
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGKILL when the thread that started us dies (e.g. kill -9 of a worker)."""
+def _child_setup() -> None:
+    """In the child, before exec: die with the thread that started us (e.g. kill -9 of a worker); yield the CPU."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+    with contextlib.suppress(OSError):
+        os.nice(RENDER_NICENESS)
+
+
+def _lower_priority(pid: int) -> None:
+    setpriority = getattr(os, "setpriority", None)  # Unix only; Windows keeps normal priority
+    if setpriority is not None:
+        with contextlib.suppress(OSError):
+            setpriority(os.PRIO_PROCESS, pid, RENDER_NICENESS)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
