@@ -7,8 +7,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -228,3 +230,31 @@ def _healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_render_runs_at_background_priority_and_the_lease_does_not(tmp_path: Path) -> None:
+    """The renderer runs niced (so the API stays quick), then the thread gets its priority back."""
+    from filmstudio.pipeline.media.ffmpeg import RENDER_NICENESS
+    from filmstudio.services.render import JobExecutor
+
+    _settings, _queue, studio, who = _studio(tmp_path)
+    _, job = _new_job(studio, who)
+    seen: dict[str, int] = {}
+    inner = FakeRenderer()
+
+    def renderer(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        seen["render"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return inner(*args, **kwargs)
+
+    def run() -> None:  # a thread of its own: the nice value sticks to the thread that rendered
+        seen["before"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        seen["result"] = JobExecutor(studio, renderer).run(job) == "completed"
+        seen["after"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(timeout=60)
+    assert seen["result"] is True
+    assert seen["before"] < RENDER_NICENESS and seen["render"] == RENDER_NICENESS, seen
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == seen["before"]  # this thread untouched
+    assert seen["after"] == seen["before"]  # restored (root may; an unprivileged worker thread stays niced)

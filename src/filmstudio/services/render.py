@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +20,7 @@ from typing import Any, Protocol
 from filmstudio.domain.errors import Cancelled, FilmStudioError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, ProgressFn
+from filmstudio.pipeline.media.ffmpeg import lower_priority
 from filmstudio.services import assets, events
 from filmstudio.services.jobs import enqueue, finish_unleased, settle_project
 from filmstudio.services.studio import Studio
@@ -41,6 +45,27 @@ class Renderer(Protocol):
         progress: ProgressFn | None = None,
         cancel: CancelToken | None = None,
     ) -> dict[str, Any]: ...
+
+
+@contextlib.contextmanager
+def _background_thread() -> Iterator[None]:
+    """Run the block at a lower CPU priority (with its children: segment threads, ffmpeg, espeak-ng).
+
+    Linux keeps a nice value per thread, so the API's threads in the same process keep theirs.
+    Restored afterwards where allowed (an unprivileged process may not raise it back; then this
+    thread, which only renders, stays niced).
+    """
+    if not sys.platform.startswith("linux"):  # elsewhere a pid's nice is the whole process's: leave it
+        yield
+        return
+    tid = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, tid)
+    lower_priority(tid)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, before)
 
 
 def pipeline_renderer() -> Renderer:
@@ -119,10 +144,11 @@ class JobExecutor:
         work_dir = self.studio.work_dir / job_id
         try:
             settings = RenderSettings.model_validate_json(job["settings"])
-            manifest = self.renderer(
-                job["script"], settings, output, work_dir=work_dir, cache_dir=self.studio.cache_dir,
-                progress=progress.report, cancel=cancel,
-            )
+            with _background_thread():  # the heartbeat thread started before: the lease keeps its priority
+                manifest = self.renderer(
+                    job["script"], settings, output, work_dir=work_dir, cache_dir=self.studio.cache_dir,
+                    progress=progress.report, cancel=cancel,
+                )
             cancel.raise_if_cancelled()  # a cancel that raced the last frame still wins
         except Cancelled:
             return self._stop_and_end(job, beat, stop, output, "cancelled", None, None, progress)

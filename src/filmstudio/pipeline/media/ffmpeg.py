@@ -140,7 +140,7 @@ def run_ffmpeg(
             preexec_fn=_child_setup if sys.platform == "linux" else None,
         )
         if sys.platform != "linux":
-            _lower_priority(proc.pid)
+            lower_priority(proc.pid)
         reader: threading.Thread | None = None
         if on_frame is not None and proc.stdout is not None:
             stdout = proc.stdout
@@ -189,14 +189,20 @@ def _child_setup() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+    lower_priority(0)
+
+
+def lower_priority(pid: int) -> None:
+    """Give process (or, on Linux, thread) `pid` (0: the caller) the render niceness, if it is not lower already.
+
+    Absolute, not relative: a render thread that is already niced starts children at the same level.
+    Unix only; elsewhere everything keeps its normal priority.
+    """
+    getpriority, setpriority = getattr(os, "getpriority", None), getattr(os, "setpriority", None)
+    if getpriority is None or setpriority is None:
+        return
     with contextlib.suppress(OSError):
-        os.nice(RENDER_NICENESS)
-
-
-def _lower_priority(pid: int) -> None:
-    setpriority = getattr(os, "setpriority", None)  # Unix only; Windows keeps normal priority
-    if setpriority is not None:
-        with contextlib.suppress(OSError):
+        if getpriority(os.PRIO_PROCESS, pid) < RENDER_NICENESS:
             setpriority(os.PRIO_PROCESS, pid, RENDER_NICENESS)
 
 

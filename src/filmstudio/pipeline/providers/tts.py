@@ -25,7 +25,7 @@ import numpy as np
 from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.media.audio import read_wav, write_wav
-from filmstudio.pipeline.media.ffmpeg import RENDER_NICENESS
+from filmstudio.pipeline.media.ffmpeg import lower_priority
 from filmstudio.pipeline.plan import Voice
 
 ESPEAK_RATE = 22050
@@ -113,8 +113,7 @@ def _fix_noise_seed(lib: str | None) -> None:
 
 def _speak_worker(text: str, voice_name: str, pitch: int, rate: int, volume: float, out: str) -> float:
     """Runs in a fresh process: synthesise one utterance into `out`; returns its trimmed length (s)."""
-    with contextlib.suppress(OSError, AttributeError):  # background work: leave the CPU to the app and server
-        os.nice(RENDER_NICENESS)
+    lower_priority(0)  # background work: leave the CPU to the app and the server
     target = Path(out)
     raw = target.with_name(f".{target.stem}.{os.getpid()}.raw.wav")
     finished: list[bool] = []
