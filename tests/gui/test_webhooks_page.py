@@ -138,3 +138,17 @@ def test_bad_secret_and_no_events_refused(desktop: Desktop, qtbot, receiver: Rec
     qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=10_000)
     assert dialog.error.text().startswith("INVALID_WEBHOOK_SECRET: ")
     assert desktop.backend.list_webhooks() == []
+
+
+def test_deliveries_made_elsewhere_show_up_without_a_refresh(desktop: Desktop, qtbot, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+    """A delivery the app did not start (here: sent through the backend, as an event would be) appears by itself."""
+    hook = desktop.backend.create_webhook(receiver.url, ["job.completed"])
+    panel = _panel(desktop, qtbot)
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1 and panel.selected() is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: desktop.window.tasks.pending == 0, timeout=5_000)
+    assert panel.deliveries_table.rowCount() == 0
+    sent = desktop.backend.send_test_webhook(hook.webhook_id)  # not through the panel: no refresh is asked for
+    assert sent.status == "delivered"
+    qtbot.waitUntil(lambda: panel.deliveries_table.rowCount() == 1, timeout=3 * 3000)
+    assert _cells(panel.deliveries_table, 0)[:2] == ["webhook.test", "delivered"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import get_args
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -62,6 +62,8 @@ def delivery_cells(d: DeliveryPublic) -> tuple[str, ...]:
     status = d.status if d.status != "pending" or not d.next_attempt_at else f"pending (next {_time(d.next_attempt_at)})"
     return (d.event, status, str(d.attempts), code, latency, _time(d.created_at))
 
+
+LIVE_REFRESH_MS = 3000  # how often a visible deliveries list re-reads the store
 
 class WebhookSecretDialog(ShownOnceDialog):
     """Shows a generated signing secret once, with a copy button and a warning."""
@@ -186,7 +188,17 @@ class WebhooksPanel(QGroupBox):
         self.delete_button.clicked.connect(self.ask_delete)
         self.reload_button.clicked.connect(self.refresh_deliveries)
         self.table.itemSelectionChanged.connect(self.refresh_deliveries)
+        # Deliveries happen in the background (events, retries): keep the shown list live.
+        self._loading = False
+        self.live = QTimer(self)
+        self.live.setInterval(LIVE_REFRESH_MS)
+        self.live.timeout.connect(self._live_tick)
+        self.live.start()
         self._update_buttons()
+
+    def _live_tick(self) -> None:
+        if self.isVisible() and not self._loading and self.selected() is not None:
+            self.refresh_deliveries()
 
     # -- list -------------------------------------------------------------------------------
 
@@ -304,10 +316,17 @@ class WebhooksPanel(QGroupBox):
         if hook is None:
             self._show_deliveries(None, [])
             return
+        self._loading = True
+
+        def failed(exc: BaseException) -> None:
+            self._loading = False
+            self._fail(exc)
+
         self.tasks.run(lambda: self.backend.list_deliveries(hook.webhook_id),
-                       lambda found: self._show_deliveries(hook, found), self._fail)
+                       lambda found: self._show_deliveries(hook, found), failed)
 
     def _show_deliveries(self, hook: WebhookPublic | None, found: list[DeliveryPublic]) -> None:
+        self._loading = False
         current = self.selected()
         if hook is not None and (current is None or current.webhook_id != hook.webhook_id):
             return  # the selection moved on while this was loading
