@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -19,6 +20,24 @@ from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.tts import Tts
 from filmstudio.pipeline.stages.base import Stage
+
+# glibc's malloc raises its mmap threshold (up to 32 MB) each time a big block is freed, after
+# which frame-sized numpy buffers come from the heap and its holes are never given back: peak RSS
+# grew with the film's length in the rendering stage (1080p30: 387/476/604 MB at 60/300/600 s).
+# A fixed 4 MB threshold keeps frame-sized buffers in their own mappings, returned when freed
+# (348/374 MB at 60/300 s, about the same speed; 256 kB was flatter still but ~10 % slower).
+MMAP_THRESHOLD = 4 << 20
+_M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
+
+
+def fix_mmap_threshold() -> bool:
+    """Pin glibc's mmap threshold (process-wide, idempotent); False where there is no glibc."""
+    try:
+        libc = ctypes.CDLL(None)
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl without mallopt)
+        return False
+
 
 STEPS: tuple[str, ...] = (
     "script_analysis",
@@ -98,6 +117,7 @@ def render(
     """
     output = Path(output).resolve()
     cancel = cancel or CancelToken()
+    fix_mmap_threshold()
     stages = tuple(stages) if stages is not None else default_stages()
     tracker = _Progress(stages, progress)
     ctx = StageContext(

@@ -14,6 +14,7 @@ import math
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -455,11 +456,13 @@ THUMB_SIZE = (1280, 720)
 def _grab_frame(film: Path, t: float) -> Image.Image | None:
     """The decoded frame at `t` seconds (None past the end)."""
     with tempfile.TemporaryDirectory(prefix=".thumb-", dir=film.parent) as tmp:
-        png = Path(tmp) / "frame.png"
-        run_ffmpeg(["-ss", f"{max(0.0, t):.3f}", "-i", str(film), "-frames:v", "1", "-an", str(png)])
-        if not png.exists():
+        # An uncompressed BMP at the thumbnail's width at most: no PNG encode and decode per candidate.
+        bmp = Path(tmp) / "frame.bmp"
+        run_ffmpeg(["-ss", f"{max(0.0, t):.3f}", "-i", str(film), "-frames:v", "1", "-an",
+                    "-vf", f"scale='min({THUMB_SIZE[0]},iw)':-2", str(bmp)])
+        if not bmp.exists():
             return None
-        with Image.open(png) as img:
+        with Image.open(bmp) as img:
             return img.convert("RGB")
 
 
@@ -478,8 +481,9 @@ def frame_score(img: Image.Image) -> float:
 def make_thumbnail(film: Path, *, title: str, style: str, out: Path, sample_times: Sequence[float]) -> Path:
     """A 1280x720 JPEG of the strongest sampled frame, cover-fit to 16:9, with the title drawn on it."""
     best: tuple[float, Image.Image] | None = None
-    for t in sample_times or (1.0,):
-        img = _grab_frame(film, t)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumb") as pool:  # each seek decodes a GOP
+        frames = list(pool.map(lambda t: _grab_frame(film, t), sample_times or (1.0,)))
+    for img in frames:
         if img is None:
             continue
         score = frame_score(img)
