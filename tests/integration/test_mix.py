@@ -153,3 +153,41 @@ def test_music_stage_masters_a_streamed_film(clips: list[Path], tmp_path: Path) 
     ctx2 = StageContext(cache=Cache(tmp_path / "cache2"), progress=lambda s, f: None, cancel=cancelled)
     with pytest.raises(Cancelled):
         MusicGeneration().run(plan, ctx2)
+
+
+def test_no_master_sits_at_the_final_path_until_the_last_attempt(
+    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The master is a cache entry (a present file is a finished file): attempts never write to `out`."""
+    from filmstudio.pipeline.media import master
+
+    out = tmp_path / "mix.wav"
+    seen: list[bool] = []
+    real = master.measure_loudness
+
+    def spy(path: Path, **kwargs: object) -> object:
+        seen.append(out.exists())
+        return real(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(master, "measure_loudness", spy)
+    voice = _voice_track(clips, 12.0)
+    music = duck(compose("epic", 12.0, [0.0, 6.0], sample_rate=SR), voice, SR)
+    mix_and_master(voice, music, SR, out, cancel=CancelToken())
+    assert len(seen) >= 2 and not any(seen), seen  # measured twice or more, never with a file at `out`
+    assert out.exists() and not list(tmp_path.glob(".*partial*"))
+
+    # Cancelled while mastering: nothing at `out`, no temp files left.
+    out.unlink()
+    calls = {"n": 0}
+    token = CancelToken()
+
+    def cancel_after_first(path: Path, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the first loudness reading: the attempts that follow stop at their first chunk
+            token.cancel()
+        return real(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(master, "measure_loudness", cancel_after_first)
+    with pytest.raises(Cancelled):
+        mix_and_master(voice, music, SR, out, cancel=token)
+    assert not out.exists() and not list(tmp_path.glob(".*partial*"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.context import CancelToken, atomic_output
 from filmstudio.pipeline.media.audio import (
     LoudnessReport,
     limiter_span,
@@ -86,13 +86,15 @@ def master_wavs(
     block, h = max(1, sr // 1000), max(1, round(0.01 * sr))
     unit = math.lcm(true_peak_core(block), h)  # whole true-peak transforms and whole 10 ms hops per chunk
     step = unit * max(1, round(chunk_seconds * sr / unit))
-    with tempfile.TemporaryDirectory(prefix="fs-master-", dir=tmp_dir) as tmpdir:
+    # Attempts write beside `out` and only the last lands there: a present file is a finished master
+    # (it is a cache entry), never one cut short by a cancel between attempts.
+    with tempfile.TemporaryDirectory(prefix="fs-master-", dir=tmp_dir) as tmpdir, atomic_output(out) as dest:
         state = _State(Path(tmpdir) / "mix0.wav")
         _mix(voice, music, music_gain, music_db, n, step, state.path, cancel)
         report = measure_loudness(state.path, cancel=cancel, true_peak=False)
         if not math.isfinite(report.integrated_lufs) or report.integrated_lufs < -65.0:
-            _write_pcm(state, out, step, cancel)  # silence stays silence: no gain can make it -14 LUFS
-            return measure_loudness(out, cancel=cancel)
+            _write_pcm(state, dest, step, cancel)  # silence stays silence: no gain can make it -14 LUFS
+            return measure_loudness(dest, cancel=cancel)
         total_db = 0.0
         ceiling = 10.0 ** ((true_peak - 0.3) / 20.0)
         for _attempt in range(5):
@@ -105,8 +107,8 @@ def master_wavs(
                 gain_db = 10.0 * math.log10(before / max(after, 1e-20))
                 if gain_db < 0.1:
                     break
-            _write_pcm(state, out, step, cancel)
-            report = measure_loudness(out, cancel=cancel)
+            _write_pcm(state, dest, step, cancel)
+            report = measure_loudness(dest, cancel=cancel)
             if report.true_peak_dbtp > true_peak:
                 ceiling *= 10.0 ** ((true_peak - report.true_peak_dbtp - 0.2) / 20.0)
             elif abs(report.integrated_lufs - target_lufs) <= 0.4:
