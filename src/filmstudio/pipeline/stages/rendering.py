@@ -11,9 +11,11 @@ from typing import ClassVar
 
 from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.media.ffmpeg import video_encoder
-from filmstudio.pipeline.media.mux import Chapter, SubtitleTrack, mux_film
+from filmstudio.pipeline.media.mux import Chapter, SubtitleTrack, encode_aac, mux_film
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.visuals import SegmentSpec, render_segment, spec_key
+
+AAC_CACHE_VERSION = "aac-1"
 
 
 @dataclass(frozen=True)
@@ -36,23 +38,24 @@ class Rendering:
                 done[path] = frames
                 ctx.report(self.name, 0.93 * sum(done.values()) / frames_total)
 
-        if todo:
-            workers = max(1, min(len(todo), ctx.jobs))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="segment") as pool:
-                futures = [
-                    pool.submit(render_segment, spec, path, encoder=encoder, cancel=ctx.cancel,
-                                on_frame=functools.partial(report, path))
-                    for spec, path in todo
-                ]
-                finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                for fut in finished:
-                    if fut.exception() is not None:
-                        ctx.cancel.cancel()  # stop the other ffmpegs before re-raising
-                        for other in futures:
-                            other.cancel()
-                        raise fut.exception()  # type: ignore[misc]
-                for fut in futures:
-                    fut.result()
+        # The soundtrack's AAC encode (one core, ~1 s per minute of film) runs beside the segments.
+        aac = ctx.cache.path("audio", content_key(AAC_CACHE_VERSION, plan.mix_track), ".m4a")
+        with ThreadPoolExecutor(max_workers=1 + max(1, min(len(todo), ctx.jobs)), thread_name_prefix="render") as pool:
+            futures = [] if aac.exists() else [pool.submit(encode_aac, plan.mix_track, aac, cancel=ctx.cancel)]
+            futures += [
+                pool.submit(render_segment, spec, path, encoder=encoder, cancel=ctx.cancel,
+                            on_frame=functools.partial(report, path))
+                for spec, path in todo
+            ]
+            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for fut in finished:
+                if fut.exception() is not None:
+                    ctx.cancel.cancel()  # stop the other ffmpegs before re-raising
+                    for other in futures:
+                        other.cancel()
+                    raise fut.exception()  # type: ignore[misc]
+            for fut in futures:
+                fut.result()
         ctx.cancel.raise_if_cancelled()
         chapters = []
         for seg in plan.timeline:
@@ -66,7 +69,7 @@ class Rendering:
                                         seg.start, seg.end))
         tracks = [SubtitleTrack(lang, files["srt"]) for lang, files in plan.subtitle_files.items()]
         film = plan.work_dir / "film.mp4"
-        mux_film(film, segments=paths, audio=plan.mix_track, subtitles=tracks, chapters=chapters,
+        mux_film(film, segments=paths, audio=aac, subtitles=tracks, chapters=chapters,
                  title=plan.script.title, duration=plan.duration, work_dir=plan.work_dir, cancel=ctx.cancel)
         ctx.report(self.name, 1.0)
         return replace(plan, segments=tuple(paths), video=film, encoder=encoder)
