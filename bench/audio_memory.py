@@ -67,6 +67,7 @@ def child_voice(folder: Path, seconds: float) -> None:
 
 
 def child_music(folder: Path, seconds: float, genre: str) -> None:
+    from filmstudio.app.compose import build_engines
     from filmstudio.domain.settings import RenderSettings
     from filmstudio.pipeline.context import Cache, CancelToken, StageContext
     from filmstudio.pipeline.plan import RenderPlan, SceneTiming, Script
@@ -78,7 +79,7 @@ def child_music(folder: Path, seconds: float, genre: str) -> None:
     plan = RenderPlan(settings=RenderSettings(duration=60, music_genre=genre), script_text="", work_dir=folder,
                       output=folder / "film.mp4", script=Script(f"Bench {seconds}", (), ()), timeline=timeline,
                       voice_track=folder / "voice.wav")
-    ctx = StageContext(cache=Cache(folder / f"cache-{seconds}"), progress=lambda s, f: None, cancel=CancelToken())
+    ctx = StageContext(engines=build_engines(), cache=Cache(folder / f"cache-{seconds}"), progress=lambda s, f: None, cancel=CancelToken())
     t0 = time.perf_counter()
     out = MusicGeneration().run(plan, ctx)
     wall = time.perf_counter() - t0

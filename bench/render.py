@@ -26,8 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from filmstudio.app.compose import build_engines
 from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe, h264_args, video_encoder
+from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.runner import render
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,12 +76,14 @@ def _child(job_path: str) -> int:
 
     job = json.loads(Path(job_path).read_text())
     settings = RenderSettings.model_validate(job["settings"])
+    engines = build_engines()
     if job.get("warm_script"):
-        render(job["warm_script"], settings, Path(job["out"]).with_name("warm.mp4"),
-               work_dir=Path(tempfile.mkdtemp(prefix="bench-")), cache_dir=Path(job["cache"]))
+        render(RenderRequest(job["warm_script"], settings, Path(job["out"]).with_name("warm.mp4"),
+                             work_dir=Path(tempfile.mkdtemp(prefix="bench-")), cache_dir=Path(job["cache"])), engines)
     t0 = time.perf_counter()
-    manifest = render(job["script"], settings, Path(job["out"]),
-                      work_dir=Path(tempfile.mkdtemp(prefix="bench-")), cache_dir=Path(job["cache"]))
+    manifest = render(RenderRequest(job["script"], settings, Path(job["out"]),
+                                    work_dir=Path(tempfile.mkdtemp(prefix="bench-")), cache_dir=Path(job["cache"])),
+                      engines)
     seconds = time.perf_counter() - t0
     own, child = peak_rss_mb()
     manifest.update(seconds=seconds, rss_mb={"self": round(own), "largest_child": round(child)})
@@ -229,7 +233,7 @@ def _plan_for(script: str, settings: Any, cache: Path, tmp: Path) -> Any:
     from filmstudio.pipeline.plan import RenderPlan
     from filmstudio.pipeline.runner import default_stages
 
-    ctx = StageContext(cache=Cache(cache), progress=lambda s, f: None, cancel=CancelToken())
+    ctx = StageContext(engines=build_engines(), cache=Cache(cache), progress=lambda s, f: None, cancel=CancelToken())
     plan = RenderPlan(settings=settings, script_text=script, work_dir=tmp / "plan", output=tmp / "unused.mp4")
     plan.work_dir.mkdir(parents=True, exist_ok=True)
     for stage in default_stages()[:5]:

@@ -55,7 +55,7 @@ def _wait(cond: Any, timeout: float) -> None:
 
 
 def run(workers: int, films: int, film: dict[str, Any], root: Path, redis_exe: str) -> dict[str, Any]:
-    from filmstudio.cli_studio import build_server, run_server
+    from filmstudio.app.compose import build_server, run_server
     from filmstudio.config import Settings
     from filmstudio.services import accounts, keys
 

@@ -40,11 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from filmstudio.app.embedded import EmbeddedApi, next_free_port
     from filmstudio.config import Settings
     from filmstudio.desktop.app import app_settings, build_window
     from filmstudio.desktop.backend import Backend
     from filmstudio.desktop.settings_page import apply_theme
-    from filmstudio.embedded import EmbeddedApi, next_free_port
     from filmstudio.services.secrets import MemorySecrets
 
     app = QApplication(sys.argv[:1])
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "workers": 1, "secrets_backend": "file", "reconcile_seconds": 1.0})
     api = EmbeddedApi(settings, secrets=MemorySecrets())
     api.start()
-    backend = Backend(api.studio, api)
+    backend = Backend(api.studio, api, api.engines)
     window = build_window(backend, app_settings(home / "app.ini"))
     window.resize(width, height)
     window.show()

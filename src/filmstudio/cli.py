@@ -34,6 +34,13 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("filmstudio")) / "render"
 
 
+def default_models_dir() -> Path:
+    """Where pulled models live: <FILMSTUDIO_HOME>/models (the studio's data folder)."""
+    from filmstudio.config import load_settings
+
+    return load_settings().home / "models"
+
+
 def _read_text(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
@@ -72,22 +79,28 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from filmstudio.app.compose import build_engines
     from filmstudio.pipeline.context import CancelToken
+    from filmstudio.pipeline.request import RenderRequest, images_in
     from filmstudio.pipeline.runner import render
 
     script_text = _read_text(args.script)
     settings = parse_settings(_settings_from_args(args, args.script))
     output = Path(args.output or Path(args.script).with_suffix(".mp4").name).resolve()
-    images = Path(args.images) if args.images else None
+    images = images_in(Path(args.images)) if args.images else ()
+    if args.images and not Path(args.images).is_dir():
+        raise FilmStudioError(f"--images wants a folder of pictures; {args.images} is not one", code="INVALID_ARGUMENT")
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     cancel = CancelToken()
     work_dir = Path(tempfile.mkdtemp(prefix="filmstudio-"))
+    request = RenderRequest(script=script_text, settings=settings, output=output, work_dir=work_dir,
+                            cache_dir=cache_dir, images=images, fallback_title=_title_from_path(args.script),
+                            encoder=args.encoder, jobs=args.jobs)
+    engines = build_engines(jobs=args.jobs, models_dir=default_models_dir(), encoder=args.encoder)
     try:
         with _ProgressBar(enabled=not args.quiet) as bar:
             try:
-                manifest = render(script_text, settings, output, work_dir=work_dir, cache_dir=cache_dir,
-                                  progress=bar.update, cancel=cancel, images_dir=images, encoder=args.encoder,
-                                  jobs=args.jobs, fallback_title=_title_from_path(args.script))
+                manifest = render(request, engines, progress=bar.update, cancel=cancel)
             except KeyboardInterrupt:
                 cancel.cancel()
                 print("cancelled: nothing was written at", output, file=sys.stderr)
@@ -161,9 +174,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from filmstudio.doctor import report
+    from filmstudio.app.compose import build_engines
+    from filmstudio.app.doctor import report
 
-    result = report()
+    result = report(build_engines(models_dir=default_models_dir()))
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -173,6 +187,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             if section == "ffmpeg" and info.get("hardware_encoders_built"):
                 print(f"        hardware H.264 built in: {', '.join(info['hardware_encoders_built'])}; "
                       f"working here: {', '.join(info['hardware_encoders_working']) or 'none'}")
+            for engine in info.get("engines", []):
+                state = "ok" if engine["ok"] else "not usable"
+                print(f"        {engine['kind']:<10} {engine['name']} {engine['version']} on {engine['device']} ({state})")
             for hint in info.get("install", []):
                 print(f"        install: {hint}")
     return 0 if all(v.get("ok", True) for k, v in result.items() if v.get("required")) else 1
@@ -180,17 +197,17 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """The desktop app, with the embedded API server and a render worker."""
+    from filmstudio.app.embedded import EmbeddedApi
     from filmstudio.config import load_settings
     from filmstudio.desktop.app import run_app
     from filmstudio.desktop.backend import Backend
-    from filmstudio.embedded import EmbeddedApi
 
     def open_backend(prefs: Any) -> Backend:
         over: dict[str, Any] = {"port": prefs.port, "workers": prefs.workers}
         if prefs.data_dir:
             over["home"] = prefs.data_dir
         api = EmbeddedApi(load_settings(**over))
-        return Backend(api.studio, api)
+        return Backend(api.studio, api, api.engines)
 
     return run_app(open_backend)
 

@@ -1,29 +1,21 @@
-"""`filmstudio serve | worker | keys | accounts`: thin argparse handlers over services."""
+"""`filmstudio serve | worker | keys | accounts`: thin argparse handlers over the composition root and services."""
 
 from __future__ import annotations
 
 import argparse
 import functools
-import importlib
 import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import FilmStudioError
 from filmstudio.domain.models import PLANS, SCOPES
 
-if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
-    from fastapi import FastAPI
-
+if TYPE_CHECKING:
     from filmstudio.config import Settings
-    from filmstudio.queue import StudioQueue, WorkerPool
-    from filmstudio.services.render import Renderer
-    from filmstudio.services.secrets import SecretStore
-    from filmstudio.services.studio import Studio
 
 
 def add_studio_commands(subparsers: Any) -> None:
@@ -147,60 +139,6 @@ def _reports_errors(handler: Callable[[argparse.Namespace], int]) -> Callable[[a
     return run
 
 
-# -- composition --------------------------------------------------------------------------------
-
-
-@dataclass
-class ServerParts:
-    """What `serve` runs, built without starting anything (tests start the pieces themselves)."""
-
-    settings: Settings
-    studio: Studio
-    queue: StudioQueue
-    app: FastAPI
-    pool: WorkerPool | None
-
-
-def build_server(settings: Settings, *, renderer: Renderer | None = None,
-                 secrets: SecretStore | None = None) -> ServerParts:
-    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool."""
-    from filmstudio.config import check_exposure
-    from filmstudio.queue import StudioQueue, WorkerPool, make_huey
-    from filmstudio.server.app import create_app
-    from filmstudio.services.factory import open_studio
-    from filmstudio.services.render import pipeline_renderer
-
-    check_exposure(settings)
-    farm = farm_renderer(settings) if settings.segment_farm and renderer is None else None
-    queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
-    studio = open_studio(settings, queue=queue, secrets=secrets)
-    pool = None
-    if settings.workers > 0:
-        pool = WorkerPool(queue, studio, renderer or farm or pipeline_renderer(), workers=settings.workers,
-                          reconcile_seconds=settings.reconcile_seconds)
-    return ServerParts(settings, studio, queue, create_app(studio, settings), pool)
-
-
-def farm_renderer(settings: Settings) -> Renderer:
-    """The pipeline with its segment encodes sent over the Redis segment queue (serve --farm-segments)."""
-    from filmstudio.distributed import SegmentQueue, make_segment_huey
-    from filmstudio.services.farm import FarmRenderer
-
-    dispatch = SegmentQueue(make_segment_huey(settings.queue_url))
-    # Parts stay under the API's body limit; the lease is the job lease (a worker that misses it is gone).
-    return FarmRenderer(dispatch, chunk_bytes=max(512, settings.max_body_bytes - 1024),
-                        lease_seconds=settings.lease_seconds)
-
-
-def run_server(parts: ServerParts, *, on_started: Callable[[Any], None] | None = None) -> None:
-    """Serve `parts` until a signal (main thread) or `server.should_exit` (tests)."""
-    from filmstudio.server.run import serve
-    from filmstudio.services.backup import holding_home
-
-    with holding_home(parts.settings.home):  # `filmstudio restore` refuses while this is held
-        serve(parts.app, parts.settings.host, parts.settings.port, background=parts.pool, on_started=on_started)
-
-
 # -- handlers ---------------------------------------------------------------------------------
 
 
@@ -222,6 +160,7 @@ def _store() -> Any:
 
 @_reports_errors
 def cmd_serve(args: argparse.Namespace) -> int:
+    from filmstudio.app.compose import build_server, run_server
     from filmstudio.services.accounts import ensure_owner
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -273,78 +212,24 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_renderer(spec: str | None) -> Any:
-    """The pipeline's renderer, or `module:attribute` (a renderer, or a factory named make_*)."""
-    if not spec:
-        from filmstudio.services.render import pipeline_renderer
-
-        return pipeline_renderer()
-    module, _, attr = spec.partition(":")
-    obj = getattr(importlib.import_module(module), attr)
-    return obj() if attr.startswith("make_") else obj
-
-
 @_reports_errors
 def cmd_worker(args: argparse.Namespace) -> int:
-    from huey.consumer import Consumer
-
-    from filmstudio.queue import Reconciler, StudioQueue, consumer_kwargs, make_huey
-    from filmstudio.services.factory import open_studio
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = _settings(queue_url=args.queue_url)
-    if args.server:
-        return _segment_worker(args, settings)
-    queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
-    studio = open_studio(settings, queue=queue)
-    renderer = farm_renderer(settings) if settings.segment_farm and not args.renderer else load_renderer(args.renderer)
-    queue.bind(studio, renderer)
-    reconciler = Reconciler(studio, settings.reconcile_seconds)
-    reconciler.start()
-    from filmstudio.services.webhook_sender import WebhookSender
-
-    sender = WebhookSender(studio)
-    sender.start()
-    print(f"FilmStudio worker on {settings.queue_path if settings.queue_url == 'sqlite' else settings.queue_url}",
-          flush=True)
-    from filmstudio.services.backup import holding_home
-
-    try:
-        with holding_home(settings.home):  # `filmstudio restore` refuses while this is held
-            # Main thread of its own process: huey's own signal handling is right here.
-            Consumer(queue.huey, **consumer_kwargs(args.workers)).run()
-    finally:
-        sender.stop()
-        reconciler.stop()
-    return 0
-
-
-def _segment_worker(args: argparse.Namespace, settings: Settings) -> int:
-    """A render worker on another machine: segment orders from Redis, results over HTTP, no studio.db."""
     import os
     from pathlib import Path
 
-    from huey.consumer import Consumer
+    from filmstudio.app.compose import run_segment_worker, run_worker
 
-    from filmstudio.distributed import RemoteSegmentWorker, SegmentClient, SegmentQueue, make_segment_huey
-    from filmstudio.queue import consumer_kwargs
-    from filmstudio.services.farm import worker_name
-
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings(queue_url=args.queue_url)
+    if not args.server:
+        run_worker(settings, workers=args.workers, renderer_spec=args.renderer)
+        return 0
     key = args.key or os.environ.get("FILMSTUDIO_WORKER_KEY")
     if not key:
         raise FilmStudioError("a segment worker needs a worker-scoped API key: --key or FILMSTUDIO_WORKER_KEY "
                               "(filmstudio keys create --name render-1 --scope worker)", code="WORKER_KEY_REQUIRED")
-    queue = SegmentQueue(make_segment_huey(settings.queue_url))
-    name = args.name or worker_name()
-    work_dir = Path(args.work_dir) if args.work_dir else settings.home / "segment-work"
-    client = SegmentClient(args.server, key)
-    queue.worker = RemoteSegmentWorker(client, work_dir, name)
-    print(f"FilmStudio segment worker {name}: orders from {settings.queue_url}, results to {args.server}",
-          flush=True)
-    try:
-        Consumer(queue.huey, **consumer_kwargs(args.workers)).run()
-    finally:
-        client.close()
+    run_segment_worker(settings, server=args.server, key=key, workers=args.workers, name=args.name,
+                       work_dir=Path(args.work_dir) if args.work_dir else None)
     return 0
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from filmstudio.services.render import JobExecutor, Renderer, reconcile
+from filmstudio.services.executor import JobExecutor, JobHandler, reconcile
 from filmstudio.services.studio import Studio
 from filmstudio.services.webhook_sender import WebhookSender
 
@@ -29,7 +30,8 @@ def make_huey(queue_url: str, queue_path: Path, *, immediate: bool = False) -> H
 class StudioQueue:
     """The JobQueue the services use: `enqueue(job_id)` puts only the id on huey.
 
-    The task resolves the executor when it runs, so the producer side (the API) needs no renderer.
+    One task for every job kind (the row says which); the task resolves the executor when it runs,
+    so the producer side (the API) needs no engines.
     """
 
     def __init__(self, huey: Huey) -> None:
@@ -46,9 +48,9 @@ class StudioQueue:
     def enqueue(self, job_id: str) -> None:
         self._task(job_id)
 
-    def bind(self, studio: Studio, renderer: Renderer) -> JobExecutor:
-        """Make this process able to run jobs."""
-        self.executor = JobExecutor(studio, renderer)
+    def bind(self, studio: Studio, handlers: Mapping[str, JobHandler]) -> JobExecutor:
+        """Make this process able to run jobs of the kinds in `handlers`."""
+        self.executor = JobExecutor(studio, handlers)
         return self.executor
 
 
@@ -104,9 +106,9 @@ class Reconciler:
 class WorkerPool:
     """An in-process consumer plus reconciler, started and stopped by a host (serve, tests)."""
 
-    def __init__(self, queue: StudioQueue, studio: Studio, renderer: Renderer, *, workers: int,
+    def __init__(self, queue: StudioQueue, studio: Studio, handlers: Mapping[str, JobHandler], *, workers: int,
                  reconcile_seconds: float) -> None:
-        queue.bind(studio, renderer)
+        queue.bind(studio, handlers)
         self.consumer = QuietConsumer(queue.huey, check_worker_health=False, **consumer_kwargs(workers))
         self.reconciler = Reconciler(studio, reconcile_seconds)
         # The queue side also sends the webhook outbox.

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from filmstudio.app.embedded import EmbeddedApi, next_free_port
 from filmstudio.desktop.app import app_settings, build_window
 from filmstudio.desktop.backend import Backend
 from filmstudio.desktop.window import MainWindow
-from filmstudio.embedded import EmbeddedApi, next_free_port
 from filmstudio.services.secrets import MemorySecrets
 
 SMALL = {"duration": 8, "resolution": "320x180", "fps": 12, "music_genre": "calm"}
@@ -54,7 +54,7 @@ def desktop(qtbot, tmp_path: Path) -> Iterator[Desktop]:  # type: ignore[no-unty
     })
     api = EmbeddedApi(settings, secrets=MemorySecrets())
     api.start()
-    backend = Backend(api.studio, api)
+    backend = Backend(api.studio, api, api.engines)
     window = build_window(backend, app_settings(tmp_path / "app.ini"))
     qtbot.addWidget(window)
     window.show()

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from filmstudio.app.embedded import EmbeddedApi, next_free_port
 from filmstudio.config import Settings
 from filmstudio.desktop.backend import Backend
-from filmstudio.embedded import EmbeddedApi, next_free_port
 from filmstudio.services.secrets import MemorySecrets
 from gui.conftest import SCRIPT, SMALL
 
@@ -52,7 +52,7 @@ from filmstudio.desktop.app import run_app
 from filmstudio.desktop.backend import Backend
 from filmstudio.desktop.window import MainWindow
 from filmstudio.services.secrets import MemorySecrets
-from filmstudio.embedded import EmbeddedApi
+from filmstudio.app.embedded import EmbeddedApi
 
 home, port = Path(sys.argv[2]), int(sys.argv[3])
 made, seen = {}, {}
@@ -61,7 +61,7 @@ def open_backend(prefs):
     settings = Settings.model_validate({"home": home / "studio", "port": port, "workers": 1,
                                         "secrets_backend": "file"})
     made["api"] = api = EmbeddedApi(settings, secrets=MemorySecrets())
-    return Backend(api.studio, api)
+    return Backend(api.studio, api, api.engines)
 
 def check_and_quit():
     windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
@@ -99,7 +99,7 @@ def test_run_app_starts_and_stops_the_server(tmp_path) -> None:  # type: ignore[
 def test_quit_lets_the_running_job_finish(tmp_path) -> None:  # type: ignore[no-untyped-def]
     api = EmbeddedApi(_settings(tmp_path, next_free_port("127.0.0.1", 25000)), secrets=MemorySecrets())
     api.start()
-    backend = Backend(api.studio, api)
+    backend = Backend(api.studio, api, api.engines)
     made = backend.create_project("Finish me", SCRIPT, SMALL)
     job_id = backend.generate(made.project_id).job_id
     deadline = time.monotonic() + 60

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 
-from filmstudio.cli_studio import ServerParts, build_server, run_server
+from filmstudio.app.compose import ServerParts, build_server, run_server
 from filmstudio.config import Settings
-from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, ProgressFn, atomic_output
 from filmstudio.pipeline.media.ffmpeg import run_ffmpeg
+from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.runner import STEPS
 from filmstudio.services import accounts, keys
 from filmstudio.services.render import Renderer
@@ -39,18 +39,13 @@ class FakeRenderer:
     def __init__(self, step_seconds: float = 0.0, fail_with: Exception | None = None) -> None:
         self.step_seconds = step_seconds
         self.fail_with = fail_with
+        self.requests: list[RenderRequest] = []
 
     def __call__(
-        self,
-        script_text: str,
-        settings: RenderSettings,
-        output: Path,
-        *,
-        work_dir: Path,
-        cache_dir: Path,
-        progress: ProgressFn | None = None,
-        cancel: CancelToken | None = None,
+        self, request: RenderRequest, *, progress: ProgressFn | None = None, cancel: CancelToken | None = None,
     ) -> dict[str, Any]:
+        settings, output, work_dir = request.settings, request.output, request.work_dir
+        self.requests.append(request)
         cancel = cancel or CancelToken()
         work_dir.mkdir(parents=True, exist_ok=True)
         with (work_dir.parent / "renders.log").open("a") as log:
@@ -80,7 +75,7 @@ class FakeRenderer:
             ], cancel=cancel)
         if progress:
             progress("thumbnail", 1.0)
-        return {"output": str(output)}
+        return {"output": str(output), "title": request.title}
 
 
 def make_slow_renderer() -> Renderer:

@@ -18,13 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
-from filmstudio.cli_studio import build_server, run_server
+from filmstudio.app.compose import build_server, run_server
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.media.ffmpeg import probe
-from filmstudio.pipeline.runner import render
 from filmstudio.services import accounts, keys
 from filmstudio.services.farm import SegmentBoard
 from integration.conftest_server import free_port, server_settings, wait_healthy, wait_job
+from studio_engines import render_film
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """Title: Two Machines
@@ -136,8 +136,9 @@ def test_segments_spread_over_two_workers_and_survive_a_kill_9(redis_url: str, t
             # the two plans are the same): same duration and streams.
             alone = tmp_path / "alone" / "film.mp4"
             shutil.copytree(home / "cache" / "tts", tmp_path / "alone-cache" / "tts")
-            alone_manifest = render(SCRIPT, RenderSettings.model_validate(manifest["settings"]), alone,
-                                    work_dir=tmp_path / "alone-work", cache_dir=tmp_path / "alone-cache")
+            alone_manifest = render_film(SCRIPT, RenderSettings.model_validate(manifest["settings"]), alone,
+                                         work_dir=tmp_path / "alone-work", cache_dir=tmp_path / "alone-cache",
+                                         title=manifest["title"])
             assert _streams(film) == _streams(alone)
             assert abs(float(probe(film)["format"]["duration"]) - float(probe(alone)["format"]["duration"])) < 0.05
             # Same plan, same content keys: the farmed film is joined from the very segments one machine makes.

@@ -17,6 +17,7 @@ from filmstudio.pipeline.media.master import master_wavs, mix_and_master
 from filmstudio.pipeline.plan import Voice
 from filmstudio.pipeline.providers.music import compose
 from filmstudio.pipeline.providers.tts import EspeakTts, SpeechRequest
+from studio_engines import real_engines
 
 pytestmark = pytest.mark.slow
 SR = 48000
@@ -137,7 +138,7 @@ def test_music_stage_masters_a_streamed_film(clips: list[Path], tmp_path: Path) 
     plan = RenderPlan(settings=RenderSettings(duration=40, music_genre="lofi"), script_text="", work_dir=tmp_path,
                       output=tmp_path / "film.mp4", script=Script("Harbour", (), ()), timeline=timeline,
                       voice_track=tmp_path / "voice.wav")
-    ctx = StageContext(cache=Cache(tmp_path / "cache"), progress=lambda s, f: None, cancel=CancelToken())
+    ctx = StageContext(engines=real_engines(), cache=Cache(tmp_path / "cache"), progress=lambda s, f: None, cancel=CancelToken())
     out = MusicGeneration().run(plan, ctx).mix_track
     assert out is not None and out.exists()
     integrated, true_peak = _ebur128(out)
@@ -150,7 +151,7 @@ def test_music_stage_masters_a_streamed_film(clips: list[Path], tmp_path: Path) 
     assert not list(tmp_path.rglob(".fs-*")), "temp files are cleaned up"
     cancelled = CancelToken()
     cancelled.cancel()
-    ctx2 = StageContext(cache=Cache(tmp_path / "cache2"), progress=lambda s, f: None, cancel=cancelled)
+    ctx2 = StageContext(engines=real_engines(), cache=Cache(tmp_path / "cache2"), progress=lambda s, f: None, cancel=cancelled)
     with pytest.raises(Cancelled):
         MusicGeneration().run(plan, ctx2)
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from filmstudio.app.compose import job_handlers
 from filmstudio.queue import StudioQueue, WorkerPool, make_huey
 from filmstudio.services import accounts, jobs, keys, projects
 from filmstudio.services.factory import open_studio
@@ -134,7 +135,7 @@ def test_in_process_pool_runs_queued_jobs_and_reconciles_lost_ones(tmp_path: Pat
     # A job accepted while the queue file lost its task (as after a crash before fsync).
     pid, lost = _new_job(studio, who)
     queue.huey.flush()
-    pool = WorkerPool(queue, studio, FakeRenderer(), workers=1, reconcile_seconds=0.3)
+    pool = WorkerPool(queue, studio, job_handlers(studio, FakeRenderer()), workers=1, reconcile_seconds=0.3)
     pool.start()
     try:
         _until(lambda: studio.store.one("SELECT status FROM jobs WHERE id = ?", [lost])["status"] == "completed")
@@ -146,7 +147,7 @@ def test_in_process_pool_runs_queued_jobs_and_reconciles_lost_ones(tmp_path: Pat
 
 
 def test_stale_lease_is_taken_over_and_attempts_are_bounded(tmp_path: Path) -> None:
-    from filmstudio.services.render import JobExecutor, reconcile
+    from filmstudio.services.executor import JobExecutor, reconcile
 
     _settings, _queue, studio, who = _studio(tmp_path, max_attempts=2)
     _, job = _new_job(studio, who)
@@ -155,8 +156,8 @@ def test_stale_lease_is_taken_over_and_attempts_are_bounded(tmp_path: Path) -> N
         db.execute("UPDATE jobs SET status='processing', attempts=1, lease_owner='dead', lease_until=? WHERE id=?",
                    [time.time() - 5, job])
     assert job in reconcile(studio)
-    assert JobExecutor(studio, FakeRenderer()).run(job) == "completed"
-    assert JobExecutor(studio, FakeRenderer()).run(job) == "skipped"  # a duplicate task is a no-op
+    assert JobExecutor(studio, job_handlers(studio, FakeRenderer())).run(job) == "completed"
+    assert JobExecutor(studio, job_handlers(studio, FakeRenderer())).run(job) == "skipped"  # a duplicate task is a no-op
     # Exhausted: interrupted max_attempts times -> failed and refunded, never retried again.
     _, job2 = _new_job(studio, who)
     with studio.store.write() as db:
@@ -170,7 +171,7 @@ def test_stale_lease_is_taken_over_and_attempts_are_bounded(tmp_path: Path) -> N
 
 
 def test_a_worker_that_lost_its_lease_leaves_the_new_owner_alone(tmp_path: Path) -> None:
-    from filmstudio.services.render import JobExecutor
+    from filmstudio.services.executor import JobExecutor
 
     settings, _queue, studio, who = _studio(tmp_path)
     pid, job = _new_job(studio, who)
@@ -184,7 +185,7 @@ def test_a_worker_that_lost_its_lease_leaves_the_new_owner_alone(tmp_path: Path)
         (settings.media_dir / pid / job / "theirs.txt").write_text("new owner's work")
         return inner(*args, **kwargs)
 
-    assert JobExecutor(studio, stolen).run(job) == "lost"
+    assert JobExecutor(studio, job_handlers(studio, stolen)).run(job) == "lost"
     row = studio.store.one("SELECT status, lease_owner FROM jobs WHERE id = ?", [job])
     assert row == {"status": "processing", "lease_owner": "other"}
     assert (settings.media_dir / pid / job / "theirs.txt").exists()
@@ -193,11 +194,11 @@ def test_a_worker_that_lost_its_lease_leaves_the_new_owner_alone(tmp_path: Path)
 
 def test_render_failure_fails_the_job_and_refunds(tmp_path: Path) -> None:
     from filmstudio.domain.errors import RenderFailed
-    from filmstudio.services.render import JobExecutor
+    from filmstudio.services.executor import JobExecutor
 
     settings, _queue, studio, who = _studio(tmp_path)
     pid, job = _new_job(studio, who)
-    result = JobExecutor(studio, FakeRenderer(fail_with=RenderFailed("ffmpeg exploded", code="FFMPEG_FAILED"))).run(job)
+    result = JobExecutor(studio, job_handlers(studio, FakeRenderer(fail_with=RenderFailed("ffmpeg exploded", code="FFMPEG_FAILED")))).run(job)
     assert result == "failed"
     got = jobs.get_job(studio, who, job)
     assert got.status == "failed" and got.error is not None and got.error.code == "FFMPEG_FAILED"
@@ -235,7 +236,7 @@ def _healthy(port: int) -> bool:
 def test_render_runs_at_background_priority_and_the_lease_does_not(tmp_path: Path) -> None:
     """The renderer runs niced (so the API stays quick), then the thread gets its priority back."""
     from filmstudio.pipeline.media.ffmpeg import RENDER_NICENESS
-    from filmstudio.services.render import JobExecutor
+    from filmstudio.services.executor import JobExecutor
 
     _settings, _queue, studio, who = _studio(tmp_path)
     _, job = _new_job(studio, who)
@@ -248,7 +249,7 @@ def test_render_runs_at_background_priority_and_the_lease_does_not(tmp_path: Pat
 
     def run() -> None:  # a thread of its own: the nice value sticks to the thread that rendered
         seen["before"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        seen["result"] = JobExecutor(studio, renderer).run(job) == "completed"
+        seen["result"] = JobExecutor(studio, job_handlers(studio, renderer)).run(job) == "completed"
         seen["after"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
     t = threading.Thread(target=run)

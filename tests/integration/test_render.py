@@ -15,8 +15,8 @@ from filmstudio.domain.errors import Cancelled
 from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.media.captions import parse_srt
-from filmstudio.pipeline.runner import render
 from media_checks import decode_frame, ebur128, ffprobe
+from studio_engines import render_film as render
 
 pytestmark = pytest.mark.slow
 

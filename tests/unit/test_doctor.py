@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from filmstudio import doctor
+from filmstudio.app import doctor
 from filmstudio.pipeline.providers import tts
 
 

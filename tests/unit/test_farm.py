@@ -23,6 +23,7 @@ from filmstudio.services.farm import (
     spec_from_json,
     spec_to_json,
 )
+from studio_engines import real_engines
 
 SPEC = SegmentSpec(kind="scene", style="minimal", size=(320, 180), fps=12, duration=1.5, seed=7, heading="INT. LAB",
                    location="LAB", time_of_day="NIGHT", overlays=(Overlay("Hello", 0.1, 1.0, "onscreen"),), shot=1)
@@ -110,7 +111,7 @@ def test_a_segment_whose_worker_went_quiet_is_dispatched_again_and_queued_ones_w
     board = SegmentBoard(tmp_path)
     specs = {segment_key(SPEC, "libx264"): SPEC, segment_key(replace(SPEC, shot=2), "libx264"): replace(SPEC, shot=2)}
     first, second = sorted(specs)
-    ctx = StageContext(cache=Cache(tmp_path), progress=lambda step, f: None, cancel=CancelToken(), encoder="libx264")
+    ctx = StageContext(engines=real_engines(), cache=Cache(tmp_path), progress=lambda step, f: None, cancel=CancelToken(), encoder="libx264")
     ticks: list[Any] = []
 
     def world(step: str, fraction: float) -> None:
@@ -142,6 +143,6 @@ def test_orders_nobody_takes_are_rendered_on_the_main_machine(tmp_path: Path) ->
     def later(step: str, fraction: float) -> None:
         clock.now += 31
 
-    ctx = StageContext(cache=Cache(tmp_path), progress=later, cancel=CancelToken(), encoder="libx264")
+    ctx = StageContext(engines=real_engines(), cache=Cache(tmp_path), progress=later, cancel=CancelToken(), encoder="libx264")
     stage._farm({key: SPEC}, "libx264", board, ctx)  # returns: the stage's inner rendering makes it here
     assert dispatch.sent == [key] and not board.is_open(key)

@@ -11,7 +11,7 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings
 from filmstudio.domain.models import (
@@ -32,6 +32,10 @@ from filmstudio.domain.settings import RenderSettings, estimated_credits, parse_
 from filmstudio.services import accounts, jobs, keys, projects, webhooks
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
+
+if TYPE_CHECKING:
+    from filmstudio.pipeline.engines import Engines
+    from filmstudio.pipeline.plan import Voice
 
 DESKTOP_KEY_ID = "desktop"
 NEW_SCRIPT = (
@@ -98,9 +102,12 @@ def error_text(exc: BaseException) -> str:
 class Backend:
     """The desktop user's (the owner account's) view of the studio."""
 
-    def __init__(self, studio: Studio, server: EmbeddedServer | None = None) -> None:
+    def __init__(self, studio: Studio, server: EmbeddedServer | None = None, engines: Engines | None = None) -> None:
         self.studio = studio
         self.server = server
+        if engines is None:
+            raise ValueError("the desktop needs the engines the composition root built")
+        self.engines = engines
         owner = accounts.owner_account(studio.store)
         # The desktop is the owner at the keyboard: no key, every scope.
         self.principal = Principal(account_id=owner.account_id, key_id=DESKTOP_KEY_ID, scopes=frozenset({"admin"}))
@@ -253,16 +260,24 @@ class Backend:
         credits = estimated_credits(parsed.duration)
         try:
             script_obj = analyse(script, parsed)
-            casting = cast_voices(script_obj, parsed)
+            casting = cast_voices(script_obj, parsed, self.engines.voices.voices(parsed.language))
         except FilmStudioError as exc:
             return ScriptCheck((), {}, credits, 0, None, exc.code, exc.message)
         names = tuple(script_obj.characters)
-        voices = {name: v.espeak_name for name, v in casting.items()}
+        voices = {name: self.voice_name(v) for name, v in casting.items()}
         try:
             _, seconds = choose_rate(script_obj, casting, parsed, estimate_speech_seconds)
         except FilmStudioError as exc:
             return ScriptCheck(names, voices, credits, len(script_obj.scenes), None, exc.code, exc.message)
         return ScriptCheck(names, voices, credits, len(script_obj.scenes), round(seconds, 1))
+
+    def voice_name(self, voice: Voice) -> str:
+        """What the cast table shows for a cast voice: the engine's own name for it."""
+        own = voice.espeak_name if voice.engine == "espeak" else voice.voice_id
+        for info in self.engines.voices.voices():
+            if info.engine == voice.engine and info.voice_id == own and info.speaker == voice.speaker_id:
+                return info.name
+        return voice.label
 
     def style_preview_png(self, style: str, size: tuple[int, int] = (192, 108)) -> bytes:
         import io
@@ -276,24 +291,28 @@ class Backend:
     def audition(self, script: str, character: str, text: str, settings: dict[str, Any]) -> Path:
         """A WAV of `text` in the voice `character` is cast in `script` under `settings`."""
         from filmstudio.pipeline.context import CancelToken
-        from filmstudio.pipeline.providers.tts import EspeakTts, SpeechRequest
+        from filmstudio.pipeline.providers.tts import SpeechRequest
         from filmstudio.pipeline.script.analysis import analyse
         from filmstudio.pipeline.script.casting import cast_voices
 
         parsed: RenderSettings = parse_settings(settings)
-        voice = cast_voices(analyse(script, parsed), parsed)[character]
+        voice = cast_voices(analyse(script, parsed), parsed, self.engines.voices.voices(parsed.language))[character]
         out = Path(tempfile.mkdtemp(prefix="filmstudio-audition-")) / "line.wav"
-        EspeakTts(jobs=1).synthesize_many([SpeechRequest(text, voice, 175.0, out)], cancel=CancelToken())
+        self.engines.voices.synthesize_many([SpeechRequest(text, voice, 175.0, out)], cancel=CancelToken())
         return out
 
     def music_preview(self, genre: str, seconds: float = 6.0) -> Path:
         """A few seconds of the genre's music as a WAV file."""
-        from filmstudio.pipeline.media.audio import write_wav
-        from filmstudio.pipeline.providers.music import compose
+        import numpy as np
 
-        music = compose(genre, seconds, [0.0], sample_rate=48000, seed=7)
+        from filmstudio.pipeline.media.audio import write_wav
+        from filmstudio.pipeline.providers.music import PEAK
+
+        stream = self.engines.music.score(genre, seconds, [0.0], sample_rate=48000, seed=7)
+        music = np.concatenate(list(stream.chunks()), axis=1).T if stream.frames else np.zeros((0, 2), np.float32)
+        peak = float(np.abs(music).max()) if music.size else 0.0
         out = Path(tempfile.mkdtemp(prefix="filmstudio-music-")) / f"{genre}.wav"
-        write_wav(out, music, 48000)
+        write_wav(out, music * np.float32(PEAK / peak) if peak > 0 else music, 48000)
         return out
 
 

@@ -11,9 +11,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import Cancelled
+
+if TYPE_CHECKING:
+    from filmstudio.pipeline.engines import Engines
 
 ProgressFn = Callable[[str, float], None]
 """progress(step, fraction): `step` is an API step name, `fraction` 0..1 within that step."""
@@ -99,6 +102,7 @@ class StageContext:
     cache: Cache
     progress: ProgressFn
     cancel: CancelToken
+    engines: Engines
     jobs: int = max(1, (os.cpu_count() or 2))
     encoder: str | None = None  # forced video encoder name; None = best available
 

@@ -62,19 +62,27 @@ class Script:
 
 @dataclass(frozen=True)
 class Voice:
-    """An espeak-ng voice as cast for one speaker."""
+    """A voice as cast for one speaker: an engine's voice plus this character's adjustments."""
 
     speaker: str
-    voice_id: str  # espeak-ng voice id, e.g. "gmw/en-US"
-    variant: str | None  # espeak variant, e.g. "f3", "m7", "klatt2"
-    pitch: int  # 0..99 (espeak pitch, 50 = normal)
-    rate_factor: float  # multiplies the film's base words-per-minute (0.8..1.2)
+    voice_id: str  # the engine's voice id: espeak-ng "gmw/en-US", Piper "en_US-joe-medium"
+    variant: str | None = None  # espeak-ng variant, e.g. "f3", "m7", "klatt2" (espeak only)
+    pitch: int = 50  # 0..99, 50 = the voice's own pitch (espeak pitch; other engines shift from 50)
+    rate_factor: float = 1.0  # multiplies the film's base words-per-minute (0.85..1.15)
     volume: float = 1.0
     gender: str = "neutral"
+    engine: str = "espeak"  # which `Voices` engine speaks it
+    speaker_id: int | None = None  # speaker inside a multi-speaker model
 
     @property
     def espeak_name(self) -> str:
         return f"{self.voice_id}+{self.variant}" if self.variant else self.voice_id
+
+    @property
+    def label(self) -> str:
+        """The voice as one string, e.g. "espeak:gmw/en-US+f3" or "piper:en_US-libritts_r-medium#12"."""
+        name = self.espeak_name if self.engine == "espeak" else self.voice_id
+        return f"{self.engine}:{name}" + (f"#{self.speaker_id}" if self.speaker_id is not None else "")
 
 
 @dataclass(frozen=True)
@@ -138,7 +146,8 @@ class RenderPlan:
     thumbnail: Path | None = None
     warnings: tuple[str, ...] = ()
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    images_dir: Path | None = None  # user images to use as scene backgrounds
+    images: tuple[Path, ...] = ()  # the user's pictures for scene backgrounds, in order
+    title: str | None = None  # the user's title (a project's), wins over the script's title page
     fallback_title: str | None = None  # e.g. from the file name, when the script names no title
 
     @property

@@ -16,9 +16,10 @@ from typing import Any
 from filmstudio import __version__
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import Cache, CancelToken, ProgressFn, StageContext, atomic_output
+from filmstudio.pipeline.engines import Engines
 from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan
-from filmstudio.pipeline.providers.tts import Tts
+from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.stages.base import Stage
 
 # glibc's malloc raises its mmap threshold (up to 32 MB) each time a big block is freed, after
@@ -50,9 +51,8 @@ STEPS: tuple[str, ...] = (
 )
 
 
-def default_stages(tts: Tts | None = None) -> tuple[Stage, ...]:
-    """The pipeline in order (DESIGN §4); step names are API."""
-    from filmstudio.pipeline.providers.tts import EspeakTts
+def default_stages() -> tuple[Stage, ...]:
+    """The pipeline in order (DESIGN §4); step names are API. Engines come with the StageContext."""
     from filmstudio.pipeline.stages.music_generation import MusicGeneration
     from filmstudio.pipeline.stages.rendering import Rendering
     from filmstudio.pipeline.stages.script_analysis import ScriptAnalysis
@@ -63,7 +63,7 @@ def default_stages(tts: Tts | None = None) -> tuple[Stage, ...]:
 
     return (
         ScriptAnalysis(),
-        VoiceSynthesis(tts or EspeakTts(jobs=os.cpu_count() or 2)),
+        VoiceSynthesis(),
         Subtitles(),
         MusicGeneration(),
         VisualGeneration(),
@@ -94,40 +94,34 @@ class _Progress:
 
 
 def render(
-    script_text: str,
-    settings: RenderSettings,
-    output: Path,
+    request: RenderRequest,
+    engines: Engines,
     *,
-    work_dir: Path,
-    cache_dir: Path,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
-    images_dir: Path | None = None,
-    encoder: str | None = None,
     stages: Sequence[Stage] | None = None,
-    jobs: int | None = None,
-    fallback_title: str | None = None,
 ) -> dict[str, Any]:
-    """Render `script_text` into the MP4 at `output`; return the manifest (also written beside it).
+    """Render `request.script` into the MP4 at `request.output`; return the manifest (also written beside it).
 
     Writes beside `output`: `<stem>.jpg` thumbnail, `<stem>.<lang>.srt/.vtt`, `<stem>.manifest.json`.
     progress(step, overall_fraction_0_to_1) is called often; raises FilmStudioError subclasses
     (ScriptError SCRIPT_EMPTY/SCRIPT_TOO_LONG, InvalidSettings, Cancelled, RenderFailed).
     Nothing is left at `output` unless the render completed.
     """
-    output = Path(output).resolve()
+    output = Path(request.output).resolve()
     cancel = cancel or CancelToken()
     fix_mmap_threshold()
     stages = tuple(stages) if stages is not None else default_stages()
     tracker = _Progress(stages, progress)
     ctx = StageContext(
-        cache=Cache(Path(cache_dir)), progress=tracker, cancel=cancel,
-        jobs=jobs or max(1, os.cpu_count() or 2), encoder=encoder,
+        cache=Cache(Path(request.cache_dir)), progress=tracker, cancel=cancel, engines=engines,
+        jobs=request.jobs or max(1, os.cpu_count() or 2), encoder=request.encoder,
     )
-    work_dir = Path(work_dir)
+    work_dir = Path(request.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    plan = RenderPlan(settings=settings, script_text=script_text, work_dir=work_dir, output=output,
-                      images_dir=images_dir, fallback_title=fallback_title)
+    plan = RenderPlan(settings=request.settings, script_text=request.script, work_dir=work_dir, output=output,
+                      images=request.images, title=request.title,
+                      fallback_title=request.fallback_title)
     started = time.monotonic()
     for stage in stages:
         cancel.raise_if_cancelled()
@@ -204,7 +198,8 @@ def build_manifest(
         "words_per_minute": plan.words_per_minute,
         "encoder": plan.encoder,
         "casting": {
-            name: {"voice": v.espeak_name, "pitch": v.pitch, "rate_factor": v.rate_factor, "gender": v.gender}
+            name: {"voice": v.espeak_name if v.engine == "espeak" else v.voice_id, "engine": v.engine,
+                   "speaker_id": v.speaker_id, "pitch": v.pitch, "rate_factor": v.rate_factor, "gender": v.gender}
             for name, v in plan.casting.items()
         },
         "scenes": scenes,

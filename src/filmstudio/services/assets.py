@@ -35,6 +35,18 @@ def output_path(studio: Studio, project_id: str, job_id: str) -> Path:
     return studio.media_dir / project_id / job_id / f"{FILM_STEM}.mp4"
 
 
+def project_images_dir(studio: Studio, project_id: str) -> Path:
+    """Where a project's own pictures (uploaded for scene backgrounds) live."""
+    return studio.media_dir / project_id / "images"
+
+
+def project_images(studio: Studio, project_id: str) -> tuple[Path, ...]:
+    """A project's pictures in name order (scenes take them by `scene-<n>` or location name, else in turn)."""
+    from filmstudio.pipeline.request import images_in
+
+    return images_in(project_images_dir(studio, project_id))
+
+
 def collect(studio: Studio, output: Path) -> dict[str, Any]:
     """The asset map stored on a project after a render: paths relative to the media folder."""
     folder = output.parent

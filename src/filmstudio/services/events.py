@@ -19,8 +19,8 @@ def payload(message_id: str, event: str, timestamp: str, data: dict[str, Any]) -
 
 
 def emit(
-    db: Any, account_id: str, event: str, job_id: str, project_id: str, status: str,
-    output_url: str | None = None,
+    db: Any, account_id: str, event: str, job_id: str, project_id: str | None, status: str,
+    output_url: str | None = None, *, kind: str = "render", result: dict[str, Any] | None = None,
 ) -> list[str]:
     """Queue `event` for every active endpoint of the account subscribed to it; return the message ids.
 
@@ -31,7 +31,10 @@ def emit(
         [account_id],
     ).fetchall()
     now_iso, now = utcnow(), time.time()
-    data = {"job_id": job_id, "project_id": project_id, "status": status, "output_url": output_url}
+    data: dict[str, Any] = {"job_id": job_id, "project_id": project_id, "status": status, "output_url": output_url,
+                            "kind": kind}
+    if result:
+        data["result"] = result
     made = []
     for hook_id, subscribed in hooks:
         if event not in json.loads(subscribed):

@@ -32,9 +32,11 @@ from typing import Any, ClassVar, Protocol
 
 from filmstudio.domain.errors import BadRequest, FilmStudioError, NotFound
 from filmstudio.pipeline.context import CancelToken, ProgressFn, StageContext, atomic_output, content_key
-from filmstudio.pipeline.media.ffmpeg import ffprobe_exe, probe, video_encoder
+from filmstudio.pipeline.engines import Engines
+from filmstudio.pipeline.media.ffmpeg import ffprobe_exe, probe
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec, spec_key
+from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.stages.base import Stage
 
 log = logging.getLogger(__name__)
@@ -235,7 +237,7 @@ class FarmedRendering:
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
     def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
-        encoder = video_encoder(ctx.encoder)
+        encoder = ctx.engines.encoder.video_encoder(ctx.encoder)
         board = SegmentBoard(ctx.cache.root)
         wanted: dict[str, SegmentSpec] = {}
         for spec in plan.segment_specs:
@@ -304,20 +306,20 @@ def farmed_stages(stages: Sequence[Stage], make: Callable[[Stage], Stage]) -> tu
 class FarmRenderer:
     """A Renderer (services.render) that runs the pipeline with FarmedRendering in place of rendering."""
 
+    engines: Engines
     dispatch: SegmentDispatch
     chunk_bytes: int
     lease_seconds: float
 
-    def __call__(self, script_text: str, settings: Any, output: Path, *, work_dir: Path, cache_dir: Path,
-                 progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
+    def __call__(self, request: RenderRequest, *, progress: ProgressFn | None = None,
+                 cancel: CancelToken | None = None) -> dict[str, Any]:
         from filmstudio.pipeline.runner import default_stages, render
 
-        job_id = work_dir.name  # the executor's work folder is named by the job id
+        job_id = request.job_id or request.work_dir.name
         stages = farmed_stages(default_stages(), lambda inner: FarmedRendering(
             inner, self.dispatch, job_id, chunk_bytes=self.chunk_bytes, lease_seconds=self.lease_seconds))
-        manifest = render(script_text, settings, output, work_dir=work_dir, cache_dir=cache_dir,
-                          progress=progress, cancel=cancel, stages=stages)
-        return record_workers(manifest, work_dir)
+        manifest = render(request, self.engines, progress=progress, cancel=cancel, stages=stages)
+        return record_workers(manifest, request.work_dir)
 
 
 def record_workers(manifest: dict[str, Any], work_dir: Path) -> dict[str, Any]:

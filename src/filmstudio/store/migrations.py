@@ -209,7 +209,63 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX idx_attempts_delivery ON webhook_attempts(delivery_id, attempt);
         """,
     ),
+    (
+        4,
+        # Issue #9: jobs of more than one kind (render, model_pull, publish); a pull has no project,
+        # and a job's outcome (a model's path, a video id) is kept as `result`. SQLite cannot relax a
+        # NOT NULL in place, so the table is rebuilt (foreign keys off around it, checked before commit).
+        """
+        CREATE TABLE jobs_v4 (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'render' CHECK (kind IN ('render', 'model_pull', 'publish')),
+            project_id TEXT REFERENCES projects(id),
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'processing', 'completed', 'failed', 'cancelled')),
+            progress INTEGER NOT NULL DEFAULT 0,
+            current_step TEXT,
+            script TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}',
+            params TEXT NOT NULL DEFAULT '{}',
+            result TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_until REAL,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error_code TEXT,
+            error_message TEXT,
+            warnings TEXT NOT NULL DEFAULT '[]',
+            stage_timings TEXT NOT NULL DEFAULT '{}',
+            credits INTEGER NOT NULL DEFAULT 0,
+            idempotency_key TEXT,
+            output_dir TEXT,
+            created_at TEXT NOT NULL,
+            enqueued_at TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            UNIQUE (account_id, idempotency_key),
+            CHECK (kind = 'model_pull' OR project_id IS NOT NULL)
+        );
+        INSERT INTO jobs_v4 (id, project_id, account_id, status, progress, current_step, script, settings,
+            attempts, lease_owner, lease_until, cancel_requested, error_code, error_message, warnings,
+            stage_timings, credits, idempotency_key, output_dir, created_at, enqueued_at, started_at, finished_at)
+        SELECT id, project_id, account_id, status, progress, current_step, script, settings,
+            attempts, lease_owner, lease_until, cancel_requested, error_code, error_message, warnings,
+            stage_timings, credits, idempotency_key, output_dir, created_at, enqueued_at, started_at, finished_at
+        FROM jobs ORDER BY rowid;
+        DROP TABLE jobs;
+        ALTER TABLE jobs_v4 RENAME TO jobs;
+        CREATE INDEX idx_jobs_project ON jobs(project_id, created_at);
+        CREATE INDEX idx_jobs_account ON jobs(account_id, status, created_at);
+        CREATE INDEX idx_jobs_status ON jobs(status, lease_until);
+        CREATE INDEX idx_jobs_kind ON jobs(kind, status);
+        """,
+    ),
 )
+
+# Migrations that rebuild a table others reference: run with foreign keys off (a no-op inside a
+# transaction, so set around it), then `foreign_key_check` before the commit.
+_REBUILDS = frozenset({4})
 
 
 def schema_version(store: Store) -> int:
@@ -220,14 +276,23 @@ def schema_version(store: Store) -> int:
 def migrate(store: Store) -> int:
     """Apply every migration newer than the database, each in its own transaction; return the version."""
     for number, sql in MIGRATIONS:
-        with store.write() as db:
-            # Re-read inside the write lock: two processes starting together must not both migrate.
-            current = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if number <= current:
-                continue
-            for statement in _statements(sql):
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version = {number}")
+        rebuild = number in _REBUILDS
+        if rebuild:
+            store.db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with store.write() as db:
+                # Re-read inside the write lock: two processes starting together must not both migrate.
+                current = int(db.execute("PRAGMA user_version").fetchone()[0])
+                if number <= current:
+                    continue
+                for statement in _statements(sql):
+                    db.execute(statement)
+                if rebuild and db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise sqlite3.IntegrityError(f"migration {number} broke a foreign key")
+                db.execute(f"PRAGMA user_version = {number}")
+        finally:
+            if rebuild:
+                store.db.execute("PRAGMA foreign_keys = ON")
     return schema_version(store)
 
 

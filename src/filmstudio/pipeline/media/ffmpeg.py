@@ -107,6 +107,29 @@ def video_encoder(preferred: str | None = None) -> str:
     return "libx264"
 
 
+class FfmpegEncoder:
+    """The `Encoder` engine: ffmpeg's H.264, a hardware encoder where one really works."""
+
+    name = "ffmpeg"
+
+    def __init__(self, forced: str | None = None) -> None:
+        self.forced = forced
+
+    def info(self) -> Any:
+        from filmstudio.pipeline.engines import EngineInfo
+
+        try:
+            chosen = self.video_encoder()
+        except Exception as exc:  # no ffmpeg at all
+            return EngineInfo(kind="encoder", name="ffmpeg", ok=False, missing=(f"ffmpeg is not usable: {exc}",))
+        hardware = chosen != "libx264"
+        return EngineInfo(kind="encoder", name=f"ffmpeg {chosen}", device="gpu" if hardware else "cpu",
+                          details={"encoder": chosen})
+
+    def video_encoder(self, forced: str | None = None) -> str:
+        return video_encoder(forced or self.forced)
+
+
 def h264_args(encoder: str, fps: int, *, quality: str = "final") -> list[str]:
     """Encoder arguments for H.264 yuv420p at a fixed GOP so segments join by stream copy."""
     gop = str(fps * 2)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from filmstudio.domain.errors import InvalidSettings
+from filmstudio.pipeline.engines import EngineInfo
 from filmstudio.pipeline.providers.music_score import Loop, Reverb, Score, fades, swells
 
 GENRES: tuple[str, ...] = ("epic", "ambient", "upbeat", "dramatic", "calm", "lofi")
@@ -458,3 +459,19 @@ def _transition(score: Score, style: GenreStyle, t: float) -> None:
         score.add(t, score.note("bell", style.root + 24, 3.0, _fm(3.5, 2.0, 1.2)), 0.2, 0.3)
 
 
+
+
+class SynthMusic:
+    """The `Music` engine: the built-in synthesiser (six genres that follow the scenes)."""
+
+    name = "synth"
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(kind="music", name="built-in synthesiser", version="2", details={"genres": list(GENRES)})
+
+    def genres(self) -> tuple[str, ...]:
+        return GENRES
+
+    def score(self, genre: str, duration: float, scene_starts: Sequence[float], *, sample_rate: int,
+              seed: int) -> MusicStream:
+        return MusicStream(genre, duration, scene_starts, sample_rate=sample_rate, seed=seed)

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-
-@runtime_checkable
-class Translator(Protocol):
-    """Translates texts between ISO 639-1 languages, one output per input, in order."""
-
-    def translate(self, texts: list[str], source: str, target: str) -> list[str]: ...
+from filmstudio.pipeline.engines import EngineInfo, Translator
 
 
 @dataclass(frozen=True)
@@ -23,6 +18,13 @@ class DictTranslator:
 
     table: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     passthrough: bool = False
+    source: str = "en"
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(kind="translator", name="fixed table", version="test")
+
+    def pairs(self) -> set[tuple[str, str]]:
+        return {(self.source, target) for target in self.table}
 
     def translate(self, texts: list[str], source: str, target: str) -> list[str]:
         """Look each text up in the table for `target`."""
@@ -62,19 +64,48 @@ class ArgosTranslator:
         return [translation.translate(t) if t.strip() else t for t in texts]
 
 
-def available_translator(source: str | None = None, target: str | None = None) -> Translator | None:
-    """An installed offline translator (for the pair, when given), or None. Never installs one."""
-    try:
-        import argostranslate.translate as argos  # type: ignore[import-not-found,unused-ignore]
-    except Exception:  # not installed, or broken (its optional deps fail at import)
-        return None
-    translator = ArgosTranslator(argos)
-    try:
-        pairs = translator.pairs()
-    except Exception:
-        return None
-    if not pairs:
-        return None
-    if source is not None and target is not None and (source, target) not in pairs:
-        return None
-    return translator
+class InstalledTranslator:
+    """The `Translator` engine: argostranslate with whatever language packages are installed.
+
+    Looks for argostranslate only when asked (it is an optional install); never installs anything.
+    """
+
+    name = "argos"
+
+    def _argos(self) -> ArgosTranslator | None:
+        try:
+            import argostranslate.translate as argos  # type: ignore[import-not-found,unused-ignore]
+        except Exception:  # not installed, or broken (its optional deps fail at import)
+            return None
+        return ArgosTranslator(argos)
+
+    def info(self) -> EngineInfo:
+        found = self._argos()
+        if found is None:
+            return EngineInfo(kind="translator", name="argostranslate", ok=False, missing=(
+                "no offline translator: subtitles in other languages need translations given with the script, "
+                "or argostranslate and its language packages (`filmstudio models list --kind translation`)",))
+        pairs = sorted(self.pairs())
+        return EngineInfo(kind="translator", name="argostranslate", ok=bool(pairs),
+                          details={"pairs": [f"{a}->{b}" for a, b in pairs]},
+                          missing=() if pairs else ("argostranslate has no language package installed",))
+
+    def pairs(self) -> set[tuple[str, str]]:
+        found = self._argos()
+        if found is None:
+            return set()
+        try:
+            return found.pairs()
+        except Exception:
+            return set()
+
+    def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        found = self._argos()
+        if found is None:
+            raise ValueError("no offline translator is installed")
+        return found.translate(texts, source, target)
+
+
+def available_translator(translator: Translator, source: str, target: str) -> Translator | None:
+    """`translator` when it translates source->target here, else None. Never installs one."""
+    return translator if (source, target) in translator.pairs() else None

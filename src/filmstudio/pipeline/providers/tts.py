@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
 from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.engines import EngineInfo, VoiceInfo
 from filmstudio.pipeline.media.audio import read_wav, write_wav
 from filmstudio.pipeline.media.ffmpeg import lower_priority
 from filmstudio.pipeline.plan import Voice
@@ -43,18 +44,6 @@ class SpeechRequest:
     voice: Voice
     words_per_minute: float
     out: Path
-
-
-class Tts(Protocol):
-    """Turns many lines into WAV clips; returns the clip paths in request order."""
-
-    def synthesize_many(
-        self,
-        requests: Sequence[SpeechRequest],
-        *,
-        cancel: CancelToken,
-        progress: Callable[[float], None] | None = None,
-    ) -> list[Path]: ...
 
 
 # ------------------------------------------------------------------------------ espeak-ng setup
@@ -219,12 +208,48 @@ def list_variants() -> list[str]:
 # --------------------------------------------------------------------------------- engines
 
 
+def espeak_voices(language: str | None = None) -> list[VoiceInfo]:
+    """The espeak-ng voices casting can use: each language's voice with every gendered variant."""
+    from filmstudio.domain.settings import LANGUAGES
+
+    genders = {**dict.fromkeys(("m1", "m2", "m3", "m4", "m5", "m6", "m7"), "male"),
+               **dict.fromkeys(("f1", "f2", "f3", "f4", "f5"), "female")}
+    variants = set(list_variants())
+    out = []
+    for code, lang in LANGUAGES.items():
+        if language is not None and code != language:
+            continue
+        for variant, gender in genders.items():
+            if variant in variants:
+                out.append(VoiceInfo(engine="espeak", voice_id=f"{lang.espeak}+{variant}",
+                                     name=f"espeak-ng {lang.name} {variant}", language=code, gender=gender,
+                                     sample_rate=ESPEAK_RATE))
+    return out
+
+
 class EspeakTts:
-    """pyttsx3 + espeak-ng, `jobs` utterances at a time, each in its own short-lived process."""
+    """pyttsx3 + espeak-ng, `jobs` utterances at a time, each in its own short-lived process.
+
+    The fallback `Voices` engine: it reads every language we support, robotically.
+    """
+
+    name = "espeak"
 
     def __init__(self, jobs: int = 2, *, stall_timeout: float = 120.0) -> None:
         self.jobs = max(1, jobs)
         self.stall_timeout = stall_timeout
+
+    def info(self) -> EngineInfo:
+        found = tts_info()
+        return EngineInfo(
+            kind="voices", name="espeak-ng (pyttsx3)", version=str(found.get("version", "")), device="cpu",
+            ok=bool(found.get("ok")) and bool(found.get("voices")),
+            missing=() if found.get("ok") else (f"espeak-ng is not usable: {found.get('error', 'no voices')}",),
+            details={k: v for k, v in found.items() if k not in ("ok", "engine")},
+        )
+
+    def voices(self, language: str | None = None) -> list[VoiceInfo]:
+        return espeak_voices(language)
 
     def synthesize_many(
         self,
@@ -320,10 +345,19 @@ def _report(progress: Callable[[float], None] | None, done: int, total: int) -> 
 class FakeTts:
     """Sine beeps instead of speech (length proportional to the text) for tests of other modules."""
 
+    name = "fake"
+
     def __init__(self, *, seconds_per_char: float = 0.05, sample_rate: int = ESPEAK_RATE) -> None:
         self.seconds_per_char = seconds_per_char
         self.sample_rate = sample_rate
         self.synthesized: list[SpeechRequest] = []
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(kind="voices", name="fake beeps", version="test")
+
+    def voices(self, language: str | None = None) -> list[VoiceInfo]:
+        return [VoiceInfo(engine="fake", voice_id="beep", name="Beep", language=language or "en",
+                          sample_rate=self.sample_rate)]
 
     def duration_for(self, req: SpeechRequest) -> float:
         """The clip length this fake produces for a request (faster speech = shorter clip)."""

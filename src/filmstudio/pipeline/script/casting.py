@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from filmstudio.domain.settings import LANGUAGES, CharacterSpec, RenderSettings
+from filmstudio.pipeline.engines import VoiceInfo
 from filmstudio.pipeline.plan import NARRATOR, Script, Voice
 
 # espeak-ng variants (voices/!v/) by gender. Neutral ones declare no gender in their files.
@@ -71,8 +72,12 @@ class _Want:
     pool: tuple[str, ...]
 
 
-def cast_voices(script: Script, settings: RenderSettings) -> dict[str, Voice]:
-    """Give every speaker of `script` a distinct voice (espeak name + pitch), deterministically."""
+def cast_voices(script: Script, settings: RenderSettings, available: Sequence[VoiceInfo] = ()) -> dict[str, Voice]:
+    """Give every speaker of `script` a distinct voice, deterministically, from the `available` voices.
+
+    With no neural voice among `available` (or none given), every speaker gets an espeak-ng
+    variant and pitch of the film's language.
+    """
     voice_id = LANGUAGES[settings.language].espeak
     specs = {_key(spec.name): spec for spec in settings.characters}
     speakers = _speakers(script)

@@ -14,11 +14,12 @@ from typing import ClassVar
 import numpy as np
 
 from filmstudio.pipeline.context import CancelToken, StageContext, content_key
+from filmstudio.pipeline.engines import MusicSource
 from filmstudio.pipeline.media.audio import duck_curve, read_wav, resample, voice_activity_wav
 from filmstudio.pipeline.media.master import master_wavs
 from filmstudio.pipeline.media.wavstream import WavReader, wav_writer, write_wav
 from filmstudio.pipeline.plan import RenderPlan
-from filmstudio.pipeline.providers.music import PEAK, MusicStream
+from filmstudio.pipeline.providers.music import PEAK
 
 MIX_RATE = 48000
 # The film's promise is a true peak <= -1 dBTP in the MP4; AAC at 192k adds 0.2-0.7 dB of
@@ -49,7 +50,8 @@ class MusicGeneration:
             music, gain = None, 1.0
             if settings.music_genre != "none":
                 seed = int(content_key(plan.script.title)[:8], 16)
-                stream = MusicStream(settings.music_genre, plan.duration, starts, sample_rate=MIX_RATE, seed=seed)
+                stream = ctx.engines.music.score(settings.music_genre, plan.duration, starts, sample_rate=MIX_RATE,
+                                                 seed=seed)
                 music = Path(tmp) / "music.wav"
                 gain = write_ducked_music(stream, voice, music, ctx.cancel)
             ctx.report(self.name, 0.6)
@@ -59,7 +61,7 @@ class MusicGeneration:
         return replace(plan, mix_track=out)
 
 
-def write_ducked_music(stream: MusicStream, voice: Path, dest: Path, cancel: CancelToken) -> float:
+def write_ducked_music(stream: MusicSource, voice: Path, dest: Path, cancel: CancelToken) -> float:
     """Write the stream's music, ducked under the voice WAV, to `dest` (float32); return its normalising gain.
 
     compose() scales the finished piece so its peak is PEAK; here the peak is known only at the

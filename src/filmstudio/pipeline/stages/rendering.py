@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import ClassVar
 
 from filmstudio.pipeline.context import StageContext, content_key
-from filmstudio.pipeline.media.ffmpeg import video_encoder
 from filmstudio.pipeline.media.mux import Chapter, SubtitleTrack, encode_aac, mux_film
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.visuals import SegmentSpec, render_segment, spec_key
@@ -25,7 +24,7 @@ class Rendering:
 
     def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
         assert plan.script is not None and plan.mix_track is not None
-        encoder = video_encoder(ctx.encoder)
+        encoder = ctx.engines.encoder.video_encoder(ctx.encoder)
         specs: tuple[SegmentSpec, ...] = plan.segment_specs
         paths = [ctx.cache.path("segments", content_key(spec_key(spec), encoder), ".mp4") for spec in specs]
         todo = [(spec, path) for spec, path in zip(specs, paths, strict=True) if not path.exists()]

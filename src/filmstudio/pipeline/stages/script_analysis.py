@@ -21,11 +21,12 @@ class ScriptAnalysis:
 
     def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
         script = analyse(plan.script_text, plan.settings)
-        if plan.settings.title and plan.settings.title.strip():
-            script = replace(script, title=plan.settings.title.strip())  # the user's title wins
+        given = next((t.strip() for t in (plan.settings.title, plan.title) if t and t.strip()), None)
+        if given:
+            script = replace(script, title=given)  # the user's title wins over the title page
         elif script.title == UNTITLED and plan.fallback_title:
             script = replace(script, title=plan.fallback_title)
-        casting = cast_voices(script, plan.settings)
+        casting = cast_voices(script, plan.settings, ctx.engines.voices.voices(plan.settings.language))
         wpm, _ = choose_rate(script, casting, plan.settings, estimate_speech_seconds)
         ctx.report(self.name, 1.0)
         return replace(plan, script=script, casting=casting, words_per_minute=wpm)

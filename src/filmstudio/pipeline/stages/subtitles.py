@@ -10,12 +10,11 @@ from filmstudio.domain.settings import LANGUAGES
 from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.media.captions import align_translation, build_cues, write_srt, write_vtt
 from filmstudio.pipeline.plan import Cue, RenderPlan
-from filmstudio.pipeline.providers.translate import Translator, available_translator
+from filmstudio.pipeline.providers.translate import available_translator
 
 
 @dataclass(frozen=True)
 class Subtitles:
-    translator: Translator | None = None
     name: ClassVar[str] = "subtitles"
     weight: ClassVar[float] = 0.01
 
@@ -29,7 +28,7 @@ class Subtitles:
         warnings = list(plan.warnings)
         langs = settings.subtitle_langs
         for n, lang in enumerate(langs):
-            texts = self._texts_for(lang, plan, source, warnings)
+            texts = self._texts_for(lang, plan, source, warnings, ctx)
             if texts is None:
                 continue
             cues = build_cues([(t.line.index, t.start, t.end, texts.get(t.line.index, "")) for t in spoken
@@ -44,7 +43,7 @@ class Subtitles:
         return replace(plan, subtitles=cues_by_lang, subtitle_files=files, warnings=tuple(warnings))
 
     def _texts_for(
-        self, lang: str, plan: RenderPlan, source: dict[int, str], warnings: list[str]
+        self, lang: str, plan: RenderPlan, source: dict[int, str], warnings: list[str], ctx: StageContext
     ) -> dict[int, str] | None:
         settings = plan.settings
         assert plan.script is not None
@@ -52,7 +51,7 @@ class Subtitles:
             return source
         if lang in settings.translations:
             return align_translation(plan.script, settings.translations[lang], settings, language=lang)
-        translator = self.translator or available_translator()
+        translator = available_translator(ctx.engines.translator, settings.language, lang)
         name = LANGUAGES[lang].name
         if translator is not None:
             try:

@@ -11,7 +11,6 @@ from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.plan import RenderPlan, SceneTiming, TimedLine
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 SCENE_TITLE_SECONDS = 2.8
 MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
 MIN_SHOT = 1.0
@@ -19,12 +18,6 @@ MIN_SHOT = 1.0
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def user_images(folder: Path | None) -> list[Path]:
-    if folder is None or not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 def pick_image(images: list[Path], scene_index: int, location: str) -> Path | None:
@@ -56,7 +49,7 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
     settings, script = plan.settings, plan.script
     author = script.title_page.get("Author") or script.title_page.get("Authors") or ""
     credit = f"{script.title_page.get('Credit', 'written by')} {author}".strip() if author else ""
-    images = user_images(plan.images_dir)
+    images = list(plan.images)
     caption_lang = settings.subtitle_langs[0] if settings.subtitle_langs else None
     cues = plan.subtitles.get(caption_lang, ()) if (settings.burn_subtitles and caption_lang) else ()
     fps = settings.fps

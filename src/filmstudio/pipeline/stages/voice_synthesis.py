@@ -15,7 +15,7 @@ from filmstudio.pipeline.fit import MAX_WPM, WPM_STEP, Layout, Pacing, lay_out
 from filmstudio.pipeline.media.audio import write_voice_track
 from filmstudio.pipeline.media.ffmpeg import run_ffmpeg
 from filmstudio.pipeline.plan import Line, RenderPlan, Script, TimedLine
-from filmstudio.pipeline.providers.tts import SpeechRequest, Tts
+from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.casting import voice_for_text
 
 TTS_CACHE_VERSION = "tts-2"  # 2: espeak-ng noise seeded (clips are reproducible)
@@ -32,7 +32,6 @@ def wav_seconds(path: Path) -> float:
 
 @dataclass(frozen=True)
 class VoiceSynthesis:
-    tts: Tts
     name: ClassVar[str] = "voice_synthesis"
     weight: ClassVar[float] = 0.22
 
@@ -95,7 +94,7 @@ class VoiceSynthesis:
             voice = voice_for_text(plan.casting[line.speaker], line.text)
             key = content_key(TTS_CACHE_VERSION, line.text, voice, wpm)
             requests.append(SpeechRequest(line.text, voice, wpm, ctx.cache.path("tts", key, ".wav")))
-        paths = self.tts.synthesize_many(
+        paths = ctx.engines.voices.synthesize_many(
             requests, cancel=ctx.cancel, progress=lambda f: ctx.report(self.name, 0.85 * f)
         )
         clips = {line.index: path for line, path in zip(lines, paths, strict=True)}

@@ -1,7 +1,7 @@
 """The embedded API server + queue consumer for the desktop app, as `filmstudio app` composes them.
 
-Lives beside the CLI, outside `filmstudio.desktop`, because import-linter keeps desktop, server and queue
-apart. `filmstudio app`, the GUI tests and scripts/screenshots.py use it.
+Part of the composition root, outside `filmstudio.desktop`, because import-linter keeps desktop, server
+and queue apart. `filmstudio app`, the GUI tests and scripts/screenshots.py use it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from filmstudio.cli_studio import build_server, run_server
+from filmstudio.app.compose import build_server, run_server
 from filmstudio.config import Settings
 from filmstudio.desktop.backend import Backend
+from filmstudio.pipeline.engines import Engines
 from filmstudio.services.render import Renderer
 from filmstudio.services.secrets import SecretStore
 
@@ -75,7 +76,7 @@ class EmbeddedApi:
     """
 
     def __init__(self, settings: Settings, *, renderer: Renderer | None = None,
-                 secrets: SecretStore | None = None, worker: str = "process") -> None:
+                 secrets: SecretStore | None = None, worker: str = "process", engines: Engines | None = None) -> None:
         self.notice = ""
         self.worker = worker if renderer is None else "thread"
         self.workers = settings.workers
@@ -87,13 +88,17 @@ class EmbeddedApi:
             settings = settings.model_copy(update={"port": port})
         self.settings = settings
         in_process = settings if self.worker == "thread" else settings.model_copy(update={"workers": 0})
-        self.parts = build_server(in_process, renderer=renderer, secrets=secrets)
+        self.parts = build_server(in_process, renderer=renderer, secrets=secrets, engines=engines)
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
     @property
     def studio(self) -> Any:
         return self.parts.studio
+
+    @property
+    def engines(self) -> Engines:
+        return self.parts.engines
 
     @property
     def url(self) -> str:
@@ -154,4 +159,4 @@ def open_desktop(home: Path, *, port: int = 8765, workers: int = 1, renderer: Re
     values: dict[str, Any] = {"home": home, "port": port, "workers": workers}
     values.update(overrides)
     api = EmbeddedApi(Settings.model_validate(values), renderer=renderer, secrets=secrets)
-    return Backend(api.studio, api)
+    return Backend(api.studio, api, api.engines)

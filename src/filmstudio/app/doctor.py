@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from filmstudio.pipeline.engines import Engines
 
 
 def _ffmpeg() -> dict[str, Any]:
@@ -100,6 +103,17 @@ def _keyring() -> dict[str, Any]:
             "summary": name if ok else f"no OS keyring ({name})", "install": install}
 
 
-def report() -> dict[str, dict[str, Any]]:
+def _engines(engines: Engines) -> dict[str, Any]:
+    """Every engine the studio would use here, each with what it lacks."""
+    infos = [info.as_dict() for info in engines.infos()]
+    summary = "; ".join(f"{i['kind']}: {i['name']}{'' if i['ok'] else ' (not usable)'}" for i in infos)
+    install = [m for i in infos for m in i["missing"]]
+    return {"ok": True, "required": False, "engines": infos, "summary": summary, "install": install}
+
+
+def report(engines: Engines | None = None) -> dict[str, dict[str, Any]]:
     """Everything `filmstudio doctor` prints, as data."""
-    return {"ffmpeg": _ffmpeg(), "tts": _tts(), "fonts": _fonts(), "keyring": _keyring()}
+    out = {"ffmpeg": _ffmpeg(), "tts": _tts(), "fonts": _fonts(), "keyring": _keyring()}
+    if engines is not None:
+        out["engines"] = _engines(engines)
+    return out

@@ -1,0 +1,176 @@
+"""The composition root: settings -> engines, store, queue, services, server, worker, farm.
+
+The only place that constructs engines and picks implementations; the CLI modules parse
+arguments and call in here, the desktop app and the tests build through it too. Adding an
+engine is one line in `build_engines`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filmstudio.config import Settings
+from filmstudio.pipeline.engines import Engines, VoiceLibrary
+
+if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
+    from fastapi import FastAPI
+
+    from filmstudio.queue import StudioQueue, WorkerPool
+    from filmstudio.services.executor import JobHandler
+    from filmstudio.services.render import Renderer
+    from filmstudio.services.secrets import SecretStore
+    from filmstudio.services.studio import Studio
+
+
+def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None) -> Engines:
+    """The engines of this machine: bundled ones always, plus whatever models the user pulled."""
+    from filmstudio.pipeline.media.ffmpeg import FfmpegEncoder
+    from filmstudio.pipeline.providers.music import SynthMusic
+    from filmstudio.pipeline.providers.translate import InstalledTranslator
+    from filmstudio.pipeline.providers.tts import EspeakTts
+
+    workers = jobs or os.cpu_count() or 2
+    voices = {"espeak": EspeakTts(jobs=workers)}
+    return Engines(
+        voices=VoiceLibrary(voices, fallback="espeak"),
+        music=SynthMusic(),
+        translator=InstalledTranslator(),
+        encoder=FfmpegEncoder(encoder),
+        pictures=None,
+    )
+
+
+def engines_for(settings: Settings) -> Engines:
+    return build_engines(models_dir=settings.home / "models")
+
+
+def pipeline_renderer(engines: Engines) -> Renderer:
+    from filmstudio.services.render import PipelineRenderer
+
+    return PipelineRenderer(engines)
+
+
+def job_handlers(studio: Studio, renderer: Renderer) -> dict[str, JobHandler]:
+    """Every job kind this process can run, by kind."""
+    from filmstudio.services.render import RenderJobs
+
+    return {"render": RenderJobs(studio, renderer)}
+
+
+@dataclass
+class ServerParts:
+    """What `serve` runs, built without starting anything (tests start the pieces themselves)."""
+
+    settings: Settings
+    studio: Studio
+    queue: StudioQueue
+    app: FastAPI
+    pool: WorkerPool | None
+    engines: Engines
+
+
+def build_server(settings: Settings, *, renderer: Renderer | None = None, secrets: SecretStore | None = None,
+                 engines: Engines | None = None) -> ServerParts:
+    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool."""
+    from filmstudio.config import check_exposure
+    from filmstudio.queue import StudioQueue, WorkerPool, make_huey
+    from filmstudio.server.app import create_app
+    from filmstudio.services.factory import open_studio
+
+    check_exposure(settings)
+    engines = engines or engines_for(settings)
+    if renderer is None:
+        renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
+    queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
+    studio = open_studio(settings, queue=queue, secrets=secrets)
+    pool = None
+    if settings.workers > 0:
+        pool = WorkerPool(queue, studio, job_handlers(studio, renderer), workers=settings.workers,
+                          reconcile_seconds=settings.reconcile_seconds)
+    return ServerParts(settings, studio, queue, create_app(studio, settings), pool, engines)
+
+
+def farm_renderer(settings: Settings, engines: Engines) -> Renderer:
+    """The pipeline with its segment encodes sent over the Redis segment queue (serve --farm-segments)."""
+    from filmstudio.distributed import SegmentQueue, make_segment_huey
+    from filmstudio.services.farm import FarmRenderer
+
+    dispatch = SegmentQueue(make_segment_huey(settings.queue_url))
+    # Parts stay under the API's body limit; the lease is the job lease (a worker that misses it is gone).
+    return FarmRenderer(engines, dispatch, chunk_bytes=max(512, settings.max_body_bytes - 1024),
+                        lease_seconds=settings.lease_seconds)
+
+
+def run_server(parts: ServerParts, *, on_started: Callable[[Any], None] | None = None) -> None:
+    """Serve `parts` until a signal (main thread) or `server.should_exit` (tests)."""
+    from filmstudio.server.run import serve
+    from filmstudio.services.backup import holding_home
+
+    with holding_home(parts.settings.home):  # `filmstudio restore` refuses while this is held
+        serve(parts.app, parts.settings.host, parts.settings.port, background=parts.pool, on_started=on_started)
+
+
+def load_renderer(spec: str | None, engines: Engines) -> Renderer:
+    """The pipeline's renderer, or `module:attribute` (a renderer, or a factory named make_*)."""
+    if not spec:
+        return pipeline_renderer(engines)
+    module, _, attr = spec.partition(":")
+    obj = getattr(importlib.import_module(module), attr)
+    made: Renderer = obj() if attr.startswith("make_") else obj
+    return made
+
+
+def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = None) -> None:
+    """A job worker beside the server (same home): the queue's consumer, the reconciler, the webhook sender."""
+    from huey.consumer import Consumer
+
+    from filmstudio.queue import Reconciler, StudioQueue, consumer_kwargs, make_huey
+    from filmstudio.services.backup import holding_home
+    from filmstudio.services.factory import open_studio
+    from filmstudio.services.webhook_sender import WebhookSender
+
+    queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
+    studio = open_studio(settings, queue=queue)
+    engines = engines_for(settings)
+    renderer = (farm_renderer(settings, engines) if settings.segment_farm and not renderer_spec
+                else load_renderer(renderer_spec, engines))
+    queue.bind(studio, job_handlers(studio, renderer))
+    reconciler = Reconciler(studio, settings.reconcile_seconds)
+    reconciler.start()
+    sender = WebhookSender(studio)
+    sender.start()
+    print(f"FilmStudio worker on {settings.queue_path if settings.queue_url == 'sqlite' else settings.queue_url}",
+          flush=True)
+    try:
+        with holding_home(settings.home):  # `filmstudio restore` refuses while this is held
+            # Main thread of its own process: huey's own signal handling is right here.
+            Consumer(queue.huey, **consumer_kwargs(workers)).run()
+    finally:
+        sender.stop()
+        reconciler.stop()
+
+
+def run_segment_worker(settings: Settings, *, server: str, key: str, workers: int, name: str | None,
+                       work_dir: Path | None) -> None:
+    """A render worker on another machine: segment orders from Redis, results over HTTP, no studio.db."""
+    from huey.consumer import Consumer
+
+    from filmstudio.distributed import RemoteSegmentWorker, SegmentClient, SegmentQueue, make_segment_huey
+    from filmstudio.queue import consumer_kwargs
+    from filmstudio.services.farm import worker_name
+
+    queue = SegmentQueue(make_segment_huey(settings.queue_url))
+    name = name or worker_name()
+    client = SegmentClient(server, key)
+    queue.worker = RemoteSegmentWorker(client, work_dir or settings.home / "segment-work", name)
+    print(f"FilmStudio segment worker {name}: orders from {settings.queue_url}, results to {server}", flush=True)
+    try:
+        Consumer(queue.huey, **consumer_kwargs(workers)).run()
+    finally:
+        client.close()
+
