@@ -34,13 +34,6 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("filmstudio")) / "render"
 
 
-def default_models_dir() -> Path:
-    """Where pulled models live: <FILMSTUDIO_HOME>/models (the studio's data folder)."""
-    from filmstudio.config import load_settings
-
-    return load_settings().home / "models"
-
-
 def _read_text(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
@@ -79,10 +72,9 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from filmstudio.app.compose import build_engines
+    from filmstudio.app.compose import render_here
     from filmstudio.pipeline.context import CancelToken
     from filmstudio.pipeline.request import RenderRequest, images_in
-    from filmstudio.pipeline.runner import render
 
     script_text = _read_text(args.script)
     settings = parse_settings(_settings_from_args(args, args.script))
@@ -96,11 +88,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     request = RenderRequest(script=script_text, settings=settings, output=output, work_dir=work_dir,
                             cache_dir=cache_dir, images=images, fallback_title=_title_from_path(args.script),
                             encoder=args.encoder, jobs=args.jobs)
-    engines = build_engines(jobs=args.jobs, models_dir=default_models_dir(), encoder=args.encoder)
     try:
         with _ProgressBar(enabled=not args.quiet) as bar:
             try:
-                manifest = render(request, engines, progress=bar.update, cancel=cancel)
+                manifest = render_here(request, progress=bar.update, cancel=cancel)
             except KeyboardInterrupt:
                 cancel.cancel()
                 print("cancelled: nothing was written at", output, file=sys.stderr)
@@ -174,10 +165,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from filmstudio.app.compose import build_engines
-    from filmstudio.app.doctor import report
+    from filmstudio.app.doctor import doctor_here
 
-    result = report(build_engines(models_dir=default_models_dir()))
+    result = doctor_here()
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -197,19 +187,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """The desktop app, with the embedded API server and a render worker."""
-    from filmstudio.app.embedded import EmbeddedApi
-    from filmstudio.config import load_settings
-    from filmstudio.desktop.app import run_app
-    from filmstudio.desktop.backend import Backend
+    from filmstudio.app.embedded import run_desktop
 
-    def open_backend(prefs: Any) -> Backend:
-        over: dict[str, Any] = {"port": prefs.port, "workers": prefs.workers}
-        if prefs.data_dir:
-            over["home"] = prefs.data_dir
-        api = EmbeddedApi(load_settings(**over))
-        return Backend(api.studio, api, api.engines)
-
-    return run_app(open_backend)
+    return run_desktop()
 
 
 def _has_display() -> bool:

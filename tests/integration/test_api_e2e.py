@@ -9,9 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from filmstudio.app.compose import pipeline_renderer
 from filmstudio.pipeline.media.ffmpeg import ffprobe_exe
-from filmstudio.services.render import pipeline_renderer
 from integration.conftest_server import SCRIPT, live_server, server_settings, wait_job, wait_progress
+from studio_engines import real_engines
 
 E2E = {"duration": 6, "resolution": "320x180", "fps": 12, "subtitle_languages": ["en"]}
 
@@ -25,7 +26,7 @@ def _probe(path: Path) -> dict:
 @pytest.mark.slow
 def test_reference_python_example_with_the_real_pipeline(tmp_path: Path) -> None:
     settings = server_settings(tmp_path / "studio", lease_seconds=10.0)
-    with live_server(settings, renderer=pipeline_renderer()) as live:
+    with live_server(settings, renderer=pipeline_renderer(real_engines())) as live:
         key = live.new_key("e2e")
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         base = live.api
@@ -52,12 +53,13 @@ def test_reference_python_example_with_the_real_pipeline(tmp_path: Path) -> None
     assert (streams["video"]["width"], streams["video"]["height"]) == (320, 180)
     assert streams["audio"]["codec_name"] == "aac"
     assert abs(float(info["format"]["duration"]) - E2E["duration"]) < 1.0
+    assert info["format"]["tags"]["title"] == "My Video"  # the project's title, not the script's "Untitled"
 
 
 @pytest.mark.slow
 def test_cancel_mid_render_with_the_real_pipeline(tmp_path: Path) -> None:
     settings = server_settings(tmp_path / "studio", lease_seconds=10.0)
-    with live_server(settings, renderer=pipeline_renderer()) as live:
+    with live_server(settings, renderer=pipeline_renderer(real_engines())) as live:
         key = live.new_key("cancel")
         with live.client(key) as c:
             pid = c.post("/projects", json={"title": "c", "script": SCRIPT,

@@ -10,9 +10,10 @@ import pytest
 
 from filmstudio.domain.errors import Cancelled, EngineMissing
 from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.engines import Voices
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.plan import Voice
-from filmstudio.pipeline.providers.tts import EspeakTts, FakeTts, SpeechRequest, Tts, list_variants, tts_info
+from filmstudio.pipeline.providers.tts import EspeakTts, FakeTts, SpeechRequest, list_variants, tts_info
 
 pytestmark = pytest.mark.slow
 
@@ -133,26 +134,26 @@ def test_other_languages_speak(tmp_path: Path) -> None:
 
 
 @pytest.fixture(params=["espeak", "fake"])
-def engine(request: pytest.FixtureRequest) -> Tts:
+def engine(request: pytest.FixtureRequest) -> Voices:
     return EspeakTts(jobs=2) if request.param == "espeak" else FakeTts()
 
 
 class TestTtsContract:
-    """What every `Tts` promises the voice stage, run against the real engine and the fake."""
+    """What every `Voices` promises the voice stage, run against the real engine and the fake."""
 
-    def test_paths_in_order_and_progress_to_one(self, engine: Tts, tmp_path: Path) -> None:
+    def test_paths_in_order_and_progress_to_one(self, engine: Voices, tmp_path: Path) -> None:
         reqs = [SpeechRequest(f"Line {w}.", LOW, 175, tmp_path / f"{w}.wav") for w in ("c", "a", "b")]
         seen: list[float] = []
         assert engine.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append) == [r.out for r in reqs]
         assert all(r.out.exists() for r in reqs) and seen[-1] == 1.0 and seen == sorted(seen)
 
-    def test_existing_clips_are_kept(self, engine: Tts, tmp_path: Path) -> None:
+    def test_existing_clips_are_kept(self, engine: Voices, tmp_path: Path) -> None:
         req = SpeechRequest("Kept.", LOW, 175, tmp_path / "k.wav")
         req.out.write_bytes(b"cached")
         engine.synthesize_many([req], cancel=CancelToken())
         assert req.out.read_bytes() == b"cached"
 
-    def test_cancelled_before_start(self, engine: Tts, tmp_path: Path) -> None:
+    def test_cancelled_before_start(self, engine: Voices, tmp_path: Path) -> None:
         token = CancelToken()
         token.cancel()
         with pytest.raises(Cancelled):

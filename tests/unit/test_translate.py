@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from filmstudio.pipeline.providers.translate import (
-    ArgosTranslator,
     DictTranslator,
+    InstalledTranslator,
     Translator,
     available_translator,
 )
@@ -64,23 +64,28 @@ def test_dict_translator_contract_and_unknown_text() -> None:
 
 def test_argos_translator_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     install_fake_argos(monkeypatch, [FakeLanguage("en", ("es",)), FakeLanguage("es", ())])
-    translator = available_translator()
-    assert isinstance(translator, ArgosTranslator)
+    translator = InstalledTranslator()
+    assert isinstance(translator, Translator)
     contract(translator)
     assert translator.translate(["Hi", " "], "en", "es") == ["[es] Hi", " "]
     with pytest.raises(ValueError):
         translator.translate(["Hola"], "es", "en")
-    assert isinstance(available_translator("en", "es"), ArgosTranslator)
-    assert available_translator("es", "en") is None
-    assert available_translator("en", "de") is None
+    assert translator.info().ok and translator.info().details["pairs"] == ["en->es"]
+    assert available_translator(translator, "en", "es") is translator
+    assert available_translator(translator, "es", "en") is None
+    assert available_translator(translator, "en", "de") is None
 
 
 def test_no_packages_means_no_translator(monkeypatch: pytest.MonkeyPatch) -> None:
     install_fake_argos(monkeypatch, [])
-    assert available_translator() is None
+    translator = InstalledTranslator()
+    assert available_translator(translator, "en", "es") is None
+    assert not translator.info().ok and translator.info().missing
 
 
 def test_not_installed_means_no_translator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "argostranslate", None)
     monkeypatch.setitem(sys.modules, "argostranslate.translate", None)
-    assert available_translator() is None
+    translator = InstalledTranslator()
+    assert translator.pairs() == set() and available_translator(translator, "en", "es") is None
+    assert not translator.info().ok and "argostranslate" in translator.info().missing[0]

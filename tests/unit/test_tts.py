@@ -9,15 +9,16 @@ import pytest
 
 from filmstudio.domain.errors import Cancelled
 from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.engines import Voices
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.plan import Voice
-from filmstudio.pipeline.providers.tts import FakeTts, SpeechRequest, Tts, trim_silence
+from filmstudio.pipeline.providers.tts import FakeTts, SpeechRequest, trim_silence
 
 VOICE = Voice("NARRATOR", "gmw/en-US", None, pitch=50, rate_factor=1.0)
 
 
 def test_fake_tts_writes_beeps_proportional_to_text(tmp_path: Path) -> None:
-    tts: Tts = FakeTts()
+    tts: Voices = FakeTts()
     short = SpeechRequest("Hi there.", VOICE, 175, tmp_path / "s.wav")
     long = SpeechRequest("A much longer line of dialogue for the fake.", VOICE, 175, tmp_path / "l.wav")
     out = tts.synthesize_many([short, long], cancel=CancelToken())

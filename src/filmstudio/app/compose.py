@@ -20,6 +20,8 @@ from filmstudio.pipeline.engines import Engines, VoiceLibrary
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
 
+    from filmstudio.pipeline.context import CancelToken, ProgressFn
+    from filmstudio.pipeline.request import RenderRequest
     from filmstudio.queue import StudioQueue, WorkerPool
     from filmstudio.services.executor import JobHandler
     from filmstudio.services.render import Renderer
@@ -45,8 +47,19 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
     )
 
 
-def engines_for(settings: Settings) -> Engines:
-    return build_engines(models_dir=settings.home / "models")
+def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:
+    """The engines for a studio home (its pulled models live in <home>/models)."""
+    return build_engines(jobs=jobs, models_dir=settings.home / "models", encoder=encoder)
+
+
+def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,
+                cancel: CancelToken | None = None) -> dict[str, Any]:
+    """`filmstudio render`: one film in this process with this machine's engines."""
+    from filmstudio.config import load_settings
+    from filmstudio.pipeline.runner import render
+
+    engines = engines_for(load_settings(), jobs=request.jobs, encoder=request.encoder)
+    return render(request, engines, progress=progress, cancel=cancel)
 
 
 def pipeline_renderer(engines: Engines) -> Renderer:
@@ -57,9 +70,10 @@ def pipeline_renderer(engines: Engines) -> Renderer:
 
 def job_handlers(studio: Studio, renderer: Renderer) -> dict[str, JobHandler]:
     """Every job kind this process can run, by kind."""
+    from filmstudio.services.models import ModelPullJobs
     from filmstudio.services.render import RenderJobs
 
-    return {"render": RenderJobs(studio, renderer)}
+    return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio)}
 
 
 @dataclass

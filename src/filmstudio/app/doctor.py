@@ -117,3 +117,11 @@ def report(engines: Engines | None = None) -> dict[str, dict[str, Any]]:
     if engines is not None:
         out["engines"] = _engines(engines)
     return out
+
+
+def doctor_here() -> dict[str, dict[str, Any]]:
+    """`filmstudio doctor`: the report for this machine's studio home."""
+    from filmstudio.app.compose import engines_for
+    from filmstudio.config import load_settings
+
+    return report(engines_for(load_settings()))

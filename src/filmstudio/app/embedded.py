@@ -160,3 +160,18 @@ def open_desktop(home: Path, *, port: int = 8765, workers: int = 1, renderer: Re
     values.update(overrides)
     api = EmbeddedApi(Settings.model_validate(values), renderer=renderer, secrets=secrets)
     return Backend(api.studio, api, api.engines)
+
+
+def run_desktop() -> int:
+    """`filmstudio app`: the window, with the embedded API server and a render worker for its data folder."""
+    from filmstudio.config import load_settings
+    from filmstudio.desktop.app import run_app
+
+    def open_backend(prefs: Any) -> Backend:
+        over: dict[str, Any] = {"port": prefs.port, "workers": prefs.workers}
+        if prefs.data_dir:
+            over["home"] = prefs.data_dir
+        api = EmbeddedApi(load_settings(**over))
+        return Backend(api.studio, api, api.engines)
+
+    return run_app(open_backend)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings
 from filmstudio.domain.models import (
+    ModelPublic,
+    ModelPullAccepted,
     ApiKeyCreated,
     ApiKeyPublic,
     DeliveryPublic,
@@ -190,15 +192,44 @@ class Backend:
     def get_job(self, job_id: str) -> JobPublic:
         return jobs.get_job(self.studio, self.principal, job_id)
 
-    def list_jobs(self, status: str | None = None) -> list[JobPublic]:
-        return jobs.list_jobs(self.studio, self.principal, per_page=100, status=status).jobs
+    def list_jobs(self, status: str | None = None, kind: str | None = None) -> list[JobPublic]:
+        return jobs.list_jobs(self.studio, self.principal, per_page=100, status=status, kind=kind).jobs
+
+    # -- models -------------------------------------------------------------------------------
+
+    def list_models(self) -> list[ModelPublic]:
+        from filmstudio.services import models
+
+        return models.list_models(self.studio, self.principal)
+
+    def hardware_summary(self) -> str:
+        from filmstudio.services import models
+
+        return models.hardware().summary()
+
+    def pull_model(self, model_id: str) -> ModelPullAccepted:
+        from filmstudio.services import models
+
+        return models.start_pull(self.studio, self.principal, model_id)
+
+    def remove_model(self, model_id: str) -> None:
+        from filmstudio.services import models
+
+        models.remove_model(self.studio, self.principal, model_id)
+
+    def model_pulls(self) -> list[JobPublic]:
+        """Model downloads still queued or running."""
+        return [j for j in self.list_jobs(kind="model_pull") if j.status in ("queued", "processing")]
 
     def cancel_job(self, job_id: str) -> JobPublic:
         return jobs.cancel_job(self.studio, self.principal, job_id)
 
     def retry_job(self, job_id: str) -> JobAccepted:
         """A new job for the same project (the old one stays in the history)."""
-        return self.generate(self.get_job(job_id).project_id)
+        project_id = self.get_job(job_id).project_id
+        if project_id is None:
+            raise BadRequest("only renders can be retried here", code="JOB_NOT_RETRIABLE")
+        return self.generate(project_id)
 
     def project_titles(self) -> dict[str, str]:
         return {p.project_id: p.title for p in self.list_projects()}

@@ -354,8 +354,9 @@ class EditorPage(QWidget):
             self._poller.stop()
             self._set_busy(False)
             if self.project is not None and job.project_id == self.project.project_id:
-                self.tasks.run(lambda: self.backend.get_project(job.project_id), self._refreshed)
-            self.job_finished.emit(job.project_id, job.status)
+                project_id = self.project.project_id
+                self.tasks.run(lambda: self.backend.get_project(project_id), self._refreshed)
+            self.job_finished.emit(job.project_id or "", job.status)
         else:
             self._set_busy(True)
 

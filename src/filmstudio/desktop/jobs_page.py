@@ -82,7 +82,9 @@ class JobsPage(QWidget):
         self.jobs = jobs
         self.table.setRowCount(len(jobs))
         for r, j in enumerate(jobs):
-            values = (titles.get(j.project_id, j.project_id[:8]), j.status, j.current_step or "—",
+            what = (titles.get(j.project_id, j.project_id[:8]) if j.project_id
+                    else str((j.result or {}).get("model_id") or j.kind.replace("_", " ")))
+            values = (what, j.status, j.current_step or "—",
                       f"{100 if j.status == 'completed' else j.progress}%", _time(j.created_at),
                       _time(j.completed_at), str(j.credits))
             for c, text in enumerate(values):

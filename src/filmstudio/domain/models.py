@@ -10,6 +10,7 @@ from filmstudio.domain.settings import RenderSettings
 
 ProjectStatus = Literal["draft", "processing", "completed", "failed"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
+JobKind = Literal["render", "model_pull", "publish"]
 SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks", "admin",
                            "worker")  # issue #6 (additive): a remote render worker's key, segments only
 PLANS: tuple[str, ...] = ("free", "standard", "pro", "enterprise")
@@ -143,10 +144,11 @@ class JobError(BaseModel):
 
 
 class JobPublic(BaseModel):
-    """A render job as the API shows it."""
+    """A job as the API shows it: a render, a model pull or a publish (`kind`)."""
 
     job_id: str
-    project_id: str
+    kind: JobKind = "render"
+    project_id: str | None
     status: JobStatus
     progress: int
     current_step: str | None
@@ -159,6 +161,9 @@ class JobPublic(BaseModel):
     cancel_requested: bool
     warnings: list[str]
     error: JobError | None = None
+    result: dict[str, Any] | None = Field(
+        default=None, description="What the job made: a model pull's model id, path and bytes; a publish's video id "
+        "and URL. While a pull runs: bytes done, total and per second.")
 
 
 class JobList(BaseModel):
@@ -342,3 +347,39 @@ class BatchResult(BaseModel):
     results: list[BatchItem]
     succeeded: int
     failed: int
+
+
+class ModelPublic(BaseModel):
+    """A catalogue model as this machine sees it: installed or not, and whether it fits here."""
+
+    id: str
+    kind: Literal["voice", "picture", "translation", "video"]
+    engine: str
+    title: str
+    size_bytes: int = Field(description="Bytes to download (an estimate where the catalogue entry is unverified)")
+    installed: bool
+    installed_bytes: int | None = None
+    licence: str = Field(description="SPDX identifier; read it before downloading")
+    licence_url: str
+    commercial_use: bool = Field(description="False: the licence forbids commercial use of what you make")
+    licence_note: str = ""
+    fits: bool = Field(description="Whether this machine has the memory (and GPU) it needs")
+    fits_reason: str
+    languages: list[str]
+    min_ram_mb: int
+    min_vram_mb: int
+    verified: bool = Field(description="Every size exact and every file with a published checksum")
+    repo: str
+    revision: str
+
+
+class ModelPullAccepted(BaseModel):
+    """Answer of POST /models/{id}/pull (202): poll the job for progress and bytes per second."""
+
+    job_id: str
+    model_id: str
+    status: JobStatus
+    size_bytes: int
+    licence: str
+    commercial_use: bool
+    created_at: str

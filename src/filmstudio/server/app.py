@@ -7,7 +7,8 @@ from fastapi import APIRouter, FastAPI
 from filmstudio.config import Settings
 from filmstudio.server import errors
 from filmstudio.server.middleware import BodyLimit, HostCheck, RateLimitHeaders
-from filmstudio.server.routes import account, files, health, jobs, projects, segments, webhooks
+from filmstudio.server.routes import account, files, health, jobs, models, projects, segments, webhooks
+from filmstudio.services.images import MAX_IMAGE_BYTES
 from filmstudio.services.studio import Studio
 
 API_PREFIX = "/api/v1"
@@ -38,7 +39,7 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
     app.state.rate_limits = settings.rate_limits
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (projects, jobs, webhooks, account, files, health, segments):
+    for module in (projects, jobs, webhooks, account, files, health, segments, models):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)  # /health at the root too, for supervisors
@@ -48,6 +49,7 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(RateLimitHeaders)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       uploads=((r"^/api/v1/projects/[^/]+/images/[^/]+$", MAX_IMAGE_BYTES),))
     app.add_middleware(HostCheck, allowed=settings.trusted_hosts)
     return app

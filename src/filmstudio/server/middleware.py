@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,18 +53,21 @@ class HostCheck:
 class BodyLimit:
     """413 for bodies over `limit` bytes, by Content-Length or while streaming (chunked uploads)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, *, uploads: tuple[tuple[str, int], ...] = ()) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        # (path regex, limit): routes that take larger bodies (a project's pictures).
+        self.uploads = tuple((re.compile(pattern), size) for pattern, size in uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = next((size for pattern, size in self.uploads if pattern.match(scope.get("path", ""))), self.default)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"request bodies are limited to {self.limit} bytes")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"request bodies are limited to {limit} bytes")
             return
         seen = 0
         too_large = False
@@ -75,7 +79,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     # End the body here; whatever the app answers to the stump is replaced by a 413.
                     too_large = True
                     return {"type": "http.request", "body": b"", "more_body": False}
@@ -85,7 +89,7 @@ class BodyLimit:
             if not too_large:
                 await send(message)
             elif message["type"] == "http.response.start":
-                await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"request bodies are limited to {self.limit} bytes")
+                await _send_error(send, 413, "PAYLOAD_TOO_LARGE", f"request bodies are limited to {limit} bytes")
 
         await self.app(scope, counted_receive, guarded_send)
 

@@ -20,6 +20,7 @@ def open_studio(settings: Settings, queue: JobQueue | None = None, secrets: Secr
         media_dir=settings.media_dir,
         work_dir=settings.work_dir,
         cache_dir=settings.cache_dir,
+        models_dir=settings.home / "models",
         queue=queue if queue is not None else NoQueue(),
         base_url=settings.base_url,
         signed_url_seconds=settings.signed_url_seconds,

@@ -20,13 +20,15 @@ from filmstudio.store import projects as project_rows
 from filmstudio.store.db import utcnow
 
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
+JOB_KINDS = ("render", "model_pull", "publish")
 MAX_PAGE = 1_000_000_000  # far past any real page, and keeps OFFSET inside SQLite's 64-bit integers
 
 
 def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
     error = JobError(code=row["error_code"], message=row["error_message"] or "") if row["error_code"] else None
     return JobPublic(
-        job_id=row["id"], project_id=row["project_id"], status=row["status"], progress=row["progress"],
+        job_id=row["id"], kind=row["kind"], project_id=row["project_id"], status=row["status"],
+        progress=row["progress"], result=json.loads(row["result"]) if row.get("result") else None,
         current_step=row["current_step"],
         estimated_time_remaining=estimates.humanize(estimates.remaining_seconds(studio.store, row)),
         started_at=row["started_at"], created_at=row["created_at"], completed_at=row["finished_at"],
@@ -142,16 +144,17 @@ def list_jobs(
     status: str | None = None,
     project_id: str | None = None,
     order: str = "desc",
+    kind: str | None = None,
 ) -> JobList:
     principal.require("jobs:read")
-    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 100 or (status and status not in JOB_STATUSES) or order not in ("asc", "desc"):
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 100 or (status and status not in JOB_STATUSES) or order not in ("asc", "desc") or (kind and kind not in JOB_KINDS):
         raise BadRequest(
             f"invalid query parameters: page 1..{MAX_PAGE}, per_page 1..100, status one of "
-            f"{', '.join(JOB_STATUSES)}, order asc|desc",
+            f"{', '.join(JOB_STATUSES)}, order asc|desc, kind one of {', '.join(JOB_KINDS)}",
             code="VALIDATION_ERROR",
         )
     found, total = rows.list_jobs(
-        studio.store, principal.account_id, status=status, project_id=project_id, order=order,
+        studio.store, principal.account_id, status=status, project_id=project_id, order=order, kind=kind,
         limit=per_page, offset=(page - 1) * per_page,
     )
     return JobList(

@@ -33,6 +33,7 @@ class Studio:
     work_dir: Path
     cache_dir: Path
     queue: JobQueue
+    models_dir: Path = Path("models")  # pulled models (<home>/models); set by open_studio
     base_url: str = "http://127.0.0.1:8765"
     signed_url_seconds: int = 3600
     lease_seconds: float = 30.0

@@ -31,6 +31,7 @@ def list_jobs(
     status: str | None,
     project_id: str | None,
     order: str,
+    kind: str | None = None,
     limit: int,
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
@@ -42,6 +43,9 @@ def list_jobs(
     if project_id is not None:
         where += " AND project_id = ?"
         params.append(project_id)
+    if kind is not None:
+        where += " AND kind = ?"
+        params.append(kind)
     direction = "ASC" if order == "asc" else "DESC"
     total = store.one(f"SELECT count(*) AS n FROM jobs WHERE {where}", params)
     rows = store.all(

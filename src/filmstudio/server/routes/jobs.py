@@ -23,10 +23,11 @@ def list_jobs(
     status: Annotated[str | None, Query(description="queued, processing, completed, failed, cancelled")] = None,
     project_id: str | None = None,
     order: str = "desc",
+    kind: Annotated[str | None, Query(description="render, model_pull or publish")] = None,
 ) -> JobList:
     """Your jobs, newest first."""
     return jobs.list_jobs(studio, caller, page=page, per_page=per_page, status=status, project_id=project_id,
-                          order=order)
+                          order=order, kind=kind)
 
 
 @router.get("/{job_id}", response_model=JobPublic)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from filmstudio.domain.models import (
     BatchCreate,
@@ -20,7 +21,8 @@ from filmstudio.domain.models import (
 )
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
-from filmstudio.services import batch, jobs, projects
+from filmstudio.services import batch, images, jobs, projects
+from filmstudio.services.images import ProjectImage
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERRORS)
 IdempotencyKey = Annotated[
@@ -110,3 +112,32 @@ def generate(
         lambda claim: jobs.generate(studio, caller, project_id, body, idempotency_key=idempotency_key,
                                     idempotency=claim),
     )
+
+
+_IMAGE_BODY = {"requestBody": {"required": True, "content": {
+    t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/png", "image/jpeg", "image/webp", "image/bmp")
+}}}
+
+
+@router.put("/{project_id}/images/{name}", status_code=201, response_model=ProjectImage, responses=CONFLICT,
+            openapi_extra=_IMAGE_BODY)
+async def put_image(project_id: str, name: str, request: Request, caller: Caller, studio: StudioDep) -> ProjectImage:
+    """Upload one of the project's own pictures (PNG, JPEG, WebP or BMP, up to 16 MB) for scene backgrounds.
+
+    Scenes take a picture named `scene-<n>` or after their location (`night-market.jpg`), else the next in turn.
+    """
+    data = await request.body()
+    return await run_in_threadpool(images.add_image, studio, caller, project_id, name, data)
+
+
+@router.get("/{project_id}/images", response_model=list[ProjectImage])
+def list_images(project_id: str, caller: Caller, studio: StudioDep) -> list[ProjectImage]:
+    """The project's pictures, in the order scenes take them."""
+    return images.list_images(studio, caller, project_id)
+
+
+@router.delete("/{project_id}/images/{name}", status_code=204)
+def delete_image(project_id: str, name: str, caller: Caller, studio: StudioDep) -> Response:
+    """Remove one of the project's pictures."""
+    images.delete_image(studio, caller, project_id, name)
+    return Response(status_code=204)

@@ -1,0 +1,132 @@
+"""Model use cases: the catalogue as this machine sees it, and `model_pull` jobs that download one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, ClassVar
+
+from filmstudio.domain.errors import Conflict
+from filmstudio.domain.models import ModelPublic, ModelPullAccepted
+from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
+from filmstudio.pipeline.models.hardware import Hardware, detect_hardware, fits
+from filmstudio.pipeline.models.library import ModelLibrary
+from filmstudio.services import events
+from filmstudio.services.executor import JobOutcome, JobProgress
+from filmstudio.services.jobs import enqueue
+from filmstudio.services.keys import Principal
+from filmstudio.services.studio import Studio
+from filmstudio.store import jobs as rows
+from filmstudio.store.db import utcnow
+
+
+@cache
+def catalogue() -> Catalogue:
+    """The catalogue shipped in the package (read once per process)."""
+    return load_catalogue()
+
+
+@cache
+def hardware() -> Hardware:
+    return detect_hardware()
+
+
+def library(studio: Studio) -> ModelLibrary:
+    return ModelLibrary(studio.models_dir)
+
+
+def to_public(entry: ModelEntry, lib: ModelLibrary, machine: Hardware) -> ModelPublic:
+    installed = lib.get(entry.id)
+    ok, why = fits(entry, machine)
+    return ModelPublic(
+        id=entry.id, kind=entry.kind, engine=entry.engine, title=entry.title, size_bytes=entry.size,
+        installed=installed is not None, installed_bytes=installed.size_bytes if installed else None,
+        licence=entry.licence.spdx, licence_url=entry.licence.url, commercial_use=entry.licence.commercial_use,
+        licence_note=entry.licence.note, fits=ok, fits_reason=why, languages=list(entry.languages),
+        min_ram_mb=entry.min_ram_mb, min_vram_mb=entry.min_vram_mb, verified=entry.verified,
+        repo=entry.repo, revision=entry.revision,
+    )
+
+
+def list_models(studio: Studio, principal: Principal, kind: str | None = None) -> list[ModelPublic]:
+    """Every catalogue model, with whether it is installed here and whether it fits this machine."""
+    principal.require("jobs:read")
+    lib, machine = library(studio), hardware()
+    return [to_public(e, lib, machine) for e in catalogue() if kind is None or e.kind == kind]
+
+
+def get_model(studio: Studio, principal: Principal, model_id: str) -> ModelPublic:
+    principal.require("jobs:read")
+    return to_public(catalogue().get(model_id), library(studio), hardware())
+
+
+def start_pull(studio: Studio, principal: Principal, model_id: str) -> ModelPullAccepted:
+    """Queue a `model_pull` job (the studio's owner decides what fills its disk: admin scope)."""
+    principal.require("admin")
+    entry = catalogue().get(model_id)  # MODEL_NOT_FOUND before any job exists
+    now = utcnow()
+    job_id = str(uuid.uuid4())
+    with studio.store.write() as db:
+        running = db.execute(
+            "SELECT id FROM jobs WHERE kind = 'model_pull' AND status IN ('queued', 'processing') "
+            "AND json_extract(params, '$.model_id') = ?", [model_id]).fetchone()
+        if running is not None:
+            raise Conflict(f"{model_id} is already being downloaded", code="MODEL_PULL_IN_PROGRESS",
+                           details={"job_id": running[0]})
+        rows.add_job(db, {
+            "id": job_id, "kind": "model_pull", "project_id": None, "account_id": principal.account_id,
+            "status": "queued", "params": json.dumps({"model_id": model_id}), "credits": 0, "created_at": now,
+        })
+        events.emit(db, principal.account_id, "job.queued", job_id, None, "queued", kind="model_pull")
+    enqueue(studio, job_id)
+    return ModelPullAccepted(job_id=job_id, model_id=model_id, status="queued", size_bytes=entry.size,
+                             licence=entry.licence.spdx, commercial_use=entry.licence.commercial_use,
+                             created_at=now)
+
+
+def remove_model(studio: Studio, principal: Principal, model_id: str) -> None:
+    principal.require("admin")
+    catalogue().get(model_id)
+    library(studio).remove(model_id)
+
+
+@dataclass(frozen=True)
+class ModelPullJobs:
+    """The JobHandler for `model_pull` jobs: a resumable, verified download into the studio's models folder."""
+
+    studio: Studio
+    endpoint: str | None = None  # None: HF_ENDPOINT or the public hub
+    kind: ClassVar[str] = "model_pull"
+
+    def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
+        from filmstudio.pipeline.models.download import pull
+
+        model_id = json.loads(job["params"])["model_id"]
+        entry = catalogue().get(model_id)
+
+        def report(done: int, total: int, rate: float) -> None:
+            progress.report("download", done / total if total else 0.0)
+            progress.note(model_id=model_id, bytes_done=done, bytes_total=total, bytes_per_second=round(rate))
+
+        progress.report("download", 0.0)
+        progress.note(model_id=model_id, bytes_done=0, bytes_total=entry.size, bytes_per_second=0)
+        folder = pull(entry, library(self.studio), progress=report, cancel=cancel, endpoint=self.endpoint)
+        installed = library(self.studio).get(model_id)
+        return JobOutcome(result={
+            "model_id": model_id, "path": str(folder), "bytes": installed.size_bytes if installed else entry.size,
+            "revision": installed.revision if installed else entry.revision,
+        })
+
+    def completed(self, db: Any, job: dict[str, Any], outcome: JobOutcome, now: str) -> dict[str, Any]:
+        return {}
+
+    def discard(self, job: dict[str, Any]) -> None:
+        # A cancelled or failed pull keeps its partial files on purpose: the next pull resumes them.
+        # Only a pull whose model left the catalogue is cleaned away.
+        model_id = json.loads(job["params"] or "{}").get("model_id", "")
+        if model_id and model_id not in catalogue():
+            shutil.rmtree(library(self.studio).staging_dir(model_id), ignore_errors=True)
