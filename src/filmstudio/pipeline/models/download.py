@@ -1,0 +1,278 @@
+"""`pull`: download one catalogue model into a ModelLibrary, resumably and checked.
+
+Uses huggingface_hub's own HTTP pieces (`hf_hub_url`, `get_hf_file_metadata`, `http_get`) at
+the entry's pinned revision, against HF_ENDPOINT or an explicit endpoint. Not `hf_hub_download`:
+since huggingface_hub 1.x it downloads into a process-unique temporary file that it deletes on
+any failure, so a pull cut by a crash or `kill -9` would start again from byte 0. Here each
+file streams into `<root>/.staging/<id>/<path>.part`, which the next pull (any process)
+continues with an HTTP Range request. Nothing is fetched unless `pull` is called.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from filmstudio.domain.errors import (
+    Cancelled,
+    DiskFull,
+    FilmStudioError,
+    ModelCorrupt,
+    ModelDownloadFailed,
+    ModelPullInProgress,
+)
+from filmstudio.pipeline.models.catalogue import ModelEntry, ModelFile
+from filmstudio.pipeline.models.library import ModelLibrary, file_digests
+
+Progress = Callable[[int, int, float], None]  # (bytes_done, bytes_total, bytes_per_second)
+CHUNK_BYTES = 256 * 1024  # progress and cancel granularity (huggingface_hub's default is 10 MiB)
+DEFAULT_ENDPOINT = "https://huggingface.co"
+
+
+class CancelFlag(Protocol):
+    @property
+    def cancelled(self) -> bool: ...
+
+
+Cancel = Callable[[], bool] | CancelFlag
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    spec: ModelFile
+    url: str  # where the bytes are (the hub's redirect target for large files)
+    size: int
+    etag: str
+    same_host: bool  # False: a CDN, which must not receive the hub token
+
+
+@dataclass(frozen=True)
+class _Hub:
+    build_hf_headers: Callable[..., dict[str, str]]
+    hf_hub_url: Callable[..., str]
+    get_hf_file_metadata: Callable[..., Any]
+    http_get: Callable[..., None]
+
+
+def pull(
+    entry: ModelEntry,
+    library: ModelLibrary,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    endpoint: str | None = None,
+    token: str | bool | None = None,
+) -> Path:
+    """Download, check and install `entry`; return its folder. Resumes a pull cut short before.
+
+    Raises DiskFull before any byte is fetched, ModelCorrupt (the bad file deleted, nothing
+    installed), Cancelled (partial files kept for the next pull), ModelPullInProgress,
+    ModelDownloadFailed (network or hub errors).
+    """
+    done = library.path(entry.id)
+    if done is not None:
+        return done
+    staging = library.staging_dir(entry.id)
+    check_disk_space(entry, library)  # catalogue sizes: refuse before touching the network
+    staging.mkdir(parents=True, exist_ok=True)
+    with _pull_lock(staging, entry.id):
+        hub = _hub()
+        base = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        headers = hub.build_hf_headers(token=token, library_name="filmstudio")
+        remote = [_metadata(hub, entry, f, base, headers) for f in entry.files]
+        check_disk_space(entry, library, sizes={r.spec.path: r.size for r in remote})
+        meter = _Meter(total=sum(r.size for r in remote), progress=progress, cancel=cancel)
+        expected = {**library.recorded_hashes(entry)}
+        hashes: dict[str, str] = {}
+        for item in remote:
+            _check_cancel(cancel)
+            dest = staging / item.spec.path
+            if not dest.is_file():
+                _fetch(hub, item, dest, headers, meter)
+            hashes[item.spec.path] = _checked(item.spec, dest, expected.get(item.spec.path))
+            meter.file_done(item.size)
+        return library.install(entry, staging, hashes)
+
+
+def check_disk_space(entry: ModelEntry, library: ModelLibrary, *, sizes: dict[str, int] | None = None) -> None:
+    """DiskFull unless the bytes still to download fit on the library's disk."""
+    staging = library.staging_dir(entry.id)
+    needed = 0
+    for f in entry.files:
+        size = (sizes or {}).get(f.path, f.size)
+        have = _size(staging / f.path) if (staging / f.path).is_file() else _size(_part(staging / f.path))
+        needed += max(size - have, 0)
+    probe = library.root
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < needed:
+        raise DiskFull(
+            f"{entry.title} needs {needed / 1e6:,.1f} MB more; {probe} has {free / 1e6:,.1f} MB free",
+            details={"id": entry.id, "needed_bytes": needed, "available_bytes": free, "path": str(probe)},
+        )
+
+
+def _hub() -> _Hub:
+    # Plain HTTP to the endpoint only: no Xet transfer protocol, no telemetry.
+    os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.utils import build_hf_headers
+    from huggingface_hub.file_download import http_get
+
+    if constants.DOWNLOAD_CHUNK_SIZE > CHUNK_BYTES:
+        constants.DOWNLOAD_CHUNK_SIZE = CHUNK_BYTES
+    return _Hub(build_hf_headers, hf_hub_url, get_hf_file_metadata, http_get)
+
+
+def _metadata(hub: _Hub, entry: ModelEntry, spec: ModelFile, base: str, headers: dict[str, str]) -> RemoteFile:
+    url = hub.hf_hub_url(entry.repo, spec.path, repo_type=entry.repo_type, revision=entry.revision,
+                         endpoint=base)
+    try:
+        meta = hub.get_hf_file_metadata(url, headers=headers, endpoint=base)
+    except Exception as exc:
+        raise _download_error(entry, spec.path, exc) from exc
+    size = meta.size if meta.size is not None else spec.size
+    if entry.verified and size != spec.size:
+        raise ModelCorrupt(f"{spec.path}: the hub says {size} bytes, the catalogue {spec.size}",
+                           details={"id": entry.id, "file": spec.path, "expected_size": spec.size,
+                                    "actual_size": size})
+    location = str(meta.location or url)
+    return RemoteFile(spec=spec, url=location, size=int(size), etag=str(meta.etag or ""),
+                      same_host=urlparse(location).netloc == urlparse(url).netloc)
+
+
+def _fetch(hub: _Hub, item: RemoteFile, dest: Path, headers: dict[str, str], meter: _Meter) -> None:
+    part, tag = _part(dest), dest.with_name(dest.name + ".etag")
+    part.parent.mkdir(parents=True, exist_ok=True)
+    if part.exists() and (not tag.exists() or tag.read_text(encoding="utf-8") != item.etag):
+        part.unlink()  # a different file version: its bytes cannot be continued
+    tag.write_text(item.etag, encoding="utf-8")
+    if _size(part) > item.size:
+        part.unlink()
+    get_headers = {k: v for k, v in headers.items() if item.same_host or k.lower() != "authorization"}
+    try:
+        with part.open("ab") as fh:
+            resume = fh.tell()
+            hub.http_get(item.url, fh, resume_size=resume, headers=get_headers,
+                                       expected_size=item.size, tqdm_class=meter.bar_class(),
+                                       displayed_filename=item.spec.path)
+    except FilmStudioError:
+        raise
+    except Exception as exc:
+        raise _download_error(None, item.spec.path, exc) from exc
+    os.replace(part, dest)
+    tag.unlink(missing_ok=True)
+
+
+def _checked(spec: ModelFile, dest: Path, recorded: str | None) -> str:
+    """The file's sha256 once it matches what is known; else delete it and raise ModelCorrupt."""
+    sha, md5 = file_digests(dest)
+    want_sha = spec.sha256 or recorded
+    if (want_sha and sha != want_sha) or (spec.md5 and md5 != spec.md5):
+        dest.unlink(missing_ok=True)
+        expected = {"sha256": want_sha} if want_sha else {"md5": spec.md5}
+        raise ModelCorrupt(f"{spec.path} does not match its checksum; it was deleted and nothing installed",
+                           details={"file": spec.path, "expected": expected, "sha256": sha, "md5": md5})
+    return sha
+
+
+def _download_error(entry: ModelEntry | None, path: str, exc: Exception) -> FilmStudioError:
+    name = type(exc).__name__
+    where = f"{entry.repo}@{entry.revision}/" if entry else ""
+    return ModelDownloadFailed(f"could not download {where}{path}: {name}: {exc}".strip(),
+                               details={"file": path, "error": name})
+
+
+def _check_cancel(cancel: Cancel | None) -> None:
+    if cancel is None:
+        return
+    flag = cancel() if callable(cancel) else cancel.cancelled
+    if flag:
+        raise Cancelled("model download cancelled; the next pull resumes where it stopped")
+
+
+def _part(dest: Path) -> Path:
+    return dest.with_name(dest.name + ".part")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class _pull_lock:
+    """One pull per model folder at a time, across processes (released by the OS on kill -9)."""
+
+    def __init__(self, staging: Path, model_id: str) -> None:
+        self._path, self._id = staging.with_name(staging.name + ".lock"), model_id
+        self._lock: Any = None
+
+    def __enter__(self) -> None:
+        from filelock import FileLock, Timeout
+
+        self._lock = FileLock(str(self._path), timeout=0)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise ModelPullInProgress(f"model {self._id!r} is being pulled by another process",
+                                      details={"id": self._id}) from None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()  # the file stays: unlinking it would let two pullers hold two inodes
+
+
+class _Meter:
+    """Turns huggingface_hub's per-file progress bars into one (done, total, bytes/s) callback."""
+
+    def __init__(self, *, total: int, progress: Progress | None, cancel: Cancel | None) -> None:
+        self.total, self.progress, self.cancel = total, progress, cancel
+        self.finished = 0  # bytes of files already complete
+        self.current = 0  # bytes of the file in flight, resumed bytes included
+        self.sent = 0  # bytes transferred by this pull (for the rate)
+        self.started = time.monotonic()
+
+    def file_done(self, size: int) -> None:
+        self.finished += size
+        self.current = 0
+        self._report()
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            elapsed = max(time.monotonic() - self.started, 1e-6)
+            self.progress(min(self.finished + self.current, self.total), self.total, self.sent / elapsed)
+
+    def bar_class(self) -> type:
+        meter = self
+
+        class Bar:  # the subset of tqdm that http_get uses
+            def __init__(self, *args: Any, initial: int = 0, **kwargs: Any) -> None:
+                meter.current = initial
+                meter._report()
+
+            def update(self, n: int | float = 1) -> None:
+                meter.current += int(n)
+                meter.sent += max(int(n), 0)
+                _check_cancel(meter.cancel)  # raising here stops http_get between chunks
+                meter._report()
+
+            def __enter__(self) -> Bar:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                return None
+
+            def close(self) -> None:
+                return None
+
+        return Bar
