@@ -124,8 +124,8 @@ def _hub() -> _Hub:
     os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
-    from huggingface_hub.utils import build_hf_headers
     from huggingface_hub.file_download import http_get
+    from huggingface_hub.utils import build_hf_headers
 
     if constants.DOWNLOAD_CHUNK_SIZE > CHUNK_BYTES:
         constants.DOWNLOAD_CHUNK_SIZE = CHUNK_BYTES
