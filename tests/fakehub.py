@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -45,6 +44,7 @@ class FakeHub:
     requests: list[Served] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _released: threading.Event = field(default_factory=threading.Event)
 
     @property
     def endpoint(self) -> str:
@@ -64,6 +64,7 @@ class FakeHub:
         return self
 
     def stop(self) -> None:
+        self._released.set()  # end any stall
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -149,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
                 served.bytes_sent += len(chunk)
             self.wfile.flush()
             if stall is not None and limit < len(data):
-                time.sleep(self.fake.stall_seconds)
+                self.fake._released.wait(self.fake.stall_seconds)
             if limit < len(data):
                 self.close_connection = True
                 self.connection.shutdown(2)

@@ -1,0 +1,186 @@
+"""Pulls through the real huggingface_hub client against a fake hub on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakehub import FakeHub, model_toml
+
+from filmstudio.domain.errors import Cancelled, DiskFull, ModelCorrupt, ModelDownloadFailed
+from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
+from filmstudio.pipeline.models.download import CHUNK_BYTES, pull
+from filmstudio.pipeline.models.library import ModelLibrary
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BIG = "voice/test-medium.onnx"
+SMALL = "voice/test-medium.onnx.json"
+FILES = {BIG: os.urandom(5 * CHUNK_BYTES + 1234), SMALL: b'{"audio": {"sample_rate": 22050}}'}
+
+
+def _catalogue(tmp_path: Path, files: dict[str, bytes] = FILES, **kw: object) -> Catalogue:
+    path = tmp_path / "catalogue.toml"
+    path.write_text(model_toml("test-voice", "test/voice", files, **kw), encoding="utf-8")  # type: ignore[arg-type]
+    return load_catalogue(path)
+
+
+@pytest.fixture
+def hub() -> Iterator[FakeHub]:
+    with FakeHub(repos={"test/voice": dict(FILES)}) as fake:
+        yield fake
+
+
+@pytest.fixture
+def entry(tmp_path: Path) -> ModelEntry:
+    return _catalogue(tmp_path).get("test-voice")
+
+
+def test_pull_installs_and_verifies(hub: FakeHub, entry: ModelEntry, tmp_path: Path) -> None:
+    library = ModelLibrary(tmp_path / "models")
+    seen: list[tuple[int, int, float]] = []
+    path = pull(entry, library, endpoint=hub.endpoint, progress=lambda d, t, r: seen.append((d, t, r)))
+    assert path == tmp_path / "models" / "test-voice"
+    assert (path / BIG).read_bytes() == FILES[BIG] and (path / SMALL).read_bytes() == FILES[SMALL]
+    assert [m.id for m in library.installed()] == ["test-voice"]
+    assert [r.code for r in library.verify()] == ["OK"]
+    total = sum(map(len, FILES.values()))
+    assert seen[-1][:2] == (total, total) and all(t == total for _, t, _ in seen)
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen) and seen[-1][2] > 0
+    # The revision is pinned in every URL; each file asked once, whole.
+    assert {r.method for r in hub.requests} == {"HEAD", "GET"}
+    assert [r.range for r in hub.gets(BIG)] == [None]
+    assert not list((tmp_path / "models" / ".staging").glob("test-voice/**/*.part"))
+    # Already installed: nothing more is fetched.
+    before = len(hub.requests)
+    assert pull(entry, library, endpoint=hub.endpoint) == path and len(hub.requests) == before
+
+
+def test_hf_endpoint_variable_is_honoured(hub: FakeHub, entry: ModelEntry, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+    pull(entry, ModelLibrary(tmp_path / "models"))
+    assert hub.gets(BIG)
+
+
+def test_resume_after_the_connection_is_cut(hub: FakeHub, entry: ModelEntry, tmp_path: Path) -> None:
+    cut = 2 * CHUNK_BYTES + 5000
+    hub.cut_after[BIG] = cut
+    path = pull(entry, ModelLibrary(tmp_path / "models"), endpoint=hub.endpoint)
+    assert (path / BIG).read_bytes() == FILES[BIG]
+    first, second = hub.gets(BIG)
+    assert first.range is None and first.bytes_sent == cut
+    # The client kept the whole chunks it had received and asked only for the rest.
+    kept = (cut // CHUNK_BYTES) * CHUNK_BYTES
+    assert second.range == f"bytes={kept}-" and second.status == 206
+    assert second.bytes_sent == len(FILES[BIG]) - kept
+
+
+def test_checksum_mismatch_installs_nothing(tmp_path: Path) -> None:
+    served = dict(FILES)
+    served[BIG] = FILES[BIG][:-1] + bytes([FILES[BIG][-1] ^ 0xFF])  # same size, one byte differs
+    library = ModelLibrary(tmp_path / "models")
+    with FakeHub(repos={"test/voice": served}) as fake:
+        with pytest.raises(ModelCorrupt) as err:
+            pull(_catalogue(tmp_path).get("test-voice"), library, endpoint=fake.endpoint)
+    assert err.value.code == "MODEL_CORRUPT" and err.value.details["file"] == BIG
+    assert library.installed() == [] and not (tmp_path / "models" / "test-voice").exists()
+    staged = library.staging_dir("test-voice")
+    assert not (staged / BIG).exists() and not (staged / (BIG + ".part")).exists()
+
+
+def test_first_download_hash_is_checked_on_the_next_download(tmp_path: Path) -> None:
+    library = ModelLibrary(tmp_path / "models")
+    entry = _catalogue(tmp_path, checksums=False).get("test-voice")  # no published sha256
+    with FakeHub(repos={"test/voice": dict(FILES)}) as fake:
+        pull(entry, library, endpoint=fake.endpoint)
+    assert library.remove("test-voice")
+    changed = {**FILES, SMALL: b'{"audio": {"sample_rate": 16000}}'}
+    with FakeHub(repos={"test/voice": changed}) as fake, pytest.raises(ModelCorrupt):
+        pull(entry, library, endpoint=fake.endpoint)
+    assert library.installed() == []
+
+
+def test_catalogue_size_bigger_than_free_space_is_refused_up_front(hub: FakeHub, tmp_path: Path) -> None:
+    free = __import__("shutil").disk_usage(tmp_path).free
+    entry = _catalogue(tmp_path, size_override={BIG: free + 10**9}).get("test-voice")
+    with pytest.raises(DiskFull) as err:
+        pull(entry, ModelLibrary(tmp_path / "models"), endpoint=hub.endpoint)
+    assert err.value.details["needed_bytes"] > err.value.details["available_bytes"]
+    assert hub.requests == []
+
+
+def test_cancel_keeps_nothing_installed_and_the_next_pull_resumes(hub: FakeHub, entry: ModelEntry,
+                                                                  tmp_path: Path) -> None:
+    library = ModelLibrary(tmp_path / "models")
+
+    class Flag:
+        cancelled = False
+
+    flag = Flag()
+
+    def progress(done: int, total: int, rate: float) -> None:
+        if done >= 2 * CHUNK_BYTES:
+            flag.cancelled = True
+
+    with pytest.raises(Cancelled):
+        pull(entry, library, endpoint=hub.endpoint, progress=progress, cancel=flag)
+    assert library.installed() == [] and library.path("test-voice") is None
+    part = library.staging_dir("test-voice") / (BIG + ".part")
+    have = part.stat().st_size
+    assert 0 < have < len(FILES[BIG])
+    pull(entry, library, endpoint=hub.endpoint, cancel=lambda: False)
+    assert library.verify()[0].ok
+    assert hub.gets(BIG)[-1].range == f"bytes={have}-"
+    assert hub.gets(BIG)[-1].bytes_sent == len(FILES[BIG]) - have
+
+
+def test_missing_file_on_the_hub_is_a_download_error(tmp_path: Path) -> None:
+    library = ModelLibrary(tmp_path / "models")
+    with FakeHub(repos={"test/voice": {BIG: FILES[BIG]}}) as fake, pytest.raises(ModelDownloadFailed) as err:
+        pull(_catalogue(tmp_path).get("test-voice"), library, endpoint=fake.endpoint)
+    assert err.value.code == "MODEL_DOWNLOAD_FAILED" and err.value.details["file"] == SMALL
+    assert library.installed() == []
+
+
+_CHILD = """
+import sys
+from pathlib import Path
+from filmstudio.pipeline.models.catalogue import load_catalogue
+from filmstudio.pipeline.models.download import pull
+from filmstudio.pipeline.models.library import ModelLibrary
+catalogue, root, endpoint = sys.argv[1:4]
+pull(load_catalogue(Path(catalogue)).get("test-voice"), ModelLibrary(Path(root)), endpoint=endpoint)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_kill_9_mid_pull_then_a_new_pull_resumes(hub: FakeHub, tmp_path: Path) -> None:
+    entry = _catalogue(tmp_path).get("test-voice")
+    root = tmp_path / "models"
+    hub.stall_after[BIG] = 3 * CHUNK_BYTES + 100  # then hang, so the kill lands mid-file
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), str(REPO_ROOT / "tests")])}
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(tmp_path / "catalogue.toml"), str(root),
+                              hub.endpoint], env=env)
+    part = ModelLibrary(root).staging_dir("test-voice") / (BIG + ".part")
+    deadline = time.monotonic() + 60
+    while (not part.exists() or part.stat().st_size < 3 * CHUNK_BYTES) and time.monotonic() < deadline:
+        assert child.poll() is None, "the pull ended before it could be killed"
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    assert child.wait(10) == -signal.SIGKILL
+    have = part.stat().st_size
+    assert have == 3 * CHUNK_BYTES
+    library = ModelLibrary(root)
+    assert library.installed() == []
+
+    path = pull(entry, library, endpoint=hub.endpoint)  # the lock died with the child
+    assert (path / BIG).read_bytes() == FILES[BIG] and library.verify()[0].ok
+    first, second = hub.gets(BIG)
+    assert second.range == f"bytes={have}-"
+    assert second.bytes_sent == len(FILES[BIG]) - have  # no byte on disk was sent again
