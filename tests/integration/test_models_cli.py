@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from fakehub import FakeHub, model_toml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
