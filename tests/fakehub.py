@@ -30,6 +30,7 @@ class Served:
     range: str | None
     bytes_sent: int = 0
     status: int = 0
+    revision: str = ""
 
 
 @dataclass
@@ -114,7 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(served, 404, "RepoNotFound")
         if match["rev"] not in (self.fake.commit, "main"):
             return self._error(served, 404, "RevisionNotFound")
-        served.path = match["path"]
+        served.path, served.revision = match["path"], match["rev"]
         data = files.get(match["path"])
         if data is None:
             return self._error(served, 404, "EntryNotFound")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from fakehub import FakeHub, model_toml
+from fakehub import COMMIT, FakeHub, model_toml
 from filmstudio.domain.errors import Cancelled, DiskFull, ModelCorrupt, ModelDownloadFailed
 from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
 from filmstudio.pipeline.models.download import CHUNK_BYTES, pull
-from filmstudio.pipeline.models.library import ModelLibrary
+from filmstudio.pipeline.models.library import MANIFEST, ModelLibrary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIG = "voice/test-medium.onnx"
@@ -118,17 +119,16 @@ def test_cancel_keeps_nothing_installed_and_the_next_pull_resumes(hub: FakeHub, 
                                                                   tmp_path: Path) -> None:
     library = ModelLibrary(tmp_path / "models")
 
-    class Flag:
-        cancelled = False
+    class Flag:  # the job system's cancel token shape: asked between files and after every chunk
+        asked = 0
 
-    flag = Flag()
-
-    def progress(done: int, total: int, rate: float) -> None:
-        if done >= 2 * CHUNK_BYTES:
-            flag.cancelled = True
+        @property
+        def cancelled(self) -> bool:
+            self.asked += 1
+            return self.asked > 5  # 2 HEADs, the first file, then its second chunk
 
     with pytest.raises(Cancelled):
-        pull(entry, library, endpoint=hub.endpoint, progress=progress, cancel=flag)
+        pull(entry, library, endpoint=hub.endpoint, cancel=Flag())
     assert library.installed() == [] and library.path("test-voice") is None
     part = library.staging_dir("test-voice") / (BIG + ".part")
     have = part.stat().st_size
@@ -137,6 +137,30 @@ def test_cancel_keeps_nothing_installed_and_the_next_pull_resumes(hub: FakeHub, 
     assert library.verify()[0].ok
     assert hub.gets(BIG)[-1].range == f"bytes={have}-"
     assert hub.gets(BIG)[-1].bytes_sent == len(FILES[BIG]) - have
+
+
+def test_a_branch_revision_is_pinned_to_the_commit_it_resolves_to(hub: FakeHub, tmp_path: Path) -> None:
+    library = ModelLibrary(tmp_path / "models")
+    entry = _catalogue(tmp_path, revision="main").get("test-voice")
+    path = pull(entry, library, endpoint=hub.endpoint)
+    # The first answer names the commit; every later request asks for that commit.
+    assert [r.revision for r in hub.requests] == ["main"] + [COMMIT] * (len(hub.requests) - 1)
+    assert json.loads((path / MANIFEST).read_text())["commit"] == COMMIT
+    assert library.recorded_commit(entry) == COMMIT
+    library.remove("test-voice")
+    hub.requests.clear()
+    pull(entry, library, endpoint=hub.endpoint)
+    assert {r.revision for r in hub.requests} == {COMMIT}
+
+
+def test_staged_bytes_of_another_revision_are_not_reused(hub: FakeHub, entry: ModelEntry, tmp_path: Path) -> None:
+    library = ModelLibrary(tmp_path / "models")
+    staging = library.staging_dir("test-voice")
+    (staging / "voice").mkdir(parents=True)
+    (staging / SMALL).write_bytes(b"from an older revision")
+    (staging / ".pull.json").write_text(json.dumps({"revision": "f" * 40}))
+    path = pull(entry, library, endpoint=hub.endpoint)
+    assert (path / SMALL).read_bytes() == FILES[SMALL] and not (path / ".pull.json").exists()
 
 
 def test_missing_file_on_the_hub_is_a_download_error(tmp_path: Path) -> None:
@@ -152,7 +176,7 @@ import sys
 from pathlib import Path
 from filmstudio.pipeline.models.catalogue import load_catalogue
 from filmstudio.pipeline.models.download import pull
-from filmstudio.pipeline.models.library import ModelLibrary
+from filmstudio.pipeline.models.library import MANIFEST, ModelLibrary
 catalogue, root, endpoint = sys.argv[1:4]
 pull(load_catalogue(Path(catalogue)).get("test-voice"), ModelLibrary(Path(root)), endpoint=endpoint)
 """

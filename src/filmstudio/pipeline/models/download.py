@@ -10,17 +10,17 @@ continues with an HTTP Range request. Nothing is fetched unless `pull` is called
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlparse
 
 from filmstudio.domain.errors import (
-    Cancelled,
     DiskFull,
     FilmStudioError,
     ModelCorrupt,
@@ -29,18 +29,14 @@ from filmstudio.domain.errors import (
 )
 from filmstudio.pipeline.models.catalogue import ModelEntry, ModelFile
 from filmstudio.pipeline.models.library import ModelLibrary, file_digests
+from filmstudio.pipeline.models.progress import Cancel, CancelFlag, Meter, Progress, check_cancel
 
-Progress = Callable[[int, int, float], None]  # (bytes_done, bytes_total, bytes_per_second)
+__all__ = ["CHUNK_BYTES", "Cancel", "CancelFlag", "Progress", "check_disk_space", "pull"]
+
 CHUNK_BYTES = 256 * 1024  # progress and cancel granularity (huggingface_hub's default is 10 MiB)
 DEFAULT_ENDPOINT = "https://huggingface.co"
-
-
-class CancelFlag(Protocol):
-    @property
-    def cancelled(self) -> bool: ...
-
-
-Cancel = Callable[[], bool] | CancelFlag
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_PULL_STATE = ".pull.json"
 
 
 @dataclass(frozen=True)
@@ -49,6 +45,7 @@ class RemoteFile:
     url: str  # where the bytes are (the hub's redirect target for large files)
     size: int
     etag: str
+    commit: str | None  # the commit the hub served it from (X-Repo-Commit)
     same_host: bool  # False: a CDN, which must not receive the hub token
 
 
@@ -85,19 +82,42 @@ def pull(
         hub = _hub()
         base = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         headers = hub.build_hf_headers(token=token, library_name="filmstudio")
-        remote = [_metadata(hub, entry, f, base, headers) for f in entry.files]
+        # A branch name is resolved to a commit by the first answer, then every file comes from
+        # that commit (and later pulls from the commit seen the first time).
+        revision = entry.revision if _COMMIT.match(entry.revision) else (
+            library.recorded_commit(entry) or entry.revision)
+        remote: list[RemoteFile] = []
+        for spec in entry.files:
+            check_cancel(cancel)
+            remote.append(_metadata(hub, entry, spec, base, revision, headers))
+            revision = remote[-1].commit or revision
+        _reset_if_other_revision(staging, revision)
         check_disk_space(entry, library, sizes={r.spec.path: r.size for r in remote})
-        meter = _Meter(total=sum(r.size for r in remote), progress=progress, cancel=cancel)
-        expected = {**library.recorded_hashes(entry)}
+        meter = Meter(total=sum(r.size for r in remote), progress=progress, cancel=cancel)
+        expected = library.recorded_hashes(entry)
         hashes: dict[str, str] = {}
         for item in remote:
-            _check_cancel(cancel)
+            check_cancel(cancel)
             dest = staging / item.spec.path
             if not dest.is_file():
                 _fetch(hub, item, dest, headers, meter)
             hashes[item.spec.path] = _checked(item.spec, dest, expected.get(item.spec.path))
             meter.file_done(item.size)
-        return library.install(entry, staging, hashes)
+        (staging / _PULL_STATE).unlink(missing_ok=True)
+        return library.install(entry, staging, hashes, commit=revision)
+
+
+def _reset_if_other_revision(staging: Path, revision: str) -> None:
+    """Bytes staged for another revision are never mixed into this one."""
+    state = staging / _PULL_STATE
+    try:
+        seen = json.loads(state.read_text(encoding="utf-8")).get("revision")
+    except (OSError, ValueError):
+        seen = None
+    if seen not in (None, revision) or (seen is None and any(staging.iterdir())):
+        shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+    state.write_text(json.dumps({"revision": revision}), encoding="utf-8")
 
 
 def check_disk_space(entry: ModelEntry, library: ModelLibrary, *, sizes: dict[str, int] | None = None) -> None:
@@ -132,9 +152,9 @@ def _hub() -> _Hub:
     return _Hub(build_hf_headers, hf_hub_url, get_hf_file_metadata, http_get)
 
 
-def _metadata(hub: _Hub, entry: ModelEntry, spec: ModelFile, base: str, headers: dict[str, str]) -> RemoteFile:
-    url = hub.hf_hub_url(entry.repo, spec.path, repo_type=entry.repo_type, revision=entry.revision,
-                         endpoint=base)
+def _metadata(hub: _Hub, entry: ModelEntry, spec: ModelFile, base: str, revision: str,
+              headers: dict[str, str]) -> RemoteFile:
+    url = hub.hf_hub_url(entry.repo, spec.path, repo_type=entry.repo_type, revision=revision, endpoint=base)
     try:
         meta = hub.get_hf_file_metadata(url, headers=headers, endpoint=base)
     except Exception as exc:
@@ -145,11 +165,14 @@ def _metadata(hub: _Hub, entry: ModelEntry, spec: ModelFile, base: str, headers:
                            details={"id": entry.id, "file": spec.path, "expected_size": spec.size,
                                     "actual_size": size})
     location = str(meta.location or url)
-    return RemoteFile(spec=spec, url=location, size=int(size), etag=str(meta.etag or ""),
+    commit = meta.commit_hash if _COMMIT.match(str(meta.commit_hash or "")) else None
+    if commit and commit != revision and location == url:  # fetch the bytes of the commit just named
+        location = hub.hf_hub_url(entry.repo, spec.path, repo_type=entry.repo_type, revision=commit, endpoint=base)
+    return RemoteFile(spec=spec, url=location, size=int(size), etag=str(meta.etag or ""), commit=commit,
                       same_host=urlparse(location).netloc == urlparse(url).netloc)
 
 
-def _fetch(hub: _Hub, item: RemoteFile, dest: Path, headers: dict[str, str], meter: _Meter) -> None:
+def _fetch(hub: _Hub, item: RemoteFile, dest: Path, headers: dict[str, str], meter: Meter) -> None:
     part, tag = _part(dest), dest.with_name(dest.name + ".etag")
     part.parent.mkdir(parents=True, exist_ok=True)
     if part.exists() and (not tag.exists() or tag.read_text(encoding="utf-8") != item.etag):
@@ -191,14 +214,6 @@ def _download_error(entry: ModelEntry | None, path: str, exc: Exception) -> Film
                                details={"file": path, "error": name})
 
 
-def _check_cancel(cancel: Cancel | None) -> None:
-    if cancel is None:
-        return
-    flag = cancel() if callable(cancel) else cancel.cancelled
-    if flag:
-        raise Cancelled("model download cancelled; the next pull resumes where it stopped")
-
-
 def _part(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
@@ -230,49 +245,3 @@ class _pull_lock:
     def __exit__(self, *exc: object) -> None:
         if self._lock is not None:
             self._lock.release()  # the file stays: unlinking it would let two pullers hold two inodes
-
-
-class _Meter:
-    """Turns huggingface_hub's per-file progress bars into one (done, total, bytes/s) callback."""
-
-    def __init__(self, *, total: int, progress: Progress | None, cancel: Cancel | None) -> None:
-        self.total, self.progress, self.cancel = total, progress, cancel
-        self.finished = 0  # bytes of files already complete
-        self.current = 0  # bytes of the file in flight, resumed bytes included
-        self.sent = 0  # bytes transferred by this pull (for the rate)
-        self.started = time.monotonic()
-
-    def file_done(self, size: int) -> None:
-        self.finished += size
-        self.current = 0
-        self._report()
-
-    def _report(self) -> None:
-        if self.progress is not None:
-            elapsed = max(time.monotonic() - self.started, 1e-6)
-            self.progress(min(self.finished + self.current, self.total), self.total, self.sent / elapsed)
-
-    def bar_class(self) -> type:
-        meter = self
-
-        class Bar:  # the subset of tqdm that http_get uses
-            def __init__(self, *args: Any, initial: int = 0, **kwargs: Any) -> None:
-                meter.current = initial
-                meter._report()
-
-            def update(self, n: int | float = 1) -> None:
-                meter.current += int(n)
-                meter.sent += max(int(n), 0)
-                _check_cancel(meter.cancel)  # raising here stops http_get between chunks
-                meter._report()
-
-            def __enter__(self) -> Bar:
-                return self
-
-            def __exit__(self, *exc: object) -> None:
-                return None
-
-            def close(self) -> None:
-                return None
-
-        return Bar

@@ -165,17 +165,23 @@ class ModelLibrary:
         record = self._ledger().get(entry.id, {})
         return dict(record.get("files", {})) if record.get("revision") == entry.revision else {}
 
-    def install(self, entry: ModelEntry, staging: Path, hashes: dict[str, str]) -> Path:
+    def recorded_commit(self, entry: ModelEntry) -> str | None:
+        """The commit a branch revision ("main") resolved to at this model's first download."""
+        record = self._ledger().get(entry.id, {})
+        return record.get("commit") if record.get("revision") == entry.revision else None
+
+    def install(self, entry: ModelEntry, staging: Path, hashes: dict[str, str], *, commit: str | None = None) -> Path:
         """Write the manifest into a fully downloaded, checked `staging` folder and rename it in."""
         files = {f.path: {"sha256": hashes[f.path], "size": (staging / f.path).stat().st_size}
                  for f in entry.files}
-        manifest = {"id": entry.id, "repo": entry.repo, "revision": entry.revision, "engine": entry.engine,
-                    "installed_at": datetime.now(UTC).isoformat(timespec="seconds"), "files": files}
+        manifest = {"id": entry.id, "repo": entry.repo, "revision": entry.revision, "commit": commit,
+                    "engine": entry.engine, "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "files": files}
         _write_json(staging / MANIFEST, manifest)
         final = self.root / entry.id
         self._discard(final)  # a stale or corrupt copy: never merged with the new one
         os.replace(staging, final)
-        self._record(entry, hashes)
+        self._record(entry, hashes, commit)
         return final
 
     def _ledger(self) -> dict[str, Any]:
@@ -185,11 +191,11 @@ class ModelLibrary:
         except (OSError, ValueError):
             return {}
 
-    def _record(self, entry: ModelEntry, hashes: dict[str, str]) -> None:
+    def _record(self, entry: ModelEntry, hashes: dict[str, str], commit: str | None) -> None:
         ledger = self._ledger()
         if ledger.get(entry.id, {}).get("revision") == entry.revision:
             return  # first use wins: later downloads are checked against it, never overwrite it
-        ledger[entry.id] = {"revision": entry.revision, "files": dict(sorted(hashes.items()))}
+        ledger[entry.id] = {"revision": entry.revision, "commit": commit, "files": dict(sorted(hashes.items()))}
         _write_json(self.root / LEDGER, ledger)
 
 
