@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from filmstudio.domain.errors import Cancelled, FilmStudioError
+from filmstudio.domain.errors import Cancelled, ModelNotFound
 from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
 from filmstudio.pipeline.models.hardware import Hardware, detect_hardware, fits
 from filmstudio.pipeline.models.library import ModelLibrary
@@ -160,8 +160,7 @@ def _confirm(question: str) -> bool:
 
 def cmd_models_remove(args: argparse.Namespace) -> int:
     if not _library().remove(args.id):
-        raise FilmStudioError(f"model {args.id!r} is not installed", code="MODEL_NOT_FOUND",
-                              details={"id": args.id})
+        raise ModelNotFound(f"model {args.id!r} is not installed", details={"id": args.id})
     print(f"removed {args.id}")
     return 0
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from fakehub import COMMIT, FakeHub, model_toml
-from filmstudio.domain.errors import Cancelled, DiskFull, ModelCorrupt, ModelDownloadFailed
+from filmstudio.domain.errors import (
+    Cancelled,
+    DiskFull,
+    ModelCorrupt,
+    ModelDownloadFailed,
+    ModelPullInProgress,
+)
 from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
 from filmstudio.pipeline.models.download import CHUNK_BYTES, pull
 from filmstudio.pipeline.models.library import MANIFEST, ModelLibrary
@@ -161,6 +168,22 @@ def test_staged_bytes_of_another_revision_are_not_reused(hub: FakeHub, entry: Mo
     (staging / ".pull.json").write_text(json.dumps({"revision": "f" * 40}))
     path = pull(entry, library, endpoint=hub.endpoint)
     assert (path / SMALL).read_bytes() == FILES[SMALL] and not (path / ".pull.json").exists()
+
+
+def test_a_second_pull_of_the_same_model_is_refused_while_one_runs(hub: FakeHub, entry: ModelEntry,
+                                                                     tmp_path: Path) -> None:
+    hub.stall_after[BIG] = CHUNK_BYTES
+    library = ModelLibrary(tmp_path / "models")
+    first = threading.Thread(target=lambda: pull(entry, library, endpoint=hub.endpoint), daemon=True)
+    first.start()
+    deadline = time.monotonic() + 20
+    while not hub.gets(BIG) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with pytest.raises(ModelPullInProgress):
+        pull(entry, library, endpoint=hub.endpoint)
+    hub._released.set()  # let the first one finish (its stalled GET ends, it resumes, installs)
+    first.join(30)
+    assert library.verify()[0].ok
 
 
 def test_missing_file_on_the_hub_is_a_download_error(tmp_path: Path) -> None:

@@ -112,3 +112,15 @@ def test_disk_check_counts_bytes_already_downloaded(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(shutil, "disk_usage", lambda path: _Usage(10**9, 0, need - 1))
     with pytest.raises(DiskFull):
         download.check_disk_space(entry, library)
+
+
+@pytest.mark.parametrize("bad", ["../outside", "a/b", ".staging", "", "x" * 200])
+def test_ids_never_name_a_path_outside_the_library(tmp_path: Path, bad: str) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / MANIFEST).write_text("{}")
+    library = ModelLibrary(tmp_path / "models")
+    assert library.path(bad) is None and not library.is_installed(bad)
+    with pytest.raises(ModelNotFound):
+        library.remove(bad)
+    assert (outside / MANIFEST).exists()

@@ -112,6 +112,11 @@ class Catalogue:
         return [e for e in self if e.kind == kind]
 
 
+def valid_id(model_id: str) -> bool:
+    """A model id is also a folder name: letters, digits, `.`, `_`, `-`, not starting with `.`."""
+    return bool(_ID.match(model_id))
+
+
 def default_catalogue_path() -> Path:
     return Path(str(resources.files("filmstudio.assets") / "models.toml"))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from filmstudio.domain.errors import ModelCorrupt, ModelNotFound
-from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry
+from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, valid_id
 
 MANIFEST = ".filmstudio-model.json"
 LEDGER = ".hashes.json"
@@ -79,7 +79,7 @@ class ModelLibrary:
         return found
 
     def get(self, model_id: str) -> InstalledModel | None:
-        return self._read(self.root / model_id)
+        return self._read(self._folder(model_id)) if valid_id(model_id) else None
 
     def path(self, model_id: str) -> Path | None:
         """The folder of an installed model (the repo's layout inside), or None."""
@@ -140,11 +140,16 @@ class ModelLibrary:
 
     def remove(self, model_id: str) -> bool:
         """Delete an installed model (and any half-finished pull of it); False if there was none."""
-        folder = self.root / model_id
+        folder = self._folder(model_id)
         existed = (folder / MANIFEST).is_file()
         self._discard(folder)
         shutil.rmtree(self.staging_dir(model_id), ignore_errors=True)
         return existed
+
+    def _folder(self, model_id: str) -> Path:
+        if not valid_id(model_id):  # an id from a command line must never name a path outside root
+            raise ModelNotFound(f"{model_id!r} is not a model id", details={"id": model_id})
+        return self.root / model_id
 
     def _discard(self, folder: Path) -> None:
         if not folder.is_dir() or folder.name.startswith("."):
@@ -158,7 +163,7 @@ class ModelLibrary:
 
     def staging_dir(self, model_id: str) -> Path:
         """Where a pull of `model_id` downloads (kept across processes so pulls resume)."""
-        return self.root / STAGING / model_id
+        return self.root / STAGING / self._folder(model_id).name
 
     def recorded_hashes(self, entry: ModelEntry) -> dict[str, str]:
         """sha256 per file seen at this model revision's first download (empty if never pulled)."""
@@ -178,7 +183,7 @@ class ModelLibrary:
                     "engine": entry.engine, "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "files": files}
         _write_json(staging / MANIFEST, manifest)
-        final = self.root / entry.id
+        final = self._folder(entry.id)
         self._discard(final)  # a stale or corrupt copy: never merged with the new one
         os.replace(staging, final)
         self._record(entry, hashes, commit)
