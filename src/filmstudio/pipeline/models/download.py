@@ -78,7 +78,7 @@ def pull(
     staging = library.staging_dir(entry.id)
     check_disk_space(entry, library)  # catalogue sizes: refuse before touching the network
     staging.mkdir(parents=True, exist_ok=True)
-    with _pull_lock(staging, entry.id):
+    with _PullLock(staging, entry.id):
         hub = _hub()
         base = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         headers = hub.build_hf_headers(token=token, library_name="filmstudio")
@@ -100,8 +100,8 @@ def pull(
             check_cancel(cancel)
             dest = staging / item.spec.path
             if not dest.is_file():
-                _fetch(hub, item, dest, headers, meter)
-            hashes[item.spec.path] = _checked(item.spec, dest, expected.get(item.spec.path))
+                _fetch(hub, entry, item, dest, headers, meter)
+            hashes[item.spec.path] = _checked(entry, item.spec, dest, expected.get(item.spec.path))
             meter.file_done(item.size)
         (staging / _PULL_STATE).unlink(missing_ok=True)
         return library.install(entry, staging, hashes, commit=revision)
@@ -172,7 +172,8 @@ def _metadata(hub: _Hub, entry: ModelEntry, spec: ModelFile, base: str, revision
                       same_host=urlparse(location).netloc == urlparse(url).netloc)
 
 
-def _fetch(hub: _Hub, item: RemoteFile, dest: Path, headers: dict[str, str], meter: Meter) -> None:
+def _fetch(hub: _Hub, entry: ModelEntry, item: RemoteFile, dest: Path, headers: dict[str, str],
+           meter: Meter) -> None:
     part, tag = _part(dest), dest.with_name(dest.name + ".etag")
     part.parent.mkdir(parents=True, exist_ok=True)
     if part.exists() and (not tag.exists() or tag.read_text(encoding="utf-8") != item.etag):
@@ -184,18 +185,17 @@ def _fetch(hub: _Hub, item: RemoteFile, dest: Path, headers: dict[str, str], met
     try:
         with part.open("ab") as fh:
             resume = fh.tell()
-            hub.http_get(item.url, fh, resume_size=resume, headers=get_headers,
-                                       expected_size=item.size, tqdm_class=meter.bar_class(),
-                                       displayed_filename=item.spec.path)
+            hub.http_get(item.url, fh, resume_size=resume, headers=get_headers, expected_size=item.size,
+                         tqdm_class=meter.bar_class(), displayed_filename=item.spec.path)
     except FilmStudioError:
         raise
     except Exception as exc:
-        raise _download_error(None, item.spec.path, exc) from exc
+        raise _download_error(entry, item.spec.path, exc) from exc
     os.replace(part, dest)
     tag.unlink(missing_ok=True)
 
 
-def _checked(spec: ModelFile, dest: Path, recorded: str | None) -> str:
+def _checked(entry: ModelEntry, spec: ModelFile, dest: Path, recorded: str | None) -> str:
     """The file's sha256 once it matches what is known; else delete it and raise ModelCorrupt."""
     sha, md5 = file_digests(dest)
     want_sha = spec.sha256 or recorded
@@ -203,15 +203,15 @@ def _checked(spec: ModelFile, dest: Path, recorded: str | None) -> str:
         dest.unlink(missing_ok=True)
         expected = {"sha256": want_sha} if want_sha else {"md5": spec.md5}
         raise ModelCorrupt(f"{spec.path} does not match its checksum; it was deleted and nothing installed",
-                           details={"file": spec.path, "expected": expected, "sha256": sha, "md5": md5})
+                           details={"id": entry.id, "file": spec.path, "expected": expected, "sha256": sha,
+                                    "md5": md5})
     return sha
 
 
-def _download_error(entry: ModelEntry | None, path: str, exc: Exception) -> FilmStudioError:
+def _download_error(entry: ModelEntry, path: str, exc: Exception) -> FilmStudioError:
     name = type(exc).__name__
-    where = f"{entry.repo}@{entry.revision}/" if entry else ""
-    return ModelDownloadFailed(f"could not download {where}{path}: {name}: {exc}".strip(),
-                               details={"file": path, "error": name})
+    return ModelDownloadFailed(f"could not download {entry.repo}@{entry.revision}/{path}: {name}: {exc}",
+                               details={"id": entry.id, "file": path, "error": name})
 
 
 def _part(dest: Path) -> Path:
@@ -225,7 +225,7 @@ def _size(path: Path) -> int:
         return 0
 
 
-class _pull_lock:
+class _PullLock:
     """One pull per model folder at a time, across processes (released by the OS on kill -9)."""
 
     def __init__(self, staging: Path, model_id: str) -> None:
