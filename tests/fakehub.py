@@ -5,8 +5,9 @@ reads `X-Repo-Commit`, `ETag` (or `X-Linked-Etag` / `X-Linked-Size` for LFS file
 `Content-Length`; then `GET`s the same URL, with `Range: bytes=N-` when it continues a file,
 expecting `206` and `Content-Range`. Errors carry `X-Error-Code` (RepoNotFound, EntryNotFound,
 RevisionNotFound). The fake serves files held in memory and can misbehave on purpose: cut the
-connection after N bytes (`cut_after`), stall after N bytes (`stall_after`), and it records
-every request with the bytes it sent.
+connection after N bytes (`cut_after`), stall after N bytes (`stall_after`), answer like the
+Hub does for LFS files (`lfs_via_cdn`: a 302 to another host with X-Linked-Size/-Etag), and it
+records every request with the bytes it sent and whether it carried a token.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
+_CDN = re.compile(r"^/cdn/(?P<repo>[^/]+/[^/]+)/(?P<path>.+)$")
 _RESOLVE = re.compile(r"^/(?:(?P<kind>datasets|spaces)/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$")
 
 
@@ -31,6 +33,7 @@ class Served:
     bytes_sent: int = 0
     status: int = 0
     revision: str = ""
+    authorized: bool = False  # an Authorization header came with it
 
 
 @dataclass
@@ -42,6 +45,7 @@ class FakeHub:
     cut_after: dict[str, int] = field(default_factory=dict)  # path -> bytes, first GET only
     stall_after: dict[str, int] = field(default_factory=dict)  # path -> bytes, first GET only
     stall_seconds: float = 30.0
+    lfs_via_cdn: bool = False  # answer files with a 302 to http://localhost:PORT/cdn/... like the Hub's LFS
     requests: list[Served] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -105,20 +109,24 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(body=True)
 
     def _serve(self, *, body: bool) -> None:
-        served = Served(self.command, "", self.headers.get("Range"))
+        served = Served(self.command, "", self.headers.get("Range"), authorized="Authorization" in self.headers)
         self.fake._record(served)
-        match = _RESOLVE.match(unquote(self.path.split("?", 1)[0]))
+        path = unquote(self.path.split("?", 1)[0])
+        cdn = _CDN.match(path)
+        match = cdn or _RESOLVE.match(path)
         if not match:
             return self._error(served, 404, "EntryNotFound")
         files = self.fake.repos.get(match["repo"])
         if files is None:
             return self._error(served, 404, "RepoNotFound")
-        if match["rev"] not in (self.fake.commit, "main"):
+        if not cdn and match["rev"] not in (self.fake.commit, "main"):
             return self._error(served, 404, "RevisionNotFound")
-        served.path, served.revision = match["path"], match["rev"]
+        served.path, served.revision = match["path"], "" if cdn else match["rev"]
         data = files.get(match["path"])
         if data is None:
             return self._error(served, 404, "EntryNotFound")
+        if self.fake.lfs_via_cdn and not cdn:
+            return self._redirect_to_cdn(served, match["repo"], match["path"], data)
         start = 0
         if served.range:
             start = int(re.match(r"bytes=(\d+)-", served.range)[1])  # type: ignore[index]
@@ -158,6 +166,18 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         except (BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
+
+    def _redirect_to_cdn(self, served: Served, repo: str, path: str, data: bytes) -> None:
+        served.status = 302
+        port = self.server.server_address[1]
+        self.send_response(302)
+        self.send_header("Location", f"http://localhost:{port}/cdn/{repo}/{path}?signature=abc")
+        self.send_header("X-Repo-Commit", self.fake.commit)
+        self.send_header("X-Linked-Etag", f'"{sha256(data)}"')
+        self.send_header("X-Linked-Size", str(len(data)))
+        self.send_header("ETag", '"git-blob-of-the-pointer"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _error(self, served: Served, status: int, code: str) -> None:
         served.status = status

@@ -69,6 +69,16 @@ def test_pull_installs_and_verifies(hub: FakeHub, entry: ModelEntry, tmp_path: P
     assert pull(entry, library, endpoint=hub.endpoint) == path and len(hub.requests) == before
 
 
+def test_lfs_files_come_from_the_cdn_without_the_token(hub: FakeHub, entry: ModelEntry, tmp_path: Path) -> None:
+    hub.lfs_via_cdn = True
+    path = pull(entry, ModelLibrary(tmp_path / "models"), endpoint=hub.endpoint, token="hf_not_a_real_token")
+    assert (path / BIG).read_bytes() == FILES[BIG]
+    heads = [r for r in hub.requests if r.method == "HEAD"]
+    gets = [r for r in hub.requests if r.method == "GET"]
+    assert heads and all(r.authorized and r.status == 302 for r in heads)
+    assert gets and all(r.revision == "" and not r.authorized for r in gets)  # CDN: no Authorization
+
+
 def test_hf_endpoint_variable_is_honoured(hub: FakeHub, entry: ModelEntry, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)

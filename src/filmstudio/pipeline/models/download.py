@@ -156,7 +156,7 @@ def _metadata(hub: _Hub, entry: ModelEntry, spec: ModelFile, base: str, revision
               headers: dict[str, str]) -> RemoteFile:
     url = hub.hf_hub_url(entry.repo, spec.path, repo_type=entry.repo_type, revision=revision, endpoint=base)
     try:
-        meta = hub.get_hf_file_metadata(url, headers=headers, endpoint=base)
+        meta = hub.get_hf_file_metadata(url, headers=headers, endpoint=base, retry_on_errors=True)
     except Exception as exc:
         raise _download_error(entry, spec.path, exc) from exc
     size = meta.size if meta.size is not None else spec.size
