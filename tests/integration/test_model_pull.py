@@ -196,6 +196,17 @@ def test_a_second_pull_of_the_same_model_is_refused_while_one_runs(hub: FakeHub,
     assert library.verify()[0].ok
 
 
+def test_an_optional_file_the_hub_lacks_is_skipped(hub: FakeHub, tmp_path: Path) -> None:
+    listed = tmp_path / "catalogue.toml"
+    text = model_toml("test-voice", "test/voice", {**FILES, "voice/extra.txt": b"not on the hub"}, checksums=False)
+    listed.write_text(text.replace('path = "voice/extra.txt", size = 14', 'path = "voice/extra.txt", size = 14, optional = true'))
+    library = ModelLibrary(tmp_path / "models")
+    path = pull(load_catalogue(listed).get("test-voice"), library, endpoint=hub.endpoint)
+    assert not (path / "voice" / "extra.txt").exists() and (path / BIG).exists()
+    assert set(library.get("test-voice").files) == set(FILES)  # type: ignore[union-attr]
+    assert library.verify(catalogue=load_catalogue(listed))[0].ok
+
+
 def test_missing_file_on_the_hub_is_a_download_error(tmp_path: Path) -> None:
     library = ModelLibrary(tmp_path / "models")
     with FakeHub(repos={"test/voice": {BIG: FILES[BIG]}}) as fake, pytest.raises(ModelDownloadFailed) as err:

@@ -31,6 +31,7 @@ class ModelFile:
     size: int
     sha256: str | None = None
     md5: str | None = None
+    optional: bool = False  # a side file some exports lack: skipped when the hub has no such file
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class ModelEntry:
                         "commercial_use": self.licence.commercial_use, "note": self.licence.note},
             "min_ram_mb": self.min_ram_mb, "min_vram_mb": self.min_vram_mb, "suits": list(self.suits),
             "sample_rate": self.sample_rate, "speakers": self.speakers, "gender": self.gender,
-            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256, "md5": f.md5} for f in self.files],
+            "files": [{"path": f.path, "size": f.size, "sha256": f.sha256, "md5": f.md5, "optional": f.optional}
+                      for f in self.files],
         }
 
 
@@ -174,4 +176,4 @@ def _file(model_id: str, f: dict[str, Any]) -> ModelFile:
         raise ValueError(f"model catalogue: {model_id}: {path}: sha256 must be 64 lowercase hex digits")
     if md5 is not None and not _MD5.match(md5):
         raise ValueError(f"model catalogue: {model_id}: {path}: md5 must be 32 lowercase hex digits")
-    return ModelFile(path=path, size=size, sha256=sha256, md5=md5)
+    return ModelFile(path=path, size=size, sha256=sha256, md5=md5, optional=bool(f.get("optional", False)))

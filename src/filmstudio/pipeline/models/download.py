@@ -89,10 +89,13 @@ def pull(
         remote: list[RemoteFile] = []
         for spec in entry.files:
             check_cancel(cancel)
-            remote.append(_metadata(hub, entry, spec, base, revision, headers))
-            revision = remote[-1].commit or revision
+            found = _metadata(hub, entry, spec, base, revision, headers)
+            if found is not None:
+                remote.append(found)
+                revision = found.commit or revision
         _reset_if_other_revision(staging, revision)
-        check_disk_space(entry, library, sizes={r.spec.path: r.size for r in remote})
+        sizes = {f.path: 0 for f in entry.files} | {r.spec.path: r.size for r in remote}
+        check_disk_space(entry, library, sizes=sizes)
         meter = Meter(total=sum(r.size for r in remote), progress=progress, cancel=cancel)
         expected = library.recorded_hashes(entry)
         hashes: dict[str, str] = {}
@@ -153,11 +156,14 @@ def _hub() -> _Hub:
 
 
 def _metadata(hub: _Hub, entry: ModelEntry, spec: ModelFile, base: str, revision: str,
-              headers: dict[str, str]) -> RemoteFile:
+              headers: dict[str, str]) -> RemoteFile | None:
+    """What the hub says about one file; None for an optional file it does not have."""
     url = hub.hf_hub_url(entry.repo, spec.path, repo_type=entry.repo_type, revision=revision, endpoint=base)
     try:
         meta = hub.get_hf_file_metadata(url, headers=headers, endpoint=base, retry_on_errors=True)
     except Exception as exc:
+        if spec.optional and type(exc).__name__ == "RemoteEntryNotFoundError":
+            return None
         raise _download_error(entry, spec.path, exc) from exc
     size = meta.size if meta.size is not None else spec.size
     if entry.verified and size != spec.size:

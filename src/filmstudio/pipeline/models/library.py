@@ -125,7 +125,7 @@ class ModelLibrary:
         expected = dict(model.files)
         if catalogue is not None and model_id in catalogue:
             for f in catalogue.get(model_id).files:
-                if f.sha256:
+                if f.sha256 and (f.path in expected or not f.optional):
                     expected[f.path] = f.sha256
         problems = []
         for rel, sha in sorted(expected.items()):
@@ -176,9 +176,11 @@ class ModelLibrary:
         return record.get("commit") if record.get("revision") == entry.revision else None
 
     def install(self, entry: ModelEntry, staging: Path, hashes: dict[str, str], *, commit: str | None = None) -> Path:
-        """Write the manifest into a fully downloaded, checked `staging` folder and rename it in."""
-        files = {f.path: {"sha256": hashes[f.path], "size": (staging / f.path).stat().st_size}
-                 for f in entry.files}
+        """Write the manifest into a fully downloaded, checked `staging` folder and rename it in.
+
+        `hashes` holds every file the model has (optional files the hub lacked are left out).
+        """
+        files = {path: {"sha256": sha, "size": (staging / path).stat().st_size} for path, sha in hashes.items()}
         manifest = {"id": entry.id, "repo": entry.repo, "revision": entry.revision, "commit": commit,
                     "engine": entry.engine, "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "files": files}
