@@ -1,4 +1,4 @@
-"""The `filmstudio` command: app | render | demo | doctor | serve | worker | keys | accounts."""
+"""The `filmstudio` command: app | render | demo | doctor | models | serve | worker | keys | accounts."""
 
 from __future__ import annotations
 
@@ -246,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_studio_commands(sub)
+    try:
+        from filmstudio.cli_models import add_model_commands
+    except ImportError:  # pragma: no cover - the model manager is optional in a slim build
+        pass
+    else:
+        add_model_commands(sub)
     return parser
 
 

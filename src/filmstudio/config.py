@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         return self.home / "cache"
 
     @property
+    def models_dir(self) -> Path:
+        """Downloaded AI models (voices, picture models, translation packages)."""
+        return self.home / "models"
+
+    @property
     def secrets_file(self) -> Path:
         return self.home / "secrets.json"
 

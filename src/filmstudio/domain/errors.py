@@ -110,3 +110,39 @@ class SecretsUnavailable(FilmStudioError):
 
     code = "KEYRING_UNAVAILABLE"
     http_status = 503
+
+
+# -- model manager (additive) -----------------------------------------------------------------
+
+
+class ModelNotFound(NotFound):
+    """The id names no model in the catalogue (or no installed model)."""
+
+    code = "MODEL_NOT_FOUND"
+
+
+class ModelCorrupt(FilmStudioError):
+    """A model file does not match its checksum; nothing was installed, the bad file was removed."""
+
+    code = "MODEL_CORRUPT"
+    http_status = 422
+
+
+class DiskFull(FilmStudioError):
+    """Not enough free disk space for a download; `details` has needed_bytes and available_bytes."""
+
+    code = "DISK_FULL"
+    http_status = 507
+
+
+class ModelDownloadFailed(FilmStudioError):
+    """The model host could not be reached or refused a file; a later pull resumes."""
+
+    code = "MODEL_DOWNLOAD_FAILED"
+    http_status = 502
+
+
+class ModelPullInProgress(Conflict):
+    """Another process is pulling the same model into the same library."""
+
+    code = "MODEL_PULL_IN_PROGRESS"
