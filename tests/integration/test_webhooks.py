@@ -71,7 +71,9 @@ def test_job_events_delivered_signed_in_order(tmp_path: Path, receiver: Receiver
             assert [p["event"] for p in payloads] == ["job.queued", "job.started", "job.completed"]
             for p, raw in zip(payloads, receiver.got, strict=True):
                 assert set(p) == {"id", "event", "timestamp", "data"} and p["id"] == raw["headers"]["webhook-id"]
-                assert set(p["data"]) == {"job_id", "project_id", "status", "output_url"} and p["data"]["job_id"] == job
+                assert set(p["data"]) - {"result"} == {"job_id", "project_id", "status", "output_url", "kind"}
+                assert p["data"]["job_id"] == job
+                assert p["data"]["kind"] == "render"
             assert payloads[-1]["data"]["status"] == "completed"
             assert payloads[-1]["data"]["output_url"].startswith(live.base + "/api/v1/files/")
             _wait(lambda: all(d["status"] == "delivered"

@@ -49,7 +49,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
 
 def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
-    return build_engines(jobs=jobs, models_dir=settings.home / "models", encoder=encoder)
+    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder)
 
 
 def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,

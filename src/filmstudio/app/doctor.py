@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -111,9 +112,26 @@ def _engines(engines: Engines) -> dict[str, Any]:
     return {"ok": True, "required": False, "engines": infos, "summary": summary, "install": install}
 
 
-def report(engines: Engines | None = None) -> dict[str, dict[str, Any]]:
+def _hardware(models_dir: Path | None) -> dict[str, Any]:
+    """CPU, RAM and GPUs, and which catalogue models fit this machine (and which are installed)."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.hardware import detect_hardware, fits
+    from filmstudio.pipeline.models.library import ModelLibrary
+
+    machine = detect_hardware()
+    catalogue = load_catalogue()
+    installed = {m.id for m in ModelLibrary(models_dir).installed()} if models_dir else set()
+    fitting = [e.id for e in catalogue if fits(e, machine)[0]]
+    return {"ok": True, "required": False, **machine.to_dict(), "models_fit": fitting,
+            "models_installed": sorted(installed),
+            "summary": f"{machine.summary()}; {len(fitting)} of {len(catalogue)} catalogue models fit, "
+                       f"{len(installed)} installed (`filmstudio models list`)"}
+
+
+def report(engines: Engines | None = None, models_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """Everything `filmstudio doctor` prints, as data."""
-    out = {"ffmpeg": _ffmpeg(), "tts": _tts(), "fonts": _fonts(), "keyring": _keyring()}
+    out = {"ffmpeg": _ffmpeg(), "tts": _tts(), "fonts": _fonts(), "keyring": _keyring(),
+           "hardware": _hardware(models_dir)}
     if engines is not None:
         out["engines"] = _engines(engines)
     return out
@@ -124,4 +142,5 @@ def doctor_here() -> dict[str, dict[str, Any]]:
     from filmstudio.app.compose import engines_for
     from filmstudio.config import load_settings
 
-    return report(engines_for(load_settings()))
+    settings = load_settings()
+    return report(engines_for(settings), settings.models_dir)

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings
 from filmstudio.domain.models import (
-    ModelPublic,
-    ModelPullAccepted,
     ApiKeyCreated,
     ApiKeyPublic,
     DeliveryPublic,
     GenerateRequest,
     JobAccepted,
     JobPublic,
+    ModelPublic,
+    ModelPullAccepted,
     ProjectCreate,
     ProjectPublic,
     ProjectUpdate,

@@ -11,6 +11,7 @@ from filmstudio.domain.settings import RenderSettings
 ProjectStatus = Literal["draft", "processing", "completed", "failed"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 JobKind = Literal["render", "model_pull", "publish"]
+ModelKind = Literal["voice", "picture", "translation", "video"]
 SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks", "admin",
                            "worker")  # issue #6 (additive): a remote render worker's key, segments only
 PLANS: tuple[str, ...] = ("free", "standard", "pro", "enterprise")
@@ -353,7 +354,7 @@ class ModelPublic(BaseModel):
     """A catalogue model as this machine sees it: installed or not, and whether it fits here."""
 
     id: str
-    kind: Literal["voice", "picture", "translation", "video"]
+    kind: ModelKind
     engine: str
     title: str
     size_bytes: int = Field(description="Bytes to download (an estimate where the catalogue entry is unverified)")

@@ -7,10 +7,10 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from filmstudio.domain.errors import Conflict
-from filmstudio.domain.models import ModelPublic, ModelPullAccepted
+from filmstudio.domain.models import ModelKind, ModelPublic, ModelPullAccepted
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
 from filmstudio.pipeline.models.hardware import Hardware, detect_hardware, fits
@@ -43,7 +43,7 @@ def to_public(entry: ModelEntry, lib: ModelLibrary, machine: Hardware) -> ModelP
     installed = lib.get(entry.id)
     ok, why = fits(entry, machine)
     return ModelPublic(
-        id=entry.id, kind=entry.kind, engine=entry.engine, title=entry.title, size_bytes=entry.size,
+        id=entry.id, kind=cast(ModelKind, entry.kind), engine=entry.engine, title=entry.title, size_bytes=entry.size,
         installed=installed is not None, installed_bytes=installed.size_bytes if installed else None,
         licence=entry.licence.spdx, licence_url=entry.licence.url, commercial_use=entry.licence.commercial_use,
         licence_note=entry.licence.note, fits=ok, fits_reason=why, languages=list(entry.languages),

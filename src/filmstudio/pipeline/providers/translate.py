@@ -84,7 +84,7 @@ class InstalledTranslator:
         if found is None:
             return EngineInfo(kind="translator", name="argostranslate", ok=False, missing=(
                 "no offline translator: subtitles in other languages need translations given with the script, "
-                "or argostranslate and its language packages (`filmstudio models list --kind translation`)",))
+                "or argostranslate with its language packages (pip install argostranslate)",))
         pairs = sorted(self.pairs())
         return EngineInfo(kind="translator", name="argostranslate", ok=bool(pairs),
                           details={"pairs": [f"{a}->{b}" for a, b in pairs]},
