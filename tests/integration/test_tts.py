@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +70,46 @@ def test_rate_changes_length(tmp_path: Path) -> None:
     EspeakTts(jobs=2).synthesize_many([slow, fast], cancel=CancelToken())
     n_slow, n_fast = len(read_wav(slow.out)[0]), len(read_wav(fast.out)[0])
     assert n_slow > 1.5 * n_fast
+
+
+@pytest.fixture
+def cpu_hogs() -> Iterator[None]:
+    """Two busy-loop processes keeping the cores loaded, as other work does on a busy machine.
+
+    Each one also stops by itself after two minutes, should teardown never run.
+    """
+    loop = "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end:\n    pass\n"
+    hogs = [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(2)]
+    try:
+        time.sleep(0.2)  # running before the first utterance starts
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait(timeout=10)
+
+
+def test_rate_is_applied_every_time_under_cpu_load(tmp_path: Path, cpu_hogs: None) -> None:
+    """pyttsx3 used to hand espeak-ng the rate and pitch and cancel straight after; on a loaded
+    machine the cancel dropped one of them and the line came out at 200 wpm (or pitch 50).
+
+    Every line, said six times at each of two rates, must give the same clip each time (clips are
+    deterministic), and the slow one must be clearly longer than the fast one.
+    """
+    texts = [TEXT, "Mara counts the lanterns twice.", "Nobody answers the door at dawn.",
+             "Bring the map, and leave the rest.", "Salt wind, old boats, a quiet harbour."]
+    reqs = [SpeechRequest(text, LOW, wpm, tmp_path / f"{i}-{wpm}-{k}.wav")
+            for i, text in enumerate(texts) for wpm in (120, 260) for k in range(6)]
+    EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())
+    clips: dict[tuple[str, float], list[np.ndarray]] = {}
+    for req in reqs:
+        clips.setdefault((req.text, req.words_per_minute), []).append(read_wav(req.out)[0])
+    for (text, wpm), made in clips.items():
+        same = all(np.array_equal(made[0], c) for c in made[1:])
+        assert same, f"{text!r} at {wpm} wpm gave different clips: {sorted({len(c) for c in made})} samples"
+    for text in texts:
+        n_slow, n_fast = len(clips[text, 120][0]), len(clips[text, 260][0])
+        assert n_slow > 1.5 * n_fast, (text, n_slow, n_fast)
 
 
 def test_parallel_lines_and_cache_skip(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from filmstudio.pipeline.plan import Line, RenderPlan, Script, TimedLine
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.casting import voice_for_text
 
-TTS_CACHE_VERSION = "tts-2"  # 2: espeak-ng noise seeded (clips are reproducible)
+TTS_CACHE_VERSION = "tts-3"  # 2: espeak-ng noise seeded (clips are reproducible); 3: rate/pitch never dropped
 VOICE_RATE = 48000
 
 
