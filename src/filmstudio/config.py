@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     def cache_dir(self) -> Path:
         return self.home / "cache"
 
+    # Another model catalogue (a mirror's, or a test's); default: the one shipped in the package.
+    model_catalogue: Path | None = None
+    # Where model pulls download from (a mirror); default: HF_ENDPOINT, else the public hub.
+    model_endpoint: str | None = None
+
     @property
     def models_dir(self) -> Path:
         """Downloaded AI models (voices, picture models, translation packages)."""

@@ -49,6 +49,10 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "FILMSTUDIO_RECONCILE_SECONDS": str(settings.reconcile_seconds),
         "FILMSTUDIO_MAX_ATTEMPTS": str(settings.max_attempts),
     })
+    if settings.model_catalogue is not None:
+        env["FILMSTUDIO_MODEL_CATALOGUE"] = str(settings.model_catalogue)
+    if settings.model_endpoint is not None:
+        env["FILMSTUDIO_MODEL_ENDPOINT"] = settings.model_endpoint
     return env
 
 

@@ -7,6 +7,7 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from filmstudio.domain.errors import Conflict
@@ -25,9 +26,13 @@ from filmstudio.store.db import utcnow
 
 
 @cache
-def catalogue() -> Catalogue:
-    """The catalogue shipped in the package (read once per process)."""
-    return load_catalogue()
+def _catalogue(path: Path | None) -> Catalogue:
+    return load_catalogue(path)
+
+
+def catalogue(studio: Studio) -> Catalogue:
+    """The studio's catalogue: the package's own unless settings name another (read once per process)."""
+    return _catalogue(studio.model_catalogue)
 
 
 @cache
@@ -56,18 +61,18 @@ def list_models(studio: Studio, principal: Principal, kind: str | None = None) -
     """Every catalogue model, with whether it is installed here and whether it fits this machine."""
     principal.require("jobs:read")
     lib, machine = library(studio), hardware()
-    return [to_public(e, lib, machine) for e in catalogue() if kind is None or e.kind == kind]
+    return [to_public(e, lib, machine) for e in catalogue(studio) if kind is None or e.kind == kind]
 
 
 def get_model(studio: Studio, principal: Principal, model_id: str) -> ModelPublic:
     principal.require("jobs:read")
-    return to_public(catalogue().get(model_id), library(studio), hardware())
+    return to_public(catalogue(studio).get(model_id), library(studio), hardware())
 
 
 def start_pull(studio: Studio, principal: Principal, model_id: str) -> ModelPullAccepted:
     """Queue a `model_pull` job (the studio's owner decides what fills its disk: admin scope)."""
     principal.require("admin")
-    entry = catalogue().get(model_id)  # MODEL_NOT_FOUND before any job exists
+    entry = catalogue(studio).get(model_id)  # MODEL_NOT_FOUND before any job exists
     now = utcnow()
     job_id = str(uuid.uuid4())
     with studio.store.write() as db:
@@ -90,7 +95,7 @@ def start_pull(studio: Studio, principal: Principal, model_id: str) -> ModelPull
 
 def remove_model(studio: Studio, principal: Principal, model_id: str) -> None:
     principal.require("admin")
-    catalogue().get(model_id)
+    catalogue(studio).get(model_id)
     library(studio).remove(model_id)
 
 
@@ -99,14 +104,13 @@ class ModelPullJobs:
     """The JobHandler for `model_pull` jobs: a resumable, verified download into the studio's models folder."""
 
     studio: Studio
-    endpoint: str | None = None  # None: HF_ENDPOINT or the public hub
     kind: ClassVar[str] = "model_pull"
 
     def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
         from filmstudio.pipeline.models.download import pull
 
         model_id = json.loads(job["params"])["model_id"]
-        entry = catalogue().get(model_id)
+        entry = catalogue(self.studio).get(model_id)
 
         def report(done: int, total: int, rate: float) -> None:
             progress.report("download", done / total if total else 0.0)
@@ -114,7 +118,9 @@ class ModelPullJobs:
 
         progress.report("download", 0.0)
         progress.note(model_id=model_id, bytes_done=0, bytes_total=entry.size, bytes_per_second=0)
-        folder = pull(entry, library(self.studio), progress=report, cancel=cancel, endpoint=self.endpoint)
+        # Every chunk is noted (a dict update); the heartbeat writes the latest out twice a second.
+        folder = pull(entry, library(self.studio), progress=report, cancel=cancel,
+                      endpoint=self.studio.model_endpoint, report_seconds=0.0)
         installed = library(self.studio).get(model_id)
         return JobOutcome(result={
             "model_id": model_id, "path": str(folder), "bytes": installed.size_bytes if installed else entry.size,
@@ -128,5 +134,5 @@ class ModelPullJobs:
         # A cancelled or failed pull keeps its partial files on purpose: the next pull resumes them.
         # Only a pull whose model left the catalogue is cleaned away.
         model_id = json.loads(job["params"] or "{}").get("model_id", "")
-        if model_id and model_id not in catalogue():
+        if model_id and model_id not in catalogue(self.studio):
             shutil.rmtree(library(self.studio).staging_dir(model_id), ignore_errors=True)

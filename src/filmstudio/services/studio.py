@@ -34,6 +34,8 @@ class Studio:
     cache_dir: Path
     queue: JobQueue
     models_dir: Path = Path("models")  # pulled models (<home>/models); set by open_studio
+    model_catalogue: Path | None = None  # None: the catalogue shipped in the package
+    model_endpoint: str | None = None  # None: HF_ENDPOINT, else the public hub
     base_url: str = "http://127.0.0.1:8765"
     signed_url_seconds: int = 3600
     lease_seconds: float = 30.0

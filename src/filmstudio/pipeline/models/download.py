@@ -29,7 +29,7 @@ from filmstudio.domain.errors import (
 )
 from filmstudio.pipeline.models.catalogue import ModelEntry, ModelFile
 from filmstudio.pipeline.models.library import ModelLibrary, file_digests
-from filmstudio.pipeline.models.progress import Cancel, CancelFlag, Meter, Progress, check_cancel
+from filmstudio.pipeline.models.progress import REPORT_SECONDS, Cancel, CancelFlag, Meter, Progress, check_cancel
 
 __all__ = ["CHUNK_BYTES", "Cancel", "CancelFlag", "Progress", "check_disk_space", "pull"]
 
@@ -65,6 +65,7 @@ def pull(
     cancel: Cancel | None = None,
     endpoint: str | None = None,
     token: str | bool | None = None,
+    report_seconds: float = REPORT_SECONDS,
 ) -> Path:
     """Download, check and install `entry`; return its folder. Resumes a pull cut short before.
 
@@ -96,7 +97,8 @@ def pull(
         _reset_if_other_revision(staging, revision)
         sizes = {f.path: 0 for f in entry.files} | {r.spec.path: r.size for r in remote}
         check_disk_space(entry, library, sizes=sizes)
-        meter = Meter(total=sum(r.size for r in remote), progress=progress, cancel=cancel)
+        meter = Meter(total=sum(r.size for r in remote), progress=progress, cancel=cancel,
+                      every=report_seconds)
         expected = library.recorded_hashes(entry)
         hashes: dict[str, str] = {}
         for item in remote:

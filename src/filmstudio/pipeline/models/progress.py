@@ -32,12 +32,15 @@ def check_cancel(cancel: Cancel | None) -> None:
 class Meter:
     """Turns huggingface_hub's per-file progress bars into one (done, total, bytes/s) callback."""
 
-    def __init__(self, *, total: int, progress: Progress | None, cancel: Cancel | None) -> None:
+    def __init__(self, *, total: int, progress: Progress | None, cancel: Cancel | None,
+                 every: float = REPORT_SECONDS) -> None:
         self.total, self.progress, self.cancel = total, progress, cancel
+        self.every = every  # 0: every chunk (a cheap callback, e.g. a job's progress that a heartbeat reads)
         self.finished = 0  # bytes of files already complete
         self.current = 0  # bytes of the file in flight, resumed bytes included
         self.sent = 0  # bytes transferred by this pull (for the rate)
-        self.started = self._last = time.monotonic()
+        self.started = time.monotonic()
+        self._last = self.started - every  # the first chunk is reported at once
 
     def file_done(self, size: int) -> None:
         self.finished += size
@@ -46,7 +49,7 @@ class Meter:
 
     def _report(self, *, force: bool = False) -> None:
         now = time.monotonic()
-        if self.progress is None or (not force and now - self._last < REPORT_SECONDS):
+        if self.progress is None or (not force and now - self._last < self.every):
             return
         self._last = now
         rate = self.sent / max(now - self.started, 1e-6)
