@@ -20,7 +20,7 @@ import httpx
 from huey import Huey, RedisHuey
 
 from filmstudio.domain.errors import FilmStudioError
-from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.context import CancelToken, atomic_output
 from filmstudio.pipeline.providers.visuals import render_segment
 from filmstudio.services.farm import SegmentOrder, chunked, spec_from_json
 
@@ -80,6 +80,21 @@ class SegmentClient:
         _raise_for(self.http.post(f"/segments/{key}/complete",
                                   json={"worker": worker, "parts": len(parts), "sha256": digest}))
 
+    def fetch_image(self, name: str, folder: Path) -> Path:
+        """A user image by content name, downloaded once into `folder` and checked against its hash."""
+        target = folder / name
+        if target.is_file():
+            return target
+        r = self.http.get(f"/segments/images/{name}")
+        _raise_for(r)
+        if hashlib.sha256(r.content).hexdigest() != name.split(".")[0]:
+            raise FilmStudioError("a segment image arrived damaged", code="SEGMENT_IMAGE_CORRUPT",
+                                  details={"image": name})
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_output(target) as tmp:
+            tmp.write_bytes(r.content)
+        return target
+
     def close(self) -> None:
         self.http.close()
 
@@ -108,7 +123,7 @@ class RemoteSegmentWorker:
         """"delivered", or "dropped" when the server no longer wanted it."""
         if not self.client.beat(order.key, self.name, 0):
             return "dropped"
-        spec = spec_from_json(order.spec)
+        spec = spec_from_json(order.spec, lambda name: self.client.fetch_image(name, self.work_dir / "images"))
         cancel = CancelToken()
         frames = [0]
         stop = threading.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from filmstudio.app.compose import build_server, run_server
 from filmstudio.domain.settings import RenderSettings
@@ -125,12 +127,19 @@ def test_segments_spread_over_two_workers_and_survive_a_kill_9(redis_url: str, t
         workers = {n: _worker(tmp_path, n, redis_url, base, farm_key) for n in ("w1", "w2")}
         try:
             project = api.post("/projects", json={"title": "farm", "script": SCRIPT, "settings": FILM}).json()
+            # A picture of the user's own for the first scene: its segments are farmed too (the image by content).
+            photo = io.BytesIO()
+            Image.new("RGB", (96, 54), (30, 90, 160)).save(photo, format="PNG")
+            assert api.put(f"/projects/{project['project_id']}/images/scene-1.png", content=photo.getvalue(),
+                           headers={"Content-Type": "image/png"}).status_code == 201
             job = wait_job(api, api.post(f"/projects/{project['project_id']}/generate").json()["job_id"], timeout=240)
             assert job["status"] == "completed", job
             film, manifest = _film(home, project, job["job_id"])
             by = [s["worker"] for s in manifest["segments"]]
             assert {"w1", "w2"} <= set(by), by  # one film's segments, done by both machines
             assert set(by) <= {"w1", "w2", "main"}
+            fetched = [p for n in ("w1", "w2") for p in (tmp_path / n / "segment-work" / "images").glob("*.png")]
+            assert fetched and all(p.read_bytes() == photo.getvalue() for p in fetched)  # image went to a worker
 
             # The same film on one machine (its own cache, the job's own settings and voice clips, so
             # the two plans are the same): same duration and streams.
@@ -138,7 +147,8 @@ def test_segments_spread_over_two_workers_and_survive_a_kill_9(redis_url: str, t
             shutil.copytree(home / "cache" / "tts", tmp_path / "alone-cache" / "tts")
             alone_manifest = render_film(SCRIPT, RenderSettings.model_validate(manifest["settings"]), alone,
                                          work_dir=tmp_path / "alone-work", cache_dir=tmp_path / "alone-cache",
-                                         title=manifest["title"])
+                                         title=manifest["title"],
+                                         images=(home / "media" / project["project_id"] / "images" / "scene-1.png",))
             assert _streams(film) == _streams(alone)
             assert abs(float(probe(film)["format"]["duration"]) - float(probe(alone)["format"]["duration"])) < 0.05
             # Same plan, same content keys: the farmed film is joined from the very segments one machine makes.

@@ -34,8 +34,34 @@ def test_spec_round_trips_through_json_with_the_same_content_key() -> None:
     back = spec_from_json(wire)
     assert back == SPEC and spec_key(back) == spec_key(SPEC)
     assert segment_key(back, "libx264") != segment_key(back, "h264_nvenc")
-    with pytest.raises(ValueError):
-        spec_to_json(replace(SPEC, image=Path("/tmp/mine.png")))
+
+
+def test_a_user_image_travels_by_content_and_keeps_the_content_key(tmp_path: Path) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "here" / "Harbour Photo.PNG"
+    photo.parent.mkdir()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(photo, format="PNG")
+    mine = replace(SPEC, image=photo)
+    wire = json.loads(json.dumps(spec_to_json(mine)))
+    name = wire["image_name"]
+    assert "image" not in wire and name == hashlib.sha256(photo.read_bytes()).hexdigest() + ".png"
+    board = SegmentBoard(tmp_path / "cache")
+    assert board.publish_image(photo) == name and board.image(name).read_bytes() == photo.read_bytes()
+    with pytest.raises(FilmStudioError):
+        board.image("../../etc/passwd")
+    elsewhere = tmp_path / "worker"
+    elsewhere.mkdir()
+
+    def fetch(n: str) -> Path:  # what a remote worker does: bring the bytes to its own folder
+        (elsewhere / n).write_bytes(board.image(n).read_bytes())
+        return elsewhere / n
+
+    back = spec_from_json(wire, fetch)
+    assert back.image == elsewhere / name and spec_key(back) == spec_key(mine) != spec_key(SPEC)
+    assert segment_key(back, "libx264") == segment_key(mine, "libx264")
+    with pytest.raises(FilmStudioError):
+        spec_from_json({**wire, "image_name": "../x.png"}, fetch)
 
 
 def _order(key: str = "a" * 64, chunk: int = 4) -> SegmentOrder:

@@ -49,21 +49,42 @@ SEGMENTS_FILE = "segments.json"  # in the job's work folder: which worker render
 # -- specs over the wire ------------------------------------------------------------------------
 
 
+IMAGE_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|jpeg|webp|bmp)$")
+ImageFetcher = Callable[[str], Path]
+"""Turns an image's content name (`<sha256>.<ext>`) into a local file (a remote worker downloads it)."""
+
+
+def image_name(path: Path) -> str:
+    """A user image's content address: its sha256 and its kind, e.g. `ab12…ef.png`."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    suffix = path.suffix.lower().lstrip(".") or "png"
+    return f"{digest}.{suffix if suffix in ('png', 'jpg', 'jpeg', 'webp', 'bmp') else 'png'}"
+
+
 def spec_to_json(spec: SegmentSpec) -> dict[str, Any]:
-    """A SegmentSpec as plain JSON (specs with a user image stay on the main machine)."""
-    if spec.image is not None:
-        raise ValueError("a spec with a user image cannot be sent to another machine")
+    """A SegmentSpec as plain JSON; a user image travels by its content address (`image_name`)."""
     data = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "image"}
     data["size"] = list(spec.size)
     data["overlays"] = [dataclasses.asdict(o) for o in spec.overlays]
+    if spec.image is not None:
+        data["image_name"] = image_name(spec.image)
     return data
 
 
-def spec_from_json(data: dict[str, Any]) -> SegmentSpec:
-    """The inverse of spec_to_json; equal specs give equal content keys on every machine."""
+def spec_from_json(data: dict[str, Any], fetch_image: ImageFetcher | None = None) -> SegmentSpec:
+    """The inverse of spec_to_json; equal specs give equal content keys on every machine.
+
+    A spec with an image needs `fetch_image` to bring the bytes here (checked by their hash);
+    without one (the server checking a delivery) the image is left out.
+    """
     values = dict(data)
+    name = values.pop("image_name", None)
     values["size"] = tuple(values["size"])
     values["overlays"] = tuple(Overlay(**o) for o in values.get("overlays", ()))
+    if name is not None and fetch_image is not None:
+        if not IMAGE_NAME.match(name):
+            raise BadRequest("bad image name in a segment order", code="INVALID_ARGUMENT", details={"image": name})
+        values["image"] = fetch_image(name)
     return SegmentSpec(**values)
 
 
@@ -136,6 +157,23 @@ class SegmentBoard:
 
     def done(self, key: str) -> bool:
         return self._path(key, ".mp4").exists()
+
+    # -- user images, by content address, for the workers that render their segments ----------
+
+    def publish_image(self, path: Path) -> str:
+        """Make a user image fetchable by its content name; returns the name."""
+        name = image_name(path)
+        target = self.root / "images" / name
+        if not target.exists():
+            with atomic_output(target) as tmp:
+                shutil.copyfile(path, tmp)
+        return name
+
+    def image(self, name: str) -> Path:
+        target = self.root / "images" / name
+        if not IMAGE_NAME.match(name) or not target.is_file():
+            raise NotFound("no such image for a segment", code="SEGMENT_IMAGE_NOT_FOUND", details={"image": name})
+        return target
 
     def beat(self, key: str, worker: str, frames: int) -> bool:
         """Record a heartbeat; False when the order is closed (the worker should stop)."""
@@ -242,7 +280,7 @@ class FarmedRendering:
         wanted: dict[str, SegmentSpec] = {}
         for spec in plan.segment_specs:
             key = segment_key(spec, encoder)
-            if spec.image is None and not board.done(key):
+            if not board.done(key):
                 wanted[key] = spec
         try:
             self._farm(wanted, encoder, board, ctx)
@@ -259,6 +297,8 @@ class FarmedRendering:
     def _farm(self, wanted: dict[str, SegmentSpec], encoder: str, board: SegmentBoard, ctx: StageContext) -> None:
         sent: dict[str, tuple[float, int]] = {}  # key -> (dispatched at, times dispatched)
         for key, spec in wanted.items():
+            if spec.image is not None:
+                board.publish_image(spec.image)  # the worker fetches it by content before rendering
             order = SegmentOrder(self.job_id, key, spec_to_json(spec), encoder, self.chunk_bytes)
             board.open(order)
             self.dispatch.dispatch(order)

@@ -29,7 +29,14 @@ from filmstudio.domain.errors import (
 )
 from filmstudio.pipeline.models.catalogue import ModelEntry, ModelFile
 from filmstudio.pipeline.models.library import ModelLibrary, file_digests
-from filmstudio.pipeline.models.progress import REPORT_SECONDS, Cancel, CancelFlag, Meter, Progress, check_cancel
+from filmstudio.pipeline.models.progress import (
+    REPORT_SECONDS,
+    Cancel,
+    CancelFlag,
+    Meter,
+    Progress,
+    check_cancel,
+)
 
 __all__ = ["CHUNK_BYTES", "Cancel", "CancelFlag", "Progress", "check_disk_space", "pull"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +29,13 @@ class Delivery(BaseModel):
     worker: str = Field(min_length=1, max_length=200)
     parts: int = Field(ge=1, le=100_000)
     sha256: str = Field(pattern="^[0-9a-f]{64}$")
+
+
+@router.get("/images/{name}")
+def image(name: str, caller: Caller, studio: StudioDep) -> FileResponse:
+    """A user image a segment order names by content (`<sha256>.<ext>`)."""
+    caller.require(SCOPE)
+    return FileResponse(SegmentBoard(studio.cache_dir).image(name))
 
 
 @router.post("/{key}/beat", response_model=BeatAnswer)
