@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,17 +29,20 @@ from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.engines import EngineInfo, VoiceInfo
 from filmstudio.pipeline.media.ffmpeg import lower_priority
 from filmstudio.pipeline.media.wavstream import write_wav
+from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
 from filmstudio.pipeline.providers.onnx_graph import NOISE_FRAMES, patch_model
 from filmstudio.pipeline.providers.phonemes import EspeakPhonemizer, Sentence, sentences, word_spans
 from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, SpeechRequest, trim_silence
 
 ENGINE = "piper"
 BUNDLED_VOICE = "en_US-joe-medium"
-# Words a minute a voice speaks at the length scale its JSON gives (measured for joe, see
-# tests/integration/test_piper.py::test_natural_rate_is_calibrated); the rate maps onto length_scale.
-NATURAL_WPM: dict[str, float] = {BUNDLED_VOICE: 183.0}
-DEFAULT_NATURAL_WPM = 170.0
-QUARTER_TONES_PER_PITCH = 1  # Voice.pitch 50 + 4 = one semitone up
+# Real words a minute (pauses included) at each length scale, measured with joe on the sample
+# scripts' lines. Not proportional: every phoneme id lasts at least one frame (the model rounds
+# durations up), so speech slows less than the scale grows. Other voices: the same curve, scaled.
+RATE_CURVE: tuple[tuple[float, float], ...] = ((0.6, 303.8), (0.8, 236.0), (1.0, 207.3), (1.25, 180.6),
+                                               (1.5, 152.6), (1.8, 130.6))
+NATURAL_WPM: dict[str, float] = {BUNDLED_VOICE: 207.3}  # at length scale 1
+DEFAULT_NATURAL_WPM = 190.0
 MAX_SHIFT_SEMITONES = 7.0
 PEAK = 0.89  # -1 dBFS: clips never clip, and lines sit at one level
 _HOP_GUESS = 256
@@ -184,8 +188,15 @@ class PiperVoices:
         session = onnxruntime.InferenceSession(patched.data, options, providers=["CPUExecutionProvider"])
         return _Model(voice_id, cfg, session, patched.durations_output)
 
-    def natural_wpm(self, voice_id: str) -> float:
-        return NATURAL_WPM.get(voice_id, DEFAULT_NATURAL_WPM)
+    def length_scale(self, voice_id: str, words_per_minute: float) -> float:
+        """The length scale at which `voice_id` really speaks `words_per_minute` (log-log on RATE_CURVE)."""
+        natural = NATURAL_WPM.get(voice_id, DEFAULT_NATURAL_WPM) / NATURAL_WPM[BUNDLED_VOICE]
+        points = [(math.log(scale), math.log(wpm * natural)) for scale, wpm in RATE_CURVE]
+        target = math.log(max(1.0, words_per_minute))
+        # Wpm falls along the curve: the first segment reaching down to the target, else the last one.
+        seg = next((k for k in range(len(points) - 1) if target >= points[k + 1][1]), len(points) - 2)
+        (s0, w0), (s1, w1) = points[seg], points[seg + 1]
+        return math.exp(s0 + (target - w0) / (w1 - w0) * (s1 - s0))
 
     # ------------------------------------------------------------------ speaking
 
@@ -195,11 +206,11 @@ class PiperVoices:
         model = self.model(voice_id)
         cfg = model.config
         inference = cfg.get("inference", {})
-        semitones = max(-MAX_SHIFT_SEMITONES, min(MAX_SHIFT_SEMITONES, (pitch - 50) / 4.0 * QUARTER_TONES_PER_PITCH))
+        semitones = max(-MAX_SHIFT_SEMITONES, min(MAX_SHIFT_SEMITONES, (pitch - 50) / PITCH_PER_SEMITONE))
         shift = 2.0 ** (semitones / 12.0)
         wpm = min(MAX_WPM, max(MIN_WPM, words_per_minute))
         # Resampling by `shift` shortens the clip by as much: the model speaks that much slower first.
-        length_scale = float(inference.get("length_scale", 1.0)) * self.natural_wpm(voice_id) / wpm * shift
+        length_scale = float(inference.get("length_scale", 1.0)) * self.length_scale(voice_id, wpm) * shift
         scales = np.array([float(inference.get("noise_scale", 0.667)), length_scale,
                            float(inference.get("noise_w", 0.8))], np.float32)
         espeak_voice = str(cfg.get("espeak", {}).get("voice", "en-us"))
