@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from studio_engines import real_engines, render_film
 
 from filmstudio.domain.errors import Cancelled
 from filmstudio.domain.settings import parse_settings
@@ -24,6 +23,7 @@ from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices, bund
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.script.casting import cast_voices, voice_for_text
+from studio_engines import real_engines, render_film
 
 pytestmark = pytest.mark.slow
 
