@@ -268,3 +268,18 @@ def test_film_speaks_with_the_neural_voice(tmp_path: Path) -> None:
     assert manifest["words_per_minute"] <= 230
     clips = list((tmp_path / "cache").rglob("*.wav.words.json"))
     assert len(clips) >= 4
+
+
+def test_script_analysis_casts_neural_and_warns_where_no_neural_voice(tmp_path: Path) -> None:
+    from filmstudio.pipeline.context import Cache, StageContext
+    from filmstudio.pipeline.plan import RenderPlan
+    from filmstudio.pipeline.stages.script_analysis import ScriptAnalysis
+
+    ctx = StageContext(cache=Cache(tmp_path / "cache"), progress=lambda step, f: None, cancel=CancelToken(),
+                       engines=real_engines())
+    for language, engine, warned in (("en", "piper", False), ("es", "espeak", True)):
+        plan = RenderPlan(settings=parse_settings({"duration": 30, "language": language}), script_text=SCRIPT,
+                          work_dir=tmp_path, output=tmp_path / "f.mp4")
+        done = ScriptAnalysis().run(plan, ctx)
+        assert {v.engine for v in done.casting.values()} == {engine}
+        assert any("no neural voice" in w for w in done.warnings) is warned
