@@ -46,9 +46,10 @@ DEFAULT_NATURAL_WPM = 190.0
 MAX_SHIFT_SEMITONES = 7.0
 PEAK = 0.89  # -1 dBFS: clips never clip, and lines sit at one level
 _HOP_GUESS = 256
-# Speaker genders where a voice's JSON has none. LibriTTS-R's per-reader genders (SPEAKERS.txt)
-# would go here keyed by the voice's speaker_id_map; not shipped yet (no copy of that map offline).
-SPEAKER_GENDERS: dict[str, dict[int, str]] = {}
+# Speaker genders where a voice's JSON has none, keyed by the labels of its speaker_id_map (for
+# en_US-libritts_r-medium, the LibriTTS reader ids, whose genders LibriSpeech's SPEAKERS.TXT
+# publishes). Empty for now: no copy of that list was available offline; speakers are "neutral".
+SPEAKER_GENDERS: dict[str, dict[str, str]] = {}
 VOICE_NAMES: dict[str, tuple[str, str]] = {BUNDLED_VOICE: ("Joe (US English, neural)", "male")}
 
 _LATIN_LANGUAGES = frozenset([  # languages written in Latin letters
@@ -158,7 +159,7 @@ class PiperVoices:
                 genders = SPEAKER_GENDERS.get(voice_id, {})
                 for label, sid in sorted(speakers.items(), key=lambda kv: int(kv[1])):
                     out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=f"{title} #{label}", language=family,
-                                         locale=locale, gender=genders.get(int(sid), "neutral"), sample_rate=rate,
+                                         locale=locale, gender=genders.get(str(label), "neutral"), sample_rate=rate,
                                          speaker=int(sid), neural=True, scripts=scripts))
             else:
                 out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=title, language=family, locale=locale,
