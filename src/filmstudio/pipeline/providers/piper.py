@@ -210,8 +210,9 @@ class PiperVoices:
         semitones = max(-MAX_SHIFT_SEMITONES, min(MAX_SHIFT_SEMITONES, (pitch - 50) / PITCH_PER_SEMITONE))
         shift = 2.0 ** (semitones / 12.0)
         wpm = min(MAX_WPM, max(MIN_WPM, words_per_minute))
-        # Resampling by `shift` shortens the clip by as much: the model speaks that much slower first.
-        length_scale = float(inference.get("length_scale", 1.0)) * self.length_scale(voice_id, wpm) * shift
+        # Resampling by `shift` shortens the clip by as much: the model speaks that much slower first
+        # (through the rate curve: length is not proportional to the length scale).
+        length_scale = float(inference.get("length_scale", 1.0)) * self.length_scale(voice_id, wpm / shift)
         scales = np.array([float(inference.get("noise_scale", 0.667)), length_scale,
                            float(inference.get("noise_w", 0.8))], np.float32)
         espeak_voice = str(cfg.get("espeak", {}).get("voice", "en-us"))
