@@ -1,4 +1,4 @@
-"""The whole pipeline for real: espeak-ng voices, synthesised music, ffmpeg encodes — then look at the film."""
+"""The whole pipeline for real: the default voices (Piper, espeak-ng for what it cannot read), music, ffmpeg."""
 
 from __future__ import annotations
 
@@ -178,11 +178,11 @@ def test_rerender_reuses_work_and_changed_scene_only(
     film: tuple[Path, dict[str, Any], Path], tmp_path: Path
 ) -> None:
     _, _, cache = film
-    before_tts = set((cache / "tts").iterdir())
+    before_tts = set((cache / "tts").glob("*.wav"))  # clips (a neural clip has a .words.json beside it)
     before_seg = set((cache / "segments").iterdir())
     edited = SCRIPT.replace("We have enough for one more week.", "We have enough for one more month.")
     manifest = render(edited, _settings(), tmp_path / "edited.mp4", work_dir=tmp_path / "w", cache_dir=cache)
-    new_tts = set((cache / "tts").iterdir()) - before_tts
+    new_tts = set((cache / "tts").glob("*.wav")) - before_tts
     new_seg = set((cache / "segments").iterdir()) - before_seg
     assert len(new_tts) == 1  # only the edited line was spoken again
     # The edited scene's segment is new; the title card and the first scene are reused.

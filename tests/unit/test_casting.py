@@ -12,6 +12,7 @@ import espeakng_loader
 import pytest
 
 from filmstudio.domain.settings import AGES, GENDERS, LANGUAGES, VOICE_QUALITIES, RenderSettings
+from filmstudio.pipeline.engines import VoiceInfo
 from filmstudio.pipeline.plan import NARRATOR, Line, Scene, Script, Voice
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.script.casting import (
@@ -198,3 +199,43 @@ def test_every_variant_changes_the_real_espeak_voice(tmp_path: Path) -> None:
         sounds[variant] = wav.read_bytes()
     # espeak falls back silently to the plain voice for an unknown variant: each must differ.
     assert len(set(sounds.values())) == len(sounds)
+
+
+# ------------------------------------------------------------------------------- neural voices
+
+
+def _neural(voice_id: str, gender: str, speaker: int | None = None, language: str = "en") -> VoiceInfo:
+    return VoiceInfo(engine="piper", voice_id=voice_id, name=voice_id, language=language, gender=gender,
+                     speaker=speaker, neural=True)
+
+
+MULTI = [_neural("en_US-many-medium", g, n) for n, g in enumerate(["male", "female", "female", "male", "neutral"])]
+
+
+def test_multi_speaker_voice_gives_each_character_a_speaker_of_their_gender() -> None:
+    speakers = [NARRATOR, "LENA", "BOB", "OLD WOMAN", "MR GRAY"]
+    cast = cast_voices(script_with(speakers), settings({"name": "LENA", "gender": "female"},
+                                                       {"name": "BOB", "gender": "male"}), MULTI)
+    assert cast[NARRATOR].speaker_id == 0 and cast[NARRATOR].pitch == 50
+    ids = [v.speaker_id for v in cast.values()]
+    assert len(set(ids)) == len(ids)  # enough speakers: nobody shares one
+    for name in ("LENA", "OLD WOMAN"):
+        assert MULTI[cast[name].speaker_id or 0].gender == "female"
+    assert MULTI[cast["BOB"].speaker_id or 0].gender == "male"
+    assert all(v.pitch - 50 in range(-8, 9) for v in cast.values())  # own speakers need little treatment
+
+
+def test_neural_casting_is_deterministic_and_ignores_other_languages() -> None:
+    speakers = [NARRATOR, "ANNA", "BEN", "KAI"]
+    available = [_neural("de_DE-x-medium", "female", language="de"), _neural("en_US-joe-medium", "male")]
+    first = cast_voices(script_with(speakers), settings(), available)
+    assert first == cast_voices(script_with(speakers), settings(), available)
+    assert {v.voice_id for v in first.values()} == {"en_US-joe-medium"}
+    assert len({v.pitch for v in first.values()}) == 4
+
+
+def test_many_characters_on_one_neural_voice_stay_distinct_and_bounded() -> None:
+    speakers = [NARRATOR, *(f"PERSON {n}" for n in range(30))]
+    cast = cast_voices(script_with(speakers), settings(), [_neural("en_US-joe-medium", "male")])
+    assert len({(v.pitch, v.voice_id) for v in cast.values()}) == len(cast)
+    assert all(abs(v.pitch - 50) <= 24 for v in cast.values())

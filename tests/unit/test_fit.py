@@ -12,7 +12,7 @@ from filmstudio.pipeline.fit import MAX_WPM, MIN_WPM, choose_rate, lay_out, tole
 from filmstudio.pipeline.plan import Line, Scene, Script, Voice
 
 
-def words_estimate(text: str, wpm: float) -> float:
+def words_estimate(text: str, wpm: float, engine: str = "espeak") -> float:
     return len(text.split()) / wpm * 60.0
 
 

@@ -8,6 +8,7 @@ engine is one line in `build_engines`.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, VoiceLibrary
+from filmstudio.pipeline.engines import Engines, VoiceLibrary, Voices
 
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
@@ -33,11 +34,15 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
     """The engines of this machine: bundled ones always, plus whatever models the user pulled."""
     from filmstudio.pipeline.media.ffmpeg import FfmpegEncoder
     from filmstudio.pipeline.providers.music import SynthMusic
+    from filmstudio.pipeline.providers.piper import PiperVoices, bundled_voice
     from filmstudio.pipeline.providers.translate import InstalledTranslator
     from filmstudio.pipeline.providers.tts import EspeakTts
 
     workers = jobs or os.cpu_count() or 2
-    voices = {"espeak": EspeakTts(jobs=workers)}
+    voices: dict[str, Voices] = {"espeak": EspeakTts(jobs=workers)}  # every language, robotic: the fallback
+    piper = [found] if (found := bundled_voice()) is not None else []
+    if piper and importlib.util.find_spec("onnxruntime") is not None:
+        voices["piper"] = PiperVoices(piper, jobs=workers)  # neural, preferred by casting where it reads the language
     return Engines(
         voices=VoiceLibrary(voices, fallback="espeak"),
         music=SynthMusic(),

@@ -304,11 +304,16 @@ class Backend:
 
     def voice_name(self, voice: Voice) -> str:
         """What the cast table shows for a cast voice: the engine's own name for it."""
+        from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
+
         own = voice.espeak_name if voice.engine == "espeak" else voice.voice_id
+        # A neural voice shared by several characters: its treatment tells them apart in the table.
+        shift = "" if voice.engine == "espeak" or voice.pitch == 50 else \
+            f" ({(voice.pitch - 50) / PITCH_PER_SEMITONE:+g} semitones)"
         for info in self.engines.voices.voices():
             if info.engine == voice.engine and info.voice_id == own and info.speaker == voice.speaker_id:
-                return info.name
-        return voice.label
+                return info.name + shift
+        return voice.label + shift
 
     def style_preview_png(self, style: str, size: tuple[int, int] = (192, 108)) -> bytes:
         import io

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, Voice
+from filmstudio.pipeline.script.casting import voice_for_text
 
 MIN_WPM, NATURAL_WPM, MAX_WPM = 140.0, 165.0, 230.0
 WPM_STEP = 5.0  # rates are quantised so a small edit keeps the rate (and the cached clips)
@@ -46,7 +48,10 @@ class Pacing:
         return total
 
 
-Estimator = Callable[[str, float], float]
+class Estimator(Protocol):
+    """Seconds a text takes to speak at a words-per-minute rate, by the named voice engine."""
+
+    def __call__(self, text: str, words_per_minute: float, engine: str = "espeak", /) -> float: ...
 
 
 def speech_seconds(script: Script, casting: dict[str, Voice], wpm: float, estimate: Estimator) -> float:
@@ -55,7 +60,7 @@ def speech_seconds(script: Script, casting: dict[str, Voice], wpm: float, estima
     for line in script.spoken_lines:
         voice = casting.get(line.speaker)
         factor = voice.rate_factor if voice else 1.0
-        total += estimate(line.text, wpm * factor)
+        total += estimate(line.text, wpm * factor, voice_for_text(voice, line.text).engine if voice else "espeak")
     return total
 
 

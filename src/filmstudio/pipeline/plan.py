@@ -60,6 +60,9 @@ class Script:
         return tuple(line for line in self.lines if line.spoken and line.text.strip())
 
 
+PITCH_PER_SEMITONE = 4  # neural engines: Voice.pitch 50 is the voice's own, each 4 above/below one semitone
+
+
 @dataclass(frozen=True)
 class Voice:
     """A voice as cast for one speaker: an engine's voice plus this character's adjustments."""

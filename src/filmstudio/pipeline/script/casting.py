@@ -1,4 +1,10 @@
-"""Voice casting: a distinct espeak-ng voice per speaker, steered by the character list."""
+"""Voice casting: a distinct voice per speaker, steered by the character list.
+
+Neural voices of the film's language are preferred when the engines offer any: a multi-speaker
+model gives each character a speaker of their gender where its metadata says; one voice gives each
+character its own treatment (pitch shift and tempo), the narrator keeping the voice as it is.
+Otherwise every speaker gets an espeak-ng variant and pitch.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from filmstudio.domain.settings import LANGUAGES, CharacterSpec, RenderSettings
 from filmstudio.pipeline.engines import VoiceInfo
-from filmstudio.pipeline.plan import NARRATOR, Script, Voice
+from filmstudio.pipeline.plan import NARRATOR, PITCH_PER_SEMITONE, Script, Voice
 
 # espeak-ng variants (voices/!v/) by gender. Neutral ones declare no gender in their files.
 MALE_VARIANTS: tuple[str, ...] = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
@@ -70,6 +76,8 @@ class _Want:
     rate: float
     volume: float
     pool: tuple[str, ...]
+    age: str = "adult"
+    quality: str = "default"
 
 
 def cast_voices(script: Script, settings: RenderSettings, available: Sequence[VoiceInfo] = ()) -> dict[str, Voice]:
@@ -79,6 +87,7 @@ def cast_voices(script: Script, settings: RenderSettings, available: Sequence[Vo
     variant and pitch of the film's language.
     """
     voice_id = LANGUAGES[settings.language].espeak
+    neural = [v for v in available if v.neural and v.language == settings.language]
     specs = {_key(spec.name): spec for spec in settings.characters}
     speakers = _speakers(script)
     listed = [s for s in speakers if _key(s) in specs]
@@ -86,19 +95,96 @@ def cast_voices(script: Script, settings: RenderSettings, available: Sequence[Vo
     order = {_key(spec.name): n for n, spec in enumerate(settings.characters)}
     listed.sort(key=lambda s: order[_key(s)])
     unlisted = [s for s in speakers if _key(s) not in specs]
-    taken: set[tuple[str, int]] = set()
-    out: dict[str, Voice] = {}
-    for speaker in listed:
-        want = _from_spec(speaker, specs[_key(speaker)])
-        out[speaker] = _place(want, voice_id, taken)
+    wants = [_from_spec(speaker, specs[_key(speaker)]) for speaker in listed]
     ages = intro_ages(script)
     alternate = 0
     for speaker in unlisted:
         want, guessed = _automatic(speaker, alternate, ages.get(speaker))
         if not guessed:
             alternate += 1
-        out[speaker] = _place(want, voice_id, taken)
+        wants.append(want)
+    out: dict[str, Voice] = {}
+    if neural:
+        out = cast_neural(wants, neural)
+    else:
+        taken: set[tuple[str, int]] = set()
+        for want in wants:
+            out[want.speaker] = _place(want, voice_id, taken)
     return {s: out[s] for s in speakers}
+
+
+# Neural voices: semitones of shift from the voice's own pitch, by age, quality and gender.
+AGE_SEMITONES: dict[str, float] = {"child": 3.0, "teen": 1.5, "young": 0.5, "adult": 0.0, "middle-aged": -0.5,
+                                   "senior": -1.0, "elderly": -1.5}
+QUALITY_SEMITONES: dict[str, float] = {"deep": -2.0, "high": 2.0, "bright": 1.0, "warm": -1.0, "raspy": -1.0,
+                                       "soft": -0.5}
+GENDER_SEMITONES = 3.5  # a character of the other gender than the voice's speaker: this far up (or down)
+MAX_NEURAL_SEMITONES = 6.0  # further than this a resampled voice stops sounding like a person
+# Pitch steps (quarter semitones) tried, in order, when a treatment is already taken.
+_NEURAL_STEPS = (0, 5, -5, 10, -10, 3, -3, 8, -8, 13, -13, 15, -15, 18, -18, 1, -1, 6, -6, 11, -11)
+
+
+def cast_neural(wants: Sequence[_Want], voices: Sequence[VoiceInfo]) -> dict[str, Voice]:
+    """Neural voices for every speaker: their own speaker of a model where there are enough, else a treatment.
+
+    The narrator speaks with the first voice as it is; everyone else gets a distinct (voice, pitch).
+    """
+    taken: set[tuple[str, int | None, int]] = set()
+    out: dict[str, Voice] = {}
+    order = sorted(wants, key=lambda w: w.speaker != NARRATOR)  # the narrator first: it keeps the plain voice
+    for want in order:
+        if want.speaker == NARRATOR:
+            first = voices[0]
+            taken.add((first.voice_id, first.speaker, 50))
+            out[want.speaker] = Voice(speaker=want.speaker, voice_id=first.voice_id, engine=first.engine,
+                                      speaker_id=first.speaker, gender=first.gender)
+            continue
+        out[want.speaker] = _place_neural(want, voices, taken)
+    return out
+
+
+def _shift(want: _Want, voice: VoiceInfo) -> float:
+    semitones = AGE_SEMITONES.get(want.age, 0.0) + QUALITY_SEMITONES.get(want.quality, 0.0)
+    if {want.gender, voice.gender} == {"male", "female"}:
+        semitones += GENDER_SEMITONES if want.gender == "female" else -GENDER_SEMITONES
+    elif voice.gender == "neutral" and want.gender == "female":
+        semitones += GENDER_SEMITONES / 2  # unknown speaker: lean the treatment the character's way
+    return semitones
+
+
+def _place_neural(want: _Want, voices: Sequence[VoiceInfo], taken: set[tuple[str, int | None, int]]) -> Voice:
+    def rank(v: VoiceInfo) -> int:
+        return 0 if v.gender == want.gender else 1 if v.gender == "neutral" else 2
+
+    ranked = sorted(voices, key=rank)  # stable: the engines' own order within a rank
+    groups: dict[int, list[VoiceInfo]] = {}
+    for v in ranked:
+        groups.setdefault(rank(v), []).append(v)
+    rotated: list[VoiceInfo] = []
+    for group in groups.values():  # each speaker starts at their own place in a rank (stable by name)
+        k = _stable(want.speaker) % len(group)
+        rotated += group[k:] + group[:k]
+    used = {(voice_id, speaker) for voice_id, speaker, _ in taken}
+    fresh = [v for v in rotated if (v.voice_id, v.speaker) not in used]
+    limit = round(MAX_NEURAL_SEMITONES * PITCH_PER_SEMITONE)
+    for pool, steps in ((fresh[:1], (0,)), (rotated, _NEURAL_STEPS)):
+        for step in steps:
+            for v in pool:
+                base = max(-limit, min(limit, round(_shift(want, v) * PITCH_PER_SEMITONE)))
+                offset = base + step
+                if abs(offset) > limit or (v.voice_id, v.speaker, 50 + offset) in taken:
+                    continue
+                taken.add((v.voice_id, v.speaker, 50 + offset))
+                return Voice(speaker=want.speaker, voice_id=v.voice_id, pitch=50 + offset, rate_factor=want.rate,
+                             volume=want.volume, gender=want.gender, engine=v.engine, speaker_id=v.speaker)
+    # Every treatment taken (dozens of speakers on one voice): any free pitch.
+    for pitch in range(50 - limit, 51 + limit):
+        if (voices[0].voice_id, voices[0].speaker, pitch) not in taken:
+            taken.add((voices[0].voice_id, voices[0].speaker, pitch))
+            return Voice(speaker=want.speaker, voice_id=voices[0].voice_id, pitch=pitch, rate_factor=want.rate,
+                         volume=want.volume, gender=want.gender, engine=voices[0].engine,
+                         speaker_id=voices[0].speaker)
+    raise RuntimeError("no free voice left")
 
 
 def _key(name: str) -> str:
@@ -139,6 +225,8 @@ def _want(speaker: str, gender: str, age: str, quality: str) -> _Want:
         rate=max(RATE_MIN, min(RATE_MAX, round(rate + dr, 3))),
         volume=volume,
         pool=pool,
+        age=age,
+        quality=quality,
     )
 
 
@@ -227,17 +315,22 @@ LETTERS_PER_WORD = 7.0
 # espeak-ng speaks faster than its nominal words-per-minute: measured on the sample scripts
 # (en-US, -s 175) it says ~1.2x the words a minute once pauses are set apart.
 ENGINE_SPEEDUP = 1.2
+# Neural voices are calibrated to speak the words a minute they are asked for, pauses included
+# (PiperVoices.NATURAL_WPM): in this estimate's units (long words count more, pauses apart) that
+# is a little faster than nominal.
+NEURAL_SPEEDUP = 1.1
 
 
-def estimate_speech_seconds(text: str, words_per_minute: float) -> float:
-    """Seconds `text` takes to speak at `words_per_minute`: words (CJK by character) plus pauses."""
+def estimate_speech_seconds(text: str, words_per_minute: float, engine: str = "espeak") -> float:
+    """Seconds `text` takes to speak at `words_per_minute` by `engine`: words (CJK by character) plus pauses."""
     if words_per_minute <= 0:
         raise ValueError("words_per_minute must be positive")
     cjk = len(_CJK.findall(text))
     words = sum(max(1.0, len(w) / LETTERS_PER_WORD) for w in _WORD.findall(_CJK.sub(" ", text)))
     spoken_words = words + cjk * CJK_WORDS_PER_CHAR
     pauses = len(_SENTENCE_PAUSE.findall(text)) * SENTENCE_PAUSE_S + len(_CLAUSE_PAUSE.findall(text)) * CLAUSE_PAUSE_S
-    return spoken_words * 60.0 / (words_per_minute * ENGINE_SPEEDUP) + pauses
+    speedup = ENGINE_SPEEDUP if engine == "espeak" else NEURAL_SPEEDUP
+    return spoken_words * 60.0 / (words_per_minute * speedup) + pauses
 
 
 # Writing systems a voice of another language would spell out letter by letter: a line mostly in
@@ -256,7 +349,11 @@ _SCRIPT_VOICES: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
 
 
 def voice_for_text(voice: Voice, text: str) -> Voice:
-    """`voice`, or the same voice in the language whose writing system most of `text` is in."""
+    """`voice`, or the same voice in the language whose writing system most of `text` is in.
+
+    A neural voice reads only its own language's letters: a line in another writing system goes
+    to espeak-ng's voice for it, with the character's gender and treatment.
+    """
     letters = [ord(c) for c in text if c.isalpha()]
     if not letters:
         return voice
@@ -266,6 +363,12 @@ def voice_for_text(voice: Voice, text: str) -> Voice:
             han = sum(1 for cp in letters if 0x4E00 <= cp <= 0x9FFF)
             hits += han  # kana + kanji together make Japanese
         if hits * 2 > len(letters):
+            if voice.engine != "espeak":
+                language = re.split(r"[_\-/]", voice.voice_id)[0].lower()
+                if language == voice_id.split("/")[-1]:
+                    return voice
+                variant = {"male": "m3", "female": "f3"}.get(voice.gender)
+                return replace(voice, voice_id=voice_id, variant=variant, engine="espeak", speaker_id=None)
             same_family = voice.voice_id.split("/")[-1].split("-")[0] == voice_id.split("/")[-1]
             return voice if same_family else replace(voice, voice_id=voice_id)
     return voice

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from filmstudio.domain.settings import LANGUAGES
 from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan
@@ -26,7 +27,13 @@ class ScriptAnalysis:
             script = replace(script, title=given)  # the user's title wins over the title page
         elif script.title == UNTITLED and plan.fallback_title:
             script = replace(script, title=plan.fallback_title)
-        casting = cast_voices(script, plan.settings, ctx.engines.voices.voices(plan.settings.language))
+        available = ctx.engines.voices.voices(plan.settings.language)
+        casting = cast_voices(script, plan.settings, available)
         wpm, _ = choose_rate(script, casting, plan.settings, estimate_speech_seconds)
+        warnings = plan.warnings
+        if script.spoken_lines and not any(v.neural for v in available):
+            language = LANGUAGES[plan.settings.language].name
+            warnings += (f"no neural voice for {language} ({plan.settings.language}) is installed: the film is "
+                         "spoken by espeak-ng; `filmstudio models list` shows the voices to pull",)
         ctx.report(self.name, 1.0)
-        return replace(plan, script=script, casting=casting, words_per_minute=wpm)
+        return replace(plan, script=script, casting=casting, words_per_minute=wpm, warnings=warnings)

