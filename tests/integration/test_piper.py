@@ -281,3 +281,28 @@ def test_script_analysis_casts_neural_and_warns_where_no_neural_voice(tmp_path: 
         done = ScriptAnalysis().run(plan, ctx)
         assert {v.engine for v in done.casting.values()} == {engine}
         assert any("no neural voice" in w for w in done.warnings) is warned
+
+
+def test_espeak_ng_never_loads_into_our_process(tmp_path: Path) -> None:
+    """espeak-ng is GPL-3.0: the phonemes come from a helper process, as the espeak voices do."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from pathlib import Path
+from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.plan import Voice
+from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices, bundled_voice
+from filmstudio.pipeline.providers.tts import SpeechRequest
+engine = PiperVoices([bundled_voice()], jobs=1)
+out = Path({str(tmp_path)!r}) / "a.wav"
+engine.synthesize_many([SpeechRequest("Hello there, lighthouse keeper.", Voice("N", BUNDLED_VOICE, engine="piper"),
+                                      165, out)], cancel=CancelToken())
+assert out.stat().st_size > 10_000
+maps = Path("/proc/self/maps").read_text()
+print("LOADED" if "libespeak-ng" in maps else "CLEAN")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "CLEAN"

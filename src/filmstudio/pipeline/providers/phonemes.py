@@ -1,21 +1,23 @@
 """Text to Piper phoneme ids: espeak-ng's IPA (through ctypes) and a voice's phoneme id map.
 
-espeak-ng is the espeakng-loader wheel's library, loaded into this process once and used under a
-lock (its state is global). `espeak_TextToPhonemes` drops clause punctuation, and the wheel's
+espeak-ng is the espeakng-loader wheel's library, loaded once into a helper process
+(`IsolatedPhonemizer`: espeak-ng is GPL-3.0, our code MIT) and used under a lock (its state is global). `espeak_TextToPhonemes` drops clause punctuation, and the wheel's
 build has no `...WithTerminator` variant, so lines are cut into clauses here and each clause's
 punctuation is put back as a phoneme: the voice pauses at commas and full stops as it was trained.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import ctypes
 import re
 import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from filmstudio.domain.errors import EngineMissing
+from filmstudio.domain.errors import EngineMissing, FilmStudioError
 
 BOS, EOS, PAD = "^", "$", "_"
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -196,3 +198,61 @@ def word_spans(sentence: Sentence, samples_per_id: Sequence[float]) -> list[tupl
             at += step
         n = members[-1] + 1
     return out
+
+
+# -- espeak-ng behind a process boundary ---------------------------------------------------------
+# espeak-ng is GPL-3.0 and our code is MIT: like the espeak voices (one utterance per worker
+# process), the phonemizer runs in a helper process, so libespeak-ng is never loaded into ours.
+
+_CHILD: EspeakPhonemizer | None = None
+
+
+def _clauses_in_child(voice: str, text: str) -> tuple[str, Any]:
+    """Runs in the helper process; errors come back as values (FilmStudioError does not pickle whole)."""
+    global _CHILD
+    try:
+        if _CHILD is None:
+            _CHILD = EspeakPhonemizer()
+        return "ok", _CHILD.clauses(voice, text)
+    except FilmStudioError as exc:
+        return "error", (type(exc).__name__, exc.message, exc.code, exc.details)
+
+
+class IsolatedPhonemizer:
+    """`EspeakPhonemizer.clauses` in one long-lived helper process (started on first use)."""
+
+    def __init__(self, *, timeout: float = 60.0) -> None:
+        self.timeout = timeout
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> cf.ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                from filmstudio.pipeline.providers.tts import _pool_context
+
+                self._pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=_pool_context())
+            return self._pool
+
+    def clauses(self, voice: str, text: str) -> list[Clause]:
+        for attempt in (1, 2):
+            pool = self._executor()
+            try:
+                status, value = pool.submit(_clauses_in_child, voice, text).result(timeout=self.timeout)
+                break
+            except cf.process.BrokenProcessPool:
+                with self._lock:
+                    self._pool = None  # the helper died (killed, out of memory): start another once
+                if attempt == 2:
+                    raise EngineMissing("the phoneme helper process keeps dying", code="TTS_FAILED") from None
+        if status == "error":
+            kind, message, code, details = value
+            raise (EngineMissing if kind == "EngineMissing" else FilmStudioError)(message, code=code, details=details)
+        clauses: list[Clause] = value
+        return clauses
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None

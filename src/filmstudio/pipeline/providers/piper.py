@@ -31,7 +31,7 @@ from filmstudio.pipeline.media.ffmpeg import lower_priority
 from filmstudio.pipeline.media.wavstream import write_wav
 from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
 from filmstudio.pipeline.providers.onnx_graph import NOISE_FRAMES, patch_model
-from filmstudio.pipeline.providers.phonemes import EspeakPhonemizer, Sentence, sentences, word_spans
+from filmstudio.pipeline.providers.phonemes import IsolatedPhonemizer, Sentence, sentences, word_spans
 from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, SpeechRequest, trim_silence
 
 ENGINE = "piper"
@@ -114,7 +114,7 @@ class PiperVoices:
         self._configs: dict[str, dict[str, Any]] = {}
         self._models: dict[str, _Model] = {}
         self._load_lock = threading.Lock()
-        self._phonemizer = EspeakPhonemizer()
+        self._phonemizer = IsolatedPhonemizer()
 
     # ------------------------------------------------------------------ what it offers
 
