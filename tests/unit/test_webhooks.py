@@ -79,6 +79,19 @@ def test_loopback_allowed_only_while_loopback_only_and_settings_extend() -> None
     assert netpolicy.check_url("http://93.184.216.34/h", REMOTE) is not None
 
 
+def test_ipv6_loopback_is_loopback_not_forbidden() -> None:
+    # ::1 sits in ::/8, which ipaddress calls reserved; it must be classed loopback first.
+    assert netpolicy.classify(netpolicy.ipaddress.ip_address("::1")) == "loopback"
+    target = netpolicy.check_url("http://[::1]:9000/h", POLICY, FakeResolver({}))
+    assert target is not None and target.connect_url == "http://[::1]:9000/h"
+    # `localhost` on a host that maps it to ::1 as well as 127.0.0.1.
+    both = FakeResolver({"localhost": [["::1", "127.0.0.1"]]})
+    local = netpolicy.check_url("http://localhost:9000/h", POLICY, both)
+    assert local is not None and local.address == "::1"
+    with pytest.raises(netpolicy.TargetRefused):
+        netpolicy.check_url("http://localhost:9000/h", REMOTE, both)
+
+
 def test_hostnames_resolve_once_every_address_checked_connect_to_the_checked_one() -> None:
     resolver = FakeResolver({
         "hooks.example": [["93.184.216.34"]],

@@ -61,10 +61,11 @@ def classify(ip: IPAddress) -> str:
     """loopback, private, link-local, external, or forbidden (unspecified, mapped, multicast, reserved)."""
     if isinstance(ip, ipaddress.IPv6Address) and (ip.ipv4_mapped or ip.sixtofour or ip.teredo):
         return "forbidden"
-    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
-        return "forbidden"
+    # Loopback before "reserved": ::1 lies in ::/8, which ipaddress calls reserved.
     if ip.is_loopback:
         return "loopback"
+    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return "forbidden"
     if ip.is_link_local:
         return "link-local"
     if ip.is_global:
