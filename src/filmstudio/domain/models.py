@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from filmstudio.domain.settings import RenderSettings
 
@@ -254,18 +258,58 @@ class TokenIssued(BaseModel):
     expires_in: int
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+# Printable ASCII, no space at either end (a pasted secret's stray blank would sign with the wrong key).
+WEBHOOK_SECRET_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+WEBHOOK_SECRET_MIN, WEBHOOK_SECRET_MAX = 16, 256
+
+
+def webhook_secret_bytes(secret: str) -> bytes:
+    """The HMAC key a registered secret stands for: base64-decoded after `whsec_`, else its own bytes."""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        return secret.encode()
+    try:
+        key = base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise PydanticCustomError("INVALID_WEBHOOK_SECRET",
+                                  "a whsec_ secret must be whsec_ followed by base64", {}) from None
+    if not 24 <= len(key) <= 64:
+        raise PydanticCustomError("INVALID_WEBHOOK_SECRET", "a whsec_ secret must encode 24 to 64 bytes", {})
+    return key
+
+
 class WebhookCreate(_Input):
-    """Body of POST /webhooks; `secret` is `whsec_` + base64 (24-64 bytes), made for you if omitted."""
+    """Body of POST /webhooks; `secret` is yours (16-256 printable characters) or made for you if omitted.
+
+    A secret starting `whsec_` is read the Standard Webhooks way (base64 key after the prefix, 24-64
+    bytes); any other secret is used as it is: its bytes are the HMAC key.
+    """
 
     model_config = ConfigDict(
         extra="forbid", frozen=True,
         json_schema_extra={"examples": [{"url": "https://example.com/hooks/filmstudio",
-                                         "events": ["job.completed", "job.failed"]}]},
+                                         "events": ["job.completed", "job.failed"],
+                                         "secret": "your_webhook_secret"}]},
     )
 
     url: str = Field(min_length=1, max_length=2000)
     events: list[WebhookEvent] = Field(min_length=1, max_length=5)
-    secret: str | None = Field(default=None, min_length=1, max_length=200)
+    # The bounds are checked by `_secret` (one stable code, INVALID_WEBHOOK_SECRET) and published here.
+    secret: str | None = Field(default=None, examples=["your_webhook_secret"], json_schema_extra={
+        "minLength": WEBHOOK_SECRET_MIN, "maxLength": WEBHOOK_SECRET_MAX, "pattern": WEBHOOK_SECRET_PATTERN})
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not WEBHOOK_SECRET_MIN <= len(v) <= WEBHOOK_SECRET_MAX or not re.fullmatch(WEBHOOK_SECRET_PATTERN, v):
+            raise PydanticCustomError(
+                "INVALID_WEBHOOK_SECRET",
+                "the webhook secret must be {min} to {max} printable ASCII characters, no space at either end",
+                {"min": WEBHOOK_SECRET_MIN, "max": WEBHOOK_SECRET_MAX})
+        webhook_secret_bytes(v)
+        return v
 
 
 class WebhookCreated(BaseModel):
