@@ -1,0 +1,66 @@
+"""The public API reference kept as written (issue 10): headers, scopes, secrets, edge input, files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from integration.conftest_server import SCRIPT, SMALL, LiveServer, live_server, server_settings, wait_job
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(server_settings(tmp_path_factory.mktemp("contract"))) as live:
+        yield live
+
+
+def _code(r: httpx.Response) -> tuple[int, str]:
+    return r.status_code, r.json()["error"]["code"]
+
+
+def _key(server: LiveServer, account: str, **kw: Any) -> str:
+    return server.new_key(account, credits=100, **kw)
+
+
+def test_a_default_key_reaches_every_documented_endpoint(server: LiveServer) -> None:
+    """`filmstudio keys create --name x` (no --scope) makes keys.DEFAULT_SCOPES: the reference's endpoints."""
+    key = _key(server, "defaults")
+    with server.client(key) as c:
+        created = c.post("/projects", json={"title": "My Video", "script": SCRIPT, "settings": SMALL})
+        assert created.status_code == 201, created.text
+        pid = created.json()["project_id"]
+        assert c.get(f"/projects/{pid}").status_code == 200
+        assert c.get("/projects", params={"page": 1, "per_page": 20, "status": "draft"}).status_code == 200
+        job = c.post(f"/projects/{pid}/generate", json={"settings": {"duration": 5}})
+        assert job.status_code == 202, job.text
+        assert c.get(f"/jobs/{job.json()['job_id']}").status_code == 200
+        hook = c.post("/webhooks", json={"url": "http://127.0.0.1:9/webhook", "events": ["job.completed", "job.failed"],
+                                         "secret": "your_webhook_secret"})
+        assert hook.status_code == 201, hook.text
+        assert c.get("/webhooks").status_code == 200
+        assert c.get("/account").status_code == 200
+        wait_job(c, job.json()["job_id"])
+
+
+def test_narrower_keys_stay_possible(server: LiveServer) -> None:
+    key = _key(server, "narrow", scopes=["projects:read"])
+    with server.client(key) as c:
+        assert c.get("/projects").status_code == 200
+        r = c.post("/webhooks", json={"url": "http://127.0.0.1:9/h", "events": ["job.failed"]})
+        assert _code(r) == (403, "INSUFFICIENT_SCOPE")
+
+
+def test_a_worker_key_cannot_read_the_account_or_mint_tokens(server: LiveServer) -> None:
+    key = _key(server, "farm", scopes=["worker"])
+    with server.client(key) as c:
+        assert _code(c.get("/account")) == (403, "INSUFFICIENT_SCOPE")
+        assert _code(c.post("/auth/token")) == (403, "INSUFFICIENT_SCOPE")
+        assert _code(c.get("/projects")) == (403, "INSUFFICIENT_SCOPE")
+    # A client key still can, and its token works.
+    with server.client(_key(server, "farm")) as c:
+        assert c.get("/account").status_code == 200
+        token = c.post("/auth/token").json()["access_token"]
+    assert httpx.get(f"{server.api}/account", headers={"Authorization": f"Bearer {token}"}).status_code == 200
