@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from filmstudio.services import accounts, keys
 from integration.conftest_server import SCRIPT, SMALL, LiveServer, live_server, server_settings, wait_job
 
 
@@ -64,3 +65,31 @@ def test_a_worker_key_cannot_read_the_account_or_mint_tokens(server: LiveServer)
         assert c.get("/account").status_code == 200
         token = c.post("/auth/token").json()["access_token"]
     assert httpx.get(f"{server.api}/account", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+
+
+@pytest.mark.parametrize("plan", ["owner", "free", "standard", "pro", "enterprise", "enterprise-custom"])
+def test_rate_limit_headers_on_every_authenticated_answer(server: LiveServer, plan: str) -> None:
+    store = server.parts.studio.store
+    if plan == "owner":
+        account = accounts.owner_account(store)
+        key = keys.create_key(store, account.account_id, name="owner-test", scopes=["admin"]).secret
+    else:
+        key = server.new_key(f"rl-{plan}", plan=plan.split("-")[0])
+        if plan == "enterprise-custom":
+            accounts.set_plan(store, f"rl-{plan}", "enterprise", per_minute=1000)
+    with server.client(key) as c:
+        answers = [c.get("/projects"), c.get("/projects"), c.get("/projects/nope"), c.get("/account"),
+                   c.post("/projects", json={"title": " ", "script": SCRIPT})]
+    for r in answers:
+        assert all(h in r.headers for h in RATE_HEADERS), (r.status_code, dict(r.headers))
+        assert int(r.headers["x-ratelimit-reset"]) > 1_700_000_000
+    first, second = (int(a.headers["x-ratelimit-remaining"]) for a in answers[:2])
+    limit = int(answers[0].headers["x-ratelimit-limit"])
+    if plan in ("owner", "enterprise"):
+        # Unlimited: limit and remaining both 2**31 - 1, never counted down.
+        assert limit == first == second == 2**31 - 1
+    else:
+        assert second == first - 1 and limit < 2**31 - 1
