@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,3 +94,25 @@ def test_rate_limit_headers_on_every_authenticated_answer(server: LiveServer, pl
         assert limit == first == second == 2**31 - 1
     else:
         assert second == first - 1 and limit < 2**31 - 1
+
+
+def _raw(server: LiveServer, request: bytes) -> tuple[int, bytes]:
+    """Send bytes as written (clients refuse to send two Host headers) and read the answer."""
+    with socket.create_connection(("127.0.0.1", server.parts.settings.port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_duplicate_host_headers_refused(server: LiveServer) -> None:
+    port = server.parts.settings.port
+    for hosts in ([f"127.0.0.1:{port}", f"127.0.0.1:{port}"], [f"127.0.0.1:{port}", "evil.example"],
+                  ["evil.example", f"127.0.0.1:{port}"]):
+        lines = "".join(f"Host: {h}\r\n" for h in hosts)
+        status, body = _raw(server, f"GET /health HTTP/1.1\r\n{lines}Connection: close\r\n\r\n".encode())
+        assert status == 400 and b'"DUPLICATE_HOST"' in body, (hosts, body)
+    status, _ = _raw(server, f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+    assert status == 200
