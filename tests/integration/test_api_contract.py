@@ -116,3 +116,21 @@ def test_duplicate_host_headers_refused(server: LiveServer) -> None:
         assert status == 400 and b'"DUPLICATE_HOST"' in body, (hosts, body)
     status, _ = _raw(server, f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
     assert status == 200
+
+
+def test_a_deleted_projects_files_are_not_served_and_leave_the_disk(server: LiveServer) -> None:
+    key = _key(server, "deleter")
+    with server.client(key) as c:
+        pid = c.post("/projects", json={"title": "gone", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+        job = c.post(f"/projects/{pid}/generate").json()["job_id"]
+        assert wait_job(c, job)["status"] == "completed"
+        assets = c.get(f"/projects/{pid}").json()["assets"]
+        folder = server.parts.settings.media_dir / pid
+        assert httpx.get(assets["video_url"]).status_code == 200 and any(folder.rglob("film.mp4"))
+        keyed = assets["video_url"].split("?")[0]
+        assert c.delete(f"/projects/{pid}").status_code == 204
+    for url in (assets["video_url"], assets["thumbnail_url"]):
+        r = httpx.get(url)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "FILE_NOT_FOUND", url
+    assert httpx.get(keyed, headers={"Authorization": f"Bearer {key}"}).status_code == 404
+    assert not folder.exists()
