@@ -134,3 +134,32 @@ def test_a_deleted_projects_files_are_not_served_and_leave_the_disk(server: Live
         assert r.status_code == 404 and r.json()["error"]["code"] == "FILE_NOT_FOUND", url
     assert httpx.get(keyed, headers={"Authorization": f"Bearer {key}"}).status_code == 404
     assert not folder.exists()
+
+
+@pytest.mark.parametrize(("method", "path", "body", "code"), [
+    ("post", "/projects", {"title": "   ", "script": SCRIPT}, "BLANK_TITLE"),
+    ("post", "/projects", {"title": "\t\n\u00a0", "script": SCRIPT}, "BLANK_TITLE"),
+    ("patch", "/projects/{pid}", {"title": "  "}, "BLANK_TITLE"),
+    ("post", "/webhooks", {"url": "http://exa mple.com/h", "events": ["job.failed"]}, "WEBHOOK_TARGET_REFUSED"),
+    ("post", "/webhooks", {"url": "http://example .com/h", "events": ["job.failed"]}, "WEBHOOK_TARGET_REFUSED"),
+    ("post", "/webhooks", {"url": "http://%20example.com/h", "events": ["job.failed"]}, "WEBHOOK_TARGET_REFUSED"),
+    ("post", "/webhooks", {"url": "http://example.com\t/h", "events": ["job.failed"]}, "WEBHOOK_TARGET_REFUSED"),
+    ("post", "/projects", {"title": "t", "script": SCRIPT,
+                           "settings": {"subtitle_languages": ",".join(["en"] * 3334)}}, "LIST_TOO_LONG"),
+    ("post", "/projects", {"title": "t", "script": SCRIPT,
+                           "settings": {"subtitle_languages": ["en"] * 10_000}}, "LIST_TOO_LONG"),
+    ("post", "/projects", {"title": "t", "script": SCRIPT,
+                           "settings": {"characters": [{"name": "A"}] * 2_000}}, "LIST_TOO_LONG"),
+    ("patch", "/projects/{pid}", {"settings": {"subtitle_languages": ",".join(["es"] * 3334)}}, "LIST_TOO_LONG"),
+    ("post", "/projects/{pid}/generate", {"settings": {"subtitle_languages": ["en"] * 10_000}}, "LIST_TOO_LONG"),
+])
+def test_edge_input_refused_with_a_stable_code(server: LiveServer, method: str, path: str, body: dict[str, Any],
+                                               code: str) -> None:
+    with server.client(_key(server, "edges")) as c:
+        pid = c.post("/projects", json={"title": "edge", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+        r = getattr(c, method)(path.format(pid=pid), json=body)
+        assert r.status_code == 400, r.text[:300]
+        error = r.json()["error"]
+        found = {error["code"]} | {e["code"] for e in error["details"].get("errors", [])}
+        assert code in found, error
+        assert c.get(f"/projects/{pid}").json()["title"] == "edge"

@@ -25,6 +25,17 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A title has to say something: at least one character that is not whitespace (`_title` checks,
+# with its own code; the pattern publishes the rule).
+_TITLE_SCHEMA = {"pattern": r"\S"}
+
+
+def _check_title(v: str | None) -> str | None:
+    if v is not None and not v.strip():
+        raise PydanticCustomError("BLANK_TITLE", "title must contain something other than whitespace", {})
+    return v
+
+
 class ProjectCreate(_Input):
     """Body of POST /projects."""
 
@@ -43,9 +54,11 @@ class ProjectCreate(_Input):
         },
     )
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
     script: str = Field(min_length=1, max_length=200_000)
     settings: RenderSettings = Field(default_factory=RenderSettings)
+
+    _title = field_validator("title")(_check_title)
 
 
 class ProjectUpdate(_Input):
@@ -55,9 +68,11 @@ class ProjectUpdate(_Input):
         extra="forbid", frozen=True, json_schema_extra={"examples": [{"title": "New title", "settings": {"style": "retro"}}]}
     )
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
     script: str | None = Field(default=None, min_length=1, max_length=200_000)
     settings: dict[str, Any] | None = None
+
+    _title = field_validator("title")(_check_title)
 
 
 class GenerateRequest(_Input):

@@ -37,6 +37,16 @@ AGES: tuple[str, ...] = ("child", "teen", "young", "adult", "middle-aged", "seni
 GENDERS: tuple[str, ...] = ("male", "female", "neutral")
 VOICE_QUALITIES: tuple[str, ...] = ("default", "deep", "high", "soft", "bright", "raspy", "warm", "whisper")
 MIN_DURATION, MAX_DURATION = 5, 600
+# Bounds on the list-like settings: a language list names each language once at most, and a cast
+# far past any script's is a mistake (or an attack), refused rather than deduplicated.
+MAX_LANGUAGE_ITEMS = 20
+MAX_LANGUAGE_TEXT = 100  # characters of the comma-separated form ("en, es, fr")
+MAX_CHARACTERS = 50
+
+
+def _too_long(field: str, size: int, limit: int, unit: str = "items") -> PydanticCustomError:
+    return PydanticCustomError("LIST_TOO_LONG", "{field} has {size} {unit}; at most {limit}",
+                               {"field": field, "size": size, "limit": limit, "unit": unit})
 
 
 class Language(BaseModel):
@@ -185,9 +195,13 @@ class RenderSettings(BaseModel):
         if v is None:
             return v
         if isinstance(v, str):
+            if len(v) > MAX_LANGUAGE_TEXT:
+                raise _too_long("subtitle_languages", len(v), MAX_LANGUAGE_TEXT, "characters")
             v = [part for part in v.split(",") if part.strip()]
         if not isinstance(v, list | tuple):
             raise PydanticCustomError("INVALID_SUBTITLE_LANGUAGES", "subtitle_languages must be a list of codes", {})
+        if len(v) > MAX_LANGUAGE_ITEMS:
+            raise _too_long("subtitle_languages", len(v), MAX_LANGUAGE_ITEMS)
         out: list[str] = []
         for item in v:
             code = str(item).strip().lower()
@@ -202,6 +216,8 @@ class RenderSettings(BaseModel):
     def _translations(cls, v: Any) -> Any:
         if not isinstance(v, dict):
             raise PydanticCustomError("INVALID_TRANSLATIONS", "translations must map a language code to text", {})
+        if len(v) > MAX_LANGUAGE_ITEMS:
+            raise _too_long("translations", len(v), MAX_LANGUAGE_ITEMS)
         out: dict[str, str] = {}
         for key, text in v.items():
             code = str(key).strip().lower()
@@ -213,6 +229,13 @@ class RenderSettings(BaseModel):
                 )
             out[code] = text
         return out
+
+    @field_validator("characters", mode="before")
+    @classmethod
+    def _characters(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple) and len(v) > MAX_CHARACTERS:
+            raise _too_long("characters", len(v), MAX_CHARACTERS)
+        return v
 
     @field_validator("music_genre")
     @classmethod
