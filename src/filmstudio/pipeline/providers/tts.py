@@ -33,7 +33,6 @@ MIN_WPM, MAX_WPM = 80.0, 450.0  # espeak-ng's usable speaking-rate range
 _TRIM_MARGIN = 0.01  # seconds kept around the speech so consonant onsets are not clipped
 _SILENCE_DB = -45.0
 _NOISE_SEED = 1  # espeak-ng's noise generator, fixed: the same input always gives the same clip
-_RATE, _VOLUME, _PITCH = 1, 2, 3  # espeak_PARAMETER values (speak_lib.h)
 
 
 @dataclass(frozen=True)
@@ -112,45 +111,6 @@ def _fix_noise_seed(lib: str | None) -> None:
         ctypes.CDLL(None).srand(ctypes.c_uint(_NOISE_SEED))
 
 
-def _apply_voice(voice_name: str, rate: int, pitch: int, volume: float) -> None:
-    """Set the voice, rate, pitch and volume on pyttsx3's espeak-ng; return once all are in effect.
-
-    Not with engine.setProperty: pyttsx3 queues those until runAndWait, which hands them to
-    espeak-ng (asynchronous mode: espeak_SetParameter only posts a command to espeak's own thread)
-    and straight after calls espeak_Cancel if that thread is still busy. Cancel drops the command
-    the thread has just taken, so under CPU load the rate or the pitch was sometimes never applied:
-    the line came out at pyttsx3's default 200 wpm or espeak's pitch 50. Here the commands are
-    posted, espeak's queue is drained and the values are read back before anything is spoken, so
-    nothing of ours is pending when pyttsx3 cancels (its restore keeps these values).
-    """
-    from pyttsx3.drivers import _espeak  # the very library handle pyttsx3 speaks through
-
-    def fn(name: str, *argtypes: Any) -> Any:
-        f = _espeak.dll[name]  # a fresh function object: pyttsx3's own prototypes stay untouched
-        f.argtypes, f.restype = argtypes, ctypes.c_int
-        return f
-
-    set_voice, set_param = fn("espeak_SetVoiceByName", ctypes.c_char_p), fn("espeak_SetParameter", *[ctypes.c_int] * 3)
-    get_param, synchronize = fn("espeak_GetParameter", ctypes.c_int, ctypes.c_int), fn("espeak_Synchronize")
-    # pyttsx3's volume conversion, so clips stay what they were
-    want = {_RATE: int(rate), _PITCH: int(pitch), _VOLUME: int(round(volume * 100, 2))}
-    synchronize()  # pyttsx3's start-up rate and volume first: nothing else in flight
-    if set_voice(voice_name.encode("utf-8")) != 0:  # synchronous in espeak-ng
-        raise EngineMissing(f"espeak-ng has no voice '{voice_name}'", code="TTS_VOICE_MISSING",
-                            details={"voice": voice_name})
-    for param, value in want.items():
-        if set_param(param, value, 0) != 0:
-            raise RenderFailed("espeak-ng refused a speech setting", code="TTS_FAILED",
-                               details={"parameter": param, "value": value})
-    deadline = time.monotonic() + 10.0
-    while (got := {param: get_param(param, 1) for param in want}) != want:
-        if time.monotonic() > deadline:
-            raise RenderFailed("espeak-ng did not apply the speech settings", code="TTS_FAILED",
-                               details={"wanted": want, "got": got})
-        synchronize()  # returns when espeak's command thread is idle
-        time.sleep(0.005)
-
-
 def _speak_worker(text: str, voice_name: str, pitch: int, rate: int, volume: float, out: str) -> float:
     """Runs in a fresh process: synthesise one utterance into `out`; returns its trimmed length (s)."""
     lower_priority(0)  # background work: leave the CPU to the app and the server
@@ -168,7 +128,10 @@ def _speak_worker(text: str, voice_name: str, pitch: int, rate: int, volume: flo
             raise EngineMissing(
                 f"espeak-ng has no voice '{voice_name}'", code="TTS_VOICE_MISSING", details={"voice": voice_name}
             )
-        _apply_voice(voice_name, rate, pitch, volume)
+        engine.setProperty("voice", voice_name)
+        engine.setProperty("rate", rate)
+        engine.setProperty("pitch", pitch)
+        engine.setProperty("volume", volume)
         engine.save_to_file(text, str(raw))
         engine.runAndWait()
         # runAndWait can return before the file lands: wait for the event and a complete WAV.
