@@ -163,3 +163,56 @@ def test_edge_input_refused_with_a_stable_code(server: LiveServer, method: str, 
         found = {error["code"]} | {e["code"] for e in error["details"].get("errors", [])}
         assert code in found, error
         assert c.get(f"/projects/{pid}").json()["title"] == "edge"
+
+
+def test_openapi_states_what_validation_enforces(server: LiveServer) -> None:
+    spec = httpx.get(f"{server.api}/openapi.json").json()
+    params = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/projects"]["get"]["parameters"]}
+
+    def enum(schema: dict[str, Any]) -> list[Any]:
+        for option in schema.get("anyOf", [schema]):
+            if "enum" in option:
+                return list(option["enum"])
+        raise AssertionError(schema)
+
+    assert enum(params["status"]) == ["draft", "processing", "completed", "failed"]
+    assert enum(params["sort"]) == ["created_at", "updated_at"] and enum(params["order"]) == ["asc", "desc"]
+    assert (params["per_page"]["minimum"], params["per_page"]["maximum"]) == (1, 100)
+    job_params = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/jobs"]["get"]["parameters"]}
+    assert enum(job_params["status"]) == ["queued", "processing", "completed", "failed", "cancelled"]
+    settings = spec["components"]["schemas"]["RenderSettings"]["properties"]
+    assert enum(settings["style"]) == ["cinematic", "documentary", "minimal", "retro"]
+    for field in ("language", "music_genre", "resolution", "fps", "aspect_ratio", "youtube_upload"):
+        assert enum(settings[field]), field
+    assert settings["subtitle_languages"]["anyOf"][0]["items"]["enum"] == enum(settings["language"])
+    character = spec["components"]["schemas"]["CharacterSpec"]["properties"]
+    assert all(enum(character[f]) for f in ("age", "gender", "voice"))
+    # PATCH and generate take a typed subset of the settings, not a free-form object.
+    patch = spec["components"]["schemas"]["ProjectUpdate"]["properties"]["settings"]["anyOf"][0]
+    assert patch["additionalProperties"] is False and enum(patch["properties"]["style"]) == enum(settings["style"])
+    # Validation errors are sent as 400; no operation documents FastAPI's 422 for them.
+    assert "HTTPValidationError" not in str(spec)
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if operation.get("parameters") or operation.get("requestBody"):
+                assert "400" in operation["responses"], (method, path)
+    with server.client(_key(server, "schema")) as c:
+        for path, params in (("/projects", {"status": "bogus"}), ("/jobs", {"order": "sideways"})):
+            r = c.get(path, params=params)
+            assert _code(r) == (400, "VALIDATION_ERROR")
+            assert r.json()["error"]["details"]["errors"][0]["code"] == "INVALID_VALUE"
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("PUT", "/projects", "GET, HEAD, POST"),
+    ("OPTIONS", "/projects", "GET, HEAD, POST"),
+    ("PUT", "/projects/some-id", "DELETE, GET, HEAD, PATCH"),
+    ("DELETE", "/webhooks", "GET, HEAD, POST"),
+    ("GET", "/jobs/some-id/cancel", "POST"),
+    ("OPTIONS", "/projects/batch", "POST"),
+])
+def test_405_allow_lists_every_method_of_the_path(server: LiveServer, method: str, path: str, allowed: str) -> None:
+    with server.client(_key(server, "methods")) as c:
+        r = c.request(method, path)
+    assert _code(r) == (405, "METHOD_NOT_ALLOWED") and r.headers["allow"] == allowed
+    assert r.json()["error"]["details"] == {"allowed": allowed.split(", ")}

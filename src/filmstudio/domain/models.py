@@ -5,20 +5,50 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from filmstudio.domain.settings import RenderSettings
 
 ProjectStatus = Literal["draft", "processing", "completed", "failed"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
+ProjectSort = Literal["created_at", "updated_at"]
+SortOrder = Literal["asc", "desc"]
 SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks", "admin",
                            "worker")  # issue #6 (additive): a remote render worker's key, segments only
 PLANS: tuple[str, ...] = ("free", "standard", "pro", "enterprise")
 
 _SCRIPT = "INT. LAB - NIGHT\n\nDR. REYES stares at the glowing screen.\n\nDR. REYES\nIt finally works."
+
+
+def _inline_schema(model: type[BaseModel], title: str, description: str) -> dict[str, Any]:
+    """`model`'s JSON schema with its $defs inlined and nothing required: a partial-update body."""
+    full = model.model_json_schema()
+    defs = full.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    out: dict[str, Any] = inline(full)
+    out.pop("required", None)
+    out.update(title=title, description=description)
+    return out
+
+
+# Render settings to merge into a project's: any subset of RenderSettings' fields, checked (after
+# the merge) by RenderSettings itself. The services take a plain dict; the schema says what it holds.
+SettingsPatch = Annotated[dict[str, Any], WithJsonSchema(_inline_schema(
+    RenderSettings, "RenderSettingsPatch", "Any subset of the render settings; merged into the project's"))]
 
 
 class _Input(BaseModel):
@@ -27,7 +57,7 @@ class _Input(BaseModel):
 
 # A title has to say something: at least one character that is not whitespace (`_title` checks,
 # with its own code; the pattern publishes the rule).
-_TITLE_SCHEMA = {"pattern": r"\S"}
+_TITLE_SCHEMA: JsonDict = {"pattern": r"\S"}
 
 
 def _check_title(v: str | None) -> str | None:
@@ -70,7 +100,7 @@ class ProjectUpdate(_Input):
 
     title: str | None = Field(default=None, min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
     script: str | None = Field(default=None, min_length=1, max_length=200_000)
-    settings: dict[str, Any] | None = None
+    settings: SettingsPatch | None = None
 
     _title = field_validator("title")(_check_title)
 
@@ -98,7 +128,7 @@ class GenerateRequest(_Input):
         },
     )
 
-    settings: dict[str, Any] | None = None
+    settings: SettingsPatch | None = None
 
 
 class Assets(BaseModel):
@@ -375,7 +405,10 @@ class DeliveryList(BaseModel):
 
 
 class BatchCreate(_Input):
-    """Body of POST /projects/batch: 1-100 projects, each validated on its own."""
+    """Body of POST /projects/batch: 1-100 projects, each a ProjectCreate body validated on its own.
+
+    An invalid item is that item's 400 in the results, not the request's: the items stay free-form here.
+    """
 
     projects: list[dict[str, Any]] = Field(min_length=1, max_length=100)
 
