@@ -114,7 +114,8 @@ def test_fails_twice_then_succeeds_same_id_on_the_schedule(tmp_path: Path) -> No
 
 def test_registration_policy_list_delete_and_scope(tmp_path: Path) -> None:
     with live_server(server_settings(tmp_path / "s", workers=0)) as live:
-        plain = live.new_key("noscope")
+        # Default keys include `webhooks` now; a key narrowed to projects and jobs does not.
+        plain = live.new_key("noscope", scopes=["projects:read", "projects:write", "jobs:read", "jobs:write"])
         key = live.new_key("owner2", scopes=["webhooks"])
         with live.client(plain) as c:
             r = c.post("/webhooks", json={"url": "http://127.0.0.1:9/h", "events": ["job.queued"]})
