@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import FilmStudioError
@@ -77,9 +77,10 @@ def add_studio_commands(subparsers: Any) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--account", default="owner", help="account name (default: owner)")
     p.add_argument("--scope", action="append", choices=SCOPES, dest="scopes",
-                   help="repeat for several (default: projects and jobs read/write)")
+                   help="repeat for several (default: projects:read, projects:write, jobs:read, jobs:write, "
+                   "webhooks: every endpoint of the public API)")
     p.add_argument("--allow-ip", action="append", default=[], dest="allowed_ips", help="IP or CIDR; repeatable")
-    p.add_argument("--expires-days", type=float, help="expire after this many days")
+    p.add_argument("--expires-days", type=float, help="expire after this many days (0 or none: never)")
     p.set_defaults(func=cmd_keys_create)
     p = ksub.add_parser("list", help="list keys (never their secrets)")
     p.add_argument("--account", help="only this account's keys")
@@ -239,7 +240,7 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
     store = _store()
     account = accounts.owner_account(store) if args.account == "owner" else accounts.account_by_name(store, args.account)
-    expires = datetime.now(UTC) + timedelta(days=args.expires_days) if args.expires_days else None
+    expires = keys.expiry_after(args.expires_days)
     created = keys.create_key(store, account.account_id, name=args.name, scopes=args.scopes or keys.DEFAULT_SCOPES,
                               allowed_ips=args.allowed_ips, expires_at=expires)
     print(created.secret)

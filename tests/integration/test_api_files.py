@@ -110,3 +110,32 @@ def test_symlink_in_media_refused(rendered: tuple[LiveServer, str, dict]) -> Non
     os.symlink(media / pid / job, media / pid / "alias")
     r = httpx.get(assets.signed_url(live.parts.studio, f"{pid}/alias/film.mp4", 2_000_000_000))
     assert r.status_code == 404
+
+
+@pytest.mark.parametrize("header", [
+    "items=0-10", "bytes", "bytes=", "bytes=abc", "bytes=10", "bytes=-", "bytes=20-10", "bytes=0-1,junk",
+    "bytes=1--2", "bytes=+1-2", "bytes=0x10-20", "bytes=\u00b2-5", "bytes=" + ",".join(["0-1"] * 101),
+])
+def test_unknown_or_malformed_range_is_ignored(rendered: tuple[LiveServer, str, dict], header: str) -> None:
+    """RFC 9110 14.2: a Range that is not a valid byte-range set is ignored: 200 and the whole file."""
+    _live, _, project = rendered
+    url = project["assets"]["video_url"]
+    full = httpx.get(url).content
+    r = httpx.get(url, headers={"Range": header.encode("utf-8")})
+    assert r.status_code == 200 and r.content == full, (header, r.status_code, r.text[:200])
+
+
+def test_satisfiable_parts_served_unsatisfiable_sets_are_416(rendered: tuple[LiveServer, str, dict]) -> None:
+    _live, _, project = rendered
+    url = project["assets"]["video_url"]
+    full = httpx.get(url).content
+    size = len(full)
+    for header in (f"bytes={size}-", f"bytes={size}-{size + 5}", "bytes=-0", f"bytes={size + 1}-,-0"):
+        r = httpx.get(url, headers={"Range": header})
+        assert r.status_code == 416 and r.json()["error"]["code"] == "RANGE_NOT_SATISFIABLE", header
+        assert r.headers["content-range"] == f"bytes */{size}"
+    # One good range among bad ones: the good one is served.
+    r = httpx.get(url, headers={"Range": f"bytes={size + 10}-, 5-9"})
+    assert r.status_code == 206 and r.content == full[5:10] and r.headers["content-range"] == f"bytes 5-9/{size}"
+    r = httpx.get(url, headers={"Range": f"bytes=0-{size * 2}"})
+    assert r.status_code == 206 and r.content == full

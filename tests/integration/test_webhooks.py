@@ -116,7 +116,8 @@ def test_fails_twice_then_succeeds_same_id_on_the_schedule(tmp_path: Path) -> No
 
 def test_registration_policy_list_delete_and_scope(tmp_path: Path) -> None:
     with live_server(server_settings(tmp_path / "s", workers=0)) as live:
-        plain = live.new_key("noscope")
+        # Default keys include `webhooks` now; a key narrowed to projects and jobs does not.
+        plain = live.new_key("noscope", scopes=["projects:read", "projects:write", "jobs:read", "jobs:write"])
         key = live.new_key("owner2", scopes=["webhooks"])
         with live.client(plain) as c:
             r = c.post("/webhooks", json={"url": "http://127.0.0.1:9/h", "events": ["job.queued"]})
@@ -127,7 +128,12 @@ def test_registration_policy_list_delete_and_scope(tmp_path: Path) -> None:
                 r = c.post("/webhooks", json={"url": url, "events": ["job.queued"]})
                 assert r.status_code == 400 and r.json()["error"]["code"] == "WEBHOOK_TARGET_REFUSED", (url, r.text)
             bad = c.post("/webhooks", json={"url": "http://127.0.0.1:9/h", "events": ["job.queued"], "secret": "x"})
-            assert bad.json()["error"]["code"] == "INVALID_WEBHOOK_SECRET"
+            assert bad.status_code == 400 and bad.json()["error"]["code"] == "INVALID_WEBHOOK_SECRET"
+            # The reference's own body, secret and all.
+            ref = c.post("/webhooks", json={"url": "http://127.0.0.1:9/webhook", "events": ["job.completed", "job.failed"],
+                                            "secret": "your_webhook_secret"})
+            assert ref.status_code == 201 and ref.json()["secret"] is None, ref.text
+            assert c.delete(f"/webhooks/{ref.json()['webhook_id']}").status_code == 204
             made = c.post("/webhooks", json={"url": "http://localhost:9/h", "events": ["job.completed"]}).json()
             assert made["secret"].startswith("whsec_")
             assert [h["webhook_id"] for h in c.get("/webhooks").json()["webhooks"]] == [made["webhook_id"]]

@@ -24,7 +24,14 @@ def test_plan_defaults_and_overrides(tmp_path: Path) -> None:
     assert ratelimit.PLAN_LIMITS["pro"] == (120, 20_000)
     store = _store(tmp_path / "s.db")
     ent = accounts.create_account(store, "ent", plan="enterprise", credits=None)
-    assert ratelimit.hit(store, ent.account_id, now=T0) is None  # unlimited unless configured
+    # Unlimited unless configured: nothing counted, and headers that say so.
+    for _ in range(3):
+        free = ratelimit.hit(store, ent.account_id, now=T0)
+        assert free.allowed and free.window == "unlimited"
+        assert free.limit == free.remaining == ratelimit.UNLIMITED and free.reset > T0
+        assert free.headers() == {"X-RateLimit-Limit": "2147483647", "X-RateLimit-Remaining": "2147483647",
+                                  "X-RateLimit-Reset": str(free.reset)}
+    assert ratelimit.usage(store, ent.account_id, now=T0) == {"minute": 0, "day": 0}
     accounts.set_plan(store, "ent", "enterprise", per_minute=3)
     d = ratelimit.hit(store, ent.account_id, now=T0)
     assert d is not None and (d.limit, d.remaining, d.window) == (3, 2, "minute")

@@ -71,3 +71,22 @@ def test_serve_without_keyring_says_what_to_do(home: Path) -> None:
     assert out.returncode == 2
     assert "KEYRING_UNAVAILABLE" in out.stderr and "FILMSTUDIO_SECRETS_BACKEND=file" in out.stderr
     assert not (home / "secrets.json").exists()  # never a silent plaintext fallback
+
+
+def test_default_key_has_every_public_scope_and_expires_days_zero_means_never(
+        home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--name", "x", "--expires-days", "0"]) == 0
+    secret = capsys.readouterr().out.strip()
+    who = keys.authenticate(Store(home / "studio.db"), secret, "127.0.0.1")
+    for scope in ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks"):
+        assert who.allows(scope), scope
+    assert not who.allows("admin") and not who.allows("worker")
+    assert main(["keys", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["expires_at"] is None
+
+
+@pytest.mark.parametrize("days", ["-1", "1e9", "nan", "inf"])
+def test_expires_days_out_of_range_is_refused(home: Path, capsys: pytest.CaptureFixture[str], days: str) -> None:
+    assert main(["keys", "create", "--name", "x", f"--expires-days={days}"]) == 2
+    assert "INVALID_EXPIRY" in capsys.readouterr().err
+    assert keys.list_keys(Store(home / "studio.db")) == []

@@ -71,3 +71,17 @@ def test_aspect_ratio_picks_the_resolution_and_subtitles_can_be_off() -> None:
 @pytest.mark.parametrize(("duration", "credits"), [(5, 1), (20, 1), (21, 2), (60, 3), (600, 30)])
 def test_estimated_credits(duration: int, credits: int) -> None:
     assert estimated_credits(duration) == credits
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    ({"include_subtitles": 0}, "INVALID_TYPE"),
+    ({"burn_subtitles": "yes"}, "INVALID_TYPE"),
+    ({"youtube_upload": 1}, "INVALID_TYPE"),
+    ({"subtitle_languages": ["en"] * 21}, "LIST_TOO_LONG"),
+    ({"subtitle_languages": "en," * 40}, "LIST_TOO_LONG"),
+    ({"characters": [{"name": "A"}] * 51}, "LIST_TOO_LONG"),
+])
+def test_booleans_are_strict_and_lists_bounded(data: dict[str, Any], code: str) -> None:
+    with pytest.raises(InvalidSettings) as err:
+        parse_settings(data)
+    assert err.value.code == code, err.value.details

@@ -79,6 +79,19 @@ def test_loopback_allowed_only_while_loopback_only_and_settings_extend() -> None
     assert netpolicy.check_url("http://93.184.216.34/h", REMOTE) is not None
 
 
+def test_ipv6_loopback_is_loopback_not_forbidden() -> None:
+    # ::1 sits in ::/8, which ipaddress calls reserved; it must be classed loopback first.
+    assert netpolicy.classify(netpolicy.ipaddress.ip_address("::1")) == "loopback"
+    target = netpolicy.check_url("http://[::1]:9000/h", POLICY, FakeResolver({}))
+    assert target is not None and target.connect_url == "http://[::1]:9000/h"
+    # `localhost` on a host that maps it to ::1 as well as 127.0.0.1.
+    both = FakeResolver({"localhost": [["::1", "127.0.0.1"]]})
+    local = netpolicy.check_url("http://localhost:9000/h", POLICY, both)
+    assert local is not None and local.address == "::1"
+    with pytest.raises(netpolicy.TargetRefused):
+        netpolicy.check_url("http://localhost:9000/h", REMOTE, both)
+
+
 def test_hostnames_resolve_once_every_address_checked_connect_to_the_checked_one() -> None:
     resolver = FakeResolver({
         "hooks.example": [["93.184.216.34"]],
@@ -209,3 +222,37 @@ def test_secret_lives_in_the_secret_store_not_sqlite(setup: tuple[Studio, str, k
     dump = "\n".join(studio.store.db.conn.iterdump())
     assert SECRET not in dump and SECRET[6:] not in dump
     assert json.loads(studio.store.one("SELECT events FROM webhooks")["events"]) == ["job.failed"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("secret", ["your_webhook_secret", "correct horse battery staple", "x" * 256, SECRET])
+def test_user_chosen_secrets_sign_so_standardwebhooks_verifies_them_as_given(
+        setup: tuple[Studio, str, keys.Principal], secret: str) -> None:
+    """The reference's `"secret": "your_webhook_secret"` registers; plain secrets are the HMAC key's bytes."""
+    studio, old_hook, who = setup
+    webhooks.delete_webhook(studio, who, old_hook)
+    webhooks.create_webhook(studio, who, WebhookCreate.model_validate(
+        {"url": "http://127.0.0.1:9/h", "events": ["job.failed"], "secret": secret}))
+    sent: list[tuple[dict[str, str], bytes]] = []
+
+    def post(target: netpolicy.Target, headers: dict[str, str], body: bytes, timeout: float) -> int:
+        sent.append((headers, body))
+        return 200
+
+    _emit(studio, who.account_id)
+    WebhookSender(studio, post=post).run_due()
+    (headers, body), = sent
+    # A whsec_ secret is given to the library as the string; a plain one as its bytes (the library
+    # would read a plain string as base64, which "your_webhook_secret" is not).
+    given: str | bytes = secret if secret.startswith("whsec_") else secret.encode()
+    assert standardwebhooks.Webhook(given).verify(body, headers)["event"] == "job.failed"
+
+
+@pytest.mark.parametrize("secret", ["too-short-secret"[:15], "x" * 257, " leading-space-secret", "trailing-space-secret ",
+                                    "tab\tinside-the-secret", "é-not-ascii-secret-value", "whsec_not base64!!!!!!",
+                                    "whsec_" + base64.b64encode(b"k" * 8).decode()])
+def test_unreasonable_secrets_refused_with_one_code(secret: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        WebhookCreate.model_validate({"url": "http://127.0.0.1:9/h", "events": ["job.failed"], "secret": secret})
+    assert err.value.errors()[0]["type"] == "INVALID_WEBHOOK_SECRET"

@@ -262,7 +262,8 @@ class Backend:
         except ValidationError as exc:
             first = exc.errors()[0]
             field_name = str(first["loc"][0]) if first["loc"] else "webhook"
-            raise BadRequest(f"{field_name}: {first['msg']}", code="VALIDATION_ERROR",
+            kind = str(first["type"])  # the model's own stable codes (INVALID_WEBHOOK_SECRET) pass through
+            raise BadRequest(f"{field_name}: {first['msg']}", code=kind if kind.isupper() else "VALIDATION_ERROR",
                              details={"field": field_name}) from None
         return webhooks.create_webhook(self.studio, self.principal, data)
 

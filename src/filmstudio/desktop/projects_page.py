@@ -185,5 +185,6 @@ class ProjectsPage(QWidget):
 
     def confirm_delete(self, title: str) -> bool:
         """Ask before deleting (tests replace this)."""
-        answer = QMessageBox.question(self, "Delete project", f"Delete “{title}”? Its films stay on disk.")
+        answer = QMessageBox.question(self, "Delete project",
+                                      f"Delete “{title}” and its films? They are removed from disk.")
         return answer == QMessageBox.StandardButton.Yes

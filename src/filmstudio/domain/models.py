@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import base64
+import binascii
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic.json_schema import JsonDict
+from pydantic_core import PydanticCustomError
 
 from filmstudio.domain.settings import RenderSettings
 
@@ -12,6 +17,8 @@ ProjectStatus = Literal["draft", "processing", "completed", "failed"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 JobKind = Literal["render", "model_pull", "publish"]
 ModelKind = Literal["voice", "picture", "translation", "video"]
+ProjectSort = Literal["created_at", "updated_at"]
+SortOrder = Literal["asc", "desc"]
 SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks", "admin",
                            "worker")  # issue #6 (additive): a remote render worker's key, segments only
 PLANS: tuple[str, ...] = ("free", "standard", "pro", "enterprise")
@@ -19,8 +26,46 @@ PLANS: tuple[str, ...] = ("free", "standard", "pro", "enterprise")
 _SCRIPT = "INT. LAB - NIGHT\n\nDR. REYES stares at the glowing screen.\n\nDR. REYES\nIt finally works."
 
 
+def _inline_schema(model: type[BaseModel], title: str, description: str) -> dict[str, Any]:
+    """`model`'s JSON schema with its $defs inlined and nothing required: a partial-update body."""
+    full = model.model_json_schema()
+    defs = full.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    out: dict[str, Any] = inline(full)
+    out.pop("required", None)
+    out.update(title=title, description=description)
+    return out
+
+
+# Render settings to merge into a project's: any subset of RenderSettings' fields, checked (after
+# the merge) by RenderSettings itself. The services take a plain dict; the schema says what it holds.
+SettingsPatch = Annotated[dict[str, Any], WithJsonSchema(_inline_schema(
+    RenderSettings, "RenderSettingsPatch", "Any subset of the render settings; merged into the project's"))]
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# A title has to say something: at least one character that is not whitespace (`_title` checks,
+# with its own code; the pattern publishes the rule).
+_TITLE_SCHEMA: JsonDict = {"pattern": r"\S"}
+
+
+def _check_title(v: str | None) -> str | None:
+    if v is not None and not v.strip():
+        raise PydanticCustomError("BLANK_TITLE", "title must contain something other than whitespace", {})
+    return v
 
 
 class ProjectCreate(_Input):
@@ -41,9 +86,11 @@ class ProjectCreate(_Input):
         },
     )
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
     script: str = Field(min_length=1, max_length=200_000)
     settings: RenderSettings = Field(default_factory=RenderSettings)
+
+    _title = field_validator("title")(_check_title)
 
 
 class ProjectUpdate(_Input):
@@ -53,9 +100,11 @@ class ProjectUpdate(_Input):
         extra="forbid", frozen=True, json_schema_extra={"examples": [{"title": "New title", "settings": {"style": "retro"}}]}
     )
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
     script: str | None = Field(default=None, min_length=1, max_length=200_000)
-    settings: dict[str, Any] | None = None
+    settings: SettingsPatch | None = None
+
+    _title = field_validator("title")(_check_title)
 
 
 class GenerateRequest(_Input):
@@ -81,7 +130,7 @@ class GenerateRequest(_Input):
         },
     )
 
-    settings: dict[str, Any] | None = None
+    settings: SettingsPatch | None = None
 
 
 class Assets(BaseModel):
@@ -260,18 +309,58 @@ class TokenIssued(BaseModel):
     expires_in: int
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+# Printable ASCII, no space at either end (a pasted secret's stray blank would sign with the wrong key).
+WEBHOOK_SECRET_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+WEBHOOK_SECRET_MIN, WEBHOOK_SECRET_MAX = 16, 256
+
+
+def webhook_secret_bytes(secret: str) -> bytes:
+    """The HMAC key a registered secret stands for: base64-decoded after `whsec_`, else its own bytes."""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        return secret.encode()
+    try:
+        key = base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise PydanticCustomError("INVALID_WEBHOOK_SECRET",
+                                  "a whsec_ secret must be whsec_ followed by base64", {}) from None
+    if not 24 <= len(key) <= 64:
+        raise PydanticCustomError("INVALID_WEBHOOK_SECRET", "a whsec_ secret must encode 24 to 64 bytes", {})
+    return key
+
+
 class WebhookCreate(_Input):
-    """Body of POST /webhooks; `secret` is `whsec_` + base64 (24-64 bytes), made for you if omitted."""
+    """Body of POST /webhooks; `secret` is yours (16-256 printable characters) or made for you if omitted.
+
+    A secret starting `whsec_` is read the Standard Webhooks way (base64 key after the prefix, 24-64
+    bytes); any other secret is used as it is: its bytes are the HMAC key.
+    """
 
     model_config = ConfigDict(
         extra="forbid", frozen=True,
         json_schema_extra={"examples": [{"url": "https://example.com/hooks/filmstudio",
-                                         "events": ["job.completed", "job.failed"]}]},
+                                         "events": ["job.completed", "job.failed"],
+                                         "secret": "your_webhook_secret"}]},
     )
 
     url: str = Field(min_length=1, max_length=2000)
     events: list[WebhookEvent] = Field(min_length=1, max_length=5)
-    secret: str | None = Field(default=None, min_length=1, max_length=200)
+    # The bounds are checked by `_secret` (one stable code, INVALID_WEBHOOK_SECRET) and published here.
+    secret: str | None = Field(default=None, examples=["your_webhook_secret"], json_schema_extra={
+        "minLength": WEBHOOK_SECRET_MIN, "maxLength": WEBHOOK_SECRET_MAX, "pattern": WEBHOOK_SECRET_PATTERN})
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not WEBHOOK_SECRET_MIN <= len(v) <= WEBHOOK_SECRET_MAX or not re.fullmatch(WEBHOOK_SECRET_PATTERN, v):
+            raise PydanticCustomError(
+                "INVALID_WEBHOOK_SECRET",
+                "the webhook secret must be {min} to {max} printable ASCII characters, no space at either end",
+                {"min": WEBHOOK_SECRET_MIN, "max": WEBHOOK_SECRET_MAX})
+        webhook_secret_bytes(v)
+        return v
 
 
 class WebhookCreated(BaseModel):
@@ -322,7 +411,10 @@ class DeliveryList(BaseModel):
 
 
 class BatchCreate(_Input):
-    """Body of POST /projects/batch: 1-100 projects, each validated on its own."""
+    """Body of POST /projects/batch: 1-100 projects, each a ProjectCreate body validated on its own.
+
+    An invalid item is that item's 400 in the results, not the request's: the items stay free-form here.
+    """
 
     projects: list[dict[str, Any]] = Field(min_length=1, max_length=100)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -37,6 +38,16 @@ AGES: tuple[str, ...] = ("child", "teen", "young", "adult", "middle-aged", "seni
 GENDERS: tuple[str, ...] = ("male", "female", "neutral")
 VOICE_QUALITIES: tuple[str, ...] = ("default", "deep", "high", "soft", "bright", "raspy", "warm", "whisper")
 MIN_DURATION, MAX_DURATION = 5, 600
+# Bounds on the list-like settings: a language list names each language once at most, and a cast
+# far past any script's is a mistake (or an attack), refused rather than deduplicated.
+MAX_LANGUAGE_ITEMS = 20
+MAX_LANGUAGE_TEXT = 100  # characters of the comma-separated form ("en, es, fr")
+MAX_CHARACTERS = 50
+
+
+def _too_long(field: str, size: int, limit: int, unit: str = "items") -> PydanticCustomError:
+    return PydanticCustomError("LIST_TOO_LONG", "{field} has {size} {unit}; at most {limit}",
+                               {"field": field, "size": size, "limit": limit, "unit": unit})
 
 
 class Language(BaseModel):
@@ -87,15 +98,23 @@ def _one_of(field: str, value: object, allowed: tuple[str, ...] | list[str], cod
     )
 
 
+def _enum(values: tuple[Any, ...] | list[Any]) -> Any:
+    """Publish the accepted values in the JSON schema (the validators below still do the checking)."""
+    return Field(json_schema_extra={"enum": list(values)})
+
+
+LanguageCode = Annotated[str, _enum(sorted(LANGUAGES))]
+
+
 class CharacterSpec(BaseModel):
     """How one character should sound. Unlisted characters are cast automatically."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, max_length=80)
-    age: str = "adult"
-    gender: str = "neutral"
-    voice: str = "default"
+    age: Annotated[str, _enum(AGES)] = "adult"
+    gender: Annotated[str, _enum(GENDERS)] = "neutral"
+    voice: Annotated[str, _enum(VOICE_QUALITIES)] = "default"
 
     @field_validator("age")
     @classmethod
@@ -127,19 +146,22 @@ class RenderSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    duration: int = 60
-    style: str = "cinematic"
-    language: str = "en"
-    subtitle_languages: tuple[str, ...] | None = None
-    include_subtitles: bool = True
-    burn_subtitles: bool = False
-    characters: tuple[CharacterSpec, ...] = ()
-    music_genre: str = "ambient"
-    resolution: str = "1920x1080"
-    aspect_ratio: str | None = None
-    fps: int = 30
-    translations: dict[str, str] = Field(default_factory=dict)
-    youtube_upload: bool = False
+    duration: Annotated[int, Field(json_schema_extra={"minimum": MIN_DURATION, "maximum": MAX_DURATION})] = 60
+    style: Annotated[str, _enum(STYLES)] = "cinematic"
+    language: LanguageCode = "en"
+    subtitle_languages: tuple[LanguageCode, ...] | None = Field(
+        default=None, json_schema_extra={"maxItems": MAX_LANGUAGE_ITEMS})
+    # Strict: JSON true/false only (lax mode would take 0, 1, "yes" where the schema says boolean).
+    include_subtitles: StrictBool = True
+    burn_subtitles: StrictBool = False
+    characters: tuple[CharacterSpec, ...] = Field(default=(), json_schema_extra={"maxItems": MAX_CHARACTERS})
+    music_genre: Annotated[str, _enum(MUSIC_GENRES)] = "ambient"
+    resolution: Annotated[str, _enum(RESOLUTIONS)] = "1920x1080"
+    aspect_ratio: Annotated[str, _enum(tuple(ASPECTS))] | None = None
+    fps: Annotated[int, _enum(FPS_VALUES)] = 30
+    translations: dict[LanguageCode, str] = Field(default_factory=dict,
+                                                  json_schema_extra={"maxProperties": MAX_LANGUAGE_ITEMS})
+    youtube_upload: Annotated[StrictBool, _enum([False])] = False  # not connected on this machine
     title: str | None = None
 
     @field_validator("duration", mode="before")
@@ -185,9 +207,13 @@ class RenderSettings(BaseModel):
         if v is None:
             return v
         if isinstance(v, str):
+            if len(v) > MAX_LANGUAGE_TEXT:
+                raise _too_long("subtitle_languages", len(v), MAX_LANGUAGE_TEXT, "characters")
             v = [part for part in v.split(",") if part.strip()]
         if not isinstance(v, list | tuple):
             raise PydanticCustomError("INVALID_SUBTITLE_LANGUAGES", "subtitle_languages must be a list of codes", {})
+        if len(v) > MAX_LANGUAGE_ITEMS:
+            raise _too_long("subtitle_languages", len(v), MAX_LANGUAGE_ITEMS)
         out: list[str] = []
         for item in v:
             code = str(item).strip().lower()
@@ -202,6 +228,8 @@ class RenderSettings(BaseModel):
     def _translations(cls, v: Any) -> Any:
         if not isinstance(v, dict):
             raise PydanticCustomError("INVALID_TRANSLATIONS", "translations must map a language code to text", {})
+        if len(v) > MAX_LANGUAGE_ITEMS:
+            raise _too_long("translations", len(v), MAX_LANGUAGE_ITEMS)
         out: dict[str, str] = {}
         for key, text in v.items():
             code = str(key).strip().lower()
@@ -213,6 +241,13 @@ class RenderSettings(BaseModel):
                 )
             out[code] = text
         return out
+
+    @field_validator("characters", mode="before")
+    @classmethod
+    def _characters(cls, v: Any) -> Any:
+        if isinstance(v, list | tuple) and len(v) > MAX_CHARACTERS:
+            raise _too_long("characters", len(v), MAX_CHARACTERS)
+        return v
 
     @field_validator("music_genre")
     @classmethod

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 
 from filmstudio.config import Settings
@@ -39,10 +42,14 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
     app.state.rate_limits = settings.rate_limits
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (projects, jobs, webhooks, account, files, health, segments, models):
+    modules = (projects, jobs, webhooks, account, files, health, segments, models)
+    for module in modules:
         api.include_router(module.router)
+    app.state.path_methods = errors.path_methods([(API_PREFIX, m.router) for m in modules] + [("", health.router)])
     app.include_router(api)
     app.include_router(health.router)  # /health at the root too, for supervisors
+    if docs:
+        app.openapi = _openapi(app)  # type: ignore[method-assign]
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -53,3 +60,29 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
                        uploads=((r"^/api/v1/projects/[^/]+/images/[^/]+$", MAX_IMAGE_BYTES),))
     app.add_middleware(HostCheck, allowed=settings.trusted_hosts)
     return app
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's schema without the 422s it adds for validation errors: those are sent as 400.
+
+    The 422s the routes declare themselves (an Idempotency-Key reused for another body) stay.
+    """
+    build = app.openapi
+
+    def schema() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if "HTTPValidationError" in str(responses.get("422", {}).get("content", "")):
+                    del responses["422"]
+        schemas = spec.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" not in str(spec.get("paths")):
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+        app.openapi_schema = spec
+        return spec
+
+    return schema

@@ -39,12 +39,11 @@ def _authenticate(request: Request, token: str | None) -> Principal:
 
 
 def _count(request: Request, caller: Principal) -> None:
-    """Count the request against the caller's plan; the headers are added by RateLimitHeaders."""
+    """Count the request against the caller's plan; RateLimitHeaders adds the headers (every plan)."""
     if not getattr(request.app.state, "rate_limits", True):
+        setattr(request.state, RATE_STATE, ratelimit.unlimited())  # limits switched off: every account unlimited
         return
     decision = ratelimit.hit(studio_of(request).store, caller.account_id)
-    if decision is None:
-        return
     setattr(request.state, RATE_STATE, decision)
     if not decision.allowed:
         raise ratelimit.RateLimited(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from filmstudio.domain.errors import FilmStudioError
 
@@ -55,6 +57,35 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+PathMethods = list[tuple[re.Pattern[str], int, frozenset[str]]]
+
+
+def path_methods(mounted: list[tuple[str, APIRouter]]) -> PathMethods:
+    """(path regex, path parameters, methods) of every route of routers mounted at a prefix."""
+    out: PathMethods = []
+    for prefix, router in mounted:
+        for route in router.routes:
+            path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+            if path and methods:
+                regex, _, params = compile_path(prefix + path)
+                out.append((regex, len(params), frozenset(methods)))
+    return out
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of this request's path (HEAD with GET), for the Allow header of a 405.
+
+    The most specific templates win: `/projects/batch` is its own resource, not `/projects/{id}`.
+    """
+    table: PathMethods = getattr(request.app.state, "path_methods", [])
+    matching = [(params, ms) for regex, params, ms in table if regex.match(request.url.path)]
+    fewest = min((params for params, _ in matching), default=0)
+    methods = {m for params, ms in matching if params == fewest for m in ms}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on `app`."""
 
@@ -67,7 +98,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc)
-        code = errors[0]["code"] if len(errors) == 1 else "VALIDATION_ERROR"
+        # Query parameters have always answered VALIDATION_ERROR (the per-field codes are in details).
+        single = len(errors) == 1 and errors[0]["in"] != "query"
+        code = errors[0]["code"] if single else "VALIDATION_ERROR"
         message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
         return envelope(400, code, message, {"errors": errors})
 
@@ -76,8 +109,14 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404:
             message = f"no route for {request.method} {request.url.path}"
-        return envelope(exc.status_code, http_code(exc.status_code), message,
-                        headers=dict(exc.headers) if exc.headers else None)
+        headers = dict(exc.headers) if exc.headers else {}
+        details: dict[str, Any] = {}
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path; a path has one route per method.
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            details = {"allowed": allowed}
+        return envelope(exc.status_code, http_code(exc.status_code), message, details, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

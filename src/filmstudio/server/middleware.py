@@ -42,8 +42,13 @@ class HostCheck:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            headers = dict(scope.get("headers") or [])
-            host = host_name(headers.get(b"host", b"").decode("latin-1"))
+            hosts = [v for k, v in scope.get("headers") or [] if k.lower() == b"host"]
+            if len(hosts) > 1:
+                # RFC 9112 3.2: a request with more than one Host is answered 400; proxies and we
+                # could otherwise disagree on which one names the site.
+                await _send_error(send, 400, "DUPLICATE_HOST", "send exactly one Host header")
+                return
+            host = host_name((hosts[0] if hosts else b"").decode("latin-1"))
             if host not in self.allowed:
                 await _send_error(send, 400, "INVALID_HOST", "this studio does not answer to that host name")
                 return

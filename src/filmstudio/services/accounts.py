@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import BadRequest, Conflict, NotFound
 from filmstudio.domain.models import (
@@ -16,6 +16,9 @@ from filmstudio.domain.models import (
 )
 from filmstudio.store import accounts as rows
 from filmstudio.store.db import Store, utcnow
+
+if TYPE_CHECKING:  # keys imports this module lazily (ensure_owner); annotations only
+    from filmstudio.services.keys import Principal
 
 OWNER = "owner"
 
@@ -118,6 +121,12 @@ def grant(store: Store, name_or_id: str, credits: int) -> AccountPublic:
     with store.write() as db:
         rows.ledger_entry(db, row["id"], None, "grant", credits)
     return get_account(store, row["id"])
+
+
+def overview_for(store: Store, principal: Principal) -> AccountOverview:
+    """GET /account for an API client's key (a worker key is refused)."""
+    principal.require_client()
+    return overview(store, principal.account_id)
 
 
 def overview(store: Store, account_id: str, *, ledger_rows: int = 20) -> AccountOverview:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,6 +112,9 @@ def resolve_file(
         good = hmac.compare_digest(signature, _signature(studio, rel_path, expires))
         if not good or expires < time.time():
             raise FileRefused("the download link is invalid or has expired", code="LINK_EXPIRED")
+        # A link signed before its project was deleted dies with the project.
+        if project_rows.get_project(studio.store, parts[0]) is None:
+            raise FileRefused("no such file")
     else:
         if principal is None:
             from filmstudio.domain.errors import Unauthorized
@@ -128,6 +132,17 @@ def resolve_file(
     if candidate.resolve() != candidate or not candidate.is_file() or candidate.is_symlink():
         raise NotFound("no such file", code="FILE_NOT_FOUND")
     return candidate
+
+
+def remove_project_files(studio: Studio, project_id: str) -> None:
+    """Delete a project's films from the media folder (its folder and everything in it)."""
+    if not _SAFE_PART.match(project_id):
+        return
+    folder = studio.media_dir / project_id
+    if folder.is_symlink():
+        folder.unlink()
+    elif folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _listed(stored: dict[str, Any]) -> set[str]:

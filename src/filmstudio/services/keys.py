@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import secrets
 import string
 import uuid
@@ -26,7 +27,12 @@ _RANDOM_LEN = 32
 _DISPLAY_LEN = 12  # characters of the random part kept as the lookup/display prefix
 _CHECKSUM_LEN = 6
 LAST_USED_RESOLUTION = timedelta(seconds=60)  # keeps auth a read, not a write, on most requests
-DEFAULT_SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write")
+# A key made without --scope can call every endpoint the public API reference documents.
+DEFAULT_SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks")
+WORKER_SCOPE = "worker"
+# Scopes that make a key an API client (anything but a remote render worker's segment-only key).
+CLIENT_SCOPES: tuple[str, ...] = tuple(s for s in SCOPES if s != WORKER_SCOPE)
+MAX_EXPIRY_DAYS = 36_500  # a hundred years; beyond it, ask for a key that never expires (0)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,12 @@ class Principal:
             raise Forbidden(
                 f"this key lacks the '{scope}' scope", code="INSUFFICIENT_SCOPE", details={"required": scope}
             )
+
+    def require_client(self) -> None:
+        """Refuse keys that carry only the `worker` scope (they may deliver segments, nothing else)."""
+        if not self.scopes & set(CLIENT_SCOPES):
+            raise Forbidden("a worker key can only deliver segments", code="INSUFFICIENT_SCOPE",
+                            details={"required": "any of " + ", ".join(CLIENT_SCOPES)})
 
 
 def _checksum(random_part: str) -> str:
@@ -136,6 +148,16 @@ def create_key(
     with store.write() as db:
         rows.add_key(db, row)
     return ApiKeyCreated(**_public(row).model_dump(), secret=secret)
+
+
+def expiry_after(days: float | None, *, now: datetime | None = None) -> datetime | None:
+    """When a key made now for `days` days expires; None (never) for 0 or no value."""
+    if days is None or days == 0:
+        return None
+    if not math.isfinite(days) or not 0 < days <= MAX_EXPIRY_DAYS:
+        raise BadRequest(f"expiry is 0 (never) or more than 0 and up to {MAX_EXPIRY_DAYS} days, got {days:g}",
+                         code="INVALID_EXPIRY", details={"days": str(days), "max": MAX_EXPIRY_DAYS})
+    return (now or datetime.now(UTC)) + timedelta(days=days)
 
 
 def list_keys(store: Store, account_id: str | None = None) -> list[ApiKeyPublic]:

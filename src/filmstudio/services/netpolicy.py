@@ -61,10 +61,11 @@ def classify(ip: IPAddress) -> str:
     """loopback, private, link-local, external, or forbidden (unspecified, mapped, multicast, reserved)."""
     if isinstance(ip, ipaddress.IPv6Address) and (ip.ipv4_mapped or ip.sixtofour or ip.teredo):
         return "forbidden"
-    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
-        return "forbidden"
+    # Loopback before "reserved": ::1 lies in ::/8, which ipaddress calls reserved.
     if ip.is_loopback:
         return "loopback"
+    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return "forbidden"
     if ip.is_link_local:
         return "link-local"
     if ip.is_global:
@@ -104,10 +105,30 @@ def _is_network(entry: str) -> bool:
     return True
 
 
+# A host name as DNS spells it (after IDNA): letters, digits, hyphens, underscores, dots.
+_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return len(ascii_host) <= 253 and bool(_HOST_NAME.match(ascii_host))
+
+
 def split_url(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path?query) of an http(s) URL, refusing credentials and odd hosts."""
+    url = url.strip()
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise TargetRefused("the webhook URL must not contain spaces or control characters", details={"url": url})
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
         raise TargetRefused("the webhook URL is not valid", details={"url": url}) from None
@@ -119,6 +140,8 @@ def split_url(url: str) -> tuple[str, str, int, str]:
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         raise TargetRefused("the webhook URL has no host", details={"url": url})
+    if not _valid_host(host):
+        raise TargetRefused(f"{host!r} is not a valid host name", details={"url": url, "host": host})
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"

@@ -11,7 +11,7 @@ from filmstudio.domain.errors import BadRequest, Conflict, NotFound
 from filmstudio.domain.models import ProjectCreate, ProjectCreated, ProjectList, ProjectPublic, ProjectUpdate
 from filmstudio.domain.settings import estimated_credits, parse_settings
 from filmstudio.services import idempotency as idem
-from filmstudio.services.assets import public_assets
+from filmstudio.services.assets import public_assets, remove_project_files
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
 from filmstudio.store import projects as rows
@@ -135,7 +135,10 @@ def update_project(studio: Studio, principal: Principal, project_id: str, data: 
 
 
 def delete_project(studio: Studio, principal: Principal, project_id: str) -> None:
-    """Soft delete: the row stays (jobs and the ledger point at it) but is gone from the API."""
+    """Soft delete: the row stays (jobs and the ledger point at it) but is gone from the API.
+
+    Its films are removed from disk once the row is marked (links signed earlier stop working).
+    """
     principal.require("projects:write")
     with studio.store.write() as db:
         row = rows.lock_project(db, project_id)
@@ -145,3 +148,4 @@ def delete_project(studio: Studio, principal: Principal, project_id: str) -> Non
             raise Conflict("the project is rendering; cancel the job first", code="PROJECT_BUSY")
         now = utcnow()
         rows.update_project(db, project_id, {"deleted_at": now, "updated_at": now})
+    remove_project_files(studio, project_id)

@@ -21,6 +21,11 @@ PLAN_LIMITS: dict[str, tuple[int | None, int | None]] = {
 }
 
 
+# What X-RateLimit-Limit and -Remaining say for an unlimited account: 2**31 - 1, the largest
+# integer every client parses, and never counted down. The window is "unlimited".
+UNLIMITED = 2**31 - 1
+
+
 class RateLimited(FilmStudioError):
     code = "RATE_LIMIT_EXCEEDED"
     http_status = 429
@@ -81,8 +86,14 @@ def _counts(db: Any, account_id: str, starts: dict[str, int]) -> dict[str, int]:
     return counts
 
 
-def hit(store: Store, account_id: str, now: float | None = None) -> Decision | None:
-    """Count one request for `account_id` if a window has room; None for unlimited accounts.
+def unlimited(now: float | None = None) -> Decision:
+    """The verdict for an unlimited account: allowed, Limit = Remaining = UNLIMITED, Reset the next minute."""
+    now = time.time() if now is None else now
+    return Decision(True, "unlimited", UNLIMITED, UNLIMITED, _windows(now)["minute"] + MINUTE, 0)
+
+
+def hit(store: Store, account_id: str, now: float | None = None) -> Decision:
+    """Count one request for `account_id` if a window has room; unlimited accounts count nothing.
 
     Check and increment happen in one IMMEDIATE transaction, so parallel requests are serialised
     and exactly `limit` of them pass.
@@ -93,13 +104,13 @@ def hit(store: Store, account_id: str, now: float | None = None) -> Decision | N
     account = store.one("SELECT plan, rate_per_minute, rate_per_day FROM accounts WHERE id = ?", [account_id])
     # Unlimited accounts (the owner) cost a read, never the write lock.
     if account is None or limits_for(account).unlimited:
-        return None
+        return unlimited(now)
     with store.write() as db:
         row = db.execute("SELECT plan, rate_per_minute, rate_per_day FROM accounts WHERE id = ?",
                          [account_id]).fetchone()
         limits = limits_for({"plan": row[0], "rate_per_minute": row[1], "rate_per_day": row[2]})
         if limits.unlimited:  # the plan changed in between
-            return None
+            return unlimited(now)
         counts = _counts(db, account_id, starts)
         caps = {"minute": limits.per_minute, "day": limits.per_day}
         full = [w for w, cap in caps.items() if cap is not None and counts[w] >= cap]

@@ -33,6 +33,7 @@ def _secret(studio: Studio) -> str:
 
 def issue_token(studio: Studio, principal: Principal, *, seconds: int = TOKEN_SECONDS) -> TokenIssued:
     """A bearer JWT carrying the key's account and scopes; it dies with the key (checked on use)."""
+    principal.require_client()
     now = int(datetime.now(UTC).timestamp())
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": principal.account_id, "kid": principal.key_id,

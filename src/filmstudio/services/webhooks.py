@@ -19,6 +19,7 @@ from filmstudio.domain.models import (
     WebhookCreated,
     WebhookList,
     WebhookPublic,
+    webhook_secret_bytes,
 )
 from filmstudio.services import events, netpolicy
 from filmstudio.services.keys import Principal
@@ -34,15 +35,24 @@ def secret_name(webhook_id: str) -> str:
 
 
 def secret_key(secret: str) -> bytes:
-    """The HMAC key a `whsec_<base64>` secret stands for (as Standard Webhooks libraries read it)."""
+    """The HMAC key of a secret as the keyring holds it (`whsec_` + base64; older rows: bare base64)."""
     raw = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
     try:
         key = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest("the webhook secret must be whsec_ followed by base64", code="INVALID_WEBHOOK_SECRET") from None
-    if not 24 <= len(key) <= 64:
-        raise BadRequest("the webhook secret must encode 24 to 64 bytes", code="INVALID_WEBHOOK_SECRET")
+    if not key:
+        raise BadRequest("the webhook secret is empty", code="INVALID_WEBHOOK_SECRET")
     return key
+
+
+def stored_secret(given: str) -> str:
+    """The keyring form of a registered secret: always `whsec_` + base64 of the HMAC key.
+
+    A plain secret's key is its UTF-8 bytes, so receivers verify with the secret as they chose it
+    (`standardwebhooks.Webhook(secret.encode())`); a `whsec_` secret is kept as it is.
+    """
+    return SECRET_PREFIX + base64.b64encode(webhook_secret_bytes(given)).decode()
 
 
 def policy(studio: Studio) -> netpolicy.Policy:
@@ -66,10 +76,9 @@ def create_webhook(studio: Studio, principal: Principal, data: WebhookCreate) ->
     principal.require("webhooks")
     netpolicy.check_url(data.url, policy(studio))
     made = None
-    secret = data.secret
-    if secret is None:
-        secret = made = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
-    secret_key(secret)
+    if data.secret is None:
+        made = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+    secret = stored_secret(data.secret or made or "")
     webhook_id = str(uuid.uuid4())
     now = utcnow()
     events_json = json.dumps(sorted(set(data.events)))

@@ -15,7 +15,7 @@ router = APIRouter(responses=ERRORS)
 @router.get("/account", response_model=AccountOverview, tags=["account"])
 def get_account(caller: Caller, studio: StudioDep) -> AccountOverview:
     """Your plan, its limits, your credit balance, today's usage and the latest ledger rows."""
-    return accounts.overview(studio.store, caller.account_id)
+    return accounts.overview_for(studio.store, caller)
 
 
 @router.post("/auth/token", response_model=TokenIssued, tags=["auth"])

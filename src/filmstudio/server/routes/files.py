@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from filmstudio.server.auth import MaybeCaller, StudioDep
 from filmstudio.server.errors import envelope
@@ -26,32 +31,55 @@ def download(
     """Download a file by its signed URL (no key needed) or with a key that owns the project."""
     path = assets.resolve_file(studio, file_path, principal=caller, expires=expires, signature=signature)
     size = path.stat().st_size
-    bad = _unsatisfiable(request.headers.get("range"), size)
-    if bad:
-        return envelope(416, "RANGE_NOT_SATISFIABLE", bad, {"size": size},
-                        headers={"Content-Range": f"bytes */{size}"})
-    return FileResponse(path, media_type=assets.media_type(path), filename=path.name,
-                        content_disposition_type="inline")
+    verdict, ranges = read_range(request.headers.get("range"), size)
+    if verdict == "unsatisfiable":
+        return envelope(416, "RANGE_NOT_SATISFIABLE", f"no requested range lies within the file ({size} bytes)",
+                        {"size": size}, headers={"Content-Range": f"bytes */{size}"})
+    return RangedFile(path, ranges if verdict == "partial" else None, media_type=assets.media_type(path),
+                      filename=path.name, content_disposition_type="inline")
 
 
-def _unsatisfiable(header: str | None, size: int) -> str | None:
-    """Why a Range header cannot be served, so the 416 answers in the envelope too."""
-    if not header:
-        return None
-    unit, _, ranges = header.partition("=")
-    if unit.strip().lower() != "bytes" or not ranges.strip():
-        return "only byte ranges are supported"
-    for part in ranges.split(","):
-        start, sep, end = part.strip().partition("-")
-        if not sep or (not start and not end):
-            return "malformed Range header"
-        try:
-            if start and int(start) >= size:
-                return f"range starts past the end of the file ({size} bytes)"
-            if start and end and int(end) < int(start):
-                return "malformed Range header"
-            if not start and int(end) == 0:
-                return "empty suffix range"
-        except ValueError:
-            return "malformed Range header"
-    return None
+class RangedFile(FileResponse):
+    """A FileResponse that serves `ranges` (a checked `bytes=` value) or, with None, the whole file."""
+
+    def __init__(self, path: Path, ranges: str | None, **kw: Any) -> None:
+        super().__init__(path, **kw)
+        self.ranges = ranges
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in scope.get("headers", []) if k != b"range"]
+        if self.ranges is not None:
+            headers.append((b"range", self.ranges.encode()))
+        await super().__call__({**scope, "headers": headers}, receive, send)
+
+
+_SPEC = re.compile(r"^([0-9]*)-([0-9]*)$")
+MAX_RANGES = 100
+
+
+def read_range(header: str | None, size: int) -> tuple[str, str | None]:
+    """RFC 9110 14.2 on one Range header: ("whole", None), ("partial", "bytes=...") or ("unsatisfiable", None).
+
+    A header that is not a well-formed byte range set (another unit, junk, last < first, too many
+    ranges) is ignored: the whole file, 200. Well-formed ranges none of which lies in the file are a
+    416; otherwise only the satisfiable ones are served.
+    """
+    if header is None:
+        return "whole", None
+    unit, sep, spec = header.partition("=")
+    if not sep or unit.strip().lower() != "bytes":
+        return "whole", None
+    parts = [p.strip() for p in spec.split(",")]
+    if not parts or len(parts) > MAX_RANGES:
+        return "whole", None
+    good: list[str] = []
+    for part in parts:
+        m = _SPEC.match(part)
+        if m is None or not (m[1] or m[2]) or (m[1] and m[2] and int(m[2]) < int(m[1])):
+            return "whole", None
+        first, last = m[1], m[2]
+        if (first and int(first) < size) or (not first and int(last) > 0 and size > 0):
+            good.append(part)
+    if not good:
+        return "unsatisfiable", None
+    return "partial", "bytes=" + ",".join(good)

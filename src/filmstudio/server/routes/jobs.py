@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from filmstudio.domain.models import JobList, JobPublic
+from filmstudio.domain.models import JobKind, JobList, JobPublic, JobStatus, SortOrder
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import ERRORS, json_response
 from filmstudio.services import jobs
+from filmstudio.services.jobs import MAX_PAGE
+from filmstudio.services.projects import MAX_PER_PAGE
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERRORS)
 
@@ -18,12 +20,12 @@ router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERRORS)
 def list_jobs(
     caller: Caller,
     studio: StudioDep,
-    page: int = 1,
-    per_page: int = 20,
-    status: Annotated[str | None, Query(description="queued, processing, completed, failed, cancelled")] = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
     project_id: str | None = None,
-    order: str = "desc",
-    kind: Annotated[str | None, Query(description="render, model_pull or publish")] = None,
+    order: Annotated[SortOrder, Query(description="By creation time")] = "desc",
+    kind: Annotated[JobKind | None, Query(description="render, model_pull or publish")] = None,
 ) -> JobList:
     """Your jobs, newest first."""
     return jobs.list_jobs(studio, caller, page=page, per_page=per_page, status=status, project_id=project_id,

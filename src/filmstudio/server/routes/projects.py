@@ -17,12 +17,16 @@ from filmstudio.domain.models import (
     ProjectCreated,
     ProjectList,
     ProjectPublic,
+    ProjectSort,
+    ProjectStatus,
     ProjectUpdate,
+    SortOrder,
 )
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
 from filmstudio.services import batch, images, jobs, projects
 from filmstudio.services.images import ProjectImage
+from filmstudio.services.projects import MAX_PAGE, MAX_PER_PAGE
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERRORS)
 IdempotencyKey = Annotated[
@@ -66,11 +70,11 @@ def generate_batch(
 def list_projects(
     caller: Caller,
     studio: StudioDep,
-    page: Annotated[int, Query(examples=[1])] = 1,
-    per_page: Annotated[int, Query(examples=[20], description="1..100")] = 20,
-    status: Annotated[str | None, Query(description="draft, processing, completed or failed")] = None,
-    sort: Annotated[str, Query(description="created_at or updated_at")] = "created_at",
-    order: Annotated[str, Query(description="asc or desc")] = "desc",
+    page: Annotated[int, Query(examples=[1], ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(examples=[20], ge=1, le=MAX_PER_PAGE)] = 20,
+    status: Annotated[ProjectStatus | None, Query(description="Only projects in this status")] = None,
+    sort: Annotated[ProjectSort, Query(description="Sort field")] = "created_at",
+    order: Annotated[SortOrder, Query(description="Sort order")] = "desc",
 ) -> Response:
     """Your projects, a page at a time."""
     found = projects.list_projects(studio, caller, page=page, per_page=per_page, status=status, sort=sort,
