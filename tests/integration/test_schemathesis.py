@@ -100,6 +100,9 @@ DOCUMENTED_FINDINGS = {
     # non-canonical numeric addresses; loopback only while the studio is loopback-only), which a
     # schema cannot state: schema-valid URLs are rightly refused 400 WEBHOOK_TARGET_REFUSED.
     ("POST /api/v1/webhooks", "ST202"): "WEBHOOK_TARGET_REFUSED",
+    # A picture upload is any binary body by schema; bytes that do not decode as a PNG, JPEG, WebP or
+    # BMP are rightly refused 400 INVALID_IMAGE (and a name outside the pattern is a 400 too).
+    ("PUT /api/v1/projects/{project_id}/images/{name}", "ST202"): "INVALID_IMAGE",
 }
 _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _FINDING = re.compile(r"^- (ST\d+) ", re.MULTILINE)

@@ -19,7 +19,8 @@ MAX_IMAGE_BYTES = 16_000_000
 MAX_IMAGES = 200
 MAX_PIXELS = 40_000_000  # 8K x 5K; a decompression bomb is refused before it is decoded
 FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp", "BMP": ".bmp"}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$"
+_NAME = re.compile(NAME_PATTERN)
 
 
 class ProjectImage(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from filmstudio.domain.models import (
@@ -118,6 +118,7 @@ def generate(
     )
 
 
+ImageName = Annotated[str, Path(pattern=images.NAME_PATTERN, description="e.g. scene-2.png or night-market.jpg")]
 _IMAGE_BODY = {"requestBody": {"required": True, "content": {
     t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/png", "image/jpeg", "image/webp", "image/bmp")
 }}}
@@ -125,7 +126,8 @@ _IMAGE_BODY = {"requestBody": {"required": True, "content": {
 
 @router.put("/{project_id}/images/{name}", status_code=201, response_model=ProjectImage, responses=CONFLICT,
             openapi_extra=_IMAGE_BODY)
-async def put_image(project_id: str, name: str, request: Request, caller: Caller, studio: StudioDep) -> ProjectImage:
+async def put_image(project_id: str, name: ImageName, request: Request, caller: Caller,
+                    studio: StudioDep) -> ProjectImage:
     """Upload one of the project's own pictures (PNG, JPEG, WebP or BMP, up to 16 MB) for scene backgrounds.
 
     Scenes take a picture named `scene-<n>` or after their location (`night-market.jpg`), else the next in turn.
@@ -141,7 +143,7 @@ def list_images(project_id: str, caller: Caller, studio: StudioDep) -> list[Proj
 
 
 @router.delete("/{project_id}/images/{name}", status_code=204)
-def delete_image(project_id: str, name: str, caller: Caller, studio: StudioDep) -> Response:
+def delete_image(project_id: str, name: ImageName, caller: Caller, studio: StudioDep) -> Response:
     """Remove one of the project's pictures."""
     images.delete_image(studio, caller, project_id, name)
     return Response(status_code=204)
