@@ -204,6 +204,8 @@ def test_render_failure_fails_the_job_and_refunds(tmp_path: Path) -> None:
     assert got.status == "failed" and got.error is not None and got.error.code == "FFMPEG_FAILED"
     assert projects.get_project(studio, who, pid).status == "failed"
     assert not (settings.media_dir / pid / job).exists()
+    # The renderer wrote into the job's work folder before failing: a failed job leaves none behind.
+    assert (settings.work_dir / "renders.log").exists() and not (settings.work_dir / job).exists()
 
 
 def test_serve_leaves_signals_to_uvicorn(tmp_path: Path) -> None:
