@@ -25,6 +25,8 @@ class Line:
     extension: str | None = None  # "V.O.", "O.S.", "CONT'D"
     dual: bool = False  # second half of a dual-dialogue pair
     spoken: bool = True  # transitions/centered text are shown, not spoken
+    asides: tuple[str, ...] = ()  # screenplay asides taken out of `text`: "(60s)" in "MARA (60s) climbs"
+    written: str = ""  # the line as written (asides kept) when it differs from `text`, e.g. for intro ages
 
 
 @dataclass(frozen=True)
