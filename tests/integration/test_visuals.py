@@ -230,3 +230,25 @@ def test_parallel_renders_match_sequential_ones(render: Callable[[SegmentSpec, s
     for i, spec in enumerate(specs):
         alone = render(spec, f"seq{i}")
         assert float(np.abs(decode(parallel[i]).astype(np.int16) - decode(alone).astype(np.int16)).mean()) < 1.5
+
+
+def test_dissolve_crosses_from_the_shot_before_not_through_black(render: Callable[[SegmentSpec, str], Path]) -> None:
+    """DISSOLVE TO: the next shot opens on the last frame of the one before and blends into itself."""
+    a = replace(DAY, fade_out=False)
+    b = replace(DAY, style="documentary", heading="EXT. HARBOUR - DUSK", location="HARBOUR", time_of_day="DUSK",
+                fade_in=False, dissolve_from=a, seed=99)
+    a_frames = decode(render(a, "dissolve-a")).astype(np.int16)
+    b_frames = decode(render(b, "dissolve-b")).astype(np.int16)
+    plain_b = decode(render(replace(b, dissolve_from=None), "dissolve-b-plain")).astype(np.int16)
+    last_a, mid_b = a_frames[-1], middle(plain_b).mean(axis=0)
+    # The first frame of b is (nearly) a's last frame, not black and not b's own picture.
+    assert float(np.abs(b_frames[0] - last_a).mean()) < 6
+    assert float(luma(b_frames[:1]).mean()) > 0.6 * float(luma(a_frames[-1:]).mean())
+    assert float(np.abs(plain_b[0] - last_a).mean()) > 12  # the two shots do differ
+    # Halfway through the dissolve, the frame lies between the two pictures.
+    k = round(0.4 * FPS)
+    half = b_frames[k]
+    assert float(np.abs(half - last_a).mean()) > 4 and float(np.abs(half - plain_b[k]).mean()) > 4
+    # Afterwards b is itself.
+    assert float(np.abs(b_frames[-1] - plain_b[-1]).mean()) < 1.5
+    assert float(np.abs(middle(b_frames).mean(axis=0) - mid_b).mean()) < 1.5

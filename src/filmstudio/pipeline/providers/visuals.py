@@ -41,10 +41,11 @@ from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for,
 log = logging.getLogger(__name__)
 
 # Bump when the look changes so cached segments are re-rendered.
-VISUALS_VERSION = 3
+VISUALS_VERSION = 4  # 4: dissolves, night windows after CONTINUOUS, scanlines by frame, minimal sun
 # All segments share this MP4 timescale so they join by stream copy (divisible by every fps we offer).
 TIMESCALE = 90000
 TEXT_FADE = 0.25
+DISSOLVE_SECONDS = 0.8
 
 SegmentKind = Literal["title", "scene", "end"]
 OverlayRole = Literal["scene_title", "onscreen", "caption"]
@@ -82,6 +83,8 @@ class SegmentSpec:
     shot: int = 0  # shots of one scene share its painting; each cut frames it differently
     fade_in: bool = True  # from black at the start (the first shot of a scene)
     fade_out: bool = True  # to black at the end (the last shot of a scene)
+    # `DISSOLVE TO:`: the shot before, whose last frame this one cross-dissolves out of.
+    dissolve_from: SegmentSpec | None = None
 
     @property
     def frames(self) -> int:
@@ -92,6 +95,7 @@ def spec_key(spec: SegmentSpec) -> str:
     """A content hash of the spec (the user image by its bytes) and the renderer version."""
     fields = {k: v for k, v in spec.__dict__.items() if k != "image"}
     fields["overlays"] = [o.__dict__ for o in spec.overlays]
+    fields["dissolve_from"] = spec_key(spec.dissolve_from) if spec.dissolve_from is not None else None
     return content_key("visuals", VISUALS_VERSION, fields, spec.image if spec.image is not None else None)
 
 
@@ -121,6 +125,7 @@ class _Layout:
     pan: tuple[int, int, int, int]  # backdrop crop x0, y0 -> x1, y1
     fg_x: tuple[int, int]
     light_orbit: tuple[float, float, float, float, float]  # cx, cy, ax, ay, period
+    dissolve: Image.Image | None = None  # the previous shot's last frame, faded out over DISSOLVE_SECONDS
 
 
 def _scenery(spec: SegmentSpec) -> Scenery:
@@ -176,7 +181,14 @@ def _layout(spec: SegmentSpec) -> _Layout:
         spec=spec, style=style, backdrop=backdrop, foreground=foreground, light=light,
         frame=_cached_frame(style, spec.size), texts=tuple(_place_texts(spec, style)),
         pan=(x0, y0, x1, y1), fg_x=fg_x, light_orbit=orbit,
+        dissolve=_compose(_layout(spec.dissolve_from), spec.dissolve_from.duration)
+        if spec.dissolve_from is not None else None,
     )
+
+
+def _dissolve_seconds(spec: SegmentSpec) -> float:
+    other = spec.dissolve_from.duration if spec.dissolve_from is not None else spec.duration
+    return min(DISSOLVE_SECONDS, spec.duration / 3, other / 3)
 
 
 def _even(v: float) -> int:
@@ -315,6 +327,12 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str],
         fr = still("frame", "yuva420p", n)
         chains.append(f"[{cur}][{fr}]overlay=0:0[b3]")
         cur = "b3"
+    if lay.dissolve is not None:
+        d = _dissolve_seconds(spec)
+        dz = still("dissolve", "yuva420p", max(1, round(d * fps)))
+        chains.append(f"[{dz}]fade=t=out:st=0:d={d:.3f}:alpha=1[dz]")
+        chains.append(f"[{cur}][dz]overlay=0:0:eof_action=pass[bd]")
+        cur = "bd"
     for i, placed in enumerate(lay.texts):
         first = round(placed.start * fps)
         count = max(1, min(n, round(placed.end * fps)) - first)
@@ -358,6 +376,8 @@ def _write_layers(lay: _Layout, folder: Path) -> dict[str, _RawLayer]:
     save("light", lay.light)
     if lay.frame is not None:
         save("frame", lay.frame)
+    if lay.dissolve is not None:
+        save("dissolve", lay.dissolve.convert("RGBA"))
     for i, placed in enumerate(lay.texts):
         save(f"text{i}", placed.image)
     return paths
@@ -416,6 +436,8 @@ def _compose(lay: _Layout, t: float) -> Image.Image:
            int(cy + ay * math.cos(2 * math.pi * t / period)))
     if lay.frame is not None:
         frame.alpha_composite(lay.frame)
+    if lay.dissolve is not None and t < _dissolve_seconds(spec):
+        frame = Image.blend(lay.dissolve.convert("RGBA"), frame, t / _dissolve_seconds(spec))
     for placed in lay.texts:
         if placed.start <= t < placed.end:
             _paste(frame, placed.image, placed.x, placed.y)
