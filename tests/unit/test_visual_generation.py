@@ -134,3 +134,34 @@ def test_editing_one_line_changes_only_its_own_shot(tmp_path: Path) -> None:
     after = [s for s in build_specs(_two_line_plan(tmp_path, 2.75)) if s.kind == "scene"]
     assert before[0] != after[0]
     assert before[1] == after[1]  # same spec: the cached segment is reused
+
+
+def test_thumbnail_moments_avoid_burned_subtitles_and_prefer_located_scenes(tmp_path: Path) -> None:
+    from filmstudio.pipeline.stages.thumbnail import thumbnail_candidates
+
+    plan = _plan(tmp_path, burn_subtitles=True)
+    plan = replace(plan, timeline=(SceneTiming("title", -1, 0.0, 2.0), SceneTiming("scene", 0, 2.0, 12.0),
+                                   SceneTiming("scene", 1, 12.0, 20.0), SceneTiming("end", 2, 20.0, 22.0)),
+                   subtitles={"en": (Cue(1, 6.0, 8.0, "Hello there.", 1),)})
+    assert plan.script is not None
+    room = replace(plan.script.scenes[1], heading="INT. ROOM - NIGHT", int_ext="INT", location="ROOM")
+    plan = replace(plan, script=replace(plan.script, scenes=(plan.script.scenes[0], room)))
+    cands = thumbnail_candidates(plan)
+    assert cands and all(2.0 <= c.time < 20.0 for c in cands)  # never the title or end card
+    best = max(cands, key=lambda c: c.weight)
+    assert 2.0 <= best.time < 12.0  # the harbour, not the generic room
+    for c in cands:
+        if 6.0 - 0.3 <= c.time <= 8.0 + 0.3:
+            assert c.weight < 0.5  # on a burned-in subtitle: all but ruled out
+        if 2.0 <= c.time < 2.0 + 2.8:
+            assert c.weight < best.weight  # the scene title is showing
+
+
+def test_different_films_are_painted_differently(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    assert plan.script is not None
+    other = replace(plan.script.scenes[0], heading="EXT. DESERT - DAY", location="DESERT")
+    plan2 = replace(plan, script=replace(plan.script, scenes=(other, plan.script.scenes[1])))
+    seeds = [s.seed for s in build_specs(plan)]
+    seeds2 = [s.seed for s in build_specs(plan2)]
+    assert seeds[1] != seeds2[1] and seeds[2] != seeds2[2]  # same title, other film

@@ -145,7 +145,8 @@ class RenderPlan:
     segments: tuple[Path, ...] = ()  # video-only segments in timeline order
     video: Path | None = None  # the finished film (at `output` once complete)
     encoder: str | None = None  # the H.264 encoder that made it
-    thumbnail: Path | None = None
+    thumbnail: Path | None = None  # the film's shape (vertical for a vertical film)
+    youtube_thumbnail: Path | None = None  # 1280x720 (the same file as `thumbnail` for a landscape film)
     warnings: tuple[str, ...] = ()
     stage_seconds: dict[str, float] = field(default_factory=dict)
     images: tuple[Path, ...] = ()  # the user's pictures for scene backgrounds, in order

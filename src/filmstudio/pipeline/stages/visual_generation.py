@@ -54,12 +54,15 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
     cues = plan.subtitles.get(caption_lang, ()) if (settings.burn_subtitles and caption_lang) else ()
     fps = settings.fps
     times = scene_times(script.scenes)
+    # What tells one film from another without changing on a line edit: its title and headings
+    # (two untitled films with an INT. ROOM each were painted, and thumbnailed, identically).
+    film_id = content_key(script.title, [sc.heading or sc.location for sc in script.scenes])
     specs: list[SegmentSpec] = []
     firsts: dict[int, int] = {}  # timeline scene_index (end card: len(scenes)) -> its first segment
     for seg in plan.timeline:
         base = SegmentSpec(
             kind=seg.kind, style=settings.style, size=settings.size, fps=fps,
-            duration=round(seg.duration * fps) / fps, seed=_seed(script.title, seg),
+            duration=round(seg.duration * fps) / fps, seed=_seed(film_id, seg),
             title=script.title, credit=credit, language=caption_lang or settings.language,
         )
         captions = [Overlay(c.text, c.start, c.end, "caption") for c in cues]
