@@ -223,3 +223,46 @@ def test_cancel_stops_within_a_second_and_leaves_no_file(tmp_path: Path) -> None
     assert stopped_at[0] - cancelled_at[0] < 3.0
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".mp4" or "partial" in p.name]
+
+
+VERTICAL_SCRIPT = """Title: Harbour Lights
+
+EXT. HARBOUR - DUSK
+
+Boats rock at the quay.
+
+ANNA
+The lights are coming on, one by one, along the water.
+
+DISSOLVE TO:
+
+EXT. LIGHTHOUSE - NIGHT
+
+BEN
+Then we are home.
+"""
+
+
+@pytest.fixture(scope="module")
+def vertical(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    root = tmp_path_factory.mktemp("vertical")
+    out = root / "out" / "harbour.mp4"
+    settings = parse_settings({"duration": 10, "style": "documentary", "resolution": "180x320", "fps": 12,
+                               "burn_subtitles": True, "subtitle_languages": ["en"]})
+    manifest = render(VERTICAL_SCRIPT, settings, out, work_dir=root / "work", cache_dir=root / "cache")
+    return out, manifest
+
+
+def test_vertical_film_thumbnails_and_burned_subtitle_track(vertical: tuple[Path, dict[str, Any]]) -> None:
+    out, manifest = vertical
+    thumb = ffprobe(Path(manifest["outputs"]["thumbnail"]))["streams"][0]
+    assert (thumb["width"], thumb["height"]) == (720, 1280)  # the film's shape
+    youtube = Path(manifest["outputs"]["youtube_thumbnail"])
+    assert youtube == out.with_suffix("").with_suffix(".youtube.jpg") or youtube.name == "harbour.youtube.jpg"
+    yt = ffprobe(youtube)["streams"][0]
+    assert (yt["width"], yt["height"]) == (1280, 720)
+    info = ffprobe(out)
+    subs = [s for s in info["streams"] if s["codec_type"] == "subtitle"]
+    assert subs and all(s["disposition"]["default"] == 0 for s in subs)  # burned in: not drawn twice
+    langs = {s["codec_type"]: s.get("tags", {}).get("language") for s in info["streams"]}
+    assert langs["video"] == langs["audio"] == "eng"

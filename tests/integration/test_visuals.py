@@ -204,7 +204,8 @@ def test_thumbnail_picks_a_strong_frame_and_is_16_9(render: Callable[[SegmentSpe
                                                      tmp_path: Path) -> None:
     film = render(replace(DAY, style="cinematic", size=(180, 320)), "vertical-cine")
     out = tmp_path / "thumb.jpg"
-    made = make_thumbnail(film, title="Night Market", style="cinematic", out=out, sample_times=[0.0, 1.0])
+    made = make_thumbnail(film, title="Night Market", style="cinematic", out=out, sample_times=[0.0, 1.0],
+                          film_size=(180, 320))
     assert made == out
     with Image.open(out) as img:
         assert img.format == "JPEG" and img.size == (1280, 720)
@@ -230,3 +231,81 @@ def test_parallel_renders_match_sequential_ones(render: Callable[[SegmentSpec, s
     for i, spec in enumerate(specs):
         alone = render(spec, f"seq{i}")
         assert float(np.abs(decode(parallel[i]).astype(np.int16) - decode(alone).astype(np.int16)).mean()) < 1.5
+
+
+def test_dissolve_crosses_from_the_shot_before_not_through_black(render: Callable[[SegmentSpec, str], Path]) -> None:
+    """DISSOLVE TO: the next shot opens on the last frame of the one before and blends into itself."""
+    a = replace(DAY, fade_out=False)
+    b = replace(DAY, style="documentary", heading="EXT. HARBOUR - DUSK", location="HARBOUR", time_of_day="DUSK",
+                fade_in=False, dissolve_from=a, seed=99)
+    a_frames = decode(render(a, "dissolve-a")).astype(np.int16)
+    b_frames = decode(render(b, "dissolve-b")).astype(np.int16)
+    plain_b = decode(render(replace(b, dissolve_from=None), "dissolve-b-plain")).astype(np.int16)
+    last_a, mid_b = a_frames[-1], middle(plain_b).mean(axis=0)
+    # The first frame of b is (nearly) a's last frame, not black and not b's own picture.
+    assert float(np.abs(b_frames[0] - last_a).mean()) < 6
+    assert float(luma(b_frames[:1]).mean()) > 0.6 * float(luma(a_frames[-1:]).mean())
+    assert float(np.abs(plain_b[0] - last_a).mean()) > 12  # the two shots do differ
+    # Halfway through the dissolve, the frame lies between the two pictures.
+    k = round(0.4 * FPS)
+    half = b_frames[k]
+    assert float(np.abs(half - last_a).mean()) > 4 and float(np.abs(half - plain_b[k]).mean()) > 4
+    # Afterwards b is itself.
+    assert float(np.abs(b_frames[-1] - plain_b[-1]).mean()) < 1.5
+    assert float(np.abs(middle(b_frames).mean(axis=0) - mid_b).mean()) < 1.5
+
+
+def _bar_rows(arr: np.ndarray) -> list[int]:
+    """Rows that are a letterbox bar: black and flat across the width (title ink aside)."""
+    lum = luma(arr[None])[0]
+    return [y for y in range(lum.shape[0]) if float(np.median(lum[y])) < 6 and float(lum[y].std()) < 30]
+
+
+def test_thumbnail_title_never_straddles_a_letterbox_bar(render: Callable[[SegmentSpec, str], Path],
+                                                         tmp_path: Path) -> None:
+    film = render(replace(DAY, style="cinematic", size=(W, H)), "scope")
+    out = make_thumbnail(film, title="Night Market", style="cinematic", out=tmp_path / "t.jpg",
+                         sample_times=[1.0], film_size=(W, H))
+    with Image.open(out) as img:
+        arr = np.asarray(img.convert("RGB"), dtype=np.float32)
+    # Before: 2.39:1 bars were cover-fitted in (~90 black rows top and bottom, the title across one).
+    assert _bar_rows(arr) == []
+
+
+def test_vertical_film_gets_a_vertical_thumbnail_and_a_youtube_one(render: Callable[[SegmentSpec, str], Path],
+                                                                   tmp_path: Path) -> None:
+    from filmstudio.pipeline.providers.visuals import THUMB_SIZE, thumbnail_size
+
+    size = (180, 320)
+    film = render(replace(DAY, size=size), "vertical-doc")
+    assert thumbnail_size((1080, 1920)) == (720, 1280) and thumbnail_size((1920, 1080)) == THUMB_SIZE
+    tall = make_thumbnail(film, title="Night Market", style="documentary", out=tmp_path / "t.jpg",
+                          sample_times=[1.0], size=thumbnail_size(size), film_size=size)
+    wide = make_thumbnail(film, title="Night Market", style="documentary", out=tmp_path / "t.youtube.jpg",
+                          sample_times=[1.0], size=THUMB_SIZE, film_size=size)
+    with Image.open(tall) as a, Image.open(wide) as b:
+        assert a.size == (720, 1280) and b.size == (1280, 720)
+        wide_arr = np.asarray(b.convert("RGB"), dtype=np.float32)
+    # The YouTube one shows the whole vertical frame over a blurred fill: the centre column is sharp
+    # picture, the sides soft (low local contrast) but not black.
+    sides = luma(wide_arr[None, 100:500, :200])[0]
+    assert float(sides.mean()) > 10
+    centre = luma(wide_arr[None, 100:500, 560:720])[0]
+    assert float(np.abs(np.diff(centre, axis=1)).mean()) > float(np.abs(np.diff(sides, axis=1)).mean())
+
+
+def test_thumbnail_title_moves_off_a_burned_subtitle(render: Callable[[SegmentSpec, str], Path],
+                                                     tmp_path: Path) -> None:
+    from filmstudio.pipeline.providers.visuals import ThumbnailCandidate
+
+    captioned = replace(DAY, overlays=(Overlay("Then we are home.", 0.0, DUR, "caption"),))
+    film = render(captioned, "captioned")
+    out = make_thumbnail(film, title="Night Market", style="documentary", out=tmp_path / "t.jpg",
+                         sample_times=[ThumbnailCandidate(1.0, caption=True)], film_size=(W, H))
+    plain = make_thumbnail(film, title=" ", style="documentary", out=tmp_path / "p.jpg",
+                           sample_times=[ThumbnailCandidate(1.0, caption=True)], film_size=(W, H))
+    with Image.open(out) as a, Image.open(plain) as b:
+        ink = np.abs(luma(np.asarray(a.convert("RGB"), np.float32)[None]) -
+                     luma(np.asarray(b.convert("RGB"), np.float32)[None]))[0]
+    rows = np.nonzero((ink > 60).mean(axis=1) > 0.02)[0]
+    assert rows.size and rows.max() < 720 * 0.4, rows  # the title is in the top part, the subtitle below

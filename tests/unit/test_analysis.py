@@ -119,3 +119,21 @@ def test_empty_scripts_are_refused(text: str) -> None:
     with pytest.raises(ScriptError) as info:
         analyse(text, SETTINGS)
     assert info.value.code == "SCRIPT_EMPTY"
+
+
+def test_action_asides_are_not_text() -> None:
+    """`MARA (60s)` is the writer's note: the line speaks and subtitles without it, the aside is kept apart."""
+    script = analyse("EXT. CLIFF - NIGHT\n\nMARA (60s), the keeper, climbs (slowly) the path.\n\n"
+                     "OLD VENDOR (70s) waves.\n\n(beat)\n\nMARA\nHello (quietly) there.\n", SETTINGS)
+    action = [ln for ln in script.lines if ln.kind == "action"]
+    assert [ln.text for ln in action] == ["MARA, the keeper, climbs the path.", "OLD VENDOR waves."]
+    assert action[0].asides == ("(60s)", "(slowly)")
+    assert action[0].written == "MARA (60s), the keeper, climbs (slowly) the path."
+    assert not any("(" in ln.text for ln in script.lines if ln.kind == "action")
+
+
+def test_intro_ages_read_the_written_action() -> None:
+    from filmstudio.pipeline.script.casting import intro_ages
+
+    script = analyse("EXT. CLIFF - NIGHT\n\nMARA (60s) climbs.\n\nMARA\nHello.\n", SETTINGS)
+    assert intro_ages(script) == {"MARA": 60}

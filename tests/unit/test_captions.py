@@ -222,3 +222,30 @@ def test_align_translation_mismatch(translated: str) -> None:
     assert info.value.details["expected"] == len(original.lines)
     assert info.value.details["got"] != len(original.lines)
     assert info.value.details["language"] == "de"
+
+
+_HANGING = {"a", "an", "the", "of", "to", "in", "on", "and", "or", "but", "with", "for", "from", "that", "its", "at"}
+
+
+def test_cues_never_end_mid_phrase() -> None:
+    """A long clause is cut where a phrase starts (before "in", "but"), never after "and", "the", "of"."""
+    text = (SAMPLES / "solar-sails.txt").read_text(encoding="utf-8")
+    script = analyse(text, RenderSettings())
+    ends = []
+    for line in script.lines:
+        chunks = split_for_cues(line.text)
+        ends += [c.split()[-1].lower().strip(",.") for c in chunks[:-1]]
+    assert ends and not [w for w in ends if w in _HANGING], ends
+    assert split_for_cues("In 2010 a Japanese probe called IKAROS unfurled the first sail in deep space and proved "
+                          "that light alone could steer it.")[0].split()[-1] != "and"
+
+
+def test_reading_speed_and_minimum_duration_where_timing_allows() -> None:
+    # Fast speech with room after it: each cue is held to <= 17 characters a second and >= 0.83 s.
+    timed = [(0, 1.0, 2.0, "The lighthouse keeper climbs the stairs."), (1, 6.0, 6.3, "Go."),
+             (2, 9.0, 9.5, "Then the light turns, slowly, over the water.")]
+    cues = build_cues(timed)
+    for cue in cues:
+        chars = len(cue.text.replace("\n", ""))
+        assert chars / (cue.end - cue.start) <= 17.0 + 1e-6, cue
+        assert cue.end - cue.start >= 0.83 - 1e-6, cue

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.plan import Cue, Line, RenderPlan, Scene, SceneTiming, Script, TimedLine
@@ -38,14 +41,48 @@ def test_segments_follow_the_timeline(tmp_path: Path) -> None:
     assert (specs[2].time_of_day, specs[2].int_ext, specs[2].location) == ("NIGHT", "EXT", "HILL")
 
 
-def test_opening_transition_shows_before_the_scene_title(tmp_path: Path) -> None:
+def test_transitions_are_performed_not_printed(tmp_path: Path) -> None:
     scene = build_specs(_plan(tmp_path))[1]
-    shown = [o for o in scene.overlays if o.role == "onscreen"]
+    assert not [o for o in scene.overlays if o.role == "onscreen"]  # "FADE IN:" is a fade, not text
     title = [o for o in scene.overlays if o.role == "scene_title"]
-    assert [o.text for o in shown] == ["FADE IN:"]
-    assert shown[0].start == 0.5
-    assert title and title[0].start >= shown[0].end  # never on top of each other
+    assert title and title[0].start == 0.0
     assert title[0].text == "Harbour — Day"
+    assert scene.fade_in
+
+
+def _two_scenes(tmp_path: Path, transition: str | None, second_time: str = "NIGHT") -> RenderPlan:
+    plan = _plan(tmp_path)
+    assert plan.script is not None
+    first, second = plan.script.scenes
+    extra = (Line(index=3, kind="transition", text=transition, spoken=False),) if transition else ()
+    first = replace(first, lines=(*first.lines, *extra))
+    second = replace(second, time_of_day=second_time, heading=f"INT. HALL - {second_time}", int_ext="INT")
+    return replace(plan, script=replace(plan.script, scenes=(first, second)))
+
+
+@pytest.mark.parametrize(("transition", "joins"), [
+    (None, (True, True, None)),  # no transition: a fade through black, as before
+    ("FADE OUT.", (True, True, None)),
+    ("CUT TO:", (False, False, None)),
+    ("SMASH CUT TO:", (False, False, None)),
+    ("DISSOLVE TO:", (False, False, "dissolve")),
+])
+def test_scene_joins_follow_the_transition(tmp_path: Path, transition: str | None,
+                                           joins: tuple[bool, bool, str | None]) -> None:
+    specs = build_specs(_two_scenes(tmp_path, transition))
+    a, b = specs[1], specs[2]
+    assert (a.fade_out, b.fade_in, "dissolve" if b.dissolve_from else None) == joins
+    if b.dissolve_from is not None:
+        assert b.dissolve_from == replace(a, dissolve_from=None)
+    assert not [o for s in specs for o in s.overlays if o.text == transition]
+
+
+def test_continuous_keeps_the_light_of_the_scene_before(tmp_path: Path) -> None:
+    plan = _two_scenes(tmp_path, None, second_time="CONTINUOUS")
+    assert plan.script is not None
+    night_first = replace(plan.script.scenes[0], time_of_day="NIGHT")
+    plan = replace(plan, script=replace(plan.script, scenes=(night_first, plan.script.scenes[1])))
+    assert build_specs(plan)[2].time_of_day == "NIGHT"
 
 
 def test_burned_captions_are_relative_to_their_segment(tmp_path: Path) -> None:
@@ -97,3 +134,34 @@ def test_editing_one_line_changes_only_its_own_shot(tmp_path: Path) -> None:
     after = [s for s in build_specs(_two_line_plan(tmp_path, 2.75)) if s.kind == "scene"]
     assert before[0] != after[0]
     assert before[1] == after[1]  # same spec: the cached segment is reused
+
+
+def test_thumbnail_moments_avoid_burned_subtitles_and_prefer_located_scenes(tmp_path: Path) -> None:
+    from filmstudio.pipeline.stages.thumbnail import thumbnail_candidates
+
+    plan = _plan(tmp_path, burn_subtitles=True)
+    plan = replace(plan, timeline=(SceneTiming("title", -1, 0.0, 2.0), SceneTiming("scene", 0, 2.0, 12.0),
+                                   SceneTiming("scene", 1, 12.0, 20.0), SceneTiming("end", 2, 20.0, 22.0)),
+                   subtitles={"en": (Cue(1, 6.0, 8.0, "Hello there.", 1),)})
+    assert plan.script is not None
+    room = replace(plan.script.scenes[1], heading="INT. ROOM - NIGHT", int_ext="INT", location="ROOM")
+    plan = replace(plan, script=replace(plan.script, scenes=(plan.script.scenes[0], room)))
+    cands = thumbnail_candidates(plan)
+    assert cands and all(2.0 <= c.time < 20.0 for c in cands)  # never the title or end card
+    best = max(cands, key=lambda c: c.weight)
+    assert 2.0 <= best.time < 12.0  # the harbour, not the generic room
+    for c in cands:
+        if 6.0 - 0.3 <= c.time <= 8.0 + 0.3:
+            assert c.weight < 0.5  # on a burned-in subtitle: all but ruled out
+        if 2.0 <= c.time < 2.0 + 2.8:
+            assert c.weight < best.weight  # the scene title is showing
+
+
+def test_different_films_are_painted_differently(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    assert plan.script is not None
+    other = replace(plan.script.scenes[0], heading="EXT. DESERT - DAY", location="DESERT")
+    plan2 = replace(plan, script=replace(plan.script, scenes=(other, plan.script.scenes[1])))
+    seeds = [s.seed for s in build_specs(plan)]
+    seeds2 = [s.seed for s in build_specs(plan2)]
+    assert seeds[1] != seeds2[1] and seeds[2] != seeds2[2]  # same title, other film

@@ -175,3 +175,46 @@ def test_odd_frame_sizes_are_refused(tmp_path: Path) -> None:
         render_segment(replace(SCENE, size=(321, 180)), tmp_path / "x.mp4", encoder="libx264",
                        cancel=CancelToken())
     assert list(tmp_path.iterdir()) == []
+
+
+def _dark_row_runs(img: Image.Image) -> list[int]:
+    """Lengths of runs of rows darker than their neighbourhood in a flat grey frame's middle column."""
+    col = _arr(img)[img.height // 4: 3 * img.height // 4, img.width // 2].mean(axis=1)  # clear of the vignette
+    dark = col < np.median(col) - 8
+    runs, n = [], 0
+    for d in dark:
+        if d:
+            n += 1
+        elif n:
+            runs.append(n)
+            n = 0
+    return runs
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1080, 1920)])
+def test_retro_scanlines_are_fine_lines_at_any_orientation(size: tuple[int, int]) -> None:
+    """A vertical film got 10-row bands (venetian blinds); lines follow the short side's resolution."""
+    from filmstudio.pipeline.providers.layers import paint_frame
+
+    layer = paint_frame(get_style("retro"), size)
+    assert layer is not None
+    grey = Image.new("RGBA", size, (160, 160, 160, 255))
+    grey.alpha_composite(layer)
+    runs = _dark_row_runs(grey.convert("RGB"))
+    assert runs and max(runs) <= 2, max(runs)
+    assert len(runs) >= 150  # hundreds of scanlines across the frame, like a CRT
+
+
+def test_minimal_sun_has_no_ghost() -> None:
+    """The minimal style's sun is one flat disc: no translucent copy of it drifting beside it."""
+    spec = replace(SCENE, style="minimal", location="FIELD", heading="EXT. FIELD - DAY", seed=11)
+    sky = _arr(scene_still(spec, spec.duration / 2))[: int(spec.size[1] * 0.5)]
+    r, g, b = sky[..., 0], sky[..., 1], sky[..., 2]
+    # The sky is blue, the sun accent-red; a blend of the two (the ghost) is purple.
+    purple = (r > g + 8) & (b > g + 8)
+    sun = r > b + 40
+    near_sun = sun.copy()
+    for dy, dx in itertools.product(range(-2, 3), repeat=2):  # the disc's anti-aliased rim is fine
+        near_sun |= np.roll(np.roll(sun, dy, axis=0), dx, axis=1)
+    assert sun.any()
+    assert int((purple & ~near_sun).sum()) == 0, int((purple & ~near_sun).sum())

@@ -25,6 +25,8 @@ class Line:
     extension: str | None = None  # "V.O.", "O.S.", "CONT'D"
     dual: bool = False  # second half of a dual-dialogue pair
     spoken: bool = True  # transitions/centered text are shown, not spoken
+    asides: tuple[str, ...] = ()  # screenplay asides taken out of `text`: "(60s)" in "MARA (60s) climbs"
+    written: str = ""  # the line as written (asides kept) when it differs from `text`, e.g. for intro ages
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ class RenderPlan:
     segments: tuple[Path, ...] = ()  # video-only segments in timeline order
     video: Path | None = None  # the finished film (at `output` once complete)
     encoder: str | None = None  # the H.264 encoder that made it
-    thumbnail: Path | None = None
+    thumbnail: Path | None = None  # the film's shape (vertical for a vertical film)
+    youtube_thumbnail: Path | None = None  # 1280x720 (the same file as `thumbnail` for a landscape film)
     warnings: tuple[str, ...] = ()
     stage_seconds: dict[str, float] = field(default_factory=dict)
     images: tuple[Path, ...] = ()  # the user's pictures for scene backgrounds, in order

@@ -151,12 +151,15 @@ def _finish(plan: RenderPlan, seconds: float) -> dict[str, Any]:
     for lang, files in plan.subtitle_files.items():
         subs[lang] = {kind: str(_place(path, Path(f"{stem}.{lang}.{kind}"))) for kind, path in files.items()}
     thumb = _place(plan.thumbnail, Path(f"{stem}.jpg")) if plan.thumbnail else None
+    youtube = thumb
+    if plan.youtube_thumbnail is not None and plan.youtube_thumbnail != plan.thumbnail:
+        youtube = _place(plan.youtube_thumbnail, Path(f"{stem}.youtube.jpg"))
     with atomic_output(out) as tmp:
         try:
             os.replace(plan.video, tmp)  # same filesystem: no copy of a large film
         except OSError:
             shutil.copyfile(plan.video, tmp)
-    manifest = build_manifest(plan, seconds, thumb, subs)
+    manifest = build_manifest(plan, seconds, thumb, subs, youtube)
     manifest_path = Path(f"{stem}.manifest.json")
     with atomic_output(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -164,7 +167,8 @@ def _finish(plan: RenderPlan, seconds: float) -> dict[str, Any]:
 
 
 def build_manifest(
-    plan: RenderPlan, seconds: float, thumb: Path | None, subs: dict[str, dict[str, str]]
+    plan: RenderPlan, seconds: float, thumb: Path | None, subs: dict[str, dict[str, str]],
+    youtube: Path | None = None,
 ) -> dict[str, Any]:
     assert plan.script is not None
     stem = plan.output.with_suffix("")
@@ -189,6 +193,7 @@ def build_manifest(
         "outputs": {
             "video": str(plan.output),
             "thumbnail": str(thumb) if thumb else None,
+            "youtube_thumbnail": str(youtube or thumb) if (youtube or thumb) else None,
             "subtitles": subs,
             "manifest": f"{stem}.manifest.json",
         },

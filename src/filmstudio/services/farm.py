@@ -66,6 +66,7 @@ def spec_to_json(spec: SegmentSpec) -> dict[str, Any]:
     data = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "image"}
     data["size"] = list(spec.size)
     data["overlays"] = [dataclasses.asdict(o) for o in spec.overlays]
+    data["dissolve_from"] = spec_to_json(spec.dissolve_from) if spec.dissolve_from is not None else None
     if spec.image is not None:
         data["image_name"] = image_name(spec.image)
     return data
@@ -81,6 +82,8 @@ def spec_from_json(data: dict[str, Any], fetch_image: ImageFetcher | None = None
     name = values.pop("image_name", None)
     values["size"] = tuple(values["size"])
     values["overlays"] = tuple(Overlay(**o) for o in values.get("overlays", ()))
+    if values.get("dissolve_from") is not None:
+        values["dissolve_from"] = spec_from_json(values["dissolve_from"], fetch_image)
     if name is not None and fetch_image is not None:
         if not IMAGE_NAME.match(name):
             raise BadRequest("bad image name in a segment order", code="INVALID_ARGUMENT", details={"image": name})

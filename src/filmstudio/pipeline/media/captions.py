@@ -14,8 +14,29 @@ from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.plan import Cue, Script
 from filmstudio.pipeline.script.analysis import analyse
 
-MIN_CUE_SECONDS = 0.7
-MAX_CHARS_PER_SECOND = 20.0
+MIN_CUE_SECONDS = 0.83  # 5/6 s, the usual floor for a readable cue
+MAX_CHARS_PER_SECOND = 17.0  # adult reading speed for English subtitles
+
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Words a phrase never ends on (a cue ending "the", "of", "and" leaves the reader hanging) and
+# words a phrase starts with (a cue boundary just before them is natural). English only: other
+# languages still split at sentence and clause ends, then evenly.
+_NO_END_WORDS = _word_set(
+    "a an the my your his her its our their this these those some any no every of to in on at by for from "
+    "with into onto than as and or but nor so if that which who whose whom where when while because very "
+    "not is are was were be been being has have had do does did can could will would shall should may "
+    "might must i we you he she it they"
+)
+_START_WORDS = _word_set(
+    "and or but nor so yet because although though while when whenever where which who whose that than "
+    "until unless since after before as if to of in on at by for from with without into onto through "
+    "across along around over under between against"
+)
 
 # Scripts written without spaces between words: any character is a place to wrap.
 _NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
@@ -141,7 +162,7 @@ def split_for_cues(text: str, *, max_chars: int = 42, max_lines: int = 2) -> lis
             if _fits(tokens, max_chars, max_lines):
                 units.append(tokens)
             else:
-                units.extend(_pack([[t] for t in _break_long(tokens, max_chars)], max_chars, max_lines))
+                units.extend(_phrases(_break_long(tokens, max_chars), max_chars, max_lines))
     return [_join(u) for u in _pack(units, max_chars, max_lines)]
 
 
@@ -151,6 +172,50 @@ def _unit(text: str, glue: str) -> list[Token]:
     if tokens:
         tokens[0] = (glue, tokens[0][1])
     return tokens
+
+
+def _bare(word: str) -> str:
+    return word.strip("\"'“”‘’«»()[]").lower()
+
+
+def _break_cost(before: Token, after: Token) -> float:
+    """How much a cue boundary between two words hurts: 0 after punctuation, most inside a phrase."""
+    last, first = before[1], after[1]
+    if last[-1:] in ",;:—–-…" or not after[0]:
+        return 0.0 if after[0] else 6.0  # no glue: inside a CJK run, any place is as good
+    if _bare(last) in _NO_END_WORDS:
+        return 12.0
+    return 1.0 if _bare(first) in _START_WORDS else 6.0
+
+
+def _phrases(tokens: list[Token], max_chars: int, max_lines: int) -> list[list[Token]]:
+    """A clause too long for one cue, cut into the fewest cues, at the least hurtful word boundaries.
+
+    Dynamic programming over word positions: each cue costs a fixed amount (fewer cues first),
+    each boundary its `_break_cost`, and a cue much shorter than the others a little more.
+    """
+    n = len(tokens)
+    best: list[tuple[float, int]] = [(math.inf, n)] * (n + 1)
+    best[n] = (0.0, n)
+    for i in range(n - 1, -1, -1):
+        length = 0
+        for j in range(i + 1, n + 1):
+            length += len(tokens[j - 1][1]) + (1 if j - 1 > i else 0)
+            if length > max_chars * max_lines or not _fits(tokens[i:j], max_chars, max_lines):
+                if j == i + 1:
+                    best[i] = (best[j][0] + 20.0, j)  # a single over-long token: its own cue
+                break
+            cost = 20.0 + best[j][0] + (_break_cost(tokens[j - 1], tokens[j]) if j < n else 0.0)
+            cost += 4.0 if length < max_chars / 3 else 0.0
+            if cost < best[i][0]:
+                best[i] = (cost, j)
+    out: list[list[Token]] = []
+    i = 0
+    while i < n:
+        j = best[i][1]
+        out.append(tokens[i:j])
+        i = j
+    return out
 
 
 def _pack(units: list[list[Token]], max_chars: int, max_lines: int) -> list[list[Token]]:
@@ -174,8 +239,8 @@ def build_cues(
     """Cues from `(line_index, start, end, text)` clip timings.
 
     A line that fits one cue starts exactly at its clip's start; a longer one is split, its
-    time shared by characters. Cues never overlap; short cues are held to ~0.7 s, and to a
-    reading speed of 20 characters a second, where the next cue leaves room.
+    time shared by characters. Cues never overlap; short cues are held to 0.83 s, and to a
+    reading speed of 17 characters a second, where the next cue leaves room.
     """
     ordered = sorted((t for t in timed if t[3].strip()), key=lambda t: (t[1], t[0]))
     raw: list[tuple[int, float, float, str]] = []

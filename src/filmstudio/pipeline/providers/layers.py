@@ -329,8 +329,7 @@ def paint_light(sc: Scenery, frame: tuple[int, int]) -> Image.Image:
     img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     if sc.style.flat:
-        r = int(min(fw, fh) * 0.12)
-        draw.ellipse((w // 2 - r, h // 2 - r, w // 2 + r, h // 2 + r), fill=(*sc.style.accent, 70))
+        # Flat shapes only: a translucent disc drifting here read as a ghost of the painted sun.
         return img
     if lt.night or sc.interior:
         palette = ((255, 190, 110), (255, 140, 90), (150, 190, 255), (255, 230, 160))
@@ -356,8 +355,11 @@ def paint_frame(style: Style, frame: tuple[int, int]) -> Image.Image | None:
         d = np.sqrt(((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2) / math.sqrt(2)
         alpha = np.maximum(alpha, style.vignette * np.clip((d - 0.45) / 0.55, 0, 1) ** 1.6)
     if style.scanlines:
-        period = max(2, h // 180)
-        rows = (np.arange(h) // period) % 2 == 1
+        # One thin dark line per `period` rows, the period set by the frame's short side: a
+        # vertical 1080x1920 frame gets the same fine lines as a 1920x1080 one, not 10 px bands
+        # that read as venetian blinds.
+        period = scanline_period(frame)
+        rows = np.arange(h) % period == period - 1
         alpha[rows] = np.maximum(alpha[rows], style.scanlines)
     bar = letterbox_bar(style, frame)
     if bar:
@@ -365,6 +367,11 @@ def paint_frame(style: Style, frame: tuple[int, int]) -> Image.Image | None:
         alpha[h - bar:] = 1.0
     a = (np.clip(alpha, 0, 1) * 255).astype(np.uint8)
     return Image.fromarray(np.dstack([np.zeros((h, w, 3), np.uint8), a]))
+
+
+def scanline_period(frame: tuple[int, int]) -> int:
+    """Rows per scanline (one dark row each): ~360 lines across the frame's short side."""
+    return max(2, round(min(frame) / 360))
 
 
 def letterbox_bar(style: Style, frame: tuple[int, int]) -> int:

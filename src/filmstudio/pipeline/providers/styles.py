@@ -127,15 +127,21 @@ MOTIFS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def motif_for(location: str, int_ext: str | None) -> str:
-    """The backdrop motif: a location word's match, else `room` indoors and `city` outdoors."""
+def location_motif(location: str, int_ext: str | None) -> str | None:
+    """The motif a location word picks (None when the scene gets the generic room or street)."""
     words = " " + " ".join(re.findall(r"[A-Z]+", location.upper())) + " "
     indoors = (int_ext or "").upper().startswith("INT") and "EXT" not in (int_ext or "").upper()
     for motif, keys in MOTIFS:
         # Whole words only ("STREET" must not match "TREE"); plural forms count.
         if any(f" {k} " in words or f" {k}S " in words for k in keys) and (motif == "space" or not indoors):
             return motif
-    return "room" if indoors else "city"
+    return None
+
+
+def motif_for(location: str, int_ext: str | None) -> str:
+    """The backdrop motif: a location word's match, else `room` indoors and `city` outdoors."""
+    indoors = (int_ext or "").upper().startswith("INT") and "EXT" not in (int_ext or "").upper()
+    return location_motif(location, int_ext) or ("room" if indoors else "city")
 
 
 def seed_for(*parts: object) -> int:

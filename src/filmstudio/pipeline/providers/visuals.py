@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from filmstudio.domain.errors import RenderFailed
 from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
@@ -41,10 +41,11 @@ from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for,
 log = logging.getLogger(__name__)
 
 # Bump when the look changes so cached segments are re-rendered.
-VISUALS_VERSION = 3
+VISUALS_VERSION = 4  # 4: dissolves, night windows after CONTINUOUS, scanlines by frame, minimal sun
 # All segments share this MP4 timescale so they join by stream copy (divisible by every fps we offer).
 TIMESCALE = 90000
 TEXT_FADE = 0.25
+DISSOLVE_SECONDS = 0.8
 
 SegmentKind = Literal["title", "scene", "end"]
 OverlayRole = Literal["scene_title", "onscreen", "caption"]
@@ -82,6 +83,8 @@ class SegmentSpec:
     shot: int = 0  # shots of one scene share its painting; each cut frames it differently
     fade_in: bool = True  # from black at the start (the first shot of a scene)
     fade_out: bool = True  # to black at the end (the last shot of a scene)
+    # `DISSOLVE TO:`: the shot before, whose last frame this one cross-dissolves out of.
+    dissolve_from: SegmentSpec | None = None
 
     @property
     def frames(self) -> int:
@@ -92,6 +95,7 @@ def spec_key(spec: SegmentSpec) -> str:
     """A content hash of the spec (the user image by its bytes) and the renderer version."""
     fields = {k: v for k, v in spec.__dict__.items() if k != "image"}
     fields["overlays"] = [o.__dict__ for o in spec.overlays]
+    fields["dissolve_from"] = spec_key(spec.dissolve_from) if spec.dissolve_from is not None else None
     return content_key("visuals", VISUALS_VERSION, fields, spec.image if spec.image is not None else None)
 
 
@@ -121,6 +125,7 @@ class _Layout:
     pan: tuple[int, int, int, int]  # backdrop crop x0, y0 -> x1, y1
     fg_x: tuple[int, int]
     light_orbit: tuple[float, float, float, float, float]  # cx, cy, ax, ay, period
+    dissolve: Image.Image | None = None  # the previous shot's last frame, faded out over DISSOLVE_SECONDS
 
 
 def _scenery(spec: SegmentSpec) -> Scenery:
@@ -176,7 +181,14 @@ def _layout(spec: SegmentSpec) -> _Layout:
         spec=spec, style=style, backdrop=backdrop, foreground=foreground, light=light,
         frame=_cached_frame(style, spec.size), texts=tuple(_place_texts(spec, style)),
         pan=(x0, y0, x1, y1), fg_x=fg_x, light_orbit=orbit,
+        dissolve=_compose(_layout(spec.dissolve_from), spec.dissolve_from.duration)
+        if spec.dissolve_from is not None else None,
     )
+
+
+def _dissolve_seconds(spec: SegmentSpec) -> float:
+    other = spec.dissolve_from.duration if spec.dissolve_from is not None else spec.duration
+    return min(DISSOLVE_SECONDS, spec.duration / 3, other / 3)
 
 
 def _even(v: float) -> int:
@@ -315,6 +327,12 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str],
         fr = still("frame", "yuva420p", n)
         chains.append(f"[{cur}][{fr}]overlay=0:0[b3]")
         cur = "b3"
+    if lay.dissolve is not None:
+        d = _dissolve_seconds(spec)
+        dz = still("dissolve", "yuva420p", max(1, round(d * fps)))
+        chains.append(f"[{dz}]fade=t=out:st=0:d={d:.3f}:alpha=1[dz]")
+        chains.append(f"[{cur}][dz]overlay=0:0:eof_action=pass[bd]")
+        cur = "bd"
     for i, placed in enumerate(lay.texts):
         first = round(placed.start * fps)
         count = max(1, min(n, round(placed.end * fps)) - first)
@@ -358,6 +376,8 @@ def _write_layers(lay: _Layout, folder: Path) -> dict[str, _RawLayer]:
     save("light", lay.light)
     if lay.frame is not None:
         save("frame", lay.frame)
+    if lay.dissolve is not None:
+        save("dissolve", lay.dissolve.convert("RGBA"))
     for i, placed in enumerate(lay.texts):
         save(f"text{i}", placed.image)
     return paths
@@ -416,6 +436,8 @@ def _compose(lay: _Layout, t: float) -> Image.Image:
            int(cy + ay * math.cos(2 * math.pi * t / period)))
     if lay.frame is not None:
         frame.alpha_composite(lay.frame)
+    if lay.dissolve is not None and t < _dissolve_seconds(spec):
+        frame = Image.blend(lay.dissolve.convert("RGBA"), frame, t / _dissolve_seconds(spec))
     for placed in lay.texts:
         if placed.start <= t < placed.end:
             _paste(frame, placed.image, placed.x, placed.y)
@@ -478,37 +500,93 @@ def frame_score(img: Image.Image) -> float:
     return (colourful + 1.0) * (float(luma.std()) + 1.0)
 
 
-def make_thumbnail(film: Path, *, title: str, style: str, out: Path, sample_times: Sequence[float]) -> Path:
-    """A 1280x720 JPEG of the strongest sampled frame, cover-fit to 16:9, with the title drawn on it."""
-    best: tuple[float, Image.Image] | None = None
+def thumbnail_size(film_size: tuple[int, int]) -> tuple[int, int]:
+    """The thumbnail's size for a film: 1280x720 for landscape, the film's own shape otherwise (long side 1280)."""
+    w, h = film_size
+    if w / h >= 1.7:
+        return THUMB_SIZE
+    scale = 1280 / max(w, h)
+    return _even(w * scale), _even(h * scale)
+
+
+@dataclass(frozen=True)
+class ThumbnailCandidate:
+    """A moment worth a thumbnail: when, and how much it shows of the story (1 = a located scene)."""
+
+    time: float
+    weight: float = 1.0
+    caption: bool = False  # a burned-in subtitle shows at the bottom: the title goes to the top
+
+
+def make_thumbnail(
+    film: Path, *, title: str, style: str, out: Path, sample_times: Sequence[float] | Sequence[ThumbnailCandidate],
+    size: tuple[int, int] = THUMB_SIZE, film_size: tuple[int, int] | None = None,
+) -> Path:
+    """A JPEG of the strongest sampled frame at `size`, with the title drawn on it.
+
+    The letterbox bars are cropped off first (so the title never straddles one); a frame of
+    another shape than `size` is shown whole over a blurred, cover-fitted copy of itself.
+    """
+    candidates = [c if isinstance(c, ThumbnailCandidate) else ThumbnailCandidate(float(c))
+                  for c in (sample_times or (1.0,))]
+    best: tuple[float, Image.Image, ThumbnailCandidate] | None = None
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumb") as pool:  # each seek decodes a GOP
-        frames = list(pool.map(lambda t: _grab_frame(film, t), sample_times or (1.0,)))
-    for img in frames:
+        frames = list(pool.map(lambda c: _grab_frame(film, c.time), candidates))
+    for cand, img in zip(candidates, frames, strict=True):
         if img is None:
             continue
-        score = frame_score(img)
+        score = frame_score(_without_bars(img, style, film_size)) * cand.weight
         if best is None or score > best[0]:
-            best = (score, img)
+            best = (score, img, cand)
     if best is None:
         raise RenderFailed(f"no frame could be read from {film.name} for the thumbnail", code="THUMBNAIL_FAILED")
-    canvas = cover_fit(best[1], THUMB_SIZE).convert("RGBA")
-    w, h = THUMB_SIZE
-    # Darken the lower part so the title reads over any picture.
-    ramp = np.clip((np.arange(h, dtype=np.float32) / h - 0.35) / 0.65, 0, 1) * 200
+    picture = _without_bars(best[1], style, film_size)
+    canvas = _fit_picture(picture, size).convert("RGBA")
+    w, h = size
+    top = best[2].caption
+    # Darken the part under the title so it reads over any picture.
+    rows = np.arange(h, dtype=np.float32) / h
+    ramp = np.clip(((1.0 - rows if top else rows) - 0.35) / 0.65, 0, 1) * 200
     shade = np.zeros((h, w, 4), np.uint8)
     shade[..., 3] = ramp.astype(np.uint8)[:, None]
     canvas.alpha_composite(Image.fromarray(shade))
     look = get_style(style)
     if title.strip():
+        unit = min(w, h)
         text, missing = render_text_image(
-            title.upper() if look.title_upper else title, width=int(w * 0.88), font_size=int(h * 0.11),
-            color=look.text_color, max_lines=2, bold=True, shadow=True, serif=look.serif_titles,
+            title.upper() if look.title_upper else title, width=int(w * 0.88), font_size=int(unit * 0.11),
+            color=look.text_color, max_lines=3 if h > w else 2, bold=True, shadow=True, serif=look.serif_titles,
             outline=3, outline_color=(0, 0, 0),
         )
         if missing:
             log.warning("thumbnail title: no font for %s", "".join(sorted(missing)))
         text = _trim(text)
-        canvas.alpha_composite(text, ((w - text.width) // 2, int(h * 0.93) - text.height))
+        canvas.alpha_composite(text, ((w - text.width) // 2, int(h * 0.07) if top else int(h * 0.93) - text.height))
     with atomic_output(out) as tmp:
         canvas.convert("RGB").save(tmp, format="JPEG", quality=90, optimize=True)
     return out
+
+
+def _without_bars(img: Image.Image, style: str, film_size: tuple[int, int] | None) -> Image.Image:
+    """The frame with the style's letterbox bars cropped off (their share of the film's height)."""
+    bar = letterbox_bar(get_style(style), film_size or img.size)
+    if not bar:
+        return img
+    share = bar / (film_size or img.size)[1]
+    cut = math.ceil(img.height * share) + 1
+    return img.crop((0, cut, img.width, img.height - cut))
+
+
+def _fit_picture(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Cover-fit when the shapes are close; else the whole picture over a blurred fill of itself."""
+    w, h = size
+    ratio = (picture.width / picture.height) / (w / h)
+    if 0.7 <= ratio <= 1.45:  # scope 2.39:1 into 16:9 crops the sides; a vertical frame does not fit
+        return cover_fit(picture, size)
+    back = cover_fit(picture, size).filter(ImageFilter.GaussianBlur(max(4, min(size) // 30)))
+    back = Image.blend(back, Image.new("RGB", size, (0, 0, 0)), 0.35)
+    scale = min(w / picture.width, h / picture.height)
+    whole = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
+                           Image.Resampling.LANCZOS)
+    back.paste(whole, ((w - whole.width) // 2, (h - whole.height) // 2))
+    return back

@@ -13,6 +13,10 @@ from filmstudio.pipeline.script.markup import one_line, plain_text, strip_notes
 from filmstudio.pipeline.script.prose import split_prose
 
 _INT_EXT = re.compile(r"^(INT\.?/EXT|EXT\.?/INT|INT|EXT|EST|I/E|E/I)\.?\s*", re.IGNORECASE)
+# A parenthesised span in action is the writer talking to the crew (`MARA (60s)`, `(beat)`), not text
+# for the audience; a space before it goes too, and a space left before punctuation closes up.
+_ASIDE = re.compile(r"\s*\([^()]*\)")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
 _DASH = re.compile(r"\s+[-–—]+\s+|\s*[-–—]{2,}\s*")
 TIMES_OF_DAY = frozenset(
     {"DAY", "NIGHT", "DAWN", "DUSK", "MORNING", "EVENING", "AFTERNOON", "NOON", "MIDNIGHT", "SUNRISE",
@@ -148,12 +152,18 @@ class _Builder:
         spoken: bool = True,
     ) -> None:
         clean = one_line(text)
+        written = ""
+        asides: tuple[str, ...] = ()
+        if kind == "action":
+            written = clean
+            clean, asides = split_asides(clean)
         if not clean:
             return
         if speaker != NARRATOR and speaker not in self.characters:
             self.characters.append(speaker)
         # index -1 until the scenes are settled (a leading shown-only block may move).
-        line = Line(-1, kind, clean, speaker, parenthetical, extension, dual, spoken)
+        line = Line(-1, kind, clean, speaker, parenthetical, extension, dual, spoken, asides,
+                    written if asides else "")
         self._scene().lines.append(line)
 
     def add(self, e: Element) -> None:
@@ -202,6 +212,15 @@ class _Builder:
                       time_of_day=facts.time_of_day, lines=tuple(lines), section=d.section, number=d.number)
             )
         return tuple(scenes)
+
+
+def split_asides(text: str) -> tuple[str, tuple[str, ...]]:
+    """`"MARA (60s), the keeper, climbs."` -> `("MARA, the keeper, climbs.", ("(60s)",))`."""
+    asides = tuple(m.group(0).strip() for m in _ASIDE.finditer(text))
+    if not asides:
+        return text, ()
+    clean = _SPACE_BEFORE_PUNCT.sub(r"\1", _ASIDE.sub("", text))
+    return " ".join(clean.split()), asides
 
 
 def _renumber(line: Line, index: int) -> Line:

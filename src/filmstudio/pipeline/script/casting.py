@@ -236,7 +236,7 @@ def _from_spec(speaker: str, spec: CharacterSpec) -> _Want:
 
 def intro_ages(script: Script) -> dict[str, int]:
     """Ages from character introductions in action, the screenplay habit `KAI (12)`, `LENA (30s)`."""
-    action = "\n".join(line.text for line in script.lines if line.kind == "action")
+    action = "\n".join(line.written or line.text for line in script.lines if line.kind == "action")
     ages: dict[str, int] = {}
     for name in script.characters:
         m = re.search(rf"(?<![\w]){re.escape(name)}\s*\((\d{{1,3}})(?:'?s)?\)", action)

@@ -68,8 +68,11 @@ class Rendering:
                                         seg.start, seg.end))
         tracks = [SubtitleTrack(lang, files["srt"]) for lang, files in plan.subtitle_files.items()]
         film = plan.work_dir / "film.mp4"
+        settings = plan.settings
+        burned = settings.subtitle_langs[0] if settings.burn_subtitles and settings.subtitle_langs else None
         mux_film(film, segments=paths, audio=aac, subtitles=tracks, chapters=chapters,
-                 title=plan.script.title, duration=plan.duration, work_dir=plan.work_dir, cancel=ctx.cancel)
+                 title=plan.script.title, duration=plan.duration, work_dir=plan.work_dir,
+                 language=settings.language, burned=burned, cancel=ctx.cancel)
         ctx.report(self.name, 1.0)
         return replace(plan, segments=tuple(paths), video=film, encoder=encoder)
 

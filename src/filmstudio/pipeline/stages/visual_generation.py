@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from filmstudio.pipeline.context import StageContext, content_key
-from filmstudio.pipeline.plan import RenderPlan, SceneTiming, TimedLine
+from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming, TimedLine
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
 
 SCENE_TITLE_SECONDS = 2.8
@@ -53,20 +53,29 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
     caption_lang = settings.subtitle_langs[0] if settings.subtitle_langs else None
     cues = plan.subtitles.get(caption_lang, ()) if (settings.burn_subtitles and caption_lang) else ()
     fps = settings.fps
+    times = scene_times(script.scenes)
+    # What tells one film from another without changing on a line edit: its title and headings
+    # (two untitled films with an INT. ROOM each were painted, and thumbnailed, identically).
+    film_id = content_key(script.title, [sc.heading or sc.location for sc in script.scenes])
     specs: list[SegmentSpec] = []
+    firsts: dict[int, int] = {}  # timeline scene_index (end card: len(scenes)) -> its first segment
     for seg in plan.timeline:
         base = SegmentSpec(
             kind=seg.kind, style=settings.style, size=settings.size, fps=fps,
-            duration=round(seg.duration * fps) / fps, seed=_seed(script.title, seg),
+            duration=round(seg.duration * fps) / fps, seed=_seed(film_id, seg),
             title=script.title, credit=credit, language=caption_lang or settings.language,
         )
         captions = [Overlay(c.text, c.start, c.end, "caption") for c in cues]
         if seg.kind != "scene":
+            firsts[seg.scene_index] = len(specs)
             specs.append(replace(base, overlays=_window(captions, seg.start, seg.end)))
             continue
+        firsts[seg.scene_index] = len(specs)
         scene = script.scenes[seg.scene_index]
         timed = sorted((t for t in plan.timed_lines if t.scene_index == seg.scene_index), key=lambda t: t.start)
-        shown = [Overlay(t.line.text, t.start, t.end, "onscreen") for t in timed if not t.line.spoken]
+        # Transitions are performed (see `_perform_transitions`), never printed; centered text shows.
+        shown = [Overlay(t.line.text, t.start, t.end, "onscreen") for t in timed
+                 if not t.line.spoken and t.line.kind != "transition"]
         overlays = [*shown, *captions]
         if scene.heading:
             label = scene.location.title() if scene.location else scene.heading
@@ -81,11 +90,75 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
         for n, (a, b) in enumerate(cuts):
             specs.append(replace(
                 base, duration=round((b - a) * fps) / fps, heading=scene.heading, int_ext=scene.int_ext,
-                location=scene.location, time_of_day=scene.time_of_day, overlays=_window(overlays, a, b),
+                location=scene.location, time_of_day=times[seg.scene_index], overlays=_window(overlays, a, b),
                 image=pick_image(images, seg.scene_index, scene.location),
                 shot=n, fade_in=n == 0, fade_out=n == len(cuts) - 1,
             ))
-    return tuple(specs)
+    return tuple(_perform_transitions(specs, firsts, plan))
+
+
+# Times of day that say "as before": the light carries on from the scene before.
+_RELATIVE_TIMES = frozenset({"CONTINUOUS", "LATER", "MOMENTS LATER", "SAME", "SAME TIME", "A MOMENT LATER"})
+
+
+def scene_times(scenes: tuple[Scene, ...]) -> list[str | None]:
+    """Each scene's time of day for its look: `CONTINUOUS`, `LATER` or none keep the previous scene's."""
+    out: list[str | None] = []
+    previous: str | None = None
+    for scene in scenes:
+        tod = scene.time_of_day
+        if (tod is None or tod.upper() in _RELATIVE_TIMES) and previous is not None:
+            tod = previous
+        out.append(tod)
+        previous = tod
+    return out
+
+
+TransitionKind = str  # "cut", "dissolve", "fade"
+
+
+def transition_kind(text: str) -> TransitionKind:
+    """What a transition line does: `CUT TO:` cuts, `DISSOLVE TO:` cross-dissolves, the rest fade."""
+    upper = text.upper()
+    if "DISSOLVE" in upper:
+        return "dissolve"
+    if "CUT" in upper and "BLACK" not in upper:
+        return "cut"
+    return "fade"
+
+
+def _boundary_transitions(plan: RenderPlan) -> dict[int, TransitionKind]:
+    """Scene index -> the transition into that scene, from the lines that close the scene before
+    (`CUT TO:` after its last spoken line) or open it (before its first spoken line)."""
+    assert plan.script is not None
+    scenes = plan.script.scenes
+    out: dict[int, TransitionKind] = {}
+    for i, scene in enumerate(scenes):
+        spoken = [k for k, ln in enumerate(scene.lines) if ln.spoken]
+        first = spoken[0] if spoken else len(scene.lines)
+        last = spoken[-1] if spoken else -1
+        opening = [ln for ln in scene.lines[:first] if ln.kind == "transition"]
+        closing = [ln for ln in scene.lines[last + 1:] if ln.kind == "transition"]
+        if opening and i not in out:
+            out[i] = transition_kind(opening[-1].text)
+        if closing:
+            out[i + 1] = transition_kind(closing[-1].text)  # len(scenes): into the end card
+    return out
+
+
+def _perform_transitions(specs: list[SegmentSpec], firsts: dict[int, int], plan: RenderPlan) -> list[SegmentSpec]:
+    """Set the joins between scenes: a cut (no fades), a cross-dissolve, or a fade through black."""
+    for scene_index, kind in _boundary_transitions(plan).items():
+        b = firsts.get(scene_index, 0)
+        a = b - 1
+        if kind == "fade" or a < 0 or specs[a].kind == "title":
+            continue
+        specs[a] = replace(specs[a], fade_out=False)
+        if kind == "cut":
+            specs[b] = replace(specs[b], fade_in=False)
+        else:
+            specs[b] = replace(specs[b], fade_in=False, dissolve_from=replace(specs[a], dissolve_from=None))
+    return specs
 
 
 def shot_cuts(seg: SceneTiming, timed: list[TimedLine], fps: int) -> list[tuple[float, float]]:
