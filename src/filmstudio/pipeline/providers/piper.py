@@ -241,7 +241,7 @@ class PiperVoices:
         for w, a, b in words:
             start = min(length, max(0.0, (a - offset) / sr))
             end = min(length, max(start, (b - offset) / sr))
-            timed.append((w, round(start, 4), round(end, 4)))
+            timed.append((w, math.floor(start * 1e4) / 1e4, math.floor(end * 1e4) / 1e4))  # never past the clip
         return SpokenLine(trimmed.astype(np.float32), sr, _monotonic(timed))
 
     def _run(self, model: _Model, sentence: Sentence, scales: np.ndarray,
