@@ -30,8 +30,13 @@ if TYPE_CHECKING:  # the server stack is imported only by the commands that need
     from filmstudio.services.studio import Studio
 
 
-def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None) -> Engines:
-    """The engines of this machine: bundled ones always, plus whatever models the user pulled."""
+def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
+                  cache_dir: Path | None = None) -> Engines:
+    """The engines of this machine: bundled ones always, plus whatever models the user pulled.
+
+    `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
+    optimised graph, so a fresh process loads it in ~0.06 s instead of ~0.5 s); None keeps nothing.
+    """
     from filmstudio.pipeline.media.ffmpeg import FfmpegEncoder
     from filmstudio.pipeline.providers.music import SynthMusic
     from filmstudio.pipeline.providers.piper import PiperVoices, bundled_voice
@@ -42,7 +47,8 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
     voices: dict[str, Voices] = {"espeak": EspeakTts(jobs=workers)}  # every language, robotic: the fallback
     piper = [found] if (found := bundled_voice()) is not None else []
     if piper and importlib.util.find_spec("onnxruntime") is not None:
-        voices["piper"] = PiperVoices(piper, jobs=workers)  # neural, preferred by casting where it reads the language
+        voices["piper"] = PiperVoices(  # neural, preferred by casting where it reads the language
+            piper, jobs=workers, compiled_dir=cache_dir / "piper-compiled" if cache_dir is not None else None)
     return Engines(
         voices=VoiceLibrary(voices, fallback="espeak"),
         music=SynthMusic(),
@@ -54,7 +60,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
 
 def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
-    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder)
+    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir)
 
 
 def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import threading
 import wave
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,14 +13,18 @@ from typing import ClassVar
 from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import StageContext, atomic_output, content_key
-from filmstudio.pipeline.fit import MAX_WPM, WPM_STEP, Layout, Pacing, lay_out
+from filmstudio.pipeline.fit import MAX_WPM, MIN_WPM, WPM_STEP, Layout, Pacing, lay_out, spoken_wpm
 from filmstudio.pipeline.media.audio import write_voice_track
 from filmstudio.pipeline.media.ffmpeg import run_ffmpeg
+from filmstudio.pipeline.media.voicefx import treat_clip
 from filmstudio.pipeline.plan import Line, RenderPlan, Script, TimedLine
+from filmstudio.pipeline.providers.piper import read_words, words_path
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.casting import voice_for_text
+from filmstudio.pipeline.script.delivery import Delivery, delivery_for, spoken_text
 
 TTS_CACHE_VERSION = "tts-3"  # 2: espeak-ng noise seeded (clips are reproducible); 3: rate/pitch never dropped
+DELIVERY_VERSION = "delivery-1"
 VOICE_RATE = 48000
 
 
@@ -39,10 +45,21 @@ class VoiceSynthesis:
         assert plan.script is not None
         script, settings = plan.script, plan.settings
         lines = script.spoken_lines
+        names = (*script.characters, *(c.name.upper() for c in settings.characters))
+        texts = [spoken_text(line, names) for line in lines]
         wpm = plan.words_per_minute
         layout: Layout | None = None
-        for _attempt in range(3):
-            clips, seconds = self._speak(plan, ctx, lines, wpm)
+        slowed = False
+        for _attempt in range(4):
+            clips, seconds = self._speak(plan, ctx, lines, texts, wpm)
+            real = spoken_wpm(texts, [seconds[line.index] for line in lines])
+            if real > MAX_WPM and wpm > MIN_WPM and not slowed:
+                # The voice speaks faster than it was asked (every voice is a little off its curve):
+                # once, slow the rate until the real rate is back inside the window.
+                slower = max(MIN_WPM, math.floor(wpm * MAX_WPM / real / WPM_STEP) * WPM_STEP)
+                if slower < wpm:
+                    wpm, slowed = slower, True
+                    continue
             try:
                 layout = lay_out(script, seconds, settings)
                 break
@@ -50,18 +67,23 @@ class VoiceSynthesis:
                 # The estimate was short: speak faster (bounded), or give up with the real need.
                 if exc.code != "SCRIPT_TOO_LONG":
                     raise
-                if wpm >= MAX_WPM:
+                if wpm >= MAX_WPM or slowed:
                     break
                 need = float(exc.details["required_seconds"])
                 speech = sum(seconds.values())
                 factor = (speech + (need - settings.duration) * 1.1) / max(speech, 1e-6)
-                wpm = min(MAX_WPM, math.ceil(wpm * factor / WPM_STEP) * WPM_STEP)
+                faster = min(MAX_WPM, math.ceil(wpm * factor / WPM_STEP) * WPM_STEP)
+                # Never ask for more than the real rate allows.
+                faster = min(faster, max(wpm, math.floor(wpm * MAX_WPM / max(real, 1e-6) / WPM_STEP) * WPM_STEP))
+                if faster <= wpm:
+                    break
+                wpm = faster
         if layout is None:
             # Still too long at the fastest rate: tighten the clips themselves (pitch kept), up to
-            # MAX_STRETCH, before refusing. Happens when speech is slower than estimated (e.g. a
-            # writing system the estimate reads as short words).
-            speech = sum(seconds.values())
-            clips, seconds = self._stretch(ctx, clips, seconds, script, settings, speech)
+            # MAX_STRETCH and never past MAX_WPM real words a minute, before refusing. Happens
+            # when speech is slower than estimated (e.g. a writing system the estimate reads as short words).
+            real = spoken_wpm(texts, [seconds[line.index] for line in lines])
+            clips, seconds = self._stretch(ctx, clips, seconds, script, settings, real)
             layout = lay_out(script, seconds, settings)  # raises SCRIPT_TOO_LONG with the real need
         timed = tuple(
             TimedLine(
@@ -87,34 +109,71 @@ class VoiceSynthesis:
         )
 
     def _speak(
-        self, plan: RenderPlan, ctx: StageContext, lines: tuple[Line, ...], wpm: float
+        self, plan: RenderPlan, ctx: StageContext, lines: tuple[Line, ...], texts: list[str], wpm: float
     ) -> tuple[dict[int, Path], dict[int, float]]:
         requests = []
-        for line in lines:
-            voice = voice_for_text(plan.casting[line.speaker], line.text)
-            key = content_key(TTS_CACHE_VERSION, line.text, voice, wpm)
-            requests.append(SpeechRequest(line.text, voice, wpm, ctx.cache.path("tts", key, ".wav")))
+        deliveries: list[Delivery] = []
+        for line, text in zip(lines, texts, strict=True):
+            delivery = delivery_for(line)
+            voice = voice_for_text(plan.casting[line.speaker], text)
+            # The delivery's tempo, and the character's, never take the line past the fastest clear rate.
+            line_wpm = wpm if delivery.tempo == 1.0 else round(wpm * delivery.tempo, 1)
+            if line_wpm * voice.rate_factor > MAX_WPM:
+                line_wpm = round(MAX_WPM / voice.rate_factor, 1)
+            key = content_key(TTS_CACHE_VERSION, text, voice, line_wpm)
+            requests.append(SpeechRequest(text, voice, line_wpm, ctx.cache.path("tts", key, ".wav")))
+            deliveries.append(delivery)
         paths = ctx.engines.voices.synthesize_many(
-            requests, cancel=ctx.cancel, progress=lambda f: ctx.report(self.name, 0.85 * f)
+            requests, cancel=ctx.cancel, progress=lambda f: ctx.report(self.name, 0.8 * f)
         )
-        clips = {line.index: path for line, path in zip(lines, paths, strict=True)}
+        treated = [self._deliver(ctx, path, delivery) for path, delivery in zip(paths, deliveries, strict=True)]
+        clips = {line.index: path for line, path in zip(lines, treated, strict=True)}
         return clips, {idx: wav_seconds(path) for idx, path in clips.items()}
+
+    def _deliver(self, ctx: StageContext, clip: Path, delivery: Delivery) -> Path:
+        """The clip spoken with the line's delivery (cached by the raw clip's key and the delivery)."""
+        if delivery.plain:
+            return clip
+        target = ctx.cache.path("tts", content_key(DELIVERY_VERSION, clip.name, delivery.key()), ".wav")
+        if not target.exists():
+            ctx.cancel.raise_if_cancelled()
+            _copy_words(clip, target, 1.0)
+            treat_clip(clip, delivery, target, cancel=ctx.cancel)
+        return target
 
     def _stretch(
         self, ctx: StageContext, clips: dict[int, Path], seconds: dict[int, float], script: Script,
-        settings: RenderSettings, speech: float,
+        settings: RenderSettings, real_wpm: float,
     ) -> tuple[dict[int, Path], dict[int, float]]:
+        speech = sum(seconds.values())
         room = settings.duration - Pacing.for_duration(settings.duration).overhead(script)
-        factor = speech / max(room * 0.98, 1e-6)
-        if factor <= 1.0 or factor > MAX_STRETCH:
-            return clips, seconds  # fits already, or would be too fast to follow: let lay_out decide
+        # As much as it takes to fit, but not faster than MAX_WPM real words a minute.
+        limit = min(MAX_STRETCH, MAX_WPM / max(real_wpm, 1e-6))
+        factor = min(speech / max(room * 0.98, 1e-6), limit)
+        if factor <= 1.0 or speech / max(room * 0.98, 1e-6) > MAX_STRETCH:
+            return clips, seconds  # fits already, may not go faster, or would be too fast to follow: lay_out decides
         out_clips: dict[int, Path] = {}
         for idx, clip in clips.items():
             ctx.cancel.raise_if_cancelled()
             target = ctx.cache.path("tts", content_key("stretch-1", clip, round(factor, 3)), ".wav")
             if not target.exists():
+                _copy_words(clip, target, 1.0 / factor)
                 with atomic_output(target) as tmp:
                     run_ffmpeg(["-i", str(clip), "-af", f"atempo={factor:.4f}", "-f", "wav", str(tmp)],
                                cancel=ctx.cancel)
             out_clips[idx] = target
         return out_clips, {idx: wav_seconds(p) for idx, p in out_clips.items()}
+
+
+def _copy_words(clip: Path, target: Path, scale: float) -> None:
+    """Give `target` the word timings of `clip`, times scaled by `scale` (written before the clip)."""
+    words = read_words(clip)
+    if words is None:
+        return
+    scaled = [{**w, "start": math.floor(w["start"] * scale * 1e4) / 1e4,
+               "end": math.floor(w["end"] * scale * 1e4) / 1e4} for w in words]
+    sidecar = words_path(target)
+    sidecar.parent.mkdir(parents=True, exist_ok=True)
+    tmp = sidecar.with_name(f".{sidecar.name}.{threading.get_native_id()}.tmp")
+    tmp.write_text(json.dumps(scaled), encoding="utf-8")
+    tmp.replace(sidecar)
