@@ -72,8 +72,10 @@ def job_handlers(studio: Studio, renderer: Renderer) -> dict[str, JobHandler]:
     """Every job kind this process can run, by kind."""
     from filmstudio.services.models import ModelPullJobs
     from filmstudio.services.render import RenderJobs
+    from filmstudio.services.youtube.publish import PublishJobs
 
-    return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio)}
+    return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio),
+            "publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}
 
 
 @dataclass
