@@ -7,7 +7,17 @@ from fastapi import APIRouter, FastAPI
 from filmstudio.config import Settings
 from filmstudio.server import errors
 from filmstudio.server.middleware import BodyLimit, HostCheck, RateLimitHeaders
-from filmstudio.server.routes import account, files, health, jobs, models, projects, segments, webhooks
+from filmstudio.server.routes import (
+    account,
+    files,
+    health,
+    jobs,
+    models,
+    projects,
+    publish,
+    segments,
+    webhooks,
+)
 from filmstudio.services.images import MAX_IMAGE_BYTES
 from filmstudio.services.studio import Studio
 
@@ -39,7 +49,7 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
     app.state.rate_limits = settings.rate_limits
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (projects, jobs, webhooks, account, files, health, segments, models):
+    for module in (projects, publish, jobs, webhooks, account, files, health, segments, models):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)  # /health at the root too, for supervisors
