@@ -7,6 +7,7 @@ SQLite and never a log line; `youtube_channels` keeps the channel's name and id.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +33,9 @@ def _flow(client_secrets: Path, endpoint: Endpoint) -> Any:
     except (ValueError, KeyError) as exc:
         raise BadRequest(f"{client_secrets} is not an OAuth client secrets file for a desktop app: {exc}",
                          code="YOUTUBE_CLIENT_SECRETS_INVALID") from exc
-    flow.oauth2session.verify = endpoint.verify  # the token endpoint behind a proxy / the tests' fake
+    # The token endpoint behind a proxy, or the tests' fake: requests lets REQUESTS_CA_BUNDLE win over a
+    # session's own `verify`, so it is passed with the call (run_local_server calls self.fetch_token).
+    flow.fetch_token = functools.partial(flow.fetch_token, verify=endpoint.verify)
     return flow
 
 

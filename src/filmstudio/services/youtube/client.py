@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,7 +47,27 @@ class Endpoint:
 
     @property
     def verify(self) -> str | bool:
+        """For requests (the OAuth token endpoint)."""
         return str(self.ca_bundle) if self.ca_bundle else True
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """For httpx (the upload)."""
+        return ssl.create_default_context(cafile=str(self.ca_bundle) if self.ca_bundle else None)
+
+    def session(self) -> Any:
+        """A requests session that trusts our CA bundle even when REQUESTS_CA_BUNDLE names another."""
+        import requests
+
+        verify = self.verify
+
+        class Session(requests.Session):
+            def merge_environment_settings(self, *args: Any, **kw: Any) -> Any:
+                merged = super().merge_environment_settings(*args, **kw)
+                if verify is not True:
+                    merged["verify"] = verify
+                return merged
+
+        return Session()
 
 
 def channel_for(studio: Studio, channel_id: str | None = None) -> dict[str, Any]:
@@ -80,13 +101,10 @@ def credentials(studio: Studio, channel: dict[str, Any]) -> Any:
 def refresh(creds: Any, endpoint: Endpoint) -> str:
     """A fresh access token; YOUTUBE_AUTH_EXPIRED when Google says the refresh token is no good."""
     import google.auth.exceptions
-    import requests
     from google.auth.transport.requests import Request
 
-    session = requests.Session()
-    session.verify = endpoint.verify
     try:
-        creds.refresh(Request(session))
+        creds.refresh(Request(endpoint.session()))
     except google.auth.exceptions.RefreshError as exc:
         raise YouTubeAuthExpired(
             "YouTube no longer accepts this channel's login (revoked or expired); run "

@@ -124,7 +124,7 @@ class PublishJobs:
                                      "channel_id": outcome.result.get("channel_id"), "job_id": job["id"],
                                      "published_at": now}
                 project_rows.update_project(db, job["project_id"], {"assets": json.dumps(assets)})
-        return {"video_id": outcome.result["video_id"], "youtube_url": outcome.result["url"]}
+        return {"output_url": outcome.result["url"]}  # the event also carries the result (video id, URL)
 
     def discard(self, job: dict[str, Any]) -> None:
         return None  # nothing of ours to clean: the film is untouched; YouTube drops an unfinished session

@@ -59,7 +59,7 @@ class ResumableUpload:
         if self.chunk_bytes <= 0 or self.chunk_bytes % CHUNK_QUANTUM:
             raise ValueError(f"chunk size must be a multiple of {CHUNK_QUANTUM} bytes")
         self.size = self.path.stat().st_size
-        self.http = self.client or httpx.Client(verify=self.endpoint.verify,
+        self.http = self.client or httpx.Client(verify=self.endpoint.ssl_context(),
                                                 timeout=httpx.Timeout(120, connect=15))
         self.sent = 0  # bytes put on the wire by this process (the bench's re-send count)
 
