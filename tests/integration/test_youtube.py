@@ -17,9 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fakeyoutube import CHANNEL_ID, CHANNEL_TITLE, FakeYouTube, wait_for
-from integration.conftest_server import SCRIPT, SMALL, FakeRenderer, live_server, server_settings, wait_job
 
+from fakeyoutube import CHANNEL_ID, CHANNEL_TITLE, FakeYouTube, wait_for
 from filmstudio.domain.errors import YouTubeAuthExpired, YouTubeQuotaExceeded, YouTubeUnavailable
 from filmstudio.domain.models import YouTubeOptions
 from filmstudio.pipeline.request import RenderRequest
@@ -28,6 +27,7 @@ from filmstudio.services.secrets import MemorySecrets
 from filmstudio.services.studio import Studio
 from filmstudio.services.youtube import auth
 from filmstudio.services.youtube.publish import publish_file
+from integration.conftest_server import SCRIPT, SMALL, FakeRenderer, live_server, server_settings, wait_job
 
 REPO = Path(__file__).resolve().parents[2]
 CHUNK = 256 * 1024
