@@ -236,7 +236,7 @@ def test_generate_with_youtube_upload_publishes_everything(tmp_path: Path, yt: F
     settings = _settings(tmp_path / "home", yt)
     with live_server(settings, ChapteredRenderer(pad=CHUNK + 5000)) as live:
         connect(live.parts.studio, yt, tmp_path)
-        key = live.new_key("creator", credits=50)
+        key = live.new_key("creator", credits=50, scopes=["admin"])
         with live.client(key) as c:
             hook = c.post("/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["job.completed"]})
             assert hook.status_code in (200, 201), hook.text

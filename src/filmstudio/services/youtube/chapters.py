@@ -1,8 +1,8 @@
 """YouTube chapters from a film's scenes: `0:00 Title` lines that YouTube accepts.
 
 YouTube shows chapters only when the first starts at 0:00, there are at least three, and each
-lasts at least 10 seconds. A scene that starts under 10 s after the last chapter joins that
-chapter (a short last one joins the one before); with fewer than three left there are none.
+lasts at least 10 seconds. A scene shorter than 10 s joins the chapter before it (a short first
+chapter takes in the next); with fewer than three left there are none.
 """
 
 from __future__ import annotations
@@ -50,13 +50,12 @@ def chapters(scenes: Iterable[Mapping[str, Any]], duration: float) -> list[Chapt
     if not marks:
         return []
     marks[0] = Chapter(0.0, marks[0].title)  # an opening title card belongs to the first chapter
-    merged = [marks[0]]
-    for mark in marks[1:]:
-        if mark.start - merged[-1].start >= MIN_SECONDS:
-            merged.append(mark)
-        # else: the chapter before would be too short, so it runs on through this scene
-    if len(merged) > 1 and duration - merged[-1].start < MIN_SECONDS:
-        merged.pop()  # a last chapter too short to stand alone joins the one before
+    # A scene shorter than 10 s (to the next scene, or the end) joins the chapter before it...
+    ends = [m.start for m in marks[1:]] + [duration]
+    merged = [marks[0]] + [m for m, end in zip(marks[1:], ends[1:], strict=True) if end - m.start >= MIN_SECONDS]
+    # ...and a short first chapter takes in the next one.
+    while len(merged) > 1 and merged[1].start < MIN_SECONDS:
+        del merged[1]
     return merged if len(merged) >= MIN_CHAPTERS else []
 
 
