@@ -252,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_model_commands(sub)
+    try:
+        from filmstudio.cli_youtube import add_youtube_commands
+    except ImportError:  # pragma: no cover - publishing is optional in a slim build
+        pass
+    else:
+        add_youtube_commands(sub)
     return parser
 
 

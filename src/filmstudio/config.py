@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     model_catalogue: Path | None = None
     # Where model pulls download from (a mirror); default: HF_ENDPOINT, else the public hub.
     model_endpoint: str | None = None
+    # YouTube's API root (a proxy, or the tests' fake) and a CA bundle for it; default: Google's.
+    youtube_api_endpoint: str = "https://www.googleapis.com/"
+    youtube_ca_bundle: Path | None = None
+    youtube_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=256 * 1024, multiple_of=256 * 1024)
 
     @property
     def models_dir(self) -> Path:

@@ -31,7 +31,6 @@ def test_defaults_follow_the_public_reference() -> None:
         ({"music_genre": "polka"}, "UNKNOWN_MUSIC_GENRE", None),
         ({"resolution": "4000x3000"}, "UNSUPPORTED_RESOLUTION", list(RESOLUTIONS)),
         ({"fps": 29}, "UNSUPPORTED_FPS", None),
-        ({"youtube_upload": True}, "YOUTUBE_NOT_CONNECTED", None),
         ({"characters": [{"name": "A", "gender": "robot"}]}, "UNKNOWN_GENDER", None),
         ({"characters": [{"name": "A", "age": "ancient"}]}, "UNKNOWN_AGE", None),
         ({"characters": [{"name": "A", "voice": "squeaky"}]}, "UNKNOWN_VOICE", None),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,8 +84,43 @@ def job_handlers(studio: Studio, renderer: Renderer) -> dict[str, JobHandler]:
     """Every job kind this process can run, by kind."""
     from filmstudio.services.models import ModelPullJobs
     from filmstudio.services.render import RenderJobs
+    from filmstudio.services.youtube.publish import PublishJobs
 
-    return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio)}
+    return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio),
+            "publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+
+
+def local_studio(settings: Settings) -> Studio:
+    """A Studio for a command in this process (no queue: what it starts, it runs itself)."""
+    from filmstudio.services.factory import open_studio
+
+    return open_studio(settings)
+
+
+def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any]:
+    """`filmstudio publish PROJECT`: queue (or resume) the project's publish job and run it in this process."""
+    from filmstudio.services.executor import JobExecutor
+    from filmstudio.services.keys import Principal
+    from filmstudio.services.youtube.publish import PublishJobs, start_publish
+    from filmstudio.store import jobs as job_rows
+
+    found = studio.store.one("SELECT account_id FROM projects WHERE id = ? AND deleted_at IS NULL", [project_id])
+    if found is None:
+        from filmstudio.domain.errors import NotFound
+
+        raise NotFound(f"no project {project_id} (give a project id or a film .mp4)", code="PROJECT_NOT_FOUND")
+    earlier = studio.store.one(  # an interrupted publish (its worker gone): resume it
+        "SELECT id FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('queued', 'processing') "
+        "AND (lease_until IS NULL OR lease_until < ?)", [project_id, time.time()])
+    if earlier is not None:
+        job_id = earlier["id"]
+    else:
+        owner = Principal(found["account_id"], "cli", frozenset({"admin"}))
+        job_id = start_publish(studio, owner, project_id, options).job_id
+    JobExecutor(studio, {"publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}).run(job_id)
+    row = job_rows.get_job(studio.store, job_id)
+    assert row is not None
+    return row
 
 
 @dataclass

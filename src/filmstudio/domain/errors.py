@@ -146,3 +146,41 @@ class ModelPullInProgress(Conflict):
     """Another process is pulling the same model into the same library."""
 
     code = "MODEL_PULL_IN_PROGRESS"
+
+
+# -- YouTube publishing (additive) ----------------------------------------------------------
+
+
+class YouTubeNotConnected(FilmStudioError):
+    """No YouTube channel is connected (`filmstudio youtube connect`)."""
+
+    code = "YOUTUBE_NOT_CONNECTED"
+    http_status = 409
+
+
+class YouTubeAuthExpired(FilmStudioError):
+    """The channel's refresh token was revoked or expired: connect it again."""
+
+    code = "YOUTUBE_AUTH_EXPIRED"
+    http_status = 401
+
+
+class YouTubeQuotaExceeded(FilmStudioError):
+    """The Google Cloud project's daily YouTube quota is used up; `details.resets_at` says when it resets."""
+
+    code = "YOUTUBE_QUOTA_EXCEEDED"
+    http_status = 429
+
+
+class YouTubeUploadRejected(FilmStudioError):
+    """YouTube refused the video or its metadata; `details.reason` is YouTube's own reason."""
+
+    code = "YOUTUBE_UPLOAD_REJECTED"
+    http_status = 422
+
+
+class YouTubeUnavailable(FilmStudioError):
+    """YouTube kept failing (5xx, cut connections) through every retry; a later publish resumes."""
+
+    code = "YOUTUBE_UNAVAILABLE"
+    http_status = 502

@@ -107,6 +107,19 @@ class ProjectUpdate(_Input):
     _title = field_validator("title")(_check_title)
 
 
+class YouTubeOptions(_Input):
+    """How a film is published to YouTube (private unless asked otherwise)."""
+
+    privacy: Literal["private", "unlisted", "public"] = "private"
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str = Field(default="", max_length=4500)  # YouTube's 5000 less room for the chapters
+    tags: tuple[str, ...] = Field(default=(), max_length=50)
+    category_id: str = Field(default="1", pattern=r"^[0-9]{1,3}$")  # 1: Film & Animation
+    made_for_kids: bool = False
+    publish_at: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+    channel_id: str | None = None  # when more than one channel is connected
+
+
 class GenerateRequest(_Input):
     """Body of POST /projects/{id}/generate: settings for this render, merged into the project's."""
 
@@ -124,19 +137,23 @@ class GenerateRequest(_Input):
                         "include_subtitles": True,
                         "subtitle_languages": ["en", "es"],
                         "youtube_upload": False,
-                    }
+                    },
+                    "youtube": {"privacy": "unlisted", "tags": ["short film"]},
                 }
             ]
         },
     )
 
     settings: SettingsPatch | None = None
+    youtube: YouTubeOptions | None = None  # with settings.youtube_upload: publish when the render completes
 
 
 class Assets(BaseModel):
     """Signed, expiring download URLs for a project's latest film (null until one is rendered)."""
 
     video_url: str | None = None
+    youtube_url: str | None = None  # where the latest film was published (issue #13)
+    youtube_video_id: str | None = None
     thumbnail_url: str | None = None
     subtitles: dict[str, str] = Field(default_factory=dict)
     subtitles_vtt: dict[str, str] = Field(default_factory=dict)
@@ -475,4 +492,24 @@ class ModelPullAccepted(BaseModel):
     size_bytes: int
     licence: str
     commercial_use: bool
+    created_at: str
+
+
+class PublishRequest(_Input):
+    """Body of POST /projects/{id}/publish: where and how to publish the project's latest film."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
+        "examples": [{"youtube": {"privacy": "unlisted", "title": "The Lighthouse", "tags": ["short film"]}}]})
+
+    youtube: YouTubeOptions = Field(default_factory=YouTubeOptions)
+
+
+class PublishAccepted(BaseModel):
+    """Answer of POST /projects/{id}/publish (202): poll the job; its result has the video id and URL."""
+
+    job_id: str
+    project_id: str
+    status: JobStatus
+    channel_id: str
+    channel_title: str
     created_at: str

@@ -282,17 +282,6 @@ class RenderSettings(BaseModel):
             raise _one_of("fps", v, tuple(str(f) for f in FPS_VALUES), "UNSUPPORTED_FPS")
         return v
 
-    @field_validator("youtube_upload")
-    @classmethod
-    def _youtube(cls, v: bool) -> bool:
-        if v:
-            raise PydanticCustomError(
-                "YOUTUBE_NOT_CONNECTED",
-                "YouTube upload is not connected on this machine; export the film and upload it yourself",
-                {},
-            )
-        return v
-
     @model_validator(mode="after")
     def _aspect_sets_resolution(self) -> RenderSettings:
         if self.aspect_ratio is not None and "resolution" not in self.model_fields_set:

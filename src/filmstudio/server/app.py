@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI
 from filmstudio.config import Settings
 from filmstudio.server import errors
 from filmstudio.server.middleware import BodyLimit, HostCheck, RateLimitHeaders
-from filmstudio.server.routes import account, files, health, jobs, models, projects, segments, webhooks
+from filmstudio.server.routes import (
+    account,
+    files,
+    health,
+    jobs,
+    models,
+    projects,
+    publish,
+    segments,
+    webhooks,
+)
 from filmstudio.services.images import MAX_IMAGE_BYTES
 from filmstudio.services.studio import Studio
 
@@ -42,7 +52,7 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
     app.state.rate_limits = settings.rate_limits
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    modules = (projects, jobs, webhooks, account, files, health, segments, models)
+    modules = (projects, publish, jobs, webhooks, account, files, health, segments, models)
     for module in modules:
         api.include_router(module.router)
     app.state.path_methods = errors.path_methods([(API_PREFIX, m.router) for m in modules] + [("", health.router)])

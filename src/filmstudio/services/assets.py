@@ -89,6 +89,8 @@ def public_assets(studio: Studio, assets_json: str) -> Assets:
         subtitles={k: signed_url(studio, v, expires) for k, v in stored.get("subtitles", {}).items()},
         subtitles_vtt={k: signed_url(studio, v, expires) for k, v in stored.get("subtitles_vtt", {}).items()},
         expires_at=datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z"),
+        youtube_url=(stored.get("youtube") or {}).get("url"),
+        youtube_video_id=(stored.get("youtube") or {}).get("video_id"),
     )
 
 

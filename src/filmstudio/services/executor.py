@@ -80,6 +80,7 @@ class JobOutcome:
     result: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     output_dir: str | None = None
+    then: tuple[str, ...] = ()  # job ids the handler's `completed` creates; enqueued after the commit
 
 
 class JobHandler(Protocol):
@@ -176,6 +177,8 @@ class JobExecutor:
         beat.join()
         if not self._complete(handler, job, outcome, progress):
             return "lost"
+        for follow_up in outcome.then:  # e.g. the publish a render asked for
+            enqueue(self.studio, follow_up)
         return "completed"
 
     def _stop_and_end(

@@ -33,4 +33,7 @@ def open_studio(settings: Settings, queue: JobQueue | None = None, secrets: Secr
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
         webhook_lease_seconds=settings.webhook_lease_seconds,
         token_seconds=settings.token_seconds,
+        youtube_api_endpoint=settings.youtube_api_endpoint,
+        youtube_ca_bundle=settings.youtube_ca_bundle,
+        youtube_chunk_bytes=settings.youtube_chunk_bytes,
     )

@@ -74,6 +74,14 @@ def generate(
     settings = parse_settings({**json.loads(seen["settings"]), **overrides})
     _preflight(seen["script"], settings)
     credits = settings.estimated_credits
+    params: dict[str, Any] = {}
+    if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish
+        from filmstudio.domain.models import YouTubeOptions
+        from filmstudio.services.youtube.client import channel_for
+
+        options = (request.youtube if request else None) or YouTubeOptions()
+        channel = channel_for(studio, options.channel_id)
+        params["publish"] = {**options.model_dump(mode="json"), "channel_id": channel["channel_id"]}
     now = utcnow()
     job_id = str(uuid.uuid4())
     accepted = JobAccepted(
@@ -98,7 +106,7 @@ def generate(
         rows.add_job(db, {
             "id": job_id, "project_id": project_id, "account_id": principal.account_id, "status": "queued",
             "script": project["script"], "settings": settings.model_dump_json(), "credits": credits,
-            "idempotency_key": idempotency_key, "created_at": now,
+            "idempotency_key": idempotency_key, "created_at": now, "params": json.dumps(params),
         })
         account_rows.ledger_entry(db, principal.account_id, job_id, "deduct", credits)
         project_rows.update_project(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -64,10 +65,12 @@ class RenderJobs:
         request = self.request_for(job)
         manifest = self.renderer(request, progress=progress.report, cancel=cancel)
         warnings = tuple((manifest or {}).get("warnings", [])) if isinstance(manifest, dict) else ()
+        publish = json.loads(job.get("params") or "{}").get("publish")
         return JobOutcome(
             result={"title": manifest.get("title")} if isinstance(manifest, dict) else {},
             warnings=warnings,
             output_dir=request.output.parent.relative_to(self.studio.media_dir).as_posix(),
+            then=(str(uuid.uuid4()),) if publish else (),  # the publish job's id, created in `completed`
         )
 
     def completed(self, db: Any, job: dict[str, Any], outcome: JobOutcome, now: str) -> dict[str, Any]:
@@ -77,6 +80,15 @@ class RenderJobs:
             "status": "completed", "assets": json.dumps(found), "completed_at": now, "updated_at": now,
         })
         shutil.rmtree(self.studio.work_dir / job["id"], ignore_errors=True)
+        publish = json.loads(job.get("params") or "{}").get("publish")
+        if publish and outcome.then:  # generate asked for `youtube_upload`: queue it with the film's files
+            from filmstudio.domain.models import YouTubeOptions
+            from filmstudio.services.youtube.publish import add_publish_job
+
+            channel_id = publish.pop("channel_id", None)
+            add_publish_job(db, self.studio, account_id=job["account_id"], project_id=job["project_id"],
+                            assets=found, options=YouTubeOptions.model_validate(publish),
+                            channel_id=channel_id, job_id=outcome.then[0])
         return {"output_url": _video_url(self.studio, found)}
 
     def discard(self, job: dict[str, Any]) -> None:

@@ -30,6 +30,14 @@ class SecretStore(Protocol):
         """The secret named `key`, made (random, 256 bits) and saved on first use."""
         ...
 
+    def put(self, key: str, value: str) -> None:
+        """Save a secret another party chose (a webhook's signing secret, a YouTube refresh token)."""
+        ...
+
+    def get(self, key: str) -> str | None: ...
+
+    def delete(self, key: str) -> None: ...
+
 
 class KeyringSecrets:
     """Secrets in the OS keyring; one keyring entry per (studio home, secret name)."""

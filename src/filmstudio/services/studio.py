@@ -46,6 +46,10 @@ class Studio:
     webhook_timeout_seconds: float = 10.0
     webhook_lease_seconds: float = 60.0
     token_seconds: int = 900
+    # issue #13 (additive): YouTube's API root and a CA bundle for it (tests, proxies)
+    youtube_api_endpoint: str = "https://www.googleapis.com/"
+    youtube_ca_bundle: Path | None = None
+    youtube_chunk_bytes: int = 8 * 1024 * 1024
 
     def with_queue(self, queue: JobQueue) -> Studio:
         from dataclasses import replace

@@ -261,6 +261,21 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX idx_jobs_kind ON jobs(kind, status);
         """,
     ),
+    (
+        5,
+        # Issue #13: one row per connected YouTube channel. Its refresh token lives in the OS keyring
+        # (secret `youtube:<channel_id>`), never here.
+        """
+        CREATE TABLE youtube_channels (
+            channel_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            client_id TEXT NOT NULL,
+            token_uri TEXT NOT NULL,
+            scopes TEXT NOT NULL DEFAULT '[]',
+            connected_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 # Migrations that rebuild a table others reference: run with foreign keys off (a no-op inside a

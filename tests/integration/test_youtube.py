@@ -1,0 +1,349 @@
+"""Publishing to YouTube against a local fake over TLS: connect, a whole publish, cuts, kill -9, quota, revoked, 5xx."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import webbrowser
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fakeyoutube import CHANNEL_ID, CHANNEL_TITLE, FakeYouTube, wait_for
+from filmstudio.domain.errors import YouTubeAuthExpired, YouTubeQuotaExceeded, YouTubeUnavailable
+from filmstudio.domain.models import YouTubeOptions
+from filmstudio.pipeline.request import RenderRequest
+from filmstudio.services.factory import open_studio
+from filmstudio.services.secrets import MemorySecrets
+from filmstudio.services.studio import Studio
+from filmstudio.services.youtube import auth
+from filmstudio.services.youtube.publish import publish_file
+from integration.conftest_server import SCRIPT, SMALL, FakeRenderer, live_server, server_settings, wait_job
+
+REPO = Path(__file__).resolve().parents[2]
+CHUNK = 256 * 1024
+SCENES = [  # a title card, then scenes; the 4th starts 6 s after the 3rd, so it joins it
+    {"kind": "title", "start": 0.0, "end": 3.0},
+    {"kind": "scene", "start": 3.0, "end": 14.0, "location": "LAB", "time_of_day": "NIGHT", "heading": "INT. LAB - NIGHT"},
+    {"kind": "scene", "start": 14.0, "end": 30.0, "location": "ROOF", "time_of_day": "DAWN", "heading": "EXT. ROOF"},
+    {"kind": "scene", "start": 30.0, "end": 36.0, "location": "STAIRS", "heading": "INT. STAIRS"},
+    {"kind": "scene", "start": 36.0, "end": 60.0, "location": "STREET", "heading": "EXT. STREET"},
+]
+
+
+class ChapteredRenderer(FakeRenderer):
+    """The fake film plus a manifest with scenes (for chapters), padded to `pad` bytes (for chunks)."""
+
+    def __init__(self, pad: int = 0) -> None:
+        super().__init__()
+        self.pad = pad
+
+    def __call__(self, request: RenderRequest, **kw: Any) -> dict[str, Any]:
+        out = super().__call__(request, **kw)
+        with request.output.open("ab") as fh:  # trailing bytes after the moov: players ignore them
+            fh.write(os.urandom(max(0, self.pad - request.output.stat().st_size)))
+        request.output.with_name("film.manifest.json").write_text(json.dumps({"duration": 60.0, "scenes": SCENES}))
+        return out
+
+
+def make_padded_renderer() -> ChapteredRenderer:
+    return ChapteredRenderer(pad=3 * 1024 * 1024)
+
+
+@pytest.fixture
+def yt(tmp_path: Path) -> Iterator[FakeYouTube]:
+    with FakeYouTube(tmp_path / "fake-ca") as fake:
+        yield fake
+
+
+def _settings(home: Path, yt: FakeYouTube, **kw: Any) -> Any:
+    return server_settings(home, secrets_backend="file", youtube_api_endpoint=yt.root, youtube_ca_bundle=yt.ca,
+                           youtube_chunk_bytes=CHUNK, **kw)
+
+
+def _paste_redirect(yt: FakeYouTube) -> Any:
+    """What a user does in the no-browser flow: open the URL, sign in, copy the address it ends on."""
+    def read_code(url: str) -> str:
+        r = httpx.get(url, verify=ssl.create_default_context(cafile=str(yt.ca)), follow_redirects=False)
+        assert r.status_code == 302
+        return r.headers["location"]
+    return read_code
+
+
+def connect(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> dict[str, Any]:
+    return auth.connect(studio, yt.client_secrets(tmp_path / "client_secrets.json"), open_browser=False,
+                        read_code=_paste_redirect(yt))
+
+
+@pytest.fixture
+def studio(tmp_path: Path, yt: FakeYouTube) -> Studio:
+    return open_studio(_settings(tmp_path / "home", yt), secrets=MemorySecrets())
+
+
+def _film(folder: Path, size: int, langs: tuple[str, ...] = ("en", "fr")) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    film = folder / "film.mp4"
+    film.write_bytes(os.urandom(size))
+    (folder / "film.jpg").write_bytes(b"\xff\xd8\xff\xe0fake-jpeg")
+    for lang in langs:
+        (folder / f"film.{lang}.srt").write_text(f"1\n00:00:00,000 --> 00:00:01,000\nHello {lang}\n")
+    (folder / "film.manifest.json").write_text(json.dumps({"duration": 60.0, "scenes": SCENES}))
+    return film
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- connecting ---------------------------------------------------------------------------------
+
+
+def test_connect_without_a_browser_keeps_the_token_out_of_sqlite(studio: Studio, yt: FakeYouTube,
+                                                                tmp_path: Path) -> None:
+    channel = connect(studio, yt, tmp_path)
+    assert channel["channel_id"] == CHANNEL_ID and channel["title"] == CHANNEL_TITLE
+    saved = json.loads(studio.secrets.get(f"youtube:{CHANNEL_ID}") or "{}")
+    assert saved["refresh_token"] in yt.refresh_tokens  # issued after a PKCE-checked code exchange
+    studio.store.db.execute("PRAGMA wal_checkpoint(FULL)")
+    db_bytes = b"".join(p.read_bytes() for p in studio.store.path.parent.glob("studio.db*"))
+    assert saved["refresh_token"].encode() not in db_bytes
+    assert [c["title"] for c in auth.status(studio)] == [CHANNEL_TITLE]
+    assert auth.disconnect(studio) == [CHANNEL_ID]
+    assert auth.status(studio) == [] and studio.secrets.get(f"youtube:{CHANNEL_ID}") is None
+
+
+def test_connect_with_the_loopback_redirect(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    class Browser(webbrowser.BaseBrowser):
+        def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+            import threading
+
+            # The user signs in; Google sends the browser to our loopback server with the code.
+            threading.Thread(target=lambda: httpx.get(url, verify=ssl.create_default_context(cafile=str(yt.ca)), follow_redirects=True)).start()
+            return True
+
+    webbrowser.register("filmstudio-test-browser", None, Browser("filmstudio-test-browser"))
+    channel = auth.connect(studio, yt.client_secrets(tmp_path / "cs.json"), browser="filmstudio-test-browser")
+    assert channel["channel_id"] == CHANNEL_ID
+    redirect = next(p for m, p, _ in yt.requests if p == "/o/oauth2/auth")
+    assert redirect  # the authorize endpoint came from the client secrets file
+
+
+# -- publishing a film file in this process -------------------------------------------------------
+
+
+def test_cut_connection_mid_chunk_resumes_from_the_acknowledged_byte(studio: Studio, yt: FakeYouTube,
+                                                                      tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    film = _film(tmp_path / "f", 4 * CHUNK + 1234)
+    yt.cut_after = 100_000  # in the first chunk after... (the first PUT): 100 kB arrive, then the line drops
+    result = publish_file(studio, film, YouTubeOptions(title="Cut"), chunk_bytes=CHUNK)
+    video = yt.videos[result["video_id"]]
+    assert video["sha256"] == _sha(film)
+    assert yt.bytes_received == film.stat().st_size + 100_000  # only the cut chunk's bytes came twice
+    assert any(rng == f"bytes */{film.stat().st_size}" for m, _, rng in yt.requests if m == "PUT")
+
+
+def test_a_5xx_burst_is_retried_in_every_step(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    film = _film(tmp_path / "f", 2 * CHUNK + 7)
+    yt.failures = {"start": [500], "put": [503, 502], "thumbnail": [503], "captions": [500, 503]}
+    result = publish_file(studio, film, YouTubeOptions(), chunk_bytes=CHUNK)
+    assert yt.videos[result["video_id"]]["sha256"] == _sha(film)
+    assert result["captions"] == ["en", "fr"] and result["thumbnail"] is True
+    assert not any(yt.failures.values())
+
+
+def test_quota_exceeded_says_when_it_resets(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    yt.quota_exceeded = True
+    with pytest.raises(YouTubeQuotaExceeded) as info:
+        publish_file(studio, _film(tmp_path / "f", CHUNK), YouTubeOptions(), chunk_bytes=CHUNK)
+    resets = info.value.details["resets_at"]
+    assert "T00:00:00" in resets and resets[-6:] in ("-08:00", "-07:00")  # midnight Pacific
+    assert info.value.details["reason"] == "quotaExceeded"
+
+
+def test_a_revoked_refresh_token_is_auth_expired(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    yt.revoke()
+    with pytest.raises(YouTubeAuthExpired):
+        publish_file(studio, _film(tmp_path / "f", CHUNK), YouTubeOptions(), chunk_bytes=CHUNK)
+    assert yt.bytes_received == 0
+
+
+def test_an_unverified_channel_gets_the_video_and_a_clear_thumbnail_warning(studio: Studio, yt: FakeYouTube,
+                                                                            tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    yt.thumbnails_forbidden = True
+    result = publish_file(studio, _film(tmp_path / "f", CHUNK + 1), YouTubeOptions(), chunk_bytes=CHUNK)
+    assert result["thumbnail"] is False and "verified" in result["warnings"][0]
+    assert result["video_id"] in yt.videos
+
+
+def test_an_expired_session_starts_again(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    film = _film(tmp_path / "f", 3 * CHUNK)
+    yt.failures = {"put": [503]}  # the first chunk fails; meanwhile the session expires
+    original = yt.take_failure
+
+    def fail_then_expire(route: str) -> int | None:
+        code = original(route)
+        if code is not None:
+            yt.expire_sessions()
+        return code
+
+    yt.take_failure = fail_then_expire  # type: ignore[method-assign]
+    result = publish_file(studio, film, YouTubeOptions(), chunk_bytes=CHUNK)
+    assert yt.videos[result["video_id"]]["sha256"] == _sha(film)
+    assert len(yt.sessions) == 2
+
+
+def test_nothing_is_sent_when_no_channel_is_connected(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    from filmstudio.domain.errors import YouTubeNotConnected
+
+    with pytest.raises(YouTubeNotConnected):
+        publish_file(studio, _film(tmp_path / "f", CHUNK), YouTubeOptions(), chunk_bytes=CHUNK)
+    assert yt.requests == []
+
+
+def test_persistent_5xx_gives_up_with_youtube_unavailable(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    yt.failures = {"start": [503] * 20}
+    from filmstudio.services.youtube import upload
+
+    old = upload.ResumableUpload.max_tries
+    upload.ResumableUpload.max_tries = 3
+    try:
+        with pytest.raises(YouTubeUnavailable):
+            publish_file(studio, _film(tmp_path / "f", CHUNK), YouTubeOptions(), chunk_bytes=CHUNK)
+    finally:
+        upload.ResumableUpload.max_tries = old
+
+
+# -- through the API and the job system ----------------------------------------------------------
+
+
+def test_generate_with_youtube_upload_publishes_everything(tmp_path: Path, yt: FakeYouTube) -> None:
+    settings = _settings(tmp_path / "home", yt)
+    with live_server(settings, ChapteredRenderer(pad=CHUNK + 5000)) as live:
+        connect(live.parts.studio, yt, tmp_path)
+        key = live.new_key("creator", credits=50, scopes=["admin"])
+        with live.client(key) as c:
+            hook = c.post("/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["job.completed"]})
+            assert hook.status_code in (200, 201), hook.text
+            pid = c.post("/projects", json={"title": "The Lab", "script": SCRIPT,
+                                            "settings": {**SMALL, "subtitle_languages": ["en", "es"]}}).json()["project_id"]
+            r = c.post(f"/projects/{pid}/generate", json={
+                "settings": {"youtube_upload": True},
+                "youtube": {"privacy": "unlisted", "description": "A short film.", "tags": ["short", "lab"]}})
+            assert r.status_code == 202, r.text
+            assert wait_job(c, r.json()["job_id"])["status"] == "completed"
+            wait_for(lambda: c.get("/jobs", params={"kind": "publish"}).json()["total_count"] == 1)
+            pub = c.get("/jobs", params={"kind": "publish"}).json()["jobs"][0]
+            done = wait_job(c, pub["job_id"])
+            assert done["status"] == "completed", done
+            project = c.get(f"/projects/{pid}").json()
+            film = live.parts.studio.media_dir / json.loads(
+                live.parts.studio.store.one("SELECT assets FROM projects WHERE id = ?", [pid])["assets"])["video"]
+        video = yt.videos[done["result"]["video_id"]]
+        assert done["result"]["url"] == f"https://www.youtube.com/watch?v={video['id']}"
+        assert project["assets"]["youtube_url"] == done["result"]["url"]
+        assert project["status"] == "completed"
+        assert video["sha256"] == _sha(film)
+        assert video["snippet"]["title"] == "The Lab" and video["snippet"]["tags"] == ["short", "lab"]
+        assert video["status"]["privacyStatus"] == "unlisted"
+        assert video["snippet"]["description"] == (
+            "A short film.\n\n0:00 Lab (Night)\n0:14 Roof (Dawn)\n0:36 Street")
+        assert sorted(yt.captions[video["id"]]) == ["en", "es"]
+        assert yt.thumbnails[video["id"]].startswith(b"\xff\xd8")
+        event = live.parts.studio.store.one(
+            "SELECT payload FROM webhook_deliveries WHERE event = 'job.completed' AND payload LIKE '%publish%'")
+        assert event is not None and video["id"] in event["payload"]
+
+
+def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: FakeYouTube) -> None:
+    settings = _settings(tmp_path / "home", yt)
+    with live_server(settings, ChapteredRenderer()) as live:
+        key = live.new_key("creator", credits=50)
+        with live.client(key) as c:
+            pid = c.post("/projects", json={"title": "Q", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+            refused = c.post(f"/projects/{pid}/generate", json={"settings": {"youtube_upload": True}})
+            assert refused.status_code == 409 and refused.json()["error"]["code"] == "YOUTUBE_NOT_CONNECTED"
+            assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
+            connect(live.parts.studio, yt, tmp_path)
+            before = live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?", [pid])
+            film = live.parts.studio.media_dir / json.loads(before["assets"])["video"]
+            sha = _sha(film)
+            yt.quota_exceeded = True
+            r = c.post(f"/projects/{pid}/publish", json={"youtube": {"privacy": "public"}})
+            assert r.status_code == 202, r.text
+            failed = wait_job(c, r.json()["job_id"])
+            assert failed["status"] == "failed" and failed["error"]["code"] == "YOUTUBE_QUOTA_EXCEEDED"
+            after = live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?", [pid])
+            assert after == before and _sha(film) == sha
+
+
+def _env(home: Path, yt: FakeYouTube) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "FILMSTUDIO_HOME": str(home), "FILMSTUDIO_LEASE_SECONDS": "2", "FILMSTUDIO_RECONCILE_SECONDS": "0.5",
+        "FILMSTUDIO_SECRETS_BACKEND": "file", "FILMSTUDIO_YOUTUBE_API_ENDPOINT": yt.root,
+        "FILMSTUDIO_YOUTUBE_CA_BUNDLE": str(yt.ca), "FILMSTUDIO_YOUTUBE_CHUNK_BYTES": str(CHUNK),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO / "tests")]),
+    })
+    return env
+
+
+def _worker(home: Path, yt: FakeYouTube) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "filmstudio.cli_studio", "worker"], env=_env(home, yt),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_upload_then_the_reconciler_resumes_without_resending(tmp_path: Path, yt: FakeYouTube) -> None:
+    home = tmp_path / "home"
+    with live_server(_settings(home, yt), make_padded_renderer()) as live:  # render the film first
+        key = live.new_key("creator", credits=50)
+        with live.client(key) as c:
+            pid = c.post("/projects", json={"title": "K", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+            assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
+        connect(live.parts.studio, yt, tmp_path)
+    with live_server(_settings(home, yt, workers=0)) as live, live.client(key) as c:
+        store = live.parts.studio.store
+        film = live.parts.studio.media_dir / json.loads(store.one("SELECT assets FROM projects")["assets"])["video"]
+        size = film.stat().st_size
+        yt.stall_after = 3 * CHUNK + 1000  # hang inside the 4th chunk
+        job_id = c.post(f"/projects/{pid}/publish").json()["job_id"]
+        first = _worker(home, yt)
+        try:
+            wait_for(lambda: yt.stall_after is None, timeout=60)  # the worker is mid-chunk now
+            state = json.loads(store.one("SELECT params FROM jobs WHERE id = ?", [job_id])["params"])["state"]
+            assert state["upload"]["acked"] == 3 * CHUNK and state["upload"]["session_uri"]
+            first.send_signal(signal.SIGKILL)
+            assert first.wait(timeout=10) == -signal.SIGKILL
+        finally:
+            if first.poll() is None:
+                first.kill()
+        yt.released.set()
+        second = _worker(home, yt)
+        try:
+            done = wait_job(c, job_id, timeout=120)
+        finally:
+            second.send_signal(signal.SIGINT)
+            second.wait(timeout=20)
+    assert done["status"] == "completed", done
+    assert done["attempts"] == 2
+    video = yt.videos[done["result"]["video_id"]]
+    assert video["sha256"] == _sha(film) and len(yt.sessions) == 1  # the same session, resumed
+    resent = yt.bytes_received - size
+    assert 0 < resent <= CHUNK, resent  # only the chunk in flight at the kill came again
+    time.sleep(0)
