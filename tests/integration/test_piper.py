@@ -64,28 +64,8 @@ def _speak(engine: Voices, tmp_path: Path, *reqs: SpeechRequest) -> list[Path]:
     return engine.synthesize_many(list(reqs), cancel=CancelToken())
 
 
-class TestVoicesContract:
-    """What every `Voices` engine promises the voice stage, here for Piper."""
-
-    def test_paths_in_order_and_progress_to_one(self, piper: PiperVoices, tmp_path: Path) -> None:
-        reqs = [SpeechRequest(f"Line {w}.", JOE, 175, tmp_path / f"{w}.wav") for w in ("c", "a", "b")]
-        reqs.append(SpeechRequest("Line a.", JOE, 175, tmp_path / "a.wav"))  # identical outs share one clip
-        seen: list[float] = []
-        assert piper.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append) == [r.out for r in reqs]
-        assert all(r.out.exists() for r in reqs) and seen[-1] == 1.0 and seen == sorted(seen)
-
-    def test_existing_clips_are_kept(self, piper: PiperVoices, tmp_path: Path) -> None:
-        req = SpeechRequest("Kept.", JOE, 175, tmp_path / "k.wav")
-        req.out.write_bytes(b"cached")
-        piper.synthesize_many([req], cancel=CancelToken())
-        assert req.out.read_bytes() == b"cached"
-
-    def test_cancelled_before_start(self, piper: PiperVoices, tmp_path: Path) -> None:
-        token = CancelToken()
-        token.cancel()
-        with pytest.raises(Cancelled):
-            piper.synthesize_many([SpeechRequest("No.", JOE, 175, tmp_path / "n.wav")], cancel=token)
-        assert not (tmp_path / "n.wav").exists()
+class TestPiperVoices:
+    """Piper beyond the contract every engine runs (TestVoicesContract in test_tts.py)."""
 
     def test_cancel_while_speaking_stops_quickly(self, piper: PiperVoices, tmp_path: Path) -> None:
         token = CancelToken()

