@@ -6,7 +6,8 @@
     .venv/bin/python bench/voices.py --no-compiled       # as before the compiled-graph cache
 
 Per engine — espeak-ng, the bundled Piper voice as it is (`piper`), the same voice with a
-character's treatment from casting (`piper-treated`) — each in a fresh process (so its peak RSS is
+character's treatment from casting (`piper-treated`), and with one delivery on every line
+(`piper-whisper`, `piper-shout`, `piper-off-screen`: still intelligible?) — each in a fresh process (so its peak RSS is
 its own): the script's spoken lines synthesised at 165 wpm, cold (model load included) and warm,
 giving the real-time factor (synthesis seconds / audio seconds); the clips joined with 0.4 s gaps
 make a voice track. Then full renders of the film, each in a fresh process: with espeak-ng only and
@@ -41,20 +42,25 @@ from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.engines import Engines, VoiceLibrary
 from filmstudio.pipeline.fit import MAX_WPM, spoken_wpm
 from filmstudio.pipeline.media.audio import read_wav
+from filmstudio.pipeline.media.voicefx import treat_clip
 from filmstudio.pipeline.media.wavstream import write_wav
-from filmstudio.pipeline.plan import NARRATOR, Voice
+from filmstudio.pipeline.plan import NARRATOR, Line, Voice
 from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.runner import render
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.script.casting import cast_voices
-from filmstudio.pipeline.script.delivery import spoken_text
+from filmstudio.pipeline.script.delivery import PLAIN, delivery_for, spoken_text
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "samples"
 FILM, PROSE = SAMPLES / "night-market.fountain", SAMPLES / "solar-sails.txt"
-SYNTH_ENGINES = ("espeak", "piper", "piper-treated")
+SYNTH_ENGINES = ("espeak", "piper", "piper-treated", "piper-whisper", "piper-shout", "piper-off-screen")
+# The plain voice with one delivery on every line: is each still intelligible?
+DELIVERIES = {"piper-whisper": Line(0, "dialogue", "", parenthetical="(whispering)"),
+              "piper-shout": Line(0, "dialogue", "", parenthetical="(shouting)"),
+              "piper-off-screen": Line(0, "dialogue", "", extension="O.S.")}
 RENDERS = (("film-espeak", "espeak", FILM), ("film-default", "default", FILM), ("solar-default", "default", PROSE),
            ("solar-espeak", "espeak", PROSE))
 GAP_S = 0.4
@@ -101,18 +107,21 @@ def _synth_child(engine: str, args: Any, out_dir: Path) -> dict[str, Any]:
     if engine == "espeak":
         engines = espeak_only(engines)
         voice = cast_voices(analyse(script_text, settings), settings)[NARRATOR]
-    elif engine == "piper":
+    elif engine == "piper" or engine in DELIVERIES:
         voice = Voice(NARRATOR, BUNDLED_VOICE, engine="piper")
     else:  # the most treated character casting gives with the one bundled voice
         cast = cast_voices(analyse(script_text, settings), settings, engines.voices.voices("en"))
         voice = max(cast.values(), key=lambda v: (abs(v.pitch - 50), v.speaker))
+    delivery = delivery_for(DELIVERIES[engine]) if engine in DELIVERIES else PLAIN
     timings = []
     clips: list[Path] = []
     for run in ("cold", "warm"):
-        reqs = [SpeechRequest(t, voice, 165.0, out_dir / f"{engine}-{run}" / f"{n:03d}.wav")
+        reqs = [SpeechRequest(t, voice, round(165.0 * delivery.tempo, 1), out_dir / f"{engine}-{run}" / f"{n:03d}.wav")
                 for n, t in enumerate(texts)]
         t0 = time.perf_counter()
         clips = engines.voices.synthesize_many(reqs, cancel=CancelToken())
+        if not delivery.plain:
+            clips = [treat_clip(c, delivery, c.with_name(c.stem + "-treated.wav")) for c in clips]
         timings.append(time.perf_counter() - t0)
     parts = [read_wav(c) for c in clips]
     sr = parts[0][1]
@@ -242,9 +251,9 @@ def main() -> int:
             row["wer"] = round(wer(references[row["script"]], words_of(transcribe(model, row.pop("track")))), 3)
     results["synthesis"], results["renders"] = synth, renders
 
-    print(f"{'engine':<15}{'voice':<36}{'RTF cold':>9}{'RTF warm':>9}{'wpm':>7}{'RSS MB':>8}{'WER':>7}")
+    print(f"{'engine':<17}{'voice':<34}{'RTF cold':>9}{'RTF warm':>9}{'wpm':>7}{'RSS MB':>8}{'WER':>7}")
     for r in synth:
-        print(f"{r['engine']:<15}{r['voice'][:35]:<36}{r['rtf_cold']:>9.3f}{r['rtf_warm']:>9.3f}{r['real_wpm']:>7.0f}"
+        print(f"{r['engine']:<17}{r['voice'][:33]:<34}{r['rtf_cold']:>9.3f}{r['rtf_warm']:>9.3f}{r['real_wpm']:>7.0f}"
               f"{r['peak_rss_mb']:>8}{r['wer']:>7.3f}")
     print(f"\n{'render':<15}{'script':<24}{'render s':>9}{'voices s':>9}{'share':>7}{'wpm':>7}{'RSS MB':>8}{'WER':>7}")
     for r in renders:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import json
 import math
 import threading
@@ -126,7 +127,12 @@ class VoiceSynthesis:
         paths = ctx.engines.voices.synthesize_many(
             requests, cancel=ctx.cancel, progress=lambda f: ctx.report(self.name, 0.8 * f)
         )
-        treated = [self._deliver(ctx, path, delivery) for path, delivery in zip(paths, deliveries, strict=True)]
+        pairs = list(zip(paths, deliveries, strict=True))
+        if sum(not d.plain for d in deliveries) > 1:  # one ffmpeg per treated clip: two at a time
+            with cf.ThreadPoolExecutor(max_workers=2, thread_name_prefix="delivery") as pool:
+                treated = list(pool.map(lambda pair: self._deliver(ctx, *pair), pairs))
+        else:
+            treated = [self._deliver(ctx, path, delivery) for path, delivery in pairs]
         clips = {line.index: path for line, path in zip(lines, treated, strict=True)}
         return clips, {idx: wav_seconds(path) for idx, path in clips.items()}
 
