@@ -309,3 +309,18 @@ def test_thumbnail_title_moves_off_a_burned_subtitle(render: Callable[[SegmentSp
                      luma(np.asarray(b.convert("RGB"), np.float32)[None]))[0]
     rows = np.nonzero((ink > 60).mean(axis=1) > 0.02)[0]
     assert rows.size and rows.max() < 720 * 0.4, rows  # the title is in the top part, the subtitle below
+
+
+@pytest.mark.parametrize(("style", "floor"), [("documentary", 1.0), ("cinematic", 1.2), ("retro", 0.9),
+                                               ("minimal", 0.2)])
+def test_long_shots_keep_moving(render: Callable[[SegmentSpec, str], Path], style: str, floor: float) -> None:
+    """A 12 s shot crossed its margin once, so it drifted at a third of a short shot's pace.
+
+    Median mean-absolute change between consecutive frames, /255, at 320x180 12 fps: before
+    documentary 0.38, cinematic 0.92, retro 0.61, minimal 0.03 (flat art changes only at edges).
+    """
+    spec = replace(DAY, style=style, fps=12, duration=12.0, fade_in=False, fade_out=False)
+    frames = luma(decode(render(spec, f"long-{style}"))[12:-12])
+    diffs = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
+    assert float(np.median(diffs)) > floor, float(np.median(diffs))
+    assert float(diffs.max()) < 12  # no jumps

@@ -46,6 +46,9 @@ VISUALS_VERSION = 4  # 4: dissolves, night windows after CONTINUOUS, scanlines b
 TIMESCALE = 90000
 TEXT_FADE = 0.25
 DISSOLVE_SECONDS = 0.8
+# The camera crosses the backdrop's margin in at most this many seconds, then travels back: a
+# long shot keeps moving at the pace of a short one (a 16 s shot drifted at 0.2/255 a frame).
+CROSSING_SECONDS = 4.0
 
 SegmentKind = Literal["title", "scene", "end"]
 OverlayRole = Literal["scene_title", "onscreen", "caption"]
@@ -310,13 +313,14 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str],
         return label
 
     x0, y0, x1, y1 = lay.pan
+    cross = _crossing(dur)
     bg = still("backdrop", "yuv420p", n)
-    chains.append(f"[{bg}]crop={w}:{h}:exact=1:x='{x0}+({x1 - x0})*t/{dur:.4f}':y='{y0}+({y1 - y0})*t/{dur:.4f}'[b0]")
+    chains.append(f"[{bg}]crop={w}:{h}:exact=1:x='{_travel_expr(x0, x1, cross)}':y='{_travel_expr(y0, y1, cross)}'[b0]")
     cur = "b0"
     if lay.foreground is not None:
         fg = still("foreground", "yuva420p", n)
         a, b = lay.fg_x
-        chains.append(f"[{cur}][{fg}]overlay=x='{a}+({b - a})*t/{dur:.4f}':y={h - lay.foreground.height}[b1]")
+        chains.append(f"[{cur}][{fg}]overlay=x='{_travel_expr(a, b, cross)}':y={h - lay.foreground.height}[b1]")
         cur = "b1"
     li = still("light", "yuva420p", n)
     cx, cy, ax, ay, period = lay.light_orbit
@@ -354,6 +358,20 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str],
     post.append("format=yuv420p")
     chains.append(f"[{cur}]" + ",".join(post) + "[v]")
     return inputs, ";".join(chains)
+
+
+def _crossing(duration: float) -> float:
+    return min(duration, CROSSING_SECONDS)
+
+
+def _travel_expr(a: float, b: float, cross: float) -> str:
+    """ffmpeg expression: from a to b in `cross` seconds, then back and forth (a triangle wave)."""
+    return f"{a}+({b - a})*(1-abs(mod(t/{cross:.4f},2)-1))"
+
+
+def _travel(a: float, b: float, cross: float, t: float) -> float:
+    """`_travel_expr` evaluated in Python (for stills)."""
+    return a + (b - a) * (1 - abs((t / cross) % 2 - 1))
 
 
 _RawLayer = tuple[Path, tuple[int, int], str]  # file, (width, height), ffmpeg pix_fmt
@@ -426,11 +444,12 @@ def _compose(lay: _Layout, t: float) -> Image.Image:
     dur = spec.duration
     t = min(max(0.0, t), dur)
     x0, y0, x1, y1 = lay.pan
-    px, py = int(x0 + (x1 - x0) * t / dur), int(y0 + (y1 - y0) * t / dur)
+    cross = _crossing(dur)
+    px, py = int(_travel(x0, x1, cross, t)), int(_travel(y0, y1, cross, t))
     frame = lay.backdrop.crop((px, py, px + w, py + h)).convert("RGBA")
     if lay.foreground is not None:
         a, b = lay.fg_x
-        _paste(frame, lay.foreground, int(a + (b - a) * t / dur), h - lay.foreground.height)
+        _paste(frame, lay.foreground, int(_travel(a, b, cross, t)), h - lay.foreground.height)
     cx, cy, ax, ay, period = lay.light_orbit
     _paste(frame, lay.light, int(cx + ax * math.sin(2 * math.pi * t / period)),
            int(cy + ay * math.cos(2 * math.pi * t / period)))
