@@ -14,10 +14,10 @@ from PIL import Image
 from filmstudio.domain.errors import Cancelled
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe, probe
+from filmstudio.pipeline.providers.thumbnails import make_thumbnail
 from filmstudio.pipeline.providers.visuals import (
     Overlay,
     SegmentSpec,
-    make_thumbnail,
     render_segment,
 )
 
@@ -274,7 +274,7 @@ def test_thumbnail_title_never_straddles_a_letterbox_bar(render: Callable[[Segme
 
 def test_vertical_film_gets_a_vertical_thumbnail_and_a_youtube_one(render: Callable[[SegmentSpec, str], Path],
                                                                    tmp_path: Path) -> None:
-    from filmstudio.pipeline.providers.visuals import THUMB_SIZE, thumbnail_size
+    from filmstudio.pipeline.providers.thumbnails import THUMB_SIZE, thumbnail_size
 
     size = (180, 320)
     film = render(replace(DAY, size=size), "vertical-doc")
@@ -296,7 +296,7 @@ def test_vertical_film_gets_a_vertical_thumbnail_and_a_youtube_one(render: Calla
 
 def test_thumbnail_title_moves_off_a_burned_subtitle(render: Callable[[SegmentSpec, str], Path],
                                                      tmp_path: Path) -> None:
-    from filmstudio.pipeline.providers.visuals import ThumbnailCandidate
+    from filmstudio.pipeline.providers.thumbnails import ThumbnailCandidate
 
     captioned = replace(DAY, overlays=(Overlay("Then we are home.", 0.0, DUR, "caption"),))
     film = render(captioned, "captioned")

@@ -13,7 +13,7 @@ from typing import ClassVar
 from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.plan import Cue, RenderPlan
 from filmstudio.pipeline.providers.styles import location_motif
-from filmstudio.pipeline.providers.visuals import (
+from filmstudio.pipeline.providers.thumbnails import (
     THUMB_SIZE,
     ThumbnailCandidate,
     make_thumbnail,
