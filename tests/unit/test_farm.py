@@ -34,6 +34,9 @@ def test_spec_round_trips_through_json_with_the_same_content_key() -> None:
     back = spec_from_json(wire)
     assert back == SPEC and spec_key(back) == spec_key(SPEC)
     assert segment_key(back, "libx264") != segment_key(back, "h264_nvenc")
+    dissolving = replace(SPEC, fade_in=False, dissolve_from=replace(SPEC, location="HALL", fade_out=False))
+    back = spec_from_json(json.loads(json.dumps(spec_to_json(dissolving))))
+    assert back == dissolving and spec_key(back) == spec_key(dissolving) != spec_key(SPEC)
 
 
 def test_a_user_image_travels_by_content_and_keeps_the_content_key(tmp_path: Path) -> None:

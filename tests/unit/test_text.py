@@ -148,3 +148,35 @@ def test_font_report_lists_bundled_fonts_and_scripts(bold: bool) -> None:
     for name, info in scripts.items():
         if not info["ok"]:
             assert missing_packages, name
+
+
+def _guillemets(text: str, **kw: object) -> str:
+    """The « » marks of a rendered line, left to right: '<' for a « shape, '>' for a » shape."""
+    import numpy as np
+
+    from filmstudio.pipeline.media.text import render_text_image
+
+    img, _ = render_text_image(text, width=900, font_size=48, shadow=False, align="left", **kw)  # type: ignore[arg-type]
+    a = np.asarray(img.getchannel("A"), np.float32)
+    cols = [*list(a.max(axis=0) > 60), False]
+    out, start = [], None
+    for x, c in enumerate(cols):
+        if c and start is None:
+            start = x
+        elif not c and start is not None:
+            g = a[:, start:x]
+            rows = np.nonzero(g.max(axis=1) > 60)[0]
+            g = g[rows.min(): rows.max() + 1]
+            # A guillemet pair is shorter than the x-height and narrow; its points show in the middle row.
+            if 14 < g.shape[0] < 25 and g.shape[1] < 30:
+                xs = np.nonzero(g[g.shape[0] // 2] > 60)[0]
+                out.append("<" if xs.mean() < g.shape[1] / 2 else ">")
+            start = None
+    return "".join(out)
+
+
+@pytest.mark.parametrize("text", ["He said «مرحبا» loudly", "«مرحبا»", "قال «مرحبا»"])
+@pytest.mark.parametrize("serif", [False, True])
+def test_guillemets_around_an_arabic_word_are_not_mirrored(text: str, serif: bool) -> None:
+    """Titles (serif) draw Arabic in a fallback font: the closing » came out as « (shaped RTL with the word)."""
+    assert _guillemets(text, serif=serif, bold=True) == "<>"

@@ -21,13 +21,13 @@ from filmstudio.pipeline.providers.styles import (
     motif_for,
     seed_for,
 )
+from filmstudio.pipeline.providers.thumbnails import frame_score
 from filmstudio.pipeline.providers.visuals import (
     Overlay,
     SegmentSpec,
     _filter_graph,
     _layout,
     _write_layers,
-    frame_score,
     render_segment,
     scene_still,
     spec_key,

@@ -266,6 +266,59 @@ def _visual_text(text: str) -> str:
     return str(get_display(arabic_reshaper.reshape(text)))
 
 
+def _resolve_neutrals(runs: list[_Run], para_rtl: bool) -> list[_Run]:
+    """Give the spaces and punctuation at a run's edges the direction the bidi algorithm gives them.
+
+    A run keeps the neutrals that follow it in its font, so the `»` closing an Arabic word in
+    an English sentence was shaped right-to-left with the word: mirrored, and on its far side.
+    Rule N1/N2 of UAX #9: neutrals between two strong characters of one direction take it,
+    otherwise the paragraph's; sos and eos are the paragraph direction.
+    """
+    pieces: list[tuple[str, Path, bool | None]] = []  # None: neutral, resolved below
+    for run in runs:
+        strong = [k for k, c in enumerate(run.text) if _is_strong(c)]
+        if not strong:
+            pieces.append((run.text, run.font, None))
+            continue
+        head, tail = strong[0], strong[-1] + 1
+        if head:
+            pieces.append((run.text[:head], run.font, None))
+        pieces.append((run.text[head:tail], run.font, run.rtl))
+        if tail < len(run.text):
+            pieces.append((run.text[tail:], run.font, None))
+    out: list[_Run] = []
+    for n, (text, font, rtl) in enumerate(pieces):
+        if rtl is None:
+            before = next((p[2] for p in reversed(pieces[:n]) if p[2] is not None), para_rtl)
+            after = next((p[2] for p in pieces[n + 1:] if p[2] is not None), para_rtl)
+            rtl = before if before == after else para_rtl
+        if out and out[-1].font == font and out[-1].rtl == rtl:
+            out[-1] = _Run(out[-1].text + text, font, rtl)
+        else:
+            out.append(_Run(text, font, rtl))
+    return out
+
+
+def _visual_runs(runs: list[_Run], para_rtl: bool) -> list[_Run]:
+    """Runs in drawing order, left to right: embedding levels, then rule L2 of UAX #9."""
+    runs = _resolve_neutrals(runs, para_rtl)
+    # An RTL paragraph is level 1 with its LTR runs at 2; an LTR one level 0 with its RTL runs at 1.
+    levels = [(1 if r.rtl else 2) if para_rtl else (1 if r.rtl else 0) for r in runs]
+    order = list(range(len(runs)))
+    for level in range(max(levels, default=0), 0, -1):
+        k = 0
+        while k < len(order):
+            if levels[order[k]] >= level:
+                j = k
+                while j < len(order) and levels[order[j]] >= level:
+                    j += 1
+                order[k:j] = reversed(order[k:j])
+                k = j
+            else:
+                k += 1
+    return [runs[k] for k in order]
+
+
 class _Typesetter:
     """Measures and draws lines for one font size/style (no shared state: one per call)."""
 
@@ -279,10 +332,7 @@ class _Typesetter:
         if not raqm_available() and any(_is_rtl_char(c) for c in line):
             line = _visual_text(line)
             return _split_runs(line, self.chooser, self.missing)
-        runs = _split_runs(line, self.chooser, self.missing)
-        if _line_is_rtl(line):
-            runs.reverse()  # right-to-left paragraph: runs read from the right
-        return runs
+        return _visual_runs(_split_runs(line, self.chooser, self.missing), _line_is_rtl(line))
 
     def _kwargs(self, run: _Run) -> dict[str, object]:
         if not raqm_available():

@@ -60,14 +60,14 @@ STYLE_PRESETS: dict[str, Style] = {
         text_color=(250, 250, 248), accent=(255, 90, 70), saturation=0.85, contrast=0.95,
         lift=(0, 0, 0), split_tone=0.0, warmth=0.0, posterize=0, letterbox=None,
         vignette=0.0, grain=0, scanlines=0.0, flat=True, sun_stripes=False, lower_third=False,
-        pan=0.08, parallax=0.14, fade=0.5,
+        pan=0.14, parallax=0.4, fade=0.5,
     ),
     "retro": Style(
         name="retro", label="Retro", serif_titles=False, title_bold=True, title_upper=True,
         text_color=(255, 236, 200), accent=(255, 80, 150), saturation=0.8, contrast=0.85,
         lift=(38, 22, 30), split_tone=0.0, warmth=0.6, posterize=8, letterbox=None,
         vignette=0.35, grain=4, scanlines=0.28, flat=False, sun_stripes=True, lower_third=False,
-        pan=0.12, parallax=0.26, fade=0.5,
+        pan=0.16, parallax=0.36, fade=0.5,
     ),
 }
 

@@ -13,22 +13,18 @@ import logging
 import math
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
-from filmstudio.domain.errors import RenderFailed
 from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
 from filmstudio.pipeline.media.ffmpeg import h264_args, run_ffmpeg
 from filmstudio.pipeline.media.text import render_text_image
 from filmstudio.pipeline.providers.layers import (
     Scenery,
-    cover_fit,
     letterbox_bar,
     paint_backdrop,
     paint_foreground,
@@ -46,6 +42,9 @@ VISUALS_VERSION = 4  # 4: dissolves, night windows after CONTINUOUS, scanlines b
 TIMESCALE = 90000
 TEXT_FADE = 0.25
 DISSOLVE_SECONDS = 0.8
+# The camera crosses the backdrop's margin in at most this many seconds, then travels back: a
+# long shot keeps moving at the pace of a short one (a 16 s shot drifted at 0.2/255 a frame).
+CROSSING_SECONDS = 4.0
 
 SegmentKind = Literal["title", "scene", "end"]
 OverlayRole = Literal["scene_title", "onscreen", "caption"]
@@ -208,10 +207,10 @@ def _text(spec: SegmentSpec, style: Style, text: str, *, scale: float, width: in
     )
     if missing:
         log.warning("no installed font can draw %s; they were left out", "".join(sorted(missing)))
-    return _trim(img)
+    return trim_transparent_rows(img)
 
 
-def _trim(img: Image.Image) -> Image.Image:
+def trim_transparent_rows(img: Image.Image) -> Image.Image:
     """Crop fully transparent rows above and below (keep the width for alignment)."""
     box = img.getchannel("A").getbbox()
     if box is None:
@@ -310,13 +309,14 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str],
         return label
 
     x0, y0, x1, y1 = lay.pan
+    cross = _crossing(dur)
     bg = still("backdrop", "yuv420p", n)
-    chains.append(f"[{bg}]crop={w}:{h}:exact=1:x='{x0}+({x1 - x0})*t/{dur:.4f}':y='{y0}+({y1 - y0})*t/{dur:.4f}'[b0]")
+    chains.append(f"[{bg}]crop={w}:{h}:exact=1:x='{_travel_expr(x0, x1, cross)}':y='{_travel_expr(y0, y1, cross)}'[b0]")
     cur = "b0"
     if lay.foreground is not None:
         fg = still("foreground", "yuva420p", n)
         a, b = lay.fg_x
-        chains.append(f"[{cur}][{fg}]overlay=x='{a}+({b - a})*t/{dur:.4f}':y={h - lay.foreground.height}[b1]")
+        chains.append(f"[{cur}][{fg}]overlay=x='{_travel_expr(a, b, cross)}':y={h - lay.foreground.height}[b1]")
         cur = "b1"
     li = still("light", "yuva420p", n)
     cx, cy, ax, ay, period = lay.light_orbit
@@ -354,6 +354,20 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str],
     post.append("format=yuv420p")
     chains.append(f"[{cur}]" + ",".join(post) + "[v]")
     return inputs, ";".join(chains)
+
+
+def _crossing(duration: float) -> float:
+    return min(duration, CROSSING_SECONDS)
+
+
+def _travel_expr(a: float, b: float, cross: float) -> str:
+    """ffmpeg expression: from a to b in `cross` seconds, then back and forth (a triangle wave)."""
+    return f"{a}+({b - a})*(1-abs(mod(t/{cross:.4f},2)-1))"
+
+
+def _travel(a: float, b: float, cross: float, t: float) -> float:
+    """`_travel_expr` evaluated in Python (for stills)."""
+    return a + (b - a) * (1 - abs((t / cross) % 2 - 1))
 
 
 _RawLayer = tuple[Path, tuple[int, int], str]  # file, (width, height), ffmpeg pix_fmt
@@ -426,11 +440,12 @@ def _compose(lay: _Layout, t: float) -> Image.Image:
     dur = spec.duration
     t = min(max(0.0, t), dur)
     x0, y0, x1, y1 = lay.pan
-    px, py = int(x0 + (x1 - x0) * t / dur), int(y0 + (y1 - y0) * t / dur)
+    cross = _crossing(dur)
+    px, py = int(_travel(x0, x1, cross, t)), int(_travel(y0, y1, cross, t))
     frame = lay.backdrop.crop((px, py, px + w, py + h)).convert("RGBA")
     if lay.foreground is not None:
         a, b = lay.fg_x
-        _paste(frame, lay.foreground, int(a + (b - a) * t / dur), h - lay.foreground.height)
+        _paste(frame, lay.foreground, int(_travel(a, b, cross, t)), h - lay.foreground.height)
     cx, cy, ax, ay, period = lay.light_orbit
     _paste(frame, lay.light, int(cx + ax * math.sin(2 * math.pi * t / period)),
            int(cy + ay * math.cos(2 * math.pi * t / period)))
@@ -468,125 +483,3 @@ def style_preview(style: str, size: tuple[int, int] = (320, 180)) -> Image.Image
         overlays=(Overlay(get_style(style).label, 0.0, 4.0, "scene_title"),),
     )
     return scene_still(spec, 2.0)
-
-
-# -- thumbnail ----------------------------------------------------------------------------------------
-
-THUMB_SIZE = (1280, 720)
-
-
-def _grab_frame(film: Path, t: float) -> Image.Image | None:
-    """The decoded frame at `t` seconds (None past the end)."""
-    with tempfile.TemporaryDirectory(prefix=".thumb-", dir=film.parent) as tmp:
-        # An uncompressed BMP at the thumbnail's width at most: no PNG encode and decode per candidate.
-        bmp = Path(tmp) / "frame.bmp"
-        run_ffmpeg(["-ss", f"{max(0.0, t):.3f}", "-i", str(film), "-frames:v", "1", "-an",
-                    "-vf", f"scale='min({THUMB_SIZE[0]},iw)':-2", str(bmp)])
-        if not bmp.exists():
-            return None
-        with Image.open(bmp) as img:
-            return img.convert("RGB")
-
-
-def frame_score(img: Image.Image) -> float:
-    """How strong a frame is for a thumbnail: colourfulness x contrast; near-black frames score 0."""
-    small = np.asarray(img.resize((160, max(1, 160 * img.height // img.width))), dtype=np.float32)
-    r, g, b = small[..., 0], small[..., 1], small[..., 2]
-    luma = 0.299 * r + 0.587 * g + 0.114 * b
-    if luma.mean() < 20 or luma.std() < 6:
-        return 0.0  # a fade or a black frame
-    rg, yb = r - g, 0.5 * (r + g) - b
-    colourful = math.hypot(float(rg.std()), float(yb.std())) + 0.3 * math.hypot(float(rg.mean()), float(yb.mean()))
-    return (colourful + 1.0) * (float(luma.std()) + 1.0)
-
-
-def thumbnail_size(film_size: tuple[int, int]) -> tuple[int, int]:
-    """The thumbnail's size for a film: 1280x720 for landscape, the film's own shape otherwise (long side 1280)."""
-    w, h = film_size
-    if w / h >= 1.7:
-        return THUMB_SIZE
-    scale = 1280 / max(w, h)
-    return _even(w * scale), _even(h * scale)
-
-
-@dataclass(frozen=True)
-class ThumbnailCandidate:
-    """A moment worth a thumbnail: when, and how much it shows of the story (1 = a located scene)."""
-
-    time: float
-    weight: float = 1.0
-    caption: bool = False  # a burned-in subtitle shows at the bottom: the title goes to the top
-
-
-def make_thumbnail(
-    film: Path, *, title: str, style: str, out: Path, sample_times: Sequence[float] | Sequence[ThumbnailCandidate],
-    size: tuple[int, int] = THUMB_SIZE, film_size: tuple[int, int] | None = None,
-) -> Path:
-    """A JPEG of the strongest sampled frame at `size`, with the title drawn on it.
-
-    The letterbox bars are cropped off first (so the title never straddles one); a frame of
-    another shape than `size` is shown whole over a blurred, cover-fitted copy of itself.
-    """
-    candidates = [c if isinstance(c, ThumbnailCandidate) else ThumbnailCandidate(float(c))
-                  for c in (sample_times or (1.0,))]
-    best: tuple[float, Image.Image, ThumbnailCandidate] | None = None
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumb") as pool:  # each seek decodes a GOP
-        frames = list(pool.map(lambda c: _grab_frame(film, c.time), candidates))
-    for cand, img in zip(candidates, frames, strict=True):
-        if img is None:
-            continue
-        score = frame_score(_without_bars(img, style, film_size)) * cand.weight
-        if best is None or score > best[0]:
-            best = (score, img, cand)
-    if best is None:
-        raise RenderFailed(f"no frame could be read from {film.name} for the thumbnail", code="THUMBNAIL_FAILED")
-    picture = _without_bars(best[1], style, film_size)
-    canvas = _fit_picture(picture, size).convert("RGBA")
-    w, h = size
-    top = best[2].caption
-    # Darken the part under the title so it reads over any picture.
-    rows = np.arange(h, dtype=np.float32) / h
-    ramp = np.clip(((1.0 - rows if top else rows) - 0.35) / 0.65, 0, 1) * 200
-    shade = np.zeros((h, w, 4), np.uint8)
-    shade[..., 3] = ramp.astype(np.uint8)[:, None]
-    canvas.alpha_composite(Image.fromarray(shade))
-    look = get_style(style)
-    if title.strip():
-        unit = min(w, h)
-        text, missing = render_text_image(
-            title.upper() if look.title_upper else title, width=int(w * 0.88), font_size=int(unit * 0.11),
-            color=look.text_color, max_lines=3 if h > w else 2, bold=True, shadow=True, serif=look.serif_titles,
-            outline=3, outline_color=(0, 0, 0),
-        )
-        if missing:
-            log.warning("thumbnail title: no font for %s", "".join(sorted(missing)))
-        text = _trim(text)
-        canvas.alpha_composite(text, ((w - text.width) // 2, int(h * 0.07) if top else int(h * 0.93) - text.height))
-    with atomic_output(out) as tmp:
-        canvas.convert("RGB").save(tmp, format="JPEG", quality=90, optimize=True)
-    return out
-
-
-def _without_bars(img: Image.Image, style: str, film_size: tuple[int, int] | None) -> Image.Image:
-    """The frame with the style's letterbox bars cropped off (their share of the film's height)."""
-    bar = letterbox_bar(get_style(style), film_size or img.size)
-    if not bar:
-        return img
-    share = bar / (film_size or img.size)[1]
-    cut = math.ceil(img.height * share) + 1
-    return img.crop((0, cut, img.width, img.height - cut))
-
-
-def _fit_picture(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
-    """Cover-fit when the shapes are close; else the whole picture over a blurred fill of itself."""
-    w, h = size
-    ratio = (picture.width / picture.height) / (w / h)
-    if 0.7 <= ratio <= 1.45:  # scope 2.39:1 into 16:9 crops the sides; a vertical frame does not fit
-        return cover_fit(picture, size)
-    back = cover_fit(picture, size).filter(ImageFilter.GaussianBlur(max(4, min(size) // 30)))
-    back = Image.blend(back, Image.new("RGB", size, (0, 0, 0)), 0.35)
-    scale = min(w / picture.width, h / picture.height)
-    whole = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
-                           Image.Resampling.LANCZOS)
-    back.paste(whole, ((w - whole.width) // 2, (h - whole.height) // 2))
-    return back

@@ -13,7 +13,7 @@ from typing import ClassVar
 from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.plan import Cue, RenderPlan
 from filmstudio.pipeline.providers.styles import location_motif
-from filmstudio.pipeline.providers.visuals import (
+from filmstudio.pipeline.providers.thumbnails import (
     THUMB_SIZE,
     ThumbnailCandidate,
     make_thumbnail,
@@ -65,7 +65,7 @@ def thumbnail_candidates(plan: RenderPlan) -> list[ThumbnailCandidate]:
         first = seg.start + min(0.8, seg.duration * 0.2)  # past the fade in
         last = seg.end - min(0.8, seg.duration * 0.2)
         titled = seg.start + SCENE_TITLE_SECONDS + 0.3  # the scene's title card is showing until then
-        for share in (0.1, 0.3, 0.5, 0.7, 0.9):
+        for share in (0.15, 0.5, 0.85):  # each candidate costs a seek and a GOP decode
             t = first + (last - first) * share
             covered = any(c.start - CAPTION_MARGIN <= t <= c.end + CAPTION_MARGIN for c in burned)
             k = weight * (0.2 if covered else 1.0) * (0.3 if t < titled else 1.0)
