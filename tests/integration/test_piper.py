@@ -307,3 +307,25 @@ def test_compiled_model_loads_fast_and_speaks_the_same(piper: PiperVoices, tmp_p
     rebuilt = PiperVoices([found], jobs=1, compiled_dir=compiled)
     assert _speak(rebuilt, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "c.wav"))[0].read_bytes() == reference
     assert model.stat().st_size > 1_000_000
+
+
+def test_subtitles_of_a_long_line_follow_its_spoken_words(tmp_path: Path) -> None:
+    """A line split into several cues: each later cue starts where the voice says its first word."""
+    from filmstudio.pipeline.media.captions import parse_srt
+
+    line = ("The keeper climbs the long iron stairs every single night, and tonight, for the first time "
+            "in forty years, the great lamp at the top will not light.")
+    script = f"INT. LIGHTHOUSE - NIGHT\n\nMARA\n{line}\n"
+    settings: Any = parse_settings({"duration": 20, "resolution": "320x180", "fps": 12, "music_genre": "none",
+                                    "subtitle_languages": ["en"]})
+    manifest = render_film(script, settings, tmp_path / "out" / "f.mp4", work_dir=tmp_path / "work",
+                           cache_dir=tmp_path / "cache")
+    spoken = next(entry for s in manifest["scenes"] if s["kind"] == "scene" for entry in s["lines"]
+                  if entry["speaker"] == "MARA")
+    cues = parse_srt(Path(manifest["outputs"]["subtitles"]["en"]["srt"]))
+    assert len(cues) >= 2
+    (words_file,) = [p for p in (tmp_path / "cache").rglob("*.wav.words.json")
+                     if len(json.loads(p.read_text())) == len(re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", line))]
+    starts = [spoken["start"] + w["start"] for w in json.loads(words_file.read_text())]
+    for cue in cues[1:]:
+        assert min(abs(cue.start - s) for s in starts) < 0.002, cue  # on a word, to the millisecond of SRT

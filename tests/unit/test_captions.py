@@ -249,3 +249,28 @@ def test_reading_speed_and_minimum_duration_where_timing_allows() -> None:
         chars = len(cue.text.replace("\n", ""))
         assert chars / (cue.end - cue.start) <= 17.0 + 1e-6, cue
         assert cue.end - cue.start >= 0.83 - 1e-6, cue
+
+
+def test_a_split_line_is_timed_by_its_own_words() -> None:
+    """With word timings from the voice, each cue of a long line starts at its first word, not by characters."""
+    text = ("The lighthouse keeper climbs the stairs every night, and tonight the lamp will not light "
+            "at all, whatever she tries.")
+    words = [w for w in text.replace(",", "").replace(".", "").split()]
+    # A slow start, a fast end: proportional sharing would put the second cue far too early.
+    times, t = [], 10.0
+    for n, w in enumerate(words):
+        step = 0.6 if n < 10 else 0.15
+        times.append((w, t, t + step * 0.8))
+        t += step
+    end = times[-1][2]
+    plain = build_cues([(3, 10.0, end, text)])
+    timed = build_cues([(3, 10.0, end, text)], words={3: times})
+    assert len(timed) == len(plain) >= 2
+    assert timed[0].start == 10.0 and timed[-1].end >= end - 1e-9
+    for cue in timed[1:]:
+        first = cue.text.replace("\n", " ").split()[0].strip(",.")
+        starts = [s for w, s, _ in times if w == first]
+        assert any(abs(cue.start - s) < 1e-6 for s in starts), (cue.start, first)
+    assert abs(timed[1].start - plain[1].start) > 0.5  # the words moved it, not the characters
+    # Words that do not match the text one to one (a number read out): the character split stays.
+    assert build_cues([(3, 10.0, end, text)], words={3: times[:-1]}) == plain

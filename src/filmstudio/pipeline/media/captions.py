@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from filmstudio.domain.errors import ScriptError
@@ -233,19 +233,47 @@ def _pack(units: list[list[Token]], max_chars: int, max_lines: int) -> list[list
     return out
 
 
+WordTimes = Sequence[tuple[str, float, float]]
+"""A line's spoken words with their start and end on the film's timeline (seconds)."""
+_CUE_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+def _word_bounds(chunks: list[str], words: WordTimes | None) -> list[tuple[float, float]] | None:
+    """Each chunk's (first word's start, last word's end), when the words match the text one to one."""
+    if not words:
+        return None
+    counts = [len(_CUE_WORD.findall(c)) for c in chunks]
+    if sum(counts) != len(words) or any(n == 0 for n in counts):
+        return None  # the voice spoke other words (numbers read out, names): share the time by characters
+    out, at = [], 0
+    for n in counts:
+        out.append((words[at][1], words[at + n - 1][2]))
+        at += n
+    return out
+
+
 def build_cues(
-    timed: Sequence[tuple[int, float, float, str]], *, max_chars: int = 42, max_lines: int = 2
+    timed: Sequence[tuple[int, float, float, str]], *, max_chars: int = 42, max_lines: int = 2,
+    words: Mapping[int, WordTimes] | None = None,
 ) -> list[Cue]:
     """Cues from `(line_index, start, end, text)` clip timings.
 
-    A line that fits one cue starts exactly at its clip's start; a longer one is split, its
-    time shared by characters. Cues never overlap; short cues are held to 0.83 s, and to a
-    reading speed of 17 characters a second, where the next cue leaves room.
+    A line that fits one cue starts exactly at its clip's start; a longer one is split at phrase
+    boundaries, each cue timed by its own words where the voice gave word timings (`words`, by
+    line index), else sharing the line's time by characters. Cues never overlap; short cues are
+    held to 0.83 s, and to a reading speed of 17 characters a second, where the next cue leaves room.
     """
     ordered = sorted((t for t in timed if t[3].strip()), key=lambda t: (t[1], t[0]))
     raw: list[tuple[int, float, float, str]] = []
     for line_index, start, end, text in ordered:
         chunks = split_for_cues(text, max_chars=max_chars, max_lines=max_lines)
+        bounds = _word_bounds(chunks, (words or {}).get(line_index)) if len(chunks) > 1 else None
+        if bounds is not None:
+            for k, (chunk, (w_start, w_end)) in enumerate(zip(chunks, bounds, strict=True)):
+                # The first cue starts with the clip, the last ends with it; between, at the words.
+                raw.append((line_index, start if k == 0 else max(start, w_start),
+                            end if k == len(chunks) - 1 else min(end, w_end), chunk))
+            continue
         total = sum(len(c) for c in chunks)
         span = max(0.0, end - start)
         done = 0

@@ -9,7 +9,7 @@ from filmstudio.domain.errors import FilmStudioError
 from filmstudio.domain.settings import LANGUAGES
 from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.media.captions import align_translation, build_cues, write_srt, write_vtt
-from filmstudio.pipeline.plan import Cue, RenderPlan
+from filmstudio.pipeline.plan import Cue, RenderPlan, TimedLine
 from filmstudio.pipeline.providers.translate import available_translator
 
 
@@ -32,7 +32,8 @@ class Subtitles:
             if texts is None:
                 continue
             cues = build_cues([(t.line.index, t.start, t.end, texts.get(t.line.index, "")) for t in spoken
-                               if texts.get(t.line.index, "").strip()])
+                               if texts.get(t.line.index, "").strip()],
+                              words=_word_times(spoken) if texts is source else None)
             srt = plan.work_dir / f"subtitles.{lang}.srt"
             vtt = plan.work_dir / f"subtitles.{lang}.vtt"
             write_srt(cues, srt)
@@ -67,3 +68,16 @@ class Subtitles:
             f"{settings.language}->{lang} package)"
         )
         return None
+
+
+def _word_times(spoken: list[TimedLine]) -> dict[int, list[tuple[str, float, float]]]:
+    """The spoken words of each line on the film's timeline, where its voice gave word timings."""
+    from filmstudio.pipeline.providers.piper import read_words
+
+    out: dict[int, list[tuple[str, float, float]]] = {}
+    for t in spoken:
+        found = read_words(t.clip) if t.clip is not None else None
+        if found:
+            out[t.line.index] = [(str(w["word"]), t.start + float(w["start"]), t.start + float(w["end"]))
+                                 for w in found]
+    return out
