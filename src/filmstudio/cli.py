@@ -47,6 +47,7 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
     for field, value in (
         ("duration", args.duration), ("style", args.style), ("resolution", args.size), ("fps", args.fps),
         ("music_genre", args.music), ("language", args.language), ("title", args.title),
+        ("captions", args.captions),
     ):
         if value is not None:
             data[field] = value
@@ -214,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--language", help="language of the script and voices (ISO 639-1, default en)")
     r.add_argument("--subtitles", help="subtitle languages, comma separated (e.g. en,es), or none")
     r.add_argument("--burn-subtitles", action="store_true", help="also burn the first subtitle language in")
+    r.add_argument("--captions", choices=("standard", "karaoke"),
+                   help="karaoke: big burned-in captions a few words at a time, the spoken word lit (for shorts)")
     r.add_argument("--characters", help="JSON file: [{name, age, gender, voice}] to steer casting")
     r.add_argument("--translations", action="append", metavar="LANG=FILE",
                    help="a translated script for subtitles in LANG (same line structure); repeatable")

@@ -329,3 +329,33 @@ def test_subtitles_of_a_long_line_follow_its_spoken_words(tmp_path: Path) -> Non
     starts = [spoken["start"] + w["start"] for w in json.loads(words_file.read_text())]
     for cue in cues[1:]:
         assert min(abs(cue.start - s) for s in starts) < 0.002, cue  # on a word, to the millisecond of SRT
+
+
+def test_karaoke_captions_light_the_spoken_word(tmp_path: Path) -> None:
+    """`captions: karaoke`: a few big words at a time, the one being spoken in yellow, timed by the voice."""
+    from filmstudio.pipeline.stages.visual_generation import KARAOKE_WORDS
+    from media_checks import decode_frame
+
+    script = "INT. ROOF - NIGHT\n\nMARA\nWe climb to the roof and count the stars until the morning comes.\n"
+    settings: Any = parse_settings({"duration": 8, "resolution": "180x320", "fps": 12, "music_genre": "none",
+                                    "captions": "karaoke", "style": "minimal", "subtitle_languages": ["en"]})
+    out = tmp_path / "short.mp4"
+    manifest = render_film(script, settings, out, work_dir=tmp_path / "work", cache_dir=tmp_path / "cache")
+    line = next(e for s in manifest["scenes"] if s["kind"] == "scene" for e in s["lines"] if e["speaker"] == "MARA")
+    (words_file,) = list((tmp_path / "cache").rglob("*.wav.words.json"))
+    words = json.loads(words_file.read_text())
+    assert len(words) == 13 and KARAOKE_WORDS == 3
+
+    def lit_pixels(t: float) -> tuple[int, float]:
+        frame = decode_frame(out, t, (180, 320)).astype(np.int16)
+        zone = frame[int(320 * 0.55) : int(320 * 0.9)]
+        r, g, b = zone[..., 0], zone[..., 1], zone[..., 2]
+        yellow = (r > 120) & (g > 100) & (b < 0.55 * g) & (abs(r - g) < 70)  # the lit colour, after the grade
+        cols = np.flatnonzero(yellow.any(axis=0))
+        return int(yellow.sum()), float(cols.mean()) if len(cols) else -1.0
+
+    first = [lit_pixels(line["start"] + (words[k]["start"] + words[k]["end"]) / 2) for k in (0, 1, 2)]
+    assert all(n > 10 for n, _ in first), first  # a word is lit while it is spoken
+    xs = [x for _, x in first]
+    assert xs[0] < xs[1] < xs[2], xs  # the light moves along the row, word by word
+    assert lit_pixels(max(0.05, line["start"] - 0.3))[0] == 0  # before the line: no caption

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from filmstudio.domain.errors import InvalidSettings
 
 STYLES: tuple[str, ...] = ("cinematic", "documentary", "minimal", "retro")
+CAPTION_STYLES: tuple[str, ...] = ("standard", "karaoke")
 MUSIC_GENRES: tuple[str, ...] = ("epic", "ambient", "upbeat", "dramatic", "calm", "lofi", "none")
 # Public sizes first; the small ones are draft/preview sizes (fast renders, tests).
 RESOLUTIONS: tuple[str, ...] = (
@@ -154,6 +155,8 @@ class RenderSettings(BaseModel):
     # Strict: JSON true/false only (lax mode would take 0, 1, "yes" where the schema says boolean).
     include_subtitles: StrictBool = True
     burn_subtitles: StrictBool = False
+    # "karaoke": big burned-in captions a few words at a time, the spoken word lit (vertical shorts).
+    captions: Annotated[str, _enum(CAPTION_STYLES)] = "standard"
     characters: tuple[CharacterSpec, ...] = Field(default=(), json_schema_extra={"maxItems": MAX_CHARACTERS})
     music_genre: Annotated[str, _enum(MUSIC_GENRES)] = "ambient"
     resolution: Annotated[str, _enum(RESOLUTIONS)] = "1920x1080"

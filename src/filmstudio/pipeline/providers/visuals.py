@@ -47,7 +47,7 @@ DISSOLVE_SECONDS = 0.8
 CROSSING_SECONDS = 4.0
 
 SegmentKind = Literal["title", "scene", "end"]
-OverlayRole = Literal["scene_title", "onscreen", "caption"]
+OverlayRole = Literal["scene_title", "onscreen", "caption", "karaoke"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Overlay:
     start: float
     end: float
     role: OverlayRole = "onscreen"
+    lit: int | None = None  # karaoke: the index of the word being spoken (words split by spaces)
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,31 @@ def _text(spec: SegmentSpec, style: Style, text: str, *, scale: float, width: in
     return trim_transparent_rows(img)
 
 
+KARAOKE_LIT = (255, 214, 10)  # the spoken word: a saturated yellow that reads over any backdrop
+
+
+def _karaoke(spec: SegmentSpec, style: Style, text: str, lit: int | None, *, width: int) -> Image.Image:
+    """A few big words in a row, the one being spoken lit; boxed so it reads over any picture."""
+    unit = min(spec.size)
+    words = text.split(" ")
+    scale = 0.085
+    for _ in range(4):  # shrink until the row fits the frame
+        parts = [_text(spec, style, word, scale=scale, width=width,
+                       color=KARAOKE_LIT if n == lit else (255, 255, 255)) for n, word in enumerate(words)]
+        parts = [p.crop(p.getchannel("A").getbbox() or (0, 0, p.width, p.height)) for p in parts]
+        gap = max(2, int(unit * scale * 0.3))
+        total = sum(p.width for p in parts) + gap * (len(parts) - 1)
+        if total <= width:
+            break
+        scale *= width / total * 0.95
+    row = Image.new("RGBA", (max(1, total), max(p.height for p in parts)), (0, 0, 0, 0))
+    x = 0
+    for p in parts:
+        row.alpha_composite(p, (x, row.height - p.height))
+        x += p.width + gap
+    return _boxed(row, max(4, unit // 40), 160)
+
+
 def trim_transparent_rows(img: Image.Image) -> Image.Image:
     """Crop fully transparent rows above and below (keep the width for alignment)."""
     box = img.getchannel("A").getbbox()
@@ -272,6 +298,9 @@ def _place_texts(spec: SegmentSpec, style: Style) -> list[_Placed]:
             img = _text(spec, style, ov.text, scale=0.052, width=w - 2 * mx, max_lines=2)
             img = _boxed(img, max(4, unit // 60), 150)
             out.append(_Placed(img, (w - img.width) // 2, safe_bottom - img.height, start, stop))
+        elif ov.role == "karaoke":
+            img = _karaoke(spec, style, ov.text, ov.lit, width=w - 2 * mx)
+            out.append(_Placed(img, (w - img.width) // 2, int(h * 0.72) - img.height // 2, start, stop))
         elif ov.role == "scene_title" and style.lower_third:
             img = _text(spec, style, ov.text, scale=0.055, width=int(w * 0.6), align="left", max_lines=2)
             img = _boxed(img, max(4, unit // 50), 170, accent=style.accent)

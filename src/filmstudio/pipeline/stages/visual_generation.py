@@ -52,6 +52,7 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
     images = list(plan.images)
     caption_lang = settings.subtitle_langs[0] if settings.subtitle_langs else None
     cues = plan.subtitles.get(caption_lang, ()) if (settings.burn_subtitles and caption_lang) else ()
+    karaoke = karaoke_overlays(plan.timed_lines) if settings.captions == "karaoke" else []
     fps = settings.fps
     times = scene_times(script.scenes)
     # What tells one film from another without changing on a line edit: its title and headings
@@ -65,7 +66,8 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
             duration=round(seg.duration * fps) / fps, seed=_seed(film_id, seg),
             title=script.title, credit=credit, language=caption_lang or settings.language,
         )
-        captions = [Overlay(c.text, c.start, c.end, "caption") for c in cues]
+        captions = ([Overlay(c.text, c.start, c.end, "caption") for c in cues] if settings.captions != "karaoke"
+                    else karaoke)
         if seg.kind != "scene":
             firsts[seg.scene_index] = len(specs)
             specs.append(replace(base, overlays=_window(captions, seg.start, seg.end)))
@@ -182,9 +184,45 @@ def _window(overlays: list[Overlay], a: float, b: float) -> tuple[Overlay, ...]:
     for o in overlays:
         start, end = max(o.start, a), min(o.end, b)
         if end - start > 0.05:
-            out.append(Overlay(o.text, round(start - a, 4), round(end - a, 4), o.role))
+            out.append(Overlay(o.text, round(start - a, 4), round(end - a, 4), o.role, o.lit))
     return tuple(out)
 
 
 def _seed(title: str, seg: SceneTiming) -> int:
     return int(content_key(title, seg.kind, seg.scene_index)[:8], 16)
+
+
+KARAOKE_WORDS = 3  # words on screen at once
+
+
+def karaoke_overlays(timed: tuple[TimedLine, ...]) -> list[Overlay]:
+    """Word-lit captions: each spoken line a few words at a time, the word being spoken lit.
+
+    Timed by the voice's own word timings (Piper); a line without them shares its time by letters.
+    """
+    from filmstudio.pipeline.providers.piper import read_words
+
+    out: list[Overlay] = []
+    for t in timed:
+        if not t.line.spoken or t.clip is None or not t.line.text.strip():
+            continue
+        found = read_words(t.clip)
+        written = t.line.text.split()
+        if found and len(found) == len(re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", t.line.text)) == len(written):
+            words = [(w, t.start + float(f["start"]), t.start + float(f["end"])) for w, f in zip(written, found,
+                                                                                                   strict=True)]
+        else:
+            total = sum(len(w) for w in written) or 1
+            words, at = [], t.start
+            for w in written:
+                step = (t.end - t.start) * len(w) / total
+                words.append((w, at, at + step))
+                at += step
+        for g in range(0, len(words), KARAOKE_WORDS):
+            group = words[g : g + KARAOKE_WORDS]
+            text = " ".join(w for w, _, _ in group)
+            for n, (_, start, _end) in enumerate(group):
+                # Each word stays lit until the next one starts, so the row never blinks off.
+                stop = group[n + 1][1] if n + 1 < len(group) else max(group[-1][2], start + 0.2)
+                out.append(Overlay(text, round(start, 4), round(stop, 4), "karaoke", lit=n))
+    return out
