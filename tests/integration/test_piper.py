@@ -359,3 +359,38 @@ def test_karaoke_captions_light_the_spoken_word(tmp_path: Path) -> None:
     xs = [x for _, x in first]
     assert xs[0] < xs[1] < xs[2], xs  # the light moves along the row, word by word
     assert lit_pixels(max(0.05, line["start"] - 0.3))[0] == 0  # before the line: no caption
+
+
+def test_a_pulled_piper_voice_joins_the_engines_and_the_cast(tmp_path: Path) -> None:
+    """A voice the model manager installed is found by the composition root and cast beside the bundled one."""
+    import hashlib
+
+    from filmstudio.app.compose import build_engines
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary
+
+    entry = load_catalogue().get("piper-en_US-libritts_r-medium")
+    library = ModelLibrary(tmp_path / "models")
+    staging = library.staging_dir(entry.id)
+    onnx_src, cfg_src = bundled_voice() or pytest.fail("no bundled voice")
+    hashes = {}
+    for spec in entry.files:  # the catalogue's layout, with the bundled voice's bytes standing in
+        dest = staging / spec.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        src = onnx_src if spec.path.endswith(".onnx") else cfg_src if spec.path.endswith(".json") else None
+        if src is None:
+            dest.write_text("model card")
+        else:
+            shutil.copyfile(src, dest)
+        hashes[spec.path] = hashlib.sha256(dest.read_bytes()).hexdigest()
+    library.install(entry, staging, hashes)
+    assert [m.id for m in library.installed()] == [entry.id]
+
+    engines = build_engines(jobs=1, models_dir=tmp_path / "models")
+    ids = {v.voice_id for v in engines.voices.voices("en") if v.engine == "piper"}
+    assert ids == {BUNDLED_VOICE, "en_US-libritts_r-medium"}
+    assert build_engines(jobs=1).voices.voices("en")[0].voice_id == BUNDLED_VOICE  # none pulled: joe only
+    script = analyse("INT. HALL - DAY\n\nANNA\nHello.\n\nBEN\nHi.\n", parse_settings({"duration": 10}))
+    cast = cast_voices(script, parse_settings({"duration": 10}), engines.voices.voices("en"))
+    assert {v.engine for v in cast.values()} == {"piper"}
+    assert len({(v.voice_id, v.speaker_id, v.pitch) for v in cast.values()}) == 2

@@ -40,13 +40,14 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
     """
     from filmstudio.pipeline.media.ffmpeg import FfmpegEncoder
     from filmstudio.pipeline.providers.music import SynthMusic
-    from filmstudio.pipeline.providers.piper import PiperVoices, bundled_voice
+    from filmstudio.pipeline.providers.piper import PiperVoices, bundled_voice, voice_files_in
     from filmstudio.pipeline.providers.translate import InstalledTranslator
     from filmstudio.pipeline.providers.tts import EspeakTts
 
     workers = jobs or os.cpu_count() or 2
     voices: dict[str, Voices] = {"espeak": EspeakTts(jobs=workers)}  # every language, robotic: the fallback
     piper = [found] if (found := bundled_voice()) is not None else []
+    piper += voice_files_in(pulled(models_dir, engine="piper"))  # `filmstudio models pull en_US-...`
     if piper and importlib.util.find_spec("onnxruntime") is not None:
         voices["piper"] = PiperVoices(  # neural, preferred by casting where it reads the language
             piper, jobs=workers, compiled_dir=cache_dir / "piper-compiled" if cache_dir is not None else None)
@@ -57,6 +58,18 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         encoder=FfmpegEncoder(encoder),
         pictures=None,
     )
+
+
+def pulled(models_dir: Path | None, *, engine: str) -> list[Path]:
+    """Folders of installed models that the catalogue says are for `engine` (never downloads)."""
+    if models_dir is None or not models_dir.is_dir():
+        return []
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary
+
+    catalogue = load_catalogue()
+    return [m.path for m in ModelLibrary(models_dir).installed() if m.id in catalogue
+            and catalogue.get(m.id).engine == engine]
 
 
 def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:

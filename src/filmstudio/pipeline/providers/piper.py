@@ -94,6 +94,17 @@ class SpokenLine:
     words: list[tuple[str, float, float]]
 
 
+def voice_files_in(folders: Sequence[Path]) -> list[tuple[Path, Path]]:
+    """The (model, config) pairs of Piper voices in pulled model folders (`<name>.onnx` + `<name>.onnx.json`)."""
+    found = []
+    for folder in folders:
+        for onnx in sorted(folder.rglob("*.onnx")):
+            config = onnx.with_name(onnx.name + ".json")
+            if config.is_file():
+                found.append((onnx, config))
+    return found
+
+
 def _voice_id(onnx: Path) -> str:
     return onnx.name.removesuffix(".onnx")
 
