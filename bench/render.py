@@ -78,10 +78,10 @@ def _child(job_path: str) -> int:
     settings = RenderSettings.model_validate(job["settings"])
     engines = build_engines()
     if job.get("warm_script"):
-        render(RenderRequest(job["warm_script"], settings, Path(job["out"]).with_name("warm.mp4"),
+        render(RenderRequest(job["warm_script"], settings, Path(job["out"]).with_name("warm.mp4"), continuity="bench",
                              work_dir=Path(tempfile.mkdtemp(prefix="bench-")), cache_dir=Path(job["cache"])), engines)
     t0 = time.perf_counter()
-    manifest = render(RenderRequest(job["script"], settings, Path(job["out"]),
+    manifest = render(RenderRequest(job["script"], settings, Path(job["out"]), continuity="bench",
                                     work_dir=Path(tempfile.mkdtemp(prefix="bench-")), cache_dir=Path(job["cache"])),
                       engines)
     seconds = time.perf_counter() - t0

@@ -88,7 +88,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     work_dir = Path(tempfile.mkdtemp(prefix="filmstudio-"))
     request = RenderRequest(script=script_text, settings=settings, output=output, work_dir=work_dir,
                             cache_dir=cache_dir, images=images, fallback_title=_title_from_path(args.script),
-                            encoder=args.encoder, jobs=args.jobs)
+                            encoder=args.encoder, jobs=args.jobs, continuity=f"file:{output}")
     try:
         with _ProgressBar(enabled=not args.quiet) as bar:
             try:

@@ -266,3 +266,25 @@ def test_vertical_film_thumbnails_and_burned_subtitle_track(vertical: tuple[Path
     assert subs and all(s["disposition"]["default"] == 0 for s in subs)  # burned in: not drawn twice
     langs = {s["codec_type"]: s.get("tags", {}).get("language") for s in info["streams"]}
     assert langs["video"] == langs["audio"] == "eng"
+
+
+@pytest.mark.slow
+def test_a_one_line_edit_keeps_the_films_speaking_rate(tmp_path: Path) -> None:
+    """The edit below, alone, would move night-market's rate a step (175 -> 180 wpm) and re-speak every line.
+
+    The film's last rate is kept while the script still fits at it, so only the edited line is spoken again.
+    """
+    source = (Path(__file__).resolve().parents[3] / "shared" / "samples" / "night-market.fountain").read_text()
+    edited = source.replace("I only needed one more try.", "I only needed one more try, one more coin.")
+    settings = _settings(duration=60, subtitle_languages=["en"], translations={})
+    cache = tmp_path / "cache"
+    fresh = render(edited, settings, tmp_path / "fresh.mp4", work_dir=tmp_path / "w0", cache_dir=tmp_path / "c0")
+    first = render(source, settings, tmp_path / "a.mp4", work_dir=tmp_path / "w1", cache_dir=cache, continuity="film")
+    assert fresh["words_per_minute"] != first["words_per_minute"]  # the edit alone would change the rate
+    clips = {p.name for p in (cache / "tts").glob("*.wav")}
+    second = render(edited, settings, tmp_path / "b.mp4", work_dir=tmp_path / "w2", cache_dir=cache,
+                    continuity="film")
+    assert second["words_per_minute"] == first["words_per_minute"]
+    new = {p.name for p in (cache / "tts").glob("*.wav")} - clips
+    assert 1 <= len(new) <= 2, new  # the edited line (and at most its treated copy), not the whole film
+    assert abs(second["duration"] - 60) <= 1.8

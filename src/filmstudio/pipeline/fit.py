@@ -114,11 +114,15 @@ def tolerance(duration: float) -> float:
 
 
 def choose_rate(
-    script: Script, casting: dict[str, Voice], settings: RenderSettings, estimate: Estimator
+    script: Script, casting: dict[str, Voice], settings: RenderSettings, estimate: Estimator,
+    *, keep: float | None = None,
 ) -> tuple[float, float]:
     """Pick the base words-per-minute; returns (wpm, estimated speech seconds).
 
-    Raises SCRIPT_TOO_LONG, before any work, when even the fastest sane rate cannot fit.
+    `keep`: the rate the film's last render used. It is kept while the script still fits at it
+    (speech up to 96 % of the room, not slower than the 45 % rule asks), so a one-line edit does
+    not re-speak every other line at a rate one step away. Raises SCRIPT_TOO_LONG, before any
+    work, when even the fastest sane rate cannot fit.
     """
     duration = float(settings.duration)
     pacing = Pacing.for_duration(duration)
@@ -140,6 +144,10 @@ def choose_rate(
     if natural < 0.45 * room:
         wpm = max(MIN_WPM, NATURAL_WPM * natural / (0.45 * room))
     wpm = min(MAX_WPM, max(MIN_WPM, math.ceil(wpm / WPM_STEP) * WPM_STEP))
+    if keep is not None and keep != wpm and MIN_WPM <= keep <= MAX_WPM:
+        kept = speech_seconds(script, casting, keep, estimate)
+        if 0.45 * room * 0.9 <= kept <= 0.96 * room:
+            return keep, kept
     return wpm, speech_seconds(script, casting, wpm, estimate)
 
 

@@ -155,6 +155,7 @@ class RenderPlan:
     images: tuple[Path, ...] = ()  # the user's pictures for scene backgrounds, in order
     title: str | None = None  # the user's title (a project's), wins over the script's title page
     fallback_title: str | None = None  # e.g. from the file name, when the script names no title
+    continuity: str | None = None  # the film's identity across renders (keeps its speaking rate on an edit)
 
     @property
     def duration(self) -> float:

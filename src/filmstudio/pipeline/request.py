@@ -23,6 +23,7 @@ class RenderRequest:
     images: tuple[Path, ...] = ()  # the user's own pictures for scene backgrounds, in order
     title: str | None = None  # the user's title (a project's): wins over the script's title page
     fallback_title: str | None = None  # used when neither names one (e.g. from the file name)
+    continuity: str | None = None  # the film's identity across renders (a project, an output path): rates stay put
     encoder: str | None = None  # force a video encoder
     jobs: int | None = None  # parallel workers (default: CPU count)
 

@@ -120,7 +120,7 @@ def render(
     work_dir = Path(request.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     plan = RenderPlan(settings=request.settings, script_text=request.script, work_dir=work_dir, output=output,
-                      images=request.images, title=request.title,
+                      images=request.images, title=request.title, continuity=request.continuity,
                       fallback_title=request.fallback_title)
     started = time.monotonic()
     for stage in stages:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import ClassVar
 
 from filmstudio.domain.settings import LANGUAGES
-from filmstudio.pipeline.context import StageContext
+from filmstudio.pipeline.context import StageContext, atomic_output, content_key
 from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.script.analysis import analyse
@@ -29,7 +31,7 @@ class ScriptAnalysis:
             script = replace(script, title=plan.fallback_title)
         available = ctx.engines.voices.voices(plan.settings.language)
         casting = cast_voices(script, plan.settings, available)
-        wpm, _ = choose_rate(script, casting, plan.settings, estimate_speech_seconds)
+        wpm, _ = choose_rate(script, casting, plan.settings, estimate_speech_seconds, keep=last_rate(plan, ctx))
         warnings = plan.warnings
         if script.spoken_lines and not any(v.neural for v in available):
             language = LANGUAGES[plan.settings.language].name
@@ -37,3 +39,26 @@ class ScriptAnalysis:
                          "spoken by espeak-ng; `filmstudio models list` shows the voices to pull",)
         ctx.report(self.name, 1.0)
         return replace(plan, script=script, casting=casting, words_per_minute=wpm, warnings=warnings)
+
+
+def _rate_record(plan: RenderPlan, ctx: StageContext) -> Path | None:
+    if not plan.continuity:
+        return None
+    return ctx.cache.path("rates", content_key("rate-1", plan.continuity, plan.settings.duration), ".json")
+
+
+def last_rate(plan: RenderPlan, ctx: StageContext) -> float | None:
+    """The speaking rate this film's last render used (at this duration), if any."""
+    path = _rate_record(plan, ctx)
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8"))["words_per_minute"]) if path else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def record_rate(plan: RenderPlan, ctx: StageContext) -> None:
+    """Remember the rate the film was spoken at, so the next render of it keeps it while it fits."""
+    path = _rate_record(plan, ctx)
+    if path is not None:
+        with atomic_output(path) as tmp:
+            tmp.write_text(json.dumps({"words_per_minute": plan.words_per_minute}), encoding="utf-8")

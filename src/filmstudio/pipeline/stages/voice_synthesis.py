@@ -23,6 +23,7 @@ from filmstudio.pipeline.providers.piper import read_words, words_path
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.casting import voice_for_text
 from filmstudio.pipeline.script.delivery import Delivery, delivery_for, spoken_text
+from filmstudio.pipeline.stages.script_analysis import record_rate
 
 TTS_CACHE_VERSION = "tts-3"  # 2: espeak-ng noise seeded (clips are reproducible); 3: rate/pitch never dropped
 DELIVERY_VERSION = "delivery-1"
@@ -105,9 +106,11 @@ class VoiceSynthesis:
             cancel=ctx.cancel,
         )
         ctx.report(self.name, 1.0)
-        return replace(
+        done = replace(
             plan, words_per_minute=wpm, timed_lines=timed, timeline=layout.timeline, voice_track=voice_path
         )
+        record_rate(done, ctx)
+        return done
 
     def _speak(
         self, plan: RenderPlan, ctx: StageContext, lines: tuple[Line, ...], texts: list[str], wpm: float
