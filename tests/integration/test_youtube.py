@@ -66,8 +66,9 @@ def yt(tmp_path: Path) -> Iterator[FakeYouTube]:
 
 
 def _settings(home: Path, yt: FakeYouTube, **kw: Any) -> Any:
-    return server_settings(home, secrets_backend="file", youtube_api_endpoint=yt.root, youtube_ca_bundle=yt.ca,
-                           youtube_chunk_bytes=CHUNK, **kw)
+    values = {"secrets_backend": "file", "youtube_api_endpoint": yt.root, "youtube_ca_bundle": yt.ca,
+              "youtube_chunk_bytes": CHUNK, **kw}
+    return server_settings(home, **values)
 
 
 def _paste_redirect(yt: FakeYouTube) -> Any:
@@ -347,3 +348,54 @@ def test_kill_9_mid_upload_then_the_reconciler_resumes_without_resending(tmp_pat
     resent = yt.bytes_received - size
     assert 0 < resent <= CHUNK, resent  # only the chunk in flight at the kill came again
     time.sleep(0)
+
+
+def test_the_refresh_token_lives_in_the_real_keyring(tmp_path: Path, yt: FakeYouTube) -> None:
+    """Needs a Secret Service (run under dbus-run-session + gnome-keyring, like the other keyring tests)."""
+    import keyring
+
+    from filmstudio.services.secrets import KeyringSecrets
+
+    home = tmp_path / "home"
+    studio = open_studio(_settings(home, yt, secrets_backend="keyring"), secrets=KeyringSecrets(home))
+    assert "fail" not in type(keyring.get_keyring()).__module__
+    connect(studio, yt, tmp_path)
+    again = KeyringSecrets(home)  # a new process's view: the token is in the keyring, not in memory
+    token = json.loads(again.get(f"youtube:{CHANNEL_ID}") or "{}")["refresh_token"]
+    assert token in yt.refresh_tokens
+    assert not (home / "secrets.json").exists()
+    assert auth.status(studio)[0]["login_saved"] is True
+    auth.disconnect(studio, CHANNEL_ID)
+    assert KeyringSecrets(home).get(f"youtube:{CHANNEL_ID}") is None
+
+
+def test_cli_connect_status_publish_disconnect(tmp_path: Path, yt: FakeYouTube) -> None:
+    home = tmp_path / "home"
+    env = _env(home, yt)
+    secrets_file = yt.client_secrets(tmp_path / "client_secrets.json")
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "filmstudio", *args], env=env, input=stdin, text=True,
+                              capture_output=True, timeout=120, cwd=REPO)
+
+    # The no-browser form: the printed URL is opened elsewhere; the address it ends on is pasted back.
+    proc = subprocess.Popen([sys.executable, "-m", "filmstudio", "youtube", "connect", "--client-secrets",
+                             str(secrets_file), "--no-browser"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    assert proc.stdout is not None and proc.stdin is not None
+    url = next(line.strip() for line in proc.stdout if line.strip().startswith("https://"))
+    proc.stdin.write(_paste_redirect(yt)(url) + "\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert f"Connected YouTube channel {CHANNEL_TITLE}" in out
+    status = json.loads(cli("youtube", "status", "--json").stdout)
+    assert [c["channel_id"] for c in status] == [CHANNEL_ID] and "refresh" not in json.dumps(status)
+    film = _film(tmp_path / "out", CHUNK + 99, langs=("en",))
+    published = cli("publish", str(film), "--youtube", "--privacy", "unlisted", "--title", "From the CLI", "--json")
+    assert published.returncode == 0, published.stderr
+    result = json.loads(published.stdout)
+    assert yt.videos[result["video_id"]]["snippet"]["title"] == "From the CLI" and result["captions"] == ["en"]
+    assert "Disconnected 1" in cli("youtube", "disconnect").stdout
+    refused = cli("publish", str(film), "--youtube")
+    assert refused.returncode == 2 and "YOUTUBE_NOT_CONNECTED" in refused.stderr
