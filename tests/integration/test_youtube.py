@@ -327,8 +327,12 @@ def test_kill_9_mid_upload_then_the_reconciler_resumes_without_resending(tmp_pat
         first = _worker(home, yt)
         try:
             wait_for(lambda: yt.stall_after is None, timeout=60)  # the worker is mid-chunk now
-            state = json.loads(store.one("SELECT params FROM jobs WHERE id = ?", [job_id])["params"])["state"]
-            assert state["upload"]["acked"] == 3 * CHUNK and state["upload"]["session_uri"]
+            def upload_state() -> dict[str, Any]:
+                params = json.loads(store.one("SELECT params FROM jobs WHERE id = ?", [job_id])["params"])
+                return dict(params.get("state", {}).get("upload", {}))
+
+            wait_for(lambda: upload_state().get("acked") == 3 * CHUNK, timeout=10)  # saved as acknowledged
+            assert upload_state()["session_uri"]
             first.send_signal(signal.SIGKILL)
             assert first.wait(timeout=10) == -signal.SIGKILL
         finally:

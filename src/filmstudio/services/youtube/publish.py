@@ -109,7 +109,7 @@ class PublishJobs:
         progress.note(channel_id=channel["channel_id"], bytes_done=(state.get("upload") or {}).get("acked", 0),
                       bytes_total=film.video.stat().st_size, bytes_per_second=0)
         publisher = Publisher(credentials(self.studio, channel), Endpoint.of(self.studio), save, cancel,
-                              progress.report, progress.note, self.chunk_bytes)
+                              progress.report, progress.note, self.chunk_bytes, closing=self.studio.store.close)
         result = publisher.publish(film, options, state)
         result["channel_id"] = channel["channel_id"]
         return JobOutcome(result=result, warnings=tuple(result.get("warnings", ())))
