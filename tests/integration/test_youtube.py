@@ -216,18 +216,18 @@ def test_nothing_is_sent_when_no_channel_is_connected(studio: Studio, yt: FakeYo
     assert yt.requests == []
 
 
-def test_persistent_5xx_gives_up_with_youtube_unavailable(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
-    connect(studio, yt, tmp_path)
-    yt.failures = {"start": [503] * 20}
-    from filmstudio.services.youtube import upload
+def test_persistent_5xx_gives_up_with_youtube_unavailable(yt: FakeYouTube, tmp_path: Path) -> None:
+    from filmstudio.services.youtube.client import Endpoint
+    from filmstudio.services.youtube.upload import ResumableUpload
 
-    old = upload.ResumableUpload.max_tries
-    upload.ResumableUpload.max_tries = 3
-    try:
-        with pytest.raises(YouTubeUnavailable):
-            publish_file(studio, _film(tmp_path / "f", CHUNK), YouTubeOptions(), chunk_bytes=CHUNK)
-    finally:
-        upload.ResumableUpload.max_tries = old
+    yt.access_tokens.add("t")
+    yt.failures = {"put": [503] * 20}
+    saved: list[dict[str, Any]] = []
+    upload = ResumableUpload(_film(tmp_path / "f", 2 * CHUNK), {"snippet": {"title": "x"}}, Endpoint(yt.root, yt.ca),
+                             lambda force: "t", saved.append, chunk_bytes=CHUNK, max_tries=3, backoff=0.01)
+    with pytest.raises(YouTubeUnavailable) as info:
+        upload.run({})
+    assert info.value.details["acked_bytes"] == 0 and saved[0]["session_uri"]  # a later publish resumes it
 
 
 # -- through the API and the job system ----------------------------------------------------------
