@@ -208,6 +208,32 @@ def test_an_expired_session_starts_again(studio: Studio, yt: FakeYouTube, tmp_pa
     assert len(yt.sessions) == 2
 
 
+def test_a_refused_video_carries_youtubes_reason(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    from filmstudio.domain.errors import YouTubeUploadRejected
+
+    connect(studio, yt, tmp_path)
+    yt.reject = ("invalidDescription", "The request metadata specifies an invalid video description.")
+    with pytest.raises(YouTubeUploadRejected) as info:
+        publish_file(studio, _film(tmp_path / "f", CHUNK), YouTubeOptions(), chunk_bytes=CHUNK)
+    assert info.value.details["reason"] == "invalidDescription" and "invalid video description" in info.value.message
+
+
+def test_an_access_token_that_runs_out_mid_upload_is_refreshed(studio: Studio, yt: FakeYouTube,
+                                                               tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    film = _film(tmp_path / "f", 3 * CHUNK)
+    original = yt.take_failure
+
+    def expire_on_second_chunk(route: str) -> int | None:
+        if route == "put" and sum(1 for m, _, r in yt.requests if m == "PUT" and "*" not in r) == 2:
+            yt.expire_access_tokens()
+        return original(route)
+
+    yt.take_failure = expire_on_second_chunk  # type: ignore[method-assign]
+    result = publish_file(studio, film, YouTubeOptions(), chunk_bytes=CHUNK)
+    assert yt.videos[result["video_id"]]["sha256"] == _sha(film)
+
+
 def test_nothing_is_sent_when_no_channel_is_connected(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
     from filmstudio.domain.errors import YouTubeNotConnected
 
@@ -403,3 +429,25 @@ def test_cli_connect_status_publish_disconnect(tmp_path: Path, yt: FakeYouTube) 
     assert "Disconnected 1" in cli("youtube", "disconnect").stdout
     refused = cli("publish", str(film), "--youtube")
     assert refused.returncode == 2 and "YOUTUBE_NOT_CONNECTED" in refused.stderr
+
+
+def test_cli_publishes_a_project_as_a_job_in_its_own_process(tmp_path: Path, yt: FakeYouTube) -> None:
+    home = tmp_path / "home"
+    with live_server(_settings(home, yt), ChapteredRenderer()) as live:
+        key = live.new_key("creator", credits=50)
+        with live.client(key) as c:
+            pid = c.post("/projects", json={"title": "CLI film", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+            assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
+        connect(live.parts.studio, yt, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "filmstudio", "publish", pid, "--youtube", "--privacy", "public",
+                           "--tags", "a,b", "--json"], env=_env(home, yt), text=True, capture_output=True,
+                          timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    video = yt.videos[result["video_id"]]
+    assert video["snippet"]["title"] == "CLI film" and video["status"]["privacyStatus"] == "public"
+    assert video["snippet"]["tags"] == ["a", "b"] and "0:00 Lab (Night)" in video["snippet"]["description"]
+    with live_server(_settings(home, yt, workers=0)) as live, live.client(key) as c:
+        assert c.get(f"/projects/{pid}").json()["assets"]["youtube_video_id"] == video["id"]
+        jobs = c.get("/jobs", params={"kind": "publish"}).json()["jobs"]
+        assert [(j["status"], j["result"]["video_id"]) for j in jobs] == [("completed", video["id"])]
