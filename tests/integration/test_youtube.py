@@ -300,7 +300,7 @@ def test_generate_with_youtube_upload_publishes_everything(tmp_path: Path, yt: F
 def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: FakeYouTube) -> None:
     settings = _settings(tmp_path / "home", yt)
     with live_server(settings, ChapteredRenderer()) as live:
-        key = live.new_key("creator", credits=50)
+        key = live.new_key("creator", credits=50, scopes=["admin"])
         with live.client(key) as c:
             pid = c.post("/projects", json={"title": "Q", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
             refused = c.post(f"/projects/{pid}/generate", json={"settings": {"youtube_upload": True}})
@@ -317,6 +317,17 @@ def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: 
             assert failed["status"] == "failed" and failed["error"]["code"] == "YOUTUBE_QUOTA_EXCEEDED"
             after = live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?", [pid])
             assert after == before and _sha(film) == sha
+            # The video is up but a caption track is refused: the job fails, and says where the video is.
+            assert c.post("/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["job.failed"]}).is_success
+            yt.quota_exceeded = False
+            yt.failures = {"captions": [400]}
+            half = wait_job(c, c.post(f"/projects/{pid}/publish").json()["job_id"])
+            assert half["status"] == "failed" and half["error"]["code"] == "YOUTUBE_UPLOAD_REJECTED"
+            assert half["result"]["video_id"] in yt.videos
+            event = live.parts.studio.store.one("SELECT payload FROM webhook_deliveries WHERE event = 'job.failed'")
+            assert event is not None and half["result"]["video_id"] in event["payload"]
+            assert live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?",
+                                               [pid]) == before
 
 
 def _env(home: Path, yt: FakeYouTube) -> dict[str, str]:
