@@ -328,6 +328,12 @@ def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: 
             assert event is not None and half["result"]["video_id"] in event["payload"]
             assert live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?",
                                                [pid]) == before
+            # Publishing again continues that video (the captions only), instead of uploading it twice.
+            received = yt.bytes_received
+            again = wait_job(c, c.post(f"/projects/{pid}/publish").json()["job_id"])
+            assert again["status"] == "completed" and again["result"]["video_id"] == half["result"]["video_id"]
+            assert yt.bytes_received == received and len(yt.videos) == 1
+            assert c.get(f"/projects/{pid}").json()["assets"]["youtube_video_id"] == again["result"]["video_id"]
 
 
 def _env(home: Path, yt: FakeYouTube) -> dict[str, str]:
