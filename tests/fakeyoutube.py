@@ -98,6 +98,7 @@ class FakeYouTube:
     stall_after: int | None = None  # hang once this many upload bytes arrived in all (once)
     quota_exceeded: bool = False
     thumbnails_forbidden: bool = False
+    chunk_delay: float = 0.0  # seconds before answering each chunk (a slow line)
     reject: tuple[str, str] | None = None  # (reason, message) for the next session start: a 400 like YouTube's
     sessions: dict[str, Session] = field(default_factory=dict)
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -307,6 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
         got = self._read_chunk(length)
         if got is None:
             return  # the connection was cut on purpose
+        time.sleep(self.yt.chunk_delay)
         failure = self.yt.take_failure("put")
         if failure is not None:
             self._send(*_error(failure, "backendError", "Backend Error"))

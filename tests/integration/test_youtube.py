@@ -336,6 +336,25 @@ def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: 
             assert c.get(f"/projects/{pid}").json()["assets"]["youtube_video_id"] == again["result"]["video_id"]
 
 
+def test_cancel_mid_upload_then_publish_again_continues(tmp_path: Path, yt: FakeYouTube) -> None:
+    with live_server(_settings(tmp_path / "home", yt), ChapteredRenderer(pad=8 * CHUNK)) as live:
+        connect(live.parts.studio, yt, tmp_path)
+        key = live.new_key("creator", credits=50)
+        with live.client(key) as c:
+            pid = c.post("/projects", json={"title": "C", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+            assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
+            yt.chunk_delay = 0.3
+            job_id = c.post(f"/projects/{pid}/publish").json()["job_id"]
+            wait_for(lambda: (c.get(f"/jobs/{job_id}").json().get("result") or {}).get("bytes_done", 0) >= 2 * CHUNK)
+            assert c.post(f"/jobs/{job_id}/cancel").status_code == 200
+            assert wait_job(c, job_id)["status"] == "cancelled"
+            assert not yt.videos
+            yt.chunk_delay = 0.0
+            done = wait_job(c, c.post(f"/projects/{pid}/publish").json()["job_id"])
+        assert done["status"] == "completed" and len(yt.sessions) == 1  # the cancelled session, resumed
+        assert yt.bytes_received - done["result"]["bytes"] <= CHUNK
+
+
 def _env(home: Path, yt: FakeYouTube) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
