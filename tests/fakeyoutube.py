@@ -98,6 +98,8 @@ class FakeYouTube:
     stall_after: int | None = None  # hang once this many upload bytes arrived in all (once)
     quota_exceeded: bool = False
     thumbnails_forbidden: bool = False
+    chunk_delay: float = 0.0  # seconds before answering each chunk (a slow line)
+    reject: tuple[str, str] | None = None  # (reason, message) for the next session start: a 400 like YouTube's
     sessions: dict[str, Session] = field(default_factory=dict)
     videos: dict[str, dict[str, Any]] = field(default_factory=dict)
     thumbnails: dict[str, bytes] = field(default_factory=dict)
@@ -158,6 +160,11 @@ class FakeYouTube:
         """The user removed the app's access (or the token expired): refreshes now fail with invalid_grant."""
         with self.lock:
             self.refresh_tokens.clear()
+            self.access_tokens.clear()
+
+    def expire_access_tokens(self) -> None:
+        """Access tokens last an hour: the next call answers 401 and the client must refresh."""
+        with self.lock:
             self.access_tokens.clear()
 
     def expire_sessions(self) -> None:
@@ -253,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.yt.quota_exceeded:
             self._send(*_error(403, "quotaExceeded", "The request cannot be completed because you have exceeded "
                                                      "your quota."))
+        elif route == "start" and self.yt.reject is not None:
+            self._send(*_error(400, *self.yt.reject))
         elif route == "start":
             meta = json.loads(body or b"{}")
             if not meta.get("snippet", {}).get("title"):
@@ -299,6 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
         got = self._read_chunk(length)
         if got is None:
             return  # the connection was cut on purpose
+        time.sleep(self.yt.chunk_delay)
         failure = self.yt.take_failure("put")
         if failure is not None:
             self._send(*_error(failure, "backendError", "Backend Error"))

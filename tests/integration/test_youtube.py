@@ -66,8 +66,9 @@ def yt(tmp_path: Path) -> Iterator[FakeYouTube]:
 
 
 def _settings(home: Path, yt: FakeYouTube, **kw: Any) -> Any:
-    return server_settings(home, secrets_backend="file", youtube_api_endpoint=yt.root, youtube_ca_bundle=yt.ca,
-                           youtube_chunk_bytes=CHUNK, **kw)
+    values = {"secrets_backend": "file", "youtube_api_endpoint": yt.root, "youtube_ca_bundle": yt.ca,
+              "youtube_chunk_bytes": CHUNK, **kw}
+    return server_settings(home, **values)
 
 
 def _paste_redirect(yt: FakeYouTube) -> Any:
@@ -207,6 +208,32 @@ def test_an_expired_session_starts_again(studio: Studio, yt: FakeYouTube, tmp_pa
     assert len(yt.sessions) == 2
 
 
+def test_a_refused_video_carries_youtubes_reason(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
+    from filmstudio.domain.errors import YouTubeUploadRejected
+
+    connect(studio, yt, tmp_path)
+    yt.reject = ("invalidDescription", "The request metadata specifies an invalid video description.")
+    with pytest.raises(YouTubeUploadRejected) as info:
+        publish_file(studio, _film(tmp_path / "f", CHUNK), YouTubeOptions(), chunk_bytes=CHUNK)
+    assert info.value.details["reason"] == "invalidDescription" and "invalid video description" in info.value.message
+
+
+def test_an_access_token_that_runs_out_mid_upload_is_refreshed(studio: Studio, yt: FakeYouTube,
+                                                               tmp_path: Path) -> None:
+    connect(studio, yt, tmp_path)
+    film = _film(tmp_path / "f", 3 * CHUNK)
+    original = yt.take_failure
+
+    def expire_on_second_chunk(route: str) -> int | None:
+        if route == "put" and sum(1 for m, _, r in yt.requests if m == "PUT" and "*" not in r) == 2:
+            yt.expire_access_tokens()
+        return original(route)
+
+    yt.take_failure = expire_on_second_chunk  # type: ignore[method-assign]
+    result = publish_file(studio, film, YouTubeOptions(), chunk_bytes=CHUNK)
+    assert yt.videos[result["video_id"]]["sha256"] == _sha(film)
+
+
 def test_nothing_is_sent_when_no_channel_is_connected(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
     from filmstudio.domain.errors import YouTubeNotConnected
 
@@ -215,18 +242,18 @@ def test_nothing_is_sent_when_no_channel_is_connected(studio: Studio, yt: FakeYo
     assert yt.requests == []
 
 
-def test_persistent_5xx_gives_up_with_youtube_unavailable(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> None:
-    connect(studio, yt, tmp_path)
-    yt.failures = {"start": [503] * 20}
-    from filmstudio.services.youtube import upload
+def test_persistent_5xx_gives_up_with_youtube_unavailable(yt: FakeYouTube, tmp_path: Path) -> None:
+    from filmstudio.services.youtube.client import Endpoint
+    from filmstudio.services.youtube.upload import ResumableUpload
 
-    old = upload.ResumableUpload.max_tries
-    upload.ResumableUpload.max_tries = 3
-    try:
-        with pytest.raises(YouTubeUnavailable):
-            publish_file(studio, _film(tmp_path / "f", CHUNK), YouTubeOptions(), chunk_bytes=CHUNK)
-    finally:
-        upload.ResumableUpload.max_tries = old
+    yt.access_tokens.add("t")
+    yt.failures = {"put": [503] * 20}
+    saved: list[dict[str, Any]] = []
+    upload = ResumableUpload(_film(tmp_path / "f", 2 * CHUNK), {"snippet": {"title": "x"}}, Endpoint(yt.root, yt.ca),
+                             lambda force: "t", saved.append, chunk_bytes=CHUNK, max_tries=3, backoff=0.01)
+    with pytest.raises(YouTubeUnavailable) as info:
+        upload.run({})
+    assert info.value.details["acked_bytes"] == 0 and saved[0]["session_uri"]  # a later publish resumes it
 
 
 # -- through the API and the job system ----------------------------------------------------------
@@ -273,7 +300,7 @@ def test_generate_with_youtube_upload_publishes_everything(tmp_path: Path, yt: F
 def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: FakeYouTube) -> None:
     settings = _settings(tmp_path / "home", yt)
     with live_server(settings, ChapteredRenderer()) as live:
-        key = live.new_key("creator", credits=50)
+        key = live.new_key("creator", credits=50, scopes=["admin"])
         with live.client(key) as c:
             pid = c.post("/projects", json={"title": "Q", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
             refused = c.post(f"/projects/{pid}/generate", json={"settings": {"youtube_upload": True}})
@@ -290,6 +317,42 @@ def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: 
             assert failed["status"] == "failed" and failed["error"]["code"] == "YOUTUBE_QUOTA_EXCEEDED"
             after = live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?", [pid])
             assert after == before and _sha(film) == sha
+            # The video is up but a caption track is refused: the job fails, and says where the video is.
+            assert c.post("/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["job.failed"]}).is_success
+            yt.quota_exceeded = False
+            yt.failures = {"captions": [400]}
+            half = wait_job(c, c.post(f"/projects/{pid}/publish").json()["job_id"])
+            assert half["status"] == "failed" and half["error"]["code"] == "YOUTUBE_UPLOAD_REJECTED"
+            assert half["result"]["video_id"] in yt.videos
+            event = live.parts.studio.store.one("SELECT payload FROM webhook_deliveries WHERE event = 'job.failed'")
+            assert event is not None and half["result"]["video_id"] in event["payload"]
+            assert live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?",
+                                               [pid]) == before
+            # Publishing again continues that video (the captions only), instead of uploading it twice.
+            received = yt.bytes_received
+            again = wait_job(c, c.post(f"/projects/{pid}/publish").json()["job_id"])
+            assert again["status"] == "completed" and again["result"]["video_id"] == half["result"]["video_id"]
+            assert yt.bytes_received == received and len(yt.videos) == 1
+            assert c.get(f"/projects/{pid}").json()["assets"]["youtube_video_id"] == again["result"]["video_id"]
+
+
+def test_cancel_mid_upload_then_publish_again_continues(tmp_path: Path, yt: FakeYouTube) -> None:
+    with live_server(_settings(tmp_path / "home", yt), ChapteredRenderer(pad=8 * CHUNK)) as live:
+        connect(live.parts.studio, yt, tmp_path)
+        key = live.new_key("creator", credits=50)
+        with live.client(key) as c:
+            pid = c.post("/projects", json={"title": "C", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+            assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
+            yt.chunk_delay = 0.3
+            job_id = c.post(f"/projects/{pid}/publish").json()["job_id"]
+            wait_for(lambda: (c.get(f"/jobs/{job_id}").json().get("result") or {}).get("bytes_done", 0) >= 2 * CHUNK)
+            assert c.post(f"/jobs/{job_id}/cancel").status_code == 200
+            assert wait_job(c, job_id)["status"] == "cancelled"
+            assert not yt.videos
+            yt.chunk_delay = 0.0
+            done = wait_job(c, c.post(f"/projects/{pid}/publish").json()["job_id"])
+        assert done["status"] == "completed" and len(yt.sessions) == 1  # the cancelled session, resumed
+        assert yt.bytes_received - done["result"]["bytes"] <= CHUNK
 
 
 def _env(home: Path, yt: FakeYouTube) -> dict[str, str]:
@@ -326,8 +389,12 @@ def test_kill_9_mid_upload_then_the_reconciler_resumes_without_resending(tmp_pat
         first = _worker(home, yt)
         try:
             wait_for(lambda: yt.stall_after is None, timeout=60)  # the worker is mid-chunk now
-            state = json.loads(store.one("SELECT params FROM jobs WHERE id = ?", [job_id])["params"])["state"]
-            assert state["upload"]["acked"] == 3 * CHUNK and state["upload"]["session_uri"]
+            def upload_state() -> dict[str, Any]:
+                params = json.loads(store.one("SELECT params FROM jobs WHERE id = ?", [job_id])["params"])
+                return dict(params.get("state", {}).get("upload", {}))
+
+            wait_for(lambda: upload_state().get("acked") == 3 * CHUNK, timeout=10)  # saved as acknowledged
+            assert upload_state()["session_uri"]
             first.send_signal(signal.SIGKILL)
             assert first.wait(timeout=10) == -signal.SIGKILL
         finally:
@@ -347,3 +414,76 @@ def test_kill_9_mid_upload_then_the_reconciler_resumes_without_resending(tmp_pat
     resent = yt.bytes_received - size
     assert 0 < resent <= CHUNK, resent  # only the chunk in flight at the kill came again
     time.sleep(0)
+
+
+def test_the_refresh_token_lives_in_the_real_keyring(tmp_path: Path, yt: FakeYouTube) -> None:
+    """Needs a Secret Service (run under dbus-run-session + gnome-keyring, like the other keyring tests)."""
+    import keyring
+
+    from filmstudio.services.secrets import KeyringSecrets
+
+    home = tmp_path / "home"
+    studio = open_studio(_settings(home, yt, secrets_backend="keyring"), secrets=KeyringSecrets(home))
+    assert "fail" not in type(keyring.get_keyring()).__module__
+    connect(studio, yt, tmp_path)
+    again = KeyringSecrets(home)  # a new process's view: the token is in the keyring, not in memory
+    token = json.loads(again.get(f"youtube:{CHANNEL_ID}") or "{}")["refresh_token"]
+    assert token in yt.refresh_tokens
+    assert not (home / "secrets.json").exists()
+    assert auth.status(studio)[0]["login_saved"] is True
+    auth.disconnect(studio, CHANNEL_ID)
+    assert KeyringSecrets(home).get(f"youtube:{CHANNEL_ID}") is None
+
+
+def test_cli_connect_status_publish_disconnect(tmp_path: Path, yt: FakeYouTube) -> None:
+    home = tmp_path / "home"
+    env = _env(home, yt)
+    secrets_file = yt.client_secrets(tmp_path / "client_secrets.json")
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "filmstudio", *args], env=env, input=stdin, text=True,
+                              capture_output=True, timeout=120, cwd=REPO)
+
+    # The no-browser form: the printed URL is opened elsewhere; the address it ends on is pasted back.
+    proc = subprocess.Popen([sys.executable, "-m", "filmstudio", "youtube", "connect", "--client-secrets",
+                             str(secrets_file), "--no-browser"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    assert proc.stdout is not None and proc.stdin is not None
+    url = next(line.strip() for line in proc.stdout if line.strip().startswith("https://"))
+    proc.stdin.write(_paste_redirect(yt)(url) + "\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert f"Connected YouTube channel {CHANNEL_TITLE}" in out
+    status = json.loads(cli("youtube", "status", "--json").stdout)
+    assert [c["channel_id"] for c in status] == [CHANNEL_ID] and "refresh" not in json.dumps(status)
+    film = _film(tmp_path / "out", CHUNK + 99, langs=("en",))
+    published = cli("publish", str(film), "--youtube", "--privacy", "unlisted", "--title", "From the CLI", "--json")
+    assert published.returncode == 0, published.stderr
+    result = json.loads(published.stdout)
+    assert yt.videos[result["video_id"]]["snippet"]["title"] == "From the CLI" and result["captions"] == ["en"]
+    assert "Disconnected 1" in cli("youtube", "disconnect").stdout
+    refused = cli("publish", str(film), "--youtube")
+    assert refused.returncode == 2 and "YOUTUBE_NOT_CONNECTED" in refused.stderr
+
+
+def test_cli_publishes_a_project_as_a_job_in_its_own_process(tmp_path: Path, yt: FakeYouTube) -> None:
+    home = tmp_path / "home"
+    with live_server(_settings(home, yt), ChapteredRenderer()) as live:
+        key = live.new_key("creator", credits=50)
+        with live.client(key) as c:
+            pid = c.post("/projects", json={"title": "CLI film", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+            assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
+        connect(live.parts.studio, yt, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "filmstudio", "publish", pid, "--youtube", "--privacy", "public",
+                           "--tags", "a,b", "--json"], env=_env(home, yt), text=True, capture_output=True,
+                          timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    video = yt.videos[result["video_id"]]
+    assert video["snippet"]["title"] == "CLI film" and video["status"]["privacyStatus"] == "public"
+    assert video["snippet"]["tags"] == ["a", "b"] and "0:00 Lab (Night)" in video["snippet"]["description"]
+    with live_server(_settings(home, yt, workers=0)) as live, live.client(key) as c:
+        assert c.get(f"/projects/{pid}").json()["assets"]["youtube_video_id"] == video["id"]
+        jobs = c.get("/jobs", params={"kind": "publish"}).json()["jobs"]
+        assert [(j["status"], j["result"]["video_id"]) for j in jobs] == [("completed", video["id"])]

@@ -231,6 +231,26 @@ class Backend:
             raise BadRequest("only renders can be retried here", code="JOB_NOT_RETRIABLE")
         return self.generate(project_id)
 
+    # -- YouTube ------------------------------------------------------------------------------
+
+    def publish(self, project_id: str, privacy: str = "private") -> Any:
+        """Queue a publish of the project's film to the connected channel (a `publish` job)."""
+        from filmstudio.domain.models import YouTubeOptions
+        from filmstudio.services.youtube.publish import start_publish
+
+        return start_publish(self.studio, self.principal, project_id, YouTubeOptions(privacy=privacy))  # type: ignore[arg-type]
+
+    def youtube_channels(self) -> list[dict[str, Any]]:
+        from filmstudio.services.youtube import auth
+
+        return auth.status(self.studio)
+
+    def connect_youtube(self, client_secrets: Path) -> dict[str, Any]:
+        """Google's sign-in in the user's browser (blocks until the loopback redirect arrives)."""
+        from filmstudio.services.youtube import auth
+
+        return auth.connect(self.studio, client_secrets)
+
     def project_titles(self) -> dict[str, str]:
         return {p.project_id: p.title for p in self.list_projects()}
 

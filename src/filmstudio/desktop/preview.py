@@ -80,6 +80,9 @@ class PreviewPage(QWidget):
         self.chapter_box.setMinimumContentsLength(16)
         self.open_button = QPushButton("Open folder")
         self.export_button = QPushButton("Export…")
+        self.publish_button = QPushButton("Publish to YouTube")
+        self.publish_button.setObjectName("publishButton")
+        self.publish_button.setToolTip("Upload the film (private) with its captions, chapters and thumbnail")
         self.message = QLabel("")
         self.message.setWordWrap(True)
 
@@ -96,12 +99,15 @@ class PreviewPage(QWidget):
         extras.addWidget(self.chapter_box, 1)
         extras.addWidget(self.open_button)
         extras.addWidget(self.export_button)
+        bottom = QHBoxLayout()  # its own row: the extras row already sets the window's minimum width
+        bottom.addWidget(self.message, 1)
+        bottom.addWidget(self.publish_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.video, 1)
         layout.addLayout(controls)
         layout.addLayout(extras)
-        layout.addWidget(self.message)
+        layout.addLayout(bottom)
 
         self.play_button.clicked.connect(self.toggle)
         self.seek.sliderMoved.connect(self.player.setPosition)
@@ -116,11 +122,12 @@ class PreviewPage(QWidget):
         self.chapter_box.activated.connect(self._choose_chapter)
         self.open_button.clicked.connect(self.open_folder)
         self.export_button.clicked.connect(self.export)
+        self.publish_button.clicked.connect(self.publish)
         self._set_enabled(False)
 
     def _set_enabled(self, on: bool) -> None:
         for w in (self.play_button, self.seek, self.subtitle_box, self.chapter_box, self.open_button,
-                  self.export_button):
+                  self.export_button, self.publish_button):
             w.setEnabled(on)
 
     def show_project(self, project_id: str, title: str = "") -> None:
@@ -225,3 +232,14 @@ class PreviewPage(QWidget):
 
         self.tasks.run(copy, lambda p: self.message.setText(f"Exported to {p}"),
                        lambda e: self.message.setText(f"EXPORT_FAILED: {e}"))
+
+    def publish(self) -> None:
+        """Queue the publish; the Jobs panel shows its progress, its result has the video's URL."""
+        project_id = self.project_id
+        if not project_id:
+            return
+        self.message.setText("Starting the upload to YouTube…")
+        self.tasks.run(lambda: self.backend.publish(project_id),
+                       lambda accepted: self.message.setText(
+                           f"Publishing to {accepted.channel_title} (private): job {accepted.job_id[:8]}"),
+                       lambda exc: self.message.setText(error_text(exc)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -83,9 +84,19 @@ class SettingsPage(QWidget):
 
     changed = Signal(object)  # Preferences
 
-    def __init__(self, prefs: Preferences, current_home: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, prefs: Preferences, current_home: Path, parent: QWidget | None = None,
+                 connect_youtube: Callable[[Path], None] | None = None) -> None:
         super().__init__(parent)
         self.prefs = prefs
+        self.connect_youtube = connect_youtube  # runs the sign-in off the GUI thread and reports back
+        self.youtube_button = QPushButton("Connect YouTube…")
+        self.youtube_button.setObjectName("connectYouTube")
+        self.youtube_button.setToolTip("Choose the client_secrets.json of your Google Cloud OAuth client "
+                                       "(README: Publish to YouTube), then sign in in your browser")
+        self.youtube_button.setEnabled(connect_youtube is not None)
+        self.youtube_button.clicked.connect(self._connect_youtube)
+        self.youtube_status = QLabel("")
+        self.youtube_status.setWordWrap(True)
         self.data_dir = QLineEdit(prefs.data_dir or str(current_home))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -111,6 +122,8 @@ class SettingsPage(QWidget):
         form.addRow("Default style", self.style_box)
         form.addRow("Default voice", self.voice)
         form.addRow("Theme", self.theme)
+        form.addRow("YouTube", self.youtube_button)
+        form.addRow("", self.youtube_status)
         note = QLabel("The data folder, port and workers take effect the next time FilmStudio starts.")
         note.setWordWrap(True)
         shortcuts = QLabel("Shortcuts: Ctrl+N new project · Ctrl+S save · Ctrl+Enter generate · "
@@ -129,6 +142,12 @@ class SettingsPage(QWidget):
             box.valueChanged.connect(self._emit)
         for combo in (self.style_box, self.voice, self.theme):
             combo.currentTextChanged.connect(self._emit)
+
+    def _connect_youtube(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "OAuth client secrets", "", "JSON (*.json)")
+        if chosen and self.connect_youtube is not None:
+            self.youtube_status.setText("Sign in to Google in your browser…")
+            self.connect_youtube(Path(chosen))
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text())

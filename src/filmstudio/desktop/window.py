@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobsPage(backend, tasks)
         self.models = ModelsPage(backend, tasks)
         self.api = ApiPage(backend, tasks)
-        self.settings_page = SettingsPage(prefs, home)
+        self.settings_page = SettingsPage(prefs, home, connect_youtube=self._connect_youtube)
         self.projects.new_settings = self.new_project_settings
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -205,6 +205,12 @@ class MainWindow(QMainWindow):
         self.status_label.setText(text)
         if self.tray is not None:
             self.tray.showMessage("FilmStudio", text, QSystemTrayIcon.MessageIcon.Information, 5000)
+
+    def _connect_youtube(self, client_secrets: Path) -> None:
+        status = self.settings_page.youtube_status
+        self.tasks.run(lambda: self.backend.connect_youtube(client_secrets),
+                       lambda channel: status.setText(f"Connected: {channel['title']}"),
+                       lambda exc: status.setText(error_text(exc)))
 
     def _prefs_changed(self, prefs: Preferences) -> None:
         theme_changed = prefs.theme != self.prefs.theme

@@ -236,12 +236,17 @@ class JobExecutor:
         now = utcnow()
         fields: dict[str, Any] = {"status": status, "error_code": code, "error_message": message,
                                   "finished_at": now, "lease_until": None}
+        detail: dict[str, Any] | None = None
         if progress is not None:
-            fields["stage_timings"] = progress.snapshot()["stage_timings"]
+            snap = progress.snapshot()
+            fields["stage_timings"] = snap["stage_timings"]
+            if "result" in snap:  # what the job got to (a publish's video id): kept, and sent with job.failed
+                fields["result"] = snap["result"]
+                detail = json.loads(snap["result"])
         with self.studio.store.write() as db:
             if not rows.update_leased(db, job["id"], self.owner, fields):
                 return False
-            settle_project(db, job, status, now)
+            settle_project(db, job, status, now, result=detail)
         return True
 
 

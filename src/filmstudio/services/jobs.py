@@ -199,12 +199,13 @@ def finish_unleased(
     settle_project(db, row, status, now)
 
 
-def settle_project(db: Any, row: dict[str, Any], status: str, now: str) -> None:
+def settle_project(db: Any, row: dict[str, Any], status: str, now: str,
+                   result: dict[str, Any] | None = None) -> None:
     """After a job ends without a film: refund its credits and make the project editable again."""
     if row["credits"]:
         account_rows.ledger_entry(db, row["account_id"], row["id"], "refund", row["credits"])
     events.emit(db, row["account_id"], f"job.{status}", row["id"], row["project_id"], status,
-                kind=row.get("kind", "render"))
+                kind=row.get("kind", "render"), result=result)
     if row.get("kind", "render") != "render" or row["project_id"] is None:
         return  # a pull or an upload never changes a project's state
     project = project_rows.lock_project(db, row["project_id"])

@@ -129,6 +129,7 @@ def api(creds: Any, endpoint: Endpoint) -> Any:
     doc["rootUrl"] = endpoint.root
     doc["baseUrl"] = endpoint.root + doc.get("servicePath", "youtube/v3/")
     http = httplib2.Http(ca_certs=str(endpoint.ca_bundle) if endpoint.ca_bundle else None, timeout=60)
+    http.redirect_codes = http.redirect_codes - {308}  # 308 is "resume incomplete" here (as build_http does)
     authed = google_auth_httplib2.AuthorizedHttp(creds, http=http)
     return discovery.build_from_document(doc, http=authed)
 

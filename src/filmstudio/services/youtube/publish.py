@@ -50,11 +50,29 @@ def add_publish_job(db: Any, studio: Studio, *, account_id: str, project_id: str
                     options: YouTubeOptions, channel_id: str, job_id: str | None = None) -> str:
     """Write a queued publish job (inside the caller's transaction); the caller enqueues it after commit."""
     job_id = job_id or str(uuid.uuid4())
-    params = {"channel_id": channel_id, "youtube": options.model_dump(mode="json"), "film": film_params(assets)}
+    params: dict[str, Any] = {"channel_id": channel_id, "youtube": options.model_dump(mode="json"),
+                              "film": film_params(assets)}
+    earlier = _unfinished_state(db, project_id, channel_id, params["film"]["video"])
+    if earlier:  # the same film to the same channel failed part way: continue it (session, video, steps)
+        params["state"] = earlier
     rows.add_job(db, {"id": job_id, "kind": "publish", "project_id": project_id, "account_id": account_id,
                       "status": "queued", "params": json.dumps(params), "credits": 0, "created_at": utcnow()})
     events.emit(db, account_id, "job.queued", job_id, project_id, "queued", kind="publish")
     return job_id
+
+
+def _unfinished_state(db: Any, project_id: str, channel_id: str, video: str) -> dict[str, Any] | None:
+    """What the last failed or cancelled publish of this film to this channel got done, if anything."""
+    row = db.execute(
+        "SELECT params FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('failed', 'cancelled') "
+        "ORDER BY created_at DESC LIMIT 1", [project_id]).fetchone()
+    if row is None:
+        return None
+    params = json.loads(row[0] or "{}")
+    if params.get("channel_id") != channel_id or params.get("film", {}).get("video") != video:
+        return None
+    state: dict[str, Any] | None = params.get("state") or None
+    return state
 
 
 def start_publish(studio: Studio, principal: Principal, project_id: str,
@@ -109,7 +127,7 @@ class PublishJobs:
         progress.note(channel_id=channel["channel_id"], bytes_done=(state.get("upload") or {}).get("acked", 0),
                       bytes_total=film.video.stat().st_size, bytes_per_second=0)
         publisher = Publisher(credentials(self.studio, channel), Endpoint.of(self.studio), save, cancel,
-                              progress.report, progress.note, self.chunk_bytes)
+                              progress.report, progress.note, self.chunk_bytes, closing=self.studio.store.close)
         result = publisher.publish(film, options, state)
         result["channel_id"] = channel["channel_id"]
         return JobOutcome(result=result, warnings=tuple(result.get("warnings", ())))

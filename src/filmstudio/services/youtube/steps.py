@@ -73,6 +73,7 @@ class Publisher:
     step_tries: int = 5
     backoff: float = 0.5
     upload: ResumableUpload | None = None  # the last one (the bench reads its byte count)
+    closing: Callable[[], None] = lambda: None  # passed to the upload's saving thread
 
     def token(self, force: bool) -> str:
         if force or not self.creds.valid:
@@ -99,8 +100,9 @@ class Publisher:
                 self.note(bytes_done=sent, bytes_total=total, bytes_per_second=round(rate))
 
             self.upload = ResumableUpload(film.video, metadata(film, options), self.endpoint, self.token, keep,
-                                          progress, self.cancel, self.chunk_bytes, backoff=self.backoff)
-            video = self.upload.run(upload_state)
+                                          progress, self.cancel, self.chunk_bytes, backoff=self.backoff,
+                                          closing=self.closing)
+            video = self.upload.run(dict(upload_state))  # its own copy: `keep` writes ours from another thread
             state["video_id"] = video["id"]
             state["upload_status"] = (video.get("status") or {}).get("uploadStatus")
             self.save()

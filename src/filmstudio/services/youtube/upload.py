@@ -11,6 +11,7 @@ session (404/410) starts a new one.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,64 @@ from filmstudio.services.youtube.client import Endpoint, error_for
 
 CHUNK_QUANTUM = 256 * 1024  # YouTube wants every chunk but the last to be a multiple of this
 DEFAULT_CHUNK = 32 * CHUNK_QUANTUM  # 8 MiB
+
+
+class _Saver:
+    """Writes the latest state from a background thread, so the next chunk is on the wire while the last
+    acknowledgement commits (an fsync per chunk would otherwise cost a fifth of loopback throughput).
+
+    Safe because a resume always asks YouTube how much it holds: a saved byte one chunk old costs
+    nothing. The session URI itself is flushed before the first chunk is sent.
+    """
+
+    def __init__(self, save: Callable[[dict[str, Any]], None], closing: Callable[[], None]) -> None:
+        self._save, self._closing = save, closing
+        self._cond = threading.Condition()
+        self._pending: dict[str, Any] | None = None
+        self._busy = self._stop = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="upload-state", daemon=True)
+        self._thread.start()
+
+    def submit(self, state: dict[str, Any], *, wait: bool = False) -> None:
+        with self._cond:
+            self._pending = dict(state)
+            self._cond.notify_all()
+        if wait:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._cond:
+            while (self._pending is not None or self._busy) and self._thread.is_alive():
+                self._cond.wait(0.5)
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    while self._pending is None and not self._stop:
+                        self._cond.wait()
+                    if self._pending is None:
+                        return
+                    state, self._pending, self._busy = self._pending, None, True
+                try:
+                    self._save(state)
+                except BaseException as exc:
+                    self._error = exc
+                finally:
+                    with self._cond:
+                        self._busy = False
+                        self._cond.notify_all()
+        finally:
+            self._closing()
 
 
 class _Transient(Exception):
@@ -47,13 +106,14 @@ class ResumableUpload:
     metadata: dict[str, Any]
     endpoint: Endpoint
     token: Callable[[bool], str]
-    save: Callable[[dict[str, Any]], None]  # the state, after each acknowledged chunk
+    save: Callable[[dict[str, Any]], None]  # the state, after each acknowledged chunk (from a background thread)
     report: Callable[[int, int, float], None] = lambda done, total, rate: None
     cancel: CancelToken = field(default_factory=CancelToken)
     chunk_bytes: int = DEFAULT_CHUNK
     max_tries: int = 8
     backoff: float = 0.5  # seconds, doubled per try, at most 30
     client: httpx.Client | None = None
+    closing: Callable[[], None] = lambda: None  # the saving thread's last act (close its SQLite connection)
 
     def __post_init__(self) -> None:
         if self.chunk_bytes <= 0 or self.chunk_bytes % CHUNK_QUANTUM:
@@ -65,6 +125,14 @@ class ResumableUpload:
 
     def run(self, state: dict[str, Any]) -> dict[str, Any]:
         """Upload to the end; `state` (session_uri, acked, size) is resumed and kept current. Returns the video."""
+        self._saver = _Saver(self.save, self.closing)
+        try:
+            return self._run(state)
+        finally:
+            self._saver.flush()
+            self._saver.close()
+
+    def _run(self, state: dict[str, Any]) -> dict[str, Any]:
         tries = 0
         force_token = False
         with self.path.open("rb") as fh:
@@ -103,7 +171,7 @@ class ResumableUpload:
         if offset is None:  # no session, or it expired
             state.clear()
             state.update(session_uri=self._start(headers), acked=0, size=self.size)
-            self.save(dict(state))
+            self._saver.submit(state, wait=True)  # durable before a byte of the film is sent
             offset = 0
         started, base = time.monotonic(), offset
         while True:
@@ -116,14 +184,14 @@ class ResumableUpload:
             r = self.http.put(state["session_uri"], content=data, headers=put)
             if r.status_code in (200, 201):
                 state["acked"] = self.size
-                self.save(dict(state))
+                self._saver.submit(state, wait=True)
                 self.report(self.size, self.size, self._rate(self.size - base, started))
                 resource: dict[str, Any] = r.json()
                 return resource
             if r.status_code == 308:
                 offset = _acked(r)
                 state["acked"] = offset
-                self.save(dict(state))  # durable before the next chunk: a kill -9 re-sends at most one
+                self._saver.submit(state)  # commits while the next chunk goes out
                 self.report(offset, self.size, self._rate(offset - base, started))
                 continue
             if r.status_code in (404, 410):  # the session expired: a new one, from byte 0
