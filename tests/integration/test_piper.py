@@ -394,3 +394,21 @@ def test_a_pulled_piper_voice_joins_the_engines_and_the_cast(tmp_path: Path) -> 
     cast = cast_voices(script, parse_settings({"duration": 10}), engines.voices.voices("en"))
     assert {v.engine for v in cast.values()} == {"piper"}
     assert len({(v.voice_id, v.speaker_id, v.pitch) for v in cast.values()}) == 2
+
+
+def test_a_line_no_voice_can_read_is_shown_and_subtitled_not_spoken_as_garbage(tmp_path: Path) -> None:
+    """Kanji: espeak-ng would say "Chinese letter"; the line is held silent, subtitled, with a warning."""
+    from filmstudio.pipeline.media.captions import parse_srt
+
+    script = "INT. STATION - NIGHT\n\nMARA\nThe last train is gone.\n\nMARA\n東京の夜は静かだった。\n"
+    settings: Any = parse_settings({"duration": 10, "resolution": "320x180", "fps": 12, "music_genre": "none",
+                                    "subtitle_languages": ["en"]})
+    manifest = render_film(script, settings, tmp_path / "f.mp4", work_dir=tmp_path / "w", cache_dir=tmp_path / "c")
+    assert any("not spoken" in w and "kanji" in w for w in manifest["warnings"])
+    lines = [e for s in manifest["scenes"] if s["kind"] == "scene" for e in s["lines"]]
+    kanji = next(e for e in lines if "東京" in e["text"])
+    cues = parse_srt(Path(manifest["outputs"]["subtitles"]["en"]["srt"]))
+    assert any("東京" in c.text for c in cues)  # shown as a subtitle
+    voice, sr = read_wav(tmp_path / "w" / "voice.wav")
+    a, b = round(kanji["start"] * sr), round(kanji["end"] * sr)
+    assert b - a > sr and float(np.abs(voice[a:b]).max()) < 1e-3  # and not spoken: silence while it shows

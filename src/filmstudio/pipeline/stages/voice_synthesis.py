@@ -5,20 +5,23 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import math
+import re
 import threading
 import wave
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
+
 from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import StageContext, atomic_output, content_key
 from filmstudio.pipeline.fit import MAX_WPM, MIN_WPM, WPM_STEP, Layout, Pacing, lay_out, spoken_wpm
-from filmstudio.pipeline.media.audio import write_voice_track
+from filmstudio.pipeline.media.audio import write_voice_track, write_wav
 from filmstudio.pipeline.media.ffmpeg import run_ffmpeg
 from filmstudio.pipeline.media.voicefx import treat_clip
-from filmstudio.pipeline.plan import Line, RenderPlan, Script, TimedLine
+from filmstudio.pipeline.plan import Line, RenderPlan, Script, TimedLine, Voice
 from filmstudio.pipeline.providers.piper import read_words, words_path
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.casting import voice_for_text
@@ -106,8 +109,15 @@ class VoiceSynthesis:
             cancel=ctx.cancel,
         )
         ctx.report(self.name, 1.0)
+        silent = [line for line, text in zip(lines, texts, strict=True)
+                  if unreadable(voice_for_text(plan.casting[line.speaker], text), text)]
+        warnings = plan.warnings + tuple(
+            f"line {line.index + 1} ({line.speaker}) is shown and subtitled, not spoken: no installed voice reads "
+            "Japanese kanji (espeak-ng would say 'Chinese letter'); `filmstudio models list` shows the voices"
+            for line in silent)
         done = replace(
-            plan, words_per_minute=wpm, timed_lines=timed, timeline=layout.timeline, voice_track=voice_path
+            plan, words_per_minute=wpm, timed_lines=timed, timeline=layout.timeline, voice_track=voice_path,
+            warnings=warnings,
         )
         record_rate(done, ctx)
         return done
@@ -125,6 +135,17 @@ class VoiceSynthesis:
             if line_wpm * voice.rate_factor > MAX_WPM:
                 line_wpm = round(MAX_WPM / voice.rate_factor, 1)
             key = content_key(TTS_CACHE_VERSION, text, voice, line_wpm)
+            if unreadable(voice, text):  # not spoken as garbage: held silent for as long as it takes to read
+                key = content_key("unread-1", text)
+                text = ""
+                voice = replace(voice, engine="espeak")  # an empty text is a silence on every engine
+                out = ctx.cache.path("tts", key, ".wav")
+                if not out.exists():
+                    with atomic_output(out) as tmp:
+                        write_wav(tmp, np.zeros(round(reading_seconds(line.text) * 22050), np.float32), 22050)
+                requests.append(SpeechRequest(text, voice, line_wpm, out))
+                deliveries.append(Delivery())
+                continue
             requests.append(SpeechRequest(text, voice, line_wpm, ctx.cache.path("tts", key, ".wav")))
             deliveries.append(delivery)
         paths = ctx.engines.voices.synthesize_many(
@@ -186,3 +207,16 @@ def _copy_words(clip: Path, target: Path, scale: float) -> None:
     tmp = sidecar.with_name(f".{sidecar.name}.{threading.get_native_id()}.tmp")
     tmp.write_text(json.dumps(scaled), encoding="utf-8")
     tmp.replace(sidecar)
+
+
+_KANJI = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+
+
+def unreadable(voice: Voice, text: str) -> bool:
+    """Whether `voice` would speak `text` as garbage: espeak-ng's Japanese names each kanji "Chinese letter"."""
+    return voice.engine == "espeak" and voice.voice_id.split("+")[0] == "jpx/ja" and bool(_KANJI.search(text))
+
+
+def reading_seconds(text: str) -> float:
+    """How long a shown-only line stays up: about 8 characters a second, at least 1.5 s."""
+    return max(1.5, len(text.strip()) / 8.0)
