@@ -102,6 +102,30 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_storyboard(args: argparse.Namespace) -> int:
+    """The shot list with each still's prompt, without rendering."""
+    from filmstudio.domain.settings import RenderSettings
+    from filmstudio.pipeline.script.analysis import analyse
+    from filmstudio.pipeline.storyboard import build_storyboard
+
+    text = _read_text(args.script)
+    data: dict[str, Any] = {"style": args.style} if args.style else {}
+    if args.characters:
+        cast = json.loads(Path(args.characters).read_text(encoding="utf-8"))
+        data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
+    settings = RenderSettings.model_validate(data)
+    board = build_storyboard(analyse(text, settings), settings, text=text)
+    if args.json:
+        print(json.dumps(board.as_dict(), indent=2, ensure_ascii=False))
+        return 0
+    for c in board.characters:
+        print(f"{c.name}: {c.description} (seed {c.seed})")
+    for shot in board.shots:
+        where = shot.heading or f"passage {shot.scene_index + 1}"
+        print(f"\n#{shot.number} {shot.camera} · {where} · seed {shot.seed}\n  {shot.text}\n  prompt: {shot.prompt}")
+    return 0
+
+
 def _title_from_path(path: str) -> str | None:
     """'night-market.fountain' -> 'Night Market' (used when the script names no title)."""
     if path == "-":
@@ -225,6 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cache-dir", help="stage cache folder (default: the user cache dir)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_render)
+
+    sb = sub.add_parser("storyboard", help="the shot list and each still's prompt, without rendering")
+    sb.add_argument("script", help="script file (.fountain or plain text), or - for stdin")
+    sb.add_argument("--style", help=f"visual style: {', '.join(STYLES)}")
+    sb.add_argument("--characters", help="JSON file: [{name, age, gender, voice, description}]")
+    sb.add_argument("--json", action="store_true")
+    sb.set_defaults(func=cmd_storyboard)
 
     d = sub.add_parser("demo", help="render the bundled example film")
     d.add_argument("-o", "--output", default="out/the-last-lighthouse.mp4")

@@ -96,6 +96,8 @@ class CharacterSpec(BaseModel):
     age: str = "adult"
     gender: str = "neutral"
     voice: str = "default"
+    # How the character looks, used word for word in every storyboard shot with them (AI pictures).
+    description: str | None = Field(default=None, max_length=300)
 
     @field_validator("age")
     @classmethod

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from filmstudio.pipeline.context import StageContext, content_key
-from filmstudio.pipeline.plan import RenderPlan, SceneTiming, TimedLine
+from filmstudio.pipeline.plan import RenderPlan, SceneTiming
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
+from filmstudio.pipeline.storyboard import shot_cuts
 
 SCENE_TITLE_SECONDS = 2.8
-MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
-MIN_SHOT = 1.0
 
 
 def _slug(text: str) -> str:
@@ -86,21 +85,6 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
                 shot=n, fade_in=n == 0, fade_out=n == len(cuts) - 1,
             ))
     return tuple(specs)
-
-
-def shot_cuts(seg: SceneTiming, timed: list[TimedLine], fps: int) -> list[tuple[float, float]]:
-    """Cut a scene into shots at the start of each spoken line long enough to hold a shot.
-
-    Whether a line starts a shot depends on that line alone, so an edited line changes its own
-    shot (and shifts the later ones without changing them): a re-render redoes one shot.
-    """
-    starts = [seg.start]
-    for t in timed[1:]:
-        at = round(t.start * fps) / fps
-        if t.line.spoken and t.end - t.start >= MIN_SHOT_LINE and at - starts[-1] >= MIN_SHOT and seg.end - at >= MIN_SHOT:
-            starts.append(at)
-    ends = [*starts[1:], seg.end]
-    return list(zip(starts, ends, strict=True))
 
 
 def _window(overlays: list[Overlay], a: float, b: float) -> tuple[Overlay, ...]:
