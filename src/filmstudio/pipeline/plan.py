@@ -149,6 +149,8 @@ class RenderPlan:
     images: tuple[Path, ...] = ()  # the user's pictures for scene backgrounds, in order
     title: str | None = None  # the user's title (a project's), wins over the script's title page
     fallback_title: str | None = None  # e.g. from the file name, when the script names no title
+    storyboard_edits: Path | None = None  # the project's storyboard edits (JSON)
+    stills: tuple[Path, ...] = ()  # the generated stills, one per shot that has one
 
     @property
     def duration(self) -> float:

@@ -25,6 +25,7 @@ class RenderRequest:
     fallback_title: str | None = None  # used when neither names one (e.g. from the file name)
     encoder: str | None = None  # force a video encoder
     jobs: int | None = None  # parallel workers (default: CPU count)
+    storyboard: Path | None = None  # the project's storyboard edits (JSON: seeds, prompts, locks)
 
 
 def images_in(folder: Path | None) -> tuple[Path, ...]:

@@ -121,7 +121,7 @@ def render(
     work_dir.mkdir(parents=True, exist_ok=True)
     plan = RenderPlan(settings=request.settings, script_text=request.script, work_dir=work_dir, output=output,
                       images=request.images, title=request.title,
-                      fallback_title=request.fallback_title)
+                      fallback_title=request.fallback_title, storyboard_edits=request.storyboard)
     started = time.monotonic()
     for stage in stages:
         cancel.raise_if_cancelled()

@@ -58,6 +58,7 @@ class RenderJobs:
             output=assets.output_path(self.studio, job["project_id"], job["id"]),
             work_dir=self.studio.work_dir / job["id"], cache_dir=self.studio.cache_dir, job_id=job["id"],
             images=assets.project_images(self.studio, job["project_id"]), title=title,
+            storyboard=assets.project_storyboard(self.studio, job["project_id"]),
         )
 
     def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
