@@ -37,7 +37,7 @@ def native_size(aspect: float, side: int) -> tuple[int, int]:
     area = side * side
     w = (area * aspect) ** 0.5
     h = w / aspect
-    return max(8, int(round(w / 8)) * 8), max(8, int(round(h / 8)) * 8)
+    return max(8, round(w / 8) * 8), max(8, round(h / 8) * 8)
 
 
 def still_path(folder: Path, model: str, revision: str, prompt: str, negative: str, seed: int,
@@ -266,13 +266,13 @@ def _pick_device() -> tuple[str, int]:
 
     hw = detect_hardware()
     if forced:
-        return forced, hw.best_vram_mb()
+        return forced, hw.best_vram_mb
     if any(g.backend == "cuda" for g in hw.gpus):
         try:
             import torch
 
             if torch.cuda.is_available():
-                return "cuda", hw.best_vram_mb()
+                return "cuda", hw.best_vram_mb
         except ImportError:
             pass
     if hw.mps:
