@@ -384,3 +384,11 @@ class ModelPullAccepted(BaseModel):
     licence: str
     commercial_use: bool
     created_at: str
+
+
+class ShotRegenerate(_Input):
+    """Redo one storyboard shot: a new seed (random when neither is given), an edited prompt, a lock."""
+
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    prompt: str | None = Field(default=None, min_length=1, max_length=1000)
+    locked: bool | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -18,10 +18,11 @@ from filmstudio.domain.models import (
     ProjectList,
     ProjectPublic,
     ProjectUpdate,
+    ShotRegenerate,
 )
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
-from filmstudio.services import batch, images, jobs, projects
+from filmstudio.services import batch, images, jobs, projects, storyboard
 from filmstudio.services.images import ProjectImage
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERRORS)
@@ -141,3 +142,19 @@ def delete_image(project_id: str, name: str, caller: Caller, studio: StudioDep) 
     """Remove one of the project's pictures."""
     images.delete_image(studio, caller, project_id, name)
     return Response(status_code=204)
+
+
+@router.get("/{project_id}/storyboard")
+def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[str, Any]:
+    """The shot list: scene, characters, the line each shot carries, camera, prompt and seed per shot.
+
+    Replace a shot with your own picture by uploading it as `shot-<n>.png` (PUT .../images/shot-<n>.png).
+    """
+    return storyboard.get_storyboard(studio, caller, project_id)
+
+
+@router.post("/{project_id}/storyboard/shots/{number}/regenerate")
+def regenerate_shot(project_id: str, number: int, body: ShotRegenerate, caller: Caller,
+                    studio: StudioDep) -> dict[str, Any]:
+    """Redo one shot with a new seed or an edited prompt (or lock it); the next render redraws only it."""
+    return storyboard.regenerate_shot(studio, caller, project_id, number, body)
