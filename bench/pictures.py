@@ -26,9 +26,6 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH), str(BENCH.parent / "tests")]
 
-from render import SAMPLE, floor_encode, peak_rss_mb  # noqa: E402
-from tiny_sd import build_tiny_sd  # noqa: E402
-
 from filmstudio.app.compose import build_engines  # noqa: E402
 from filmstudio.domain.settings import parse_settings  # noqa: E402
 from filmstudio.pipeline.context import CancelToken  # noqa: E402
@@ -38,6 +35,8 @@ from filmstudio.pipeline.request import RenderRequest  # noqa: E402
 from filmstudio.pipeline.runner import render  # noqa: E402
 from filmstudio.pipeline.script.analysis import analyse  # noqa: E402
 from filmstudio.pipeline.storyboard import build_storyboard  # noqa: E402
+from render import SAMPLE, floor_encode, peak_rss_mb  # noqa: E402
+from tiny_sd import build_tiny_sd  # noqa: E402
 
 
 def overhead(model: Path, tmp: Path, shots: int, steps: int, rounds: int) -> dict[str, Any]:
