@@ -239,15 +239,15 @@ def _prompt(camera: Camera, cast: Sequence[CharacterLook], int_ext: str | None, 
         parts.append(f"{where} {location.lower()}".strip())
     if time:
         parts.append(_TIME_WORDS.get(time, f"at {time.lower()}"))
+    parts.append(look)  # before the details: CLIP reads 77 tokens, the rest is cut
     detail = place.description.removeprefix(location.lower()).strip(", ")
     if detail and len(cast) > 0:
         detail = detail.split(". ")[0]  # the place in short: the people come first
     if detail:
         parts.append(detail)
     action = _action(lines)
-    if action and action not in detail and detail not in action:
+    if action and not (detail and (action in detail or detail in action)):
         parts.append(action)
-    parts.append(look)
     return ", ".join(parts)
 
 
