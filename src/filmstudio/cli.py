@@ -115,15 +115,28 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
         data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
     settings = RenderSettings.model_validate(data)
     board = build_storyboard(analyse(text, settings), settings, text=text)
+    pictures = _picture_engine_info()
     if args.json:
-        print(json.dumps(board.as_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps({**board.as_dict(), "pictures": pictures}, indent=2, ensure_ascii=False))
         return 0
+    print(f"pictures: {pictures['name']}" + "".join(f"\n  {m}" for m in pictures.get("missing", [])))
     for c in board.characters:
         print(f"{c.name}: {c.description} (seed {c.seed})")
     for shot in board.shots:
         where = shot.heading or f"passage {shot.scene_index + 1}"
         print(f"\n#{shot.number} {shot.camera} · {where} · seed {shot.seed}\n  {shot.text}\n  prompt: {shot.prompt}")
     return 0
+
+
+def _picture_engine_info() -> dict[str, Any]:
+    """Which engine would draw the stills here (or how to get one)."""
+    from filmstudio.app.compose import picture_engine
+    from filmstudio.config import load_settings
+    from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+
+    engine = picture_engine(load_settings().models_dir)
+    info = engine.info() if engine is not None else PROCEDURAL_PICTURES
+    return {"name": info.name, "missing": list(info.missing)}
 
 
 def _title_from_path(path: str) -> str | None:

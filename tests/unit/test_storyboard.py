@@ -87,3 +87,4 @@ def test_cli_prints_json() -> None:
     data = json.loads(out.stdout)
     assert data["style"] == "documentary" and data["shots"][0]["camera"] == "establishing"
     assert "documentary photograph" in data["shots"][0]["prompt"]
+    assert "name" in data["pictures"]
