@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
 from filmstudio.pipeline.context import StageContext, content_key
-from filmstudio.pipeline.plan import RenderPlan, SceneTiming
+from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
 from filmstudio.pipeline.storyboard import Storyboard, StoryboardEdits, build_storyboard, shot_cuts
 
@@ -105,9 +105,18 @@ def build_specs(plan: RenderPlan, *, board: Storyboard | None = None,
                 base, duration=round((b - a) * fps) / fps, heading=scene.heading, int_ext=scene.int_ext,
                 location=scene.location, time_of_day=scene.time_of_day, overlays=_window(overlays, a, b),
                 image=image, camera=shot.camera if shot is not None and image is not None else "",
-                shot=n, fade_in=n == 0, fade_out=n == len(cuts) - 1,
+                shot=n, fade_in=n == 0 and not _hard_cut(script.scenes, seg.scene_index - 1),
+                fade_out=n == len(cuts) - 1 and not _hard_cut(script.scenes, seg.scene_index),
             ))
     return tuple(specs)
+
+
+def _hard_cut(scenes: Sequence[Scene], index: int) -> bool:
+    """The screenplay says CUT (`CUT TO:`, `SMASH CUT TO:`) at the end of scene `index`: no fade there."""
+    if not 0 <= index < len(scenes) - 1:
+        return False
+    last = scenes[index].lines[-1] if scenes[index].lines else None
+    return last is not None and last.kind == "transition" and "CUT" in last.text.upper()
 
 
 def _window(overlays: list[Overlay], a: float, b: float) -> tuple[Overlay, ...]:
