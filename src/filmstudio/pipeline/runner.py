@@ -204,6 +204,7 @@ def build_manifest(
         },
         "scenes": scenes,
         "warnings": list(plan.warnings),
+        "stills": len(plan.stills),  # shots drawn by the picture model (0: procedural backdrops)
         "stage_seconds": plan.stage_seconds,
         "total_seconds": round(seconds, 3),
     }
