@@ -103,6 +103,43 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_storyboard(args: argparse.Namespace) -> int:
+    """The shot list with each still's prompt, without rendering."""
+    from filmstudio.domain.settings import RenderSettings
+    from filmstudio.pipeline.script.analysis import analyse
+    from filmstudio.pipeline.storyboard import build_storyboard
+
+    text = _read_text(args.script)
+    data: dict[str, Any] = {"style": args.style} if args.style else {}
+    if args.characters:
+        cast = json.loads(Path(args.characters).read_text(encoding="utf-8"))
+        data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
+    settings = RenderSettings.model_validate(data)
+    board = build_storyboard(analyse(text, settings), settings, text=text)
+    pictures = _picture_engine_info()
+    if args.json:
+        print(json.dumps({**board.as_dict(), "pictures": pictures}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"pictures: {pictures['name']}" + "".join(f"\n  {m}" for m in pictures.get("missing", [])))
+    for c in board.characters:
+        print(f"{c.name}: {c.description} (seed {c.seed})")
+    for shot in board.shots:
+        where = shot.heading or f"passage {shot.scene_index + 1}"
+        print(f"\n#{shot.number} {shot.camera} · {where} · seed {shot.seed}\n  {shot.text}\n  prompt: {shot.prompt}")
+    return 0
+
+
+def _picture_engine_info() -> dict[str, Any]:
+    """Which engine would draw the stills here (or how to get one)."""
+    from filmstudio.app.compose import picture_engine
+    from filmstudio.config import load_settings
+    from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+
+    engine = picture_engine(load_settings().models_dir)
+    info = engine.info() if engine is not None else PROCEDURAL_PICTURES
+    return {"name": info.name, "missing": list(info.missing)}
+
+
 def _title_from_path(path: str) -> str | None:
     """'night-market.fountain' -> 'Night Market' (used when the script names no title)."""
     if path == "-":
@@ -228,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cache-dir", help="stage cache folder (default: the user cache dir)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_render)
+
+    sb = sub.add_parser("storyboard", help="the shot list and each still's prompt, without rendering")
+    sb.add_argument("script", help="script file (.fountain or plain text), or - for stdin")
+    sb.add_argument("--style", help=f"visual style: {', '.join(STYLES)}")
+    sb.add_argument("--characters", help="JSON file: [{name, age, gender, voice, description}]")
+    sb.add_argument("--json", action="store_true")
+    sb.set_defaults(func=cmd_storyboard)
 
     d = sub.add_parser("demo", help="render the bundled example film")
     d.add_argument("-o", "--output", default="out/the-last-lighthouse.mp4")

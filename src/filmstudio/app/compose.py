@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, VoiceLibrary, Voices
+from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices
 
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
@@ -56,7 +56,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         music=SynthMusic(),
         translator=InstalledTranslator(),
         encoder=FfmpegEncoder(encoder),
-        pictures=None,
+        pictures=picture_engine(models_dir) if models_dir is not None else None,
     )
 
 
@@ -70,6 +70,26 @@ def pulled(models_dir: Path | None, *, engine: str) -> list[Path]:
     catalogue = load_catalogue()
     return [m.path for m in ModelLibrary(models_dir).installed() if m.id in catalogue
             and catalogue.get(m.id).engine == engine]
+
+
+def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | None:
+    """A diffusers engine on the installed picture model (`model_id`, else the catalogue's first
+    installed picture entry, else any installed diffusers folder); None: procedural backdrops."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary
+    from filmstudio.pipeline.providers.pictures import DiffusersPictures
+
+    library = ModelLibrary(models_dir)
+    installed = {m.id: m for m in library.installed()}
+    wanted = model_id or os.environ.get("FILMSTUDIO_PICTURE_MODEL")
+    order = [wanted] if wanted else []
+    order += [e.id for e in load_catalogue() if e.kind == "picture"]
+    order += sorted(i for i, m in installed.items() if (m.path / "model_index.json").is_file())
+    for mid in order:
+        model = installed.get(mid) if mid else None
+        if model is not None and (model.path / "model_index.json").is_file():
+            return DiffusersPictures(model.path, model_id=model.id, revision=model.revision)
+    return None
 
 
 def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:

@@ -513,3 +513,11 @@ class PublishAccepted(BaseModel):
     channel_id: str
     channel_title: str
     created_at: str
+
+
+class ShotRegenerate(_Input):
+    """Redo one storyboard shot: a new seed (random when neither is given), an edited prompt, a lock."""
+
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    prompt: str | None = Field(default=None, min_length=1, max_length=1000)
+    locked: bool | None = None

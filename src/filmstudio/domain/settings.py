@@ -116,6 +116,8 @@ class CharacterSpec(BaseModel):
     age: Annotated[str, _enum(AGES)] = "adult"
     gender: Annotated[str, _enum(GENDERS)] = "neutral"
     voice: Annotated[str, _enum(VOICE_QUALITIES)] = "default"
+    # How the character looks, used word for word in every storyboard shot with them (AI pictures).
+    description: str | None = Field(default=None, max_length=300)
 
     @field_validator("age")
     @classmethod

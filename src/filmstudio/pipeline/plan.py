@@ -156,6 +156,8 @@ class RenderPlan:
     title: str | None = None  # the user's title (a project's), wins over the script's title page
     fallback_title: str | None = None  # e.g. from the file name, when the script names no title
     continuity: str | None = None  # the film's identity across renders (keeps its speaking rate on an edit)
+    storyboard_edits: Path | None = None  # the project's storyboard edits (JSON)
+    stills: tuple[Path, ...] = ()  # the generated stills, one per shot that has one
 
     @property
     def duration(self) -> float:

@@ -26,6 +26,7 @@ class RenderRequest:
     continuity: str | None = None  # the film's identity across renders (a project, an output path): rates stay put
     encoder: str | None = None  # force a video encoder
     jobs: int | None = None  # parallel workers (default: CPU count)
+    storyboard: Path | None = None  # the project's storyboard edits (JSON: seeds, prompts, locks)
 
 
 def images_in(folder: Path | None) -> tuple[Path, ...]:

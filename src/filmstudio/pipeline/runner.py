@@ -121,7 +121,7 @@ def render(
     work_dir.mkdir(parents=True, exist_ok=True)
     plan = RenderPlan(settings=request.settings, script_text=request.script, work_dir=work_dir, output=output,
                       images=request.images, title=request.title, continuity=request.continuity,
-                      fallback_title=request.fallback_title)
+                      fallback_title=request.fallback_title, storyboard_edits=request.storyboard)
     started = time.monotonic()
     for stage in stages:
         cancel.raise_if_cancelled()
@@ -209,6 +209,7 @@ def build_manifest(
         },
         "scenes": scenes,
         "warnings": list(plan.warnings),
+        "stills": len(plan.stills),  # shots drawn by the picture model (0: procedural backdrops)
         "stage_seconds": plan.stage_seconds,
         "total_seconds": round(seconds, 3),
     }

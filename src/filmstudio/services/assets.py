@@ -41,6 +41,11 @@ def project_images_dir(studio: Studio, project_id: str) -> Path:
     return studio.media_dir / project_id / "images"
 
 
+def project_storyboard(studio: Studio, project_id: str) -> Path:
+    """A project's storyboard edits (seeds, prompts, locks per shot; character looks)."""
+    return studio.media_dir / project_id / "storyboard.json"
+
+
 def project_images(studio: Studio, project_id: str) -> tuple[Path, ...]:
     """A project's pictures in name order (scenes take them by `scene-<n>` or location name, else in turn)."""
     from filmstudio.pipeline.request import images_in

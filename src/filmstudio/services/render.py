@@ -60,6 +60,7 @@ class RenderJobs:
             work_dir=self.studio.work_dir / job["id"], cache_dir=self.studio.cache_dir, job_id=job["id"],
             images=assets.project_images(self.studio, job["project_id"]), title=title,
             continuity=f"project:{job['project_id']}",
+            storyboard=assets.project_storyboard(self.studio, job["project_id"]),
         )
 
     def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:

@@ -81,6 +81,7 @@ class SegmentSpec:
     image: Path | None = None
     language: str = "en"
     shot: int = 0  # shots of one scene share its painting; each cut frames it differently
+    camera: str = ""  # a still's framing from the storyboard: establishing, wide, medium, close
     fade_in: bool = True  # from black at the start (the first shot of a scene)
     fade_out: bool = True  # to black at the end (the last shot of a scene)
     # `DISSOLVE TO:`: the shot before, whose last frame this one cross-dissolves out of.
@@ -165,6 +166,8 @@ def _layout(spec: SegmentSpec) -> _Layout:
     x0, x1 = (bw - w, 0) if flip else (0, bw - w)
     y0 = (bh - h) // 2 + (((sc.seed >> 3) + spec.shot) % 3 - 1) * (bh - h) // 4
     y1 = (bh - h) - y0
+    if spec.image is not None and spec.camera:
+        x0, y0, x1, y1 = _still_motion(spec.camera, flip, bw - w, bh - h, spec.shot)
     fg_x = (0, w - foreground.width) if foreground is not None else (0, 0)
     if flip and foreground is not None:
         fg_x = (fg_x[1], fg_x[0])
@@ -189,6 +192,22 @@ def _layout(spec: SegmentSpec) -> _Layout:
 def _dissolve_seconds(spec: SegmentSpec) -> float:
     other = spec.dissolve_from.duration if spec.dissolve_from is not None else spec.duration
     return min(DISSOLVE_SECONDS, spec.duration / 3, other / 3)
+
+
+def _still_motion(camera: str, flip: bool, dx: int, dy: int, shot: int) -> tuple[int, int, int, int]:
+    """Ken Burns travel over a still by its framing: establishing shots pan the whole width,
+    wide ones most of it, medium shots drift on a diagonal, close-ups rise slowly on the face.
+    (A crop that moves costs nothing over the floor; a zoom would rescale every frame.)"""
+    cx, cy = dx // 2, dy // 2
+    if camera == "establishing":
+        x0, x1, y0, y1 = 0, dx, cy, cy
+    elif camera == "wide":
+        x0, x1, y0, y1 = dx // 8, dx - dx // 8, cy, dy // 3 if shot % 2 else dy - dy // 3
+    elif camera == "medium":
+        x0, x1, y0, y1 = dx // 4, dx - dx // 4, dy // 4, dy - dy // 4
+    else:
+        x0, x1, y0, y1 = cx, cx + (dx // 8 if shot % 2 else -dx // 8), dy - dy // 6, dy // 6
+    return (x1, y0, x0, y1) if flip else (x0, y0, x1, y1)
 
 
 def _even(v: float) -> int:

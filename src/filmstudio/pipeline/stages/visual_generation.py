@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
@@ -10,10 +11,9 @@ from typing import ClassVar
 from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming, TimedLine
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
+from filmstudio.pipeline.storyboard import Storyboard, StoryboardEdits, build_storyboard, shot_cuts
 
 SCENE_TITLE_SECONDS = 2.8
-MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
-MIN_SHOT = 1.0
 
 
 def _slug(text: str) -> str:
@@ -22,6 +22,7 @@ def _slug(text: str) -> str:
 
 def pick_image(images: list[Path], scene_index: int, location: str) -> Path | None:
     """A user image for a scene: named `scene-<n>` or after its location, else the next in order."""
+    images = [p for p in images if not _slug(p.stem).startswith("shot-")]  # those replace one shot
     if not images:
         return None
     slug = _slug(location)
@@ -38,12 +39,27 @@ class VisualGeneration:
     weight: ClassVar[float] = 0.01
 
     def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
-        specs = build_specs(plan)
+        board = storyboard_for(plan)
+        stills: dict[tuple[int, int], Path] = {}
+        if ctx.engines.pictures is not None:
+            from filmstudio.pipeline.stages.stills import generate_stills
+
+            stills = generate_stills(plan, ctx, board, lambda f: ctx.report(self.name, 0.95 * f))
+        specs = build_specs(plan, board=board, stills=stills)
         ctx.report(self.name, 1.0)
-        return replace(plan, segment_specs=specs)
+        return replace(plan, segment_specs=specs, stills=tuple(stills.values()))
 
 
-def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
+def storyboard_for(plan: RenderPlan) -> Storyboard:
+    """The storyboard at this render's timing, with the project's edits."""
+    assert plan.script is not None
+    return build_storyboard(plan.script, plan.settings, text=plan.script_text, timeline=plan.timeline,
+                            timed=plan.timed_lines, edits=StoryboardEdits.load(plan.storyboard_edits),
+                            images=plan.images)
+
+
+def build_specs(plan: RenderPlan, *, board: Storyboard | None = None,
+                stills: Mapping[tuple[int, int], Path] | None = None) -> tuple[SegmentSpec, ...]:
     """One spec per title card, end card and shot (scenes are cut into shots at their lines)."""
     assert plan.script is not None
     settings, script = plan.settings, plan.script
@@ -60,6 +76,8 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
     film_id = content_key(script.title, [sc.heading or sc.location for sc in script.scenes])
     specs: list[SegmentSpec] = []
     firsts: dict[int, int] = {}  # timeline scene_index (end card: len(scenes)) -> its first segment
+    shots = {(s.scene_index, s.shot): s for s in (board.shots if board is not None else ())}
+    stills = stills or {}
     for seg in plan.timeline:
         base = SegmentSpec(
             kind=seg.kind, style=settings.style, size=settings.size, fps=fps,
@@ -89,11 +107,15 @@ def build_specs(plan: RenderPlan) -> tuple[SegmentSpec, ...]:
             if finish - begin >= 0.8:
                 overlays.insert(0, Overlay(label, begin, finish, "scene_title"))
         cuts = shot_cuts(seg, timed, fps)
+        scene_image = pick_image(images, seg.scene_index, scene.location)
         for n, (a, b) in enumerate(cuts):
+            shot = shots.get((seg.scene_index, n))
+            # The user's picture for this shot, else for this scene, else the generated still.
+            image = (shot.image if shot is not None else None) or scene_image or stills.get((seg.scene_index, n))
             specs.append(replace(
                 base, duration=round((b - a) * fps) / fps, heading=scene.heading, int_ext=scene.int_ext,
                 location=scene.location, time_of_day=times[seg.scene_index], overlays=_window(overlays, a, b),
-                image=pick_image(images, seg.scene_index, scene.location),
+                image=image, camera=shot.camera if shot is not None and image is not None else "",
                 shot=n, fade_in=n == 0, fade_out=n == len(cuts) - 1,
             ))
     return tuple(_perform_transitions(specs, firsts, plan))
@@ -161,21 +183,6 @@ def _perform_transitions(specs: list[SegmentSpec], firsts: dict[int, int], plan:
         else:
             specs[b] = replace(specs[b], fade_in=False, dissolve_from=replace(specs[a], dissolve_from=None))
     return specs
-
-
-def shot_cuts(seg: SceneTiming, timed: list[TimedLine], fps: int) -> list[tuple[float, float]]:
-    """Cut a scene into shots at the start of each spoken line long enough to hold a shot.
-
-    Whether a line starts a shot depends on that line alone, so an edited line changes its own
-    shot (and shifts the later ones without changing them): a re-render redoes one shot.
-    """
-    starts = [seg.start]
-    for t in timed[1:]:
-        at = round(t.start * fps) / fps
-        if t.line.spoken and t.end - t.start >= MIN_SHOT_LINE and at - starts[-1] >= MIN_SHOT and seg.end - at >= MIN_SHOT:
-            starts.append(at)
-    ends = [*starts[1:], seg.end]
-    return list(zip(starts, ends, strict=True))
 
 
 def _window(overlays: list[Overlay], a: float, b: float) -> tuple[Overlay, ...]:

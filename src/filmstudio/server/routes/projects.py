@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -20,11 +20,12 @@ from filmstudio.domain.models import (
     ProjectSort,
     ProjectStatus,
     ProjectUpdate,
+    ShotRegenerate,
     SortOrder,
 )
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
-from filmstudio.services import batch, images, jobs, projects
+from filmstudio.services import batch, images, jobs, projects, storyboard
 from filmstudio.services.images import ProjectImage
 from filmstudio.services.projects import MAX_PAGE, MAX_PER_PAGE
 
@@ -147,3 +148,19 @@ def delete_image(project_id: str, name: ImageName, caller: Caller, studio: Studi
     """Remove one of the project's pictures."""
     images.delete_image(studio, caller, project_id, name)
     return Response(status_code=204)
+
+
+@router.get("/{project_id}/storyboard")
+def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[str, Any]:
+    """The shot list: scene, characters, the line each shot carries, camera, prompt and seed per shot.
+
+    Replace a shot with your own picture by uploading it as `shot-<n>.png` (PUT .../images/shot-<n>.png).
+    """
+    return storyboard.get_storyboard(studio, caller, project_id)
+
+
+@router.post("/{project_id}/storyboard/shots/{number}/regenerate")
+def regenerate_shot(project_id: str, number: int, body: ShotRegenerate, caller: Caller,
+                    studio: StudioDep) -> dict[str, Any]:
+    """Redo one shot with a new seed or an edited prompt (or lock it); the next render redraws only it."""
+    return storyboard.regenerate_shot(studio, caller, project_id, number, body)

@@ -1,0 +1,268 @@
+"""The storyboard: the film's shot list, one still prompt per shot, aligned with the render's cuts.
+
+A shot is what the render cuts at (`shot_cuts`): the scene's first moment and each spoken line
+long enough to hold a shot. Without a render the lines' lengths are estimated from their words,
+so `filmstudio storyboard` and the render agree on the shots for the same timing. Each shot has
+its scene facts, the characters on screen (described word for word from the bible), the line it
+carries, a camera choice and a prompt; per-project edits (seed, prompt, lock) come from a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
+from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
+
+Camera = Literal["establishing", "wide", "medium", "close"]
+MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
+MIN_SHOT = 1.0
+SHOWN_LINE_SECONDS = 1.5  # an estimate for a shown-only line when there is no render timing
+CAMERA_WORDS: dict[str, str] = {"establishing": "establishing wide shot", "wide": "wide shot", "medium": "medium shot", "close": "close-up"}
+STYLE_LOOKS: dict[str, str] = {
+    "cinematic": "cinematic film still, dramatic lighting, shallow depth of field, anamorphic",
+    "documentary": "documentary photograph, natural light, realistic, 35mm",
+    "minimal": "minimalist illustration, flat colours, clean composition",
+    "retro": "1980s film still, neon colours, retro VHS look",
+}
+NEGATIVE = "blurry, low quality, deformed, disfigured, extra limbs, text, watermark, signature, logo"
+_INHERITED_TIMES = frozenset({"CONTINUOUS", "LATER", "MOMENTS LATER", "SAME", "SAME TIME"})
+_TIME_WORDS = {"DAY": "during the day", "NIGHT": "at night", "MORNING": "in the morning",
+               "AFTERNOON": "in the afternoon", "EVENING": "in the evening"}
+_CLOSE = re.compile(r"whisper|softly|quiet|tear|cry|sob|trembl|chok|hushed|barely|breaking", re.IGNORECASE)
+_OFFSCREEN = frozenset({"V.O.", "O.S.", "O.C.", "VO", "OS", "OC"})
+_PRONOUN = re.compile(r"\b(she|he|they|her|him|them)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ShotEdit:
+    """The user's edits of one shot: a new seed, an edited prompt, a lock (keeps prompt and seed)."""
+
+    seed: int | None = None
+    prompt: str | None = None
+    locked: bool = False
+
+
+@dataclass(frozen=True)
+class StoryboardEdits:
+    """Per-project storyboard edits, stored as JSON beside the project's pictures."""
+
+    shots: Mapping[int, ShotEdit] = field(default_factory=dict)
+    characters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # name -> description/seed
+
+    @classmethod
+    def load(cls, path: Path | None) -> StoryboardEdits:
+        if path is None or not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        shots = {int(k): ShotEdit(**v) for k, v in (data.get("shots") or {}).items()}
+        return cls(shots=shots, characters=dict(data.get("characters") or {}))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"shots": {str(k): asdict(v) for k, v in sorted(self.shots.items())},
+                "characters": {k: dict(v) for k, v in self.characters.items()}}
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One shot: where, who, what it shows, how it is framed, and the still's prompt and seed."""
+
+    number: int  # 1-based across the film (the API's /storyboard/shots/{n})
+    scene_index: int
+    shot: int  # index inside its scene (SegmentSpec.shot)
+    heading: str | None
+    int_ext: str | None
+    location: str
+    time_of_day: str | None  # a continuing scene's time is the previous scene's
+    characters: tuple[str, ...]
+    line_indices: tuple[int, ...]
+    text: str  # the action or line it carries
+    camera: Camera
+    prompt: str
+    negative_prompt: str
+    seed: int
+    locked: bool = False
+    image: Path | None = None  # the user's own picture for this shot (`shot-<n>.png`)
+
+
+@dataclass(frozen=True)
+class Storyboard:
+    title: str
+    style: str
+    shots: tuple[Shot, ...]
+    characters: tuple[CharacterLook, ...]
+    places: tuple[PlaceLook, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        def shot(s: Shot) -> dict[str, Any]:
+            d = asdict(s)
+            d["image"] = s.image.name if s.image else None
+            return d
+
+        return {"title": self.title, "style": self.style, "shots": [shot(s) for s in self.shots],
+                "characters": [asdict(c) for c in self.characters], "places": [asdict(p) for p in self.places]}
+
+
+def shot_cuts(seg: SceneTiming, timed: Sequence[TimedLine], fps: int) -> list[tuple[float, float]]:
+    """Cut a scene into shots at the start of each spoken line long enough to hold a shot.
+
+    Whether a line starts a shot depends on that line alone, so an edited line changes its own
+    shot (and shifts the later ones without changing them): a re-render redoes one shot.
+    """
+    starts = [seg.start]
+    for t in list(timed)[1:]:
+        at = round(t.start * fps) / fps
+        if t.line.spoken and t.end - t.start >= MIN_SHOT_LINE and at - starts[-1] >= MIN_SHOT and seg.end - at >= MIN_SHOT:
+            starts.append(at)
+    ends = [*starts[1:], seg.end]
+    return list(zip(starts, ends, strict=True))
+
+
+def estimated_timing(script: Script, words_per_minute: float = 175.0) -> tuple[tuple[SceneTiming, ...],
+                                                                                tuple[TimedLine, ...]]:
+    """A timeline from the lines' estimated lengths, for a storyboard without a render."""
+    from filmstudio.pipeline.script.casting import estimate_speech_seconds
+
+    t, timeline, timed = 0.0, [], []
+    for scene in script.scenes:
+        start = t
+        for line in scene.lines:
+            d = estimate_speech_seconds(line.text, words_per_minute) if line.spoken else SHOWN_LINE_SECONDS
+            timed.append(TimedLine(line=line, scene_index=scene.index, start=t, end=t + d, clip=None))
+            t += d + 0.3
+        timeline.append(SceneTiming("scene", scene.index, start, t))
+    return tuple(timeline), tuple(timed)
+
+
+def build_storyboard(script: Script, settings: RenderSettings, *, text: str = "",
+                     timeline: Sequence[SceneTiming] = (), timed: Sequence[TimedLine] = (),
+                     edits: StoryboardEdits | None = None, images: Sequence[Path] = ()) -> Storyboard:
+    """The shot list of `script` at the render's timing (estimated when none is given)."""
+    edits = edits or StoryboardEdits()
+    if not timeline:
+        timeline, timed = estimated_timing(script)
+    cast = character_bible(script, settings, _synopses(text), edits.characters)
+    places = place_bible(script.scenes)
+    look = STYLE_LOOKS.get(settings.style, STYLE_LOOKS["cinematic"])
+    replacements = {p.stem.lower(): p for p in images if p.stem.lower().startswith("shot-")}
+    shots: list[Shot] = []
+    previous_location: str | None = None
+    time: str | None = None
+    for seg in (s for s in timeline if s.kind == "scene"):
+        scene = script.scenes[seg.scene_index]
+        if scene.time_of_day and scene.time_of_day not in _INHERITED_TIMES:
+            time = scene.time_of_day
+        elif not scene.time_of_day:
+            time = None
+        lines = sorted((t for t in timed if t.scene_index == seg.scene_index), key=lambda t: t.start)
+        cuts = shot_cuts(seg, lines, settings.fps)
+        on_screen: tuple[str, ...] = ()
+        for n, (a, b) in enumerate(cuts):
+            carried = [t.line for t in lines if a <= round(t.start * settings.fps) / settings.fps < b or
+                       (n == 0 and t.start < a)]
+            on_screen = _characters(carried, script.characters, on_screen)
+            new_place = n == 0 and scene.location != previous_location
+            camera = _camera(carried, new_place)
+            place = places[place_key(scene)]
+            number = len(shots) + 1
+            prompt = _prompt(camera, [cast[c] for c in on_screen], scene.int_ext, scene.location, time,
+                             place, carried, look)
+            seed = cast[on_screen[0]].seed if on_screen else place.seed  # the same face, the same place
+            edit = edits.shots.get(number, ShotEdit())
+            shots.append(Shot(
+                number=number, scene_index=scene.index, shot=n, heading=scene.heading, int_ext=scene.int_ext,
+                location=scene.location, time_of_day=time, characters=on_screen,
+                line_indices=tuple(ln.index for ln in carried), text=_carried_text(carried), camera=camera,
+                prompt=edit.prompt or prompt, negative_prompt=NEGATIVE,
+                seed=edit.seed if edit.seed is not None else seed, locked=edit.locked,
+                image=replacements.get(f"shot-{number}"),
+            ))
+        previous_location = scene.location
+    return Storyboard(title=script.title, style=settings.style, shots=tuple(shots),
+                      characters=tuple(cast.values()), places=tuple(places.values()))
+
+
+def lock(board: Storyboard, edits: StoryboardEdits, number: int, locked: bool = True) -> StoryboardEdits:
+    """Lock (or unlock) a shot: a locked shot keeps its prompt and seed whatever the script says."""
+    shot = board.shots[number - 1]
+    edit = edits.shots.get(number, ShotEdit())
+    edit = replace(edit, locked=locked, prompt=edit.prompt or (shot.prompt if locked else None),
+                   seed=edit.seed if edit.seed is not None or not locked else shot.seed)
+    return replace(edits, shots={**edits.shots, number: edit})
+
+
+def _synopses(text: str) -> list[str]:
+    if not text:
+        return []
+    from filmstudio.pipeline.script.fountain import parse
+
+    return [e.text for e in parse(text).elements if e.type == "synopsis"]
+
+
+def _characters(lines: Sequence[Line], names: Sequence[str], previous: tuple[str, ...]) -> tuple[str, ...]:
+    """Speakers on screen (not voice-over) and characters named in the shot's action, in order."""
+    found: list[str] = []
+    for ln in lines:
+        if ln.kind in ("dialogue", "lyric") and ln.speaker in names and (ln.extension or "").upper() not in _OFFSCREEN:
+            found.append(ln.speaker)
+        elif ln.kind == "action":
+            named = [n for n in names if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", ln.text, re.IGNORECASE)]
+            named.sort(key=lambda n: ln.text.upper().find(n))
+            found.extend(named if named else (previous if _PRONOUN.search(ln.text) else ()))
+    return tuple(dict.fromkeys(found))
+
+
+def _camera(lines: Sequence[Line], new_place: bool) -> Camera:
+    if new_place:
+        return "establishing"
+    for ln in lines:
+        if ln.kind != "dialogue":
+            continue
+        if (ln.parenthetical and _CLOSE.search(ln.parenthetical)) or (ln.text.endswith("!") and len(ln.text.split()) <= 3):
+            return "close"
+    return "medium" if any(ln.kind == "dialogue" for ln in lines) else "wide"
+
+
+def _prompt(camera: Camera, cast: Sequence[CharacterLook], int_ext: str | None, location: str,
+            time: str | None, place: PlaceLook, lines: Sequence[Line], look: str) -> str:
+    where = {"INT": "interior", "EXT": "exterior"}.get(int_ext or "", "")
+    parts = [CAMERA_WORDS[camera]]
+    if cast:
+        parts.append(" and ".join(c.description for c in cast))
+    if location:
+        parts.append(f"{where} {location.lower()}".strip())
+    if time:
+        parts.append(_TIME_WORDS.get(time, f"at {time.lower()}"))
+    parts.append(look)  # before the details: CLIP reads 77 tokens, the rest is cut
+    detail = place.description.removeprefix(location.lower()).strip(", ")
+    if detail and len(cast) > 0:
+        detail = detail.split(". ")[0]  # the place in short: the people come first
+    if detail:
+        parts.append(detail)
+    action = _action(lines)
+    if action and not (detail and (action in detail or detail in action)):
+        parts.append(action)
+    return ", ".join(parts)
+
+
+def _action(lines: Sequence[Line]) -> str:
+    """What the shot shows, in a few words: its action without introductions, or who is talking."""
+    acts = [re.sub(r"\s*\([^)]*\)", "", ln.text) for ln in lines if ln.kind in ("action", "narration")]
+    if acts:
+        return " ".join(acts)[:160].rstrip(" .").lower()
+    spoken = [ln for ln in lines if ln.kind == "dialogue"]
+    if spoken:
+        how = spoken[0].parenthetical.strip("()") if spoken[0].parenthetical else "talking"
+        return how.lower()
+    return ""
+
+
+def _carried_text(lines: Sequence[Line]) -> str:
+    text = " ".join(f"{ln.speaker}: {ln.text}" if ln.kind == "dialogue" else ln.text for ln in lines)
+    return text[:300]

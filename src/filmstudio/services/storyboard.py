@@ -1,0 +1,73 @@
+"""A project's storyboard: the shot list with prompts, and the user's per-shot edits (redo, lock)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import replace
+from typing import Any
+
+from filmstudio.domain.errors import NotFound
+from filmstudio.domain.models import ShotRegenerate
+from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.context import atomic_output
+from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+from filmstudio.pipeline.script.analysis import analyse
+from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock
+from filmstudio.services import assets
+from filmstudio.services.keys import Principal
+from filmstudio.services.projects import owned_project
+from filmstudio.services.studio import Studio
+
+
+def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits) -> Storyboard:
+    settings = RenderSettings.model_validate_json(project["settings"])
+    script = analyse(project["script"], settings)
+    return build_storyboard(script, settings, text=project["script"], edits=edits,
+                            images=assets.project_images(studio, project["id"]))
+
+
+def _pictures(studio: Studio) -> dict[str, Any]:
+    """Which picture model will draw the stills, or how to get one."""
+    from filmstudio.pipeline.models.library import ModelLibrary
+
+    models = [m.id for m in ModelLibrary(studio.models_dir).installed() if (m.path / "model_index.json").is_file()]
+    if models:
+        return {"engine": "diffusers", "model": models[0]}
+    return {"engine": PROCEDURAL_PICTURES.name, "model": None, "advice": list(PROCEDURAL_PICTURES.missing)}
+
+
+def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dict[str, Any]:
+    """The project's shot list at estimated timing (a render cuts at the same lines)."""
+    principal.require("projects:read")
+    project = owned_project(studio, principal, project_id)
+    edits = StoryboardEdits.load(assets.project_storyboard(studio, project_id))
+    return {**_board(studio, project, edits).as_dict(), "pictures": _pictures(studio)}
+
+
+def regenerate_shot(studio: Studio, principal: Principal, project_id: str, number: int,
+                    body: ShotRegenerate) -> dict[str, Any]:
+    """Store a new seed or prompt (or a lock) for shot `number`; the next render redraws only it."""
+    principal.require("projects:write")
+    project = owned_project(studio, principal, project_id)
+    path = assets.project_storyboard(studio, project_id)
+    edits = StoryboardEdits.load(path)
+    board = _board(studio, project, edits)
+    if not 1 <= number <= len(board.shots):
+        raise NotFound(f"the storyboard has shots 1 to {len(board.shots)}", code="SHOT_NOT_FOUND",
+                       details={"shot": number, "shots": len(board.shots)})
+    old = edits.shots.get(number, ShotEdit())
+    if body.locked is not None and body.seed is None and body.prompt is None:
+        edits = lock(board, edits, number, body.locked)
+    else:
+        seed = body.seed if body.seed is not None else (old.seed if body.prompt else None)
+        if seed is None:
+            seed = secrets.randbelow(2**32)
+        edit = replace(old, seed=seed, prompt=body.prompt or old.prompt,
+                       locked=old.locked if body.locked is None else body.locked)
+        edits = replace(edits, shots={**edits.shots, number: edit})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(edits.as_dict(), indent=1), encoding="utf-8")
+    shot = _board(studio, project, edits).as_dict()["shots"][number - 1]
+    return {"shot": shot, "render": f"POST /api/v1/projects/{project_id}/generate draws the new still"}

@@ -1,0 +1,99 @@
+"""The storyboard of the night-market sample: shots, prompts and the character bible."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.script.analysis import analyse
+from filmstudio.pipeline.storyboard import ShotEdit, StoryboardEdits, build_storyboard, lock
+
+SAMPLE = Path("/work/shared/samples/night-market.fountain")
+if not SAMPLE.exists():  # the sample travels with the shared folder; a copy of its heart otherwise
+    SAMPLE = Path(__file__).parents[1] / "data" / "night-market.fountain"
+
+
+@pytest.fixture(scope="module")
+def board():  # type: ignore[no-untyped-def]
+    text = SAMPLE.read_text(encoding="utf-8")
+    settings = RenderSettings()
+    return build_storyboard(analyse(text, settings), settings, text=text)
+
+
+def test_descriptions_come_from_the_screenplay(board) -> None:  # type: ignore[no-untyped-def]
+    looks = {c.name: c.description for c in board.characters}
+    assert looks["LENA"] == "a woman in her thirties holding a phone with a cracked screen"
+    assert looks["OLD VENDOR"] == "a wiry old vendor in their seventies"
+    assert looks["KAI"] == "a twelve-year-old child"
+
+
+def test_every_prompt_names_place_time_and_characters(board) -> None:  # type: ignore[no-untyped-def]
+    looks = {c.name: c for c in board.characters}
+    assert len(board.shots) >= 6
+    for shot in board.shots:
+        assert shot.location.lower() in shot.prompt
+        assert "night" in shot.prompt  # the arcade is CONTINUOUS: still night
+        for name in shot.characters:
+            assert looks[name].description in shot.prompt  # word for word
+        assert shot.negative_prompt
+    assert {s.location for s in board.shots} == {"NIGHT MARKET", "ARCADE"}
+    assert any("LENA" in s.characters for s in board.shots if s.location == "ARCADE")
+
+
+def test_camera_and_seeds(board) -> None:  # type: ignore[no-untyped-def]
+    firsts = [s for s in board.shots if s.shot == 0]
+    assert [s.camera for s in firsts] == ["establishing", "establishing"]
+    assert any(s.camera == "medium" for s in board.shots)
+    assert any(s.camera == "close" for s in board.shots)  # "Kai!"
+    seeds = {c.name: c.seed for c in board.characters}
+    for shot in board.shots:
+        if shot.characters:
+            assert shot.seed == seeds[shot.characters[0]]
+    lena = [s.seed for s in board.shots if s.characters[:1] == ("LENA",)]
+    assert len(lena) >= 2 and len(set(lena)) == 1
+    assert [s.number for s in board.shots] == list(range(1, len(board.shots) + 1))
+
+
+def test_edits_and_settings_descriptions() -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    settings = RenderSettings.model_validate(
+        {"characters": [{"name": "Kai", "description": "a boy in a red jacket"}]})
+    script = analyse(text, settings)
+    edits = StoryboardEdits(shots={2: ShotEdit(seed=7, prompt="a lantern")})
+    board = build_storyboard(script, settings, text=text, edits=edits)
+    assert {c.name: c.description for c in board.characters}["KAI"] == "a boy in a red jacket"
+    assert board.shots[1].seed == 7 and board.shots[1].prompt == "a lantern"
+    locked = lock(board, edits, 3)
+    assert locked.shots[3].locked and locked.shots[3].prompt == board.shots[2].prompt
+    assert StoryboardEdits.load(None).shots == {}
+
+
+def test_prose_becomes_shots() -> None:
+    settings = RenderSettings()
+    text = "The sail unfolds in silence.\n\nLight pushes it past the moon.\n\nWe wait for word from it."
+    board = build_storyboard(analyse(text, settings), settings, text=text)
+    assert len(board.shots) == 3
+    assert "sail unfolds" in board.shots[0].prompt
+
+
+def test_cli_prints_json() -> None:
+    out = subprocess.run([sys.executable, "-m", "filmstudio", "storyboard", str(SAMPLE), "--json",
+                          "--style", "documentary"], capture_output=True, text=True, check=True)
+    data = json.loads(out.stdout)
+    assert data["style"] == "documentary" and data["shots"][0]["camera"] == "establishing"
+    assert "documentary photograph" in data["shots"][0]["prompt"]
+    assert "name" in data["pictures"]
+
+
+def test_cut_to_is_a_hard_cut_between_scenes() -> None:
+    from filmstudio.pipeline.stages.visual_generation import _hard_cut
+
+    text = SAMPLE.read_text(encoding="utf-8")
+    script = analyse(text, RenderSettings())
+    assert _hard_cut(script.scenes, 0)  # CUT TO: before the arcade
+    assert not _hard_cut(script.scenes, 1) and not _hard_cut(script.scenes, -1)  # the last scene fades out
