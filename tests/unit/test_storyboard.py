@@ -88,12 +88,3 @@ def test_cli_prints_json() -> None:
     assert data["style"] == "documentary" and data["shots"][0]["camera"] == "establishing"
     assert "documentary photograph" in data["shots"][0]["prompt"]
     assert "name" in data["pictures"]
-
-
-def test_cut_to_is_a_hard_cut_between_scenes() -> None:
-    from filmstudio.pipeline.stages.visual_generation import _hard_cut
-
-    text = SAMPLE.read_text(encoding="utf-8")
-    script = analyse(text, RenderSettings())
-    assert _hard_cut(script.scenes, 0)  # CUT TO: before the arcade
-    assert not _hard_cut(script.scenes, 1) and not _hard_cut(script.scenes, -1)  # the last scene fades out

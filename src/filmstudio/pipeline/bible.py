@@ -52,7 +52,7 @@ class PlaceLook:
 def character_bible(script: Script, settings: RenderSettings, extra_text: Iterable[str] = (),
                     edits: Mapping[str, Mapping[str, object]] | None = None) -> dict[str, CharacterLook]:
     """A look per character; `extra_text` (synopses, notes) adds evidence of gender; `edits` win."""
-    action = [ln.text for ln in script.lines if ln.kind in ("action", "narration")]
+    action = [ln.written or ln.text for ln in script.lines if ln.kind in ("action", "narration")]
     sentences = [s for text in [*action, *extra_text] for s in _SENTENCE.split(text) if s.strip()]
     specs = {c.name.strip().upper(): c for c in settings.characters}
     out: dict[str, CharacterLook] = {}
