@@ -36,13 +36,13 @@ grep -q "^ok      tts" "$TMP/doctor.txt" || fail "doctor found no TTS: $(cat "$T
 grep -q "_internal" "$TMP/doctor.txt" || fail "doctor did not use the bundled espeak-ng"
 pass "doctor (bundled ffmpeg and espeak-ng)"
 
-PATH="$BARE_PATH" "$BIN" demo -o "$TMP/film.mp4" --duration 35 --size 320x180 -q > "$TMP/render.txt" 2>&1 \
+PATH="$BARE_PATH" "$BIN" demo -o "$TMP/film.mp4" --duration 45 --size 320x180 -q > "$TMP/render.txt" 2>&1 \
     || { cat "$TMP/render.txt"; fail "render of the bundled example"; }
 streams=$(ffprobe -v error -show_entries stream=codec_type,codec_name,width,height -of csv=p=0 "$TMP/film.mp4")
 duration=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$TMP/film.mp4")
 echo "$streams" | grep -q "^h264,video,320,180$" || fail "video stream: $streams"
 echo "$streams" | grep -q "^aac,audio" || fail "audio stream: $streams"
-awk -v d="$duration" 'BEGIN { exit !(d >= 33.9 && d <= 36.1) }' || fail "duration $duration, want 35 +- 3 %"
+awk -v d="$duration" 'BEGIN { exit !(d >= 43.6 && d <= 46.4) }' || fail "duration $duration, want 45 +- 3 %"
 [ -s "$TMP/film.jpg" ] && [ -s "$TMP/film.manifest.json" ] || fail "thumbnail or manifest missing"
 pass "render: $(echo "$streams" | tr '\n' ' ')${duration}s"
 

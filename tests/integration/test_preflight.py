@@ -11,7 +11,7 @@ from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.runner import preflight
 from filmstudio.pipeline.stages.script_analysis import ScriptAnalysis
 from filmstudio.pipeline.stages.voice_synthesis import VoiceSynthesis
-from studio_engines import render_film
+from studio_engines import real_engines, render_film
 
 # One story in several writing systems; words (or characters, where words are not spaced) are
 # added until preflight refuses, and the longest script it accepted is voiced for real.
@@ -33,7 +33,7 @@ def _longest_accepted(lang: str, duration: int) -> str:
     for n in range(1, len(words) + 1):
         text = glue.join(words[:n]) + ("。" if not glue else ".")
         try:
-            preflight(text, settings)
+            preflight(text, settings, real_engines().voices.voices())  # the engines the render uses
         except ScriptError as exc:
             assert exc.code == "SCRIPT_TOO_LONG"
             return accepted

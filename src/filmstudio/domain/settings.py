@@ -254,6 +254,14 @@ class RenderSettings(BaseModel):
             raise _too_long("characters", len(v), MAX_CHARACTERS)
         return v
 
+    @field_validator("captions")
+    @classmethod
+    def _captions(cls, v: str) -> str:
+        v = v.strip().lower()
+        if v not in CAPTION_STYLES:
+            raise _one_of("captions", v, CAPTION_STYLES, "UNKNOWN_CAPTION_STYLE")
+        return v
+
     @field_validator("music_genre")
     @classmethod
     def _music(cls, v: str) -> str:

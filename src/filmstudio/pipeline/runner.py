@@ -16,7 +16,7 @@ from typing import Any
 from filmstudio import __version__
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import Cache, CancelToken, ProgressFn, StageContext, atomic_output
-from filmstudio.pipeline.engines import Engines
+from filmstudio.pipeline.engines import Engines, VoiceInfo
 from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.request import RenderRequest
@@ -215,16 +215,17 @@ def build_manifest(
     }
 
 
-def preflight(script_text: str, settings: RenderSettings) -> dict[str, Any]:
+def preflight(script_text: str, settings: RenderSettings, voices: Sequence[VoiceInfo] = ()) -> dict[str, Any]:
     """Check a script against its settings before any work: raises SCRIPT_EMPTY / SCRIPT_TOO_LONG.
 
-    Returns {"title", "scenes", "characters", "estimated_speech_seconds", "words_per_minute"}.
+    `voices`: what the render's engines offer (`Voices.voices()`): the check casts as the render will,
+    so they agree. Returns {"title", "scenes", "characters", "estimated_speech_seconds", "words_per_minute"}.
     """
     from filmstudio.pipeline.script.analysis import analyse
     from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
 
     script = analyse(script_text, settings)
-    casting = cast_voices(script, settings)
+    casting = cast_voices(script, settings, [v for v in voices if v.language == settings.language])
     wpm, seconds = choose_rate(script, casting, settings, estimate_speech_seconds)
     return {
         "title": script.title,

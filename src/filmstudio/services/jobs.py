@@ -37,12 +37,12 @@ def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
     )
 
 
-def _preflight(script: str, settings: RenderSettings) -> None:
+def _preflight(studio: Studio, script: str, settings: RenderSettings) -> None:
     """Refuse a script that cannot fit before any credit moves (skipped while the pipeline lacks it)."""
     from filmstudio.pipeline import runner
 
     try:
-        runner.preflight(script, settings)
+        runner.preflight(script, settings, studio.voices)
     except NotImplementedError:
         return
 
@@ -72,7 +72,7 @@ def generate(
     if seen is None or seen["account_id"] != principal.account_id:
         raise NotFound("no such project", code="PROJECT_NOT_FOUND")
     settings = parse_settings({**json.loads(seen["settings"]), **overrides})
-    _preflight(seen["script"], settings)
+    _preflight(studio, seen["script"], settings)
     credits = settings.estimated_credits
     params: dict[str, Any] = {}
     if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from filmstudio.pipeline.engines import VoiceInfo
 from filmstudio.services.secrets import SecretStore
 from filmstudio.store.db import Store
 
@@ -35,6 +37,9 @@ class Studio:
     queue: JobQueue
     models_dir: Path = Path("models")  # pulled models (<home>/models); set by open_studio
     model_catalogue: Path | None = None  # None: the catalogue shipped in the package
+    # The voices the render engines offer (the composition root sets them), so the length check
+    # before credits move casts as the render will.
+    voices: tuple[VoiceInfo, ...] = ()
     model_endpoint: str | None = None  # None: HF_ENDPOINT, else the public hub
     base_url: str = "http://127.0.0.1:8765"
     signed_url_seconds: int = 3600
@@ -50,6 +55,11 @@ class Studio:
     youtube_api_endpoint: str = "https://www.googleapis.com/"
     youtube_ca_bundle: Path | None = None
     youtube_chunk_bytes: int = 8 * 1024 * 1024
+
+    def with_voices(self, voices: Sequence[VoiceInfo]) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, voices=tuple(voices))
 
     def with_queue(self, queue: JobQueue) -> Studio:
         from dataclasses import replace
