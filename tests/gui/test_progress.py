@@ -31,7 +31,8 @@ def test_panel_states(qtbot) -> None:  # type: ignore[no-untyped-def]
     assert sig.args == ["j1"] and not panel.cancel.isEnabled()
 
     panel.show_job(_job(status="failed", error=JobError(code="TTS_FAILED", message="the speech worker crashed")))
-    assert panel.step.text() == "Failed — TTS_FAILED: the speech worker crashed"
+    assert panel.step.text() == "Failed — the speech worker crashed"
+    assert panel.step.toolTip() == "Details: TTS_FAILED"
     assert panel.eta.text() == "" and not panel.cancel.isEnabled()
     panel.show_job(_job(status="completed", progress=97))
     assert (panel.bar.value(), panel.step.text()) == (100, "Done")

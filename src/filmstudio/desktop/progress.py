@@ -18,6 +18,11 @@ STEP_NAMES = {
 }
 
 
+def step_words(step: str) -> str:
+    """A pipeline step in words ("voice synthesis", not `voice_synthesis`)."""
+    return step.replace("_", " ")
+
+
 class ProgressPanel(QWidget):
     """Shows one job; emits `cancel_requested(job_id)` when the user presses Cancel."""
 
@@ -77,7 +82,9 @@ class ProgressPanel(QWidget):
         elif job.status == "completed":
             text = "Done"
         elif job.status == "failed":
-            text = f"Failed — {job.error.code}: {job.error.message}" if job.error else "Failed"
+            text = f"Failed — {job.error.message}" if job.error else "Failed"
+            if job.error:
+                self.step.setToolTip(f"Details: {job.error.code}")
         else:
             text = "Cancelled"
         self.step.setText(text)
