@@ -84,6 +84,7 @@ def test_generate_progress_preview_export(desktop: Desktop, qtbot, tmp_path) -> 
 
     # The preview opens the film: right duration, the file's subtitle tracks, chapters from scenes.
     preview = window.preview
+    assert window.stack.currentWidget() is preview  # a finished film opens in the preview
     qtbot.waitUntil(lambda: preview.player.duration() > 0, timeout=30_000)
     qtbot.waitUntil(lambda: preview.subtitle_box.count() == 3, timeout=30_000)
     files = desktop.backend.film_files(made.project_id)
@@ -115,6 +116,8 @@ def test_generate_progress_preview_export(desktop: Desktop, qtbot, tmp_path) -> 
     qtbot.waitUntil(lambda: "Exported" in preview.message.text(), timeout=10_000)
     assert target.read_bytes() == files.video.read_bytes()
     assert (tmp_path / "exported.en.srt").exists() and (tmp_path / "exported.es.srt").exists()
+    assert (tmp_path / "exported.en.vtt").read_text().startswith("WEBVTT")
+    assert (tmp_path / "exported.jpg").read_bytes()[:2] == b"\xff\xd8"
 
     # The tray/status notification fired once for this job.
     qtbot.waitUntil(lambda: f"{job.job_id}:completed" in window.notifications, timeout=5_000)
