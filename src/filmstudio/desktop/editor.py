@@ -167,7 +167,7 @@ class EditorPage(QWidget):
 
         right = QVBoxLayout()
         right.addWidget(settings_box)
-        right.addWidget(cast_box, 1)
+        right.addStretch(1)
         right.setContentsMargins(0, 0, 0, 0)
         side_body = QWidget()
         side_body.setLayout(right)
@@ -184,8 +184,15 @@ class EditorPage(QWidget):
         left.addWidget(self.title)
         left.addWidget(self.script, 1)
         left.setContentsMargins(0, 0, 0, 0)
-        main = QWidget()
-        main.setLayout(left)
+        writing = QWidget()
+        writing.setLayout(left)
+        # The cast sits under the script, where the width is, so its rows show on a laptop screen.
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.setChildrenCollapsible(False)
+        main.addWidget(writing)
+        main.addWidget(cast_box)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
         self.script.setMinimumSize(240, 120)
 
         split = QSplitter()
