@@ -18,7 +18,7 @@ from filmstudio.domain.settings import LANGUAGES
 READY_SCRIPT = "the script's language"
 READY_GIVEN = "translation added"
 READY_ENGINE = "machine translation installed"
-MISSING = "no translation: add one, or it is skipped"
+MISSING = "no translation (skipped)"
 
 
 def availability(lang: str, source: str, translations: dict[str, str], pairs: set[tuple[str, str]]) -> str:
@@ -54,7 +54,8 @@ class SubtitleChecklist(QWidget):
         self.hint.setWordWrap(True)
         self.add_button = QPushButton("Add translation…")
         self.add_button.setObjectName("addTranslation")
-        self.add_button.setToolTip("Load a translated script (same scenes and lines) for the selected language")
+        self.add_button.setToolTip("Load a translated script (same scenes and lines) for the selected language;\n"
+                                   "a language with no translation and no installed translator is skipped")
         row = QHBoxLayout()
         row.addWidget(self.hint, 1)
         row.addWidget(self.add_button)
