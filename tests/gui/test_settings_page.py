@@ -23,8 +23,8 @@ def test_theme_prefs_and_geometry_persist(desktop: Desktop, qtbot, tmp_path) -> 
     page.port.setValue(9123)
     page.workers.setValue(2)
 
-    window.resize(900, 700)
-    assert (window.width(), window.height()) == (900, 700)
+    window.resize(790, 770)
+    assert (window.width(), window.height()) == (790, 770)
     window.close()
     stored = app_settings(tmp_path / "app.ini")
     prefs = Preferences.load(stored)
@@ -34,6 +34,6 @@ def test_theme_prefs_and_geometry_persist(desktop: Desktop, qtbot, tmp_path) -> 
     qtbot.addWidget(again)
     assert again.settings_page.theme.currentText() == "dark"
     assert again.settings_page.port.value() == 9123
-    assert (again.width(), again.height()) == (900, 700)
+    assert (again.width(), again.height()) == (790, 770)
     again.close()
     apply_theme(app, "light")

@@ -176,9 +176,8 @@ class EditorPage(QWidget):
         side.setObjectName("settingsScroll")
         side.setWidgetResizable(True)
         side.setFrameShape(QScrollArea.Shape.NoFrame)
-        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         side.setWidget(side_body)
-        side.setMinimumWidth(side_body.minimumSizeHint().width() + 20)
+        side.setMinimumWidth(320)  # narrower than the form's own hint: it scrolls sideways then
 
         left = QVBoxLayout()
         left.addWidget(self.title)
@@ -193,7 +192,7 @@ class EditorPage(QWidget):
         main.addWidget(cast_box)
         main.setStretchFactor(0, 3)
         main.setStretchFactor(1, 2)
-        self.script.setMinimumSize(240, 120)
+        self.script.setMinimumSize(200, 120)
 
         split = QSplitter()
         split.setChildrenCollapsible(False)

@@ -56,8 +56,10 @@ class ModelsPage(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Models</b> — downloaded only when you ask, checked, and kept in your data folder. "
-                                "Everything works without them."))
+        intro = QLabel("<b>Models</b> — downloaded only when you ask, checked, and kept in your data folder. "
+                       "Everything works without them.")
+        intro.setWordWrap(True)  # one long line set the whole window's minimum width
+        layout.addWidget(intro)
         layout.addWidget(self.hardware)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.details)
