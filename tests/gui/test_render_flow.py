@@ -111,6 +111,11 @@ def test_generate_progress_preview_export(desktop: Desktop, qtbot, tmp_path) -> 
     preview.subtitle_box.setCurrentIndex(2)
     preview._choose_subtitles(2)
     assert preview.player.activeSubtitleTrack() == 1
+    # The choice outlives the film: the next film's tracks come up with Spanish on again.
+    assert preview.subtitle_choice == "es"
+    preview.player.setActiveSubtitleTrack(-1)
+    preview._tracks()
+    assert preview.subtitle_box.currentIndex() == 2 and preview.player.activeSubtitleTrack() == 1
     target = tmp_path / "exported.mp4"
     preview.export_to(target)
     qtbot.waitUntil(lambda: "Exported" in preview.message.text(), timeout=10_000)
