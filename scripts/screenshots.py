@@ -31,7 +31,7 @@ SHORT = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
-    parser.add_argument("--size", default="1280x800")
+    parser.add_argument("--size", default="1366x768")  # a common laptop screen
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -151,10 +151,15 @@ def main(argv: list[str] | None = None) -> int:
         shot("projects-dark")
         window.settings_page.theme.setCurrentText("light")
     finally:
+        from PySide6.QtWidgets import QMessageBox
+
+        # Nothing here is the user's work: no "unsaved changes" question may hold the script open.
+        window.ask_unsaved = lambda _text: QMessageBox.StandardButton.Discard  # type: ignore[method-assign]
         QTimer.singleShot(0, window.close)
         pump(0.5)
         window.tasks.shutdown()
         api.stop(finish_jobs=False, timeout=5)
+        backend.close()
     return 0
 
 

@@ -57,6 +57,9 @@ def desktop(qtbot, tmp_path: Path) -> Iterator[Desktop]:  # type: ignore[no-unty
     backend = Backend(api.studio, api, api.engines)
     window = build_window(backend, app_settings(tmp_path / "app.ini"))
     qtbot.addWidget(window)
+    # No modal question may block a test's teardown; tests of the question replace this again.
+    from PySide6.QtWidgets import QMessageBox
+    window.ask_unsaved = lambda _text: QMessageBox.StandardButton.Discard  # type: ignore[method-assign]
     window.show()
     try:
         yield Desktop(window, backend, api, home)
@@ -64,6 +67,7 @@ def desktop(qtbot, tmp_path: Path) -> Iterator[Desktop]:  # type: ignore[no-unty
         window.close()
         window.tasks.shutdown()
         api.stop(finish_jobs=False, timeout=5)
+        backend.close()
 
 
 def type_text(qtbot, widget, text: str) -> None:  # type: ignore[no-untyped-def]

@@ -37,6 +37,7 @@ def test_key_generated_in_gui_authenticates(desktop: Desktop, qtbot) -> None:  #
 
     # Revoke from the GUI: the same key is now refused.
     page.table.selectRow(0)
+    page.confirm_revoke = lambda _key: True  # type: ignore[method-assign]  # the question is tested in test_first_hour
     page.revoke()
     qtbot.waitUntil(lambda: page.table.item(0, 5) is not None and page.table.item(0, 5).text() == "revoked",
                     timeout=5_000)

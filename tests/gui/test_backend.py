@@ -6,19 +6,21 @@ import wave
 
 import pytest
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend import Backend, error_code, error_text
 from filmstudio.domain.errors import FilmStudioError, InvalidSettings
 from filmstudio.domain.settings import parse_settings
 from gui.conftest import SCRIPT, SMALL, Desktop
 
 
-def test_error_text_has_code_and_message() -> None:
+def test_error_text_is_words_and_the_code_is_apart() -> None:
     with pytest.raises(InvalidSettings) as caught:
         parse_settings({"style": "vaporwave"})
     text = error_text(caught.value)
-    assert text.startswith("UNKNOWN_STYLE: ") and "vaporwave" in text
-    assert error_text(FilmStudioError("x broke", code="X_BROKE")) == "X_BROKE: x broke"
-    assert error_text(ValueError("odd")).startswith("INTERNAL_ERROR")
+    assert "UNKNOWN_STYLE" not in text and "vaporwave" in text
+    assert error_code(caught.value) == "UNKNOWN_STYLE"
+    assert error_text(FilmStudioError("x broke", code="X_BROKE")) == "x broke"
+    assert "INTERNAL_ERROR" not in error_text(ValueError("odd"))
+    assert error_code(ValueError("odd")) == "INTERNAL_ERROR"
 
 
 def test_check_script(desktop: Desktop) -> None:
@@ -44,3 +46,14 @@ def test_audition_and_previews_are_real_media(desktop: Desktop) -> None:
         assert abs(w.getnframes() / w.getframerate() - 3.0) < 0.1
     png = backend.style_preview_png("retro")
     assert png.startswith(b"\x89PNG") and png != backend.style_preview_png("minimal")
+
+
+@pytest.mark.slow
+def test_preview_files_go_with_the_backend(desktop: Desktop) -> None:
+    """Auditions and music previews live in one scratch folder per Backend, removed on close."""
+    backend = desktop.backend
+    wav = backend.audition(SCRIPT, "MAYA", "It opens everything.", SMALL)
+    music = backend.music_preview("calm", seconds=1.0)
+    assert wav.is_relative_to(backend.scratch_dir) and music.is_relative_to(backend.scratch_dir)
+    backend.close()
+    assert not wav.exists() and not music.exists() and not backend.scratch_dir.exists()

@@ -31,7 +31,28 @@ def test_panel_states(qtbot) -> None:  # type: ignore[no-untyped-def]
     assert sig.args == ["j1"] and not panel.cancel.isEnabled()
 
     panel.show_job(_job(status="failed", error=JobError(code="TTS_FAILED", message="the speech worker crashed")))
-    assert panel.step.text() == "Failed — TTS_FAILED: the speech worker crashed"
+    assert panel.step.text() == "Failed — the speech worker crashed"
+    assert panel.step.toolTip() == "Details: TTS_FAILED"
     assert panel.eta.text() == "" and not panel.cancel.isEnabled()
     panel.show_job(_job(status="completed", progress=97))
     assert (panel.bar.value(), panel.step.text()) == (100, "Done")
+
+
+def test_eta_counts_down_within_a_step(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The remaining time goes down between polls and does not climb back within one step."""
+    panel = ProgressPanel()
+    qtbot.addWidget(panel)
+    now = [100.0]
+    panel.clock = lambda: now[0]
+    panel.show_job(_job(estimated_time_remaining="30 seconds"))
+    assert panel.eta.text() == "about 30 seconds left"
+    now[0] += 5
+    panel._show_eta()  # the 1 s timer's tick
+    assert panel.eta.text() == "about 25 seconds left"
+    now[0] += 1
+    panel.show_job(_job(estimated_time_remaining="33 seconds"))  # same step, a higher estimate
+    assert panel.eta.text() == "about 24 seconds left"
+    panel.show_job(_job(current_step="rendering", estimated_time_remaining="40 seconds"))
+    assert panel.eta.text() == "about 40 seconds left"  # a new step takes the studio's estimate
+    panel.show_job(_job(status="completed"))
+    assert panel.eta.text() == ""

@@ -103,6 +103,10 @@ DOCUMENTED_FINDINGS = {
     # A picture upload is any binary body by schema; bytes that do not decode as a PNG, JPEG, WebP or
     # BMP are rightly refused 400 INVALID_IMAGE (and a name outside the pattern is a 400 too).
     ("PUT /api/v1/projects/{project_id}/images/{name}", "ST202"): "INVALID_IMAGE",
+    # Whether a project's script fits the duration asked (down to 5 s) depends on the script and the
+    # voices installed, not on the body's shape: a schema-valid generate can be refused 400
+    # SCRIPT_TOO_LONG (with `required_seconds`) before any credit moves.
+    ("POST /api/v1/projects/{project_id}/generate", "ST202"): "SCRIPT_TOO_LONG",
 }
 _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _FINDING = re.compile(r"^- (ST\d+) ", re.MULTILINE)

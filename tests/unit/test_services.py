@@ -173,6 +173,16 @@ def test_estimates_use_rate_and_history(studio: Studio) -> None:
     left = estimates.remaining_seconds(studio.store, row, now=datetime(2026, 1, 1, 0, 0, 20, tzinfo=UTC))
     assert left == pytest.approx(0.5 * 20 + 0.5 * 10)  # observed rate 20 s left, prior 10 s left
 
+    # With the job's own stage timings, the measured stage speeds give the answer, counting down
+    # within a step: voice synthesis (1 s per film second) is done, rendering (2 s) has had 4 s.
+    step_row = {**row, "current_step": "rendering", "stage_timings": json.dumps({"voice_synthesis": 9.0,
+                                                                               "rendering": 4.0})}
+    assert estimates.remaining_seconds(studio.store, step_row) == pytest.approx(20.0 - 4.0)
+    later = {**step_row, "stage_timings": json.dumps({"voice_synthesis": 9.0, "rendering": 7.0})}
+    assert estimates.remaining_seconds(studio.store, later) == pytest.approx(20.0 - 7.0)
+    first = {**step_row, "current_step": "voice_synthesis", "stage_timings": json.dumps({"voice_synthesis": 2.0})}
+    assert estimates.remaining_seconds(studio.store, first) == pytest.approx((10.0 - 2.0) + 20.0)
+
 
 def test_file_secrets_are_private_and_stable(tmp_path: Path) -> None:
     store = FileSecrets(tmp_path / "secrets.json")

@@ -10,16 +10,17 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend import Backend
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.webhooks_panel import WebhooksPanel
-from filmstudio.desktop.widgets import ShownOnceDialog, read_only_table
+from filmstudio.desktop.widgets import ShownOnceDialog, read_only_table, show_error
 from filmstudio.domain.models import ApiKeyCreated, ApiKeyPublic
 
 COLUMNS = ("Name", "Prefix", "Scopes", "Created", "Last used", "State")
@@ -98,6 +99,22 @@ class ApiPage(QWidget):
         self.generate_button.clicked.connect(self.ask_generate)
         self.revoke_button.clicked.connect(self.revoke)
         self.rotate_button.clicked.connect(self.rotate)
+        self.table.itemSelectionChanged.connect(self._buttons)
+        self._buttons()
+
+    def _buttons(self) -> None:
+        """Rotate and Revoke only for a selected key that still works."""
+        k = self.selected()
+        live = k is not None and not k.revoked_at
+        self.rotate_button.setEnabled(live)
+        self.revoke_button.setEnabled(live)
+
+    def confirm_revoke(self, key: ApiKeyPublic) -> bool:
+        answer = QMessageBox.question(
+            self, "Revoke API key",
+            f"Revoke “{key.name}” ({key.prefix}…)? Scripts using it stop working at once. This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     def refresh(self) -> None:
         server = self.backend.server
@@ -108,7 +125,7 @@ class ApiPage(QWidget):
             text = "Running" if server.running else "Stopped"
             self.state.setText(f"{text}. {server.notice}".strip())
             self.url.setText(server.url)
-        self.tasks.run(self.backend.list_keys, self._show, lambda e: self.message.setText(error_text(e)))
+        self.tasks.run(self.backend.list_keys, self._show, lambda e: show_error(self.message, e))
         self.webhooks.refresh()
 
     def _show(self, keys: list[ApiKeyPublic]) -> None:
@@ -121,6 +138,7 @@ class ApiPage(QWidget):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+        self._buttons()
 
     def selected(self) -> ApiKeyPublic | None:
         row = self.table.currentRow()
@@ -133,7 +151,7 @@ class ApiPage(QWidget):
 
     def generate(self, name: str) -> None:
         self.tasks.run(lambda: self.backend.create_key(name), self._created,
-                       lambda e: self.message.setText(error_text(e)))
+                       lambda e: show_error(self.message, e))
 
     def _created(self, created: ApiKeyCreated) -> None:
         self.last_created = created
@@ -151,13 +169,17 @@ class ApiPage(QWidget):
         if k is None:
             self.message.setText("Select a key to revoke.")
             return
+        if k.revoked_at or not self.confirm_revoke(k):
+            return
         self.tasks.run(lambda: self.backend.revoke_key(k.key_id), lambda _: self.refresh(),
-                       lambda e: self.message.setText(error_text(e)))
+                       lambda e: show_error(self.message, e))
 
     def rotate(self) -> None:
         k = self.selected()
         if k is None:
             self.message.setText("Select a key to rotate.")
+            return
+        if k.revoked_at:
             return
 
         def rotated(created: ApiKeyCreated) -> None:
@@ -165,4 +187,4 @@ class ApiPage(QWidget):
             self._created(created)
 
         self.tasks.run(lambda: self.backend.rotate_key(k.key_id), rotated,
-                       lambda e: self.message.setText(error_text(e)))
+                       lambda e: show_error(self.message, e))

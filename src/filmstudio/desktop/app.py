@@ -74,4 +74,5 @@ def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
     if server is not None and server.running:
         # A job still rendering is left leased; the reconciler resumes it at the next launch.
         server.stop()
+    backend.close()
     return int(code)

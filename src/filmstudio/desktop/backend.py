@@ -91,14 +91,36 @@ class FilmFiles:
     chapters: tuple[tuple[float, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class SavedForm:
+    """What `Backend.save_valid` wrote, and what it could not (field -> message)."""
+
+    project: ProjectPublic
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def _top_field(name: str) -> str:
+    """`subtitle_languages.0` or `characters[1].age` -> the settings key it belongs to."""
+    return name.replace("[", ".").split(".")[0]
+
+
 def error_text(exc: BaseException) -> str:
-    """A readable one-line message with its stable code, for message boxes and status lines."""
+    """A readable one-line message in words, for message boxes and status lines.
+
+    The stable code is left out (it means nothing to a user); `error_code` gives it for a
+    details tooltip.
+    """
     if isinstance(exc, FilmStudioError):
         problems = exc.details.get("errors") if isinstance(exc.details, dict) else None
         if problems and len(problems) > 1:
-            return f"{exc.code}: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        return f"{exc.code}: {exc.message}"
-    return f"INTERNAL_ERROR: {exc}"
+            return "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return exc.message
+    return f"Something went wrong: {exc}"
+
+
+def error_code(exc: BaseException) -> str:
+    """The stable code behind `error_text` (for tooltips and bug reports)."""
+    return exc.code if isinstance(exc, FilmStudioError) else "INTERNAL_ERROR"
 
 
 class Backend:
@@ -111,8 +133,17 @@ class Backend:
             raise ValueError("the desktop needs the engines the composition root built")
         self.engines = engines
         owner = accounts.owner_account(studio.store)
+        # The owner account has no credit limit: the desktop does not show credits for it.
+        self.unlimited = owner.credit_balance is None
+        # Audition and music-preview WAVs live here and go when the app closes (`close`).
+        self._scratch = tempfile.TemporaryDirectory(prefix="filmstudio-desktop-")
+        self.scratch_dir = Path(self._scratch.name)
         # The desktop is the owner at the keyboard: no key, every scope.
         self.principal = Principal(account_id=owner.account_id, key_id=DESKTOP_KEY_ID, scopes=frozenset({"admin"}))
+
+    def close(self) -> None:
+        """Remove the scratch folder (audition and music previews)."""
+        self._scratch.cleanup()
 
     # -- projects ---------------------------------------------------------------------------
 
@@ -158,6 +189,44 @@ class Backend:
         update = ProjectUpdate(title=data.title, script=data.script,
                                settings=json.loads(data.settings.model_dump_json()))
         return projects.update_project(self.studio, self.principal, project_id, update)
+
+    def save_valid(self, project_id: str, title: str, script: str, settings: dict[str, Any]) -> SavedForm:
+        """Autosave that never loses work: write every valid field, report the others.
+
+        An empty title or script, or a setting the studio refuses, is left as it was stored and
+        comes back in `problems` (field -> message in words) for the form to mark.
+        """
+        problems: dict[str, str] = {}
+        if not title.strip():
+            problems["title"] = "A film needs a title."
+        if not script.strip():
+            problems["script"] = "The script is empty: write at least one scene."
+        values = dict(settings)
+        for _ in range(len(values) + 1):
+            try:
+                parse_settings(values)
+                break
+            except InvalidSettings as exc:
+                errors = exc.details.get("errors") if isinstance(exc.details, dict) else None
+                bad = {_top_field(str(e.get("field", ""))): str(e.get("message", exc.message)) for e in errors or []}
+                bad = {k: v for k, v in bad.items() if k in values}
+                if not bad:
+                    problems["settings"] = exc.message
+                    values = {}
+                    break
+                problems.update(bad)
+                for key in bad:
+                    values.pop(key)  # the stored value stays: settings merge on update
+        update = ProjectUpdate(title=None if "title" in problems else title.strip()[:200],
+                               script=None if "script" in problems else script,
+                               settings=json.loads(parse_settings(values).model_dump_json(exclude_unset=True))
+                               if values else None)
+        saved = projects.update_project(self.studio, self.principal, project_id, update)
+        return SavedForm(saved, problems)
+
+    def translation_pairs(self) -> set[tuple[str, str]]:
+        """(source, target) language pairs the installed translator can do."""
+        return set(self.engines.translator.pairs())
 
     def duplicate_project(self, project_id: str) -> ProjectPublic:
         src = self.get_project(project_id)
@@ -354,7 +423,7 @@ class Backend:
 
         parsed: RenderSettings = parse_settings(settings)
         voice = cast_voices(analyse(script, parsed), parsed, self.engines.voices.voices(parsed.language))[character]
-        out = Path(tempfile.mkdtemp(prefix="filmstudio-audition-")) / "line.wav"
+        out = Path(tempfile.mkdtemp(prefix="audition-", dir=self.scratch_dir)) / "line.wav"
         self.engines.voices.synthesize_many([SpeechRequest(text, voice, 175.0, out)], cancel=CancelToken())
         return out
 
@@ -368,7 +437,7 @@ class Backend:
         stream = self.engines.music.score(genre, seconds, [0.0], sample_rate=48000, seed=7)
         music = np.concatenate(list(stream.chunks()), axis=1).T if stream.frames else np.zeros((0, 2), np.float32)
         peak = float(np.abs(music).max()) if music.size else 0.0
-        out = Path(tempfile.mkdtemp(prefix="filmstudio-music-")) / f"{genre}.wav"
+        out = Path(tempfile.mkdtemp(prefix="music-", dir=self.scratch_dir)) / f"{genre}.wav"
         write_wav(out, music * np.float32(PEAK / peak) if peak > 0 else music, 48000)
         return out
 

@@ -12,22 +12,25 @@ from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, ScriptCheck, error_text
+from filmstudio.desktop.backend import Backend, SavedForm, ScriptCheck, error_code, error_text
 from filmstudio.desktop.cast import CastTable
 from filmstudio.desktop.progress import ProgressPanel
 from filmstudio.desktop.script_editor import ScriptEditor
+from filmstudio.desktop.subtitles import SubtitleChecklist
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.domain.models import JobPublic, ProjectPublic
 from filmstudio.domain.settings import (
@@ -41,6 +44,9 @@ from filmstudio.domain.settings import (
 )
 
 AUTOSAVE_MS = 800
+INVALID_STYLE = "border: 1px solid #d04040;"
+FIELD_NAMES = {"title": "Title", "script": "Script", "subtitle_languages": "Subtitles", "characters": "Cast",
+               "duration": "Duration", "translations": "Translations"}
 CHECK_MS = 250
 POLL_MS = 500
 
@@ -59,6 +65,8 @@ class EditorPage(QWidget):
     job_started = Signal(str)
     job_finished = Signal(str, str)  # project id, status
     saved = Signal(str)
+    new_requested = Signal()
+    progress_changed = Signal(int)  # percent of the followed render; -1 when none  # the "no project yet" call to action
 
     def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +79,9 @@ class EditorPage(QWidget):
         self._dirty = False
         self._check_seq = 0
         self._previews: dict[str, QPixmap] = {}
+        self.problems: dict[str, str] = {}  # fields the last save could not write
+        self._translations: dict[str, str] = {}
+        self._pairs: set[tuple[str, str]] = set()
         self._build()
         self._autosave = _timer(self, AUTOSAVE_MS, self.save, single=True)
         self._checker = _timer(self, CHECK_MS, self._run_check, single=True)
@@ -78,6 +89,8 @@ class EditorPage(QWidget):
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
         self.player.setAudioOutput(self.audio)
+        self._show_no_project()
+        self.tasks.run(self.backend.translation_pairs, self._got_pairs)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -102,9 +115,7 @@ class EditorPage(QWidget):
         self.language = QComboBox()
         for code, lang in LANGUAGES.items():
             self.language.addItem(f"{lang.name} ({code})", code)
-        self.subtitles = QLineEdit()
-        self.subtitles.setObjectName("subtitlesEdit")
-        self.subtitles.setPlaceholderText("e.g. en, es — empty: the script's language")
+        self.subtitles = SubtitleChecklist()
         self.burn = QCheckBox("Burn the first subtitle language into the picture")
         self.music = QComboBox()
         self.music.addItems(list(MUSIC_GENRES))
@@ -128,6 +139,7 @@ class EditorPage(QWidget):
         settings_box.setLayout(form)
 
         self.cast = CastTable()
+        self.cast.setMinimumHeight(150)  # a header and about four rows, however small the window
         cast_box = QGroupBox("Cast")
         QVBoxLayout(cast_box).addWidget(self.cast)
 
@@ -145,23 +157,46 @@ class EditorPage(QWidget):
         self.generate_button.setObjectName("generateButton")
         self.generate_button.setDefault(True)
         self.progress = ProgressPanel()
+        self.no_project = QWidget()
+        self.no_project.setObjectName("noProject")
+        banner = QHBoxLayout(self.no_project)
+        banner.addWidget(QLabel("No project is open. Create one to start writing."), 1)
+        self.new_button = QPushButton("New project  (Ctrl+N)")
+        self.new_button.setObjectName("newProjectButton")
+        banner.addWidget(self.new_button)
 
         right = QVBoxLayout()
         right.addWidget(settings_box)
-        right.addWidget(cast_box, 1)
+        right.addStretch(1)
         right.setContentsMargins(0, 0, 0, 0)
-        side = QWidget()
-        side.setLayout(right)
-        side.setMinimumWidth(380)
+        side_body = QWidget()
+        side_body.setLayout(right)
+        # The settings scroll rather than push the window past a laptop screen.
+        side = QScrollArea()
+        side.setObjectName("settingsScroll")
+        side.setWidgetResizable(True)
+        side.setFrameShape(QScrollArea.Shape.NoFrame)
+        side.setWidget(side_body)
+        side.setMinimumWidth(320)  # narrower than the form's own hint: it scrolls sideways then
 
         left = QVBoxLayout()
         left.addWidget(self.title)
         left.addWidget(self.script, 1)
         left.setContentsMargins(0, 0, 0, 0)
-        main = QWidget()
-        main.setLayout(left)
+        writing = QWidget()
+        writing.setLayout(left)
+        # The cast sits under the script, where the width is, so its rows show on a laptop screen.
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.setChildrenCollapsible(False)
+        main.addWidget(writing)
+        main.addWidget(cast_box)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        self.script.setMinimumSize(200, 120)
 
         split = QSplitter()
+        split.setChildrenCollapsible(False)
+        self.form_parts = (split,)
         split.addWidget(main)
         split.addWidget(side)
         split.setStretchFactor(0, 3)
@@ -177,13 +212,14 @@ class EditorPage(QWidget):
         bottom.addWidget(self.generate_button)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.no_project)
         layout.addWidget(split, 1)
         layout.addLayout(bottom)
         layout.addWidget(self.progress)
 
         for signal in (self.title.textChanged, self.script.textChanged, self.duration.valueChanged,
                        self.style_box.currentTextChanged, self.resolution.currentTextChanged, self.fps.currentTextChanged,
-                       self.language.currentIndexChanged, self.subtitles.textChanged, self.burn.toggled,
+                       self.language.currentIndexChanged, self.subtitles.changed, self.burn.toggled,
                        self.music.currentTextChanged, self.cast.changed):
             signal.connect(self._edited)
         self.style_box.currentTextChanged.connect(self._show_style_preview)
@@ -191,6 +227,25 @@ class EditorPage(QWidget):
         self.progress.cancel_requested.connect(self.cancel)
         self.music_play.clicked.connect(self._preview_music)
         self.cast.audition_requested.connect(self._audition)
+        self.subtitles.add_translation.connect(self.ask_translation)
+        self.language.currentIndexChanged.connect(lambda _i: self._show_languages())
+        self.subtitles.changed.connect(self._show_languages)
+        self.new_button.clicked.connect(self.new_requested)
+
+    def _show_no_project(self) -> None:
+        """Without a project the form is off and says how to start (typing is never thrown away)."""
+        has = self.project is not None
+        self.no_project.setVisible(not has)
+        for part in self.form_parts:
+            part.setEnabled(has)
+        self.generate_button.setEnabled(has and self.generate_button.isEnabled())
+
+    def _got_pairs(self, pairs: set[tuple[str, str]]) -> None:
+        self._pairs = pairs
+        self._show_languages()
+
+    def _show_languages(self) -> None:
+        self.subtitles.show_availability(str(self.language.currentData()), self._translations, self._pairs)
 
     # -- loading and the form's values --------------------------------------------------------------
 
@@ -208,13 +263,17 @@ class EditorPage(QWidget):
         self.resolution.setCurrentText(str(s.get("resolution", RESOLUTIONS[0])))
         self.fps.setCurrentText(str(s.get("fps", 30)))
         self.language.setCurrentIndex(max(0, self.language.findData(s.get("language", "en"))))
-        self.subtitles.setText(", ".join(s.get("subtitle_languages") or []))
+        self.subtitles.set_checked(list(s.get("subtitle_languages") or []))
+        self._translations = dict(s.get("translations") or {})
         self.burn.setChecked(bool(s.get("burn_subtitles", False)))
         self.music.setCurrentText(str(s.get("music_genre", "ambient")))
         self.cast.set_specs(list(s.get("characters") or []))
         self.cast.setRowCount(0)
         self._loading = False
         self._dirty = False
+        self._mark({})
+        self._show_no_project()
+        self._show_languages()
         self.error.setText("")
         self.save_state.setText("Saved")
         self.progress.clear()
@@ -227,7 +286,7 @@ class EditorPage(QWidget):
     def settings_values(self) -> dict[str, Any]:
         """The project's settings with the form's fields on top (fields the form lacks, e.g.
         translations set over the API, are kept)."""
-        subs = [p.strip() for p in self.subtitles.text().replace(";", ",").split(",") if p.strip()]
+        subs = self.subtitles.checked()
         kept = dict(self.project.settings) if self.project is not None else {}
         # An aspect ratio would override the resolution chosen here.
         kept.pop("aspect_ratio", None)
@@ -241,6 +300,7 @@ class EditorPage(QWidget):
             "burn_subtitles": self.burn.isChecked(),
             "music_genre": self.music.currentText(),
             "characters": self.cast.specs(),
+            "translations": dict(self._translations),
         }
 
     def _edited(self, *_: object) -> None:
@@ -262,21 +322,85 @@ class EditorPage(QWidget):
             self.settings_values()
         self._dirty = False
         self.save_state.setText("Saving…")
-        self.tasks.run(lambda: self.backend.save_project(pid, title, script, values),
-                       lambda p: self._saved(p), self._save_failed)
+        self.tasks.run(lambda: self.backend.save_valid(pid, title, script, values), self._saved,
+                       self._save_failed)
 
-    def _saved(self, project: ProjectPublic) -> None:
+    def discard(self) -> None:
+        """Forget unsaved edits (the user chose Discard on quit)."""
+        self._autosave.stop()
+        self._dirty = False
+        self.problems = {}
+
+    def has_unsaved(self) -> bool:
+        """Edits not yet written, or fields the last save could not write."""
+        return self.project is not None and (self._dirty or bool(self.problems))
+
+    def unsaved_text(self) -> str:
+        if self.problems:
+            return "These parts could not be saved: " + "; ".join(
+                f"{FIELD_NAMES.get(k, k.replace('_', ' ').capitalize())}: {v}" for k, v in self.problems.items())
+        return "Your latest edits are not saved yet."
+
+    def _saved(self, result: SavedForm) -> None:
+        project = result.project
         if self.project is not None and project.project_id == self.project.project_id:
             self.project = project
             if not self._dirty:
-                self.save_state.setText("Saved")
-                self.error.setText("")
+                self._mark(result.problems)
+                self.save_state.setText("Saved" if not result.problems else "Saved, except the marked fields")
         self.saved.emit(project.project_id)
 
     def _save_failed(self, exc: BaseException) -> None:
         self._dirty = True
         self.save_state.setText("Not saved")
-        self.error.setText(error_text(exc))
+        self._show_error(exc)
+
+    def _field_widgets(self) -> dict[str, QWidget]:
+        return {"title": self.title, "script": self.script, "subtitle_languages": self.subtitles.list,
+                "duration": self.duration, "characters": self.cast}
+
+    def _mark(self, problems: dict[str, str]) -> None:
+        """Outline each field the studio refused, with its reason as a tooltip and in the error line."""
+        self.problems = dict(problems)
+        for name, widget in self._field_widgets().items():
+            message = problems.get(name)
+            widget.setStyleSheet(INVALID_STYLE if message else "")
+            widget.setToolTip(message or "")
+        shown = self._fit_message()
+        rest = [f"{FIELD_NAMES.get(k, k.replace('_', ' ').capitalize())}: {v}" for k, v in problems.items()
+                if not (shown and k == "script")]  # the fit line already says what is wrong with the script
+        self.error.setText("Not saved — " + "; ".join(rest) if rest else "")
+        self.error.setToolTip("")
+
+    def _fit_message(self) -> str | None:
+        return self.last_check.error if self.last_check is not None and not self.last_check.fits else None
+
+    def _show_error(self, exc: BaseException) -> None:
+        """The error line, in words; nothing when the fit line already shows the same problem."""
+        text = error_text(exc)
+        if text == self._fit_message():
+            self.error.setText("")
+            return
+        self.error.setText(text)
+        self.error.setToolTip(f"Details: {error_code(exc)}")
+
+    # -- translations -----------------------------------------------------------------------------
+
+    def ask_translation(self, lang: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Translated script ({lang})", "",
+                                              "Scripts (*.fountain *.txt);;All files (*)")
+        if path:
+            self.add_translation_file(lang, Path(path))
+
+    def add_translation_file(self, lang: str, path: Path) -> None:
+        """Load a translated script for `lang` into the project's translations (and tick the language)."""
+        def loaded(text: str) -> None:
+            self._translations[lang] = text
+            self.subtitles.set_checked_one(lang, True)
+            self._show_languages()
+            self._edited()
+
+        self.tasks.run(lambda: path.read_text(encoding="utf-8"), loaded, self._show_error)
 
     def _run_check(self) -> None:
         self._check_seq += 1
@@ -289,26 +413,34 @@ class EditorPage(QWidget):
             return  # an older check finished after a newer one started
         if check is None:
             self.fit.setText(error_text(exc) if exc else "")
+            self.fit.setToolTip(f"Details: {error_code(exc)}" if exc else "")
             return
         self.last_check = check
         self.cast.show_characters(check.characters, check.voices)
-        scenes = f"{check.scenes} scene{'s' if check.scenes != 1 else ''}"
-        self.estimate.setText(f"Estimated cost: {check.credits} credit{'s' if check.credits != 1 else ''} · "
-                              f"{scenes} · {len(check.characters)} characters")
+        self.estimate.setText(" · ".join(self.summary(check)))
         if check.fits:
             self.fit.setText(f"✓ Fits {self.duration.value()} s (about {check.speech_seconds:.0f} s of speech)")
             self.fit.setStyleSheet("color: #3a9a3a;")
+            self.fit.setToolTip("")
         else:
-            self.fit.setText(f"✗ {check.error_code}: {check.error}")
+            self.fit.setText(f"✗ {check.error}")
+            self.fit.setToolTip(f"Details: {check.error_code}")
             self.fit.setStyleSheet("color: #d04040;")
+        self._mark(self.problems)
+
+    def summary(self, check: ScriptCheck) -> list[str]:
+        """Cost (not for the unlimited owner account), scenes and characters, with singulars."""
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        parts = [] if self.backend.unlimited else [f"Estimated cost: {count(check.credits, 'credit')}"]
+        return [*parts, count(check.scenes, "scene"), count(len(check.characters), "character")]
 
     # -- generate, progress, cancel -------------------------------------------------------------
 
     def generate(self) -> None:
         if self.project is None:
             return
-        if self.last_check is not None and not self.last_check.fits:
-            self.error.setText(f"{self.last_check.error_code}: {self.last_check.error}")
         pid, title, script, values = self.project.project_id, self.title.text(), self.script.toPlainText(), \
             self.settings_values()
         self._autosave.stop()
@@ -318,10 +450,18 @@ class EditorPage(QWidget):
         self.progress.step.setText("Queueing…")
 
         def work() -> Any:
-            self.backend.save_project(pid, title, script, values)
-            return self.backend.generate(pid)
+            saved = self.backend.save_valid(pid, title, script, values)
+            return saved if saved.problems else self.backend.generate(pid)
 
-        self.tasks.run(work, lambda accepted: self._accepted(accepted.job_id), self._generate_failed)
+        self.tasks.run(work, self._generate_answer, self._generate_failed)
+
+    def _generate_answer(self, answer: Any) -> None:
+        if isinstance(answer, SavedForm):  # some fields are invalid: nothing was queued
+            self._saved(answer)
+            self._set_busy(False)
+            self.progress.step.setText("Not started: fix the marked fields")
+            return
+        self._accepted(answer.job_id)
 
     def _accepted(self, job_id: str) -> None:
         self.job_started.emit(job_id)
@@ -330,7 +470,7 @@ class EditorPage(QWidget):
     def _generate_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         self.progress.step.setText("Not started")
-        self.error.setText(error_text(exc))
+        self._show_error(exc)
 
     def track_job(self, job_id: str) -> None:
         self.job = None
@@ -350,6 +490,7 @@ class EditorPage(QWidget):
             return
         self.job = job
         self.progress.show_job(job)
+        self.progress_changed.emit(job.progress if job.status in ("queued", "processing") else -1)
         if job.status in ("completed", "failed", "cancelled"):
             self._poller.stop()
             self._set_busy(False)
@@ -366,7 +507,7 @@ class EditorPage(QWidget):
 
     def cancel(self, job_id: str) -> None:
         self.tasks.run(lambda: self.backend.cancel_job(job_id), self._job_update,
-                       lambda e: self.error.setText(error_text(e)))
+                       lambda e: self._show_error(e))
 
     def stop_polling(self) -> None:
         self._poller.stop()
@@ -407,7 +548,7 @@ class EditorPage(QWidget):
 
         def failed(exc: BaseException) -> None:
             self.music_play.setEnabled(True)
-            self.error.setText(error_text(exc))
+            self._show_error(exc)
 
         self.tasks.run(lambda: self.backend.music_preview(genre), done, failed)
 
@@ -415,7 +556,7 @@ class EditorPage(QWidget):
         script, values = self.script.toPlainText(), self.settings_values()
         line = self._first_line_of(character)
         self.tasks.run(lambda: self.backend.audition(script, character, line, values), self._play,
-                       lambda e: self.error.setText(error_text(e)))
+                       lambda e: self._show_error(e))
 
     def _first_line_of(self, character: str) -> str:
         lines = self.script.toPlainText().splitlines()

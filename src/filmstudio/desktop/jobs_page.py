@@ -12,9 +12,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.progress import step_words
 from filmstudio.desktop.tasks import TaskRunner
-from filmstudio.desktop.widgets import read_only_table
+from filmstudio.desktop.widgets import read_only_table, show_error
 from filmstudio.domain.models import JobPublic
 
 COLUMNS = ("Project", "Status", "Step", "Progress", "Created", "Finished", "Credits")
@@ -36,6 +37,8 @@ class JobsPage(QWidget):
         self.jobs: list[JobPublic] = []
         self._busy = False
         self.table = read_only_table(COLUMNS, "jobsTable", stretch=0)
+        # The owner account is unlimited: a credits column would only show numbers that mean nothing.
+        self.table.setColumnHidden(COLUMNS.index("Credits"), backend.unlimited)
         self.cancel_button = QPushButton("Cancel job")
         self.retry_button = QPushButton("Retry")
         self.empty = QLabel("No jobs yet. Generate a film from the editor, or over the API.")
@@ -70,7 +73,7 @@ class JobsPage(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._busy = False
-            self.message.setText(error_text(exc))
+            show_error(self.message, exc)
 
         self.tasks.run(load, self._show, failed)
 
@@ -84,13 +87,16 @@ class JobsPage(QWidget):
         for r, j in enumerate(jobs):
             what = (titles.get(j.project_id, j.project_id[:8]) if j.project_id
                     else str((j.result or {}).get("model_id") or j.kind.replace("_", " ")))
-            values = (what, j.status, j.current_step or "—",
+            # A job that ended without a film gave its credits back (services/jobs.py `_release`).
+            refunded = j.status in ("failed", "cancelled") and j.credits > 0
+            status = f"{j.status}, refunded" if refunded and not self.backend.unlimited else j.status
+            values = (what, status, step_words(j.current_step) if j.current_step else "—",
                       f"{100 if j.status == 'completed' else j.progress}%", _time(j.created_at),
-                      _time(j.completed_at), str(j.credits))
+                      _time(j.completed_at), f"{j.credits} refunded" if refunded else str(j.credits))
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 if c == 1 and j.error:
-                    item.setToolTip(f"{j.error.code}: {j.error.message}")
+                    item.setToolTip(f"{j.error.message}\nDetails: {j.error.code}")
                 self.table.setItem(r, c, item)
             if j.job_id == keep:
                 self.table.selectRow(r)
@@ -108,14 +114,14 @@ class JobsPage(QWidget):
         if j is None:
             return
         self.tasks.run(lambda: self.backend.cancel_job(j.job_id), lambda done: self._after(done.job_id),
-                       lambda e: self.message.setText(error_text(e)))
+                       lambda e: show_error(self.message, e))
 
     def retry(self) -> None:
         j = self.selected()
         if j is None:
             return
         self.tasks.run(lambda: self.backend.retry_job(j.job_id), lambda acc: self._after(acc.job_id),
-                       lambda e: self.message.setText(error_text(e)))
+                       lambda e: show_error(self.message, e))
 
     def _after(self, job_id: str) -> None:
         self.message.setText("")

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend import Backend
 from filmstudio.desktop.tasks import TaskRunner
-from filmstudio.desktop.widgets import read_only_table
+from filmstudio.desktop.widgets import read_only_table, show_error
 from filmstudio.domain.models import JobPublic, ModelPublic
 
 COLUMNS = ("Model", "Kind", "Size", "Licence", "Fits this machine", "State")
@@ -58,7 +58,7 @@ class ModelsPage(QWidget):
         layout = QVBoxLayout(self)
         intro = QLabel("<b>Models</b> — downloaded only when you ask, checked, and kept in your data folder. "
                        "Everything works without them.")
-        intro.setWordWrap(True)  # the page must not widen the window
+        intro.setWordWrap(True)  # one long line set the whole window's minimum width
         layout.addWidget(intro)
         layout.addWidget(self.hardware)
         layout.addWidget(self.table, 1)
@@ -114,7 +114,7 @@ class ModelsPage(QWidget):
         return f"downloading {job.progress}% ({rate / 1e6:.1f} MB/s)" if job.status == "processing" else "queued"
 
     def _failed(self, exc: BaseException) -> None:
-        self.details.setText(error_text(exc))
+        show_error(self.details, exc)
 
     def selected(self) -> ModelPublic | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []

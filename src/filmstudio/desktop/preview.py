@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, FilmFiles, error_text
+from filmstudio.desktop.backend import Backend, FilmFiles
 from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.desktop.widgets import show_error
 from filmstudio.domain.settings import LANGUAGES
 
 
@@ -52,6 +53,7 @@ class PreviewPage(QWidget):
         self.backend = backend
         self.tasks = tasks
         self.project_id: str | None = None
+        self.subtitle_choice: str | None = None  # the language last chosen; kept from film to film
         self.files: FilmFiles | None = None
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
@@ -117,7 +119,7 @@ class PreviewPage(QWidget):
         self.player.playbackStateChanged.connect(self._state)
         self.player.tracksChanged.connect(self._tracks)
         self.player.mediaStatusChanged.connect(self._status)
-        self.player.errorOccurred.connect(lambda _e, text: self.message.setText(f"PLAYBACK_ERROR: {text}"))
+        self.player.errorOccurred.connect(lambda _e, text: self.message.setText(f"The film cannot be played: {text}"))
         self.subtitle_box.activated.connect(self._choose_subtitles)
         self.chapter_box.activated.connect(self._choose_chapter)
         self.open_button.clicked.connect(self.open_folder)
@@ -152,7 +154,7 @@ class PreviewPage(QWidget):
             self._set_enabled(True)
 
         self.tasks.run(lambda: self.backend.film_files(project_id), found,
-                       lambda e: self.message.setText(error_text(e)))
+                       lambda e: show_error(self.message, e))
 
     def toggle(self) -> None:
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
@@ -174,13 +176,21 @@ class PreviewPage(QWidget):
             name = LANGUAGES[code].name if code in LANGUAGES else code
             self.subtitle_box.addItem(f"{name} ({code})" if code else f"Track {i + 1}", i)
         self.subtitle_box.setCurrentIndex(0)
+        if self.subtitle_choice:
+            found = [i for i, code in enumerate(self.subtitle_languages()) if code == self.subtitle_choice]
+            if found:
+                self.subtitle_box.setCurrentIndex(found[0] + 1)
+                self.player.setActiveSubtitleTrack(found[0])
 
     def _status(self, status: QMediaPlayer.MediaStatus) -> None:
         if status == QMediaPlayer.MediaStatus.LoadedMedia and self.project_id:
             self.loaded.emit(self.project_id)
 
     def _choose_subtitles(self, index: int) -> None:
-        self.player.setActiveSubtitleTrack(int(self.subtitle_box.itemData(index)))
+        track = int(self.subtitle_box.itemData(index))
+        self.player.setActiveSubtitleTrack(track)
+        langs = self.subtitle_languages()
+        self.subtitle_choice = langs[track] if 0 <= track < len(langs) else None
 
     def _choose_chapter(self, index: int) -> None:
         start = self.chapter_box.itemData(index)
@@ -218,7 +228,7 @@ class PreviewPage(QWidget):
             self.export_to(Path(target))
 
     def export_to(self, target: Path) -> None:
-        """Copy the film (and its subtitle files beside it) to `target` off the GUI thread."""
+        """Copy the film, its SRT and VTT subtitles and its thumbnail beside `target`, off the GUI thread."""
         files = self.files
         if not (files and files.video):
             return
@@ -228,10 +238,15 @@ class PreviewPage(QWidget):
             for lang, srt in files.subtitles.items():
                 if srt.exists():
                     shutil.copyfile(srt, target.with_name(f"{target.stem}.{lang}.srt"))
+                vtt = srt.with_suffix(".vtt")
+                if vtt.exists():
+                    shutil.copyfile(vtt, target.with_name(f"{target.stem}.{lang}.vtt"))
+            if files.thumbnail is not None and files.thumbnail.exists():
+                shutil.copyfile(files.thumbnail, target.with_suffix(files.thumbnail.suffix))
             return target
 
         self.tasks.run(copy, lambda p: self.message.setText(f"Exported to {p}"),
-                       lambda e: self.message.setText(f"EXPORT_FAILED: {e}"))
+                       lambda e: self.message.setText(f"The export failed: {e}"))
 
     def publish(self) -> None:
         """Queue the publish; the Jobs panel shows its progress, its result has the video's URL."""
@@ -242,4 +257,4 @@ class PreviewPage(QWidget):
         self.tasks.run(lambda: self.backend.publish(project_id),
                        lambda accepted: self.message.setText(
                            f"Publishing to {accepted.channel_title} (private): job {accepted.job_id[:8]}"),
-                       lambda exc: self.message.setText(error_text(exc)))
+                       lambda exc: show_error(self.message, exc))

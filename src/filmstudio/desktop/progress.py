@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import re
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from filmstudio.domain.models import JobPublic
@@ -18,6 +22,24 @@ STEP_NAMES = {
 }
 
 
+def parse_eta(text: str | None) -> float | None:
+    """Seconds in the API's "12 seconds" / "3 minutes" (None when there is none)."""
+    found = re.match(r"\s*(\d+(?:\.\d+)?)\s*(second|minute)", text or "")
+    if not found:
+        return None
+    return float(found.group(1)) * (60 if found.group(2) == "minute" else 1)
+
+
+def _humanize(seconds: float) -> str:
+    s = max(1, round(seconds))
+    return f"{s} second{'s' if s != 1 else ''}" if s < 120 else f"{round(s / 60)} minutes"
+
+
+def step_words(step: str) -> str:
+    """A pipeline step in words ("voice synthesis", not `voice_synthesis`)."""
+    return step.replace("_", " ")
+
+
 class ProgressPanel(QWidget):
     """Shows one job; emits `cancel_requested(job_id)` when the user presses Cancel."""
 
@@ -27,6 +49,12 @@ class ProgressPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("progressPanel")
         self.job_id: str | None = None
+        self.clock: Callable[[], float] = time.monotonic
+        # The countdown: the remaining time last shown and when; it only goes down within a step.
+        self._eta: tuple[str, float, float] | None = None  # (step, seconds, at)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._show_eta)
         self.bar = QProgressBar()
         self.bar.setRange(0, 100)
         self.step = QLabel("Not started")
@@ -56,8 +84,37 @@ class ProgressPanel(QWidget):
             self.step.setText("Cancelling…")
             self.cancel_requested.emit(self.job_id)
 
+    def _update_eta(self, job: JobPublic | None) -> None:
+        """Count down between polls; within one step a poll may lower the estimate, never raise it.
+
+        The studio's estimate is recomputed from the step's progress, which moves in jumps; a
+        number that grows while the user watches reads as a frozen or broken clock.
+        """
+        seconds = parse_eta(job.estimated_time_remaining) if job is not None else None
+        if job is None or seconds is None:
+            self._eta = None
+            self._tick.stop()
+            self.eta.setText("")
+            return
+        step = job.current_step or job.status
+        now = self.clock()
+        if self._eta is not None and self._eta[0] == step:
+            counted = self._eta[1] - (now - self._eta[2])
+            seconds = min(seconds, max(1.0, counted))
+        self._eta = (step, seconds, now)
+        self._tick.start()
+        self._show_eta()
+
+    def _show_eta(self) -> None:
+        if self._eta is None:
+            return
+        _, seconds, at = self._eta
+        left = seconds - (self.clock() - at)
+        self.eta.setText(f"about {_humanize(left)} left" if left >= 1 else "almost done")
+
     def clear(self) -> None:
         self.job_id = None
+        self._update_eta(None)
         self.bar.setValue(0)
         self.step.setText("Not started")
         self.eta.setText("")
@@ -77,11 +134,12 @@ class ProgressPanel(QWidget):
         elif job.status == "completed":
             text = "Done"
         elif job.status == "failed":
-            text = f"Failed — {job.error.code}: {job.error.message}" if job.error else "Failed"
+            text = f"Failed — {job.error.message}" if job.error else "Failed"
+            if job.error:
+                self.step.setToolTip(f"Details: {job.error.code}")
         else:
             text = "Cancelled"
         self.step.setText(text)
-        self.eta.setText(f"about {job.estimated_time_remaining} left" if active and job.estimated_time_remaining
-                         else "")
+        self._update_eta(job if active else None)
         self.warnings.setText("\n".join(f"⚠ {w}" for w in job.warnings))
         self.cancel.setEnabled(active and not job.cancel_requested)

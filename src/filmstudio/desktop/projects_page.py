@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend import Backend
 from filmstudio.desktop.tasks import TaskRunner
-from filmstudio.desktop.widgets import read_only_table
+from filmstudio.desktop.widgets import read_only_table, show_error
 from filmstudio.domain.models import ProjectPublic
 from filmstudio.services.projects import PROJECT_STATUSES
 
@@ -107,7 +107,7 @@ class ProjectsPage(QWidget):
                 out.append((p, str(thumb) if thumb and thumb.exists() else None))
             return out
 
-        self.tasks.run(load, lambda rows: self._show(seq, rows), lambda e: self.message.setText(error_text(e)))
+        self.tasks.run(load, lambda rows: self._show(seq, rows), lambda e: show_error(self.message, e))
 
     def _show(self, seq: int, rows: list[tuple[ProjectPublic, str | None]]) -> None:
         if seq != self._seq:
@@ -155,7 +155,7 @@ class ProjectsPage(QWidget):
             self.open_project.emit(p.project_id)
 
         settings = self.new_settings()
-        self.tasks.run(lambda: self.backend.create_project(settings=settings), made, lambda e: self.message.setText(error_text(e)))
+        self.tasks.run(lambda: self.backend.create_project(settings=settings), made, lambda e: show_error(self.message, e))
 
     def duplicate(self) -> None:
         p = self.selected()
@@ -163,7 +163,7 @@ class ProjectsPage(QWidget):
             self.message.setText("Select a project to duplicate.")
             return
         self.tasks.run(lambda: self.backend.duplicate_project(p.project_id), lambda _: self.refresh(),
-                       lambda e: self.message.setText(error_text(e)))
+                       lambda e: show_error(self.message, e))
 
     def delete(self) -> None:
         p = self.selected()
@@ -181,7 +181,7 @@ class ProjectsPage(QWidget):
             self.refresh()
 
         self.tasks.run(lambda: self.backend.delete_project(p.project_id), deleted,
-                       lambda e: self.message.setText(error_text(e)))
+                       lambda e: show_error(self.message, e))
 
     def confirm_delete(self, title: str) -> bool:
         """Ask before deleting (tests replace this)."""

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend import Backend
 from filmstudio.desktop.tasks import TaskRunner
-from filmstudio.desktop.widgets import ShownOnceDialog, read_only_table
+from filmstudio.desktop.widgets import ShownOnceDialog, read_only_table, show_error
 from filmstudio.domain.models import DeliveryPublic, WebhookCreated, WebhookEvent, WebhookPublic
 
 EVENTS: tuple[str, ...] = get_args(WebhookEvent)
@@ -122,14 +122,14 @@ class AddWebhookDialog(QDialog):
     def submit(self) -> None:
         events = self.chosen_events()
         if not events:
-            self.error.setText("VALIDATION_ERROR: choose at least one event.")
+            self.error.setText("Choose at least one event.")
             return
         self.error.setText("")
         self.buttons.setEnabled(False)
 
         def failed(exc: BaseException) -> None:
             self.buttons.setEnabled(True)
-            self.error.setText(error_text(exc))
+            show_error(self.error, exc)
 
         self.panel.add(self.url.text(), events, self.secret.text().strip() or None,
                        on_added=lambda _: self.accept(), on_error=failed)
@@ -206,7 +206,7 @@ class WebhooksPanel(QGroupBox):
         self.tasks.run(self.backend.list_webhooks, self._show, self._fail)
 
     def _fail(self, exc: BaseException) -> None:
-        self.message.setText(error_text(exc))
+        show_error(self.message, exc)
 
     def _show(self, hooks: list[WebhookPublic]) -> None:
         keep = self.selected()

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from filmstudio.desktop.backend import error_code, error_text
+
 
 def read_only_table(columns: tuple[str, ...], name: str, stretch: int = 0) -> QTableWidget:
     """A table of whole-row, single selections; column `stretch` takes the spare width."""
@@ -59,3 +61,13 @@ class ShownOnceDialog(QDialog):
         layout.addWidget(text)
         layout.addLayout(row)
         layout.addWidget(buttons)
+
+
+def show_error(label: QLabel, exc: BaseException | None) -> None:
+    """Put a problem in words on `label`; its stable code goes to the tooltip (details)."""
+    if exc is None:
+        label.setText("")
+        label.setToolTip("")
+        return
+    label.setText(error_text(exc))
+    label.setToolTip(f"Details: {error_code(exc)}")

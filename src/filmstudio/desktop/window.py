@@ -6,20 +6,21 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QSystemTrayIcon,
     QWidget,
 )
 
 from filmstudio.desktop.api_page import ApiPage
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend import Backend
 from filmstudio.desktop.editor import EditorPage
 from filmstudio.desktop.jobs_page import JobsPage
 from filmstudio.desktop.models_page import ModelsPage
@@ -27,6 +28,7 @@ from filmstudio.desktop.preview import PreviewPage
 from filmstudio.desktop.projects_page import ProjectsPage
 from filmstudio.desktop.settings_page import Preferences, SettingsPage, apply_theme
 from filmstudio.desktop.tasks import TaskRunner
+from filmstudio.desktop.widgets import show_error
 from filmstudio.domain.models import JobPublic, ProjectPublic
 
 PAGES = ("Projects", "Editor", "Preview", "Jobs", "Models", "API", "Settings")
@@ -82,9 +84,10 @@ class MainWindow(QMainWindow):
         self.jobs.job_changed.connect(self._job_changed)
         self.settings_page.changed.connect(self._prefs_changed)
 
-        self._shortcut("Ctrl+N", self.new_project)
-        self._shortcut("Ctrl+S", self.editor.save)
-        self._shortcut("Ctrl+Return", self._generate)
+        self.editor.new_requested.connect(self.new_project)
+        self.editor.progress_changed.connect(self._show_progress)
+        self._build_menus()
+        # Ctrl+Enter (the keypad's Enter) beside the menu's Ctrl+Return.
         self._shortcut("Ctrl+Enter", self._generate)
         # Space plays/pauses only inside the preview page, so it still types spaces everywhere else.
         space = QShortcut(QKeySequence("Space"), self.preview)
@@ -112,6 +115,45 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
         self.projects.refresh()
         self.jobs.refresh()
+
+    def _build_menus(self) -> None:
+        """File, Film and View menus; each item shows its shortcut."""
+        bar = self.menuBar()
+
+        def add(menu_name: str, text: str, slot: object, keys: str | QKeySequence.StandardKey | None = None) -> QAction:
+            menu = menus.get(menu_name) or bar.addMenu(menu_name)
+            menus[menu_name] = menu
+            action = QAction(text, self)
+            if keys is not None:
+                action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+            self.actions_by_name[text.replace("&", "").rstrip("…")] = action
+            return action
+
+        menus: dict[str, Any] = {}
+        self.actions_by_name: dict[str, QAction] = {}
+        add("&File", "&New project", self.new_project, "Ctrl+N")
+        add("&File", "&Save", self.editor.save, "Ctrl+S")
+        add("&File", "&Export…", self._export, "Ctrl+E")
+        menus["&File"].addSeparator()
+        add("&File", "&Quit", self.close, "Ctrl+Q")
+        add("F&ilm", "&Generate", self._generate, "Ctrl+Return")
+        add("F&ilm", "&Cancel render", self._cancel_render, "Ctrl+.")
+        for i, name in enumerate(PAGES, 1):
+            add("&View", name, lambda _=False, n=name: self.show_page(n), f"Ctrl+{i}")
+
+    def _export(self) -> None:
+        self.show_page("Preview")
+        self.preview.export()
+
+    def _cancel_render(self) -> None:
+        if self.editor.progress.job_id and self.editor.progress.cancel.isEnabled():
+            self.editor.progress.cancel.click()
+
+    def _show_progress(self, percent: int) -> None:
+        """The render's progress where the taskbar shows it: the window title (every platform has one)."""
+        self.setWindowTitle(f"{percent}% — FilmStudio" if 0 <= percent < 100 else "FilmStudio")
 
     def _raise(self, *_: object) -> None:
         self.showNormal()
@@ -150,7 +192,7 @@ class MainWindow(QMainWindow):
             self.show_page("Editor")
 
         self.tasks.run(lambda: self.backend.get_project(project_id), loaded,
-                       lambda e: self.status_label.setText(error_text(e)))
+                       lambda e: show_error(self.status_label, e))
 
     def new_project(self) -> None:
         self.show_page("Projects")
@@ -164,12 +206,16 @@ class MainWindow(QMainWindow):
         return values
 
     def _generate(self) -> None:
-        if self.stack.currentWidget() is self.editor:
+        if self.editor.project is not None:
+            self.show_page("Editor")
             self.editor.generate()
 
     def _film_finished(self, project_id: str, status: str) -> None:
+        self._show_progress(-1)
         if status == "completed" and self.editor.project and self.editor.project.project_id == project_id:
             self.preview.show_project(project_id, self.editor.title.text())
+            if self.stack.currentWidget() is self.editor:
+                self.show_page("Preview")  # the film the user just asked for, ready to play
 
     def _job_changed(self, job_id: str) -> None:
         if self.editor.progress.job_id is None or self.editor.job is None:
@@ -200,7 +246,7 @@ class MainWindow(QMainWindow):
 
     def notify_job(self, job: JobPublic) -> None:
         text = "Your film is ready." if job.status == "completed" else (
-            f"The render failed: {job.error.code}" if job.error else "The render failed.")
+            f"The render failed: {job.error.message}" if job.error else "The render failed.")
         self.notifications.append(f"{job.job_id}:{job.status}")
         self.status_label.setText(text)
         if self.tray is not None:
@@ -210,7 +256,7 @@ class MainWindow(QMainWindow):
         status = self.settings_page.youtube_status
         self.tasks.run(lambda: self.backend.connect_youtube(client_secrets),
                        lambda channel: status.setText(f"Connected: {channel['title']}"),
-                       lambda exc: status.setText(error_text(exc)))
+                       lambda exc: show_error(status, exc))
 
     def _prefs_changed(self, prefs: Preferences) -> None:
         theme_changed = prefs.theme != self.prefs.theme
@@ -224,7 +270,21 @@ class MainWindow(QMainWindow):
 
     # -- quit -------------------------------------------------------------------------------------
 
+    def ask_unsaved(self, text: str) -> QMessageBox.StandardButton:
+        """Save / Discard / Cancel before quitting with unsaved work (tests replace this)."""
+        buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                   | QMessageBox.StandardButton.Cancel)
+        return QMessageBox.question(self, "Unsaved changes", f"{text}\n\nSave before closing?", buttons,
+                                    QMessageBox.StandardButton.Save)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.editor.has_unsaved():
+            answer = self.ask_unsaved(self.editor.unsaved_text())
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            if answer == QMessageBox.StandardButton.Discard:
+                self.editor.discard()
         self._timer.stop()
         self.editor.save()
         self.editor.stop_polling()

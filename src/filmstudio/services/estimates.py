@@ -37,6 +37,9 @@ def remaining_seconds(store: Store, job: dict[str, Any], now: datetime | None = 
         return expected_total(store, _duration(job))
     if job["status"] != "processing" or not job["started_at"]:
         return None
+    by_steps = _remaining_by_steps(store, job)
+    if by_steps is not None:
+        return by_steps
     now = now or datetime.now(UTC)
     elapsed = max(0.0, (now - datetime.fromisoformat(job["started_at"].replace("Z", "+00:00"))).total_seconds())
     fraction = job["progress"] / 100.0
@@ -46,6 +49,31 @@ def remaining_seconds(store: Store, job: dict[str, Any], now: datetime | None = 
     observed = elapsed * (1 - fraction) / fraction
     # Trust the observed rate more as the job goes on.
     return fraction * observed + (1 - fraction) * prior
+
+
+def _remaining_by_steps(store: Store, job: dict[str, Any]) -> float | None:
+    """Seconds left from this machine's measured speed of each stage (None before any job finished).
+
+    Steps already done cost nothing; the current one costs its expected time less the time it
+    has had (so the estimate counts down within a step as the heartbeat updates the timings);
+    steps not started cost their expected time.
+    """
+    keys = job.keys() if hasattr(job, "keys") else ()
+    if "stage_timings" not in keys or "current_step" not in keys or not job["current_step"]:
+        return None
+    speeds = seconds_per_film_second(store)
+    if not speeds or job["current_step"] not in speeds:
+        return None
+    duration = _duration(job)
+    spent: dict[str, float] = json.loads(job["stage_timings"] or "{}")
+    left = 0.0
+    for step, per_second in speeds.items():
+        expected = per_second * duration
+        if step == job["current_step"]:
+            left += max(0.0, expected - float(spent.get(step, 0.0)))
+        elif step not in spent:
+            left += expected
+    return left
 
 
 def _duration(job: dict[str, Any]) -> int:
