@@ -13,7 +13,9 @@ def test_publish_without_a_channel_says_so(desktop: Desktop, qtbot) -> None:  # 
     preview.project_id = project.project_id
     preview.publish_button.setEnabled(True)
     qtbot.mouseClick(preview.publish_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "YOUTUBE_NOT_CONNECTED" in preview.message.text(), timeout=10_000)
+    # In words on the page, the code in the details tooltip (issue 10: errors in words, once).
+    qtbot.waitUntil(lambda: "YOUTUBE_NOT_CONNECTED" in preview.message.toolTip(), timeout=10_000)
+    assert "YouTube" in preview.message.text() and "YOUTUBE_NOT_CONNECTED" not in preview.message.text()
     assert desktop.backend.list_jobs(kind="publish") == []
 
 
