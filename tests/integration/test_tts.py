@@ -17,6 +17,7 @@ from filmstudio.pipeline.engines import Voices
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.plan import Voice
 from filmstudio.pipeline.providers.tts import EspeakTts, FakeTts, SpeechRequest, list_variants, tts_info
+from media_checks import median_f0
 
 pytestmark = pytest.mark.slow
 
@@ -25,22 +26,6 @@ HIGH = Voice("BEN", "gmw/en-US", "f3", pitch=85, rate_factor=1.0)
 TEXT = "The night market opens when the rain stops."
 
 
-def _median_f0(x: np.ndarray, sr: int) -> float:
-    """Median pitch of the voiced 40 ms frames, by autocorrelation (60-500 Hz)."""
-    n = round(0.04 * sr)
-    f0s = []
-    for i in range(0, len(x) - n, n // 2):
-        frame = x[i : i + n] - x[i : i + n].mean()
-        if np.sqrt(np.mean(frame**2)) < 0.05:
-            continue
-        ac = np.correlate(frame, frame, "full")[n - 1 :]
-        lo, hi = sr // 500, sr // 60
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] > 0.3 * ac[0]:
-            f0s.append(sr / lag)
-    assert len(f0s) > 5, "no voiced frames found"
-    return float(np.median(f0s))
-
 
 def test_two_voices_sound_different(tmp_path: Path) -> None:
     reqs = [SpeechRequest(TEXT, LOW, 170, tmp_path / "low.wav"), SpeechRequest(TEXT, HIGH, 170, tmp_path / "high.wav")]
@@ -48,7 +33,7 @@ def test_two_voices_sound_different(tmp_path: Path) -> None:
     assert out == [tmp_path / "low.wav", tmp_path / "high.wav"]
     (low, sr), (high, sr2) = read_wav(out[0]), read_wav(out[1])
     assert sr == sr2 == 22050 and low.ndim == 1
-    f_low, f_high = _median_f0(low, sr), _median_f0(high, sr)
+    f_low, f_high = median_f0(low, sr, floor=0.05), median_f0(high, sr, floor=0.05)
     assert f_high > 1.4 * f_low, (f_low, f_high)
 
 

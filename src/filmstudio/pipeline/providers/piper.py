@@ -34,7 +34,7 @@ from filmstudio.pipeline.media.wavstream import write_wav
 from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
 from filmstudio.pipeline.providers.onnx_graph import NOISE_FRAMES, patch_model
 from filmstudio.pipeline.providers.phonemes import IsolatedPhonemizer, Sentence, sentences, word_spans
-from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, SpeechRequest, trim_silence
+from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, SpeechRequest, _report, trim_silence
 
 ENGINE = "piper"
 BUNDLED_VOICE = "en_US-joe-medium"
@@ -442,7 +442,3 @@ def _result(fut: cf.Future[None], req: SpeechRequest) -> None:
         raise RenderFailed(f"speech synthesis failed: {exc}", code="TTS_FAILED",
                            details={"text": req.text[:80], "voice": req.voice.label}) from exc
 
-
-def _report(progress: Callable[[float], None] | None, done: int, total: int) -> None:
-    if progress is not None:
-        progress(1.0 if total == 0 else done / total)
