@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 SCRIPT = "INT. LAB - NIGHT\n\nDR. REYES stares at the glowing screen.\n\nDR. REYES\nIt finally works.\n"
-SETTINGS = {"duration": 5, "resolution": "320x180", "fps": 12}
+SETTINGS = {"duration": 8, "resolution": "320x180", "fps": 12}
 RENDER = {"resolution": "1280x720", "fps": 24}  # the render measured alongside: long enough to outlast a phase
 
 

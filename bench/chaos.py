@@ -27,7 +27,7 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = "INT. LAB - NIGHT\n\nDR. REYES stares at the glowing screen.\n\nDR. REYES\nIt finally works."
-SMALL = {"duration": 5, "resolution": "320x180", "fps": 12, "music_genre": "calm"}
+SMALL = {"duration": 8, "resolution": "320x180", "fps": 12, "music_genre": "calm"}  # 8 s: the neural voice needs 6 for SCRIPT
 FINAL = ("completed", "failed", "cancelled")
 
 

@@ -26,7 +26,7 @@ from filmstudio.services import accounts, keys
 from filmstudio.services.render import Renderer
 
 SCRIPT = "INT. LAB - NIGHT\n\nDR. REYES stares at the glowing screen.\n\nDR. REYES\nIt finally works."
-SMALL = {"duration": 5, "resolution": "320x180", "fps": 12, "music_genre": "calm"}
+SMALL = {"duration": 8, "resolution": "320x180", "fps": 12, "music_genre": "calm"}  # 8 s: the neural voice needs 6 for SCRIPT
 
 
 class FakeRenderer:

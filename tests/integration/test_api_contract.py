@@ -36,7 +36,7 @@ def test_a_default_key_reaches_every_documented_endpoint(server: LiveServer) -> 
         pid = created.json()["project_id"]
         assert c.get(f"/projects/{pid}").status_code == 200
         assert c.get("/projects", params={"page": 1, "per_page": 20, "status": "draft"}).status_code == 200
-        job = c.post(f"/projects/{pid}/generate", json={"settings": {"duration": 5}})
+        job = c.post(f"/projects/{pid}/generate", json={"settings": {"duration": 8}})
         assert job.status_code == 202, job.text
         assert c.get(f"/jobs/{job.json()['job_id']}").status_code == 200
         hook = c.post("/webhooks", json={"url": "http://127.0.0.1:9/webhook", "events": ["job.completed", "job.failed"],
