@@ -273,25 +273,71 @@ print("LOADED" if "libespeak-ng" in maps else "CLEAN")
     assert done.stdout.strip().splitlines()[-1] == "CLEAN"
 
 
-def test_compiled_model_loads_fast_and_speaks_the_same(piper: PiperVoices, tmp_path: Path) -> None:
-    """The edited, optimised graph kept on disk gives the very same samples, and a damaged copy is rebuilt."""
+def test_compiled_model_loads_without_editing_and_speaks_the_same(piper: PiperVoices, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edited, optimised halves kept on disk give the very same samples, and a damaged copy is rebuilt."""
+    import filmstudio.pipeline.providers.piper as piper_module
+
     found = bundled_voice()
     assert found is not None
     compiled = tmp_path / "compiled"
     first = PiperVoices([found], jobs=1, compiled_dir=compiled)
     reference = _speak(piper, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "ref.wav"))[0].read_bytes()
     assert _speak(first, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "a.wav"))[0].read_bytes() == reference
-    (model,) = compiled.glob("*.onnx")
-    assert model.name.startswith(BUNDLED_VOICE) and model.with_name(model.name + ".json").is_file()
-    t0 = time.perf_counter()
-    again = PiperVoices([found], jobs=1, compiled_dir=compiled)
-    again.model(BUNDLED_VOICE)
-    assert time.perf_counter() - t0 < 0.35  # no edit, no optimisation: ~0.06 s (~0.5 s without)
-    assert _speak(again, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "b.wav"))[0].read_bytes() == reference
-    model.write_bytes(b"damaged")
+    halves = sorted(compiled.glob("*.onnx"))
+    assert [m.name.rsplit(".", 2)[1] for m in halves] == ["back", "front"]
+    assert all(m.name.startswith(BUNDLED_VOICE) for m in halves)
+    sidecar = halves[0].with_name(halves[0].name.removesuffix(".back.onnx") + ".json")
+    assert json.loads(sidecar.read_text())["parts"] == ["front", "back"]
+
+    def no_edit(data: bytes) -> Any:
+        raise AssertionError("a compiled voice was edited again")
+
+    with monkeypatch.context() as m:
+        m.setattr(piper_module, "patch_model", no_edit)
+        again = PiperVoices([found], jobs=1, compiled_dir=compiled)
+        assert again.model(BUNDLED_VOICE).split
+        assert _speak(again, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "b.wav"))[0].read_bytes() == reference
+    halves[1].write_bytes(b"damaged")
     rebuilt = PiperVoices([found], jobs=1, compiled_dir=compiled)
     assert _speak(rebuilt, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "c.wav"))[0].read_bytes() == reference
-    assert model.stat().st_size > 1_000_000
+    assert halves[1].stat().st_size > 1_000_000
+
+
+def test_the_two_halves_speak_exactly_as_the_whole_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut at the durations, fed the front's tensors, the back gives the whole graph's samples bit for bit."""
+    import filmstudio.pipeline.providers.piper as piper_module
+
+    found = bundled_voice()
+    assert found is not None
+    split = PiperVoices([found], jobs=1)
+    assert split.model(BUNDLED_VOICE).split
+    with monkeypatch.context() as m:
+        m.setattr(piper_module, "split_at_durations", lambda patched: None)
+        whole = PiperVoices([found], jobs=1)
+        assert not whole.model(BUNDLED_VOICE).split
+    for wpm, pitch in ((150.0, 50), (185.0, 50), (170.0, 62)):
+        a = split.speak(" ".join(SENTENCES[:2]), BUNDLED_VOICE, words_per_minute=wpm, pitch=pitch)
+        b = whole.speak(" ".join(SENTENCES[:2]), BUNDLED_VOICE, words_per_minute=wpm, pitch=pitch)
+        assert a.samples.tobytes() == b.samples.tobytes() and a.words == b.words
+
+
+def test_no_line_is_spoken_faster_than_the_clearest_rate(piper: PiperVoices, samples: Path) -> None:
+    """Asked for the fastest clear rate, each line's real rate stays at or under it (the rate curve alone
+    put short, long-worded lines well over), and a line that fits is spoken as before."""
+    from filmstudio.pipeline.fit import MAX_WPM, spoken_wpm
+
+    settings: Any = parse_settings({"duration": 120})
+    lines = [*SENTENCES, "Kai!", "I know.", "Supercalifragilistic expialidocious consequences.",
+             *(ln.text for ln in analyse((samples / "solar-sails.txt").read_text(encoding="utf-8"), settings).spoken_lines)]
+    rates = []
+    for text in lines:
+        line = piper.speak(text, BUNDLED_VOICE, words_per_minute=MAX_WPM)
+        rates.append(spoken_wpm([text], [len(line.samples) / line.sample_rate]))
+    assert max(rates) <= MAX_WPM, [(t[:30], round(r)) for t, r in zip(lines, rates, strict=True) if r > MAX_WPM]
+    assert sorted(rates)[len(rates) // 2] > 0.85 * MAX_WPM  # slowed to the limit, not far below it
+    slow = piper.speak(SENTENCES[0], BUNDLED_VOICE, words_per_minute=150.0)
+    assert spoken_wpm([SENTENCES[0]], [len(slow.samples) / slow.sample_rate]) < 0.9 * MAX_WPM
 
 
 def test_subtitles_of_a_long_line_follow_its_spoken_words(tmp_path: Path) -> None:

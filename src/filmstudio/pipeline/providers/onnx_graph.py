@@ -155,3 +155,74 @@ def patch_model(data: bytes) -> PatchedModel:
     start, stop = graph_span
     patched = bytes(view[:start]) + _bytes_field(7, new_graph) + bytes(view[stop:])
     return PatchedModel(patched, durations, seeded)
+
+
+# -- the graph cut in two at the phoneme durations ----------------------------------------------
+# The front half (text encoder + duration predictor) is a twentieth of the work; the back half
+# (length regulation, flow, decoder) is the rest. Run apart, the front tells a line's exact length
+# at any length scale (frames = ceil(w * scale)) before the back speaks it: the rate asked is the
+# rate spoken, in one pass. Fed the front's tensors, the back gives the very samples of the whole.
+
+_ELEM_TYPES = {"tensor(float)": 1, "tensor(uint8)": 2, "tensor(int8)": 3, "tensor(int32)": 6, "tensor(int64)": 7,
+               "tensor(bool)": 9, "tensor(float16)": 10, "tensor(double)": 11}
+
+
+@dataclass(frozen=True)
+class SplitModel:
+    """A patched model cut at the input of its `Ceil` (the frames per phoneme id before rounding up)."""
+
+    front: bytes  # graph inputs -> `crossing` tensors
+    crossing: tuple[str, ...]  # what the back needs from the front (`durations` among them)
+    durations: str  # the Ceil's input: frames per id at the length scale the front was given
+    _graph: tuple[tuple[int, bytes], ...]
+    _back_nodes: frozenset[int]
+    _head: bytes
+    _tail: bytes
+
+    def back(self, types: dict[str, str]) -> bytes:
+        """The back half, its extra inputs typed as onnxruntime names them (`tensor(float)`...)."""
+        inputs = []
+        for name in self.crossing:
+            tensor = _varint_field(1, _ELEM_TYPES[types[name]])
+            inputs.append(_bytes_field(11, _bytes_field(1, name.encode()) + _bytes_field(2, _bytes_field(1, tensor))))
+        parts = [raw for k, (number, raw) in enumerate(self._graph) if number != 1 or k in self._back_nodes]
+        return self._head + _bytes_field(7, b"".join(parts + inputs)) + self._tail
+
+
+def split_at_durations(patched: PatchedModel) -> SplitModel | None:
+    """The model in two halves (see above); None when its graph is not the shape we know."""
+    if patched.durations_output is None:
+        return None
+    view = memoryview(patched.data)
+    graph_span = next(((b, e) for n, w, b, e in _fields(view) if n == 7 and w == 2), None)
+    if graph_span is None:
+        return None
+    graph = _payload(view, *graph_span)
+    fields: list[tuple[int, bytes]] = []
+    nodes: dict[int, tuple[list[str], list[str], str]] = {}
+    for number, wire, begin, end in _fields(graph):
+        if number == 1 and wire == 2:
+            node = _payload(graph, begin, end)
+            op = next((bytes(_payload(node, b, e)).decode() for n, w, b, e in _fields(node) if n == 4), "")
+            nodes[len(fields)] = (_strings(node, 1), _strings(node, 2), op)
+        fields.append((number, bytes(graph[begin:end])))
+    ceil = [k for k, (_, outs, op) in nodes.items() if op == "Ceil" and patched.durations_output in outs]
+    if len(ceil) != 1 or not nodes[ceil[0]][0]:
+        return None
+    durations = nodes[ceil[0]][0][0]
+    needed, front = {durations}, set()
+    for k in sorted(nodes, reverse=True):  # nodes are in topological order: walk back from the durations
+        if k != ceil[0] and set(nodes[k][1]) & needed:
+            front.add(k)
+            needed |= {name for name in nodes[k][0] if name}
+    produced = {name for k in front for name in nodes[k][1]}
+    consumed = {name for k in nodes if k not in front for name in nodes[k][0]}
+    crossing = tuple(sorted(produced & consumed))
+    if durations not in crossing:
+        return None
+    outputs = [_bytes_field(12, _bytes_field(1, name.encode())) for name in crossing]
+    front_graph = [raw for k, (number, raw) in enumerate(fields) if (number != 1 or k in front) and number != 12]
+    head, tail = bytes(view[: graph_span[0]]), bytes(view[graph_span[1]:])
+    return SplitModel(front=head + _bytes_field(7, b"".join(front_graph + outputs)) + tail, crossing=crossing,
+                      durations=durations, _graph=tuple(fields), _back_nodes=frozenset(set(nodes) - front),
+                      _head=head, _tail=tail)

@@ -29,10 +29,12 @@ import numpy as np
 from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.engines import EngineInfo, VoiceInfo
+from filmstudio.pipeline.fit import MAX_WPM as CLEAR_WPM
+from filmstudio.pipeline.fit import count_words
 from filmstudio.pipeline.media.ffmpeg import lower_priority
 from filmstudio.pipeline.media.wavstream import write_wav
 from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
-from filmstudio.pipeline.providers.onnx_graph import NOISE_FRAMES, patch_model
+from filmstudio.pipeline.providers.onnx_graph import NOISE_FRAMES, patch_model, split_at_durations
 from filmstudio.pipeline.providers.phonemes import IsolatedPhonemizer, Sentence, sentences, word_spans
 from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, SpeechRequest, _report, trim_silence
 
@@ -48,7 +50,9 @@ DEFAULT_NATURAL_WPM = 190.0
 MAX_SHIFT_SEMITONES = 7.0
 PEAK = 0.89  # -1 dBFS: clips never clip, and lines sit at one level
 _HOP_GUESS = 256
-COMPILED_VERSION = 1  # the edit (onnx_graph.patch_model) that the compiled models were made with
+CLEAR_MARGIN = 0.98  # a line's predicted real rate stays 2 % under the clearest (the trim is estimated)
+EDGE_ALLOWANCE_S = 0.05  # a line's predicted length less this (its trim is predicted within -0.03..+0.12 s)
+COMPILED_VERSION = 2  # the edits (onnx_graph) the compiled models were made with; 2: cut in two
 # Speaker genders where a voice's JSON has none, keyed by the labels of its speaker_id_map (for
 # en_US-libritts_r-medium, the LibriTTS reader ids, whose genders LibriSpeech's SPEAKERS.TXT
 # publishes). Empty for now: no copy of that list was available offline; speakers are "neutral".
@@ -72,17 +76,30 @@ def bundled_voice() -> tuple[Path, Path] | None:
 
 @dataclass
 class _Model:
-    """One voice file loaded: its config and an onnxruntime session (shared by the worker threads)."""
+    """One voice file loaded: its config and onnxruntime sessions (shared by the worker threads).
+
+    Either the whole graph (`session`) or its two halves (`front`, `back`: see `onnx_graph`), which
+    let a line's length be known before it is spoken.
+    """
 
     voice_id: str
     config: dict[str, Any]
     session: Any
     durations_output: str | None
+    front: Any = None
+    back: Any = None
+    crossing: tuple[str, ...] = ()
+    durations: str | None = None  # the front's frames per phoneme id, before rounding up
+    hop: float = _HOP_GUESS  # samples per frame, measured on the first line spoken
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def sample_rate(self) -> int:
         return int(self.config.get("audio", {}).get("sample_rate", 22050))
+
+    @property
+    def split(self) -> bool:
+        return self.front is not None and self.back is not None and self.durations is not None
 
 
 @dataclass(frozen=True)
@@ -199,29 +216,69 @@ class PiperVoices:
             raise EngineMissing("onnxruntime is not installed", code="TTS_MISSING",
                                 details={"hint": "pip install onnxruntime"}) from exc
         onnx = self.voice_files[voice_id][0]
-        compiled = self._compiled_path(onnx, onnxruntime.__version__)
-        if compiled is not None and compiled.is_file():
-            try:  # the edited graph as onnxruntime optimised it: loads in a tenth of the time, same samples
-                meta = json.loads(compiled.with_name(compiled.name + ".json").read_text(encoding="utf-8"))
-                options = self._options(onnxruntime)
-                options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-                session = onnxruntime.InferenceSession(str(compiled), options, providers=["CPUExecutionProvider"])
-                return _Model(voice_id, cfg, session, meta.get("durations_output"))
-            except Exception:  # onnxruntime's load errors derive from Exception only
-                compiled.unlink(missing_ok=True)  # damaged or unreadable: edit and optimise again below
+        base = self._compiled_path(onnx, onnxruntime.__version__)
+        if base is not None:
+            loaded = self._load_compiled(onnxruntime, voice_id, cfg, base)
+            if loaded is not None:
+                return loaded
         patched = patch_model(onnx.read_bytes())
-        options = self._options(onnxruntime)
-        tmp = None
-        if compiled is not None:
-            compiled.parent.mkdir(parents=True, exist_ok=True)
-            tmp = compiled.with_name(f".{compiled.name}.{threading.get_native_id()}.tmp")
-            options.optimized_model_filepath = str(tmp)
-        session = onnxruntime.InferenceSession(patched.data, options, providers=["CPUExecutionProvider"])
-        if compiled is not None and tmp is not None and tmp.is_file():
-            sidecar = compiled.with_name(compiled.name + ".json")
-            sidecar.write_text(json.dumps({"durations_output": patched.durations_output}), encoding="utf-8")
-            tmp.replace(compiled)  # last: a present model has its sidecar
-        return _Model(voice_id, cfg, session, patched.durations_output)
+        written: dict[Path, Path] = {}  # onnxruntime's optimised copies: temp file -> compiled path
+
+        def session(data: bytes, part: str) -> Any:
+            options = self._options(onnxruntime)
+            if base is not None:
+                base.parent.mkdir(parents=True, exist_ok=True)
+                final = base.with_name(f"{base.name}.{part}.onnx")
+                tmp = final.with_name(f".{final.name}.{threading.get_native_id()}.tmp")
+                options.optimized_model_filepath = str(tmp)
+                written[tmp] = final
+            return onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+
+        meta: dict[str, Any] = {"durations_output": patched.durations_output}
+        model: _Model | None = None
+        split = split_at_durations(patched)
+        if split is not None:
+            try:
+                front = session(split.front, "front")
+                back = session(split.back({o.name: o.type for o in front.get_outputs()}), "back")
+                model = _Model(voice_id, cfg, None, patched.durations_output, front=front, back=back,
+                               crossing=split.crossing, durations=split.durations)
+                meta.update(parts=["front", "back"], crossing=list(split.crossing), durations=split.durations)
+            except Exception:  # a graph our cut does not suit (onnxruntime's errors derive from Exception only)
+                for tmp in written:
+                    tmp.unlink(missing_ok=True)
+                written.clear()
+        if model is None:
+            model = _Model(voice_id, cfg, session(patched.data, "whole"), patched.durations_output)
+            meta["parts"] = ["whole"]
+        if base is not None and written and all(tmp.is_file() for tmp in written):
+            for tmp, final in written.items():
+                tmp.replace(final)
+            sidecar = base.with_name(base.name + ".json")
+            tmp_meta = sidecar.with_name(f".{sidecar.name}.{threading.get_native_id()}.tmp")
+            tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
+            tmp_meta.replace(sidecar)  # last: a present sidecar means its models are complete
+        return model
+
+    def _load_compiled(self, onnxruntime: Any, voice_id: str, cfg: dict[str, Any], base: Path) -> _Model | None:
+        """The edited graph as onnxruntime optimised it (a tenth of the load time, the same samples), or None."""
+        sidecar = base.with_name(base.name + ".json")
+        if not sidecar.is_file():
+            return None
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            options = self._options(onnxruntime)
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+            sessions = {part: onnxruntime.InferenceSession(str(base.with_name(f"{base.name}.{part}.onnx")), options,
+                                                           providers=["CPUExecutionProvider"])
+                        for part in meta["parts"]}
+            if "whole" in sessions:
+                return _Model(voice_id, cfg, sessions["whole"], meta.get("durations_output"))
+            return _Model(voice_id, cfg, None, meta.get("durations_output"), front=sessions["front"],
+                          back=sessions["back"], crossing=tuple(meta["crossing"]), durations=meta["durations"])
+        except Exception:  # damaged or unreadable (onnxruntime's load errors derive from Exception only)
+            sidecar.unlink(missing_ok=True)  # edit and optimise again
+            return None
 
     def _options(self, onnxruntime: Any) -> Any:
         options = onnxruntime.SessionOptions()
@@ -231,7 +288,7 @@ class PiperVoices:
         return options
 
     def _compiled_path(self, onnx: Path, runtime_version: str) -> Path | None:
-        """Where the edited, optimised copy of `onnx` is kept, keyed by the file, our edit, onnxruntime and the CPU.
+        """Where the edited, optimised copies of `onnx` are kept (`<this>.front.onnx`...), keyed by the file, our edit, onnxruntime and the CPU.
 
         onnxruntime's optimised graph may use this CPU's instructions: the key names the machine's
         CPU flags, so a copied cache folder never runs another machine's graph.
@@ -245,7 +302,7 @@ class PiperVoices:
         key = hashlib.sha256(json.dumps([str(onnx.resolve()), stat.st_size, stat.st_mtime_ns, COMPILED_VERSION,
                                          runtime_version, self.threads_per_job, platform.machine(), _cpu_flags()])
                              .encode()).hexdigest()[:32]
-        return self.compiled_dir / f"{_voice_id(onnx)}-{key}.onnx"
+        return self.compiled_dir / f"{_voice_id(onnx)}-{key}"
 
     def length_scale(self, voice_id: str, words_per_minute: float) -> float:
         """The length scale at which `voice_id` really speaks `words_per_minute` (log-log on RATE_CURVE)."""
@@ -271,17 +328,28 @@ class PiperVoices:
         # Resampling by `shift` shortens the clip by as much: the model speaks that much slower first
         # (through the rate curve: length is not proportional to the length scale).
         length_scale = float(inference.get("length_scale", 1.0)) * self.length_scale(voice_id, wpm / shift)
-        scales = np.array([float(inference.get("noise_scale", 0.667)), length_scale,
-                           float(inference.get("noise_w", 0.8))], np.float32)
+        def scales(length: float) -> np.ndarray:
+            return np.array([float(inference.get("noise_scale", 0.667)), length, float(inference.get("noise_w", 0.8))],
+                            np.float32)
+
         espeak_voice = str(cfg.get("espeak", {}).get("voice", "en-us"))
         parts = sentences(self._phonemizer.clauses(espeak_voice, text), cfg["phoneme_id_map"])
+        fronts: list[dict[str, np.ndarray]] = []
+        if model.split and parts:
+            # The front half first, for every sentence: the line's exact length at any length scale,
+            # so it is never spoken faster than the fastest clear rate (in one pass).
+            fronts = [self._front(model, sentence, scales(1.0), speaker) for sentence in parts]
+            length_scale = self._clear_scale(model, text, parts, fronts, length_scale, shift)
         audio: list[np.ndarray] = []
         words: list[tuple[str, float, float]] = []
         at = 0
-        for sentence in parts:
+        for k, sentence in enumerate(parts):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            samples, per_id = self._run(model, sentence, scales, speaker)
+            if fronts:
+                samples, per_id = self._back(model, sentence, fronts[k], scales(length_scale), speaker)
+            else:
+                samples, per_id = self._run(model, sentence, scales(length_scale), speaker)
             words += [(w, at + a, at + b) for w, a, b in word_spans(sentence, per_id)]
             audio.append(samples)
             at += len(samples)
@@ -302,25 +370,84 @@ class PiperVoices:
             timed.append((w, math.floor(start * 1e4) / 1e4, math.floor(end * 1e4) / 1e4))  # never past the clip
         return SpokenLine(trimmed.astype(np.float32), sr, _monotonic(timed))
 
-    def _run(self, model: _Model, sentence: Sentence, scales: np.ndarray,
-             speaker: int | None) -> tuple[np.ndarray, list[float]]:
+    def _feeds(self, model: _Model, sentence: Sentence, scales: np.ndarray,
+               speaker: int | None) -> dict[str, np.ndarray]:
         ids = np.array([sentence.ids], np.int64)
+        if ids.shape[1] >= NOISE_FRAMES:
+            raise RenderFailed("a sentence is too long for the voice model", code="TTS_FAILED")
         feeds: dict[str, np.ndarray] = {"input": ids, "input_lengths": np.array([ids.shape[1]], np.int64),
                                         "scales": scales}
         if int(model.config.get("num_speakers", 1)) > 1:
             feeds["sid"] = np.array([speaker or 0], np.int64)
+        return feeds
+
+    def _run(self, model: _Model, sentence: Sentence, scales: np.ndarray,
+             speaker: int | None) -> tuple[np.ndarray, list[float]]:
+        """One sentence through the whole graph: samples and each phoneme id's length in samples."""
         names = ["output"] + ([model.durations_output] if model.durations_output else [])
-        if ids.shape[1] >= NOISE_FRAMES:
-            raise RenderFailed("a sentence is too long for the voice model", code="TTS_FAILED")
-        results = model.session.run(names, feeds)
+        return self._spoken(model, sentence, model.session.run(names, self._feeds(model, sentence, scales, speaker)))
+
+    def _front(self, model: _Model, sentence: Sentence, scales: np.ndarray,
+               speaker: int | None) -> dict[str, np.ndarray]:
+        """The front half of one sentence at length scale 1: what the back needs, durations among them."""
+        feeds = self._feeds(model, sentence, scales, speaker)
+        wanted = {i.name for i in model.front.get_inputs()}
+        found = model.front.run(list(model.crossing), {k: v for k, v in feeds.items() if k in wanted})
+        return dict(zip(model.crossing, found, strict=True))
+
+    def _back(self, model: _Model, sentence: Sentence, front: dict[str, np.ndarray], scales: np.ndarray,
+              speaker: int | None) -> tuple[np.ndarray, list[float]]:
+        """The back half at `scales`' length scale: the same samples as the whole graph gives."""
+        assert model.durations is not None and model.durations_output is not None
+        feeds = {**self._feeds(model, sentence, scales, speaker), **front}
+        feeds[model.durations] = (np.asarray(front[model.durations], np.float32) * scales[1]).astype(np.float32)
+        wanted = {i.name for i in model.back.get_inputs()}
+        results = model.back.run(["output", model.durations_output], {k: v for k, v in feeds.items() if k in wanted})
+        return self._spoken(model, sentence, results)
+
+    def _spoken(self, model: _Model, sentence: Sentence, results: Sequence[Any]) -> tuple[np.ndarray, list[float]]:
         samples = np.asarray(results[0], np.float32).reshape(-1)
         if len(results) > 1:
             frames = np.asarray(results[1], np.float64).reshape(-1)
             hop = len(samples) / max(1.0, float(frames.sum()))
+            model.hop = hop
             per_id = [float(f) * hop for f in frames]
         else:  # no duration output: spread the sentence over its ids evenly
             per_id = [len(samples) / max(1, len(sentence.ids))] * len(sentence.ids)
         return samples, per_id
+
+    def _clear_scale(self, model: _Model, text: str, parts: Sequence[Sentence], fronts: Sequence[dict[str, np.ndarray]],
+                     length_scale: float, shift: float) -> float:
+        """`length_scale`, or the smallest larger one at which the line is not faster than the clearest rate.
+
+        A sentence's frames at length scale s are ceil(w * s) for the front's frames per id w: a line's
+        length is known before it is spoken. Its ends (the ids before its first word and after its last)
+        are the silence the clip is trimmed of (measured on joe: within 0.12 s of the trimmed clip).
+        """
+        words = count_words(text)
+        assert model.durations is not None
+        w = [np.asarray(f[model.durations], np.float32).reshape(-1) for f in fronts]
+        spoken = [[k for k, word in enumerate(p.word_of_id) if word != -1] for p in parts]  # -1: no word
+        if not words or not spoken[0] or not spoken[-1] or any(len(x) != len(p.ids) for x, p in zip(w, parts, strict=True)):
+            return length_scale
+        first, last = spoken[0][0], spoken[-1][-1]
+
+        def wpm(scale: float) -> float:
+            frames = [np.ceil(x * np.float32(scale)) for x in w]
+            speech = sum(float(f.sum()) for f in frames) - float(frames[0][:first].sum()) - float(frames[-1][last + 1:].sum())
+            seconds = speech * model.hop / model.sample_rate / shift - EDGE_ALLOWANCE_S
+            return words * 60.0 / max(seconds, 1e-3)
+
+        limit = CLEAR_WPM * CLEAR_MARGIN
+        if wpm(length_scale) <= limit:
+            return length_scale
+        lo, hi = length_scale, length_scale * 4.0
+        if wpm(hi) > limit:
+            return hi
+        for _ in range(24):  # the rate falls as the scale grows (in steps of whole frames)
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if wpm(mid) > limit else (lo, mid)
+        return hi
 
     def synthesize_many(
         self, requests: Sequence[SpeechRequest], *, cancel: CancelToken,
@@ -341,7 +468,8 @@ class PiperVoices:
         for req in todo.values():
             self.model(req.voice.voice_id)  # load before the workers start: one load, errors up front
         pool = cf.ThreadPoolExecutor(max_workers=min(self.jobs, len(todo)), thread_name_prefix="piper")
-        queue = list(todo.values())
+        # Longest lines first: the last line to finish is a short one, so no thread idles at the end.
+        queue = sorted(todo.values(), key=lambda r: -len(r.text))
         pending: dict[cf.Future[None], SpeechRequest] = {}
         try:
             while queue or pending:

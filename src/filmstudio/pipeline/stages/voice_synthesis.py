@@ -28,7 +28,7 @@ from filmstudio.pipeline.script.casting import voice_for_text
 from filmstudio.pipeline.script.delivery import Delivery, delivery_for, spoken_text
 from filmstudio.pipeline.stages.script_analysis import record_rate
 
-TTS_CACHE_VERSION = "tts-3"  # 2: espeak-ng noise seeded (clips are reproducible); 3: rate/pitch never dropped
+TTS_CACHE_VERSION = "tts-4"  # 2: espeak-ng noise seeded (clips are reproducible); 3: rate/pitch never dropped; 4: Piper lines never above the clearest rate
 DELIVERY_VERSION = "delivery-1"
 VOICE_RATE = 48000
 
