@@ -9,6 +9,7 @@ punctuation is put back as a phoneme: the voice pauses at commas and full stops 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import ctypes
 import re
 import threading
@@ -218,6 +219,17 @@ def _clauses_in_child(voice: str, text: str) -> tuple[str, Any]:
         return "error", (type(exc).__name__, exc.message, exc.code, exc.details)
 
 
+def _warm_child() -> bool:
+    """Runs in the helper process: load espeak-ng now, before the first line needs it."""
+    global _CHILD
+    try:
+        if _CHILD is None:
+            _CHILD = EspeakPhonemizer()
+    except FilmStudioError:
+        return False  # reported by the first real call
+    return True
+
+
 class IsolatedPhonemizer:
     """`EspeakPhonemizer.clauses` in one long-lived helper process (started on first use)."""
 
@@ -233,6 +245,11 @@ class IsolatedPhonemizer:
 
                 self._pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=_pool_context())
             return self._pool
+
+    def start(self) -> None:
+        """Start the helper and its espeak-ng in the background (~0.4 s), e.g. while a voice model loads."""
+        with contextlib.suppress(RuntimeError):  # shutting down: the first real call starts another
+            self._executor().submit(_warm_child)
 
     def clauses(self, voice: str, text: str) -> list[Clause]:
         for attempt in (1, 2):

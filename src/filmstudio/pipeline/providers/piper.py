@@ -465,6 +465,7 @@ class PiperVoices:
         _report(progress, done, total)
         if not todo:
             return [r.out for r in requests]
+        self._phonemizer.start()  # its helper process starts while the model loads
         for req in todo.values():
             self.model(req.voice.voice_id)  # load before the workers start: one load, errors up front
         pool = cf.ThreadPoolExecutor(max_workers=min(self.jobs, len(todo)), thread_name_prefix="piper")
