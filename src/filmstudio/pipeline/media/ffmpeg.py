@@ -130,9 +130,12 @@ class FfmpegEncoder:
         return video_encoder(forced or self.forced)
 
 
+GOP_SECONDS = 2  # a keyframe every 2 s from each segment's start (segments start on one)
+
+
 def h264_args(encoder: str, fps: int, *, quality: str = "final") -> list[str]:
     """Encoder arguments for H.264 yuv420p at a fixed GOP so segments join by stream copy."""
-    gop = str(fps * 2)
+    gop = str(fps * GOP_SECONDS)
     if encoder == "libx264":
         preset = {"final": "veryfast", "draft": "ultrafast"}[quality]
         return ["-c:v", "libx264", "-preset", preset, "-crf", "20", "-tune", "film",

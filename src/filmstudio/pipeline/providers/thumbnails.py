@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,15 +28,41 @@ THUMB_SIZE = (1280, 720)
 
 def _grab_frame(film: Path, t: float) -> Image.Image | None:
     """The decoded frame at `t` seconds (None past the end)."""
+    return grab_frames(film, [t])[0]
+
+
+def grab_frames(film: Path, times: Sequence[float]) -> list[Image.Image | None]:
+    """The decoded frames at `times` (None past the end), by one ffmpeg seeking once per time.
+
+    A seek decodes from the keyframe before its time: times just after a keyframe cost a frame or two.
+    """
+    if not times:
+        return []
     with tempfile.TemporaryDirectory(prefix=".thumb-", dir=film.parent) as tmp:
-        # An uncompressed BMP at the thumbnail's width at most: no PNG encode and decode per candidate.
-        bmp = Path(tmp) / "frame.bmp"
-        run_ffmpeg(["-ss", f"{max(0.0, t):.3f}", "-i", str(film), "-frames:v", "1", "-an",
-                    "-vf", f"scale='min({THUMB_SIZE[0]},iw)':-2", str(bmp)])
-        if not bmp.exists():
-            return None
-        with Image.open(bmp) as img:
-            return img.convert("RGB")
+        # Uncompressed BMPs at the thumbnail's width at most: no PNG encode and decode per candidate.
+        bmps = [Path(tmp) / f"frame{n}.bmp" for n in range(len(times))]
+        args: list[str] = []
+        for t in times:
+            # One decoder thread per seek: frame threading decodes frames ahead before giving the first.
+            args += ["-threads", "1", "-ss", f"{max(0.0, t):.3f}", "-i", str(film)]
+        for n, bmp in enumerate(bmps):
+            args += ["-map", f"{n}:v:0", "-frames:v", "1", "-an", "-vf", f"scale='min({THUMB_SIZE[0]},iw)':-2",
+                     str(bmp)]
+        try:
+            run_ffmpeg(args)
+        except RenderFailed:  # e.g. a time past the end on an ffmpeg that calls an empty output an error
+            for t, bmp in zip(times, bmps, strict=True):
+                with contextlib.suppress(RenderFailed):
+                    run_ffmpeg(["-ss", f"{max(0.0, t):.3f}", "-i", str(film), "-frames:v", "1", "-an",
+                                "-vf", f"scale='min({THUMB_SIZE[0]},iw)':-2", str(bmp)])
+        frames: list[Image.Image | None] = []
+        for bmp in bmps:
+            if not bmp.exists() or bmp.stat().st_size == 0:
+                frames.append(None)
+                continue
+            with Image.open(bmp) as img:
+                frames.append(img.convert("RGB"))
+        return frames
 
 
 def frame_score(img: Image.Image) -> float:
@@ -72,17 +98,19 @@ class ThumbnailCandidate:
 def make_thumbnail(
     film: Path, *, title: str, style: str, out: Path, sample_times: Sequence[float] | Sequence[ThumbnailCandidate],
     size: tuple[int, int] = THUMB_SIZE, film_size: tuple[int, int] | None = None,
+    frames: Sequence[Image.Image | None] | None = None,
 ) -> Path:
     """A JPEG of the strongest sampled frame at `size`, with the title drawn on it.
 
     The letterbox bars are cropped off first (so the title never straddles one); a frame of
     another shape than `size` is shown whole over a blurred, cover-fitted copy of itself.
+    `frames`: the candidates' frames when already grabbed (`grab_frames`), e.g. for a second size.
     """
     candidates = [c if isinstance(c, ThumbnailCandidate) else ThumbnailCandidate(float(c))
                   for c in (sample_times or (1.0,))]
     best: tuple[float, Image.Image, ThumbnailCandidate] | None = None
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumb") as pool:  # each seek decodes a GOP
-        frames = list(pool.map(lambda c: _grab_frame(film, c.time), candidates))
+    if frames is None:
+        frames = grab_frames(film, [c.time for c in candidates])
     for cand, img in zip(candidates, frames, strict=True):
         if img is None:
             continue

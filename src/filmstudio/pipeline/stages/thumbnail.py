@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from filmstudio.pipeline.context import StageContext
+from filmstudio.pipeline.media.ffmpeg import GOP_SECONDS
 from filmstudio.pipeline.plan import Cue, RenderPlan
 from filmstudio.pipeline.providers.styles import location_motif
 from filmstudio.pipeline.providers.thumbnails import (
     THUMB_SIZE,
     ThumbnailCandidate,
+    grab_frames,
     make_thumbnail,
     thumbnail_size,
 )
@@ -35,7 +37,7 @@ class Thumbnail:
         size = thumbnail_size(plan.settings.size)
         out: Path = plan.work_dir / "thumbnail.jpg"
         common = {"title": plan.script.title, "style": plan.settings.style, "sample_times": candidates,
-                  "film_size": plan.settings.size}
+                  "film_size": plan.settings.size, "frames": grab_frames(plan.video, [c.time for c in candidates])}
         make_thumbnail(plan.video, out=out, size=size, **common)  # type: ignore[arg-type]
         youtube = out
         if size != THUMB_SIZE:
@@ -56,6 +58,7 @@ def thumbnail_candidates(plan: RenderPlan) -> list[ThumbnailCandidate]:
     burned: tuple[Cue, ...] = ()
     if settings.burn_subtitles and settings.subtitle_langs:
         burned = plan.subtitles.get(settings.subtitle_langs[0], ())
+    keys = keyframe_times(plan)
     out: list[ThumbnailCandidate] = []
     for seg in plan.timeline:
         if seg.kind != "scene":
@@ -65,9 +68,32 @@ def thumbnail_candidates(plan: RenderPlan) -> list[ThumbnailCandidate]:
         first = seg.start + min(0.8, seg.duration * 0.2)  # past the fade in
         last = seg.end - min(0.8, seg.duration * 0.2)
         titled = seg.start + SCENE_TITLE_SECONDS + 0.3  # the scene's title card is showing until then
-        for share in (0.15, 0.5, 0.85):  # each candidate costs a seek and a GOP decode
-            t = first + (last - first) * share
+        for share in (0.15, 0.5, 0.85):
+            t = _after_keyframe(first + (last - first) * share, keys, first, last, plan.settings.fps)
             covered = any(c.start - CAPTION_MARGIN <= t <= c.end + CAPTION_MARGIN for c in burned)
             k = weight * (0.2 if covered else 1.0) * (0.3 if t < titled else 1.0)
             out.append(ThumbnailCandidate(round(t, 3), k, caption=covered))
     return out
+
+
+def keyframe_times(plan: RenderPlan) -> tuple[list[float], set[float]]:
+    """The film's keyframes (each segment starts on one, then one every GOP_SECONDS), and which start a shot."""
+    fps = plan.settings.fps
+    at, keys, starts = 0, [], set[float]()
+    for spec in plan.segment_specs:
+        frames = [(at + k) / fps for k in range(0, int(spec.frames), fps * GOP_SECONDS)]
+        keys += frames
+        starts.update(frames[:1])
+        at += int(spec.frames)
+    return keys, starts
+
+
+def _after_keyframe(t: float, keys: tuple[list[float], set[float]], lo: float, hi: float, fps: int) -> float:
+    """`t` moved to just after the nearest keyframe inside [lo, hi] and within a second (not a shot's first
+    frame, which may be a dissolve's): a seek there decodes a frame or two, not up to a GOP."""
+    times, starts = keys
+    near = [k for k in times if lo <= k <= hi and abs(k - t) <= 1.0]
+    inside = [k for k in near if k not in starts] or near
+    if not inside:
+        return t
+    return min(inside, key=lambda k: abs(k - t)) + 0.25 / fps
