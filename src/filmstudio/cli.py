@@ -155,6 +155,10 @@ def _print_summary(manifest: dict[str, Any]) -> None:
     for lang, files in out["subtitles"].items():
         print(f"subtitles: {lang}: {files['srt']}  {files['vtt']}")
     print(f"manifest:  {out['manifest']}")
+    for name, voice in manifest["casting"].items():
+        print(f"cast:      {name}: {voice['engine']}:{voice['voice']}"
+              + (f" #{voice['speaker']}" if voice.get("speaker") else "")
+              + ("" if voice["pitch"] == 50 else f" (pitch {voice['pitch']})"))
     for warning in manifest["warnings"]:
         print(f"warning:   {warning}")
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in manifest["stage_seconds"].items())
