@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from filmstudio.cli import _print_summary
+from filmstudio.desktop.backend import Backend
 from filmstudio.domain.settings import RenderSettings, parse_settings
 from filmstudio.pipeline.plan import NARRATOR, RenderPlan
 from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices, bundled_voice
@@ -172,3 +174,12 @@ def test_the_manifest_and_the_cli_show_each_characters_speaker(tmp_path: Path,
     _print_summary(manifest)
     out = capsys.readouterr().out
     assert f"cast:      ANNA: piper:{LIBRITTS} #{cast['ANNA'].speaker_name}" in out
+
+
+def test_the_desktops_cast_table_names_the_reader(tmp_path: Path) -> None:
+    engine = PiperVoices([_libritts_like(tmp_path)])
+    settings = _settings()
+    cast = cast_voices(analyse(SCRIPT, settings), settings, engine.voices("en"))
+    # Backend.voice_name only asks the engines what they offer: the cast table's column for each character.
+    shown = Backend.voice_name(SimpleNamespace(engines=SimpleNamespace(voices=engine)), cast["JUNE"])  # type: ignore[arg-type]
+    assert shown.endswith(f"#{cast['JUNE'].speaker_name}") and "(female, " in shown
