@@ -173,7 +173,9 @@ def test_the_manifest_and_the_cli_show_each_characters_speaker(tmp_path: Path,
     assert "(female, " in anna["speaker"] and manifest["casting"][NARRATOR]["speaker"].startswith("1259 (female")
     _print_summary(manifest)
     out = capsys.readouterr().out
-    assert f"cast:      ANNA: piper:{LIBRITTS} #{cast['ANNA'].speaker_name}" in out
+    assert f"cast:      ANNA: piper:{LIBRITTS} #{cast['ANNA'].speaker_name}\n" in out
+    shift = (cast["GRANDMOTHER"].pitch - 50) / 4  # quarter semitones
+    assert f"cast:      GRANDMOTHER: piper:{LIBRITTS} #{cast['GRANDMOTHER'].speaker_name} ({shift:+g} semitones)" in out
 
 
 def test_the_desktops_cast_table_names_the_reader(tmp_path: Path) -> None:
