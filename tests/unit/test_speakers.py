@@ -41,6 +41,7 @@ def test_a_voice_without_a_table_has_none() -> None:
     (HEADER + "1\tX\ttrain\t1\tA\t\n", "neither F nor M"),
     (HEADER + "1\tF\ttrain\t1\tA\t\n1\tM\ttrain\t1\tB\t\n", "twice"),
     (HEADER + "1\tF\ttrain\t1\n", "columns"),
+    (HEADER + "1\tF\ttrain\t1\tA\t\tx\n", "columns"),
     (HEADER + "1\tF\ttrain\t1\tA\tlead\n", "role"),
 ])
 def test_a_malformed_table_is_refused_with_a_stable_code(text: str, why: str) -> None:
@@ -50,6 +51,6 @@ def test_a_malformed_table_is_refused_with_a_stable_code(text: str, why: str) ->
 
 
 def test_comments_and_rows_parse() -> None:
-    rows = parse_speaker_table("# a comment\n" + HEADER + "7\tM\ttrain\t25\tAn Reader\tnarrator\n8\tF\tx\t1\tB\t\n")
+    rows = parse_speaker_table("# a comment\n" + HEADER + "7\tM\ttrain\t25\tAn Reader\tnarrator\n8\tF\tx\t1\tB\n")
     assert [(r.key, r.gender, r.name, r.role) for r in rows] == [("7", "male", "An Reader", "narrator"),
                                                                   ("8", "female", "B", "")]

@@ -4,7 +4,7 @@ A Piper voice's JSON names its speakers only by a key (`speaker_id_map`, e.g. Li
 `assets/speakers/<voice id>.tsv` gives some of them a gender and a name from the dataset's own
 metadata, with the source and its licence in the file's header. Columns (tab-separated, `#` lines
 are comments): `id` (the speaker_id_map key), `sex` (`F` / `M`, as the source writes it), `subset`,
-`minutes`, `name`, `role` (`narrator`, or empty).
+`minutes`, `name`, `role` (`narrator`, or empty; the column may be left off).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def parse_speaker_table(text: str, source: str = "speaker table") -> tuple[Speak
     seen: set[str] = set()
     for n, line in enumerate(lines[1:], start=2):
         cells = line.split("\t")
+        if len(cells) == len(_COLUMNS) - 1:
+            cells.append("")  # an empty role, its tab trimmed by an editor
         if len(cells) != len(_COLUMNS):
             raise _invalid(source, n, f"{len(cells)} columns, not {len(_COLUMNS)}")
         key, sex, _subset, _minutes, name, role = (c.strip() for c in cells)
