@@ -161,6 +161,8 @@ def test_moods_change_level_tempo_and_tone_and_actions_stay_plain(tmp_path: Path
     assert _band_share(pleading, sr, 0, 150) < 0.6 * _band_share(plain, sr, 0, 150)
     # (beat) and (to Mara) are not moods: the plain line's very clip, and one warning names them.
     assert clips[-2] == clips[0] and clips[-1] == clips[0]
+    # ...but a beat is a moment of silence before its line, on the film's timeline.
+    assert timed[-2].start - timed[-3].end >= timed[-1].start - timed[-2].end + 0.25
     plain_warnings = [w for w in plan.warnings if w.startswith("parentheticals spoken plain")]
     assert plain_warnings == ["parentheticals spoken plain (they do not change the delivery): (beat), (to Mara)"]
     for clip in clips:  # still speech: every word timed inside its clip

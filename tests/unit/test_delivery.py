@@ -7,7 +7,13 @@ import pytest
 from filmstudio.pipeline.fit import count_words, spoken_wpm
 from filmstudio.pipeline.media.voicefx import filter_chain
 from filmstudio.pipeline.plan import Line
-from filmstudio.pipeline.script.delivery import PLAIN, changes_delivery, delivery_for, spoken_text
+from filmstudio.pipeline.script.delivery import (
+    PLAIN,
+    beat_before,
+    changes_delivery,
+    delivery_for,
+    spoken_text,
+)
 
 
 def _line(parenthetical: str | None = None, extension: str | None = None, text: str = "Hello.") -> Line:
@@ -80,6 +86,13 @@ def test_actions_and_addressees_stay_plain() -> None:
     assert delivery_for(_line("(crying out)")).names == ("shout",)
     assert delivery_for(_line("(quietly menacing)")).names == ("quiet",)
     assert delivery_for(_line("(sadly)", "O.S.")).names == ("sad", "off-screen")
+
+
+def test_beats_and_pauses_are_told_apart_from_other_actions() -> None:
+    for said in ("(beat)", "(a beat)", "(Beat.)", "(long pause)", "(pause)", "(beats)", "( short beat )"):
+        assert beat_before(_line(said.replace(".", ""))), said
+    for said in ("(to Mara)", "(beat, then)", "(upbeat)", "(pauses at the door)", None):
+        assert not beat_before(_line(said)), said
 
 
 def test_extensions_voice_over_and_off_screen() -> None:

@@ -120,6 +120,14 @@ def changes_delivery(parenthetical: str) -> bool:
     return any(pattern.search(said) for _name, pattern, _delivery in _PARENTHETICALS)
 
 
+_BEAT = re.compile(r"\(?\s*(?:a\s+)?(?:short\s+|long\s+|brief\s+)?(?:beat|pause)s?\s*\)?", re.IGNORECASE)
+
+
+def beat_before(line: Line) -> bool:
+    """Whether `line`'s parenthetical is only a beat or a pause: a short silence before it is spoken."""
+    return bool(line.parenthetical and _BEAT.fullmatch(line.parenthetical.strip()))
+
+
 def combine(parts: Iterable[Delivery]) -> Delivery:
     """Several treatments as one: levels add (down to -10 dB), tempos multiply, the narrowest band wins."""
     out = PLAIN
