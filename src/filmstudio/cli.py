@@ -155,6 +155,14 @@ def _print_summary(manifest: dict[str, Any]) -> None:
     for lang, files in out["subtitles"].items():
         print(f"subtitles: {lang}: {files['srt']}  {files['vtt']}")
     print(f"manifest:  {out['manifest']}")
+    from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
+
+    for name, voice in manifest["casting"].items():
+        # A neural voice's pitch is a shift from the voice's own (50): say it in semitones, as the desktop does.
+        shift = "" if voice["engine"] == "espeak" or voice["pitch"] == 50 else \
+            f" ({(voice['pitch'] - 50) / PITCH_PER_SEMITONE:+g} semitones)"
+        print(f"cast:      {name}: {voice['engine']}:{voice['voice']}"
+              + (f" #{voice['speaker']}" if voice.get("speaker") else "") + shift)
     for warning in manifest["warnings"]:
         print(f"warning:   {warning}")
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in manifest["stage_seconds"].items())

@@ -129,3 +129,43 @@ def test_solar_sails_is_never_spoken_above_the_clear_rate(samples: Path, tmp_pat
     assert duration != 50
     assert abs(float(manifest["duration"]) - duration) <= 1.8  # type: ignore[arg-type]
     assert _real_wpm(manifest) <= MAX_WPM
+
+
+# Moods the lexicon acts, and two parentheticals that are actions (spoken plain, named in a warning).
+MOODS = ("sadly", "excitedly", "wearily", "urgently", "coldly", "pleading", "beat", "to Mara")
+MOOD_SCRIPT = "Title: Moods\n\nINT. HARBOUR OFFICE - NIGHT\n\nMARA\n" + LINE + "\n" + "".join(
+    f"\nMARA\n({mood})\n{LINE}\n" for mood in MOODS)
+
+
+def test_moods_change_level_tempo_and_tone_and_actions_stay_plain(tmp_path: Path) -> None:
+    ctx = StageContext(cache=Cache(tmp_path / "cache"), progress=lambda step, f: None, cancel=CancelToken(),
+                       engines=real_engines())
+    plan = RenderPlan(settings=parse_settings({"duration": 60}), script_text=MOOD_SCRIPT, work_dir=tmp_path,
+                      output=tmp_path / "f.mp4")
+    plan = VoiceSynthesis().run(ScriptAnalysis().run(plan, ctx), ctx)
+    timed = [t for t in plan.timed_lines if t.line.kind == "dialogue"]
+    assert [t.line.parenthetical for t in timed] == [None, *(f"({m})" for m in MOODS)]
+    clips = [t.clip for t in timed]
+    assert all(c is not None for c in clips)
+    (plain, sr), *moods = (read_wav(c) for c in clips if c)
+    sad, excited, tired, urgent, cold, pleading = (x for x, _ in moods[:6])
+    # Tempo, measured on the clips: sad, weary and cold are slower; excited and urgent faster.
+    assert len(sad) > 1.04 * len(plain) and len(tired) > 1.05 * len(plain) and len(cold) > 1.04 * len(plain)
+    assert len(excited) < 0.97 * len(plain) and len(urgent) < 0.96 * len(plain)
+    # Level and tone: sad and weary lower and duller; excited brighter; cold darker; pleading thinner.
+    assert _rms(sad) < 0.8 * _rms(plain) and _rms(tired) < 0.8 * _rms(plain)
+    assert _band_share(tired, sr, 4000, 11025) < 0.7 * _band_share(plain, sr, 4000, 11025)
+    assert _band_share(excited, sr, 2500, 8000) > _band_share(plain, sr, 2500, 8000)
+    assert _band_share(cold, sr, 0, 300) > _band_share(plain, sr, 0, 300)
+    assert _band_share(cold, sr, 4000, 11025) < _band_share(plain, sr, 4000, 11025)
+    assert _band_share(pleading, sr, 0, 150) < 0.6 * _band_share(plain, sr, 0, 150)
+    # (beat) and (to Mara) are not moods: the plain line's very clip, and one warning names them.
+    assert clips[-2] == clips[0] and clips[-1] == clips[0]
+    # ...but a beat is a moment of silence before its line, on the film's timeline.
+    assert timed[-2].start - timed[-3].end >= timed[-1].start - timed[-2].end + 0.25
+    plain_warnings = [w for w in plan.warnings if w.startswith("parentheticals spoken plain")]
+    assert plain_warnings == ["parentheticals spoken plain (they do not change the delivery): (beat), (to Mara)"]
+    for clip in clips:  # still speech: every word timed inside its clip
+        assert clip is not None
+        words = read_words(clip)
+        assert words is not None and len(words) == 11

@@ -83,3 +83,23 @@ def test_layout_hits_the_duration_and_is_frame_exact(counts: list[list[int]], du
             assert seg.start <= layout.line_starts[ln.index] < layout.line_ends[ln.index] <= seg.end + 1e-6
             assert layout.line_starts[ln.index] >= previous_end - 1e-9
             previous_end = layout.line_ends[ln.index]
+
+
+def test_a_beat_is_a_short_silence_before_its_line() -> None:
+    from dataclasses import replace
+
+    from filmstudio.pipeline.fit import Pacing
+
+    plain = make_script([[6, 6, 6]])
+    first, second, third = plain.scenes[0].lines
+    beat = replace(plain, scenes=(replace(plain.scenes[0], lines=(
+        first, replace(second, parenthetical="(beat)"), replace(third, parenthetical="(to A)"))),))
+    settings_ = parse_settings({"duration": 12, "fps": 24, "resolution": "320x180"})
+    pacing = Pacing.for_duration(12)
+    assert pacing.overhead(beat) == pytest.approx(pacing.overhead(plain) + pacing.beat) and pacing.beat > 0.2
+    clips = {ln.index: 2.0 for ln in plain.lines}
+    a, b = lay_out(plain, clips, settings_), lay_out(beat, clips, settings_)
+    gap = lambda layout, n: layout.line_starts[n] - layout.line_ends[n - 1]  # noqa: E731
+    assert gap(b, 1) == pytest.approx(gap(a, 1) + pacing.beat, abs=1.5 / 24)  # the beat, to a frame
+    assert gap(b, 2) == pytest.approx(gap(a, 2), abs=1.5 / 24)  # "(to A)" is no pause
+    assert b.timeline[-1].end == a.timeline[-1].end  # the film still lasts what was asked

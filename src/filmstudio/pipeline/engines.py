@@ -53,6 +53,8 @@ class VoiceInfo:
     speaker: int | None = None  # speaker number inside a multi-speaker model
     neural: bool = False
     scripts: tuple[str, ...] = ()  # writing systems it can read ("latin", "cyrillic", ...); () = its language's
+    speaker_label: str | None = None  # the speaker's key in a multi-speaker model (Piper's speaker_id_map)
+    speaker_name: str | None = None  # that speaker for people: "14 (female, Kristin LeMoine)", or the key alone
 
 
 @runtime_checkable

@@ -12,6 +12,7 @@ from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, Voice
 from filmstudio.pipeline.script.casting import voice_for_text
+from filmstudio.pipeline.script.delivery import beat_before
 
 MIN_WPM, NATURAL_WPM, MAX_WPM = 140.0, 165.0, 230.0
 WPM_STEP = 5.0  # rates are quantised so a small edit keeps the rate (and the cached clips)
@@ -29,13 +30,14 @@ class Pacing:
     gap: float  # between two lines
     tail: float  # after a scene's last line
     shown: float  # a shown-only line (transition, centered text)
+    beat: float = 0.0  # silence before a line whose parenthetical is `(beat)` / `(pause)`
 
     @classmethod
     def for_duration(cls, duration: float) -> Pacing:
         s = min(1.0, max(0.35, duration / 45.0))  # short films get tighter minimums
         return cls(
             title=max(1.2, 2.6 * s), end=max(0.8, 1.8 * s), lead=0.5 * s, gap=0.28 * s,
-            tail=0.45 * s, shown=SHOWN_SECONDS * s,
+            tail=0.45 * s, shown=SHOWN_SECONDS * s, beat=max(0.3, 0.6 * s),
         )
 
     def overhead(self, script: Script) -> float:
@@ -45,7 +47,7 @@ class Pacing:
             spoken = [ln for ln in scene.lines if ln.spoken and ln.text.strip()]
             shown = [ln for ln in scene.lines if not ln.spoken and ln.text.strip()]
             total += self.lead + self.tail + self.gap * max(0, len(spoken) + len(shown) - 1)
-            total += self.shown * len(shown)
+            total += self.shown * len(shown) + self.beat * sum(beat_before(ln) for ln in spoken)
         return total
 
 
@@ -179,7 +181,8 @@ def lay_out(
     n_gaps = 0
     for i in range(len(script.scenes)):
         lines = lines_of(i)
-        body = sum(clip_seconds.get(ln.index, 0.0) if ln.spoken else pacing.shown for ln in lines)
+        body = sum((clip_seconds.get(ln.index, 0.0) + pacing.beat * beat_before(ln)) if ln.spoken else pacing.shown
+                   for ln in lines)
         base_scene.append(pacing.lead + pacing.tail + body + pacing.gap * max(0, len(lines) - 1))
         n_gaps += max(0, len(lines) - 1) + 1  # gaps plus the tail
     slack = duration - (pacing.title + pacing.end + sum(base_scene))
@@ -212,6 +215,8 @@ def lay_out(
         lines = lines_of(i)
         for j, ln in enumerate(lines):
             length = clip_seconds.get(ln.index, 0.0) if ln.spoken else pacing.shown
+            if ln.spoken and beat_before(ln):
+                cursor += pacing.beat  # the screenplay's (beat): a moment of silence, then the line
             # Lines start on frames: an edit shifts later lines by whole frames, so the shots
             # after it keep identical specs (and cached segments).
             cursor = snap(cursor)

@@ -78,6 +78,9 @@ class Voice:
     gender: str = "neutral"
     engine: str = "espeak"  # which `Voices` engine speaks it
     speaker_id: int | None = None  # speaker inside a multi-speaker model
+    # That speaker for people, for the manifest and the CLI (e.g. "14 (female, Kristin LeMoine)"). Not in
+    # the repr, which is part of clip cache keys: the samples depend on speaker_id alone.
+    speaker_name: str | None = field(default=None, repr=False)
 
     @property
     def espeak_name(self) -> str:

@@ -204,7 +204,8 @@ def build_manifest(
         "encoder": plan.encoder,
         "casting": {
             name: {"voice": v.espeak_name if v.engine == "espeak" else v.voice_id, "engine": v.engine,
-                   "speaker_id": v.speaker_id, "pitch": v.pitch, "rate_factor": v.rate_factor, "gender": v.gender}
+                   "speaker_id": v.speaker_id, "speaker": v.speaker_name, "pitch": v.pitch,
+                   "rate_factor": v.rate_factor, "gender": v.gender}
             for name, v in plan.casting.items()
         },
         "scenes": scenes,

@@ -36,6 +36,7 @@ from filmstudio.pipeline.media.wavstream import write_wav
 from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
 from filmstudio.pipeline.providers.onnx_graph import NOISE_FRAMES, patch_model, split_at_durations
 from filmstudio.pipeline.providers.phonemes import IsolatedPhonemizer, Sentence, sentences, word_spans
+from filmstudio.pipeline.providers.speakers import SpeakerRow, speaker_table
 from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, SpeechRequest, _report, trim_silence
 
 ENGINE = "piper"
@@ -53,10 +54,6 @@ _HOP_GUESS = 256
 CLEAR_MARGIN = 0.98  # a line's predicted real rate stays 2 % under the clearest (the trim is estimated)
 EDGE_ALLOWANCE_S = 0.05  # a line's predicted length less this (its trim is predicted within -0.03..+0.12 s)
 COMPILED_VERSION = 2  # the edits (onnx_graph) the compiled models were made with; 2: cut in two
-# Speaker genders where a voice's JSON has none, keyed by the labels of its speaker_id_map (for
-# en_US-libritts_r-medium, the LibriTTS reader ids, whose genders LibriSpeech's SPEAKERS.TXT
-# publishes). Empty for now: no copy of that list was available offline; speakers are "neutral".
-SPEAKER_GENDERS: dict[str, dict[str, str]] = {}
 VOICE_NAMES: dict[str, tuple[str, str]] = {BUNDLED_VOICE: ("Joe (US English, neural)", "male")}
 
 _LATIN_LANGUAGES = frozenset([  # languages written in Latin letters
@@ -133,6 +130,20 @@ def _locale(config: dict[str, Any]) -> tuple[str, str | None]:
     return family.lower(), code.replace("_", "-") if "_" in code else None
 
 
+def _speakers_in_order(voice_id: str, speaker_id_map: dict[str, Any]) -> list[tuple[str, int, SpeakerRow | None]]:
+    """A multi-speaker voice's (label, speaker id, table row): its table's speakers first, narrator first.
+
+    The shipped speaker table (`speakers.speaker_table`) says who a speaker is where the voice's JSON
+    does not; rows whose key the installed voice lacks are ignored. The rest follow by speaker id.
+    """
+    table = {row.key: row for row in speaker_table(voice_id)}
+    order = {key: n for n, key in enumerate(table)}
+    known = sorted((str(k) for k in speaker_id_map if str(k) in table),
+                   key=lambda k: (table[k].role != "narrator", order[k]))
+    rest = sorted((str(k) for k in speaker_id_map if str(k) not in table), key=lambda k: int(speaker_id_map[k]))
+    return [(k, int(speaker_id_map[k]), table.get(k)) for k in known + rest]
+
+
 class PiperVoices:
     """Piper voices from (model.onnx, model.onnx.json) pairs; `jobs` lines at a time in threads."""
 
@@ -189,11 +200,12 @@ class PiperVoices:
             speakers = cfg.get("speaker_id_map") or {}
             scripts = ("latin",) if family in _LATIN_LANGUAGES else ()
             if int(cfg.get("num_speakers", 1)) > 1 and speakers:
-                genders = SPEAKER_GENDERS.get(voice_id, {})
-                for label, sid in sorted(speakers.items(), key=lambda kv: int(kv[1])):
-                    out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=f"{title} #{label}", language=family,
-                                         locale=locale, gender=genders.get(str(label), "neutral"), sample_rate=rate,
-                                         speaker=int(sid), neural=True, scripts=scripts))
+                for label, sid, row in _speakers_in_order(voice_id, speakers):
+                    who = label + (f" ({row.gender}, {row.name})" if row else "")
+                    out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=f"{title} #{who}", language=family,
+                                         locale=locale, gender=row.gender if row else "neutral", sample_rate=rate,
+                                         speaker=sid, neural=True, scripts=scripts, speaker_label=label,
+                                         speaker_name=who))
             else:
                 out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=title, language=family, locale=locale,
                                      gender=gender, sample_rate=rate, neural=True, scripts=scripts))

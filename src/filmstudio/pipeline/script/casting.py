@@ -1,7 +1,8 @@
 """Voice casting: a distinct voice per speaker, steered by the character list.
 
 Neural voices of the film's language are preferred when the engines offer any: a multi-speaker
-model gives each character a speaker of their gender where its metadata says; one voice gives each
+model gives each character a speaker of their gender where its metadata (or the speaker table
+shipped for it, `providers/speakers.py`) says; one voice gives each
 character its own treatment (pitch shift and tempo), the narrator keeping the voice as it is.
 Otherwise every speaker gets an espeak-ng variant and pitch.
 """
@@ -137,7 +138,8 @@ def cast_neural(wants: Sequence[_Want], voices: Sequence[VoiceInfo]) -> dict[str
             first = voices[0]
             taken.add((first.voice_id, first.speaker, 50))
             out[want.speaker] = Voice(speaker=want.speaker, voice_id=first.voice_id, engine=first.engine,
-                                      speaker_id=first.speaker, gender=first.gender)
+                                      speaker_id=first.speaker, gender=first.gender,
+                                      speaker_name=_speaker_name(first))
             continue
         out[want.speaker] = _place_neural(want, voices, taken)
     return out
@@ -176,15 +178,21 @@ def _place_neural(want: _Want, voices: Sequence[VoiceInfo], taken: set[tuple[str
                     continue
                 taken.add((v.voice_id, v.speaker, 50 + offset))
                 return Voice(speaker=want.speaker, voice_id=v.voice_id, pitch=50 + offset, rate_factor=want.rate,
-                             volume=want.volume, gender=want.gender, engine=v.engine, speaker_id=v.speaker)
+                             volume=want.volume, gender=want.gender, engine=v.engine, speaker_id=v.speaker,
+                             speaker_name=_speaker_name(v))
     # Every treatment taken (dozens of speakers on one voice): any free pitch.
     for pitch in range(50 - limit, 51 + limit):
         if (voices[0].voice_id, voices[0].speaker, pitch) not in taken:
             taken.add((voices[0].voice_id, voices[0].speaker, pitch))
             return Voice(speaker=want.speaker, voice_id=voices[0].voice_id, pitch=pitch, rate_factor=want.rate,
                          volume=want.volume, gender=want.gender, engine=voices[0].engine,
-                         speaker_id=voices[0].speaker)
+                         speaker_id=voices[0].speaker, speaker_name=_speaker_name(voices[0]))
     raise RuntimeError("no free voice left")
+
+
+def _speaker_name(voice: VoiceInfo) -> str | None:
+    """A multi-speaker model's speaker for people: its key, and who they are where a table says."""
+    return voice.speaker_name or voice.speaker_label
 
 
 def _key(name: str) -> str:
@@ -368,7 +376,8 @@ def voice_for_text(voice: Voice, text: str) -> Voice:
                 if language == voice_id.split("/")[-1]:
                     return voice
                 variant = {"male": "m3", "female": "f3"}.get(voice.gender)
-                return replace(voice, voice_id=voice_id, variant=variant, engine="espeak", speaker_id=None)
+                return replace(voice, voice_id=voice_id, variant=variant, engine="espeak", speaker_id=None,
+                               speaker_name=None)
             same_family = voice.voice_id.split("/")[-1].split("-")[0] == voice_id.split("/")[-1]
             return voice if same_family else replace(voice, voice_id=voice_id)
     return voice

@@ -46,16 +46,52 @@ class Delivery:
 PLAIN = Delivery()
 
 # Parenthetical words -> treatment; the first that matches wins (a "(shouting angrily)" is a shout).
+# Each is only a level, a tempo and a tone (`Delivery`'s fields): the voice itself cannot act, so a
+# mood is a plausible colour of the same reading, and never less intelligible than a whisper.
 _PARENTHETICALS: tuple[tuple[str, re.Pattern[str], Delivery], ...] = (
     ("whisper", re.compile(r"whisper|under (?:his|her|their|my|your) breath|hush|sotto voce|breathless"),
      Delivery(("whisper",), gain_db=-9.0, tempo=0.94, highpass_hz=320.0, treble_db=5.0)),
-    ("shout", re.compile(r"shout|yell|scream|bellow|roar|holler|calls? out|calling|cries out|crying out|loud"),
+    ("shout", re.compile(r"shout|yell|scream|bellow|roar|holler|calls? out|calling|cries out|crying out|\bloud"),
      Delivery(("shout",), gain_db=0.0, tempo=1.05, highpass_hz=120.0, treble_db=3.0, compress=True)),
     ("angry", re.compile(r"angr|furious|fury|seeth|snap|rage|heated|bitter|hiss"),
      Delivery(("angry",), gain_db=-1.0, tempo=1.04, treble_db=2.0, compress=True)),
-    ("quiet", re.compile(r"quiet|soft|gentl|low voice|tender|murmur|mutter|barely|faint|to (?:him|her)self"),
+    ("quiet", re.compile(r"quiet|soft|\bgentl|low voice|tender|murmur|mutter|barely|faint|to (?:him|her)self"),
      Delivery(("quiet",), gain_db=-6.0, tempo=0.96, lowpass_hz=7000.0, treble_db=-2.0)),
+    # Low and slow, close and dark: a threat is not raised.
+    ("menacing", re.compile(r"\b(?:menac|threat|cold|ic(?:il)?y\b|chill|steel|sinister|ominous|grim(?:ly)?\b)"),
+     Delivery(("menacing",), gain_db=-3.0, tempo=0.9, lowpass_hz=7500.0, bass_db=3.0, treble_db=-2.0)),
+    # Thin and reaching: the low end falls away, the voice leans forward.
+    ("pleading", re.compile(r"\b(?:plead|beg(?:s|ging)?\b|implor|beseech|desperate)"),
+     Delivery(("pleading",), gain_db=-2.0, tempo=0.95, highpass_hz=180.0, treble_db=2.5)),
+    # Slow, low and muffled, as through tears.
+    ("sad", re.compile(r"\b(?:sad|tear(?:ful|s|y)|cry|crying|cries|sob(?:s|b)|weep|choked|grie|mourn|heartbroken|"
+                       r"forlorn|melanchol|miserabl|despair)"),
+     Delivery(("sad",), gain_db=-4.0, tempo=0.9, lowpass_hz=6000.0, treble_db=-3.0, bass_db=1.0)),
+    ("laughing", re.compile(r"\b(?:laugh|chuckl|giggl|snicker|snort|cackl)"),
+     Delivery(("laughing",), gain_db=-1.0, tempo=1.05, treble_db=2.5, compress=True)),
+    # Brighter and quicker: energy, not volume.
+    ("excited", re.compile(r"\b(?:excit|eager|thrill|elat|overjoyed|joyful|gleeful|ecstatic|delight|"
+                           r"enthusias)"),
+     Delivery(("excited",), gain_db=0.0, tempo=1.08, treble_db=3.0, compress=True)),
+    ("urgent", re.compile(r"\b(?:urgen|hurr|rush|quick|hast|frantic|panic|rapid)"),
+     Delivery(("urgent",), gain_db=0.0, tempo=1.1, highpass_hz=140.0, treble_db=1.5, compress=True)),
+    # Hesitant: a little quieter and slower, thinner.
+    ("nervous", re.compile(r"\b(?:nervous|hesita|anxious|uneas|unsure|timid|stammer|stutter|shak(?:y|ily)\b|"
+                           r"tentativ|worried|afraid|scared|frighten|trembl|uncertain)"),
+     Delivery(("nervous",), gain_db=-3.0, tempo=0.93, highpass_hz=160.0, treble_db=1.0)),
+    ("tired", re.compile(r"\b(?:tired|weary|wearily|exhaust|sleep|drows|yawn|grogg|drained|fatigue)"),
+     Delivery(("tired",), gain_db=-4.0, tempo=0.88, lowpass_hz=6500.0, treble_db=-3.0)),
+    # Dry: flatter and closer, a touch slower; nothing bright.
+    ("dry", re.compile(r"\b(?:sarcas|dry(?:ly)?\b|drily|deadpan|wry|wrily|ironic|sardonic|mocking)"),
+     Delivery(("dry",), gain_db=-1.5, tempo=0.97, treble_db=-1.5, bass_db=1.5)),
+    ("amused", re.compile(r"\b(?:amus|smil|grin|teas|playful|cheeky|wink|mischiev|fond)"),
+     Delivery(("amused",), gain_db=-1.0, tempo=1.03, treble_db=1.5)),
+    # Even: an unhurried, level reading.
+    ("calm", re.compile(r"\b(?:calm|flat|evenly|level|stead(?:y|ily)\b|matter[- ]of[- ]fact|monoton|serene|"
+                        r"measured|composed|unmoved|cool(?:ly)?\b)"),
+     Delivery(("calm",), gain_db=-2.0, tempo=0.96, treble_db=-1.0)),
 )
+
 _VOICE_OVER = re.compile(r"\b(?:V\.?\s?O\.?|VOICE[- ]OVER)(?![A-Z])", re.IGNORECASE)
 _OFF_SCREEN = re.compile(r"\b(?:O\.?\s?S\.?|O\.?\s?C\.?|OFF(?:[- ]SCREEN)?)(?![A-Z])", re.IGNORECASE)
 
@@ -76,6 +112,20 @@ def delivery_for(line: Line) -> Delivery:
         # Narration over the picture: close-mic warmth and a touch of room, at full level.
         parts.append(Delivery(("voice-over",), bass_db=2.5, treble_db=1.0, room=0.25))
     return combine(parts)
+
+
+def changes_delivery(parenthetical: str) -> bool:
+    """Whether a parenthetical is one the voice acts (`(whispering)`), not an action (`(beat)`, `(to Mara)`)."""
+    said = parenthetical.lower()
+    return any(pattern.search(said) for _name, pattern, _delivery in _PARENTHETICALS)
+
+
+_BEAT = re.compile(r"\(?\s*(?:a\s+)?(?:short\s+|long\s+|brief\s+)?(?:beat|pause)s?\s*\)?", re.IGNORECASE)
+
+
+def beat_before(line: Line) -> bool:
+    """Whether `line`'s parenthetical is only a beat or a pause: a short silence before it is spoken."""
+    return bool(line.parenthetical and _BEAT.fullmatch(line.parenthetical.strip()))
 
 
 def combine(parts: Iterable[Delivery]) -> Delivery:

@@ -25,7 +25,7 @@ from filmstudio.pipeline.plan import Line, RenderPlan, Script, TimedLine, Voice
 from filmstudio.pipeline.providers.piper import read_words, words_path
 from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.casting import voice_for_text
-from filmstudio.pipeline.script.delivery import Delivery, delivery_for, spoken_text
+from filmstudio.pipeline.script.delivery import Delivery, changes_delivery, delivery_for, spoken_text
 from filmstudio.pipeline.stages.script_analysis import record_rate
 
 TTS_CACHE_VERSION = "tts-4"  # 2: espeak-ng noise seeded (clips are reproducible); 3: rate/pitch never dropped; 4: Piper lines never above the clearest rate
@@ -114,7 +114,7 @@ class VoiceSynthesis:
         warnings = plan.warnings + tuple(
             f"line {line.index + 1} ({line.speaker}) is shown and subtitled, not spoken: no installed voice reads "
             "Japanese kanji (espeak-ng would say 'Chinese letter'); `filmstudio models list` shows the voices"
-            for line in silent)
+            for line in silent) + _plain_parentheticals(lines)
         done = replace(
             plan, words_per_minute=wpm, timed_lines=timed, timeline=layout.timeline, voice_track=voice_path,
             warnings=warnings,
@@ -207,6 +207,18 @@ def _copy_words(clip: Path, target: Path, scale: float) -> None:
     tmp = sidecar.with_name(f".{sidecar.name}.{threading.get_native_id()}.tmp")
     tmp.write_text(json.dumps(scaled), encoding="utf-8")
     tmp.replace(sidecar)
+
+
+def _plain_parentheticals(lines: tuple[Line, ...]) -> tuple[str, ...]:
+    """One warning naming the parentheticals that change nothing in the delivery (actions, addressees)."""
+    plain: list[str] = []
+    for line in lines:
+        said = " ".join((line.parenthetical or "").split())
+        if said and not changes_delivery(said) and said not in plain:
+            plain.append(said)
+    if not plain:
+        return ()
+    return ("parentheticals spoken plain (they do not change the delivery): " + ", ".join(plain),)
 
 
 _KANJI = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
