@@ -253,3 +253,15 @@ def test_the_storyboard_api_shows_each_characters_reference(tmp_path: Path) -> N
             mira = next(ch for ch in board["characters"] if ch["name"] == "MIRA")
             assert mira["reference"] == {"source": "picture", "image": "character-mira.png", "used": True}
             assert all(s["image"] is None for s in board["shots"])  # a reference, not a shot's replacement
+
+
+def test_a_render_refuses_an_unreadable_reference_picture(engines: Engines, tmp_path: Path) -> None:
+    from filmstudio.domain.errors import FilmStudioError
+
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "character-mira.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    with pytest.raises(FilmStudioError) as err:
+        render_film(SCRIPT, _settings(), tmp_path / "f.mp4", work_dir=tmp_path / "w", cache_dir=tmp_path / "c",
+                    engines=engines, images=images_in(images))
+    assert err.value.code == "INVALID_REFERENCE_IMAGE"

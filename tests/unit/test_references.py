@@ -12,8 +12,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from PIL import Image
+
+from filmstudio.domain.errors import BadRequest
 from filmstudio.domain.settings import RenderSettings
-from filmstudio.pipeline.models.catalogue import Licence, ModelEntry, ModelFile
+from filmstudio.pipeline.models.catalogue import Licence, ModelEntry, ModelFile, load_catalogue
 from filmstudio.pipeline.models.library import ModelLibrary
 from filmstudio.pipeline.providers.pictures import still_path
 from filmstudio.pipeline.providers.reference_adapter import (
@@ -23,7 +27,13 @@ from filmstudio.pipeline.providers.reference_adapter import (
     adapter_in,
     find_reference_adapter,
 )
-from filmstudio.pipeline.references import character_references, picture_name, portrait_prompt, reference_key
+from filmstudio.pipeline.references import (
+    character_references,
+    picture_name,
+    portrait_prompt,
+    readable_picture,
+    reference_key,
+)
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.stages.visual_generation import pick_image
 from filmstudio.pipeline.storyboard import build_storyboard
@@ -147,11 +157,20 @@ def test_cli_storyboard_says_references_are_not_used_and_what_to_pull(tmp_path: 
 
 
 def test_the_catalogue_offers_the_sd15_ip_adapter_as_an_add_on() -> None:
-    from filmstudio.pipeline.models.catalogue import load_catalogue
-
     entry = load_catalogue().get(ADAPTER_ID)
     assert entry.repo == "h94/IP-Adapter" and entry.engine == "ip-adapter" and entry.licence.spdx == "Apache-2.0"
     assert {f.path for f in entry.files} == {"models/ip-adapter_sd15.safetensors", "models/image_encoder/config.json",
                                              "models/image_encoder/model.safetensors"}
     assert "sd15" in entry.addon_for and entry.to_dict()["addon_for"] == list(entry.addon_for)
     assert not entry.verified and entry.size > 2_000_000_000  # the fp32 image encoder is most of it
+
+
+def test_an_unreadable_reference_picture_is_refused_by_name(tmp_path: Path) -> None:
+    good = tmp_path / "character-lena.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(good)
+    assert readable_picture(good) == good
+    bad = tmp_path / "character-kai.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(BadRequest) as err:
+        readable_picture(bad)
+    assert err.value.code == "INVALID_REFERENCE_IMAGE" and err.value.details["image"] == "character-kai.png"

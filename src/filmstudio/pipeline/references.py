@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from filmstudio.domain.errors import BadRequest
+
 PREFIX = "character-"
 
 
@@ -49,6 +51,19 @@ def character_references(names: Iterable[str], images: Sequence[Path]) -> dict[s
         picture = own.get(picture_name(name))
         out[name] = CharacterReference(name, "picture", picture) if picture else CharacterReference(name, "portrait")
     return out
+
+
+def readable_picture(path: Path) -> Path:
+    """`path`, if it is a picture Pillow can decode; else INVALID_REFERENCE_IMAGE naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise BadRequest(f"the reference picture {path.name} is not a PNG, JPEG, WebP or BMP picture",
+                         code="INVALID_REFERENCE_IMAGE", details={"image": path.name}) from exc
+    return path
 
 
 def marked_used(refs: Mapping[str, CharacterReference], used: bool = True) -> dict[str, CharacterReference]:

@@ -17,7 +17,7 @@ from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.engines import StillRequest
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.pictures import native_size, still_path
-from filmstudio.pipeline.references import marked_used, portrait_prompt, reference_key
+from filmstudio.pipeline.references import marked_used, portrait_prompt, readable_picture, reference_key
 from filmstudio.pipeline.storyboard import NEGATIVE, STYLE_LOOKS, Storyboard
 
 
@@ -85,7 +85,7 @@ def reference_pictures(ctx: StageContext, board: Storyboard, model: str, revisio
     for name in leads:
         own = board.references.get(name)
         if own is not None and own.image is not None:
-            refs[name] = own.image
+            refs[name] = readable_picture(own.image)
             continue
         prompt = portrait_prompt(looks[name].description, look)
         seed = looks[name].seed
