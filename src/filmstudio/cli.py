@@ -121,6 +121,9 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
         print(json.dumps({**board.as_dict(), "pictures": pictures}, indent=2, ensure_ascii=False))
         return 0
     print(f"pictures: {pictures['name']}" + "".join(f"\n  {m}" for m in pictures.get("missing", [])))
+    refs = pictures["references"]
+    print(f"character references: {refs['adapter']} at scale {refs['scale']}" if refs["used"]
+          else f"character references: not used ({refs['advice']})")
     for c in board.characters:
         print(f"{c.name}: {c.description} (seed {c.seed})")
     for shot in board.shots:
@@ -134,10 +137,14 @@ def _picture_engine_info() -> dict[str, Any]:
     from filmstudio.app.compose import picture_engine
     from filmstudio.config import load_settings
     from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+    from filmstudio.pipeline.providers.reference_adapter import PULL_ADVICE
 
     engine = picture_engine(load_settings().models_dir)
     info = engine.info() if engine is not None else PROCEDURAL_PICTURES
-    return {"name": info.name, "missing": list(info.missing)}
+    refs = info.details.get("references")
+    references = {"used": True, **refs} if refs else {
+        "used": False, "advice": info.details.get("references_advice") or PULL_ADVICE}
+    return {"name": info.name, "missing": list(info.missing), "references": references}
 
 
 def _title_from_path(path: str) -> str | None:

@@ -74,10 +74,12 @@ def pulled(models_dir: Path | None, *, engine: str) -> list[Path]:
 
 def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | None:
     """A diffusers engine on the installed picture model (`model_id`, else the catalogue's first
-    installed picture entry, else any installed diffusers folder); None: procedural backdrops."""
+    installed picture entry, else any installed diffusers folder); None: procedural backdrops.
+    An installed IP-Adapter that fits the model comes with it (character reference images)."""
     from filmstudio.pipeline.models.catalogue import load_catalogue
     from filmstudio.pipeline.models.library import ModelLibrary
     from filmstudio.pipeline.providers.pictures import DiffusersPictures
+    from filmstudio.pipeline.providers.reference_adapter import find_reference_adapter
 
     library = ModelLibrary(models_dir)
     installed = {m.id: m for m in library.installed()}
@@ -88,7 +90,9 @@ def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | 
     for mid in order:
         model = installed.get(mid) if mid else None
         if model is not None and (model.path / "model_index.json").is_file():
-            return DiffusersPictures(model.path, model_id=model.id, revision=model.revision)
+            adapter, why = find_reference_adapter(models_dir, model.path, model.id)
+            return DiffusersPictures(model.path, model_id=model.id, revision=model.revision, adapter=adapter,
+                                     references_advice=why)
     return None
 
 

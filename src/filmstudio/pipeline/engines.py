@@ -81,6 +81,7 @@ class StillRequest:
     seed: int
     out: Path
     steps: int | None = None  # None: the model's own default
+    reference: Path | None = None  # a character's reference picture (used by engines with an IP-Adapter)
 
 
 @runtime_checkable

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
+from filmstudio.pipeline.references import CharacterReference, character_references
 
 Camera = Literal["establishing", "wide", "medium", "close"]
 MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
@@ -98,6 +99,7 @@ class Storyboard:
     shots: tuple[Shot, ...]
     characters: tuple[CharacterLook, ...]
     places: tuple[PlaceLook, ...]
+    references: Mapping[str, CharacterReference] = field(default_factory=dict)  # by character name
 
     def as_dict(self) -> dict[str, Any]:
         def shot(s: Shot) -> dict[str, Any]:
@@ -106,7 +108,12 @@ class Storyboard:
             return d
 
         return {"title": self.title, "style": self.style, "shots": [shot(s) for s in self.shots],
-                "characters": [asdict(c) for c in self.characters], "places": [asdict(p) for p in self.places]}
+                "characters": [_character(c, self.references.get(c.name)) for c in self.characters],
+                "places": [asdict(p) for p in self.places]}
+
+
+def _character(look: CharacterLook, reference: CharacterReference | None) -> dict[str, Any]:
+    return {**asdict(look), "reference": reference.as_dict() if reference else None}
 
 
 def shot_cuts(seg: SceneTiming, timed: Sequence[TimedLine], fps: int) -> list[tuple[float, float]]:
@@ -185,7 +192,8 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
             ))
         previous_location = scene.location
     return Storyboard(title=script.title, style=settings.style, shots=tuple(shots),
-                      characters=tuple(cast.values()), places=tuple(places.values()))
+                      characters=tuple(cast.values()), places=tuple(places.values()),
+                      references=character_references(cast, images))
 
 
 def lock(board: Storyboard, edits: StoryboardEdits, number: int, locked: bool = True) -> StoryboardEdits:

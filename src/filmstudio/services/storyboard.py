@@ -12,6 +12,7 @@ from filmstudio.domain.models import ShotRegenerate
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+from filmstudio.pipeline.references import marked_used
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock
 from filmstudio.services import assets
@@ -28,13 +29,17 @@ def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits) -> S
 
 
 def _pictures(studio: Studio) -> dict[str, Any]:
-    """Which picture model will draw the stills, or how to get one."""
+    """Which picture model will draw the stills, or how to get one; and whether it uses references."""
     from filmstudio.pipeline.models.library import ModelLibrary
+    from filmstudio.pipeline.providers.reference_adapter import PULL_ADVICE, find_reference_adapter
 
-    models = [m.id for m in ModelLibrary(studio.models_dir).installed() if (m.path / "model_index.json").is_file()]
+    models = [m for m in ModelLibrary(studio.models_dir).installed() if (m.path / "model_index.json").is_file()]
     if models:
-        return {"engine": "diffusers", "model": models[0]}
-    return {"engine": PROCEDURAL_PICTURES.name, "model": None, "advice": list(PROCEDURAL_PICTURES.missing)}
+        adapter, why = find_reference_adapter(studio.models_dir, models[0].path, models[0].id)
+        references = {"used": True, **adapter.identity()} if adapter else {"used": False, "advice": why}
+        return {"engine": "diffusers", "model": models[0].id, "references": references}
+    return {"engine": PROCEDURAL_PICTURES.name, "model": None, "advice": list(PROCEDURAL_PICTURES.missing),
+            "references": {"used": False, "advice": PULL_ADVICE}}
 
 
 def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dict[str, Any]:
@@ -42,7 +47,10 @@ def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dic
     principal.require("projects:read")
     project = owned_project(studio, principal, project_id)
     edits = StoryboardEdits.load(assets.project_storyboard(studio, project_id))
-    return {**_board(studio, project, edits).as_dict(), "pictures": _pictures(studio)}
+    board, pictures = _board(studio, project, edits), _pictures(studio)
+    if pictures["references"]["used"]:
+        board = replace(board, references=marked_used(board.references))
+    return {**board.as_dict(), "pictures": pictures}
 
 
 def regenerate_shot(studio: Studio, principal: Principal, project_id: str, number: int,

@@ -64,6 +64,7 @@ class ModelEntry:
     speakers: int | None = None
     gender: str | None = None
     notes: str = ""
+    addon_for: tuple[str, ...] = ()  # an add-on (IP-Adapter, LoRA) for these picture models, not one itself
 
     @property
     def size(self) -> int:
@@ -79,6 +80,7 @@ class ModelEntry:
                         "commercial_use": self.licence.commercial_use, "note": self.licence.note},
             "min_ram_mb": self.min_ram_mb, "min_vram_mb": self.min_vram_mb, "suits": list(self.suits),
             "sample_rate": self.sample_rate, "speakers": self.speakers, "gender": self.gender,
+            "addon_for": list(self.addon_for),
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256, "md5": f.md5, "optional": f.optional}
                       for f in self.files],
         }
@@ -161,6 +163,7 @@ def _entry(item: dict[str, Any]) -> ModelEntry:
         languages=tuple(item.get("languages", ())), verified=verified,
         repo_type=str(item.get("repo_type", "model")), sample_rate=item.get("sample_rate"),
         speakers=item.get("speakers"), gender=item.get("gender"), notes=str(item.get("notes", "")),
+        addon_for=tuple(str(a) for a in item.get("addon_for", ())),
     )
 
 

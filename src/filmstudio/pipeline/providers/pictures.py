@@ -5,6 +5,11 @@ local_files_only=True)`: nothing is ever downloaded here), kept loaded between c
 after `idle_seconds` without one. The device comes from hardware detection (CUDA in fp16, Apple
 MPS, else CPU in fp32) and the memory measures from VRAM. Out of memory: retried one still at a
 time, then at a smaller size, then `GPU_OUT_OF_MEMORY` with what to change.
+
+With a fitting IP-Adapter (`reference_adapter.py`) it is loaded into the pipeline once, and a
+request's `reference` (a character's picture) steers its still. diffusers repeats one set of image
+embeddings for every prompt of a call, so a call holds stills of one reference only; stills without
+one run at adapter scale 0 (the adapter's layers are skipped: the same pixels as without it).
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ import gc
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from filmstudio.domain.errors import EngineMissing, FilmStudioError
 from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
 from filmstudio.pipeline.engines import EngineInfo, Progress, StillRequest
+from filmstudio.pipeline.providers.reference_adapter import ReferenceAdapter
 
 AI_EXTRA = "the AI pictures need the `ai` extra: pip install 'filmstudio[ai]' (install torch for your GPU first)"
 NATIVE_SIDE = {"sd15": 512, "lcm-lora-sd15": 512, "sd-turbo": 512, "sdxl-base-1.0": 1024}
@@ -41,10 +47,17 @@ def native_size(aspect: float, side: int) -> tuple[int, int]:
 
 
 def still_path(folder: Path, model: str, revision: str, prompt: str, negative: str, seed: int,
-               size: tuple[int, int], steps: int | None) -> Path:
-    """Where a still lives in the cache: its name is its content key."""
-    key = content_key("still", model, revision, prompt, negative, seed, list(size), steps)
-    return folder / f"still-{key[:32]}.png"
+               size: tuple[int, int], steps: int | None, *, reference: Mapping[str, Any] | None = None,
+               kind: str = "still") -> Path:
+    """Where a still lives in the cache: its name is its content key.
+
+    `reference` (a reference picture's content hash and the adapter's identity and scale) joins
+    the key only when there is one, so stills drawn without a reference keep their keys.
+    """
+    parts: list[Any] = [kind, model, revision, prompt, negative, seed, list(size), steps]
+    if reference is not None:
+        parts.append(dict(reference))
+    return folder / f"{kind}-{content_key(*parts)[:32]}.png"
 
 
 class DiffusersPictures:
@@ -52,8 +65,11 @@ class DiffusersPictures:
 
     def __init__(self, folder: Path, *, model_id: str, revision: str = "", steps: int = 20, batch: int = 4,
                  idle_seconds: float = 300.0, device: str | None = None, vram_mb: int | None = None,
-                 loader: Callable[[Path], Any] | None = None) -> None:
+                 loader: Callable[[Path], Any] | None = None, adapter: ReferenceAdapter | None = None,
+                 references_advice: str = "") -> None:
         self.folder = folder
+        self.adapter = adapter
+        self.references_advice = references_advice  # without an adapter: why, and what to pull
         self.model_id = model_id
         self.revision = revision
         self.steps = steps
@@ -80,7 +96,9 @@ class DiffusersPictures:
         return EngineInfo(kind="pictures", name=f"diffusers {self.model_id}", version=version,
                           device=self.device(), ok=not missing and self.folder.is_dir(), missing=missing,
                           details={"model": self.model_id, "revision": self.revision, "loaded": self.loaded,
-                                   "steps": self.steps, "native_side": self.native_side()})
+                                   "steps": self.steps, "native_side": self.native_side(),
+                                   "references": self.adapter.identity() if self.adapter else None,
+                                   "references_advice": "" if self.adapter else self.references_advice})
 
     @property
     def loaded(self) -> bool:
@@ -119,12 +137,13 @@ class DiffusersPictures:
         except ImportError as exc:
             raise EngineMissing(AI_EXTRA, code="AI_EXTRA_MISSING") from exc
         if self._loader is not None:
-            return self._loader(self.folder)
+            return self._with_adapter(self._loader(self.folder))
         device = self.device()
         dtype = torch.float16 if device == "cuda" else torch.float32
         pipe = DiffusionPipeline.from_pretrained(str(self.folder), local_files_only=True, torch_dtype=dtype)
         if hasattr(pipe, "safety_checker"):
             pipe.safety_checker = None
+        pipe = self._with_adapter(pipe)  # before moving or offloading: its image encoder moves with the rest
         vram = self._vram or 0
         if device == "cuda" and vram and vram < TINY_VRAM_MB and hasattr(pipe, "enable_model_cpu_offload"):
             pipe.enable_model_cpu_offload()
@@ -137,6 +156,15 @@ class DiffusersPictures:
                 vae.enable_tiling()
         if hasattr(pipe, "set_progress_bar_config"):
             pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def _with_adapter(self, pipe: Any) -> Any:
+        """Load the IP-Adapter (weights and image encoder, from its own folder) into `pipe`, once."""
+        if self.adapter is None:
+            return pipe
+        pipe.load_ip_adapter(str(self.adapter.folder), subfolder="models", weight_name=self.adapter.weight_name,
+                             local_files_only=True)
+        pipe.set_ip_adapter_scale(self.adapter.scale)
         return pipe
 
     def free(self) -> None:
@@ -180,11 +208,12 @@ class DiffusersPictures:
             progress(done / max(1, len(requests)))
         if todo:
             pipe = self.pipeline()
-            # One batch per size and step count: those are what a call to the pipeline shares.
-            groups: dict[tuple[int, int, int], list[StillRequest]] = {}
+            # One batch per size, step count and reference: what a call to the pipeline shares.
+            groups: dict[tuple[int, int, int, Path | None], list[StillRequest]] = {}
             for r in todo:
-                groups.setdefault((r.width, r.height, r.steps or self.steps), []).append(r)
-            for (w, h, steps), group in groups.items():
+                ref = r.reference if self.adapter is not None else None
+                groups.setdefault((r.width, r.height, r.steps or self.steps, ref), []).append(r)
+            for (w, h, steps, _), group in groups.items():
                 for i in range(0, len(group), self.batch):
                     cancel.raise_if_cancelled()
                     chunk = group[i:i + self.batch]
@@ -235,10 +264,29 @@ class DiffusersPictures:
         import torch
 
         generators = [torch.Generator(device="cpu").manual_seed(r.seed) for r in chunk]
+        guidance = 0.0 if self.model_id == "sd-turbo" else 7.5
+        extra = self._reference_inputs(pipe, chunk[0].reference, guidance) if self.adapter is not None else {}
         result = pipe(prompt=[r.prompt for r in chunk], negative_prompt=[r.negative_prompt for r in chunk],
                       width=w, height=h, num_inference_steps=steps, generator=generators,
-                      guidance_scale=0.0 if self.model_id == "sd-turbo" else 7.5, output_type="pil")
+                      guidance_scale=guidance, output_type="pil", **extra)
         return list(result.images)
+
+    def _reference_inputs(self, pipe: Any, reference: Path | None, guidance: float) -> dict[str, Any]:
+        """The call's IP-Adapter input: the reference picture, or (none) zero embeddings at scale 0."""
+        assert self.adapter is not None
+        if reference is not None:
+            from PIL import Image
+
+            pipe.set_ip_adapter_scale(self.adapter.scale)
+            with Image.open(reference) as img:
+                return {"ip_adapter_image": img.convert("RGB")}
+        import torch
+
+        pipe.set_ip_adapter_scale(0.0)  # the adapter's attention is skipped at 0: a plain still
+        encoder = pipe.image_encoder
+        guided = guidance > 1 and getattr(pipe.unet.config, "time_cond_proj_dim", None) is None
+        zeros = torch.zeros((2 if guided else 1, 1, int(encoder.config.projection_dim)), dtype=encoder.dtype)
+        return {"ip_adapter_image_embeds": [zeros]}
 
 
 def _save(img: Any, req: StillRequest) -> None:

@@ -1,16 +1,24 @@
-"""The storyboard's stills, drawn by the picture engine inside visual_generation (cached by content)."""
+"""The storyboard's stills, drawn by the picture engine inside visual_generation (cached by content).
+
+When the engine has an IP-Adapter (`info().details["references"]`), each shot with a character is
+drawn with its main character's reference picture (`pipeline/references.py`): the user's own, or a
+portrait drawn first, once, and cached like a still; the reference's hash is in the still's key.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.engines import StillRequest
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.pictures import native_size, still_path
-from filmstudio.pipeline.storyboard import Storyboard
+from filmstudio.pipeline.references import marked_used, portrait_prompt, readable_picture, reference_key
+from filmstudio.pipeline.storyboard import NEGATIVE, STYLE_LOOKS, Storyboard
 
 
 def model_side(pictures: object) -> int:
@@ -30,19 +38,63 @@ def generate_stills(plan: RenderPlan, ctx: StageContext, board: Storyboard,
     width, height = native_size(w / h, model_side(pictures))
     steps = info.details.get("steps")
     folder = ctx.cache.root / "stills"
+    adapter = info.details.get("references")
+    refs: dict[str, Path] = {}
+    share = 0.0  # of the progress, for the portraits
+    if isinstance(adapter, Mapping):
+        board = replace(board, references=marked_used(board.references))
+        share = 0.1
+        refs = reference_pictures(ctx, board, model, revision, model_side(pictures), steps,
+                                  lambda f: progress(share * f))
+    keys: dict[Path, dict[str, Any]] = {}
     wanted: dict[tuple[int, int], StillRequest] = {}
     for shot in board.shots:
         if shot.image is not None:
             continue
+        ref = refs.get(shot.characters[0]) if shot.characters else None
+        if ref is not None and ref not in keys:
+            keys[ref] = reference_key(ref, adapter)  # type: ignore[arg-type]
         out = still_path(folder, model, revision, shot.prompt, shot.negative_prompt, shot.seed, (width, height),
-                         steps if isinstance(steps, int) else None)
+                         steps if isinstance(steps, int) else None, reference=keys.get(ref) if ref else None)
         wanted[(shot.scene_index, shot.shot)] = StillRequest(
             prompt=shot.prompt, negative_prompt=shot.negative_prompt, width=width, height=height,
-            seed=shot.seed, out=out, steps=steps if isinstance(steps, int) else None)
+            seed=shot.seed, out=out, steps=steps if isinstance(steps, int) else None, reference=ref)
     requests = list(wanted.values())
-    paths = pictures.stills(requests, cancel=ctx.cancel, progress=progress) if requests else []
+    paths = pictures.stills(requests, cancel=ctx.cancel, progress=lambda f: progress(share + (1 - share) * f)) \
+        if requests else []
     made = dict(zip(wanted, paths, strict=True))
     (plan.work_dir / "storyboard.json").write_text(
         json.dumps({**board.as_dict(), "stills": {str(s.number): made[(s.scene_index, s.shot)].name
-                    for s in board.shots if (s.scene_index, s.shot) in made}}, indent=1), encoding="utf-8")
+                    for s in board.shots if (s.scene_index, s.shot) in made},
+                    "references": {name: p.name for name, p in refs.items()}}, indent=1), encoding="utf-8")
     return made
+
+
+def reference_pictures(ctx: StageContext, board: Storyboard, model: str, revision: str, side: int,
+                       steps: object, progress: Callable[[float], None]) -> dict[str, Path]:
+    """The reference picture of every character who leads a shot: the user's own, else a portrait
+    drawn once from the bible's description and seed (square, at the model's side; cached)."""
+    pictures = ctx.engines.pictures
+    assert pictures is not None
+    leads = dict.fromkeys(s.characters[0] for s in board.shots if s.characters and s.image is None)
+    looks = {c.name: c for c in board.characters}
+    look = STYLE_LOOKS.get(board.style, STYLE_LOOKS["cinematic"])
+    n_steps = steps if isinstance(steps, int) else None
+    refs: dict[str, Path] = {}
+    portraits: dict[str, StillRequest] = {}
+    for name in leads:
+        own = board.references.get(name)
+        if own is not None and own.image is not None:
+            refs[name] = readable_picture(own.image)
+            continue
+        prompt = portrait_prompt(looks[name].description, look)
+        seed = looks[name].seed
+        out = still_path(ctx.cache.root / "stills", model, revision, prompt, NEGATIVE, seed, (side, side), n_steps,
+                         kind="portrait")
+        portraits[name] = StillRequest(prompt=prompt, negative_prompt=NEGATIVE, width=side, height=side, seed=seed,
+                                       out=out, steps=n_steps)
+    if portraits:
+        drawn = pictures.stills(list(portraits.values()), cancel=ctx.cancel, progress=progress)
+        refs.update(zip(portraits, drawn, strict=True))
+    progress(1.0)
+    return refs

@@ -11,6 +11,7 @@ from typing import ClassVar
 from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming, TimedLine
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
+from filmstudio.pipeline.references import is_reference_picture
 from filmstudio.pipeline.storyboard import Storyboard, StoryboardEdits, build_storyboard, shot_cuts
 
 SCENE_TITLE_SECONDS = 2.8
@@ -22,7 +23,8 @@ def _slug(text: str) -> str:
 
 def pick_image(images: list[Path], scene_index: int, location: str) -> Path | None:
     """A user image for a scene: named `scene-<n>` or after its location, else the next in order."""
-    images = [p for p in images if not _slug(p.stem).startswith("shot-")]  # those replace one shot
+    # shot-<n> replaces one shot; character-<name> is a character's reference, not a backdrop
+    images = [p for p in images if not _slug(p.stem).startswith("shot-") and not is_reference_picture(p)]
     if not images:
         return None
     slug = _slug(location)
