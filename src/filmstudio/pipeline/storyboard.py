@@ -19,6 +19,7 @@ from typing import Any, Literal
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
+from filmstudio.pipeline.prompts import EstimatedTokens, PromptPart, PromptTokens, fit_prompt
 
 Camera = Literal["establishing", "wide", "medium", "close"]
 MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
@@ -89,6 +90,9 @@ class Shot:
     seed: int
     locked: bool = False
     image: Path | None = None  # the user's own picture for this shot (`shot-<n>.png`)
+    tokens: int = 0  # the prompt's tokens as the picture model counts them (start and end included)
+    warning: str | None = None  # what was left out of the prompt to fit the model, or why it does not fit
+    descriptions_fit: bool = True  # False: the characters' descriptions alone are over the model's limit
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,14 @@ class Storyboard:
     shots: tuple[Shot, ...]
     characters: tuple[CharacterLook, ...]
     places: tuple[PlaceLook, ...]
+    tokens: str = "estimate"  # what counted the prompts' tokens: the model's tokenizer, or the estimate
+    token_limit: int = 77
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """For the render's manifest: the shots whose characters' descriptions did not fit whole."""
+        return tuple(f"storyboard shot {s.number}: {s.warning}" for s in self.shots
+                     if not s.descriptions_fit and s.warning)
 
     def as_dict(self) -> dict[str, Any]:
         def shot(s: Shot) -> dict[str, Any]:
@@ -106,7 +118,8 @@ class Storyboard:
             return d
 
         return {"title": self.title, "style": self.style, "shots": [shot(s) for s in self.shots],
-                "characters": [asdict(c) for c in self.characters], "places": [asdict(p) for p in self.places]}
+                "characters": [asdict(c) for c in self.characters], "places": [asdict(p) for p in self.places],
+                "tokens": self.tokens, "token_limit": self.token_limit}
 
 
 def shot_cuts(seg: SceneTiming, timed: Sequence[TimedLine], fps: int) -> list[tuple[float, float]]:
@@ -142,9 +155,14 @@ def estimated_timing(script: Script, words_per_minute: float = 175.0) -> tuple[t
 
 def build_storyboard(script: Script, settings: RenderSettings, *, text: str = "",
                      timeline: Sequence[SceneTiming] = (), timed: Sequence[TimedLine] = (),
-                     edits: StoryboardEdits | None = None, images: Sequence[Path] = ()) -> Storyboard:
-    """The shot list of `script` at the render's timing (estimated when none is given)."""
+                     edits: StoryboardEdits | None = None, images: Sequence[Path] = (),
+                     tokens: PromptTokens | None = None) -> Storyboard:
+    """The shot list of `script` at the render's timing (estimated when none is given).
+
+    `tokens`: the picture model's token counter (`prompts.tokens_of`); each prompt is fitted to it.
+    """
     edits = edits or StoryboardEdits()
+    counter: PromptTokens = tokens or EstimatedTokens()
     if not timeline:
         timeline, timed = estimated_timing(script)
     cast = character_bible(script, settings, _synopses(text), edits.characters)
@@ -171,21 +189,28 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
             camera = _camera(carried, new_place)
             place = places[place_key(scene)]
             number = len(shots) + 1
-            prompt = _prompt(camera, [cast[c] for c in on_screen], scene.int_ext, scene.location, time,
-                             place, carried, look)
+            fitted = fit_prompt(_prompt_parts(camera, [cast[c] for c in on_screen], scene.int_ext, scene.location,
+                                              time, place, carried, look), counter)
             seed = cast[on_screen[0]].seed if on_screen else place.seed  # the same face, the same place
             edit = edits.shots.get(number, ShotEdit())
+            prompt, count, warning = fitted.text, fitted.tokens, fitted.warning
+            if edit.prompt:  # the user's own words are never shortened: say when the model cuts them
+                prompt, count = edit.prompt, counter.count(edit.prompt)
+                warning = (f"the edited prompt is {count} tokens; the picture model reads {counter.limit} and "
+                           "cuts the rest" if count > counter.limit else None)
             shots.append(Shot(
                 number=number, scene_index=scene.index, shot=n, heading=scene.heading, int_ext=scene.int_ext,
                 location=scene.location, time_of_day=time, characters=on_screen,
                 line_indices=tuple(ln.index for ln in carried), text=_carried_text(carried), camera=camera,
-                prompt=edit.prompt or prompt, negative_prompt=NEGATIVE,
+                prompt=prompt, negative_prompt=NEGATIVE,
                 seed=edit.seed if edit.seed is not None else seed, locked=edit.locked,
-                image=replacements.get(f"shot-{number}"),
+                image=replacements.get(f"shot-{number}"), tokens=count, warning=warning,
+                descriptions_fit=fitted.descriptions_fit or bool(edit.prompt),
             ))
         previous_location = scene.location
     return Storyboard(title=script.title, style=settings.style, shots=tuple(shots),
-                      characters=tuple(cast.values()), places=tuple(places.values()))
+                      characters=tuple(cast.values()), places=tuple(places.values()), tokens=counter.name,
+                      token_limit=counter.limit)
 
 
 def lock(board: Storyboard, edits: StoryboardEdits, number: int, locked: bool = True) -> StoryboardEdits:
@@ -229,26 +254,27 @@ def _camera(lines: Sequence[Line], new_place: bool) -> Camera:
     return "medium" if any(ln.kind == "dialogue" for ln in lines) else "wide"
 
 
-def _prompt(camera: Camera, cast: Sequence[CharacterLook], int_ext: str | None, location: str,
-            time: str | None, place: PlaceLook, lines: Sequence[Line], look: str) -> str:
+def _prompt_parts(camera: Camera, cast: Sequence[CharacterLook], int_ext: str | None, location: str,
+                  time: str | None, place: PlaceLook, lines: Sequence[Line], look: str) -> list[PromptPart]:
+    """The prompt's parts in their order; `prompts.fit_prompt` leaves out the least important first."""
     where = {"INT": "interior", "EXT": "exterior"}.get(int_ext or "", "")
-    parts = [CAMERA_WORDS[camera]]
-    if cast:
-        parts.append(" and ".join(c.description for c in cast))
+    parts = [PromptPart(CAMERA_WORDS[camera], "camera")]
+    # Each description whole and word for word: one part per character (`join` puts "and" between).
+    parts += [PromptPart(c.description, "character", c.name) for c in cast]
     if location:
-        parts.append(f"{where} {location.lower()}".strip())
+        parts.append(PromptPart(f"{where} {location.lower()}".strip(), "place"))
     if time:
-        parts.append(_TIME_WORDS.get(time, f"at {time.lower()}"))
-    parts.append(look)  # before the details: CLIP reads 77 tokens, the rest is cut
+        parts.append(PromptPart(_TIME_WORDS.get(time, f"at {time.lower()}"), "time"))
+    parts.append(PromptPart(look, "look"))  # before the details, as the prompt always read
     detail = place.description.removeprefix(location.lower()).strip(", ")
     if detail and len(cast) > 0:
         detail = detail.split(". ")[0]  # the place in short: the people come first
     if detail:
-        parts.append(detail)
+        parts.append(PromptPart(detail, "detail"))
     action = _action(lines)
     if action and not (detail and (action in detail or detail in action)):
-        parts.append(action)
-    return ", ".join(parts)
+        parts.append(PromptPart(action, "action"))
+    return parts
 
 
 def _action(lines: Sequence[Line]) -> str:

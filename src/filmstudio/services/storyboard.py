@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from filmstudio.domain.errors import NotFound
@@ -12,6 +13,7 @@ from filmstudio.domain.models import ShotRegenerate
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock
 from filmstudio.services import assets
@@ -24,14 +26,27 @@ def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits) -> S
     settings = RenderSettings.model_validate_json(project["settings"])
     script = analyse(project["script"], settings)
     return build_storyboard(script, settings, text=project["script"], edits=edits,
-                            images=assets.project_images(studio, project["id"]))
+                            images=assets.project_images(studio, project["id"]), tokens=_tokens(studio))
+
+
+def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
+    from filmstudio.pipeline.models.library import ModelLibrary
+
+    return [(m.id, m.path) for m in ModelLibrary(studio.models_dir).installed()
+            if (m.path / "model_index.json").is_file()]
+
+
+def _tokens(studio: Studio) -> PromptTokens:
+    """The render's picture engine's tokenizer (else the installed model's, else the estimate)."""
+    if studio.pictures is not None:
+        return tokens_of(studio.pictures)
+    models = _picture_models(studio)
+    return model_tokens(models[0][1], models[0][0]) if models else EstimatedTokens()
 
 
 def _pictures(studio: Studio) -> dict[str, Any]:
     """Which picture model will draw the stills, or how to get one."""
-    from filmstudio.pipeline.models.library import ModelLibrary
-
-    models = [m.id for m in ModelLibrary(studio.models_dir).installed() if (m.path / "model_index.json").is_file()]
+    models = [mid for mid, _ in _picture_models(studio)]
     if models:
         return {"engine": "diffusers", "model": models[0]}
     return {"engine": PROCEDURAL_PICTURES.name, "model": None, "advice": list(PROCEDURAL_PICTURES.missing)}

@@ -20,6 +20,7 @@ from typing import Any
 from filmstudio.domain.errors import EngineMissing, FilmStudioError
 from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
 from filmstudio.pipeline.engines import EngineInfo, Progress, StillRequest
+from filmstudio.pipeline.prompts import PromptTokens, model_tokens
 
 AI_EXTRA = "the AI pictures need the `ai` extra: pip install 'filmstudio[ai]' (install torch for your GPU first)"
 NATIVE_SIDE = {"sd15": 512, "lcm-lora-sd15": 512, "sd-turbo": 512, "sdxl-base-1.0": 1024}
@@ -96,6 +97,10 @@ class DiffusersPictures:
             return int(unet["sample_size"]) * 2 ** (len(vae["block_out_channels"]) - 1)
         except (OSError, KeyError, ValueError, TypeError):
             return 512
+
+    def prompt_tokens(self) -> PromptTokens:
+        """The model's own tokenizer, to fit the prompts to what its text encoder reads."""
+        return model_tokens(self.folder, self.model_id)
 
     def device(self) -> str:
         if self._device is None:
