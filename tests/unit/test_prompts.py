@@ -11,9 +11,7 @@ from filmstudio.pipeline.prompts import EstimatedTokens, PromptPart, PromptToken
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.storyboard import STYLE_LOOKS, Storyboard, build_storyboard
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "night-market.fountain"
-if not SAMPLE.is_file():
-    SAMPLE = Path("/work/shared/samples/night-market.fountain")
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "night-market.fountain"  # ../shared/samples' copy
 # A long action line in the middle of the market scene: a shot that cannot keep all its words.
 LONG = ("OLD VENDOR (70s), wiry, ladles broth without looking up.",
         "OLD VENDOR (70s), wiry, ladles broth without looking up. Behind him the lanterns swing in the wind "

@@ -201,3 +201,11 @@ def fit_prompt(parts: Sequence[PromptPart], tokens: PromptTokens) -> FittedPromp
             else "nothing more"
         )
     return FittedPrompt(text, count, tokens.limit, tuple(dropped), descriptions_fit)
+
+
+def fit_negative(text: str, tokens: PromptTokens) -> str:
+    """A negative prompt (a list of things to avoid) without its last items until it fits."""
+    items = text.split(", ")
+    while len(items) > 1 and tokens.count(", ".join(items)) > tokens.limit:
+        items.pop()
+    return ", ".join(items)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
-from filmstudio.pipeline.prompts import EstimatedTokens, PromptPart, PromptTokens, fit_prompt
+from filmstudio.pipeline.prompts import EstimatedTokens, PromptPart, PromptTokens, fit_negative, fit_prompt
 
 Camera = Literal["establishing", "wide", "medium", "close"]
 MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
@@ -165,6 +165,7 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
     counter: PromptTokens = tokens or EstimatedTokens()
     if not timeline:
         timeline, timed = estimated_timing(script)
+    negative = fit_negative(NEGATIVE, counter)
     cast = character_bible(script, settings, _synopses(text), edits.characters)
     places = place_bible(script.scenes)
     look = STYLE_LOOKS.get(settings.style, STYLE_LOOKS["cinematic"])
@@ -182,8 +183,10 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
         cuts = shot_cuts(seg, lines, settings.fps)
         on_screen: tuple[str, ...] = ()
         for n, (a, b) in enumerate(cuts):
-            carried = [t.line for t in lines if a <= round(t.start * settings.fps) / settings.fps < b or
-                       (n == 0 and t.start < a)]
+            # The first shot carries everything before the second cut (a line at the scene's very
+            # start too, which rounding to a frame can put a hair before it).
+            carried = [t.line for t in lines if (n == 0 or a <= round(t.start * settings.fps) / settings.fps)
+                       and round(t.start * settings.fps) / settings.fps < b]
             on_screen = _characters(carried, script.characters, on_screen)
             new_place = n == 0 and scene.location != previous_location
             camera = _camera(carried, new_place)
@@ -202,7 +205,7 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
                 number=number, scene_index=scene.index, shot=n, heading=scene.heading, int_ext=scene.int_ext,
                 location=scene.location, time_of_day=time, characters=on_screen,
                 line_indices=tuple(ln.index for ln in carried), text=_carried_text(carried), camera=camera,
-                prompt=prompt, negative_prompt=NEGATIVE,
+                prompt=prompt, negative_prompt=negative,
                 seed=edit.seed if edit.seed is not None else seed, locked=edit.locked,
                 image=replacements.get(f"shot-{number}"), tokens=count, warning=warning,
                 descriptions_fit=fitted.descriptions_fit or bool(edit.prompt),

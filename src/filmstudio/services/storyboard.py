@@ -15,6 +15,7 @@ from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.script.analysis import analyse
+from filmstudio.pipeline.still_timings import StillPlan, plan_stills
 from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock
 from filmstudio.services import assets
 from filmstudio.services.keys import Principal
@@ -22,11 +23,22 @@ from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
 
 
-def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits) -> Storyboard:
-    settings = RenderSettings.model_validate_json(project["settings"])
+def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits,
+           settings: RenderSettings | None = None) -> Storyboard:
+    settings = settings or RenderSettings.model_validate_json(project["settings"])
     script = analyse(project["script"], settings)
     return build_storyboard(script, settings, text=project["script"], edits=edits,
                             images=assets.project_images(studio, project["id"]), tokens=_tokens(studio))
+
+
+def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSettings) -> StillPlan | None:
+    """The stills a render of `project` will draw (cache misses) and their seconds; None without a model."""
+    if studio.pictures is None:
+        return None
+    edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
+    board = _board(studio, project, edits, settings)
+    w, h = settings.size
+    return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
 
 
 def _picture_models(studio: Studio) -> list[tuple[str, Path]]:

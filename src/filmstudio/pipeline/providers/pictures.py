@@ -195,9 +195,9 @@ class DiffusersPictures:
                     chunk = group[i:i + self.batch]
                     for req, img in zip(chunk, self._generate(pipe, chunk, w, h, steps), strict=True):
                         _save(img, req)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done / len(requests))
+                        done += 1  # progress per finished still, so a job's progress moves per shot
+                        if progress is not None:
+                            progress(done / len(requests))
             self._last_used = time.monotonic()
             self._free_when_idle()
         return [r.out for r in requests]

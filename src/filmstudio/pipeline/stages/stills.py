@@ -10,6 +10,7 @@ from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.engines import StillRequest
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.pictures import native_size, still_path
+from filmstudio.pipeline.still_timings import draw_stills
 from filmstudio.pipeline.storyboard import Storyboard
 
 
@@ -40,7 +41,7 @@ def generate_stills(plan: RenderPlan, ctx: StageContext, board: Storyboard,
             prompt=shot.prompt, negative_prompt=shot.negative_prompt, width=width, height=height,
             seed=shot.seed, out=out, steps=steps if isinstance(steps, int) else None)
     requests = list(wanted.values())
-    paths = pictures.stills(requests, cancel=ctx.cancel, progress=progress) if requests else []
+    paths = draw_stills(ctx, "visual_generation", requests, progress)  # progress per drawn still, speed kept
     made = dict(zip(wanted, paths, strict=True))
     (plan.work_dir / "storyboard.json").write_text(
         json.dumps({**board.as_dict(), "stills": {str(s.number): made[(s.scene_index, s.shot)].name

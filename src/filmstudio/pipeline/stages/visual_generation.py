@@ -52,7 +52,8 @@ class VisualGeneration:
         ctx.report(self.name, 1.0)
         warnings = board.warnings if ctx.engines.pictures is not None else ()
         return replace(plan, segment_specs=specs, stills=tuple(stills.values()),
-                       warnings=(*plan.warnings, *warnings))
+                       warnings=(*plan.warnings, *warnings), stills_drawn=ctx.stills.drawn,
+                       stills_seconds=round(ctx.stills.seconds, 3))
 
 
 def storyboard_for(plan: RenderPlan, tokens: PromptTokens | None = None) -> Storyboard:
