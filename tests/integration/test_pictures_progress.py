@@ -128,3 +128,30 @@ def jobs_handler(studio: Studio, renderer: Recorder) -> Any:
     from filmstudio.services.render import RenderJobs
 
     return RenderJobs(studio, renderer)
+
+
+def test_a_description_too_long_for_the_model_is_kept_whole_and_the_manifest_says_so(tmp_path: Path) -> None:
+    from filmstudio.app.compose import build_engines
+    from filmstudio.domain.settings import RenderSettings
+    from integration.test_pictures import FlatPictures
+    from studio_engines import render_film
+
+    base = build_engines(jobs=2)
+    flat = Engines(voices=base.voices, music=base.music, translator=base.translator, encoder=base.encoder,
+                   pictures=FlatPictures())
+    # 300 characters (the field's limit) and about 100 tokens: commas and short words.
+    look = ("a tall, wiry, weathered fisherwoman in her forties, yellow oilskin coat, grey wool jumper, red boots, "
+            "blue knit hat, silver hoops, a scar on one cheek, a coil of rope, a brass lantern, salt-white streaks "
+            "in dark hair, cracked lips, tired eyes, a tin mug, a gull feather, a torn map, a whistle, a dog")
+    assert len(look) <= 300
+    settings = RenderSettings.model_validate({**FILM, "characters": [{"name": "MIRA", "description": look}]})
+    manifest = render_film(SCRIPT, settings, tmp_path / "f.mp4", work_dir=tmp_path / "w", cache_dir=tmp_path / "c",
+                           engines=flat)
+    board = json.loads((tmp_path / "w" / "storyboard.json").read_text())
+    assert board["tokens"] == "estimate" and board["token_limit"] == 77
+    mira = [s for s in board["shots"] if "MIRA" in s["characters"]]
+    assert mira and all(look in s["prompt"] and s["tokens"] > 77 and not s["descriptions_fit"] for s in mira)
+    others = [s for s in board["shots"] if "MIRA" not in s["characters"]]
+    assert all(s["tokens"] <= 77 for s in others)
+    said = [w for w in manifest["warnings"] if w.startswith("storyboard shot")]
+    assert len(said) == len(mira) and all("MIRA's description alone" in w for w in said)
