@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,8 @@ from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
 
+log = logging.getLogger(__name__)
+
 
 def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits,
            settings: RenderSettings | None = None) -> Storyboard:
@@ -32,13 +35,21 @@ def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits,
 
 
 def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSettings) -> StillPlan | None:
-    """The stills a render of `project` will draw (cache misses) and their seconds; None without a model."""
+    """The stills a render of `project` will draw (cache misses) and their seconds; None without a model.
+
+    Only an estimate: a failure here (an unreadable edits file, a broken tokenizer) is logged and
+    gives None, and never stops the render it estimates (the render reports such errors itself).
+    """
     if studio.pictures is None:
         return None
-    edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
-    board = _board(studio, project, edits, settings)
-    w, h = settings.size
-    return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
+    try:
+        edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
+        board = _board(studio, project, edits, settings)
+        w, h = settings.size
+        return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
+    except Exception:
+        log.exception("could not count the stills to draw for project %s", project.get("id"))
+        return None
 
 
 def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
