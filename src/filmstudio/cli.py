@@ -106,6 +106,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 def cmd_storyboard(args: argparse.Namespace) -> int:
     """The shot list with each still's prompt, without rendering."""
     from filmstudio.domain.settings import RenderSettings
+    from filmstudio.pipeline.prompts import tokens_of
     from filmstudio.pipeline.script.analysis import analyse
     from filmstudio.pipeline.storyboard import build_storyboard
 
@@ -115,8 +116,9 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
         cast = json.loads(Path(args.characters).read_text(encoding="utf-8"))
         data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
     settings = RenderSettings.model_validate(data)
-    board = build_storyboard(analyse(text, settings), settings, text=text)
-    pictures = _picture_engine_info()
+    engine = _picture_engine()
+    board = build_storyboard(analyse(text, settings), settings, text=text, tokens=tokens_of(engine))
+    pictures = _picture_engine_info(engine)
     if args.json:
         print(json.dumps({**board.as_dict(), "pictures": pictures}, indent=2, ensure_ascii=False))
         return 0
@@ -128,18 +130,26 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
         print(f"{c.name}: {c.description} (seed {c.seed})")
     for shot in board.shots:
         where = shot.heading or f"passage {shot.scene_index + 1}"
-        print(f"\n#{shot.number} {shot.camera} · {where} · seed {shot.seed}\n  {shot.text}\n  prompt: {shot.prompt}")
+        print(f"\n#{shot.number} {shot.camera} · {where} · seed {shot.seed} · {shot.tokens}/{board.token_limit} "
+              f"tokens ({board.tokens})\n  {shot.text}\n  prompt: {shot.prompt}")
+        if shot.warning:
+            print(f"  warning: {shot.warning}")
     return 0
 
 
-def _picture_engine_info() -> dict[str, Any]:
-    """Which engine would draw the stills here (or how to get one)."""
+def _picture_engine() -> Any:
+    """The picture engine a render here would use (None: procedural backdrops)."""
     from filmstudio.app.compose import picture_engine
     from filmstudio.config import load_settings
+
+    return picture_engine(load_settings().models_dir)
+
+
+def _picture_engine_info(engine: Any) -> dict[str, Any]:
+    """Which engine would draw the stills here (or how to get one)."""
     from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
     from filmstudio.pipeline.providers.reference_adapter import PULL_ADVICE
 
-    engine = picture_engine(load_settings().models_dir)
     info = engine.info() if engine is not None else PROCEDURAL_PICTURES
     refs = info.details.get("references")
     references = {"used": True, **refs} if refs else {

@@ -1,4 +1,5 @@
-"""Render workers on other machines: a real redis-server, the server, two worker processes, kill -9 one."""
+"""Render workers on other machines: a real redis-server, the server, two worker processes, kill -9 one;
+and a farmed film whose stills the main machine draws with the tiny picture model, for workers that have none."""
 
 from __future__ import annotations
 
@@ -17,15 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 
-from filmstudio.app.compose import build_server, run_server
+from filmstudio.app.compose import build_engines, build_server, run_server
 from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.engines import Engines
 from filmstudio.pipeline.media.ffmpeg import probe
 from filmstudio.services import accounts, keys
 from filmstudio.services.farm import SegmentBoard
 from integration.conftest_server import free_port, server_settings, wait_healthy, wait_job
+from media_checks import decode_frame
 from studio_engines import render_film
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,11 +82,11 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 @contextmanager
-def farm_server(home: Path, queue_url: str) -> Iterator[tuple[str, Any]]:
+def farm_server(home: Path, queue_url: str, engines: Engines | None = None) -> Iterator[tuple[str, Any]]:
     """The main server with the real pipeline, farming segment encodes out over Redis."""
     settings = server_settings(home, secrets_backend="file", queue_url=queue_url, segment_farm=True,
                                lease_seconds=2.0)
-    parts = build_server(settings)
+    parts = build_server(settings, engines=engines)
     holder: dict[str, Any] = {}
     thread = threading.Thread(target=run_server, args=(parts,), daemon=True,
                               kwargs={"on_started": lambda s: holder.setdefault("s", s)})
@@ -182,6 +186,82 @@ def test_segments_spread_over_two_workers_and_survive_a_kill_9(redis_url: str, t
             streams = _streams(film2)
             assert ("video", "h264", 1280, 720) in streams and any(s[0] == "audio" for s in streams)
             assert abs(float(probe(film2)["format"]["duration"]) - manifest2["duration"]) < 0.1
+        finally:
+            for proc in workers.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT)
+                    try:
+                        proc.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+            api.close()
+
+
+def _tiny_model(root: Path) -> Path:
+    """The tiny Stable Diffusion, served by the fake hub and pulled into `root` (a studio's models folder)."""
+    from fakehub import FakeHub, model_toml
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.download import pull
+    from filmstudio.pipeline.models.library import ModelLibrary
+    from tiny_sd import build_tiny_sd, folder_files
+
+    files = folder_files(build_tiny_sd(root.parent / "tiny-built"))
+    catalogue = root.parent / "catalogue.toml"
+    catalogue.write_text(model_toml("tiny-sd", "test/tiny-sd", files).replace('kind = "voice"', 'kind = "picture"')
+                         .replace('engine = "piper"', 'engine = "diffusers"'), encoding="utf-8")
+    with FakeHub(repos={"test/tiny-sd": files}) as hub:
+        pull(load_catalogue(catalogue).get("tiny-sd"), ModelLibrary(root), endpoint=hub.endpoint)
+    return root
+
+
+@pytest.mark.slow
+def test_the_main_machine_draws_the_stills_and_workers_without_a_model_render_them(
+        redis_url: str, tmp_path: Path) -> None:
+    pytest.importorskip("diffusers")
+    from filmstudio.pipeline.providers.pictures import DiffusersPictures
+
+    home = tmp_path / "studio"
+    engines = build_engines(jobs=2, models_dir=_tiny_model(home / "models"))
+    assert isinstance(engines.pictures, DiffusersPictures)
+    engines.pictures.steps = 2
+    with farm_server(home, redis_url, engines) as (base, parts):
+        store = parts.studio.store
+        acct = accounts.create_account(store, "crew", plan="enterprise", credits=None)
+        user = keys.create_key(store, acct.account_id, name="crew").secret
+        farm_key = keys.create_key(store, acct.account_id, name="render-farm", scopes=["worker"]).secret
+        api = httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {user}"}, timeout=30)
+        workers = {n: _worker(tmp_path, n, redis_url, base, farm_key) for n in ("w1", "w2")}
+        try:
+            settings = {**FILM, "style": "documentary", "music_genre": "none"}
+            project = api.post("/projects", json={"title": "drawn", "script": SCRIPT, "settings": settings}).json()
+            job = wait_job(api, api.post(f"/projects/{project['project_id']}/generate").json()["job_id"], timeout=240)
+            assert job["status"] == "completed", job
+            film, manifest = _film(home, project, job["job_id"])
+            assert manifest["stills"] >= 3 and manifest["stills_drawn"] == manifest["stills"]
+            by = [s["worker"] for s in manifest["segments"]]
+            assert {"w1", "w2"} & set(by), by  # farmed out, not all rendered here
+            # The workers have no picture model: they got the drawn stills as images, by content.
+            for n in ("w1", "w2"):
+                assert not (tmp_path / n / "models").exists()
+            stills = {p.read_bytes() for p in (home / "cache" / "stills").glob("still-*.png")}
+            fetched = [p for n in ("w1", "w2") for p in (tmp_path / n / "segment-work" / "images").glob("*.png")]
+            assert fetched and all(p.read_bytes() in stills for p in fetched)
+
+            # One machine, the same model and plan (the job's voice clips), its own cache: it draws the
+            # same stills, so its segments have the very keys the farmed film was joined from.
+            alone = tmp_path / "alone" / "film.mp4"
+            shutil.copytree(home / "cache" / "tts", tmp_path / "alone-cache" / "tts")
+            render_film(SCRIPT, RenderSettings.model_validate(manifest["settings"]), alone,
+                        work_dir=tmp_path / "alone-work", cache_dir=tmp_path / "alone-cache", title=manifest["title"],
+                        engines=engines)
+            assert {p.read_bytes() for p in (tmp_path / "alone-cache" / "stills").glob("still-*.png")} == stills
+            assert {s["key"] for s in manifest["segments"]} == {
+                p.stem for p in (tmp_path / "alone-cache" / "segments").glob("*.mp4")}
+            assert _streams(film) == _streams(alone)
+            for t in (1.0, manifest["duration"] / 2, manifest["duration"] - 1.5):
+                a = decode_frame(film, t, (320, 180)).astype(float)
+                b = decode_frame(alone, t, (320, 180)).astype(float)
+                assert np.abs(a - b).mean() < 1.0, t  # the same frames (the same encodes, joined)
         finally:
             for proc in workers.values():
                 if proc.poll() is None:

@@ -184,6 +184,30 @@ def test_estimates_use_rate_and_history(studio: Studio) -> None:
     assert estimates.remaining_seconds(studio.store, first) == pytest.approx((10.0 - 2.0) + 20.0)
 
 
+def test_estimates_count_the_stills_to_draw(studio: Studio) -> None:
+    who = _who(studio, credits=None)
+    job_id = jobs.generate(studio, who, _project(studio, who)).job_id
+    # A finished job that drew stills for 30 s of its 32 s visual_generation: the drawing is not film pace.
+    with studio.store.write() as db:
+        db.execute("UPDATE jobs SET status='completed', finished_at='z', stage_timings=?, result=? WHERE id=?",
+                   [json.dumps({"visual_generation": 32.0, "rendering": 10.0}),
+                    json.dumps({"stills": 6, "stills_drawn": 6, "stills_seconds": 30.0}), job_id])
+    assert estimates.seconds_per_film_second(studio.store) == pytest.approx({"visual_generation": 2.0 / 5,
+                                                                              "rendering": 10.0 / 5})
+    stills = json.dumps({"stills": {"shots": 8, "to_draw": 4, "seconds_per_still": 5.0, "measured": True}})
+    queued = {"status": "queued", "settings": json.dumps({"duration": 10}), "params": stills}
+    assert estimates.stills_seconds(queued) == 20.0
+    assert estimates.remaining_seconds(studio.store, queued) == pytest.approx(24.0 + 20.0)
+    assert estimates.remaining_seconds(studio.store, {**queued, "params": "{}"}) == pytest.approx(24.0)
+    # Drawing: its step's expected time is the film-pace part plus the drawing, counting down.
+    drawing = {**queued, "status": "processing", "started_at": "2026-01-01T00:00:00Z", "progress": 40,
+               "current_step": "visual_generation", "stage_timings": json.dumps({"visual_generation": 6.0})}
+    assert estimates.remaining_seconds(studio.store, drawing) == pytest.approx((4.0 + 20.0 - 6.0) + 20.0)
+    rendering = {**drawing, "current_step": "rendering",
+                 "stage_timings": json.dumps({"visual_generation": 24.0, "rendering": 5.0})}
+    assert estimates.remaining_seconds(studio.store, rendering) == pytest.approx(20.0 - 5.0)
+
+
 def test_file_secrets_are_private_and_stable(tmp_path: Path) -> None:
     store = FileSecrets(tmp_path / "secrets.json")
     value = store.get_or_create("sign")

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +96,14 @@ class Cache:
 
 
 @dataclass
+class StillsTally:
+    """What a render drew with the picture model (for the manifest and the next estimate)."""
+
+    drawn: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
 class StageContext:
     """Per-render services handed to each stage."""
 
@@ -105,6 +113,13 @@ class StageContext:
     engines: Engines
     jobs: int = max(1, (os.cpu_count() or 2))
     encoder: str | None = None  # forced video encoder name; None = best available
+    stills: StillsTally = field(default_factory=StillsTally)
 
     def report(self, step: str, fraction: float) -> None:
         self.progress(step, min(1.0, max(0.0, fraction)))
+
+    def expect(self, step: str, seconds: float) -> None:
+        """Tell the progress that `step` has `seconds` of extra work (stills to draw) before it ends."""
+        expect = getattr(self.progress, "expect", None)
+        if callable(expect):
+            expect(step, seconds)

@@ -161,6 +161,8 @@ class RenderPlan:
     continuity: str | None = None  # the film's identity across renders (keeps its speaking rate on an edit)
     storyboard_edits: Path | None = None  # the project's storyboard edits (JSON)
     stills: tuple[Path, ...] = ()  # the generated stills, one per shot that has one
+    stills_drawn: int = 0  # of those, drawn by this render (the rest came from the cache)
+    stills_seconds: float = 0.0  # the time drawing them took
 
     @property
     def duration(self) -> float:

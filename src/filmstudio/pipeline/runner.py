@@ -73,7 +73,13 @@ def default_stages() -> tuple[Stage, ...]:
 
 
 class _Progress:
-    """Maps each stage's own 0..1 onto the whole render by stage weights; never goes backwards."""
+    """Maps each stage's own 0..1 onto the whole render by stage weights; never goes backwards.
+
+    A stage that learns it has extra work (the stills to draw) says how long it will take
+    (`expect`): the rest of the bar is shared again between that stage and the ones after it by
+    their expected seconds (the later stages at the pace the render has gone so far), so the
+    stills get their real share and each drawn still moves the bar.
+    """
 
     def __init__(self, stages: Sequence[Stage], sink: ProgressFn | None) -> None:
         total = sum(s.weight for s in stages)
@@ -84,6 +90,25 @@ class _Progress:
             acc += s.weight
         self._sink = sink
         self._last = 0.0
+        self._started = time.monotonic()
+
+    def expect(self, step: str, seconds: float) -> None:
+        if step not in self._offsets or seconds <= 0:
+            return
+        names = list(self._offsets)
+        start, share = self._offsets[step]
+        done = max(start, 1e-3)
+        pace = max(1e-3, time.monotonic() - self._started) / done  # seconds per unit of the bar so far
+        later = names[names.index(step) + 1:]
+        rest = sum(self._offsets[n][1] for n in later) * pace
+        own = share * pace + seconds
+        left = 1.0 - start
+        self._offsets[step] = (start, left * own / (own + rest))
+        at = start + self._offsets[step][1]
+        for n in later:
+            part = left * self._offsets[n][1] * pace / (own + rest)
+            self._offsets[n] = (at, part)
+            at += part
 
     def __call__(self, step: str, fraction: float) -> None:
         start, share = self._offsets.get(step, (self._last, 0.0))
@@ -211,6 +236,8 @@ def build_manifest(
         "scenes": scenes,
         "warnings": list(plan.warnings),
         "stills": len(plan.stills),  # shots drawn by the picture model (0: procedural backdrops)
+        "stills_drawn": plan.stills_drawn,  # of those, drawn by this render (not from the cache)
+        "stills_seconds": plan.stills_seconds,
         "stage_seconds": plan.stage_seconds,
         "total_seconds": round(seconds, 3),
     }

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
+from filmstudio.pipeline.prompts import EstimatedTokens, PromptPart, PromptTokens, fit_negative, fit_prompt
 from filmstudio.pipeline.references import CharacterReference, character_references
 
 Camera = Literal["establishing", "wide", "medium", "close"]
@@ -90,6 +91,9 @@ class Shot:
     seed: int
     locked: bool = False
     image: Path | None = None  # the user's own picture for this shot (`shot-<n>.png`)
+    tokens: int = 0  # the prompt's tokens as the picture model counts them (start and end included)
+    warning: str | None = None  # what was left out of the prompt to fit the model, or why it does not fit
+    descriptions_fit: bool = True  # False: the characters' descriptions alone are over the model's limit
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,14 @@ class Storyboard:
     characters: tuple[CharacterLook, ...]
     places: tuple[PlaceLook, ...]
     references: Mapping[str, CharacterReference] = field(default_factory=dict)  # by character name
+    tokens: str = "estimate"  # what counted the prompts' tokens: the model's tokenizer, or the estimate
+    token_limit: int = 77
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """For the render's manifest: the shots whose characters' descriptions did not fit whole."""
+        return tuple(f"storyboard shot {s.number}: {s.warning}" for s in self.shots
+                     if not s.descriptions_fit and s.warning)
 
     def as_dict(self) -> dict[str, Any]:
         def shot(s: Shot) -> dict[str, Any]:
@@ -109,7 +121,7 @@ class Storyboard:
 
         return {"title": self.title, "style": self.style, "shots": [shot(s) for s in self.shots],
                 "characters": [_character(c, self.references.get(c.name)) for c in self.characters],
-                "places": [asdict(p) for p in self.places]}
+                "places": [asdict(p) for p in self.places], "tokens": self.tokens, "token_limit": self.token_limit}
 
 
 def _character(look: CharacterLook, reference: CharacterReference | None) -> dict[str, Any]:
@@ -149,11 +161,17 @@ def estimated_timing(script: Script, words_per_minute: float = 175.0) -> tuple[t
 
 def build_storyboard(script: Script, settings: RenderSettings, *, text: str = "",
                      timeline: Sequence[SceneTiming] = (), timed: Sequence[TimedLine] = (),
-                     edits: StoryboardEdits | None = None, images: Sequence[Path] = ()) -> Storyboard:
-    """The shot list of `script` at the render's timing (estimated when none is given)."""
+                     edits: StoryboardEdits | None = None, images: Sequence[Path] = (),
+                     tokens: PromptTokens | None = None) -> Storyboard:
+    """The shot list of `script` at the render's timing (estimated when none is given).
+
+    `tokens`: the picture model's token counter (`prompts.tokens_of`); each prompt is fitted to it.
+    """
     edits = edits or StoryboardEdits()
+    counter: PromptTokens = tokens or EstimatedTokens()
     if not timeline:
         timeline, timed = estimated_timing(script)
+    negative = fit_negative(NEGATIVE, counter)
     cast = character_bible(script, settings, _synopses(text), edits.characters)
     places = place_bible(script.scenes)
     look = STYLE_LOOKS.get(settings.style, STYLE_LOOKS["cinematic"])
@@ -171,29 +189,38 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
         cuts = shot_cuts(seg, lines, settings.fps)
         on_screen: tuple[str, ...] = ()
         for n, (a, b) in enumerate(cuts):
-            carried = [t.line for t in lines if a <= round(t.start * settings.fps) / settings.fps < b or
-                       (n == 0 and t.start < a)]
+            # The first shot carries everything before the second cut (a line at the scene's very
+            # start too, which rounding to a frame can put a hair before it).
+            carried = [t.line for t in lines if (n == 0 or a <= round(t.start * settings.fps) / settings.fps)
+                       and round(t.start * settings.fps) / settings.fps < b]
             on_screen = _characters(carried, script.characters, on_screen)
             new_place = n == 0 and scene.location != previous_location
             camera = _camera(carried, new_place)
             place = places[place_key(scene)]
             number = len(shots) + 1
-            prompt = _prompt(camera, [cast[c] for c in on_screen], scene.int_ext, scene.location, time,
-                             place, carried, look)
+            fitted = fit_prompt(_prompt_parts(camera, [cast[c] for c in on_screen], scene.int_ext, scene.location,
+                                              time, place, carried, look), counter)
             seed = cast[on_screen[0]].seed if on_screen else place.seed  # the same face, the same place
             edit = edits.shots.get(number, ShotEdit())
+            prompt, count, warning = fitted.text, fitted.tokens, fitted.warning
+            if edit.prompt:  # the user's own words are never shortened: say when the model cuts them
+                prompt, count = edit.prompt, counter.count(edit.prompt)
+                warning = (f"the edited prompt is {count} tokens; the picture model reads {counter.limit} and "
+                           "cuts the rest" if count > counter.limit else None)
             shots.append(Shot(
                 number=number, scene_index=scene.index, shot=n, heading=scene.heading, int_ext=scene.int_ext,
                 location=scene.location, time_of_day=time, characters=on_screen,
                 line_indices=tuple(ln.index for ln in carried), text=_carried_text(carried), camera=camera,
-                prompt=edit.prompt or prompt, negative_prompt=NEGATIVE,
+                prompt=prompt, negative_prompt=negative,
                 seed=edit.seed if edit.seed is not None else seed, locked=edit.locked,
-                image=replacements.get(f"shot-{number}"),
+                image=replacements.get(f"shot-{number}"), tokens=count, warning=warning,
+                descriptions_fit=fitted.descriptions_fit or bool(edit.prompt),
             ))
         previous_location = scene.location
     return Storyboard(title=script.title, style=settings.style, shots=tuple(shots),
                       characters=tuple(cast.values()), places=tuple(places.values()),
-                      references=character_references(cast, images))
+                      references=character_references(cast, images), tokens=counter.name,
+                      token_limit=counter.limit)
 
 
 def lock(board: Storyboard, edits: StoryboardEdits, number: int, locked: bool = True) -> StoryboardEdits:
@@ -237,26 +264,27 @@ def _camera(lines: Sequence[Line], new_place: bool) -> Camera:
     return "medium" if any(ln.kind == "dialogue" for ln in lines) else "wide"
 
 
-def _prompt(camera: Camera, cast: Sequence[CharacterLook], int_ext: str | None, location: str,
-            time: str | None, place: PlaceLook, lines: Sequence[Line], look: str) -> str:
+def _prompt_parts(camera: Camera, cast: Sequence[CharacterLook], int_ext: str | None, location: str,
+                  time: str | None, place: PlaceLook, lines: Sequence[Line], look: str) -> list[PromptPart]:
+    """The prompt's parts in their order; `prompts.fit_prompt` leaves out the least important first."""
     where = {"INT": "interior", "EXT": "exterior"}.get(int_ext or "", "")
-    parts = [CAMERA_WORDS[camera]]
-    if cast:
-        parts.append(" and ".join(c.description for c in cast))
+    parts = [PromptPart(CAMERA_WORDS[camera], "camera")]
+    # Each description whole and word for word: one part per character (`join` puts "and" between).
+    parts += [PromptPart(c.description, "character", c.name) for c in cast]
     if location:
-        parts.append(f"{where} {location.lower()}".strip())
+        parts.append(PromptPart(f"{where} {location.lower()}".strip(), "place"))
     if time:
-        parts.append(_TIME_WORDS.get(time, f"at {time.lower()}"))
-    parts.append(look)  # before the details: CLIP reads 77 tokens, the rest is cut
+        parts.append(PromptPart(_TIME_WORDS.get(time, f"at {time.lower()}"), "time"))
+    parts.append(PromptPart(look, "look"))  # before the details, as the prompt always read
     detail = place.description.removeprefix(location.lower()).strip(", ")
     if detail and len(cast) > 0:
         detail = detail.split(". ")[0]  # the place in short: the people come first
     if detail:
-        parts.append(detail)
+        parts.append(PromptPart(detail, "detail"))
     action = _action(lines)
     if action and not (detail and (action in detail or detail in action)):
-        parts.append(action)
-    return ", ".join(parts)
+        parts.append(PromptPart(action, "action"))
+    return parts
 
 
 def _action(lines: Sequence[Line]) -> str:

@@ -1,4 +1,10 @@
-"""Time estimates from the rate so far and from past jobs' stage timings."""
+"""Time estimates from the rate so far, from past jobs' stage timings, and from the stills to draw.
+
+With a picture model the stills dominate: a render's estimate is the film's length at this
+machine's stage speeds (measured without the drawing) plus the stills it has to draw (cache
+misses, counted when the job was queued: `params.stills`) times the seconds per still measured
+for that model and device (`pipeline/still_timings.py`).
+"""
 
 from __future__ import annotations
 
@@ -13,28 +19,46 @@ from filmstudio.store.db import Store
 # 320x180 previews run far faster; full HD runs slower — past jobs replace this quickly).
 DEFAULT_SECONDS_PER_FILM_SECOND = 2.0
 MIN_FRACTION_FOR_RATE = 0.05
+STILLS_STEP = "visual_generation"  # the step that draws the stills
 
 
 def seconds_per_film_second(store: Store) -> dict[str, float]:
-    """Mean work seconds per film second for each step, over recent completed jobs."""
+    """Mean work seconds per film second for each step, over recent completed jobs.
+
+    The time a job spent drawing stills (its result's `stills_seconds`) is taken out of its step:
+    that time goes with the stills to draw, not with the film's length.
+    """
     sums: dict[str, list[float]] = {}
     for row in job_rows.finished_jobs_timings(store):
         duration = float(json.loads(row["settings"]).get("duration", 60)) or 60.0
-        for step, seconds in json.loads(row["stage_timings"] or "{}").items():
+        timings = json.loads(row["stage_timings"] or "{}")
+        drawing = float(json.loads(row.get("result") or "{}").get("stills_seconds") or 0.0)
+        if drawing and STILLS_STEP in timings:
+            timings[STILLS_STEP] = max(0.0, float(timings[STILLS_STEP]) - drawing)
+        for step, seconds in timings.items():
             sums.setdefault(step, []).append(float(seconds) / duration)
     return {step: sum(v) / len(v) for step, v in sums.items()}
 
 
-def expected_total(store: Store, duration: int) -> float:
+def expected_total(store: Store, duration: int, stills_seconds: float = 0.0) -> float:
+    """A whole render: the film's length at this machine's pace, plus the stills to draw."""
     per_step = seconds_per_film_second(store)
     per_second = sum(per_step.values()) if per_step else DEFAULT_SECONDS_PER_FILM_SECOND
-    return per_second * duration
+    return per_second * duration + stills_seconds
+
+
+def stills_seconds(job: Any) -> float:
+    """The drawing a job has to do, as counted when it was queued (0: no picture model or all cached)."""
+    keys = job.keys() if hasattr(job, "keys") else ()
+    params = json.loads(job["params"] or "{}") if "params" in keys else {}
+    stills = params.get("stills") or {}
+    return float(stills.get("to_draw", 0)) * float(stills.get("seconds_per_still", 0.0))
 
 
 def remaining_seconds(store: Store, job: dict[str, Any], now: datetime | None = None) -> float | None:
     """Seconds left for a processing job: the observed rate once it is known, past jobs before."""
     if job["status"] == "queued":
-        return expected_total(store, _duration(job))
+        return expected_total(store, _duration(job), stills_seconds(job))
     if job["status"] != "processing" or not job["started_at"]:
         return None
     by_steps = _remaining_by_steps(store, job)
@@ -43,7 +67,7 @@ def remaining_seconds(store: Store, job: dict[str, Any], now: datetime | None = 
     now = now or datetime.now(UTC)
     elapsed = max(0.0, (now - datetime.fromisoformat(job["started_at"].replace("Z", "+00:00"))).total_seconds())
     fraction = job["progress"] / 100.0
-    prior = max(0.0, expected_total(store, _duration(job)) - elapsed)
+    prior = max(0.0, expected_total(store, _duration(job), stills_seconds(job)) - elapsed)
     if fraction < MIN_FRACTION_FOR_RATE:
         return prior
     observed = elapsed * (1 - fraction) / fraction
@@ -56,7 +80,7 @@ def _remaining_by_steps(store: Store, job: dict[str, Any]) -> float | None:
 
     Steps already done cost nothing; the current one costs its expected time less the time it
     has had (so the estimate counts down within a step as the heartbeat updates the timings);
-    steps not started cost their expected time.
+    steps not started cost their expected time. The stills to draw belong to their step.
     """
     keys = job.keys() if hasattr(job, "keys") else ()
     if "stage_timings" not in keys or "current_step" not in keys or not job["current_step"]:
@@ -66,9 +90,12 @@ def _remaining_by_steps(store: Store, job: dict[str, Any]) -> float | None:
         return None
     duration = _duration(job)
     spent: dict[str, float] = json.loads(job["stage_timings"] or "{}")
+    drawing = stills_seconds(job)
+    if drawing:
+        speeds = {**speeds, STILLS_STEP: speeds.get(STILLS_STEP, 0.0)}
     left = 0.0
     for step, per_second in speeds.items():
-        expected = per_second * duration
+        expected = per_second * duration + (drawing if step == STILLS_STEP else 0.0)
         if step == job["current_step"]:
             left += max(0.0, expected - float(spent.get(step, 0.0)))
         elif step not in spent:

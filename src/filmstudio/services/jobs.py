@@ -82,11 +82,17 @@ def generate(
         options = (request.youtube if request else None) or YouTubeOptions()
         channel = channel_for(studio, options.channel_id)
         params["publish"] = {**options.model_dump(mode="json"), "channel_id": channel["channel_id"]}
+    from filmstudio.services.storyboard import planned_stills
+
+    stills = planned_stills(studio, seen, settings)  # what the picture model will draw: most of the time
+    if stills is not None:
+        params["stills"] = stills.as_dict()
     now = utcnow()
     job_id = str(uuid.uuid4())
     accepted = JobAccepted(
         job_id=job_id, project_id=project_id, status="queued",
-        estimated_time=estimates.humanize_range(estimates.expected_total(studio.store, settings.duration)),
+        estimated_time=estimates.humanize_range(estimates.expected_total(
+            studio.store, settings.duration, stills.seconds if stills is not None else 0.0)),
         credits_deducted=credits, created_at=now,
     )
     with studio.store.write() as db:
@@ -130,7 +136,8 @@ def _accepted(studio: Studio, row: dict[str, Any]) -> JobAccepted:
     duration = int(json.loads(row["settings"])["duration"])
     return JobAccepted(
         job_id=row["id"], project_id=row["project_id"], status=row["status"],
-        estimated_time=estimates.humanize_range(estimates.expected_total(studio.store, duration)),
+        estimated_time=estimates.humanize_range(estimates.expected_total(studio.store, duration,
+                                                                         estimates.stills_seconds(row))),
         credits_deducted=row["credits"], created_at=row["created_at"],
     )
 

@@ -19,6 +19,7 @@ from filmstudio.services.studio import Studio
 from filmstudio.store import projects as project_rows
 
 log = logging.getLogger(__name__)
+STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds")
 
 
 class Renderer(Protocol):
@@ -69,7 +70,9 @@ class RenderJobs:
         warnings = tuple((manifest or {}).get("warnings", [])) if isinstance(manifest, dict) else ()
         publish = json.loads(job.get("params") or "{}").get("publish")
         return JobOutcome(
-            result={"title": manifest.get("title")} if isinstance(manifest, dict) else {},
+            # What the stills cost (the next estimates take the drawing out of the stage speeds).
+            result={"title": manifest.get("title"), **{k: manifest[k] for k in STILLS_FIELDS if k in manifest}}
+            if isinstance(manifest, dict) else {},
             warnings=warnings,
             output_dir=request.output.parent.relative_to(self.studio.media_dir).as_posix(),
             then=(str(uuid.uuid4()),) if publish else (),  # the publish job's id, created in `completed`

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from filmstudio.domain.errors import NotFound
@@ -12,20 +14,58 @@ from filmstudio.domain.models import ShotRegenerate
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.references import marked_used
 from filmstudio.pipeline.script.analysis import analyse
+from filmstudio.pipeline.still_timings import StillPlan, plan_stills
 from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock
 from filmstudio.services import assets
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
 
+log = logging.getLogger(__name__)
 
-def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits) -> Storyboard:
-    settings = RenderSettings.model_validate_json(project["settings"])
+
+def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits,
+           settings: RenderSettings | None = None) -> Storyboard:
+    settings = settings or RenderSettings.model_validate_json(project["settings"])
     script = analyse(project["script"], settings)
     return build_storyboard(script, settings, text=project["script"], edits=edits,
-                            images=assets.project_images(studio, project["id"]))
+                            images=assets.project_images(studio, project["id"]), tokens=_tokens(studio))
+
+
+def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSettings) -> StillPlan | None:
+    """The stills a render of `project` will draw (cache misses) and their seconds; None without a model.
+
+    Only an estimate: a failure here (an unreadable edits file, a broken tokenizer) is logged and
+    gives None, and never stops the render it estimates (the render reports such errors itself).
+    """
+    if studio.pictures is None:
+        return None
+    try:
+        edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
+        board = _board(studio, project, edits, settings)
+        w, h = settings.size
+        return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
+    except Exception:
+        log.exception("could not count the stills to draw for project %s", project.get("id"))
+        return None
+
+
+def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
+    from filmstudio.pipeline.models.library import ModelLibrary
+
+    return [(m.id, m.path) for m in ModelLibrary(studio.models_dir).installed()
+            if (m.path / "model_index.json").is_file()]
+
+
+def _tokens(studio: Studio) -> PromptTokens:
+    """The render's picture engine's tokenizer (else the installed model's, else the estimate)."""
+    if studio.pictures is not None:
+        return tokens_of(studio.pictures)
+    models = _picture_models(studio)
+    return model_tokens(models[0][1], models[0][0]) if models else EstimatedTokens()
 
 
 def _pictures(studio: Studio) -> dict[str, Any]:

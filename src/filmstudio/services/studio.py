@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from filmstudio.pipeline.engines import VoiceInfo
+from filmstudio.pipeline.engines import Pictures, VoiceInfo
 from filmstudio.services.secrets import SecretStore
 from filmstudio.store.db import Store
 
@@ -40,6 +40,9 @@ class Studio:
     # The voices the render engines offer (the composition root sets them), so the length check
     # before credits move casts as the render will.
     voices: tuple[VoiceInfo, ...] = ()
+    # The render engines' picture engine (None: procedural backdrops), for the storyboard's token
+    # counts and the estimate of the stills to draw before a render starts.
+    pictures: Pictures | None = None
     model_endpoint: str | None = None  # None: HF_ENDPOINT, else the public hub
     base_url: str = "http://127.0.0.1:8765"
     signed_url_seconds: int = 3600
@@ -60,6 +63,11 @@ class Studio:
         from dataclasses import replace
 
         return replace(self, voices=tuple(voices))
+
+    def with_pictures(self, pictures: Pictures | None) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, pictures=pictures)
 
     def with_queue(self, queue: JobQueue) -> Studio:
         from dataclasses import replace

@@ -100,7 +100,7 @@ def jobs_to_reconcile(store: Store, now: float, queued_before: str) -> list[dict
 
 def finished_jobs_timings(store: Store, limit: int = 20) -> list[dict[str, Any]]:
     return store.all(
-        "SELECT settings, stage_timings FROM jobs WHERE status = 'completed' AND kind = 'render' "
+        "SELECT settings, stage_timings, result FROM jobs WHERE status = 'completed' AND kind = 'render' "
         "ORDER BY finished_at DESC LIMIT ?",
         [limit],
     )

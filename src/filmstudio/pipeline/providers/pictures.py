@@ -25,6 +25,7 @@ from typing import Any
 from filmstudio.domain.errors import EngineMissing, FilmStudioError
 from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
 from filmstudio.pipeline.engines import EngineInfo, Progress, StillRequest
+from filmstudio.pipeline.prompts import PromptTokens, model_tokens
 from filmstudio.pipeline.providers.reference_adapter import ReferenceAdapter
 
 AI_EXTRA = "the AI pictures need the `ai` extra: pip install 'filmstudio[ai]' (install torch for your GPU first)"
@@ -114,6 +115,10 @@ class DiffusersPictures:
             return int(unet["sample_size"]) * 2 ** (len(vae["block_out_channels"]) - 1)
         except (OSError, KeyError, ValueError, TypeError):
             return 512
+
+    def prompt_tokens(self) -> PromptTokens:
+        """The model's own tokenizer, to fit the prompts to what its text encoder reads."""
+        return model_tokens(self.folder, self.model_id)
 
     def device(self) -> str:
         if self._device is None:
@@ -219,9 +224,9 @@ class DiffusersPictures:
                     chunk = group[i:i + self.batch]
                     for req, img in zip(chunk, self._generate(pipe, chunk, w, h, steps), strict=True):
                         _save(img, req)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done / len(requests))
+                        done += 1  # progress per finished still, so a job's progress moves per shot
+                        if progress is not None:
+                            progress(done / len(requests))
             self._last_used = time.monotonic()
             self._free_when_idle()
         return [r.out for r in requests]

@@ -18,6 +18,7 @@ from filmstudio.pipeline.engines import StillRequest
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.pictures import native_size, still_path
 from filmstudio.pipeline.references import marked_used, portrait_prompt, readable_picture, reference_key
+from filmstudio.pipeline.still_timings import draw_stills
 from filmstudio.pipeline.storyboard import NEGATIVE, STYLE_LOOKS, Storyboard
 
 
@@ -60,8 +61,8 @@ def generate_stills(plan: RenderPlan, ctx: StageContext, board: Storyboard,
             prompt=shot.prompt, negative_prompt=shot.negative_prompt, width=width, height=height,
             seed=shot.seed, out=out, steps=steps if isinstance(steps, int) else None, reference=ref)
     requests = list(wanted.values())
-    paths = pictures.stills(requests, cancel=ctx.cancel, progress=lambda f: progress(share + (1 - share) * f)) \
-        if requests else []
+    paths = draw_stills(ctx, "visual_generation", requests,  # progress per drawn still, speed kept
+                        lambda f: progress(share + (1 - share) * f))
     made = dict(zip(wanted, paths, strict=True))
     (plan.work_dir / "storyboard.json").write_text(
         json.dumps({**board.as_dict(), "stills": {str(s.number): made[(s.scene_index, s.shot)].name

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming, TimedLine
+from filmstudio.pipeline.prompts import PromptTokens
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
 from filmstudio.pipeline.references import is_reference_picture
 from filmstudio.pipeline.storyboard import Storyboard, StoryboardEdits, build_storyboard, shot_cuts
@@ -41,7 +42,9 @@ class VisualGeneration:
     weight: ClassVar[float] = 0.01
 
     def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
-        board = storyboard_for(plan)
+        from filmstudio.pipeline.prompts import tokens_of
+
+        board = storyboard_for(plan, tokens_of(ctx.engines.pictures))
         stills: dict[tuple[int, int], Path] = {}
         if ctx.engines.pictures is not None:
             from filmstudio.pipeline.stages.stills import generate_stills
@@ -49,15 +52,18 @@ class VisualGeneration:
             stills = generate_stills(plan, ctx, board, lambda f: ctx.report(self.name, 0.95 * f))
         specs = build_specs(plan, board=board, stills=stills)
         ctx.report(self.name, 1.0)
-        return replace(plan, segment_specs=specs, stills=tuple(stills.values()))
+        warnings = board.warnings if ctx.engines.pictures is not None else ()
+        return replace(plan, segment_specs=specs, stills=tuple(stills.values()),
+                       warnings=(*plan.warnings, *warnings), stills_drawn=ctx.stills.drawn,
+                       stills_seconds=round(ctx.stills.seconds, 3))
 
 
-def storyboard_for(plan: RenderPlan) -> Storyboard:
-    """The storyboard at this render's timing, with the project's edits."""
+def storyboard_for(plan: RenderPlan, tokens: PromptTokens | None = None) -> Storyboard:
+    """The storyboard at this render's timing, with the project's edits, its prompts fitted to `tokens`."""
     assert plan.script is not None
     return build_storyboard(plan.script, plan.settings, text=plan.script_text, timeline=plan.timeline,
                             timed=plan.timed_lines, edits=StoryboardEdits.load(plan.storyboard_edits),
-                            images=plan.images)
+                            images=plan.images, tokens=tokens)
 
 
 def build_specs(plan: RenderPlan, *, board: Storyboard | None = None,
