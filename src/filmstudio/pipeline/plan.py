@@ -158,6 +158,7 @@ class RenderPlan:
     continuity: str | None = None  # the film's identity across renders (keeps its speaking rate on an edit)
     storyboard_edits: Path | None = None  # the project's storyboard edits (JSON)
     stills: tuple[Path, ...] = ()  # the generated stills, one per shot that has one
+    shot_stills: dict[int, Path] = field(default_factory=dict)  # storyboard shot number -> its still
 
     @property
     def duration(self) -> float:

@@ -92,6 +92,11 @@ class _Progress:
         if self._sink is not None:
             self._sink(step, overall)
 
+    def note(self, **detail: Any) -> None:
+        sink = getattr(self._sink, "note", None)
+        if callable(sink):
+            sink(**detail)
+
 
 def render(
     request: RenderRequest,
@@ -210,6 +215,8 @@ def build_manifest(
         "scenes": scenes,
         "warnings": list(plan.warnings),
         "stills": len(plan.stills),  # shots drawn by the picture model (0: procedural backdrops)
+        # shot number -> the still's file name in <cache>/stills/ (what the storyboard shows per shot)
+        "shot_stills": {str(n): p.name for n, p in sorted(plan.shot_stills.items())},
         "stage_seconds": plan.stage_seconds,
         "total_seconds": round(seconds, 3),
     }

@@ -47,7 +47,8 @@ class VisualGeneration:
             stills = generate_stills(plan, ctx, board, lambda f: ctx.report(self.name, 0.95 * f))
         specs = build_specs(plan, board=board, stills=stills)
         ctx.report(self.name, 1.0)
-        return replace(plan, segment_specs=specs, stills=tuple(stills.values()))
+        drawn = {s.number: stills[(s.scene_index, s.shot)] for s in board.shots if (s.scene_index, s.shot) in stills}
+        return replace(plan, segment_specs=specs, stills=tuple(stills.values()), shot_stills=drawn)
 
 
 def storyboard_for(plan: RenderPlan) -> Storyboard:
