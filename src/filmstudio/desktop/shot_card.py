@@ -15,11 +15,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-STILL_SIZE = (256, 144)  # the card's picture box; a still is scaled into it keeping its aspect
+STILL_SIZE = (240, 135)  # the card's picture box; a still is scaled into it keeping its aspect
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.webp *.bmp)"
 NO_MODEL_TEXT = "No picture model: this shot will be a procedural backdrop"
 NOT_DRAWN_TEXT = "Not drawn yet: render the film to draw this shot"
@@ -50,6 +51,8 @@ class ShotCard(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAcceptDrops(True)
         self.setFixedWidth(STILL_SIZE[0] + 24)
+        # As tall as its contents: a lone row of cards must not stretch to the grid's height.
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Maximum)
         self.still = QLabel(NOT_DRAWN_TEXT)
         self.still.setObjectName("still")
         self.still.setFixedSize(*STILL_SIZE)

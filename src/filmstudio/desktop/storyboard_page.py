@@ -173,7 +173,7 @@ class StoryboardPage(QWidget):
         side.setFrameShape(QFrame.Shape.NoFrame)
         side.setWidget(side_body)
         side.setMinimumWidth(220)
-        side.setMaximumWidth(340)
+        side.setMaximumWidth(300)
         split = QSplitter()
         split.setChildrenCollapsible(False)
         split.addWidget(self.shot_scroll)
@@ -279,14 +279,16 @@ class StoryboardPage(QWidget):
         """As many columns of cards as the grid's width holds."""
         width = self.shot_scroll.viewport().width()
         card_width = next(iter(self.cards.values())).width() if self.cards else 280
-        columns = max(1, (width - GRID_SPACING) // (card_width + GRID_SPACING))
+        margins = self.grid.contentsMargins()
+        room = width - margins.left() - margins.right() + GRID_SPACING
+        columns = max(1, room // (card_width + GRID_SPACING))
         if columns == self._columns and not force:
             return
         self._columns = columns
         for card in self.cards.values():
             self.grid.removeWidget(card)
         for i, n in enumerate(sorted(self.cards)):
-            self.grid.addWidget(self.cards[n], i // columns, i % columns)
+            self.grid.addWidget(self.cards[n], i // columns, i % columns, Qt.AlignmentFlag.AlignTop)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.shot_scroll.viewport() and event.type() == QEvent.Type.Resize and self.cards:

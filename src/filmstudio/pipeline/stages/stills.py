@@ -49,6 +49,8 @@ def generate_stills(plan: RenderPlan, ctx: StageContext, board: Storyboard,
                          "todo": [n for n in numbers.values() if n not in done]})
         progress(fraction)
 
+    if requests:
+        drawn(0.0)  # the shots to draw, before the engine's first word (engines differ in when they report)
     paths = pictures.stills(requests, cancel=ctx.cancel, progress=drawn) if requests else []
     made = dict(zip(wanted, paths, strict=True))
     (plan.work_dir / "storyboard.json").write_text(
