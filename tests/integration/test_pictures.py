@@ -198,3 +198,38 @@ def test_flat_stills_are_what_the_frames_show(tmp_path: Path) -> None:
     colour = np.asarray(Image.open(tmp_path / "c" / "stills" / board["stills"]["1"]), dtype=float)[0, 0]
     frame = decode_frame(tmp_path / "f.mp4", 3.6, (320, 180)).astype(float)
     assert np.abs(frame[60:120, 100:220].mean((0, 1)) - colour).max() < 25
+
+
+class NotedProgress:
+    """A job-like progress: (step, fraction) calls, and the notes a stage adds (as a job's `result`)."""
+
+    def __init__(self) -> None:
+        self.notes: list[dict[str, object]] = []
+
+    def __call__(self, step: str, fraction: float) -> None:
+        pass
+
+    def note(self, **detail: object) -> None:
+        self.notes.append(detail)
+
+
+def test_a_render_notes_the_stills_drawn_per_shot_and_records_each_shots_still(tmp_path: Path) -> None:
+    base = build_engines(jobs=2)
+    engines = Engines(voices=base.voices, music=base.music, translator=base.translator, encoder=base.encoder,
+                      pictures=FlatPictures())
+    progress = NotedProgress()
+    manifest = render_film(SCRIPT, _settings(), tmp_path / "f.mp4", work_dir=tmp_path / "w",
+                           cache_dir=tmp_path / "c", engines=engines, progress=progress)
+    board = json.loads((tmp_path / "w" / "storyboard.json").read_text())
+    numbers = [s["number"] for s in board["shots"]]
+    stills = [n["stills"] for n in progress.notes if "stills" in n]
+    assert stills and all(s["total"] == len(numbers) for s in stills)  # type: ignore[index]
+    # Shot by shot, in order: nothing drawn at first, then one more each time, all at the end.
+    assert stills[0]["done"] == [] and stills[0]["todo"] == numbers  # type: ignore[index]
+    assert [len(s["done"]) for s in stills] == list(range(len(numbers) + 1))  # type: ignore[index]
+    assert stills[-1] == {"total": len(numbers), "done": numbers, "todo": []}
+    # The film's manifest says which still each shot drew (the storyboard shows them after the work dir goes).
+    assert manifest["shot_stills"] == {str(n): name for n, name in board["stills"].items()}
+    saved = json.loads((tmp_path / "f.manifest.json").read_text())
+    assert saved["shot_stills"] == manifest["shot_stills"] and all(
+        (tmp_path / "c" / "stills" / name).is_file() for name in saved["shot_stills"].values())

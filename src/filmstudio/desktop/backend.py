@@ -92,6 +92,20 @@ class FilmFiles:
 
 
 @dataclass(frozen=True)
+class StoryboardView:
+    """What the storyboard page shows: the shot list, and per shot the picture files to show."""
+
+    board: dict[str, Any]
+    stills: dict[int, Path]  # shot number -> the still the last render drew
+    replacements: dict[int, Path]  # shot number -> the user's own picture (`shot-<n>.<ext>`)
+
+    @property
+    def model(self) -> str | None:
+        """The picture model that draws the stills; None: procedural backdrops."""
+        return self.board.get("pictures", {}).get("model")
+
+
+@dataclass(frozen=True)
 class SavedForm:
     """What `Backend.save_valid` wrote, and what it could not (field -> message)."""
 
@@ -263,6 +277,55 @@ class Backend:
 
     def list_jobs(self, status: str | None = None, kind: str | None = None) -> list[JobPublic]:
         return jobs.list_jobs(self.studio, self.principal, per_page=100, status=status, kind=kind).jobs
+
+    # -- storyboard ---------------------------------------------------------------------------
+
+    def storyboard(self, project_id: str) -> StoryboardView:
+        from filmstudio.services import assets, storyboard
+
+        board = storyboard.get_storyboard(self.studio, self.principal, project_id)
+        folder = assets.project_images_dir(self.studio, project_id)
+        return StoryboardView(
+            board=board, stills=storyboard.shot_stills(self.studio, self.principal, project_id),
+            replacements={s["number"]: folder / s["image"] for s in board["shots"] if s.get("image")},
+        )
+
+    def regenerate_shot(self, project_id: str, number: int, *, seed: int | None = None, prompt: str | None = None,
+                        locked: bool | None = None) -> dict[str, Any]:
+        """A new seed (none given), an edited prompt, or a lock for one shot; the next render redraws it."""
+        from filmstudio.domain.models import ShotRegenerate
+        from filmstudio.services import storyboard
+
+        body = _validated(ShotRegenerate, {"seed": seed, "prompt": prompt, "locked": locked})
+        return storyboard.regenerate_shot(self.studio, self.principal, project_id, number, body)
+
+    def update_character(self, project_id: str, name: str, *, description: str | None = None,
+                         seed: int | None = None) -> dict[str, Any]:
+        from filmstudio.domain.models import CharacterLookUpdate
+        from filmstudio.services import storyboard
+
+        body = _validated(CharacterLookUpdate, {"description": description, "seed": seed})
+        return storyboard.update_character(self.studio, self.principal, project_id, name, body)
+
+    def replace_shot(self, project_id: str, number: int, picture: Path) -> Any:
+        """Use the user's picture file for shot `number` (stored as `shot-<n>` among the project's images)."""
+        from filmstudio.services import images
+
+        try:
+            size = picture.stat().st_size
+        except OSError as exc:
+            raise BadRequest(f"could not read {picture.name}: {exc.strerror or exc}", code="IMAGE_UNREADABLE") from exc
+        if size > images.MAX_IMAGE_BYTES:  # refused before reading a huge file into memory
+            raise BadRequest(f"{picture.name} is too large: pictures are limited to "
+                             f"{images.MAX_IMAGE_BYTES // 1_000_000} MB", code="IMAGE_TOO_LARGE",
+                             details={"bytes": size, "limit": images.MAX_IMAGE_BYTES})
+        return images.add_image(self.studio, self.principal, project_id, f"shot-{number}.png", picture.read_bytes())
+
+    def use_generated(self, project_id: str, number: int) -> None:
+        """Remove the user's picture for shot `number`: the generated still shows again."""
+        from filmstudio.services import images
+
+        images.delete_image(self.studio, self.principal, project_id, f"shot-{number}")
 
     # -- models -------------------------------------------------------------------------------
 
@@ -440,6 +503,19 @@ class Backend:
         out = Path(tempfile.mkdtemp(prefix="music-", dir=self.scratch_dir)) / f"{genre}.wav"
         write_wav(out, music * np.float32(PEAK / peak) if peak > 0 else music, 48000)
         return out
+
+
+def _validated(model: Any, values: dict[str, Any]) -> Any:
+    """`model` from the values that are set, or BadRequest VALIDATION_ERROR naming the field in words."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field_name = str(first["loc"][0]) if first["loc"] else "value"
+        raise BadRequest(f"{field_name}: {first['msg']}", code="VALIDATION_ERROR",
+                         details={"field": field_name}) from None
 
 
 def _chapters(video: Path) -> tuple[tuple[float, str], ...]:

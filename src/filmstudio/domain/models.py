@@ -521,3 +521,10 @@ class ShotRegenerate(_Input):
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     prompt: str | None = Field(default=None, min_length=1, max_length=1000)
     locked: bool | None = None
+
+
+class CharacterLookUpdate(_Input):
+    """Edit one character's look on the storyboard: the description used word for word, and the seed."""
+
+    description: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"\S")
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)

@@ -123,3 +123,13 @@ class StageContext:
         expect = getattr(self.progress, "expect", None)
         if callable(expect):
             expect(step, seconds)
+
+    def note(self, **detail: Any) -> None:
+        """Facts about the work in progress (e.g. which stills are drawn), for a `progress` that takes them.
+
+        A job's progress shows them as its `result` while it runs; a plain (step, fraction) callable
+        has no `note` and they are dropped.
+        """
+        sink = getattr(self.progress, "note", None)
+        if callable(sink):
+            sink(**detail)

@@ -163,6 +163,7 @@ class RenderPlan:
     stills: tuple[Path, ...] = ()  # the generated stills, one per shot that has one
     stills_drawn: int = 0  # of those, drawn by this render (the rest came from the cache)
     stills_seconds: float = 0.0  # the time drawing them took
+    shot_stills: dict[int, Path] = field(default_factory=dict)  # storyboard shot number -> its still
 
     @property
     def duration(self) -> float:

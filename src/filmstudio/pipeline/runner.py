@@ -117,6 +117,11 @@ class _Progress:
         if self._sink is not None:
             self._sink(step, overall)
 
+    def note(self, **detail: Any) -> None:
+        sink = getattr(self._sink, "note", None)
+        if callable(sink):
+            sink(**detail)
+
 
 def render(
     request: RenderRequest,
@@ -238,6 +243,8 @@ def build_manifest(
         "stills": len(plan.stills),  # shots drawn by the picture model (0: procedural backdrops)
         "stills_drawn": plan.stills_drawn,  # of those, drawn by this render (not from the cache)
         "stills_seconds": plan.stills_seconds,
+        # shot number -> the still's file name in <cache>/stills/ (what the storyboard shows per shot)
+        "shot_stills": {str(n): p.name for n, p in sorted(plan.shot_stills.items())},
         "stage_seconds": plan.stage_seconds,
         "total_seconds": round(seconds, 3),
     }

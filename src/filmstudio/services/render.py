@@ -45,6 +45,19 @@ class PipelineRenderer:
 
 
 @dataclass(frozen=True)
+class JobReport:
+    """A job's progress as the pipeline calls it: (step, fraction), and notes (e.g. which stills are drawn)."""
+
+    job: JobProgress
+
+    def __call__(self, step: str, fraction: float) -> None:
+        self.job.report(step, fraction)
+
+    def note(self, **detail: Any) -> None:
+        self.job.note(**detail)
+
+
+@dataclass(frozen=True)
 class RenderJobs:
     """The JobHandler for `render` jobs."""
 
@@ -66,7 +79,7 @@ class RenderJobs:
 
     def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
         request = self.request_for(job)
-        manifest = self.renderer(request, progress=progress.report, cancel=cancel)
+        manifest = self.renderer(request, progress=JobReport(progress), cancel=cancel)
         warnings = tuple((manifest or {}).get("warnings", [])) if isinstance(manifest, dict) else ()
         publish = json.loads(job.get("params") or "{}").get("publish")
         return JobOutcome(

@@ -1,16 +1,18 @@
-"""A project's storyboard: the shot list with prompts, and the user's per-shot edits (redo, lock)."""
+"""A project's storyboard: the shot list with prompts, the user's edits (redo, lock, character looks),
+and the stills the project's last render drew."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from filmstudio.domain.errors import NotFound
-from filmstudio.domain.models import ShotRegenerate
+from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
@@ -82,15 +84,88 @@ def _pictures(studio: Studio) -> dict[str, Any]:
             "references": {"used": False, "advice": PULL_ADVICE}}
 
 
+_STILL_NAME = re.compile(r"^still-[0-9a-f]{32}\.png$")
+
+
+def _drawn(studio: Studio, project: dict[str, Any]) -> dict[int, Path]:
+    """Shot number -> the still the project's last render drew for it (from the film's manifest)."""
+    stored = json.loads(project["assets"] or "{}")
+    if not stored.get("video"):
+        return {}
+    manifest = (studio.media_dir / stored["video"]).with_suffix(".manifest.json")
+    try:
+        names = json.loads(manifest.read_text(encoding="utf-8")).get("shot_stills") or {}
+    except (OSError, ValueError):
+        return {}
+    folder = studio.cache_dir / "stills"
+    # Names only, checked: the manifest never points the API at a file outside the stills cache.
+    found = {int(n): folder / name for n, name in names.items()
+             if str(n).isdigit() and isinstance(name, str) and _STILL_NAME.match(name)}
+    return {n: p for n, p in sorted(found.items()) if p.is_file()}
+
+
 def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dict[str, Any]:
-    """The project's shot list at estimated timing (a render cuts at the same lines)."""
+    """The project's shot list at estimated timing (a render cuts at the same lines).
+
+    Each shot's `still` is the API path of the still the last render drew for it (None before one).
+    """
     principal.require("projects:read")
     project = owned_project(studio, principal, project_id)
     edits = StoryboardEdits.load(assets.project_storyboard(studio, project_id))
     board, pictures = _board(studio, project, edits), _pictures(studio)
     if pictures["references"]["used"]:
         board = replace(board, references=marked_used(board.references))
-    return {**board.as_dict(), "pictures": pictures}
+    listed = board.as_dict()
+    drawn = _drawn(studio, project)
+    for shot in listed["shots"]:
+        n = shot["number"]
+        shot["still"] = f"/api/v1/projects/{project_id}/storyboard/shots/{n}/still" if n in drawn else None
+    return {**listed, "pictures": pictures}
+
+
+def shot_stills(studio: Studio, principal: Principal, project_id: str) -> dict[int, Path]:
+    """Shot number -> the still file the project's last render drew for it."""
+    principal.require("projects:read")
+    return _drawn(studio, owned_project(studio, principal, project_id))
+
+
+def shot_still(studio: Studio, principal: Principal, project_id: str, number: int) -> Path:
+    """The PNG the last render drew for shot `number`, or STILL_NOT_FOUND."""
+    drawn = shot_stills(studio, principal, project_id)
+    if number not in drawn:
+        raise NotFound("no still for that shot: render the film with a picture model installed first "
+                       "(a shot with your own picture has none)", code="STILL_NOT_FOUND",
+                       details={"shot": number, "drawn": sorted(drawn)})
+    return drawn[number]
+
+
+def update_character(studio: Studio, principal: Principal, project_id: str, name: str,
+                     body: CharacterLookUpdate) -> dict[str, Any]:
+    """Store a character's edited description or seed; every shot with them uses it from the next render."""
+    principal.require("projects:write")
+    project = owned_project(studio, principal, project_id)
+    path = assets.project_storyboard(studio, project_id)
+    edits = StoryboardEdits.load(path)
+    names = [c.name for c in _board(studio, project, edits).characters]
+    wanted = name.strip().upper()
+    if wanted not in names:
+        raise NotFound("the script has no such character", code="CHARACTER_NOT_FOUND",
+                       details={"character": name[:100], "characters": names})
+    edit = dict(edits.characters.get(wanted) or {})
+    if body.description is not None:
+        edit["description"] = body.description.strip()
+    if body.seed is not None:
+        edit["seed"] = body.seed
+    edits = replace(edits, characters={**edits.characters, wanted: edit})
+    _save(path, edits)
+    look = next(c for c in _board(studio, project, edits).characters if c.name == wanted)
+    return {"character": asdict(look), "render": f"POST /api/v1/projects/{project_id}/generate redraws their shots"}
+
+
+def _save(path: Path, edits: StoryboardEdits) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(edits.as_dict(), indent=1), encoding="utf-8")
 
 
 def regenerate_shot(studio: Studio, principal: Principal, project_id: str, number: int,
@@ -114,8 +189,6 @@ def regenerate_shot(studio: Studio, principal: Principal, project_id: str, numbe
         edit = replace(old, seed=seed, prompt=body.prompt or old.prompt,
                        locked=old.locked if body.locked is None else body.locked)
         edits = replace(edits, shots={**edits.shots, number: edit})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(path) as tmp:
-        tmp.write_text(json.dumps(edits.as_dict(), indent=1), encoding="utf-8")
+    _save(path, edits)
     shot = _board(studio, project, edits).as_dict()["shots"][number - 1]
     return {"shot": shot, "render": f"POST /api/v1/projects/{project_id}/generate draws the new still"}

@@ -61,8 +61,18 @@ def generate_stills(plan: RenderPlan, ctx: StageContext, board: Storyboard,
             prompt=shot.prompt, negative_prompt=shot.negative_prompt, width=width, height=height,
             seed=shot.seed, out=out, steps=steps if isinstance(steps, int) else None, reference=ref)
     requests = list(wanted.values())
-    paths = draw_stills(ctx, "visual_generation", requests,  # progress per drawn still, speed kept
-                        lambda f: progress(share + (1 - share) * f))
+    numbers = {key: shot.number for shot in board.shots if (key := (shot.scene_index, shot.shot)) in wanted}
+
+    def drawn(fraction: float) -> None:
+        # A still is done when its file exists (content-keyed: a cached one counts from the start).
+        done = [n for key, n in numbers.items() if wanted[key].out.exists()]
+        ctx.note(stills={"total": len(numbers), "done": done,
+                         "todo": [n for n in numbers.values() if n not in done]})
+        progress(share + (1 - share) * fraction)
+
+    if requests:
+        drawn(0.0)  # the shots to draw, before the engine's first word (engines differ in when they report)
+    paths = draw_stills(ctx, "visual_generation", requests, drawn)  # progress per drawn still, speed kept
     made = dict(zip(wanted, paths, strict=True))
     (plan.work_dir / "storyboard.json").write_text(
         json.dumps({**board.as_dict(), "stills": {str(s.number): made[(s.scene_index, s.shot)].name

@@ -53,9 +53,10 @@ class VisualGeneration:
         specs = build_specs(plan, board=board, stills=stills)
         ctx.report(self.name, 1.0)
         warnings = board.warnings if ctx.engines.pictures is not None else ()
+        drawn = {s.number: stills[(s.scene_index, s.shot)] for s in board.shots if (s.scene_index, s.shot) in stills}
         return replace(plan, segment_specs=specs, stills=tuple(stills.values()),
                        warnings=(*plan.warnings, *warnings), stills_drawn=ctx.stills.drawn,
-                       stills_seconds=round(ctx.stills.seconds, 3))
+                       stills_seconds=round(ctx.stills.seconds, 3), shot_stills=drawn)
 
 
 def storyboard_for(plan: RenderPlan, tokens: PromptTokens | None = None) -> Storyboard:

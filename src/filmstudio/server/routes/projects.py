@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from filmstudio.domain.models import (
     BatchCreate,
     BatchGenerate,
     BatchResult,
+    CharacterLookUpdate,
     GenerateRequest,
     JobAccepted,
     ProjectCreate,
@@ -164,3 +166,23 @@ def regenerate_shot(project_id: str, number: int, body: ShotRegenerate, caller: 
                     studio: StudioDep) -> dict[str, Any]:
     """Redo one shot with a new seed or an edited prompt (or lock it); the next render redraws only it."""
     return storyboard.regenerate_shot(studio, caller, project_id, number, body)
+
+
+_PNG: dict[int | str, dict[str, Any]] = {200: {"description": "The still (PNG)", "content": {"image/png": {"schema": {"type": "string",
+                                                                                    "format": "binary"}}}}}
+
+
+@router.get("/{project_id}/storyboard/shots/{number}/still", response_class=FileResponse, responses=_PNG)
+def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioDep) -> FileResponse:
+    """The still the project's last render drew for shot `number` (404 `STILL_NOT_FOUND` when none)."""
+    return FileResponse(storyboard.shot_still(studio, caller, project_id, number), media_type="image/png")
+
+
+CharacterName = Annotated[str, Path(min_length=1, max_length=100, description="as in the script, e.g. LENA")]
+
+
+@router.patch("/{project_id}/storyboard/characters/{name}")
+def update_character(project_id: str, name: CharacterName, body: CharacterLookUpdate, caller: Caller,
+                     studio: StudioDep) -> dict[str, Any]:
+    """Edit a character's description or seed; every shot with them uses it from the next render."""
+    return storyboard.update_character(studio, caller, project_id, name, body)
