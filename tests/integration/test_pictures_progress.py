@@ -42,7 +42,7 @@ class Recorder:
     def __call__(self, request: RenderRequest, *, progress: ProgressFn | None = None,
                  cancel: CancelToken | None = None) -> dict[str, Any]:
         assert progress is not None
-        job: JobProgress = progress.__self__  # type: ignore[attr-defined]
+        job: JobProgress = progress.job  # type: ignore[attr-defined]  # services.render.JobReport
 
         def sink(step: str, fraction: float) -> None:
             progress(step, fraction)
