@@ -33,7 +33,7 @@ from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.runner import render
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared" / "samples" / "night-market.fountain"
+SAMPLE = REPO / "tests" / "data" / "samples" / "night-market.fountain"
 EDIT_FROM, EDIT_TO = "I only needed one more try.", "I only needed one more try, one more coin."
 
 

@@ -54,7 +54,7 @@ from filmstudio.pipeline.script.casting import cast_voices
 from filmstudio.pipeline.script.delivery import PLAIN, delivery_for, spoken_text
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples"
+SAMPLES = REPO / "tests" / "data" / "samples"
 FILM, PROSE = SAMPLES / "night-market.fountain", SAMPLES / "solar-sails.txt"
 SYNTH_ENGINES = ("espeak", "piper", "piper-treated", "piper-whisper", "piper-shout", "piper-off-screen")
 # The plain voice with one delivery on every line: is each still intelligible?

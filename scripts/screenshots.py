@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # gui.embedded: the app's server composition
 
-SAMPLE = REPO.parent / "shared" / "samples" / "night-market.fountain"
+SAMPLE = REPO / "tests" / "data" / "samples" / "night-market.fountain"
 SHORT = (
     "Title: The Key\n\nINT. WORKSHOP - NIGHT\n\nMaya turns a brass key in the lamp light.\n\n"
     "MAYA\nIt opens everything.\n\nOLD TOM\n(quietly)\nThen keep it hidden.\n\nCUT TO:\n\n"

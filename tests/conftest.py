@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import self_contained
 
 REPO = Path(__file__).resolve().parents[1]
 
+self_contained.install(REPO)
+
 
 def samples_dir() -> Path:
-    """`../shared/samples` beside the checkout (CI lays shared/ there too)."""
-    for candidate in (REPO.parent / "shared" / "samples", REPO / "shared" / "samples"):
-        if candidate.is_dir():
-            return candidate
-    raise RuntimeError("the shared sample scripts were not found beside the checkout (../shared/samples)")
+    """The sample scripts, kept in the repository (`tests/data/samples`) so a bare clone tests itself."""
+    return REPO / "tests" / "data" / "samples"
 
 
 @pytest.fixture(scope="session")

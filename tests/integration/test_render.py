@@ -274,7 +274,7 @@ def test_a_one_line_edit_keeps_the_films_speaking_rate(tmp_path: Path) -> None:
 
     The film's last rate is kept while the script still fits at it, so only the edited line is spoken again.
     """
-    source = (Path(__file__).resolve().parents[3] / "shared" / "samples" / "night-market.fountain").read_text()
+    source = (Path(__file__).resolve().parents[1] / "data" / "samples" / "night-market.fountain").read_text()
     edited = source.replace("I only needed one more try.", "I only needed one more try, one more coin.")
     settings = _settings(duration=60, subtitle_languages=["en"], translations={})
     cache = tmp_path / "cache"

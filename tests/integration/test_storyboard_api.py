@@ -9,7 +9,7 @@ from PIL import Image
 
 from integration.conftest_server import SMALL, FakeRenderer, live_server, server_settings
 
-SAMPLE = (Path(__file__).parents[1] / "data" / "night-market.fountain").read_text(encoding="utf-8")
+SAMPLE = (Path(__file__).parents[1] / "data" / "samples" / "night-market.fountain").read_text(encoding="utf-8")
 
 
 def _png() -> bytes:

@@ -11,7 +11,7 @@ from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.plan import NARRATOR
 from filmstudio.pipeline.script.analysis import analyse, parse_heading
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 SETTINGS = RenderSettings()
 
 

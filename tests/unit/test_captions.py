@@ -31,7 +31,7 @@ from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe
 from filmstudio.pipeline.plan import Cue
 from filmstudio.pipeline.script.analysis import analyse
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 NIGHT_MARKET = (SAMPLES / "night-market.fountain").read_text(encoding="utf-8")
 
 # Words of all sizes (some longer than a line), punctuation, CJK, Arabic and emoji.

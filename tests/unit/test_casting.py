@@ -27,7 +27,7 @@ from filmstudio.pipeline.script.casting import (
     estimate_speech_seconds,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 NIGHT_MARKET = (SAMPLES / "night-market.fountain").read_text(encoding="utf-8")
 
 

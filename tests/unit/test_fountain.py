@@ -15,7 +15,7 @@ from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.script.fountain import Element, parse
 from filmstudio.pipeline.script.markup import one_line, plain_text
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 
 def types(text: str) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from filmstudio.pipeline.prompts import EstimatedTokens, PromptPart, PromptToken
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.storyboard import STYLE_LOOKS, Storyboard, build_storyboard
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "night-market.fountain"  # ../shared/samples' copy
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "night-market.fountain"
 # A long action line in the middle of the market scene: a shot that cannot keep all its words.
 LONG = ("OLD VENDOR (70s), wiry, ladles broth without looking up.",
         "OLD VENDOR (70s), wiry, ladles broth without looking up. Behind him the lanterns swing in the wind "

@@ -15,7 +15,7 @@ from filmstudio.pipeline.script.prose import (
     split_prose,
 )
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
 
 def sample(name: str) -> str:

@@ -38,7 +38,7 @@ from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.stages.visual_generation import pick_image
 from filmstudio.pipeline.storyboard import build_storyboard
 
-SAMPLE = Path(__file__).parents[1] / "data" / "night-market.fountain"
+SAMPLE = Path(__file__).parents[1] / "data" / "samples" / "night-market.fountain"
 
 
 def _safetensors(path: Path, tensors: dict[str, list[int]]) -> Path:

@@ -13,9 +13,7 @@ from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.storyboard import ShotEdit, StoryboardEdits, build_storyboard, lock
 
-SAMPLE = Path("/work/shared/samples/night-market.fountain")
-if not SAMPLE.exists():  # the sample travels with the shared folder; a copy of its heart otherwise
-    SAMPLE = Path(__file__).parents[1] / "data" / "night-market.fountain"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "night-market.fountain"
 
 
 @pytest.fixture(scope="module")
