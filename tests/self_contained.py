@@ -1,4 +1,4 @@
-"""Nothing the tests run may read the folders beside the checkout (`../shared`): a bare clone has none."""
+"""Nothing the tests run may read the folders beside the checkout (the shared design folder): a bare clone has none."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def beside(repo: Path) -> list[str]:
 
 
 def _refuse(event: str, args: tuple[object, ...]) -> None:
-    # An audit hook, so a test (or the code it drives) that opens ../shared fails where it does,
+    # An audit hook, so a test (or the code it drives) that opens a sibling folder fails where it does,
     # exactly as it would in a bare clone where that folder does not exist.
     if event != "open" or not roots or not isinstance(args[0], str | bytes | os.PathLike):
         return
