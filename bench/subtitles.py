@@ -23,8 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "data" / "samples"
 # A line or cue that ends on one of these leaves its phrase hanging (article, possessive, preposition...).
 HANGING = set(
-    "a an the my your his her its our their this these those of to in on at by for from with into onto "
-    "and or but nor that what".split()
+    ["a", "an", "the", "my", "your", "his", "her", "its", "our", "their", "this", "these", "those", "of", "to", "in", "on", "at", "by", "for", "from", "with", "into", "onto", "and", "or", "but", "nor", "that", "what"]
 )
 LIT = np.array([255, 214, 10])
 

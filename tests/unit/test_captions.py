@@ -116,7 +116,7 @@ def test_build_cues_properties(spec: list[tuple[str, float, float]]) -> None:
     # to read and joined the cue before it.
     assert squash("".join(c.text for c in cues)) == squash("".join(t[3] for t in timed))
     assert short_words(" ".join(t[3] for t in timed)) <= Counter(" ".join(c.text for c in cues).split())
-    for n, (index, start, end, text) in enumerate(timed):
+    for n, (index, start, end, _text) in enumerate(timed):
         own = [c for c in cues if c.line_index == index]
         next_start = timed[n + 1][1] if n + 1 < len(timed) else float("inf")
         # Shown exactly where its clip starts, or (too short to read) inside the cue shown then.

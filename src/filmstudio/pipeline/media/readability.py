@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from filmstudio.pipeline.media.captions import GAP_FRAMES, MAX_CHARS_PER_SECOND, MAX_CUE_SECONDS, MIN_CUE_SECONDS
+from filmstudio.pipeline.media.captions import (
+    GAP_FRAMES,
+    MAX_CHARS_PER_SECOND,
+    MAX_CUE_SECONDS,
+    MIN_CUE_SECONDS,
+)
 from filmstudio.pipeline.media.linebreaks import break_fault
 from filmstudio.pipeline.plan import Cue
 
@@ -31,7 +37,7 @@ def phrase_splits(cues: Sequence[Cue]) -> list[tuple[str, str]]:
         rows = cue.text.split("\n")
         if len(rows) > 1 and all(r.startswith("-") for r in rows):
             rows = []  # two speakers, one a line: each row is its own sentence
-        for top, bottom in zip(rows, rows[1:], strict=False):
+        for top, bottom in itertools.pairwise(rows):
             words = bottom.split()
             if top.split() and words:
                 fault = break_fault(top.split()[-1], words[0], words[1] if len(words) > 1 else None)
