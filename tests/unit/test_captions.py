@@ -291,3 +291,122 @@ def test_a_split_line_is_timed_by_its_own_words() -> None:
     assert abs(timed[1].start - plain[1].start) > 0.5  # the words moved it, not the characters
     # Words that do not match the text one to one (a number read out): the character split stays.
     assert build_cues([(3, 10.0, end, text)], words={3: times[:-1]}) == plain
+
+
+# -- the subtitler's rules, as properties -------------------------------------------------------
+
+from filmstudio.pipeline.media.linebreaks import break_fault  # noqa: E402
+from filmstudio.pipeline.media.readability import phrase_splits, readability  # noqa: E402
+from filmstudio.pipeline.script.delivery import names_as_written  # noqa: E402
+
+_ARTICLES = ["the", "a", "an", "my", "his", "her", "their", "this"]
+_PREPOSITIONS = ["of", "to", "in", "on", "at", "with", "from", "into"]
+_NOUNS = ["lantern", "harbour", "stall", "fox", "sail", "river", "market", "window", "engine", "street"]
+_VERBS = ["carries", "watches", "finds", "paints", "follows", "holds", "passes", "lights"]
+_ADJ = ["quiet", "bright", "narrow", "distant", "wooden"]
+NOUN_PHRASE = st.tuples(st.sampled_from(_ARTICLES), st.lists(st.sampled_from(_ADJ), max_size=1),
+                        st.sampled_from(_NOUNS)).map(lambda t: " ".join([t[0], *t[1], t[2]]))
+CLAUSE = st.tuples(NOUN_PHRASE, st.sampled_from(_VERBS), NOUN_PHRASE,
+                   st.lists(st.tuples(st.sampled_from(_PREPOSITIONS), NOUN_PHRASE), max_size=3)).map(
+    lambda t: " ".join([t[0], t[1], t[2], *(f"{p} {np_}" for p, np_ in t[3])]))
+SENTENCE = st.lists(CLAUSE, min_size=1, max_size=3).map(lambda cs: ", and ".join(cs).capitalize() + ".")
+PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=4).map(" ".join)
+
+
+def _ends_hanging(cues: list[Cue]) -> list[str]:
+    """Lines (and cues inside one line) that end on an article or preposition before its noun."""
+    bad = []
+    for n, c in enumerate(cues):
+        rows = c.text.split("\n")
+        ends = rows[:-1] + ([rows[-1]] if n + 1 < len(cues) and cues[n + 1].line_index == c.line_index else [])
+        bad += [r for r in ends if r.split()[-1].lower() in _ARTICLES + _PREPOSITIONS]
+    return bad
+
+
+def _spoken_fast(text: str, wpm: float, start: float = 0.5) -> list[tuple[int, float, float, str]]:
+    """Each sentence a line, spoken at `wpm` with a 0.25 s pause between lines."""
+    out, t = [], start
+    for n, sentence in enumerate(SENTENCE_END_RE.split(text)):
+        if sentence.strip():
+            length = len(sentence.split()) * 60 / wpm
+            out.append((n, t, t + length, sentence.strip()))
+            t += length + 0.25
+    return out
+
+
+SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+")
+
+
+@settings(max_examples=120, deadline=None)
+@given(PARAGRAPH, st.sampled_from([150.0, 190.0, 230.0]))
+def test_generated_sentences_keep_every_rule(text: str, wpm: float) -> None:
+    cues = build_cues(_spoken_fast(text, wpm), fps=24)
+    for c in cues:
+        rows = c.text.split("\n")
+        assert len(rows) <= 2 and all(len(r) <= 42 for r in rows), c
+        assert c.end - c.start <= MAX_CUE_SECONDS + 1e-9
+    for a, b in itertools.pairwise(cues):
+        assert b.start - a.end >= GAP_FRAMES / 24 - 1e-9
+    assert not _ends_hanging(cues), _ends_hanging(cues)
+    report = readability(cues, fps=24)
+    assert report["split_phrases"] == 0 and report["over_line_limits"] == 0
+    # What could not meet the reading speed is counted, with its reason.
+    assert report["unmet"]["count"] == len({*[c for c in cues if len(c.text.replace(chr(10), '')) / (c.end - c.start)
+                                               > MAX_CHARS_PER_SECOND + 1e-6],
+                                            *[c for c in cues if c.end - c.start < MIN_CUE_SECONDS - 1e-3]})
+    assert sum(report["unmet"]["reasons"].values()) >= report["unmet"]["count"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(PARAGRAPH)
+def test_slow_enough_speech_is_always_readable(text: str) -> None:
+    """At 150 words a minute with pauses, every cue meets 17 cps, 5/6 s, the breaks and the line limits."""
+    cues = build_cues(_spoken_fast(text, 150.0), fps=24)
+    report = readability(cues, fps=24)
+    assert report["readable"], report
+
+
+@pytest.mark.parametrize("sample", ["night-market.fountain", "solar-sails.txt", "unicode-mix.txt"])
+def test_sample_scripts_keep_every_rule_and_write_names_as_names(sample: str) -> None:
+    text = (SAMPLES / sample).read_text(encoding="utf-8")
+    script = analyse(text, RenderSettings())
+    names = [c for c in script.characters if c.isupper()]
+    t, timed = 0.5, []
+    for line in script.lines:
+        if line.spoken:
+            length = max(0.4, len(line.text.split()) * 60 / 200)
+            timed.append((line.index, t, t + length, names_as_written(line.text, script.characters)))
+            t += length + 0.3
+    cues = build_cues(timed, speakers={ln.index: ln.speaker for ln in script.lines}, fps=24)
+    body = "\n".join(c.text for c in cues)
+    assert not [n for n in names if re.search(rf"(?<![\w']){re.escape(n)}(?![\w])", body)], body
+    for c in cues:
+        rows = c.text.split("\n")
+        assert len(rows) <= 2 and all(len(r) <= 42 for r in rows), c
+        assert c.end - c.start >= MIN_CUE_SECONDS - 1e-9, c
+    if sample != "unicode-mix.txt":
+        assert not phrase_splits(cues), phrase_splits(cues)
+        assert not _ends_hanging(cues)
+
+
+def test_names_are_written_as_names_but_other_capitals_stay() -> None:
+    chars = ("MARA", "OLD VENDOR", "TOMAS", "NARRATOR")
+    assert names_as_written("MARA, weathered, waits. Her grandson TOMAS runs.", chars) == \
+        "Mara, weathered, waits. Her grandson Tomas runs."
+    assert names_as_written("OLD VENDOR, wiry, ladles broth. NASA calls. INT. MARA'S KITCHEN", chars) == \
+        "Old Vendor, wiry, ladles broth. NASA calls. INT. Mara's KITCHEN"
+
+
+def test_breaks_never_split_a_phrase_a_name_or_a_number() -> None:
+    assert break_fault("the", "sail") == "article"
+    assert break_fault("of", "the") == "preposition"
+    assert break_fault("Old", "Tom") == "name" and break_fault("LightSail", "2") == "name"
+    assert break_fault("3", "million") == "number" and break_fault("Dr.", "Ito") == "name"
+    assert break_fault("holds", "up") == "particle" and break_fault("drift", "out", "of") is None
+    assert break_fault("out", "of") == "preposition"
+    assert break_fault("fuel,", "and") is None and break_fault("stall.", "The") is None
+    assert break_fault("sail", "in") is None
+    lines = wrap("Perhaps it will drift out of the solar system on a beam of light,")
+    assert lines is not None and not lines[0].endswith(("out", "the", "of")), lines
+    assert [wrap(c) for c in split_for_cues("She hugs him hard. He holds up a small plush fox.")] == [
+        ["She hugs him hard.", "He holds up a small plush fox."]]

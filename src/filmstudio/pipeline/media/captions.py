@@ -14,12 +14,14 @@ from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.media.linebreaks import (
     CLAUSE_END,
+    FAULT,
     SENTENCE_END,
     Token,
     boundary_cost,
     break_long,
     fits,
     join_tokens,
+    layout,
     tokenize,
     wrap,
 )
@@ -53,21 +55,30 @@ def _split_pieces(text: str, pattern: re.Pattern[str], glue: str = "") -> list[t
     return out
 
 
+def _good(tokens: list[Token], max_chars: int, max_lines: int) -> bool:
+    """Whether `tokens` make one cue whose lines break where the phrase allows."""
+    found = layout(tokens, max_chars, max_lines) if fits(tokens, max_chars, max_lines) else None
+    return found is not None and found[0] < FAULT
+
+
 def split_for_cues(text: str, *, max_chars: int = 42, max_lines: int = 2) -> list[str]:
-    """Split a line's text into cue-sized chunks at sentence, then clause, then phrase ends."""
+    """Split a line's text into cue-sized chunks at sentence, then clause, then phrase ends.
+
+    A text that fits one cue only by breaking a line inside a phrase ("orbit around / the Earth")
+    is cut into cues instead, where the phrase allows."""
     text = " ".join(text.split())
     if not text:
         return []
-    if wrap(text, max_chars=max_chars, max_lines=max_lines) is not None:
+    if _good(tokenize(text), max_chars, max_lines):
         return [text]
     units: list[list[Token]] = []
     for glue, sentence in _split_pieces(text, SENTENCE_END):
-        if wrap(sentence, max_chars=max_chars, max_lines=max_lines) is not None:
+        if _good(tokenize(sentence), max_chars, max_lines):
             units.append(_unit(sentence, glue))
             continue
         for clause_glue, clause in _split_pieces(sentence, CLAUSE_END, glue):
             tokens = _unit(clause, clause_glue)
-            if fits(tokens, max_chars, max_lines):
+            if _good(tokens, max_chars, max_lines):
                 units.append(tokens)
             else:
                 units.extend(_phrases(break_long(tokens, max_chars), max_chars, max_lines))
@@ -99,7 +110,8 @@ def _phrases(tokens: list[Token], max_chars: int, max_lines: int) -> list[list[T
                 if j == i + 1:
                     best[i] = (best[j][0] + 20.0, j)  # a single over-long token: its own cue
                 break
-            cost = 20.0 + best[j][0] + (boundary_cost(tokens, j) if j < n else 0.0)
+            inside = layout(tokens[i:j], max_chars, max_lines)
+            cost = 20.0 + best[j][0] + (boundary_cost(tokens, j) if j < n else 0.0) + (inside[0] if inside else 0.0)
             cost += 4.0 if length < max_chars / 3 else 0.0
             if cost < best[i][0]:
                 best[i] = (cost, j)
@@ -120,7 +132,7 @@ def _pack(units: list[list[Token]], max_chars: int, max_lines: int) -> list[list
             continue
         if out:
             candidate = out[-1] + unit
-            if fits(candidate, max_chars, max_lines):
+            if _good(candidate, max_chars, max_lines):
                 out[-1] = candidate
                 continue
         out.append(list(unit))  # keeps its glue, in case a later pass joins it on

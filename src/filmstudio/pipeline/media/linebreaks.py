@@ -75,13 +75,13 @@ def break_fault(before: str, after: str, following: str | None = None) -> str | 
     """
     if not before or not after:
         return None
+    last, first = _bare(before), _bare(after)
+    if last in _TITLES and _capitalised(after):
+        return "name"
     if before[-1] in _END_PUNCT or before.rstrip("\"'”’»)]")[-1:] in _END_PUNCT:
         return None
-    last, first = _bare(before), _bare(after)
     if _numeric(before) and (_numeric(after) or first in _NUMBER_WORDS):
         return "number"
-    if last in _TITLES and _capitalised(after) and before[-1] not in _PAUSE_PUNCT.replace("-", ""):
-        return "name"
     if before[-1] in _PAUSE_PUNCT:
         return None
     if (last, first) in _COMPOUNDS:
@@ -154,6 +154,8 @@ def break_long(tokens: list[Token], max_chars: int) -> list[Token]:
 def boundary_cost(tokens: Sequence[Token], j: int) -> float:
     """How much a line or cue break before `tokens[j]` hurts: 0 after a full stop, most inside a phrase."""
     before, (glue, after) = tokens[j - 1][1], tokens[j]
+    if _bare(before) in _TITLES and _capitalised(after):
+        return 40.0  # "Dr. / Ito": a title and its name
     if before[-1:] in _END_PUNCT or before.rstrip("\"'”’»)]")[-1:] in _END_PUNCT:
         return 0.0
     if not glue:
@@ -182,11 +184,19 @@ def wrap(text: str, *, max_chars: int = 42, max_lines: int = 2) -> list[str] | N
     punctuation, before a conjunction or preposition; never after an article, inside a name or a
     number, where another break exists) with even lengths second.
     """
-    tokens = break_long(tokenize(text), max_chars)
+    found = layout(break_long(tokenize(text), max_chars), max_chars, max_lines)
+    return None if found is None else found[1]
+
+
+FAULT = 20.0  # a layout costing this much or more splits a phrase somewhere
+
+
+def layout(tokens: list[Token], max_chars: int, max_lines: int) -> tuple[float, list[str]] | None:
+    """`wrap` of tokens, with what its breaks cost (`boundary_cost`, >= FAULT where one splits a phrase)."""
     if not tokens:
-        return []
+        return 0.0, []
     if len(join_tokens(tokens)) <= max_chars:
-        return [join_tokens(tokens)]
+        return 0.0, [join_tokens(tokens)]
     n = len(tokens)
     at = _lengths(tokens)
 
@@ -226,7 +236,8 @@ def wrap(text: str, *, max_chars: int = 42, max_lines: int = 2) -> list[str] | N
     for j in found[1]:
         lines.append(join_tokens(tokens[i:j]))
         i = j
-    return lines
+    faults = sum(boundary_cost(tokens, j) for j in found[1][:-1])
+    return faults, lines
 
 
 def fits(tokens: list[Token], max_chars: int, max_lines: int) -> bool:
