@@ -21,7 +21,14 @@ from fakehub import FakeHub, model_toml
 from filmstudio.app.compose import build_engines
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.engines import EngineInfo, Engines, PicturesIdentity, Progress, PromptTokens, StillRequest
+from filmstudio.pipeline.engines import (
+    EngineInfo,
+    Engines,
+    PicturesIdentity,
+    Progress,
+    PromptTokens,
+    StillRequest,
+)
 from filmstudio.pipeline.models.catalogue import load_catalogue
 from filmstudio.pipeline.models.download import pull
 from filmstudio.pipeline.models.library import ModelLibrary

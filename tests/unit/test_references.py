@@ -17,9 +17,9 @@ from PIL import Image
 
 from filmstudio.domain.errors import BadRequest
 from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.engines import still_path
 from filmstudio.pipeline.models.catalogue import Licence, ModelEntry, ModelFile, load_catalogue
 from filmstudio.pipeline.models.library import ModelLibrary
-from filmstudio.pipeline.engines import still_path
 from filmstudio.pipeline.providers.reference_adapter import (
     ADAPTER_ID,
     PULL_ADVICE,
