@@ -86,22 +86,11 @@ class Subtitles:
 def word_timings(t: TimedLine) -> list[tuple[str, float, float]] | None:
     """The words `t`'s voice spoke, each with its start and end on the film's timeline, or None.
 
-    The one place that reads word timings (today the clip's `<clip>.words.json` sidecar), for the
-    subtitles and the karaoke captions alike.
+    The one place the subtitles and the karaoke captions read word timings from (`TimedLine.words`).
     """
-    from filmstudio.pipeline.providers.piper import read_words
-
-    found = read_words(t.clip) if t.clip is not None else None
-    if not found:
-        return None
-    return [(str(w["word"]), t.start + float(w["start"]), t.start + float(w["end"])) for w in found]
+    return [(w.word, w.start, w.end) for w in t.words] if t.words else None
 
 
 def _word_times(spoken: list[TimedLine]) -> dict[int, list[tuple[str, float, float]]]:
     """The spoken words of each line on the film's timeline, where its voice gave word timings."""
-    out: dict[int, list[tuple[str, float, float]]] = {}
-    for t in spoken:
-        found = word_timings(t)
-        if found:
-            out[t.line.index] = found
-    return out
+    return {t.line.index: found for t in spoken if (found := word_timings(t))}
