@@ -45,6 +45,7 @@ def lit_words(band: Any) -> int:
     if not len(at):
         return 0
     words = np.split(at, np.flatnonzero(np.diff(at) > 4) + 1)
+    words = [w for w in words if ink[:, w].sum() >= 12]  # a full stop is not a word
     return sum(int(yellow[:, w].sum() >= 0.5 * ink[:, w].sum()) for w in words)
 
 

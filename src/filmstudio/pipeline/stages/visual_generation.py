@@ -269,7 +269,10 @@ def karaoke_overlays(timed: tuple[TimedLine, ...], characters: tuple[str, ...] =
         text = " ".join(w for w, _, _ in group)
         following = frame(groups[g + 1][0][1]) if g + 1 < len(groups) else float("inf")
         end = max(group[-1][2], group[0][1] + 0.2 * len(group), line_ends.get(g, 0.0))
-        end = following if following - end < KARAOKE_HOLD else min(math.ceil(end * fps - 1e-6) / fps, following)
+        # Inside a line a group holds until the next (a pause mid-line never blanks the box).
+        inside = g not in line_ends
+        end = following if inside or following - end < KARAOKE_HOLD \
+            else min(math.ceil(end * fps - 1e-6) / fps, following)
         for n, (_, start, _end) in enumerate(group):
             # Each word stays lit until the next one starts, so the box never blinks.
             a = frame(start)
