@@ -123,6 +123,12 @@ class Character:
         return self.own_words or describe(self)
 
 
+def summary(c: Character) -> str:
+    """What the cast table shows of a reading: "female (introduction), senior: a keeper in her sixties"."""
+    facts = [f"{c.sex} ({c.sex_from})" if c.sex else "sex unknown", c.age or "age unknown"]
+    return f"{', '.join(facts)}: {c.description}"
+
+
 def describe(c: Character) -> str:
     """The description built from the typed facts (the user's own words aside)."""
     pron = {"female": "her", "male": "his"}.get(c.sex or "", "their")
