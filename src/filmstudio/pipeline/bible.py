@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.plan import Scene, Script
 from filmstudio.pipeline.providers.styles import seed_for
-from filmstudio.pipeline.script.characters import read_characters, split_sentences
+from filmstudio.pipeline.script.characters import read_characters
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 

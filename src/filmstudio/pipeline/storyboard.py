@@ -19,7 +19,7 @@ from typing import Any, Literal
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
-from filmstudio.pipeline.prompts import EstimatedTokens, PromptPart, PromptTokens, fit_negative, fit_prompt
+from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, fit_negative, fit_prompt
 from filmstudio.pipeline.references import CharacterReference, character_references
 from filmstudio.pipeline.script.characters import read_characters
 from filmstudio.pipeline.shot_prompts import manner, place_words, shot_parts, time_words, visible_sentences

@@ -50,37 +50,23 @@ _TITLES: dict[str, tuple[Sex | None, str]] = {
 }
 # Nouns that carry a sex (a role in a cue or an introduction: `MOTHER`, `a fisherman`).
 _FEMALE_NOUNS = frozenset(
-    "woman girl lady mother mom mum mama sister grandmother grandma aunt wife daughter niece bride queen princess "
-    "duchess nun waitress actress hostess stewardess widow girlfriend fisherwoman policewoman businesswoman "
-    "housewife landlady schoolgirl".split())
+    ["woman", "girl", "lady", "mother", "mom", "mum", "mama", "sister", "grandmother", "grandma", "aunt", "wife", "daughter", "niece", "bride", "queen", "princess", "duchess", "nun", "waitress", "actress", "hostess", "stewardess", "widow", "girlfriend", "fisherwoman", "policewoman", "businesswoman", "housewife", "landlady", "schoolgirl"])
 _MALE_NOUNS = frozenset(
-    "man boy guy gentleman father dad papa brother grandfather grandpa uncle husband son nephew groom king prince "
-    "duke monk priest waiter actor host steward widower boyfriend fisherman policeman businessman fireman "
-    "landlord schoolboy".split())
+    ["man", "boy", "guy", "gentleman", "father", "dad", "papa", "brother", "grandfather", "grandpa", "uncle", "husband", "son", "nephew", "groom", "king", "prince", "duke", "monk", "priest", "waiter", "actor", "host", "steward", "widower", "boyfriend", "fisherman", "policeman", "businessman", "fireman", "landlord", "schoolboy"])
 _PLAIN_NOUNS = {"woman": "female", "girl": "female", "lady": "female", "man": "male", "boy": "male", "guy": "male"}
 # Relation nouns just before a name in action say the named one's sex (`her husband BEN`).
-_RELATIONS = {**{w: "female" for w in "wife daughter sister mother aunt niece girlfriend grandmother".split()},
-              **{w: "male" for w in "husband son brother father uncle nephew boyfriend grandfather".split()}}
+_RELATIONS = {**{w: "female" for w in ["wife", "daughter", "sister", "mother", "aunt", "niece", "girlfriend", "grandmother"]},
+              **{w: "male" for w in ["husband", "son", "brother", "father", "uncle", "nephew", "boyfriend", "grandfather"]}}
 # Role nouns a cue may be (`VENDOR`, `OLD GUARD`): otherwise a cue word is a name.
 _ROLES = frozenset(
-    "vendor stranger guard driver waiter waitress nurse doctor soldier officer cop detective pilot captain sailor "
-    "fisherman farmer teacher student priest monk nun child kid baby teenager boxer engineer keeper clerk "
-    "bartender barman cashier chef cook baker butcher thief stranger neighbour neighbor reporter journalist "
-    "passenger customer tourist traveller traveler shopkeeper mechanic janitor servant maid butler messenger "
-    "narrator villager merchant sergeant lieutenant general judge lawyer scientist hunter woman man girl boy "
-    "lady gentleman mother father sister brother grandmother grandfather wife husband son daughter".split())
+    ["vendor", "stranger", "guard", "driver", "waiter", "waitress", "nurse", "doctor", "soldier", "officer", "cop", "detective", "pilot", "captain", "sailor", "fisherman", "farmer", "teacher", "student", "priest", "monk", "nun", "child", "kid", "baby", "teenager", "boxer", "engineer", "keeper", "clerk", "bartender", "barman", "cashier", "chef", "cook", "baker", "butcher", "thief", "stranger", "neighbour", "neighbor", "reporter", "journalist", "passenger", "customer", "tourist", "traveller", "traveler", "shopkeeper", "mechanic", "janitor", "servant", "maid", "butler", "messenger", "narrator", "villager", "merchant", "sergeant", "lieutenant", "general", "judge", "lawyer", "scientist", "hunter", "woman", "man", "girl", "boy", "lady", "gentleman", "mother", "father", "sister", "brother", "grandmother", "grandfather", "wife", "husband", "son", "daughter"])
 _AGE_WORDS: dict[str, str] = {"old": "elderly", "elderly": "elderly", "aged": "elderly", "ancient": "elderly",
                               "young": "young", "teenage": "teen", "teen": "teen", "little": "child",
                               "middle-aged": "middle-aged"}
 _BUILDS = frozenset(
-    "big tall short small tiny fat thin skinny wiry lanky stocky burly heavyset slim slender gaunt frail bald "
-    "muscular plump hunched weathered scruffy elegant broad-shouldered grizzled freckled bearded pale tanned "
-    "sharp-eyed stooped limping".split())
+    ["big", "tall", "short", "small", "tiny", "fat", "thin", "skinny", "wiry", "lanky", "stocky", "burly", "heavyset", "slim", "slender", "gaunt", "frail", "bald", "muscular", "plump", "hunched", "weathered", "scruffy", "elegant", "broad-shouldered", "grizzled", "freckled", "bearded", "pale", "tanned", "sharp-eyed", "stooped", "limping"])
 _CLOTHES = frozenset(
-    "coat raincoat jacket suit dress uniform apron cardigan overalls sweater jumper hoodie shirt t-shirt jeans "
-    "boots hat cap scarf gown robe robes cloak vest glasses sunglasses armour armor pyjamas pajamas tuxedo skirt "
-    "trousers shorts mask hood parka blazer leathers black white red blue green grey gray yellow brown "
-    "uniforms overcoat anorak waders sari kimono turban headscarf veil tie".split())
+    ["coat", "raincoat", "jacket", "suit", "dress", "uniform", "apron", "cardigan", "overalls", "sweater", "jumper", "hoodie", "shirt", "t-shirt", "jeans", "boots", "hat", "cap", "scarf", "gown", "robe", "robes", "cloak", "vest", "glasses", "sunglasses", "armour", "armor", "pyjamas", "pajamas", "tuxedo", "skirt", "trousers", "shorts", "mask", "hood", "parka", "blazer", "leathers", "black", "white", "red", "blue", "green", "grey", "gray", "yellow", "brown", "uniforms", "overcoat", "anorak", "waders", "sari", "kimono", "turban", "headscarf", "veil", "tie"])
 _CARRY_VERBS = {"holds": "holding", "carries": "carrying", "clutches": "clutching", "grips": "gripping",
                 "wears": "wearing", "hugs": "hugging", "cradles": "cradling", "drags": "dragging"}
 _LOOK_STARTS = ("holding", "carrying", "clutching", "gripping", "wearing", "dressed", "cradling", "with")
@@ -90,8 +76,7 @@ _SUBJECT = {"she": "female", "he": "male"}
 _OBJECT = {"her": "female", "him": "male"}
 _OWN = {"his": "male", "himself": "male", "herself": "female", "hers": "female"}
 # "her" followed by one of these is an object ("hugs her hard"), not a possessive ("her keys").
-_NOT_OWNED = frozenset("and or but hard tightly again back up down off away out to for with in on at into from "
-                       "as than close closer gently softly".split())
+_NOT_OWNED = frozenset(["and", "or", "but", "hard", "tightly", "again", "back", "up", "down", "off", "away", "out", "to", "for", "with", "in", "on", "at", "into", "from", "as", "than", "close", "closer", "gently", "softly"])
 _ABBREVIATIONS = ("MR.", "MRS.", "MS.", "DR.", "ST.", "Mr.", "Mrs.", "Ms.", "Dr.", "St.")
 _AGE_ASIDE = re.compile(r"^\s*\(\s*(?:(early|mid|late)[\s-]*)?(\d{1,3})\s*(?:'?s)?\s*\)")
 _AGE_PHRASE = re.compile(r"\bin (his|her|their) (?:(?:early|mid|late)[\s-]+)?(teens|twenties|thirties|forties|fifties|"
@@ -132,7 +117,7 @@ def summary(c: Character) -> str:
 def describe(c: Character) -> str:
     """The description built from the typed facts (the user's own words aside)."""
     pron = {"female": "her", "male": "his"}.get(c.sex or "", "their")
-    young = c.years is not None and c.years < 18 or c.age in ("child", "teen") and c.years is None
+    young = (c.years is not None and c.years < 18) or (c.age in ("child", "teen") and c.years is None)
     noun = c.role
     if not noun:
         if c.sex == "female":
@@ -329,9 +314,11 @@ def _intro(c: Character, sentence: str, names: Sequence[str]) -> Character | Non
     if before and before[-1].lower() in _RELATIONS and not sex:
         sex, sex_from = _RELATIONS[before[-1].lower()], "introduction"  # type: ignore[assignment]
     rest = sentence[at.end():]
-    years = decade = None
-    m = _AGE_ASIDE.match(rest)
-    if m:
+    years: int | None = None
+    decade: int | None = None
+    aside = _AGE_ASIDE.match(rest)
+    if aside:
+        m = aside
         n = int(m.group(2))
         if rest[m.start():m.end()].rstrip(") ").endswith("s") or (n % 10 == 0 and "s" in m.group(0)):
             decade = n
@@ -401,9 +388,9 @@ def _intro(c: Character, sentence: str, names: Sequence[str]) -> Character | Non
                 if carried and len(words) > 1:
                     look.append(_own(" ".join([carried, *words[1:]])))
                 else:
-                    w = re.search(r"\bwith (?:a|an) [\w\s'-]+$", part)
-                    if w:
-                        look.append(w.group(0))
+                    carrying = re.search(r"\bwith (?:a|an) [\w\s'-]+$", part)
+                    if carrying:
+                        look.append(carrying.group(0))
             verb_seen = True
             if not sex:
                 owned = _owner(part)
@@ -507,15 +494,15 @@ def _sentence(sentence: str, names: Sequence[str], patterns: Mapping[str, re.Pat
             focus.present.append(n)
     words = [w.lower() for w in _WORDS.findall(sentence)]
     if named:
-        at, subject = named[0]
+        at, first = named[0]
         if len(named) == 1 or at == 0:
             tail = sentence[at:]
             if len(named) > 1:
                 tail = tail[:named[1][0] - at]
             owned = _owner(tail.split(None, 1)[1] if len(tail.split(None, 1)) > 1 else "")
             if owned:
-                learn(subject, owned)
-        focus.subject = subject if at == 0 or len(named) == 1 else None
+                learn(first, owned)
+        focus.subject = first if at == 0 or len(named) == 1 else None
         return
     if not words or words[0] not in _SUBJECT:
         return
