@@ -18,7 +18,7 @@ from typing import Any
 
 from filmstudio.domain.errors import FilmStudioError, IdeaError, ScriptError, WriterFailed
 from filmstudio.domain.settings import RenderSettings
-from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.cancel import CancelToken
 from filmstudio.pipeline.engines import ChatMessage, Completion, VoiceInfo, Writer
 from filmstudio.pipeline.fit import NATURAL_WPM, Pacing, count_words
 

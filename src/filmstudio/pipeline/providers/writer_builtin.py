@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from filmstudio.domain.errors import Cancelled, EngineMissing, WriterFailed
-from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.cancel import CancelToken
 from filmstudio.pipeline.engines import ChatMessage, Completion, EngineInfo, TextStream
 
 AI_EXTRA = "the built-in writer needs the `ai` extra: pip install 'filmstudio[ai]' (install torch for your device first)"

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from filmstudio.domain.errors import Cancelled, WriterFailed, WriterUnavailable
-from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.cancel import CancelToken
 from filmstudio.pipeline.engines import ChatMessage, Completion, EngineInfo, TextStream
 
 DEFAULT_URL = "http://127.0.0.1:11434/v1"
