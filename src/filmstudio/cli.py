@@ -80,10 +80,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if bool(args.script) == bool(args.idea):
         raise FilmStudioError("give a script file or --idea \"...\" (not both)", code="INVALID_ARGUMENT")
     settings = parse_settings(_settings_from_args(args, args.script or ""))
-    if args.idea:
-        script_path = _write_from_idea(args, settings.duration)
-    else:
-        script_path = args.script
+    script_path = _write_from_idea(args, settings.duration) if args.idea else args.script
     script_text = _read_text(script_path)
     output = Path(args.output or Path(script_path).with_suffix(".mp4").name).resolve()
     images = images_in(Path(args.images)) if args.images else ()

@@ -82,12 +82,15 @@ class BuiltinWriter:
             raise EngineMissing(AI_EXTRA, code="AI_EXTRA_MISSING") from exc
         if self._loader is not None:
             return self._loader(self.folder)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # our own progress is the streamed text
         device = self.device()
         dtype = {"cuda": torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported()
                  else torch.float16, "mps": torch.float16}.get(device, torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(str(self.folder), local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(str(self.folder), local_files_only=True, dtype=dtype)
-        model.to(device)
+        model.to(device)  # type: ignore[arg-type]  # transformers' stubs want a model here, not a device name
         model.eval()
         return tokenizer, model
 

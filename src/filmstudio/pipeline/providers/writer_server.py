@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from filmstudio.domain.errors import Cancelled, WriterFailed, WriterUnavailable
+from filmstudio.domain.errors import Cancelled, FilmStudioError, WriterFailed, WriterUnavailable
 from filmstudio.pipeline.cancel import CancelToken
 from filmstudio.pipeline.engines import ChatMessage, Completion, EngineInfo, TextStream
 
@@ -39,7 +39,7 @@ class ServerWriter:
     """Chat completions, streamed, from an OpenAI-compatible server at `base_url`."""
 
     def __init__(self, base_url: str = DEFAULT_URL, *, model: str | None = None, api_key: str | None = None,
-                 explicit: bool = False, stall_seconds: float = 60.0, connect_seconds: float = 5.0) -> None:
+                 explicit: bool = False, stall_seconds: float = 60.0) -> None:
         if not explicit and not is_loopback(base_url):
             raise WriterUnavailable(f"the writer's address {base_url} is not on this machine; set it explicitly "
                                     "(FILMSTUDIO_WRITER_URL or the studio's settings) to use it",
@@ -48,7 +48,6 @@ class ServerWriter:
         self.model = model
         self.api_key = api_key
         self.stall_seconds = stall_seconds
-        self.connect_seconds = connect_seconds
         self._client: Any = None
 
     def info(self) -> EngineInfo:
@@ -66,12 +65,11 @@ class ServerWriter:
 
     def client(self) -> Any:
         if self._client is None:
-            import httpx
             import openai
 
-            self._client = openai.OpenAI(
-                base_url=self.base_url, api_key=self.api_key or "not-needed", max_retries=0,
-                timeout=httpx.Timeout(self.stall_seconds, connect=self.connect_seconds))
+            # The timeout bounds every wait for bytes, so a stall mid-stream is a timeout too.
+            self._client = openai.OpenAI(base_url=self.base_url, api_key=self.api_key or "not-needed",
+                                         max_retries=0, timeout=self.stall_seconds)
         return self._client
 
     def models(self) -> list[str]:
@@ -99,7 +97,6 @@ class ServerWriter:
 
     def complete(self, messages: Sequence[ChatMessage], options: Completion, *, cancel: CancelToken,
                  stream: TextStream | None = None) -> str:
-        import httpx
         import openai
 
         model = self._model()
@@ -125,12 +122,12 @@ class ServerWriter:
                     finished = finished or choice.finish_reason is not None
             finally:
                 answer.close()
-        except (openai.APITimeoutError, httpx.TimeoutException) as exc:
+        except openai.APITimeoutError as exc:
             raise WriterFailed(f"the server at {self.base_url} stopped answering (nothing for "
                                f"{self.stall_seconds:g} s)", code="WRITER_TIMEOUT", http_status=504,
                                details={**where, "received_characters": len("".join(parts))}) from exc
-        except (openai.APIConnectionError, httpx.TransportError) as exc:
-            if not parts and isinstance(exc, openai.APIConnectionError | httpx.ConnectError):
+        except openai.APIConnectionError as exc:
+            if not parts:
                 raise WriterUnavailable(f"no language model server answers at {self.base_url}: {HOW_TO_START}",
                                         details=where) from exc
             raise WriterFailed(f"the server at {self.base_url} broke off while writing", code="WRITER_INTERRUPTED",
@@ -144,6 +141,16 @@ class ServerWriter:
         except openai.APIError as exc:  # a malformed stream
             raise WriterFailed(f"the server at {self.base_url} sent a broken answer: {exc}",
                                code="WRITER_INTERRUPTED", details=where) from exc
+        except FilmStudioError:
+            raise
+        except Exception as exc:  # the HTTP layer's own errors, raised while the stream is read
+            if "timeout" in type(exc).__name__.lower():
+                raise WriterFailed(f"the server at {self.base_url} stopped answering (nothing for "
+                                   f"{self.stall_seconds:g} s)", code="WRITER_TIMEOUT", http_status=504,
+                                   details={**where, "received_characters": len("".join(parts))}) from exc
+            raise WriterFailed(f"the server at {self.base_url} broke off while writing ({type(exc).__name__})",
+                               code="WRITER_INTERRUPTED",
+                               details={**where, "received_characters": len("".join(parts))}) from exc
         if not finished:
             raise WriterFailed(f"the server at {self.base_url} ended its answer without finishing it",
                                code="WRITER_INTERRUPTED", details={**where, "received_characters": len("".join(parts))})
