@@ -10,7 +10,8 @@ CORPUS = ["INT. LIGHTHOUSE - NIGHT", "EXT. HARBOUR - DAY", "MARA (60s), in a yel
           "THEO", "The light must not go out tonight.", "Title: The Keeper", "(whispering)", "Waves crash."]
 
 
-def build_tiny_writer(folder: Path, *, layers: int = 2, hidden: int = 64, vocab: int = 384) -> Path:
+def build_tiny_writer(folder: Path, *, layers: int = 2, hidden: int = 64, vocab: int = 384, heads: int = 4,
+                      kv_heads: int = 2, intermediate: int | None = None) -> Path:
     """Save a tiny Qwen2ForCausalLM with a byte-level BPE tokenizer and a chat template at `folder`."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -26,8 +27,8 @@ def build_tiny_writer(folder: Path, *, layers: int = 2, hidden: int = 64, vocab:
                                         bos_token=None)
     tokenizer.chat_template = CHAT_TEMPLATE
     torch.manual_seed(0)
-    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
-                         num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=intermediate or hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv_heads,
                          max_position_embeddings=4096, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True)
     model = Qwen2ForCausalLM(config)
