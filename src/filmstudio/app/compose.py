@@ -291,7 +291,7 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
     from filmstudio.services.factory import open_studio
 
     check_exposure(settings)
-    engines = engines or engines_for(settings)
+    engines = engines or engines_for(settings, secrets=secrets)
     if renderer is None:
         renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
