@@ -31,13 +31,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from fakewriter import Reply, fake_writer_server  # noqa: E402
-from tiny_writer import build_tiny_writer  # noqa: E402
-
 from filmstudio.pipeline.cancel import CancelToken  # noqa: E402
 from filmstudio.pipeline.engines import ChatMessage, Completion, EngineInfo, TextStream  # noqa: E402
 from filmstudio.pipeline.providers.writer_builtin import BuiltinWriter  # noqa: E402
 from filmstudio.pipeline.providers.writer_server import ServerWriter  # noqa: E402
 from filmstudio.pipeline.writer import Brief, instructions, write_screenplay  # noqa: E402
+from tiny_writer import build_tiny_writer  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "writer"
 GOOD = (DATA / "good-30.fountain").read_text(encoding="utf-8")

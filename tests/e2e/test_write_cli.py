@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakewriter import Reply, fake_writer_server, refused_url
 
+from fakewriter import Reply, fake_writer_server, refused_url
 from filmstudio.pipeline.script.fountain import parse
 from media_checks import ffprobe
 

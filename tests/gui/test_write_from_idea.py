@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from fakewriter import Reply, fake_writer_server, refused_url
 from PySide6.QtCore import Qt
 
+from fakewriter import Reply, fake_writer_server, refused_url
 from filmstudio.pipeline.providers.writer_server import ServerWriter
 from gui.conftest import Desktop
 

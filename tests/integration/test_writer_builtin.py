@@ -11,9 +11,6 @@ import pytest
 pytest.importorskip("transformers")
 
 from fakehub import FakeHub, model_toml
-from tiny_sd import folder_files
-from tiny_writer import build_tiny_writer
-
 from filmstudio.app.compose import writer_engine
 from filmstudio.config import load_settings
 from filmstudio.domain.errors import FilmStudioError
@@ -25,6 +22,8 @@ from filmstudio.pipeline.models.library import ModelLibrary
 from filmstudio.pipeline.providers.writer_builtin import BuiltinWriter
 from filmstudio.pipeline.providers.writer_server import ServerWriter
 from filmstudio.pipeline.writer import Brief, write_screenplay
+from tiny_sd import folder_files
+from tiny_writer import build_tiny_writer
 
 
 @pytest.fixture(scope="module")

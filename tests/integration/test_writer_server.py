@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from fakewriter import Reply, fake_writer_server, refused_url
 
+from fakewriter import Reply, fake_writer_server, refused_url
 from filmstudio.domain.errors import FilmStudioError
 from filmstudio.pipeline.cancel import CancelToken
 from filmstudio.pipeline.engines import ChatMessage, Completion
