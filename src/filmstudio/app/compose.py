@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices
+from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices, Writer
 
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
 
     from filmstudio.pipeline.context import CancelToken, ProgressFn
     from filmstudio.pipeline.request import RenderRequest
+    from filmstudio.pipeline.writer import Brief, RoundStream, Screenplay
     from filmstudio.queue import StudioQueue, WorkerPool
     from filmstudio.services.executor import JobHandler
     from filmstudio.services.render import Renderer
@@ -72,7 +73,8 @@ FALLBACK_VOICES = "espeak"
 
 
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
-                  cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES) -> Engines:
+                  cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES,
+                  writer: Writer | None = None) -> Engines:
     """The engines of this machine: bundled ones always, plus whatever models the user pulled.
 
     `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
@@ -96,6 +98,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         translator=InstalledTranslator(),
         encoder=FfmpegEncoder(encoder),
         pictures=picture_engine(models_dir) if models_dir is not None else None,
+        writer=writer,
     )
 
 
@@ -134,9 +137,50 @@ def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | 
     return None
 
 
-def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:
+def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None,
+                secrets: SecretStore | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
-    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir)
+    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir,
+                         writer=writer_engine(settings, secrets))
+
+
+def writer_engine(settings: Settings, secrets: SecretStore | None = None) -> Writer:
+    """The screenplay writer: the built-in model when pulled (and no server address was set), else the
+    OpenAI-compatible server at `writer_url` (loopback by default). Nothing is contacted here."""
+    from filmstudio.pipeline.providers.writer_server import DEFAULT_URL, ServerWriter
+
+    if settings.writer != "server" and (settings.writer == "builtin" or settings.writer_url is None):
+        builtin = builtin_writer(settings.models_dir, settings.writer_model if settings.writer == "builtin" else None,
+                                 catalogue=settings.model_catalogue)
+        if builtin is not None:
+            return builtin
+    url = settings.writer_url or DEFAULT_URL
+    key = None
+    if secrets is not None:
+        try:
+            key = secrets.get(f"writer-key:{url.rstrip('/')}")
+        except Exception:  # a keyring that cannot be read: a keyless server still works
+            key = None
+    return ServerWriter(url, model=settings.writer_model, api_key=key, explicit=settings.writer_url is not None,
+                        stall_seconds=settings.writer_stall_seconds)
+
+
+def builtin_writer(models_dir: Path, model_id: str | None = None, *, catalogue: Path | None = None) -> Writer | None:
+    """The built-in writer on a pulled model of kind "writer" (`model_id`, else the catalogue's first pulled)."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
+    from filmstudio.pipeline.providers.writer_builtin import BuiltinWriter
+
+    if not models_dir.is_dir():
+        return None
+    found = load_catalogue(catalogue)
+    candidates = {m.id: m for m in serving(ModelLibrary(models_dir), found, kind="writer", engine="transformers")}
+    order = [model_id] if model_id in candidates else [*(e.id for e in found.of_kind("writer")), *sorted(candidates)]
+    for mid in order:
+        model = candidates.get(mid)
+        if model is not None and (model.path / "config.json").is_file():
+            return BuiltinWriter(model.path, model_id=model.id, revision=model.revision)
+    return None
 
 
 def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,
@@ -147,6 +191,34 @@ def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,
 
     engines = engines_for(load_settings(), jobs=request.jobs, encoder=request.encoder)
     return render(request, engines, progress=progress, cancel=cancel)
+
+
+def write_here(brief: Brief, *, on_text: RoundStream | None = None, cancel: CancelToken | None = None,
+               settings: Settings | None = None) -> Screenplay:
+    """`filmstudio write`: a screenplay from an idea, by this studio's writer, checked against its voices."""
+    from filmstudio.config import load_settings
+    from filmstudio.pipeline.context import CancelToken
+    from filmstudio.pipeline.engines import Completion
+    from filmstudio.pipeline.writer import write_screenplay
+
+    settings = settings or load_settings()
+    engines = engines_for(settings, secrets=_secrets_or_none(settings))
+    assert engines.writer is not None
+    options = Completion(max_tokens=max(600, brief.words * 4 + 300), temperature=settings.writer_temperature,
+                         seed=settings.writer_seed)
+    return write_screenplay(engines.writer, brief, cancel=cancel or CancelToken(), voices=engines.voices.voices(),
+                            options=options, on_text=on_text)
+
+
+def _secrets_or_none(settings: Settings) -> SecretStore | None:
+    """The studio's secret store, or None where there is none to open (a keyless writer still works)."""
+    from filmstudio.domain.errors import FilmStudioError
+    from filmstudio.services.secrets import open_secrets
+
+    try:
+        return open_secrets(settings.secrets_backend, settings.home)
+    except FilmStudioError:
+        return None
 
 
 def pipeline_renderer(engines: Engines) -> Renderer:
@@ -219,7 +291,7 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
     from filmstudio.services.factory import open_studio
 
     check_exposure(settings)
-    engines = engines or engines_for(settings)
+    engines = engines or engines_for(settings, secrets=secrets)
     if renderer is None:
         renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -493,6 +494,19 @@ class Backend:
         out = Path(tempfile.mkdtemp(prefix="audition-", dir=self.scratch_dir)) / "line.wav"
         self.engines.voices.synthesize_many([SpeechRequest(text, voice, 175.0, out)], cancel=CancelToken())
         return out
+
+    def write_screenplay(self, idea: str, settings: dict[str, Any], *, cancel: Any,
+                         on_text: Callable[[int, str], None]) -> Any:
+        """A screenplay from `idea` by the studio's writer, sized to `settings` (its text streamed to `on_text`)."""
+        from filmstudio.domain.errors import WriterUnavailable
+        from filmstudio.pipeline.writer import Brief, write_screenplay
+
+        if self.engines.writer is None:
+            raise WriterUnavailable("no screenplay writer is set up in this studio")
+        parsed: RenderSettings = parse_settings(settings)
+        brief = Brief(idea=idea, duration=parsed.duration, style=parsed.style, language=parsed.language)
+        return write_screenplay(self.engines.writer, brief, cancel=cancel, on_text=on_text,
+                                voices=self.engines.voices.voices(parsed.language))
 
     def music_preview(self, genre: str, seconds: float = 6.0) -> Path:
         """A few seconds of the genre's music as a WAV file."""
