@@ -1,0 +1,68 @@
+"""The API as its OpenAPI document states it (issue 25): HEAD wherever GET works, the schema as the
+validation, scripts refused where they are written, and malformed HTTP answered by uvicorn."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from integration.conftest_server import SCRIPT, SMALL, LiveServer, live_server, server_settings, wait_job
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(server_settings(tmp_path_factory.mktemp("schema"))) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def spec(server: LiveServer) -> dict[str, Any]:
+    answer: dict[str, Any] = httpx.get(f"{server.api}/openapi.json").json()
+    return answer
+
+
+@pytest.fixture(scope="module")
+def rendered(server: LiveServer) -> dict[str, str]:
+    """A key and the ids of one of everything it owns: a rendered project, its job, a webhook, a model."""
+    key = server.new_key("header", credits=1000, scopes=["admin"])
+    with server.client(key) as c:
+        pid = c.post("/projects", json={"title": "heads", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+        job = c.post(f"/projects/{pid}/generate").json()["job_id"]
+        assert wait_job(c, job)["status"] == "completed"
+        hook = c.post("/webhooks", json={"url": "http://127.0.0.1:9/h", "events": ["job.failed"]}).json()
+        model = c.get("/models").json()[0]["id"]
+        video = c.get(f"/projects/{pid}").json()["assets"]["video_url"]
+    file_path = video.split("/files/", 1)[1].split("?")[0]
+    return {"key": key, "project_id": pid, "job_id": job, "webhook_id": hook["webhook_id"], "model_id": model,
+            "number": "1", "file_path": file_path, "name": "CHARACTER"}
+
+
+# Headers that may rightly differ between two answers a moment apart.
+_MOVING = {"date", "x-ratelimit-remaining", "x-ratelimit-reset"}
+
+
+def test_head_answers_like_get_on_every_get_route(server: LiveServer, spec: dict[str, Any],
+                                                  rendered: dict[str, str]) -> None:
+    """RFC 9110 9.3.2: HEAD gets GET's status and headers and no body, on every GET of the document."""
+    gets = [path for path, ops in spec["paths"].items() if "get" in ops]
+    assert len(gets) >= 12, gets
+    auth = {"Authorization": f"Bearer {rendered['key']}"}
+    with httpx.Client(base_url=server.base, headers=auth, timeout=30) as c:
+        for template in gets:
+            path = re.sub(r"\{(\w+)(:path)?\}", lambda m: rendered[m.group(1)], template)
+            got, head = c.get(path), c.head(path)
+            assert head.status_code == got.status_code, (template, head.status_code, got.status_code, got.text[:200])
+            assert head.content == b"", template
+            same = {k: v for k, v in got.headers.items() if k not in _MOVING}
+            assert {k: v for k, v in head.headers.items() if k not in _MOVING} == same, template
+            assert int(head.headers["content-length"]) == len(got.content), template
+            if got.status_code == 200 and template.endswith("/projects/{project_id}"):
+                assert got.json()["project_id"] == rendered["project_id"]
+        # A path with no GET still refuses HEAD, and says what it takes.
+        refused = c.head("/api/v1/projects/batch")
+        assert refused.status_code == 405 and refused.headers["allow"] == "POST" and refused.content == b""
