@@ -50,12 +50,13 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
         ("captions", args.captions),
     ):
         if value is not None:
-            data[field] = value
+            # The settings take exact values (as the API schema says); a typed flag may be any case.
+            data[field] = value.strip().lower().replace("×", "x") if isinstance(value, str) and field != "title" else value
     if args.subtitles is not None:
         if args.subtitles.strip().lower() in ("", "none", "off"):
             data["include_subtitles"] = False
         else:
-            data["subtitle_languages"] = [s.strip() for s in args.subtitles.split(",") if s.strip()]
+            data["subtitle_languages"] = [s.strip().lower() for s in args.subtitles.split(",") if s.strip()]
     if args.burn_subtitles:
         data["burn_subtitles"] = True
     if args.characters:

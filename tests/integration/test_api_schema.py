@@ -66,3 +66,48 @@ def test_head_answers_like_get_on_every_get_route(server: LiveServer, spec: dict
         # A path with no GET still refuses HEAD, and says what it takes.
         refused = c.head("/api/v1/projects/batch")
         assert refused.status_code == 405 and refused.headers["allow"] == "POST" and refused.content == b""
+
+
+# Values to try for every render setting: the schema decides which are valid, the server which it takes.
+_CANDIDATES: list[Any] = [
+    True, False, None, 0, 1, -1, 4, 5, 12, 24, 30, 60, 600, 601, 1.5, 60.0, "", " ", "x", "60", "en", "EN", " en",
+    "xx", "true", "Cinematic", "1280X720", "en, es", "en,,es,", ",".join(["en"] * 20), ",".join(["en"] * 21), "cinematic", "epic", "karaoke", "1280x720", "16:9", [], ["en"], ["en", "es"], ["xx"], ["EN"], ["en"] * 21, "en,es",
+    {}, {"en": "Hello"}, {"xx": "Hello"}, {"en": 1}, {"EN": "Hello"}, [{"name": "MARA"}], [{"name": ""}],
+    [{"name": "MARA", "gender": "female"}], [{"name": "MARA", "gender": "robot"}], [{"name": "MARA", "gender": "Female"}],
+]
+
+
+def _enums(schema: dict[str, Any]) -> list[Any]:
+    found = list(schema.get("enum", []))
+    for key in ("anyOf", "oneOf"):
+        for option in schema.get(key, []):
+            found += _enums(option)
+    if isinstance(schema.get("items"), dict):
+        found += [[v] for v in _enums(schema["items"])]
+    return found
+
+
+def test_every_render_setting_is_accepted_exactly_when_the_schema_says_so(server: LiveServer,
+                                                                          spec: dict[str, Any]) -> None:
+    """Diff the schema against validation, one setting at a time, at POST /projects and PATCH."""
+    import jsonschema_rs
+
+    schemas = spec["components"]["schemas"]
+    properties = schemas["RenderSettings"]["properties"]
+    resolve = {"components": spec["components"]}
+    disagree: list[str] = []
+    with server.client(server.new_key("differ", credits=100)) as c:
+        pid = c.post("/projects", json={"title": "d", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
+        for name, prop in properties.items():
+            validator = jsonschema_rs.validator_for({**prop, **resolve})
+            for value in [*_CANDIDATES, *_enums(prop)]:
+                valid = validator.is_valid(value)
+                created = c.post("/projects", json={"title": "d", "script": SCRIPT, "settings": {name: value}})
+                patched = c.patch(f"/projects/{pid}", json={"settings": {name: value}})
+                for method, r in (("POST", created), ("PATCH", patched)):
+                    if (r.status_code < 300) != valid:
+                        disagree.append(f"{method} settings.{name}={value!r}: schema-valid {valid}, "
+                                        f"answered {r.status_code} {r.text[:120]}")
+                    assert r.status_code in (200, 201, 400), r.text
+    assert not disagree, "\n".join(disagree)
+    assert properties["youtube_upload"] == {"type": "boolean", "default": False, "title": "Youtube Upload"}
