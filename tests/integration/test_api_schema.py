@@ -111,3 +111,31 @@ def test_every_render_setting_is_accepted_exactly_when_the_schema_says_so(server
                     assert r.status_code in (200, 201, 400), r.text
     assert not disagree, "\n".join(disagree)
     assert properties["youtube_upload"] == {"type": "boolean", "default": False, "title": "Youtube Upload"}
+
+
+NOTHING_TO_SPEAK = ["   ", "\t", "\u00a0", "[[x]]", "/*x*/", "INT. X", "INT. LAB - NIGHT\n\n[[a note]]\n\n/* cut */"]
+
+
+@pytest.mark.parametrize("script", NOTHING_TO_SPEAK)
+def test_a_script_with_nothing_to_speak_is_refused_where_it_is_written(server: LiveServer, script: str) -> None:
+    with server.client(server.new_key("writer", credits=100)) as c:
+        created = c.post("/projects", json={"title": "t", "script": script})
+        assert created.status_code == 400 and created.json()["error"]["code"] == "SCRIPT_EMPTY", created.text
+        pid = c.post("/projects", json={"title": "t", "script": SCRIPT}).json()["project_id"]
+        patched = c.patch(f"/projects/{pid}", json={"script": script, "title": "changed"})
+        assert patched.status_code == 400 and patched.json()["error"]["code"] == "SCRIPT_EMPTY", patched.text
+        assert c.get(f"/projects/{pid}").json()["script"] == SCRIPT  # nothing of the edit was kept
+        batch = c.post("/projects/batch", json={"projects": [{"title": "t", "script": script},
+                                                             {"title": "t", "script": SCRIPT}]}).json()
+        assert [r["status"] for r in batch["results"]] == [400, 201]
+        assert batch["results"][0]["error"]["code"] == "SCRIPT_EMPTY"
+
+
+def test_the_references_prose_script_is_still_a_project(server: LiveServer) -> None:
+    """The public API reference's own example body: a one-sentence prose script."""
+    with server.client(server.new_key("writer", credits=100)) as c:
+        r = c.post("/projects", json={"title": "My Video Project", "script": "A compelling story about innovation...",
+                                      "settings": {"duration": 60, "style": "cinematic", "language": "en",
+                                                   "subtitle_languages": ["en", "es"]}})
+        assert r.status_code == 201, r.text
+        assert set(r.json()) >= {"project_id", "title", "status", "estimated_credits", "created_at"}

@@ -60,6 +60,7 @@ class _Input(BaseModel):
 # A title has to say something: at least one character that is not whitespace (`_title` checks,
 # with its own code; the pattern publishes the rule).
 _TITLE_SCHEMA: JsonDict = {"pattern": r"\S"}
+_SCRIPT_SCHEMA: JsonDict = {"pattern": r"\S"}
 
 
 def _check_title(v: str | None) -> str | None:
@@ -87,7 +88,8 @@ class ProjectCreate(_Input):
     )
 
     title: str = Field(min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
-    script: str = Field(min_length=1, max_length=200_000)
+    # Blank is refused (SCRIPT_EMPTY, as is a script of only notes or headings: the analysis decides).
+    script: str = Field(min_length=1, max_length=200_000, json_schema_extra=_SCRIPT_SCHEMA)
     settings: RenderSettings = Field(default_factory=RenderSettings)
 
     _title = field_validator("title")(_check_title)
@@ -101,7 +103,7 @@ class ProjectUpdate(_Input):
     )
 
     title: str | None = Field(default=None, min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
-    script: str | None = Field(default=None, min_length=1, max_length=200_000)
+    script: str | None = Field(default=None, min_length=1, max_length=200_000, json_schema_extra=_SCRIPT_SCHEMA)
     settings: SettingsPatch | None = None
 
     _title = field_validator("title")(_check_title)
