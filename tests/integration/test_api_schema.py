@@ -139,3 +139,27 @@ def test_the_references_prose_script_is_still_a_project(server: LiveServer) -> N
                                                    "subtitle_languages": ["en", "es"]}})
         assert r.status_code == 201, r.text
         assert set(r.json()) >= {"project_id", "title", "status", "estimated_credits", "created_at"}
+
+
+WEBHOOK_URLS = ["0", "x", "http://127.0.0.1:9/h", "https://example.com/hooks?a=b#f", "HTTP://[::1]:8/x",
+                "http://exa mple.com", " http://127.0.0.1:9/h", "http://u:p@127.0.0.1/", "ftp://example.com/",
+                "http://127.0.0.1/a#b#c", "http://", "http://127.0.0.1:x/", "http://127.0.0.1/%zz",
+                "http://127.0.0.1/\u00e9", "javascript:alert(1)", "http:/127.0.0.1/h", "https://10.0.0.1/h"]
+
+
+def test_the_webhook_url_schema_is_what_registration_takes(server: LiveServer, spec: dict[str, Any]) -> None:
+    import jsonschema_rs
+
+    url = spec["components"]["schemas"]["WebhookCreate"]["properties"]["url"]
+    assert url["format"] == "uri" and url["pattern"].startswith("^[Hh][Tt][Tt][Pp][Ss]?://")
+    validator = jsonschema_rs.validator_for(url, validate_formats=True)
+    with server.client(server.new_key("hooker", scopes=["webhooks"])) as c:
+        for candidate in WEBHOOK_URLS:
+            r = c.post("/webhooks", json={"url": candidate, "events": ["job.failed"]})
+            valid = validator.is_valid(candidate)
+            if r.status_code == 201:
+                assert valid, f"{candidate!r} accepted but not schema-valid"
+            else:
+                assert r.status_code == 400 and r.json()["error"]["code"] == "WEBHOOK_TARGET_REFUSED", r.text
+                # Schema-valid and still refused: only the target policy (a private address here).
+                assert not valid or "private" in r.json()["error"]["message"], candidate

@@ -328,6 +328,14 @@ class TokenIssued(BaseModel):
     expires_in: int
 
 
+# An http(s) URI as RFC 3986 spells it (no user info: credentials are refused anyway). The server
+# checks it as written here; the target policy (which hosts and addresses) is checked after it.
+_URI_CHAR = r"[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2}"
+WEBHOOK_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://(\[[0-9A-Fa-f:.]+\]|({_URI_CHAR})+)(:[0-9]*)?"
+    rf"(/({_URI_CHAR}|[:@])*)*(\?({_URI_CHAR}|[:@/?])*)?(#({_URI_CHAR}|[:@/?])*)?$"
+)
+
 WEBHOOK_SECRET_PREFIX = "whsec_"
 # Printable ASCII, no space at either end (a pasted secret's stray blank would sign with the wrong key).
 WEBHOOK_SECRET_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
@@ -362,11 +370,20 @@ class WebhookCreate(_Input):
                                          "secret": "your_webhook_secret"}]},
     )
 
-    url: str = Field(min_length=1, max_length=2000)
+    url: str = Field(min_length=1, max_length=2000, examples=["https://example.com/hooks/filmstudio"],
+                     json_schema_extra={"format": "uri", "pattern": WEBHOOK_URL_PATTERN})
     events: list[WebhookEvent] = Field(min_length=1, max_length=5)
     # The bounds are checked by `_secret` (one stable code, INVALID_WEBHOOK_SECRET) and published here.
     secret: str | None = Field(default=None, examples=["your_webhook_secret"], json_schema_extra={
         "minLength": WEBHOOK_SECRET_MIN, "maxLength": WEBHOOK_SECRET_MAX, "pattern": WEBHOOK_SECRET_PATTERN})
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.fullmatch(WEBHOOK_URL_PATTERN, v):
+            raise PydanticCustomError("WEBHOOK_TARGET_REFUSED",
+                                      "the webhook URL must be an http or https URL (RFC 3986, no spaces)", {})
+        return v
 
     @field_validator("secret")
     @classmethod
