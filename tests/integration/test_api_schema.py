@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -163,3 +164,33 @@ def test_the_webhook_url_schema_is_what_registration_takes(server: LiveServer, s
                 assert r.status_code == 400 and r.json()["error"]["code"] == "WEBHOOK_TARGET_REFUSED", r.text
                 # Schema-valid and still refused: only the target policy (a private address here).
                 assert not valid or "private" in r.json()["error"]["message"], candidate
+
+
+def _raw(server: LiveServer, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(("127.0.0.1", server.parts.settings.port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize("trouble", [
+    b"Content-Length: -1\r\n",
+    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+    b"X-Folded: a\r\n b\r\n",
+])
+def test_malformed_http_is_answered_400_by_uvicorn_in_plain_text(server: LiveServer, trouble: bytes) -> None:
+    """What the README's API section says: h11 refuses these before the app, so not in the envelope."""
+    port = server.parts.settings.port
+    status, headers, body = _raw(server, b"POST /api/v1/projects HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % port + trouble
+                                 + b"Connection: close\r\n\r\nhello")
+    assert status == 400 and headers["content-type"].startswith("text/plain"), (status, headers, body)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    documented = readme[readme.index("- **Malformed HTTP**"):][:600]
+    assert "text/plain" in documented and "400" in documented and "Transfer-Encoding" in documented
+    nul = _raw(server, b"GET /api/v1/proj\x00ects HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n" % port)
+    assert nul[0] == 400 and nul[1]["content-type"].startswith("text/plain")

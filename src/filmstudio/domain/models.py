@@ -59,12 +59,14 @@ class _Input(BaseModel):
 
 # A title has to say something: at least one character that is not whitespace (`_title` checks,
 # with its own code; the pattern publishes the rule).
-_TITLE_SCHEMA: JsonDict = {"pattern": r"\S"}
-_SCRIPT_SCHEMA: JsonDict = {"pattern": r"\S"}
+# The whitespace spelled out: JSON Schema's `\s` (ECMA-262) and Python's differ (\x1c-\x1f, \ufeff).
+_SPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_SOMETHING = f"[^{_SPACE}]"
+_TITLE_SCHEMA: JsonDict = {"pattern": _SOMETHING}
 
 
 def _check_title(v: str | None) -> str | None:
-    if v is not None and not v.strip():
+    if v is not None and not re.search(_SOMETHING, v):
         raise PydanticCustomError("BLANK_TITLE", "title must contain something other than whitespace", {})
     return v
 
@@ -88,8 +90,8 @@ class ProjectCreate(_Input):
     )
 
     title: str = Field(min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
-    # Blank is refused (SCRIPT_EMPTY, as is a script of only notes or headings: the analysis decides).
-    script: str = Field(min_length=1, max_length=200_000, json_schema_extra=_SCRIPT_SCHEMA)
+    # One with nothing to speak (blank, only notes or headings) is refused SCRIPT_EMPTY: the analysis decides.
+    script: str = Field(min_length=1, max_length=200_000)
     settings: RenderSettings = Field(default_factory=RenderSettings)
 
     _title = field_validator("title")(_check_title)
@@ -103,7 +105,7 @@ class ProjectUpdate(_Input):
     )
 
     title: str | None = Field(default=None, min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
-    script: str | None = Field(default=None, min_length=1, max_length=200_000, json_schema_extra=_SCRIPT_SCHEMA)
+    script: str | None = Field(default=None, min_length=1, max_length=200_000)
     settings: SettingsPatch | None = None
 
     _title = field_validator("title")(_check_title)
