@@ -10,6 +10,8 @@ from typing import Any
 from filmstudio.domain.errors import BadRequest, Conflict, InsufficientCredits, NotFound
 from filmstudio.domain.models import GenerateRequest, JobAccepted, JobError, JobList, JobPublic
 from filmstudio.domain.settings import RenderSettings, parse_settings
+from filmstudio.pipeline.plan import Script
+from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.services import estimates, events
 from filmstudio.services import idempotency as idem
 from filmstudio.services.keys import Principal
@@ -37,12 +39,12 @@ def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
     )
 
 
-def _preflight(studio: Studio, script: str, settings: RenderSettings) -> None:
+def _preflight(studio: Studio, script: Script, settings: RenderSettings) -> None:
     """Refuse a script that cannot fit before any credit moves (skipped while the pipeline lacks it)."""
     from filmstudio.pipeline import runner
 
     try:
-        runner.preflight(script, settings, studio.voices)
+        runner.preflight_script(script, settings, studio.voices)
     except NotImplementedError:
         return
 
@@ -72,7 +74,8 @@ def generate(
     if seen is None or seen["account_id"] != principal.account_id:
         raise NotFound("no such project", code="PROJECT_NOT_FOUND")
     settings = parse_settings({**json.loads(seen["settings"]), **overrides})
-    _preflight(studio, seen["script"], settings)
+    script = analyse(seen["script"], settings)  # once: the preflight and the stills count share it
+    _preflight(studio, script, settings)
     credits = settings.estimated_credits
     params: dict[str, Any] = {}
     if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish
@@ -84,7 +87,7 @@ def generate(
         params["publish"] = {**options.model_dump(mode="json"), "channel_id": channel["channel_id"]}
     from filmstudio.services.storyboard import planned_stills
 
-    stills = planned_stills(studio, seen, settings)  # what the picture model will draw: most of the time
+    stills = planned_stills(studio, seen, settings, script=script)  # what the picture model will draw: most of the time
     if stills is not None:
         params["stills"] = stills.as_dict()
     now = utcnow()
