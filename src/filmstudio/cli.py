@@ -143,7 +143,8 @@ def _picture_engine() -> Any:
     from filmstudio.app.compose import picture_engine
     from filmstudio.config import load_settings
 
-    return picture_engine(load_settings().models_dir)
+    settings = load_settings()
+    return picture_engine(settings.models_dir, settings.picture_model, device=settings.pictures_device)
 
 
 def _picture_engine_info(engine: Any) -> dict[str, Any]:

@@ -32,8 +32,12 @@ if TYPE_CHECKING:  # the server stack is imported only by the commands that need
 
 
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
-                  cache_dir: Path | None = None) -> Engines:
+                  cache_dir: Path | None = None, picture_model: str | None = None,
+                  pictures_device: str | None = None) -> Engines:
     """The engines of this machine: bundled ones always, plus whatever models the user pulled.
+
+    `picture_model`, `pictures_device`: the settings' choice of picture model and device (None: the
+    catalogue's first installed picture model; the best device found).
 
     `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
     optimised graph, so a fresh process loads it in ~0.06 s instead of ~0.5 s); None keeps nothing.
@@ -56,7 +60,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         music=SynthMusic(),
         translator=InstalledTranslator(),
         encoder=FfmpegEncoder(encoder),
-        pictures=picture_engine(models_dir) if models_dir is not None else None,
+        pictures=picture_engine(models_dir, picture_model, device=pictures_device) if models_dir is not None else None,
     )
 
 
@@ -72,7 +76,7 @@ def pulled(models_dir: Path | None, *, engine: str) -> list[Path]:
             and catalogue.get(m.id).engine == engine]
 
 
-def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | None:
+def picture_engine(models_dir: Path, model_id: str | None = None, *, device: str | None = None) -> Pictures | None:
     """A diffusers engine on the installed picture model (`model_id`, else the catalogue's first
     installed picture entry, else any installed diffusers folder); None: procedural backdrops.
     An installed IP-Adapter that fits the model comes with it (character reference images)."""
@@ -83,8 +87,7 @@ def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | 
 
     library = ModelLibrary(models_dir)
     installed = {m.id: m for m in library.installed()}
-    wanted = model_id or os.environ.get("FILMSTUDIO_PICTURE_MODEL")
-    order = [wanted] if wanted else []
+    order = [model_id] if model_id else []
     order += [e.id for e in load_catalogue() if e.kind == "picture"]
     order += sorted(i for i, m in installed.items() if (m.path / "model_index.json").is_file())
     for mid in order:
@@ -92,13 +95,14 @@ def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | 
         if model is not None and (model.path / "model_index.json").is_file():
             adapter, why = find_reference_adapter(models_dir, model.path, model.id)
             return DiffusersPictures(model.path, model_id=model.id, revision=model.revision, adapter=adapter,
-                                     references_advice=why)
+                                     references_advice=why, forced_device=device)
     return None
 
 
 def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
-    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir)
+    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir,
+                         picture_model=settings.picture_model, pictures_device=settings.pictures_device)
 
 
 def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,
