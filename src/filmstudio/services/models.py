@@ -76,12 +76,10 @@ def start_pull(studio: Studio, principal: Principal, model_id: str) -> ModelPull
     now = utcnow()
     job_id = str(uuid.uuid4())
     with studio.store.write() as db:
-        running = db.execute(
-            "SELECT id FROM jobs WHERE kind = 'model_pull' AND status IN ('queued', 'processing') "
-            "AND json_extract(params, '$.model_id') = ?", [model_id]).fetchone()
+        running = rows.active_pull(db, model_id)
         if running is not None:
             raise Conflict(f"{model_id} is already being downloaded", code="MODEL_PULL_IN_PROGRESS",
-                           details={"job_id": running[0]})
+                           details={"job_id": running})
         rows.add_job(db, {
             "id": job_id, "kind": "model_pull", "project_id": None, "account_id": principal.account_id,
             "status": "queued", "params": json.dumps({"model_id": model_id}), "credits": 0, "created_at": now,

@@ -15,6 +15,7 @@ from filmstudio.services import idempotency as idem
 from filmstudio.services.assets import public_assets, remove_project_files
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
+from filmstudio.store import jobs as job_rows
 from filmstudio.store import projects as rows
 from filmstudio.store.db import utcnow
 
@@ -79,10 +80,7 @@ def create_project(
 def get_project(studio: Studio, principal: Principal, project_id: str) -> ProjectPublic:
     principal.require("projects:read")
     row = owned_project(studio, principal, project_id)
-    latest = studio.store.one(
-        "SELECT id FROM jobs WHERE project_id = ? ORDER BY created_at DESC LIMIT 1", [project_id]
-    )
-    return to_public(studio, row, latest["id"] if latest else None)
+    return to_public(studio, row, job_rows.latest_job_id(studio.store, project_id))
 
 
 def list_projects(
