@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from filmstudio.domain.errors import Conflict
+from filmstudio.domain.jobs import ModelPullParams, params_json, pull_params
 from filmstudio.domain.models import ModelKind, ModelPublic, ModelPullAccepted
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
@@ -82,7 +82,7 @@ def start_pull(studio: Studio, principal: Principal, model_id: str) -> ModelPull
                            details={"job_id": running})
         rows.add_job(db, {
             "id": job_id, "kind": "model_pull", "project_id": None, "account_id": principal.account_id,
-            "status": "queued", "params": json.dumps({"model_id": model_id}), "credits": 0, "created_at": now,
+            "status": "queued", "params": params_json(ModelPullParams(model_id=model_id)), "credits": 0, "created_at": now,
         })
         events.emit(db, principal.account_id, "job.queued", job_id, None, "queued", kind="model_pull")
     enqueue(studio, job_id)
@@ -107,7 +107,7 @@ class ModelPullJobs:
     def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
         from filmstudio.pipeline.models.download import pull
 
-        model_id = json.loads(job["params"])["model_id"]
+        model_id = pull_params(job).model_id
         entry = catalogue(self.studio).get(model_id)
 
         def report(done: int, total: int, rate: float) -> None:
@@ -131,6 +131,6 @@ class ModelPullJobs:
     def discard(self, job: dict[str, Any]) -> None:
         # A cancelled or failed pull keeps its partial files on purpose: the next pull resumes them.
         # Only a pull whose model left the catalogue is cleaned away.
-        model_id = json.loads(job["params"] or "{}").get("model_id", "")
+        model_id = pull_params(job).model_id
         if model_id and model_id not in catalogue(self.studio):
             shutil.rmtree(library(self.studio).staging_dir(model_id), ignore_errors=True)
