@@ -265,6 +265,16 @@ class _FlatStills:
     def native_side(self) -> int:
         return 64
 
+    def identity(self) -> object:
+        from filmstudio.pipeline.engines import PicturesIdentity
+
+        return PicturesIdentity(model="flat", revision="1", steps=None)
+
+    def prompt_tokens(self) -> object:
+        from filmstudio.pipeline.prompts import EstimatedTokens
+
+        return EstimatedTokens()
+
     def stills(self, requests: object, **kw: object) -> list[Path]:
         raise AssertionError("generate must not draw")
 
