@@ -173,6 +173,10 @@ def _print_summary(manifest: dict[str, Any]) -> None:
     print(f"thumbnail: {out['thumbnail']}")
     for lang, files in out["subtitles"].items():
         print(f"subtitles: {lang}: {files['srt']}  {files['vtt']}")
+    if manifest.get("subtitles"):
+        from filmstudio.pipeline.media.readability import summary
+
+        print(summary(manifest["subtitles"]))
     print(f"manifest:  {out['manifest']}")
     from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
 

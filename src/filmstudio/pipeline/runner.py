@@ -245,6 +245,8 @@ def build_manifest(
             for name, v in plan.casting.items()
         },
         "scenes": scenes,
+        # per subtitle track: reading speed, shortest cue, phrase splits, what could not meet the rules
+        "subtitles": plan.subtitle_report,
         "warnings": list(plan.warnings),
         "stills": len(plan.stills),  # shots drawn by the picture model (0: procedural backdrops)
         "stills_drawn": plan.stills_drawn,  # of those, drawn by this render (not from the cache)
