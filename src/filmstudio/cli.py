@@ -112,7 +112,7 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
     from filmstudio.pipeline.storyboard import build_storyboard
 
     text = _read_text(args.script)
-    data: dict[str, Any] = {"style": args.style} if args.style else {}
+    data: dict[str, Any] = {"style": args.style.strip().lower()} if args.style else {}
     if args.characters:
         cast = json.loads(Path(args.characters).read_text(encoding="utf-8"))
         data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
