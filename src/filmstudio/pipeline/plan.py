@@ -57,6 +57,7 @@ class Script:
     characters: tuple[str, ...]
     title_page: dict[str, str] = field(default_factory=dict)
     is_fountain: bool = False
+    synopses: tuple[str, ...] = ()  # `= ...` lines: the writer's notes on the story, read for who characters are
 
     @property
     def lines(self) -> tuple[Line, ...]:
