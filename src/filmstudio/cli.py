@@ -50,12 +50,13 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
         ("captions", args.captions),
     ):
         if value is not None:
-            data[field] = value
+            # The settings take exact values (as the API schema says); a typed flag may be any case.
+            data[field] = value.strip().lower().replace("×", "x") if isinstance(value, str) and field != "title" else value
     if args.subtitles is not None:
         if args.subtitles.strip().lower() in ("", "none", "off"):
             data["include_subtitles"] = False
         else:
-            data["subtitle_languages"] = [s.strip() for s in args.subtitles.split(",") if s.strip()]
+            data["subtitle_languages"] = [s.strip().lower() for s in args.subtitles.split(",") if s.strip()]
     if args.burn_subtitles:
         data["burn_subtitles"] = True
     if args.characters:
@@ -131,7 +132,7 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
     from filmstudio.pipeline.storyboard import build_storyboard
 
     text = _read_text(args.script)
-    data: dict[str, Any] = {"style": args.style} if args.style else {}
+    data: dict[str, Any] = {"style": args.style.strip().lower()} if args.style else {}
     if args.characters:
         cast = json.loads(Path(args.characters).read_text(encoding="utf-8"))
         data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
@@ -162,7 +163,8 @@ def _picture_engine() -> Any:
     from filmstudio.app.compose import picture_engine
     from filmstudio.config import load_settings
 
-    return picture_engine(load_settings().models_dir)
+    settings = load_settings()
+    return picture_engine(settings.models_dir, settings.picture_model, device=settings.pictures_device)
 
 
 def _picture_engine_info(engine: Any) -> dict[str, Any]:

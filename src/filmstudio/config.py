@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     youtube_api_endpoint: str = "https://www.googleapis.com/"
     youtube_ca_bundle: Path | None = None
     youtube_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=256 * 1024, multiple_of=256 * 1024)
+    # The installed picture model to draw with (default: the catalogue's first installed one) and the
+    # device for it (default: CUDA, else Apple MPS, else the CPU).
+    picture_model: str | None = None
+    pictures_device: str | None = None
 
     # The screenplay writer: an OpenAI-compatible local server (Ollama, LM Studio, llama-server,
     # vLLM) at `writer_url` (default Ollama's loopback address; None = that default, not "set"), or

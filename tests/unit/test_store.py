@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -119,3 +120,27 @@ def test_project_counts_follow_every_change(tmp_path: Path) -> None:
         db.execute("DELETE FROM projects WHERE id = 'p3'")
         db.execute("UPDATE projects SET deleted_at = 'now' WHERE id = 'p1'")  # deleting twice counts once
     assert _counts(s) == _truth(s) == {("a", "draft"): 1, ("a", "completed"): 1, ("b", "draft"): 1}
+
+
+def test_job_params_are_typed_per_kind_and_keep_what_they_do_not_know() -> None:
+    from pydantic import ValidationError
+
+    from filmstudio.domain.jobs import (
+        ModelPullParams,
+        RenderParams,
+        StillsPlanned,
+        params_json,
+        pull_params,
+        render_params,
+    )
+
+    written = params_json(RenderParams(stills=StillsPlanned(shots=4, to_draw=3, seconds_per_still=2.5)))
+    assert json.loads(written) == {"stills": {"shots": 4, "to_draw": 3, "seconds_per_still": 2.5, "measured": False}}
+    parsed = render_params({"params": written})
+    assert parsed.stills is not None and parsed.stills.seconds == 7.5 and parsed.publish is None
+    assert render_params({"id": "no params column"}) == RenderParams()
+    newer = render_params({"params": '{"publish": {"privacy": "unlisted"}, "later": 1}'})
+    assert newer.publish == {"privacy": "unlisted"} and json.loads(params_json(newer))["later"] == 1
+    assert pull_params({"params": params_json(ModelPullParams(model_id="sd15"))}).model_id == "sd15"
+    with pytest.raises(ValidationError):
+        pull_params({"params": "{}"})

@@ -74,8 +74,12 @@ FALLBACK_VOICES = "espeak"
 
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
                   cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES,
+                  picture_model: str | None = None, pictures_device: str | None = None,
                   writer: Writer | None = None) -> Engines:
     """The engines of this machine: bundled ones always, plus whatever models the user pulled.
+
+    `picture_model`, `pictures_device`: the settings' choice of picture model and device (None: the
+    catalogue's first installed picture model; the best device found).
 
     `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
     optimised graph, so a fresh process loads it in ~0.06 s instead of ~0.5 s); None keeps nothing.
@@ -97,7 +101,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         music=SynthMusic(),
         translator=InstalledTranslator(),
         encoder=FfmpegEncoder(encoder),
-        pictures=picture_engine(models_dir) if models_dir is not None else None,
+        pictures=picture_engine(models_dir, picture_model, device=pictures_device) if models_dir is not None else None,
         writer=writer,
     )
 
@@ -112,7 +116,7 @@ def pulled(models_dir: Path | None, *, kind: str, engine: str) -> list[Path]:
     return [m.path for m in serving(ModelLibrary(models_dir), load_catalogue(), kind=kind, engine=engine)]
 
 
-def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | None:
+def picture_engine(models_dir: Path, model_id: str | None = None, *, device: str | None = None) -> Pictures | None:
     """A diffusers engine on the installed picture model (`model_id`, else the catalogue's first
     installed picture entry, else any other installed model of kind "picture" for diffusers); None:
     procedural backdrops. Only a model of kind "picture" is ever loaded (never another kind's
@@ -124,8 +128,7 @@ def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | 
 
     catalogue = load_catalogue()
     candidates = {m.id: m for m in serving(ModelLibrary(models_dir), catalogue, kind="picture", engine="diffusers")}
-    wanted = model_id or os.environ.get("FILMSTUDIO_PICTURE_MODEL")
-    order = [wanted] if wanted else []
+    order = [model_id] if model_id else []
     order += [e.id for e in catalogue if e.kind == "picture"]
     order += sorted(candidates)
     for mid in order:
@@ -133,7 +136,7 @@ def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | 
         if model is not None and (model.path / "model_index.json").is_file():
             adapter, why = find_reference_adapter(models_dir, model.path, model.id)
             return DiffusersPictures(model.path, model_id=model.id, revision=model.revision, adapter=adapter,
-                                     references_advice=why)
+                                     references_advice=why, forced_device=device)
     return None
 
 
@@ -141,6 +144,7 @@ def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | N
                 secrets: SecretStore | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
     return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir,
+                         picture_model=settings.picture_model, pictures_device=settings.pictures_device,
                          writer=writer_engine(settings, secrets))
 
 

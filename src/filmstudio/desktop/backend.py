@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings
+from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings, ScriptError
 from filmstudio.domain.models import (
     ApiKeyCreated,
     ApiKeyPublic,
@@ -215,7 +215,9 @@ class Backend:
         problems: dict[str, str] = {}
         if not title.strip():
             problems["title"] = "A film needs a title."
-        if not script.strip():
+        try:  # the check the service makes: only notes or headings are empty too
+            projects.check_speakable(script, RenderSettings())
+        except ScriptError:
             problems["script"] = "The script is empty: write at least one scene."
         values = dict(settings)
         for _ in range(len(values) + 1):

@@ -59,11 +59,14 @@ class _Input(BaseModel):
 
 # A title has to say something: at least one character that is not whitespace (`_title` checks,
 # with its own code; the pattern publishes the rule).
-_TITLE_SCHEMA: JsonDict = {"pattern": r"\S"}
+# The whitespace spelled out: JSON Schema's `\s` (ECMA-262) and Python's differ (\x1c-\x1f, \ufeff).
+_SPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_SOMETHING = f"[^{_SPACE}]"
+_TITLE_SCHEMA: JsonDict = {"pattern": _SOMETHING}
 
 
 def _check_title(v: str | None) -> str | None:
-    if v is not None and not v.strip():
+    if v is not None and not re.search(_SOMETHING, v):
         raise PydanticCustomError("BLANK_TITLE", "title must contain something other than whitespace", {})
     return v
 
@@ -87,6 +90,7 @@ class ProjectCreate(_Input):
     )
 
     title: str = Field(min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
+    # One with nothing to speak (blank, only notes or headings) is refused SCRIPT_EMPTY: the analysis decides.
     script: str = Field(min_length=1, max_length=200_000)
     settings: RenderSettings = Field(default_factory=RenderSettings)
 
@@ -326,6 +330,14 @@ class TokenIssued(BaseModel):
     expires_in: int
 
 
+# An http(s) URI as RFC 3986 spells it (no user info: credentials are refused anyway). The server
+# checks it as written here; the target policy (which hosts and addresses) is checked after it.
+_URI_CHAR = r"[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2}"
+WEBHOOK_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://(\[[0-9A-Fa-f:.]+\]|({_URI_CHAR})+)(:[0-9]*)?"
+    rf"(/({_URI_CHAR}|[:@])*)*(\?({_URI_CHAR}|[:@/?])*)?(#({_URI_CHAR}|[:@/?])*)?$"
+)
+
 WEBHOOK_SECRET_PREFIX = "whsec_"
 # Printable ASCII, no space at either end (a pasted secret's stray blank would sign with the wrong key).
 WEBHOOK_SECRET_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
@@ -360,11 +372,20 @@ class WebhookCreate(_Input):
                                          "secret": "your_webhook_secret"}]},
     )
 
-    url: str = Field(min_length=1, max_length=2000)
+    url: str = Field(min_length=1, max_length=2000, examples=["https://example.com/hooks/filmstudio"],
+                     json_schema_extra={"format": "uri", "pattern": WEBHOOK_URL_PATTERN})
     events: list[WebhookEvent] = Field(min_length=1, max_length=5)
     # The bounds are checked by `_secret` (one stable code, INVALID_WEBHOOK_SECRET) and published here.
     secret: str | None = Field(default=None, examples=["your_webhook_secret"], json_schema_extra={
         "minLength": WEBHOOK_SECRET_MIN, "maxLength": WEBHOOK_SECRET_MAX, "pattern": WEBHOOK_SECRET_PATTERN})
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.fullmatch(WEBHOOK_URL_PATTERN, v):
+            raise PydanticCustomError("WEBHOOK_TARGET_REFUSED",
+                                      "the webhook URL must be an http or https URL (RFC 3986, no spaces)", {})
+        return v
 
     @field_validator("secret")
     @classmethod

@@ -136,10 +136,10 @@ class JobExecutor:
             now = time.time()
             claimed = rows.claim(db, job_id, self.owner, now, now + lease, utcnow())
             if claimed:
-                started = db.execute("SELECT account_id, project_id, attempts, kind FROM jobs WHERE id = ?",
-                                     [job_id]).fetchone()
-                if started[2] == 1:  # the first start only; a takeover after a crash is not news
-                    events.emit(db, started[0], "job.started", job_id, started[1], "processing", kind=started[3])
+                started = rows.started_facts(db, job_id)
+                if started["attempts"] == 1:  # the first start only; a takeover after a crash is not news
+                    events.emit(db, started["account_id"], "job.started", job_id, started["project_id"], "processing",
+                                kind=started["kind"])
         if not claimed:
             return "skipped"
         job = rows.get_job(self.studio.store, job_id)
@@ -196,7 +196,7 @@ class JobExecutor:
     # -- internals ----------------------------------------------------------------------------
 
     def _cancel_requested(self, job_id: str) -> bool:
-        row = self.studio.store.one("SELECT cancel_requested, lease_owner FROM jobs WHERE id = ?", [job_id])
+        row = rows.lease_state(self.studio.store, job_id)
         return row is None or bool(row["cancel_requested"]) or row["lease_owner"] != self.owner
 
     def _heartbeat(self, job_id: str, progress: JobProgress, cancel: CancelToken, stop: threading.Event) -> None:
@@ -263,10 +263,7 @@ def reconcile(studio: Studio, *, requeue_after: float | None = None) -> list[str
     for row in rows.jobs_to_reconcile(studio.store, now, queued_before):
         if row["status"] == "processing" and row["attempts"] >= studio.max_attempts:
             with studio.store.write() as db:
-                fresh = db.execute(
-                    "SELECT 1 FROM jobs WHERE id = ? AND status = 'processing' AND lease_until < ?", [row["id"], now]
-                ).fetchone()
-                if fresh:
+                if rows.lease_still_stale(db, row["id"], now):
                     finish_unleased(db, row, "failed", "ATTEMPTS_EXHAUSTED",
                                     f"the job was interrupted {row['attempts']} times; giving up")
             continue

@@ -8,8 +8,11 @@ import uuid
 from typing import Any
 
 from filmstudio.domain.errors import BadRequest, Conflict, InsufficientCredits, NotFound
+from filmstudio.domain.jobs import RenderParams, StillsPlanned, params_json
 from filmstudio.domain.models import GenerateRequest, JobAccepted, JobError, JobList, JobPublic
 from filmstudio.domain.settings import RenderSettings, parse_settings
+from filmstudio.pipeline.plan import Script
+from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.services import estimates, events
 from filmstudio.services import idempotency as idem
 from filmstudio.services.keys import Principal
@@ -37,12 +40,12 @@ def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
     )
 
 
-def _preflight(studio: Studio, script: str, settings: RenderSettings) -> None:
+def _preflight(studio: Studio, script: Script, settings: RenderSettings) -> None:
     """Refuse a script that cannot fit before any credit moves (skipped while the pipeline lacks it)."""
     from filmstudio.pipeline import runner
 
     try:
-        runner.preflight(script, settings, studio.voices)
+        runner.preflight_script(script, settings, studio.voices)
     except NotImplementedError:
         return
 
@@ -72,21 +75,22 @@ def generate(
     if seen is None or seen["account_id"] != principal.account_id:
         raise NotFound("no such project", code="PROJECT_NOT_FOUND")
     settings = parse_settings({**json.loads(seen["settings"]), **overrides})
-    _preflight(studio, seen["script"], settings)
+    script = analyse(seen["script"], settings)  # once: the preflight and the stills count share it
+    _preflight(studio, script, settings)
     credits = settings.estimated_credits
-    params: dict[str, Any] = {}
+    publish: dict[str, Any] | None = None
     if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish
         from filmstudio.domain.models import YouTubeOptions
         from filmstudio.services.youtube.client import channel_for
 
         options = (request.youtube if request else None) or YouTubeOptions()
         channel = channel_for(studio, options.channel_id)
-        params["publish"] = {**options.model_dump(mode="json"), "channel_id": channel["channel_id"]}
+        publish = {**options.model_dump(mode="json"), "channel_id": channel["channel_id"]}
     from filmstudio.services.storyboard import planned_stills
 
-    stills = planned_stills(studio, seen, settings)  # what the picture model will draw: most of the time
-    if stills is not None:
-        params["stills"] = stills.as_dict()
+    stills = planned_stills(studio, seen, settings, script=script)  # what the picture model will draw: most of the time
+    params = RenderParams(publish=publish,
+                          stills=StillsPlanned.model_validate(stills.as_dict()) if stills is not None else None)
     now = utcnow()
     job_id = str(uuid.uuid4())
     accepted = JobAccepted(
@@ -112,7 +116,7 @@ def generate(
         rows.add_job(db, {
             "id": job_id, "project_id": project_id, "account_id": principal.account_id, "status": "queued",
             "script": project["script"], "settings": settings.model_dump_json(), "credits": credits,
-            "idempotency_key": idempotency_key, "created_at": now, "params": json.dumps(params),
+            "idempotency_key": idempotency_key, "created_at": now, "params": params_json(params),
         })
         account_rows.ledger_entry(db, principal.account_id, job_id, "deduct", credits)
         project_rows.update_project(

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from filmstudio.domain.jobs import render_params
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, ProgressFn
 from filmstudio.pipeline.engines import Engines
@@ -81,7 +82,7 @@ class RenderJobs:
         request = self.request_for(job)
         manifest = self.renderer(request, progress=JobReport(progress), cancel=cancel)
         warnings = tuple((manifest or {}).get("warnings", [])) if isinstance(manifest, dict) else ()
-        publish = json.loads(job.get("params") or "{}").get("publish")
+        publish = render_params(job).publish
         return JobOutcome(
             # What the stills cost (the next estimates take the drawing out of the stage speeds).
             result={"title": manifest.get("title"), **{k: manifest[k] for k in STILLS_FIELDS if k in manifest}}
@@ -98,7 +99,7 @@ class RenderJobs:
             "status": "completed", "assets": json.dumps(found), "completed_at": now, "updated_at": now,
         })
         shutil.rmtree(self.studio.work_dir / job["id"], ignore_errors=True)
-        publish = json.loads(job.get("params") or "{}").get("publish")
+        publish = dict(render_params(job).publish or {})
         if publish and outcome.then:  # generate asked for `youtube_upload`: queue it with the film's files
             from filmstudio.domain.models import YouTubeOptions
             from filmstudio.services.youtube.publish import add_publish_job
