@@ -184,3 +184,10 @@ class YouTubeUnavailable(FilmStudioError):
 
     code = "YOUTUBE_UNAVAILABLE"
     http_status = 502
+
+
+class YouTubeMetadataInvalid(FilmStudioError):
+    """The video's metadata breaks one of YouTube's documented rules; `details.field` and the limit say which."""
+
+    code = "YOUTUBE_METADATA_INVALID"
+    http_status = 400
