@@ -319,6 +319,7 @@ def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: 
             assert r.status_code == 202, r.text
             failed = wait_job(c, r.json()["job_id"])
             assert failed["status"] == "failed" and failed["error"]["code"] == "YOUTUBE_QUOTA_EXCEEDED"
+            assert "T00:00:00" in failed["error"]["details"]["resets_at"]  # the README's resets_at (issue 24)
             after = live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?", [pid])
             assert after == before and _sha(film) == sha
             # The video is up but a caption track is refused: the job fails, and says where the video is.
