@@ -77,9 +77,9 @@ def generate(
     params: dict[str, Any] = {}
     if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish
         from filmstudio.domain.models import PublishRequest
-        from filmstudio.services.publish import resolve
+        from filmstudio.services.targets import resolve
 
-        name, target, options = resolve(studio, PublishRequest(youtube=request.youtube if request else None))
+        name, target, options = resolve(studio.publish_targets, PublishRequest(youtube=request.youtube if request else None))
         pinned = target.destination(principal.account_id, options)
         params["publish"] = {"target": name, "options": pinned.options.model_dump(mode="json"),
                              "destination": {"id": pinned.destination.id, "title": pinned.destination.title}}

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from filmstudio.domain.errors import BadRequest, Conflict, NotFound
+from filmstudio.domain.errors import Conflict, NotFound
 from filmstudio.domain.models import PublishAccepted, PublishRequest
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.services import events
@@ -20,12 +20,17 @@ from filmstudio.services.executor import JobOutcome, JobProgress
 from filmstudio.services.jobs import enqueue
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
-from filmstudio.services.targets import Accepted, Destination, FilmFiles, PublishTarget, target_named
+from filmstudio.services.targets import (
+    DEFAULT_TARGET,
+    Accepted,
+    Destination,
+    FilmFiles,
+    resolve,
+    target_named,
+)
 from filmstudio.store import jobs as rows
 from filmstudio.store import projects as project_rows
 from filmstudio.store.db import utcnow
-
-DEFAULT_TARGET = "youtube"  # a body with only `youtube` (or nothing) publishes there, as before targets
 
 
 def film_params(assets: dict[str, Any], media: Any = None) -> dict[str, Any]:
@@ -47,19 +52,6 @@ def film_files(studio: Studio, params: dict[str, Any], title: str | None) -> Fil
     return FilmFiles(video=media / params["video"], thumbnail=at("thumbnail"),
                      subtitles={lang: media / rel for lang, rel in (params.get("subtitles") or {}).items()},
                      manifest=at("manifest"), title=title, wide_thumbnail=at("wide_thumbnail"))
-
-
-def resolve(studio: Studio, request: PublishRequest | None) -> tuple[str, PublishTarget, Any]:
-    """The target a request names and its parsed options (`{"youtube": {...}}` is `{target: youtube}`)."""
-    request = request or PublishRequest()
-    name = request.target or DEFAULT_TARGET
-    if request.youtube is not None and (name != DEFAULT_TARGET or request.options is not None):
-        raise BadRequest("give either `youtube` or `target` with `options`, not both", code="PUBLISH_OPTIONS_CONFLICT",
-                         details={"field": "youtube"})
-    target = target_named(studio.publish_targets, name)
-    raw = request.options if request.options is not None else (
-        request.youtube.model_dump(mode="json", exclude_unset=True) if request.youtube is not None else {})
-    return name, target, target.parse(raw)
 
 
 def add_publish_job(db: Any, studio: Studio, *, account_id: str, project_id: str, assets: dict[str, Any],
@@ -108,7 +100,7 @@ def start_publish(studio: Studio, principal: Principal, project_id: str,
                   request: PublishRequest | None = None) -> PublishAccepted:
     """Queue a publish of the project's latest film to the request's target (YouTube by default)."""
     principal.require("jobs:write")
-    name, target, options = resolve(studio, request)
+    name, target, options = resolve(studio.publish_targets, request)
     accepted = target.destination(principal.account_id, options)  # e.g. YOUTUBE_NOT_CONNECTED before any job
     with studio.store.write() as db:
         project = project_rows.lock_project(db, project_id)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from filmstudio.domain.errors import BadRequest, FilmStudioError
+from filmstudio.domain.models import PublishRequest
 from filmstudio.pipeline.context import CancelToken
 
 
@@ -104,6 +105,20 @@ class PublishTarget(Protocol):
 
 
 PublishTargets = Mapping[str, PublishTarget]
+DEFAULT_TARGET = "youtube"  # a body with only `youtube` (or nothing) publishes there, as before targets
+
+
+def resolve(targets: PublishTargets, request: PublishRequest | None) -> tuple[str, PublishTarget, BaseModel]:
+    """The target a request names and its parsed options (`{"youtube": {...}}` is `{target: youtube}`)."""
+    request = request or PublishRequest()
+    name = request.target or DEFAULT_TARGET
+    if request.youtube is not None and (name != DEFAULT_TARGET or request.options is not None):
+        raise BadRequest("give either `youtube` or `target` with `options`, not both", code="PUBLISH_OPTIONS_CONFLICT",
+                         details={"field": "youtube"})
+    target = target_named(targets, name)
+    raw = request.options if request.options is not None else (
+        request.youtube.model_dump(mode="json", exclude_unset=True) if request.youtube is not None else {})
+    return name, target, target.parse(raw)
 
 
 def target_named(targets: PublishTargets, name: str) -> PublishTarget:
