@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the server stack is imported only by the commands that need
     from filmstudio.services.render import Renderer
     from filmstudio.services.secrets import SecretStore
     from filmstudio.services.studio import Studio
+    from filmstudio.services.targets import PublishTarget
 
 
 @dataclass(frozen=True)
@@ -234,25 +235,34 @@ def pipeline_renderer(engines: Engines) -> Renderer:
 def job_handlers(studio: Studio, renderer: Renderer) -> dict[str, JobHandler]:
     """Every job kind this process can run, by kind."""
     from filmstudio.services.models import ModelPullJobs
+    from filmstudio.services.publish import PublishJobs
     from filmstudio.services.render import RenderJobs
-    from filmstudio.services.youtube.publish import PublishJobs
 
     return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio),
-            "publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+            "publish": PublishJobs(studio)}
+
+
+def publish_targets(studio: Studio, extra: Mapping[str, PublishTarget] | None = None) -> Studio:
+    """The studio with every publish target, by name: adding a target is its module and one line here."""
+    from filmstudio.services.youtube.target import YouTubeTarget
+
+    targets: dict[str, PublishTarget] = {"youtube": YouTubeTarget(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+    return studio.with_targets({**targets, **(extra or {})})
 
 
 def local_studio(settings: Settings) -> Studio:
     """A Studio for a command in this process (no queue: what it starts, it runs itself)."""
     from filmstudio.services.factory import open_studio
 
-    return open_studio(settings)
+    return publish_targets(open_studio(settings))
 
 
 def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any]:
     """`filmstudio publish PROJECT`: queue (or resume) the project's publish job and run it in this process."""
+    from filmstudio.domain.models import PublishRequest
     from filmstudio.services.executor import JobExecutor
     from filmstudio.services.keys import Principal
-    from filmstudio.services.youtube.publish import PublishJobs, start_publish
+    from filmstudio.services.publish import PublishJobs, start_publish
     from filmstudio.store import jobs as job_rows
 
     found = studio.store.one("SELECT account_id FROM projects WHERE id = ? AND deleted_at IS NULL", [project_id])
@@ -267,8 +277,8 @@ def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any
         job_id = earlier["id"]
     else:
         owner = Principal(found["account_id"], "cli", frozenset({"admin"}))
-        job_id = start_publish(studio, owner, project_id, options).job_id
-    JobExecutor(studio, {"publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}).run(job_id)
+        job_id = start_publish(studio, owner, project_id, PublishRequest(youtube=options)).job_id
+    JobExecutor(studio, {"publish": PublishJobs(studio)}).run(job_id)
     row = job_rows.get_job(studio.store, job_id)
     assert row is not None
     return row
@@ -287,8 +297,10 @@ class ServerParts:
 
 
 def build_server(settings: Settings, *, renderer: Renderer | None = None, secrets: SecretStore | None = None,
-                 engines: Engines | None = None) -> ServerParts:
-    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool."""
+                 engines: Engines | None = None, targets: Mapping[str, PublishTarget] | None = None) -> ServerParts:
+    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool.
+
+    `targets`: publish targets beside the built-in ones (tests register a folder target this way)."""
     from filmstudio.config import check_exposure
     from filmstudio.queue import StudioQueue, WorkerPool, make_huey
     from filmstudio.server.app import create_app
@@ -300,7 +312,7 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
         renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue, secrets=secrets).with_voices(engines.voices.voices())
-    studio = studio.with_pictures(engines.pictures)
+    studio = publish_targets(studio.with_pictures(engines.pictures), targets)
     pool = None
     if settings.workers > 0:
         pool = WorkerPool(queue, studio, job_handlers(studio, renderer), workers=settings.workers,
@@ -348,7 +360,7 @@ def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = 
     from filmstudio.services.webhook_sender import WebhookSender
 
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
-    studio = open_studio(settings, queue=queue)
+    studio = publish_targets(open_studio(settings, queue=queue))
     engines = engines_for(settings)
     renderer = (farm_renderer(settings, engines) if settings.segment_farm and not renderer_spec
                 else load_renderer(renderer_spec, engines))

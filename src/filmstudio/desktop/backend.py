@@ -371,21 +371,22 @@ class Backend:
 
     def publish(self, project_id: str, privacy: str = "private") -> Any:
         """Queue a publish of the project's film to the connected channel (a `publish` job)."""
-        from filmstudio.domain.models import YouTubeOptions
-        from filmstudio.services.youtube.publish import start_publish
+        from filmstudio.domain.models import PublishRequest
+        from filmstudio.services.publish import start_publish
 
-        return start_publish(self.studio, self.principal, project_id, YouTubeOptions(privacy=privacy))  # type: ignore[arg-type]
+        request = PublishRequest(target="youtube", options={"privacy": privacy})
+        return start_publish(self.studio, self.principal, project_id, request)
 
     def youtube_channels(self) -> list[dict[str, Any]]:
         from filmstudio.services.youtube import auth
 
-        return auth.status(self.studio)
+        return auth.status(self.studio, self.principal.account_id)
 
     def connect_youtube(self, client_secrets: Path) -> dict[str, Any]:
         """Google's sign-in in the user's browser (blocks until the loopback redirect arrives)."""
         from filmstudio.services.youtube import auth
 
-        return auth.connect(self.studio, client_secrets)
+        return auth.connect(self.studio, client_secrets, account_id=self.principal.account_id)
 
     def project_titles(self) -> dict[str, str]:
         return {p.project_id: p.title for p in self.list_projects()}

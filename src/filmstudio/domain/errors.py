@@ -208,3 +208,10 @@ class WriterFailed(FilmStudioError):
 
     code = "WRITER_FAILED"
     http_status = 502
+
+
+class YouTubeMetadataInvalid(FilmStudioError):
+    """The video's metadata breaks one of YouTube's documented rules; `details.field` and the limit say which."""
+
+    code = "YOUTUBE_METADATA_INVALID"
+    http_status = 400

@@ -34,7 +34,7 @@ class StillsPlanned(_Params):
 
 class RenderParams(_Params):
     stills: StillsPlanned | None = None
-    publish: dict[str, Any] | None = None  # YouTubeOptions' fields plus the channel_id, for after the film
+    publish: dict[str, Any] | None = None  # the publish target, its options and destination, for after the film
 
 
 class ModelPullParams(_Params):

@@ -166,7 +166,8 @@ class JobExecutor:
         except Cancelled:
             return self._stop_and_end(handler, job, beat, stop, "cancelled", None, None, progress)
         except FilmStudioError as exc:
-            return self._stop_and_end(handler, job, beat, stop, "failed", exc.code, exc.message, progress)
+            return self._stop_and_end(handler, job, beat, stop, "failed", exc.code, exc.message, progress,
+                                      details=exc.details)
         except Exception as exc:
             log.exception("job %s crashed", job_id)
             code = "RENDER_FAILED" if job["kind"] == "render" else "JOB_FAILED"
@@ -184,10 +185,11 @@ class JobExecutor:
     def _stop_and_end(
         self, handler: JobHandler, job: dict[str, Any], beat: threading.Thread, stop: threading.Event,
         status: str, code: str | None, message: str | None, progress: JobProgress,
+        details: dict[str, Any] | None = None,
     ) -> str:
         stop.set()
         beat.join()
-        if not self._end(job, status, code, message, progress):
+        if not self._end(job, status, code, message, progress, details):
             # Another worker owns the job now (our lease went stale): its files are not ours to clean.
             return "lost"
         handler.discard(job)
@@ -231,10 +233,11 @@ class JobExecutor:
 
     def _end(
         self, job: dict[str, Any], status: str, code: str | None, message: str | None,
-        progress: JobProgress | None = None,
+        progress: JobProgress | None = None, details: dict[str, Any] | None = None,
     ) -> bool:
         now = utcnow()
         fields: dict[str, Any] = {"status": status, "error_code": code, "error_message": message,
+                                  "error_details": json.dumps(details, default=str) if details else None,
                                   "finished_at": now, "lease_until": None}
         detail: dict[str, Any] | None = None
         if progress is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from filmstudio.domain.errors import BadRequest, Conflict, InsufficientCredits, NotFound
 from filmstudio.domain.jobs import RenderParams, StillsPlanned, params_json
-from filmstudio.domain.models import GenerateRequest, JobAccepted, JobError, JobList, JobPublic
+from filmstudio.domain.models import JOB_KINDS, GenerateRequest, JobAccepted, JobError, JobList, JobPublic
 from filmstudio.domain.settings import RenderSettings, parse_settings
 from filmstudio.pipeline.plan import Script
 from filmstudio.pipeline.script.analysis import analyse
@@ -23,12 +23,12 @@ from filmstudio.store import projects as project_rows
 from filmstudio.store.db import utcnow
 
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
-JOB_KINDS = ("render", "model_pull", "publish")
 MAX_PAGE = 1_000_000_000  # far past any real page, and keeps OFFSET inside SQLite's 64-bit integers
 
 
 def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
-    error = JobError(code=row["error_code"], message=row["error_message"] or "") if row["error_code"] else None
+    error = JobError(code=row["error_code"], message=row["error_message"] or "",
+                     details=json.loads(row.get("error_details") or "{}")) if row["error_code"] else None
     return JobPublic(
         job_id=row["id"], kind=row["kind"], project_id=row["project_id"], status=row["status"],
         progress=row["progress"], result=json.loads(row["result"]) if row.get("result") else None,
@@ -80,12 +80,13 @@ def generate(
     credits = settings.estimated_credits
     publish: dict[str, Any] | None = None
     if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish
-        from filmstudio.domain.models import YouTubeOptions
-        from filmstudio.services.youtube.client import channel_for
+        from filmstudio.domain.models import PublishRequest
+        from filmstudio.services.targets import resolve
 
-        options = (request.youtube if request else None) or YouTubeOptions()
-        channel = channel_for(studio, options.channel_id)
-        publish = {**options.model_dump(mode="json"), "channel_id": channel["channel_id"]}
+        name, target, options = resolve(studio.publish_targets, PublishRequest(youtube=request.youtube if request else None))
+        pinned = target.destination(principal.account_id, options)
+        publish = {"target": name, "options": pinned.options.model_dump(mode="json"),
+                   "destination": {"id": pinned.destination.id, "title": pinned.destination.title}}
     from filmstudio.services.storyboard import planned_stills
 
     stills = planned_stills(studio, seen, settings, script=script)  # what the picture model will draw: most of the time

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlite_utils
 
+from filmstudio.domain.models import JOB_KINDS
 from filmstudio.store.db import Store
 from filmstudio.store.rows import insert, update
 
@@ -13,6 +14,9 @@ ACTIVE = ("queued", "processing")
 
 
 def add_job(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Insert a job; its kind must be one the code knows (the table has no CHECK, so a kind is one line)."""
+    if row.get("kind", "render") not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {row.get('kind')!r} (known: {', '.join(JOB_KINDS)})")
     insert(db, "jobs", row)
 
 
