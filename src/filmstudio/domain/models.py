@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
@@ -15,7 +15,7 @@ from filmstudio.domain.settings import RenderSettings
 
 ProjectStatus = Literal["draft", "processing", "completed", "failed"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
-JobKind = Literal["render", "model_pull", "publish"]
+JobKind = Literal["render", "model_pull", "publish", "write"]
 JOB_KINDS: tuple[str, ...] = get_args(JobKind)  # checked by store/jobs.add_job (no CHECK in the table: issue 17)
 ModelKind = Literal["voice", "picture", "translation", "video", "writer"]
 ProjectSort = Literal["created_at", "updated_at"]
@@ -66,6 +66,15 @@ _SOMETHING = f"[^{_SPACE}]"
 _TITLE_SCHEMA: JsonDict = {"pattern": _SOMETHING}
 
 
+IDEA_MAX_CHARS = 4000  # "a sentence to a page" (pipeline/writer.py MAX_IDEA_CHARS)
+
+
+def _check_idea(v: str | None) -> str | None:
+    if v is not None and not re.search(_SOMETHING, v):
+        raise PydanticCustomError("IDEA_EMPTY", "the idea must say something (a sentence or more)", {})
+    return v
+
+
 def _check_title(v: str | None) -> str | None:
     if v is not None and not re.search(_SOMETHING, v):
         raise PydanticCustomError("BLANK_TITLE", "title must contain something other than whitespace", {})
@@ -92,10 +101,20 @@ class ProjectCreate(_Input):
 
     title: str = Field(min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
     # One with nothing to speak (blank, only notes or headings) is refused SCRIPT_EMPTY: the analysis decides.
-    script: str = Field(min_length=1, max_length=200_000)
+    script: str | None = Field(default=None, min_length=1, max_length=200_000)
+    # Instead of a script: the studio's writer writes one from this (`POST /projects/{id}/write`, or the
+    # first step of `generate`).
+    idea: str | None = Field(default=None, min_length=1, max_length=IDEA_MAX_CHARS, json_schema_extra=_TITLE_SCHEMA)
     settings: RenderSettings = Field(default_factory=RenderSettings)
 
     _title = field_validator("title")(_check_title)
+    _idea = field_validator("idea")(_check_idea)
+
+    @model_validator(mode="after")
+    def _script_or_idea(self) -> ProjectCreate:
+        if self.script is None and self.idea is None:
+            raise PydanticCustomError("SCRIPT_OR_IDEA_REQUIRED", "give a script, or an idea to write one from", {})
+        return self
 
 
 class ProjectUpdate(_Input):
@@ -107,9 +126,11 @@ class ProjectUpdate(_Input):
 
     title: str | None = Field(default=None, min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
     script: str | None = Field(default=None, min_length=1, max_length=200_000)
+    idea: str | None = Field(default=None, min_length=1, max_length=IDEA_MAX_CHARS, json_schema_extra=_TITLE_SCHEMA)
     settings: SettingsPatch | None = None
 
     _title = field_validator("title")(_check_title)
+    _idea = field_validator("idea")(_check_idea)
 
 
 class YouTubeOptions(_Input):
@@ -194,6 +215,7 @@ class ProjectPublic(BaseModel):
     project_id: str
     title: str
     script: str
+    idea: str | None = None  # what the writer writes the script from, when the project was started from one
     settings: dict[str, Any]
     status: ProjectStatus
     assets: Assets
@@ -574,3 +596,16 @@ class CharacterLookUpdate(_Input):
 
     description: str | None = Field(default=None, min_length=1, max_length=500, pattern=r"\S")
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+
+
+class WriteRequest(_Input):
+    """Body of POST /projects/{id}/write: the idea (else the project's own) and settings merged for sizing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [
+        {"idea": "A lighthouse keeper's last night: a storm, a young engineer, a lamp handed on.",
+         "settings": {"duration": 60}}]})
+
+    idea: str | None = Field(default=None, min_length=1, max_length=IDEA_MAX_CHARS, json_schema_extra=_TITLE_SCHEMA)
+    settings: SettingsPatch | None = None
+
+    _idea = field_validator("idea")(_check_idea)
