@@ -9,6 +9,7 @@ import pytest
 
 from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.plan import Cue, Line, RenderPlan, Scene, SceneTiming, Script, TimedLine
+from filmstudio.pipeline.providers.backdrops import Painted
 from filmstudio.pipeline.providers.visuals import CUT, FADE, Dissolve
 from filmstudio.pipeline.stages.visual_generation import build_specs, pick_image
 
@@ -166,3 +167,20 @@ def test_different_films_are_painted_differently(tmp_path: Path) -> None:
     seeds = [s.seed for s in build_specs(plan)]
     seeds2 = [s.seed for s in build_specs(plan2)]
     assert seeds[1] != seeds2[1] and seeds[2] != seeds2[2]  # same title, other film
+
+
+def test_cards_show_the_first_scenes_set_and_shots_their_actions_props(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    assert plan.script is not None
+    boats = Line(index=3, kind="action", text="Two old boats and a lighthouse.", speaker="NARRATOR")
+    first = plan.script.scenes[0]
+    plan = replace(plan, script=replace(plan.script, scenes=(replace(first, lines=(*first.lines, boats)),
+                                                             plan.script.scenes[1])))
+    specs = build_specs(plan)
+    title, end = specs[0], specs[-1]
+    for card in (title, end):
+        assert (card.location, card.int_ext) == ("HARBOUR", "EXT")  # never an unrelated default skyline
+        assert card.source == Painted(("boat", "lighthouse"))
+    assert (title.time_of_day, end.time_of_day) == ("DAY", "NIGHT")  # the first scene's and the last scene's light
+    assert specs[1].source == Painted(("boat", "lighthouse"))  # "HARBOUR" is the setting; the nouns add props
+    assert specs[2].source == Painted(("star",))  # "Stars." on the hill

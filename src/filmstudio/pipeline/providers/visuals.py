@@ -37,10 +37,10 @@ from filmstudio.pipeline.providers.backdrops import (
 from filmstudio.pipeline.providers.layers import (
     Scenery,
     letterbox_bar,
-    paint_backdrop,
     paint_foreground,
     paint_frame,
     paint_light,
+    paint_set,
     user_backdrop,
 )
 from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for, seed_for
@@ -48,7 +48,7 @@ from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for,
 log = logging.getLogger(__name__)
 
 # Bump when the look changes so cached segments are re-rendered.
-VISUALS_VERSION = 4  # 4: dissolves, night windows after CONTINUOUS, scanlines by frame, minimal sun
+VISUALS_VERSION = 5  # 5: procedural sets (settings and props); 4: dissolves, night windows, scanlines by frame
 # All segments share this MP4 timescale so they join by stream copy (divisible by every fps we offer).
 TIMESCALE = 90000
 TEXT_FADE = 0.25
@@ -223,11 +223,13 @@ def _scenery(spec: SegmentSpec) -> Scenery:
     elif spec.kind == "end":
         int_ext, tod = int_ext or "EXT", tod or "NIGHT"
     seed = spec.seed or seed_for(spec.heading or "", spec.location, spec.kind)
-    return Scenery(style=style, size=spec.size, int_ext=int_ext, location=location, time_of_day=tod, seed=seed)
+    props = spec.source.props if isinstance(spec.source, Painted) else ()
+    return Scenery(style=style, size=spec.size, int_ext=int_ext, location=location, time_of_day=tod, seed=seed,
+                   props=props)
 
 
 # The shots of a scene share their painted layers: paint once per process, not once per shot.
-_cached_backdrop = functools.lru_cache(maxsize=6)(paint_backdrop)
+_cached_set = functools.lru_cache(maxsize=6)(paint_set)
 _cached_foreground = functools.lru_cache(maxsize=6)(paint_foreground)
 _cached_light = functools.lru_cache(maxsize=6)(paint_light)
 _cached_frame = functools.lru_cache(maxsize=4)(paint_frame)
@@ -245,7 +247,7 @@ def _plate(spec: SegmentSpec, sc: Scenery, size: tuple[int, int]) -> Plate:
     if isinstance(source, Still):
         image = user_backdrop(source.path, sc.style, size, lighting_for(spec.time_of_day))
     else:
-        image = _cached_backdrop(sc, size)
+        image = _cached_set(sc, size)[0]
     if darken:
         image = Image.blend(image, Image.new("RGB", image.size, (0, 0, 0)), darken)
     return StillPlate(image)
@@ -742,6 +744,62 @@ def render_segment(
 def scene_still(spec: SegmentSpec, t: float) -> Image.Image:
     """The frame at `t` seconds composed in Pillow (no grain), for previews."""
     return _compose(_layout(spec), t)
+
+
+def set_record(spec: SegmentSpec) -> dict[str, object]:
+    """What the painted set of a segment shows (for the manifest): the setting its location names
+    (or the motif painted when none does) and the props drawn, by table name."""
+    if not isinstance(spec.source, Painted):
+        return {"kind": spec.kind, "source": spec.source.key()["kind"], "setting": None, "props": []}
+    sc = _scenery(spec)
+    return {"kind": spec.kind, "source": "painted",
+            "setting": sc.setting.name if sc.setting is not None else None, "motif": sc.motif,
+            "props": list(sc.set_props)}
+
+
+def set_records(specs: tuple[SegmentSpec, ...]) -> list[dict[str, object]]:
+    """`set_record` of each segment, with its start in the film and the layers drawn (and their
+    boxes) in its middle frame: what the manifest records so a frame can be checked against it."""
+    out, start = [], 0.0
+    for spec in specs:
+        mid = round(spec.frames // 2 / spec.fps, 4)
+        out.append({**set_record(spec), "start": round(start, 4), "frame_at": mid,
+                    "frame_layers": [[name, list(box)] for name, box in layers_at(spec, mid)]})
+        start += spec.frames / spec.fps
+    return out
+
+
+def layers_at(spec: SegmentSpec, t: float) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The layers drawn in the frame at `t` seconds, bottom first, each with its box in the frame:
+    `backdrop`, `set:<setting>`, `prop:<name>` (where the camera has the prop at `t`),
+    `foreground`, `light`, `frame`, `dissolve`, `text<i>`. What a test checks a frame against."""
+    lay = _layout(spec)
+    w, h = spec.size
+    t = min(max(0.0, t), spec.duration)
+    x0, y0, x1, y1 = lay.pan
+    cross = _crossing(spec.duration)
+    px, py = int(_travel(x0, x1, cross, t)), int(_travel(y0, y1, cross, t))
+    full = (0, 0, w, h)
+    out: list[tuple[str, tuple[int, int, int, int]]] = [("backdrop", full)]
+    if isinstance(spec.source, Painted):
+        sc = _scenery(spec)
+        if sc.setting is not None:
+            out.append((f"set:{sc.setting.name}", full))
+        bw, bh = lay.plate.size
+        for name, (a, b, c, d) in _cached_set(sc, (bw, bh))[1].items():
+            box = (max(0, a - px), max(0, b - py), min(w, c - px), min(h, d - py))
+            if box[0] < box[2] and box[1] < box[3]:
+                out.append((f"prop:{name}", box))
+    if lay.foreground is not None:
+        out.append(("foreground", (0, h - lay.foreground.height, w, h)))
+    out.append(("light", full))
+    if lay.frame is not None:
+        out.append(("frame", full))
+    if lay.dissolve is not None and t < _dissolve_seconds(spec):
+        out.append(("dissolve", full))
+    out.extend((f"text{i}", (p.x, p.y, p.x + p.image.width, p.y + p.image.height))
+               for i, p in enumerate(lay.texts) if p.start <= t < p.end)
+    return out
 
 
 def _compose(lay: _Layout, t: float) -> Image.Image:

@@ -11,12 +11,12 @@ from typing import Any, ClassVar
 from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming, TimedLine
 from filmstudio.pipeline.prompts import PromptTokens
-from filmstudio.pipeline.providers.backdrops import Still
+from filmstudio.pipeline.providers.backdrops import Painted, Still
+from filmstudio.pipeline.providers.sets import props_in
 from filmstudio.pipeline.providers.visuals import (
     CUT,
     DRIFT,
     FADE,
-    PAINTED,
     Camera,
     Dissolve,
     Overlay,
@@ -137,8 +137,17 @@ def _segment_base(film: _Film, seg: SceneTiming) -> SegmentSpec:
 
 
 def _card_spec(film: _Film, seg: SceneTiming) -> SegmentSpec:
-    """The title or end card: its text over the film's captions window."""
-    return replace(_segment_base(film, seg), overlays=_window(list(film.captions), seg.start, seg.end))
+    """The title or end card: its text over the film's first scene's set (the title in that
+    scene's light, the end card in the last scene's), with the captions in its window."""
+    assert film.plan.script is not None
+    scenes = film.plan.script.scenes
+    spec = replace(_segment_base(film, seg), overlays=_window(list(film.captions), seg.start, seg.end))
+    if not scenes:
+        return spec
+    first = scenes[0]
+    return replace(spec, int_ext=first.int_ext, location=first.location,
+                   time_of_day=film.times[0] if seg.kind == "title" else film.times[-1],
+                   source=Painted(_action_props(first, None)))
 
 
 def _scene_overlays(scene: Scene, seg: SceneTiming, timed: list[TimedLine], captions: tuple[Overlay, ...]) -> list[Overlay]:
@@ -180,13 +189,25 @@ def _scene_specs(film: _Film, seg: SceneTiming) -> list[SegmentSpec]:
             for n, (a, b) in enumerate(cuts)]
 
 
+def _action_props(scene: Scene, lines: set[int] | None) -> tuple[str, ...]:
+    """The props a shot's set shows: named by its heading's location, by its own action lines
+    (`lines`: their script indices; None: every action line of the scene), then by the scene's
+    opening description (what was set up stays in the set)."""
+    actions = [ln for ln in scene.lines if ln.kind == "action"]
+    own = [ln.text for ln in actions if lines is None or ln.index in lines]
+    opening = [ln.text for ln in actions[:2]]
+    return props_in(" ".join([scene.location, *own, *opening]))
+
+
 def _backdrop(film: _Film, scene_index: int, n: int, scene_image: Path | None) -> dict[str, Any]:
     """A shot's source and camera: the user's picture for this shot, else for this scene, else the
-    generated still (framed by the storyboard's camera), else the painted set."""
+    generated still (framed by the storyboard's camera), else the painted set with its props."""
+    assert film.plan.script is not None
     shot = film.shots.get((scene_index, n))
     image = (shot.image if shot is not None else None) or scene_image or film.stills.get((scene_index, n))
     if image is None:
-        return {"source": PAINTED, "camera": DRIFT}
+        lines = set(shot.line_indices) if shot is not None else None
+        return {"source": Painted(_action_props(film.plan.script.scenes[scene_index], lines)), "camera": DRIFT}
     return {"source": Still.of(image), "camera": Camera(shot.camera) if shot is not None else DRIFT}
 
 
