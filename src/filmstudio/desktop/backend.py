@@ -480,7 +480,7 @@ class Backend:
     def audition(self, script: str, character: str, text: str, settings: dict[str, Any]) -> Path:
         """A WAV of `text` in the voice `character` is cast in `script` under `settings`."""
         from filmstudio.pipeline.context import CancelToken
-        from filmstudio.pipeline.providers.tts import SpeechRequest
+        from filmstudio.pipeline.engines import SpeechRequest
         from filmstudio.pipeline.script.analysis import analyse
         from filmstudio.pipeline.script.casting import cast_voices
 

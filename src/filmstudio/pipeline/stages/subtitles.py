@@ -72,12 +72,4 @@ class Subtitles:
 
 def _word_times(spoken: list[TimedLine]) -> dict[int, list[tuple[str, float, float]]]:
     """The spoken words of each line on the film's timeline, where its voice gave word timings."""
-    from filmstudio.pipeline.providers.piper import read_words
-
-    out: dict[int, list[tuple[str, float, float]]] = {}
-    for t in spoken:
-        found = read_words(t.clip) if t.clip is not None else None
-        if found:
-            out[t.line.index] = [(str(w["word"]), t.start + float(w["start"]), t.start + float(w["end"]))
-                                 for w in found]
-    return out
+    return {t.line.index: [(w.word, w.start, w.end) for w in t.words] for t in spoken if t.words}

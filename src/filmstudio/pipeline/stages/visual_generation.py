@@ -293,19 +293,16 @@ KARAOKE_WORDS = 3  # words on screen at once
 def karaoke_overlays(timed: tuple[TimedLine, ...]) -> list[Overlay]:
     """Word-lit captions: each spoken line a few words at a time, the word being spoken lit.
 
-    Timed by the voice's own word timings (Piper); a line without them shares its time by letters.
+    Timed by the voice's own word timings (`TimedLine.words`); a line without them shares its time by letters.
     """
-    from filmstudio.pipeline.providers.piper import read_words
-
     out: list[Overlay] = []
     for t in timed:
         if not t.line.spoken or t.clip is None or not t.line.text.strip():
             continue
-        found = read_words(t.clip)
+        found = t.words
         written = t.line.text.split()
         if found and len(found) == len(re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", t.line.text)) == len(written):
-            words = [(w, t.start + float(f["start"]), t.start + float(f["end"])) for w, f in zip(written, found,
-                                                                                                   strict=True)]
+            words = [(w, f.start, f.end) for w, f in zip(written, found, strict=True)]
         else:
             total = sum(len(w) for w in written) or 1
             words, at = [], t.start
