@@ -57,6 +57,7 @@ class Script:
     characters: tuple[str, ...]
     title_page: dict[str, str] = field(default_factory=dict)
     is_fountain: bool = False
+    synopses: tuple[str, ...] = ()  # `= ...` lines: the writer's notes on the story, read for who characters are
 
     @property
     def lines(self) -> tuple[Line, ...]:
@@ -120,6 +121,7 @@ class RenderPlan:
     voice_track: Path | None = None  # all speech on the film's timeline (WAV)
     subtitles: dict[str, tuple[Cue, ...]] = field(default_factory=dict)  # lang -> cues
     subtitle_files: dict[str, dict[str, Path]] = field(default_factory=dict)  # lang -> {"srt": p, "vtt": p}
+    subtitle_report: dict[str, dict[str, Any]] = field(default_factory=dict)  # lang -> media.readability report
     music_track: Path | None = None
     mix_track: Path | None = None  # final audio, loudness-normalised
     segment_specs: tuple[Any, ...] = ()  # what each segment shows (providers.visuals.SegmentSpec)

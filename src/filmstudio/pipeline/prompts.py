@@ -114,11 +114,12 @@ class FittedPrompt:
 
 
 def join(parts: Sequence[PromptPart]) -> str:
-    """The prompt's text: parts joined by commas, characters side by side by "and"."""
+    """The prompt's text: parts joined by commas, characters side by side by "and", a character's action after them."""
     out = ""
     previous: PartKind | None = None
     for p in (p for p in parts if p.text):
-        sep = " and " if p.kind == previous == "character" else ", "
+        sep = " and " if p.kind == previous == "character" else " " if (previous, p.kind) == ("character", "action") \
+            else ", with " if (previous, p.kind) == ("action", "character") else ", "
         out = f"{out}{sep}{p.text}" if out else p.text
         previous = p.kind
     return out

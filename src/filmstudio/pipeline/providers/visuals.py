@@ -48,7 +48,7 @@ from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for,
 log = logging.getLogger(__name__)
 
 # Bump when the look changes so cached segments are re-rendered.
-VISUALS_VERSION = 5  # 5: procedural sets (settings and props); 4: dissolves, night windows, scanlines by frame
+VISUALS_VERSION = 6  # 6: procedural sets (settings and props); 5: karaoke captions cut, never faded, on an opaque box
 # All segments share this MP4 timescale so they join by stream copy (divisible by every fps we offer).
 TIMESCALE = 90000
 TEXT_FADE = 0.25
@@ -193,6 +193,7 @@ class _Placed:
     y: int
     start: float
     end: float
+    fade: bool = True  # fades in and out (a karaoke word group does not: its lit word changes in place)
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,7 @@ def _even(v: float) -> int:
 
 def _text(spec: SegmentSpec, style: Style, text: str, *, scale: float, width: int, title: bool = False,
           max_lines: int | None = None, align: Literal["left", "center", "right"] = "center",
-          color: tuple[int, int, int] | None = None) -> Image.Image:
+          color: tuple[int, int, int] | None = None, trim: bool = True) -> Image.Image:
     unit = min(spec.size)
     img, missing = render_text_image(
         text.upper() if title and style.title_upper else text,
@@ -323,22 +324,26 @@ def _text(spec: SegmentSpec, style: Style, text: str, *, scale: float, width: in
     )
     if missing:
         log.warning("no installed font can draw %s; they were left out", "".join(sorted(missing)))
-    return trim_transparent_rows(img)
+    return trim_transparent_rows(img) if trim else img
 
 
 KARAOKE_LIT = (255, 214, 10)  # the spoken word: a saturated yellow that reads over any backdrop
 
 
 def _karaoke(spec: SegmentSpec, style: Style, text: str, lit: int | None, *, width: int) -> Image.Image:
-    """A few big words in a row, the one being spoken lit; boxed so it reads over any picture."""
+    """A few big words in a row, the one being spoken lit, on an opaque box.
+
+    Every word of the row sits on one baseline and the box spans the font's full height (not the
+    ink), so the box is the same for every lit word of a group and does not jump with a "g".
+    """
     unit = min(spec.size)
     words = text.split(" ")
     scale = 0.085
     for _ in range(4):  # shrink until the row fits the frame
-        parts = [_text(spec, style, word, scale=scale, width=width,
+        parts = [_text(spec, style, word, scale=scale, width=width, trim=False,
                        color=KARAOKE_LIT if n == lit else (255, 255, 255)) for n, word in enumerate(words)]
-        parts = [p.crop(p.getchannel("A").getbbox() or (0, 0, p.width, p.height)) for p in parts]
-        gap = max(2, int(unit * scale * 0.3))
+        parts = [_ink_columns(p) for p in parts]
+        gap = max(3, int(unit * scale * 0.6))  # wide: the lit word reads as one word, never two
         total = sum(p.width for p in parts) + gap * (len(parts) - 1)
         if total <= width:
             break
@@ -346,9 +351,22 @@ def _karaoke(spec: SegmentSpec, style: Style, text: str, lit: int | None, *, wid
     row = Image.new("RGBA", (max(1, total), max(p.height for p in parts)), (0, 0, 0, 0))
     x = 0
     for p in parts:
-        row.alpha_composite(p, (x, row.height - p.height))
+        row.alpha_composite(p, (x, 0))
         x += p.width + gap
-    return _boxed(row, max(4, unit // 40), 160)
+    probe = _text(spec, style, "ÅHgjy", scale=scale, width=width, trim=False).getchannel("A").getbbox()
+    top, bottom = (probe[1], probe[3]) if probe else (0, row.height)
+    pad = max(4, unit // 40)
+    box = Image.new("RGBA", (row.width + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+    ImageDraw.Draw(box).rounded_rectangle((0, 0, box.width - 1, box.height - 1), radius=pad // 2,
+                                          fill=(0, 0, 0, 255))  # opaque: the same box under every lit word
+    box.alpha_composite(row.crop((0, top, row.width, bottom)), (pad, pad))
+    return box
+
+
+def _ink_columns(img: Image.Image) -> Image.Image:
+    """`img` cropped to the columns with ink, keeping its full height (and so its baseline)."""
+    box = img.getchannel("A").getbbox()
+    return img.crop((box[0], 0, box[2], img.height)) if box else img
 
 
 def trim_transparent_rows(img: Image.Image) -> Image.Image:
@@ -407,15 +425,20 @@ def _place_texts(spec: SegmentSpec, style: Style) -> list[_Placed]:
         out.append(_Placed(card, (w - card.width) // 2, (h - card.height) // 2, 0.0, end))
     for ov in spec.overlays:
         start, stop = max(0.0, ov.start), min(end, ov.end)
-        if stop - start <= 1.0 / spec.fps or not ov.text.strip():
+        if not ov.text.strip():
+            continue
+        if ov.role == "karaoke":  # cut on the frame grid, one lit word straight after the other
+            if round(stop * spec.fps) > round(start * spec.fps):
+                img = _karaoke(spec, style, ov.text, ov.lit, width=w - 2 * mx)
+                out.append(_Placed(img, (w - img.width) // 2, int(h * 0.72) - img.height // 2, start, stop,
+                                   fade=False))
+            continue
+        if stop - start <= 1.0 / spec.fps:
             continue
         if ov.role == "caption":
             img = _text(spec, style, ov.text, scale=0.052, width=w - 2 * mx, max_lines=2)
             img = _boxed(img, max(4, unit // 60), 150)
             out.append(_Placed(img, (w - img.width) // 2, safe_bottom - img.height, start, stop))
-        elif ov.role == "karaoke":
-            img = _karaoke(spec, style, ov.text, ov.lit, width=w - 2 * mx)
-            out.append(_Placed(img, (w - img.width) // 2, int(h * 0.72) - img.height // 2, start, stop))
         elif ov.role == "scene_title" and style.lower_third:
             img = _text(spec, style, ov.text, scale=0.055, width=int(w * 0.6), align="left", max_lines=2)
             img = _boxed(img, max(4, unit // 50), 170, accent=style.accent)
@@ -603,7 +626,7 @@ class _TextLayer:
         fade = min(TEXT_FADE, count / fps / 3)
         tx = g.still(f"text{i}", "yuva420p", count, first)
         fades = (f"fade=t=in:st={first / fps:.4f}:d={fade:.3f}:alpha=1,"
-                 f"fade=t=out:st={(first + count) / fps - fade:.4f}:d={fade:.3f}:alpha=1")
+                 f"fade=t=out:st={(first + count) / fps - fade:.4f}:d={fade:.3f}:alpha=1") if placed.fade else "null"
         g.chains.append(f"[{tx}]{fades}[t{i}]")
         g.chains.append(f"[{g.cur}][t{i}]overlay=x={placed.x}:y={placed.y}:eof_action=pass[c{i}]")
         g.cur = f"c{i}"
@@ -668,15 +691,30 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer], folder: Path | None
     """ffmpeg inputs and the filter graph animating the layers; output pad [v]."""
     spec = lay.spec
     g = _Graph(spec, paths, folder)
-    for layer in _layers(lay):
+    under, over = _split(_layers(lay))
+    for layer in under:
         layer.graph(g)
     post = []
     if lay.style.grain and spec.kind != "end":
         post.append(f"noise=c0s={lay.style.grain}:c0f=t")
     post.extend(_Edges.of(lay).filters())
     post.append("format=yuv420p")
-    g.chains.append(f"[{g.cur}]" + ",".join(post) + "[v]")
+    # Karaoke words go on after the scene's fades: a spoken word is never dimmed with the picture.
+    g.chains.append(f"[{g.cur}]" + ",".join(post) + ("[p]" if over else "[v]"))
+    g.cur = "p"
+    for layer in over:
+        layer.graph(g)
+    if over:
+        g.chains.append(f"[{g.cur}]format=yuv420p[v]")
     return g.inputs, ";".join(g.chains)
+
+
+def _split(layers: list[_LayerValue]) -> tuple[list[_LayerValue], list[_LayerValue]]:
+    """The layers under the shot's fades, and those over them (text that does not fade: karaoke)."""
+    def cut(la: _LayerValue) -> bool:
+        return isinstance(la, _TextLayer) and not la.placed.fade
+
+    return [la for la in layers if not cut(la)], [la for la in layers if cut(la)]
 
 
 def _crossing(duration: float) -> float:
@@ -806,11 +844,19 @@ def _compose(lay: _Layout, t: float) -> Image.Image:
     spec = lay.spec
     t = min(max(0.0, t), spec.duration)
     frame = Image.new("RGBA", spec.size)
-    for layer in _layers(lay):
+    under, over = _split(_layers(lay))
+    for layer in under:
         frame = layer.draw(frame, t)
     k = _Edges.of(lay).gain(t)
     rgb = frame.convert("RGB")
-    return rgb if k >= 1.0 else Image.blend(Image.new("RGB", rgb.size, (0, 0, 0)), rgb, max(0.0, k))
+    if k < 1.0:
+        rgb = Image.blend(Image.new("RGB", rgb.size, (0, 0, 0)), rgb, max(0.0, k))
+    if not over:
+        return rgb
+    frame = rgb.convert("RGBA")
+    for layer in over:
+        frame = layer.draw(frame, t)
+    return frame.convert("RGB")
 
 
 def _paste(canvas: Image.Image, layer: Image.Image, x: int, y: int) -> None:

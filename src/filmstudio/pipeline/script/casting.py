@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from filmstudio.domain.settings import LANGUAGES, CharacterSpec, RenderSettings
 from filmstudio.pipeline.engines import FALLBACK_PACE, Pace, VoiceInfo
 from filmstudio.pipeline.plan import NARRATOR, PITCH_PER_SEMITONE, Script, Voice
+from filmstudio.pipeline.script.characters import Character, read_characters
 
 # espeak-ng variants (voices/!v/) by gender. Neutral ones declare no gender in their files.
 MALE_VARIANTS: tuple[str, ...] = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
@@ -81,12 +83,15 @@ class _Want:
     quality: str = "default"
 
 
-def cast_voices(script: Script, settings: RenderSettings, available: Sequence[VoiceInfo] = ()) -> dict[str, Voice]:
+def cast_voices(script: Script, settings: RenderSettings, available: Sequence[VoiceInfo] = (),
+                edits: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Voice]:
     """Give every speaker of `script` a distinct voice, deterministically, from the `available` voices.
 
-    With no neural voice among `available` (or none given), every speaker gets an espeak-ng
-    variant and pitch of the film's language.
+    Who each speaker is (sex, age) is the shared reading (`characters.read_characters`, with the
+    user's storyboard `edits`), so the voice and the storyboard agree. With no neural voice among
+    `available` (or none given), every speaker gets an espeak-ng variant and pitch of the film's language.
     """
+    reading = read_characters(script, settings, edits)
     voice_id = LANGUAGES[settings.language].espeak
     neural = [v for v in available if v.neural and v.language == settings.language]
     specs = {_key(spec.name): spec for spec in settings.characters}
@@ -96,13 +101,13 @@ def cast_voices(script: Script, settings: RenderSettings, available: Sequence[Vo
     order = {_key(spec.name): n for n, spec in enumerate(settings.characters)}
     listed.sort(key=lambda s: order[_key(s)])
     unlisted = [s for s in speakers if _key(s) not in specs]
-    wants = [_from_spec(speaker, specs[_key(speaker)]) for speaker in listed]
+    wants = [_from_spec(speaker, specs[_key(speaker)], reading.get(speaker)) for speaker in listed]
     ages = intro_ages(script)
-    alternate = 0
     for speaker in unlisted:
-        want, guessed = _automatic(speaker, alternate, ages.get(speaker))
-        if not guessed:
-            alternate += 1
+        # An unknown sex takes the one fewer speakers have so far, so voices stay apart.
+        females = sum(w.gender == "female" for w in wants if w.speaker != NARRATOR)
+        males = sum(w.gender == "male" for w in wants if w.speaker != NARRATOR)
+        want, _ = _automatic(speaker, 0 if females <= males else 1, ages.get(speaker), reading.get(speaker))
         wants.append(want)
     out: dict[str, Voice] = {}
     if neural:
@@ -238,8 +243,15 @@ def _want(speaker: str, gender: str, age: str, quality: str) -> _Want:
     )
 
 
-def _from_spec(speaker: str, spec: CharacterSpec) -> _Want:
-    return _want(speaker, spec.gender, spec.age, spec.voice)
+def _from_spec(speaker: str, spec: CharacterSpec, character: Character | None = None) -> _Want:
+    """The user's choices; where they left gender neutral or age adult, the screenplay's reading fills in."""
+    gender = spec.gender
+    if gender == "neutral" and character is not None and character.sex:
+        gender = character.sex
+    age = spec.age
+    if age == "adult" and character is not None and character.age:
+        age = character.age
+    return _want(speaker, gender, age, spec.voice)
 
 
 def intro_ages(script: Script) -> dict[str, int]:
@@ -262,8 +274,12 @@ def age_group(years: int) -> str:
     return "elderly"
 
 
-def _automatic(speaker: str, alternate: int, years: int | None = None) -> tuple[_Want, bool]:
-    """Cast from the name's own hints; unknown genders alternate. Returns (want, gender guessed)."""
+def _automatic(speaker: str, alternate: int, years: int | None = None,
+               character: Character | None = None) -> tuple[_Want, bool]:
+    """Cast from the reading of the character (else the name's own hints); unknown genders alternate.
+
+    Returns (want, gender known).
+    """
     if speaker == NARRATOR:
         return _want(speaker, "neutral", "adult", "default"), True
     words = set(re.split(r"[^A-Z.]+", speaker.upper()))
@@ -271,6 +287,9 @@ def _automatic(speaker: str, alternate: int, years: int | None = None) -> tuple[
     age = "child" if words & _CHILD_WORDS else "elderly" if words & _ELDER_WORDS else "adult"
     if years is not None:
         age = age_group(years)
+    if character is not None:
+        gender = character.sex or ("" if character.sex_from == "edited" else gender)
+        age = character.age or age
     guessed = bool(gender)
     if not gender:
         gender = "female" if alternate % 2 == 0 else "male"
