@@ -26,6 +26,7 @@ from filmstudio.pipeline.context import (
 from filmstudio.pipeline.engines import Engines, VoiceInfo
 from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan, Script
+from filmstudio.pipeline.providers.visuals import set_records
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.stages.base import Stage
 
@@ -253,6 +254,8 @@ def build_manifest(
         "stills_seconds": plan.stills_seconds,
         # shot number -> the still's file name in <cache>/stills/ (what the storyboard shows per shot)
         "shot_stills": {str(n): p.name for n, p in sorted(plan.shot_stills.items())},
+        # per segment: the painted set (the setting its location names, the props drawn) or its source
+        "sets": set_records(plan.segment_specs),
         "stage_seconds": plan.stage_seconds,
         "total_seconds": round(seconds, 3),
     }
