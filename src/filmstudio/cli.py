@@ -151,9 +151,9 @@ def _picture_engine_info(engine: Any) -> dict[str, Any]:
     from filmstudio.pipeline.providers.reference_adapter import PULL_ADVICE
 
     info = engine.info() if engine is not None else PROCEDURAL_PICTURES
-    refs = info.details.get("references")
-    references = {"used": True, **refs} if refs else {
-        "used": False, "advice": info.details.get("references_advice") or PULL_ADVICE}
+    refs = info.references
+    references = {"used": True, **refs.as_dict()} if refs is not None else {
+        "used": False, "advice": info.references_advice or PULL_ADVICE}
     return {"name": info.name, "missing": list(info.missing), "references": references}
 
 
@@ -171,6 +171,10 @@ def _print_summary(manifest: dict[str, Any]) -> None:
     print(f"thumbnail: {out['thumbnail']}")
     for lang, files in out["subtitles"].items():
         print(f"subtitles: {lang}: {files['srt']}  {files['vtt']}")
+    if manifest.get("subtitles"):
+        from filmstudio.pipeline.media.readability import summary
+
+        print(summary(manifest["subtitles"]))
     print(f"manifest:  {out['manifest']}")
     from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
 

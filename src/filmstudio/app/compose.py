@@ -1,8 +1,9 @@
 """The composition root: settings -> engines, store, queue, services, server, worker, farm.
 
 The only place that constructs engines and picks implementations; the CLI modules parse
-arguments and call in here, the desktop app and the tests build through it too. Adding an
-engine is one line in `build_engines`.
+arguments and call in here, the desktop app and the tests build through it too. Adding a voice
+engine is its module, its catalogue entry (assets/models.toml, `kind = "voice"`) and one line in
+`VOICE_ENGINES`; the catalogue's kind decides which seam a pulled model serves (`pulled`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import importlib
 import importlib.util
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,28 +32,66 @@ if TYPE_CHECKING:  # the server stack is imported only by the commands that need
     from filmstudio.services.studio import Studio
 
 
+@dataclass(frozen=True)
+class VoiceSetup:
+    """What a voice engine is built from: the pulled models the catalogue gives it, and the machine's share."""
+
+    models: tuple[Path, ...]  # folders of installed models of kind "voice" for this engine (catalogue order)
+    jobs: int  # lines spoken at a time
+    cache_dir: Path | None  # where it may keep what it derives from its models (None: keep nothing)
+
+
+VoiceMaker = Callable[[VoiceSetup], "Voices | None"]
+"""Builds one voice engine (None: it cannot speak here, e.g. no voice installed)."""
+
+
+def espeak_voices(setup: VoiceSetup) -> Voices:
+    from filmstudio.pipeline.providers.tts import EspeakTts
+
+    return EspeakTts(jobs=setup.jobs)
+
+
+def piper_voices(setup: VoiceSetup) -> Voices | None:
+    from filmstudio.pipeline.providers.piper import PiperVoices, bundled_voice, voice_files_in
+
+    files = [found] if (found := bundled_voice()) is not None else []
+    files += voice_files_in(list(setup.models))  # `filmstudio models pull en_US-...`
+    if not files or importlib.util.find_spec("onnxruntime") is None:
+        return None
+    return PiperVoices(files, jobs=setup.jobs,
+                       compiled_dir=setup.cache_dir / "piper-compiled" if setup.cache_dir is not None else None)
+
+
+# The voice engines, by the catalogue's `engine` name: one line per engine. Casting prefers neural voices
+# where they read the film's language; espeak-ng reads every language and is the fallback.
+VOICE_ENGINES: Mapping[str, VoiceMaker] = {
+    "espeak": espeak_voices,  # every language, robotic: the fallback (no model)
+    "piper": piper_voices,  # neural: the bundled voice and pulled Piper voices
+}
+FALLBACK_VOICES = "espeak"
+
+
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
-                  cache_dir: Path | None = None) -> Engines:
+                  cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES) -> Engines:
     """The engines of this machine: bundled ones always, plus whatever models the user pulled.
 
     `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
     optimised graph, so a fresh process loads it in ~0.06 s instead of ~0.5 s); None keeps nothing.
+    `voice_engines`: the voice engines by catalogue engine name (`VOICE_ENGINES`; a caller may add
+    its own, as the tests' tone voice does); each gets the pulled models of kind "voice" for its name.
     """
     from filmstudio.pipeline.media.ffmpeg import FfmpegEncoder
     from filmstudio.pipeline.providers.music import SynthMusic
-    from filmstudio.pipeline.providers.piper import PiperVoices, bundled_voice, voice_files_in
     from filmstudio.pipeline.providers.translate import InstalledTranslator
-    from filmstudio.pipeline.providers.tts import EspeakTts
 
     workers = jobs or os.cpu_count() or 2
-    voices: dict[str, Voices] = {"espeak": EspeakTts(jobs=workers)}  # every language, robotic: the fallback
-    piper = [found] if (found := bundled_voice()) is not None else []
-    piper += voice_files_in(pulled(models_dir, engine="piper"))  # `filmstudio models pull en_US-...`
-    if piper and importlib.util.find_spec("onnxruntime") is not None:
-        voices["piper"] = PiperVoices(  # neural, preferred by casting where it reads the language
-            piper, jobs=workers, compiled_dir=cache_dir / "piper-compiled" if cache_dir is not None else None)
+    voices: dict[str, Voices] = {}
+    for name, make in voice_engines.items():
+        made = make(VoiceSetup(tuple(pulled(models_dir, kind="voice", engine=name)), workers, cache_dir))
+        if made is not None:
+            voices[name] = made
     return Engines(
-        voices=VoiceLibrary(voices, fallback="espeak"),
+        voices=VoiceLibrary(voices, fallback=FALLBACK_VOICES),
         music=SynthMusic(),
         translator=InstalledTranslator(),
         encoder=FfmpegEncoder(encoder),
@@ -60,35 +99,34 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
     )
 
 
-def pulled(models_dir: Path | None, *, engine: str) -> list[Path]:
-    """Folders of installed models that the catalogue says are for `engine` (never downloads)."""
+def pulled(models_dir: Path | None, *, kind: str, engine: str) -> list[Path]:
+    """Folders of installed models that serve the `kind` seam through `engine` (the catalogue says; never downloads)."""
     if models_dir is None or not models_dir.is_dir():
         return []
     from filmstudio.pipeline.models.catalogue import load_catalogue
-    from filmstudio.pipeline.models.library import ModelLibrary
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
 
-    catalogue = load_catalogue()
-    return [m.path for m in ModelLibrary(models_dir).installed() if m.id in catalogue
-            and catalogue.get(m.id).engine == engine]
+    return [m.path for m in serving(ModelLibrary(models_dir), load_catalogue(), kind=kind, engine=engine)]
 
 
 def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | None:
     """A diffusers engine on the installed picture model (`model_id`, else the catalogue's first
-    installed picture entry, else any installed diffusers folder); None: procedural backdrops.
-    An installed IP-Adapter that fits the model comes with it (character reference images)."""
+    installed picture entry, else any other installed model of kind "picture" for diffusers); None:
+    procedural backdrops. Only a model of kind "picture" is ever loaded (never another kind's
+    folder, even with a `model_index.json`). An installed IP-Adapter that fits the model comes with it."""
     from filmstudio.pipeline.models.catalogue import load_catalogue
-    from filmstudio.pipeline.models.library import ModelLibrary
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
     from filmstudio.pipeline.providers.pictures import DiffusersPictures
     from filmstudio.pipeline.providers.reference_adapter import find_reference_adapter
 
-    library = ModelLibrary(models_dir)
-    installed = {m.id: m for m in library.installed()}
+    catalogue = load_catalogue()
+    candidates = {m.id: m for m in serving(ModelLibrary(models_dir), catalogue, kind="picture", engine="diffusers")}
     wanted = model_id or os.environ.get("FILMSTUDIO_PICTURE_MODEL")
     order = [wanted] if wanted else []
-    order += [e.id for e in load_catalogue() if e.kind == "picture"]
-    order += sorted(i for i, m in installed.items() if (m.path / "model_index.json").is_file())
+    order += [e.id for e in catalogue if e.kind == "picture"]
+    order += sorted(candidates)
     for mid in order:
-        model = installed.get(mid) if mid else None
+        model = candidates.get(mid) if mid else None
         if model is not None and (model.path / "model_index.json").is_file():
             adapter, why = find_reference_adapter(models_dir, model.path, model.id)
             return DiffusersPictures(model.path, model_id=model.id, revision=model.revision, adapter=adapter,

@@ -75,6 +75,7 @@ class ScriptCheck:
     speech_seconds: float | None
     error_code: str | None = None
     error: str | None = None
+    readings: dict[str, str] = field(default_factory=dict)  # who each character is (script/characters.py)
 
     @property
     def fits(self) -> bool:
@@ -436,6 +437,7 @@ class Backend:
         from filmstudio.pipeline.fit import choose_rate
         from filmstudio.pipeline.script.analysis import analyse
         from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+        from filmstudio.pipeline.script.characters import read_characters, summary
 
         try:
             parsed = parse_settings(settings)
@@ -449,11 +451,13 @@ class Backend:
             return ScriptCheck((), {}, credits, 0, None, exc.code, exc.message)
         names = tuple(script_obj.characters)
         voices = {name: self.voice_name(v) for name, v in casting.items()}
+        readings = {name: summary(c) for name, c in read_characters(script_obj, parsed).items()}
         try:
             _, seconds = choose_rate(script_obj, casting, parsed, estimate_speech_seconds)
         except FilmStudioError as exc:
-            return ScriptCheck(names, voices, credits, len(script_obj.scenes), None, exc.code, exc.message)
-        return ScriptCheck(names, voices, credits, len(script_obj.scenes), round(seconds, 1))
+            return ScriptCheck(names, voices, credits, len(script_obj.scenes), None, exc.code, exc.message,
+                               readings)
+        return ScriptCheck(names, voices, credits, len(script_obj.scenes), round(seconds, 1), readings=readings)
 
     def voice_name(self, voice: Voice) -> str:
         """What the cast table shows for a cast voice: the engine's own name for it."""
@@ -480,7 +484,7 @@ class Backend:
     def audition(self, script: str, character: str, text: str, settings: dict[str, Any]) -> Path:
         """A WAV of `text` in the voice `character` is cast in `script` under `settings`."""
         from filmstudio.pipeline.context import CancelToken
-        from filmstudio.pipeline.providers.tts import SpeechRequest
+        from filmstudio.pipeline.engines import SpeechRequest
         from filmstudio.pipeline.script.analysis import analyse
         from filmstudio.pipeline.script.casting import cast_voices
 

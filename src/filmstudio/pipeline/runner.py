@@ -15,7 +15,14 @@ from typing import Any
 
 from filmstudio import __version__
 from filmstudio.domain.settings import RenderSettings
-from filmstudio.pipeline.context import Cache, CancelToken, ProgressFn, StageContext, atomic_output
+from filmstudio.pipeline.context import (
+    Cache,
+    CancelToken,
+    ProgressFn,
+    RenderProgress,
+    StageContext,
+    atomic_output,
+)
 from filmstudio.pipeline.engines import Engines, VoiceInfo
 from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan
@@ -118,9 +125,8 @@ class _Progress:
             self._sink(step, overall)
 
     def note(self, **detail: Any) -> None:
-        sink = getattr(self._sink, "note", None)
-        if callable(sink):
-            sink(**detail)
+        if isinstance(self._sink, RenderProgress):  # a plain (step, fraction) callable takes no notes
+            self._sink.note(**detail)
 
 
 def render(
@@ -238,12 +244,14 @@ def build_manifest(
         "words_per_minute": plan.words_per_minute,
         "encoder": plan.encoder,
         "casting": {
-            name: {"voice": v.espeak_name if v.engine == "espeak" else v.voice_id, "engine": v.engine,
+            name: {"voice": v.engine_voice, "engine": v.engine,
                    "speaker_id": v.speaker_id, "speaker": v.speaker_name, "pitch": v.pitch,
                    "rate_factor": v.rate_factor, "gender": v.gender}
             for name, v in plan.casting.items()
         },
         "scenes": scenes,
+        # per subtitle track: reading speed, shortest cue, phrase splits, what could not meet the rules
+        "subtitles": plan.subtitle_report,
         "warnings": list(plan.warnings),
         "stills": len(plan.stills),  # shots drawn by the picture model (0: procedural backdrops)
         "stills_drawn": plan.stills_drawn,  # of those, drawn by this render (not from the cache)

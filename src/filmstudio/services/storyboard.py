@@ -9,7 +9,7 @@ import re
 import secrets
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import NotFound
 from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate
@@ -25,6 +25,9 @@ from filmstudio.services import assets
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
+
+if TYPE_CHECKING:
+    from filmstudio.pipeline.models.library import InstalledModel
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +58,17 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
         return None
 
 
-def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
-    from filmstudio.pipeline.models.library import ModelLibrary
+def _installed_pictures(studio: Studio) -> list[InstalledModel]:
+    """The installed models of kind "picture" that diffusers draws with (never another kind's folder)."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
 
-    return [(m.id, m.path) for m in ModelLibrary(studio.models_dir).installed()
+    return [m for m in serving(ModelLibrary(studio.models_dir), load_catalogue(), kind="picture", engine="diffusers")
             if (m.path / "model_index.json").is_file()]
+
+
+def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
+    return [(m.id, m.path) for m in _installed_pictures(studio)]
 
 
 def _tokens(studio: Studio) -> PromptTokens:
@@ -72,13 +81,12 @@ def _tokens(studio: Studio) -> PromptTokens:
 
 def _pictures(studio: Studio) -> dict[str, Any]:
     """Which picture model will draw the stills, or how to get one; and whether it uses references."""
-    from filmstudio.pipeline.models.library import ModelLibrary
     from filmstudio.pipeline.providers.reference_adapter import PULL_ADVICE, find_reference_adapter
 
-    models = [m for m in ModelLibrary(studio.models_dir).installed() if (m.path / "model_index.json").is_file()]
+    models = _installed_pictures(studio)
     if models:
         adapter, why = find_reference_adapter(studio.models_dir, models[0].path, models[0].id)
-        references = {"used": True, **adapter.identity()} if adapter else {"used": False, "advice": why}
+        references = {"used": True, **adapter.identity().as_dict()} if adapter else {"used": False, "advice": why}
         return {"engine": "diffusers", "model": models[0].id, "references": references}
     return {"engine": PROCEDURAL_PICTURES.name, "model": None, "advice": list(PROCEDURAL_PICTURES.missing),
             "references": {"used": False, "advice": PULL_ADVICE}}

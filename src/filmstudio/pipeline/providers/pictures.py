@@ -18,14 +18,15 @@ import gc
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from filmstudio.domain.errors import EngineMissing, FilmStudioError
-from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
-from filmstudio.pipeline.engines import EngineInfo, Progress, StillRequest
-from filmstudio.pipeline.prompts import PromptTokens, model_tokens
+from filmstudio.pipeline.cache import atomic_output
+from filmstudio.pipeline.cancel import CancelToken
+from filmstudio.pipeline.engines import EngineInfo, PicturesIdentity, Progress, PromptTokens, StillRequest
+from filmstudio.pipeline.prompts import model_tokens
 from filmstudio.pipeline.providers.reference_adapter import ReferenceAdapter
 
 AI_EXTRA = "the AI pictures need the `ai` extra: pip install 'filmstudio[ai]' (install torch for your GPU first)"
@@ -37,28 +38,6 @@ TINY_VRAM_MB = 5000  # below this: model CPU offload as well
 class GpuOutOfMemory(FilmStudioError):
     code = "GPU_OUT_OF_MEMORY"
     http_status = 507
-
-
-def native_size(aspect: float, side: int) -> tuple[int, int]:
-    """The model's native pixel count at `aspect` (w/h), both sides multiples of 8."""
-    area = side * side
-    w = (area * aspect) ** 0.5
-    h = w / aspect
-    return max(8, round(w / 8) * 8), max(8, round(h / 8) * 8)
-
-
-def still_path(folder: Path, model: str, revision: str, prompt: str, negative: str, seed: int,
-               size: tuple[int, int], steps: int | None, *, reference: Mapping[str, Any] | None = None,
-               kind: str = "still") -> Path:
-    """Where a still lives in the cache: its name is its content key.
-
-    `reference` (a reference picture's content hash and the adapter's identity and scale) joins
-    the key only when there is one, so stills drawn without a reference keep their keys.
-    """
-    parts: list[Any] = [kind, model, revision, prompt, negative, seed, list(size), steps]
-    if reference is not None:
-        parts.append(dict(reference))
-    return folder / f"{kind}-{content_key(*parts)[:32]}.png"
 
 
 class DiffusersPictures:
@@ -96,10 +75,14 @@ class DiffusersPictures:
             missing = (AI_EXTRA,)
         return EngineInfo(kind="pictures", name=f"diffusers {self.model_id}", version=version,
                           device=self.device(), ok=not missing and self.folder.is_dir(), missing=missing,
-                          details={"model": self.model_id, "revision": self.revision, "loaded": self.loaded,
-                                   "steps": self.steps, "native_side": self.native_side(),
-                                   "references": self.adapter.identity() if self.adapter else None,
-                                   "references_advice": "" if self.adapter else self.references_advice})
+                          model=self.model_id, revision=self.revision, loaded=self.loaded, steps=self.steps,
+                          native_side=self.native_side(),
+                          references=self.adapter.identity() if self.adapter else None,
+                          references_advice="" if self.adapter else self.references_advice)
+
+    def identity(self) -> PicturesIdentity:
+        return PicturesIdentity(model=self.model_id, revision=self.revision, steps=self.steps,
+                                references=self.adapter.identity() if self.adapter else None)
 
     @property
     def loaded(self) -> bool:

@@ -30,7 +30,7 @@ class ScriptAnalysis:
         elif script.title == UNTITLED and plan.fallback_title:
             script = replace(script, title=plan.fallback_title)
         available = ctx.engines.voices.voices(plan.settings.language)
-        casting = cast_voices(script, plan.settings, available)
+        casting = cast_voices(script, plan.settings, available, _character_edits(plan.storyboard_edits))
         wpm, _ = choose_rate(script, casting, plan.settings, estimate_speech_seconds, keep=last_rate(plan, ctx))
         warnings = plan.warnings
         if script.spoken_lines and not any(v.neural for v in available):
@@ -39,6 +39,18 @@ class ScriptAnalysis:
                          "spoken by espeak-ng; `filmstudio models list` shows the voices to pull",)
         ctx.report(self.name, 1.0)
         return replace(plan, script=script, casting=casting, words_per_minute=wpm, warnings=warnings)
+
+
+def _character_edits(path: Path | None) -> dict[str, dict[str, object]]:
+    """The user's edits of who the characters are (the storyboard's edits file): they win in casting too."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    characters = data.get("characters") if isinstance(data, dict) else None
+    return {str(k): dict(v) for k, v in characters.items() if isinstance(v, dict)} if isinstance(characters, dict) else {}
 
 
 def _rate_record(plan: RenderPlan, ctx: StageContext) -> Path | None:
