@@ -9,9 +9,10 @@ import pytest
 from filmstudio.domain.errors import RenderFailed
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import Cache, CancelToken, StageContext
+from filmstudio.pipeline.engines import SpeechRequest
 from filmstudio.pipeline.media.audio import write_voice_track
 from filmstudio.pipeline.plan import RenderPlan, SceneTiming, Script, Voice
-from filmstudio.pipeline.providers.tts import EspeakTts, SpeechRequest
+from filmstudio.pipeline.providers.tts import EspeakTts
 from filmstudio.pipeline.stages.music_generation import MusicGeneration, wait_for_mix
 from studio_engines import real_engines
 
@@ -26,7 +27,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     voice = Voice("A", "gmw/en-US", "m3", 35, 1.0)
     lines = ["Out by the harbour, watching the ships.", "Tonight I did.", "Tonight I did, and I stayed."]
     reqs = [SpeechRequest(t, voice, 175, folder / f"{i}.wav") for i, t in enumerate(lines)]
-    return EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())
+    return [c.path for c in EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())]
 
 
 def _plan(tmp: Path, clips: list[Path], name: str) -> RenderPlan:
