@@ -18,18 +18,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices
+from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices, Writer
 
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
 
     from filmstudio.pipeline.context import CancelToken, ProgressFn
     from filmstudio.pipeline.request import RenderRequest
+    from filmstudio.pipeline.writer import Brief, RoundStream, Screenplay
     from filmstudio.queue import StudioQueue, WorkerPool
     from filmstudio.services.executor import JobHandler
     from filmstudio.services.render import Renderer
     from filmstudio.services.secrets import SecretStore
     from filmstudio.services.studio import Studio
+    from filmstudio.services.targets import PublishTarget
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,13 @@ FALLBACK_VOICES = "espeak"
 
 
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
-                  cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES) -> Engines:
+                  cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES,
+                  picture_model: str | None = None, pictures_device: str | None = None,
+                  writer: Writer | None = None) -> Engines:
     """The engines of this machine: bundled ones always, plus whatever models the user pulled.
+
+    `picture_model`, `pictures_device`: the settings' choice of picture model and device (None: the
+    catalogue's first installed picture model; the best device found).
 
     `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
     optimised graph, so a fresh process loads it in ~0.06 s instead of ~0.5 s); None keeps nothing.
@@ -95,7 +102,8 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         music=SynthMusic(),
         translator=InstalledTranslator(),
         encoder=FfmpegEncoder(encoder),
-        pictures=picture_engine(models_dir) if models_dir is not None else None,
+        pictures=picture_engine(models_dir, picture_model, device=pictures_device) if models_dir is not None else None,
+        writer=writer,
     )
 
 
@@ -109,7 +117,7 @@ def pulled(models_dir: Path | None, *, kind: str, engine: str) -> list[Path]:
     return [m.path for m in serving(ModelLibrary(models_dir), load_catalogue(), kind=kind, engine=engine)]
 
 
-def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | None:
+def picture_engine(models_dir: Path, model_id: str | None = None, *, device: str | None = None) -> Pictures | None:
     """A diffusers engine on the installed picture model (`model_id`, else the catalogue's first
     installed picture entry, else any other installed model of kind "picture" for diffusers); None:
     procedural backdrops. Only a model of kind "picture" is ever loaded (never another kind's
@@ -121,8 +129,7 @@ def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | 
 
     catalogue = load_catalogue()
     candidates = {m.id: m for m in serving(ModelLibrary(models_dir), catalogue, kind="picture", engine="diffusers")}
-    wanted = model_id or os.environ.get("FILMSTUDIO_PICTURE_MODEL")
-    order = [wanted] if wanted else []
+    order = [model_id] if model_id else []
     order += [e.id for e in catalogue if e.kind == "picture"]
     order += sorted(candidates)
     for mid in order:
@@ -130,13 +137,55 @@ def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | 
         if model is not None and (model.path / "model_index.json").is_file():
             adapter, why = find_reference_adapter(models_dir, model.path, model.id)
             return DiffusersPictures(model.path, model_id=model.id, revision=model.revision, adapter=adapter,
-                                     references_advice=why)
+                                     references_advice=why, forced_device=device)
     return None
 
 
-def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:
+def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None,
+                secrets: SecretStore | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
-    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir)
+    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir,
+                         picture_model=settings.picture_model, pictures_device=settings.pictures_device,
+                         writer=writer_engine(settings, secrets))
+
+
+def writer_engine(settings: Settings, secrets: SecretStore | None = None) -> Writer:
+    """The screenplay writer: the built-in model when pulled (and no server address was set), else the
+    OpenAI-compatible server at `writer_url` (loopback by default). Nothing is contacted here."""
+    from filmstudio.pipeline.providers.writer_server import DEFAULT_URL, ServerWriter
+
+    if settings.writer != "server" and (settings.writer == "builtin" or settings.writer_url is None):
+        builtin = builtin_writer(settings.models_dir, settings.writer_model if settings.writer == "builtin" else None,
+                                 catalogue=settings.model_catalogue)
+        if builtin is not None:
+            return builtin
+    url = settings.writer_url or DEFAULT_URL
+    key = None
+    if secrets is not None:
+        try:
+            key = secrets.get(f"writer-key:{url.rstrip('/')}")
+        except Exception:  # a keyring that cannot be read: a keyless server still works
+            key = None
+    return ServerWriter(url, model=settings.writer_model, api_key=key, explicit=settings.writer_url is not None,
+                        stall_seconds=settings.writer_stall_seconds)
+
+
+def builtin_writer(models_dir: Path, model_id: str | None = None, *, catalogue: Path | None = None) -> Writer | None:
+    """The built-in writer on a pulled model of kind "writer" (`model_id`, else the catalogue's first pulled)."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
+    from filmstudio.pipeline.providers.writer_builtin import BuiltinWriter
+
+    if not models_dir.is_dir():
+        return None
+    found = load_catalogue(catalogue)
+    candidates = {m.id: m for m in serving(ModelLibrary(models_dir), found, kind="writer", engine="transformers")}
+    order = [model_id] if model_id in candidates else [*(e.id for e in found.of_kind("writer")), *sorted(candidates)]
+    for mid in order:
+        model = candidates.get(mid)
+        if model is not None and (model.path / "config.json").is_file():
+            return BuiltinWriter(model.path, model_id=model.id, revision=model.revision)
+    return None
 
 
 def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,
@@ -149,6 +198,34 @@ def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,
     return render(request, engines, progress=progress, cancel=cancel)
 
 
+def write_here(brief: Brief, *, on_text: RoundStream | None = None, cancel: CancelToken | None = None,
+               settings: Settings | None = None) -> Screenplay:
+    """`filmstudio write`: a screenplay from an idea, by this studio's writer, checked against its voices."""
+    from filmstudio.config import load_settings
+    from filmstudio.pipeline.context import CancelToken
+    from filmstudio.pipeline.engines import Completion
+    from filmstudio.pipeline.writer import write_screenplay
+
+    settings = settings or load_settings()
+    engines = engines_for(settings, secrets=_secrets_or_none(settings))
+    assert engines.writer is not None
+    options = Completion(max_tokens=max(600, brief.words * 4 + 300), temperature=settings.writer_temperature,
+                         seed=settings.writer_seed)
+    return write_screenplay(engines.writer, brief, cancel=cancel or CancelToken(), voices=engines.voices.voices(),
+                            options=options, on_text=on_text)
+
+
+def _secrets_or_none(settings: Settings) -> SecretStore | None:
+    """The studio's secret store, or None where there is none to open (a keyless writer still works)."""
+    from filmstudio.domain.errors import FilmStudioError
+    from filmstudio.services.secrets import open_secrets
+
+    try:
+        return open_secrets(settings.secrets_backend, settings.home)
+    except FilmStudioError:
+        return None
+
+
 def pipeline_renderer(engines: Engines) -> Renderer:
     from filmstudio.services.render import PipelineRenderer
 
@@ -158,25 +235,34 @@ def pipeline_renderer(engines: Engines) -> Renderer:
 def job_handlers(studio: Studio, renderer: Renderer) -> dict[str, JobHandler]:
     """Every job kind this process can run, by kind."""
     from filmstudio.services.models import ModelPullJobs
+    from filmstudio.services.publish import PublishJobs
     from filmstudio.services.render import RenderJobs
-    from filmstudio.services.youtube.publish import PublishJobs
 
     return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio),
-            "publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+            "publish": PublishJobs(studio)}
+
+
+def publish_targets(studio: Studio, extra: Mapping[str, PublishTarget] | None = None) -> Studio:
+    """The studio with every publish target, by name: adding a target is its module and one line here."""
+    from filmstudio.services.youtube.target import YouTubeTarget
+
+    targets: dict[str, PublishTarget] = {"youtube": YouTubeTarget(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+    return studio.with_targets({**targets, **(extra or {})})
 
 
 def local_studio(settings: Settings) -> Studio:
     """A Studio for a command in this process (no queue: what it starts, it runs itself)."""
     from filmstudio.services.factory import open_studio
 
-    return open_studio(settings)
+    return publish_targets(open_studio(settings))
 
 
 def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any]:
     """`filmstudio publish PROJECT`: queue (or resume) the project's publish job and run it in this process."""
+    from filmstudio.domain.models import PublishRequest
     from filmstudio.services.executor import JobExecutor
     from filmstudio.services.keys import Principal
-    from filmstudio.services.youtube.publish import PublishJobs, start_publish
+    from filmstudio.services.publish import PublishJobs, start_publish
     from filmstudio.store import jobs as job_rows
 
     found = studio.store.one("SELECT account_id FROM projects WHERE id = ? AND deleted_at IS NULL", [project_id])
@@ -191,8 +277,8 @@ def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any
         job_id = earlier["id"]
     else:
         owner = Principal(found["account_id"], "cli", frozenset({"admin"}))
-        job_id = start_publish(studio, owner, project_id, options).job_id
-    JobExecutor(studio, {"publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}).run(job_id)
+        job_id = start_publish(studio, owner, project_id, PublishRequest(youtube=options)).job_id
+    JobExecutor(studio, {"publish": PublishJobs(studio)}).run(job_id)
     row = job_rows.get_job(studio.store, job_id)
     assert row is not None
     return row
@@ -211,20 +297,22 @@ class ServerParts:
 
 
 def build_server(settings: Settings, *, renderer: Renderer | None = None, secrets: SecretStore | None = None,
-                 engines: Engines | None = None) -> ServerParts:
-    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool."""
+                 engines: Engines | None = None, targets: Mapping[str, PublishTarget] | None = None) -> ServerParts:
+    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool.
+
+    `targets`: publish targets beside the built-in ones (tests register a folder target this way)."""
     from filmstudio.config import check_exposure
     from filmstudio.queue import StudioQueue, WorkerPool, make_huey
     from filmstudio.server.app import create_app
     from filmstudio.services.factory import open_studio
 
     check_exposure(settings)
-    engines = engines or engines_for(settings)
+    engines = engines or engines_for(settings, secrets=secrets)
     if renderer is None:
         renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue, secrets=secrets).with_voices(engines.voices.voices())
-    studio = studio.with_pictures(engines.pictures)
+    studio = publish_targets(studio.with_pictures(engines.pictures), targets)
     pool = None
     if settings.workers > 0:
         pool = WorkerPool(queue, studio, job_handlers(studio, renderer), workers=settings.workers,
@@ -272,7 +360,7 @@ def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = 
     from filmstudio.services.webhook_sender import WebhookSender
 
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
-    studio = open_studio(settings, queue=queue)
+    studio = publish_targets(open_studio(settings, queue=queue))
     engines = engines_for(settings)
     renderer = (farm_renderer(settings, engines) if settings.segment_farm and not renderer_spec
                 else load_renderer(renderer_spec, engines))

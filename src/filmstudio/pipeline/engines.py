@@ -44,7 +44,7 @@ class EngineInfo:
     anything more an engine wants people to see in `doctor`, and nothing reads it.
     """
 
-    kind: str  # "voices", "pictures", "music", "translator", "encoder"
+    kind: str  # "voices", "pictures", "music", "translator", "encoder", "writer"
     name: str
     version: str = ""
     device: str = "cpu"
@@ -339,6 +339,37 @@ class Encoder(Protocol):
 
 
 @dataclass(frozen=True)
+class ChatMessage:
+    """One turn of a conversation with a language model (the writer's only vocabulary)."""
+
+    role: str  # "system", "user", "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How a writer should answer: deterministic where the engine allows (seed, temperature 0)."""
+
+    max_tokens: int = 2048
+    temperature: float = 0.7
+    seed: int = 0
+
+
+TextStream = Callable[[str], None]
+"""stream(delta): the text the model added since the last call, as it arrives."""
+
+
+@runtime_checkable
+class Writer(Protocol):
+    """A language model that answers a conversation, streaming its text (the screenplay writer's engine)."""
+
+    def info(self) -> EngineInfo: ...
+
+    def complete(self, messages: Sequence[ChatMessage], options: Completion, *, cancel: CancelToken,
+                 stream: TextStream | None = None) -> str: ...
+
+
+@dataclass(frozen=True)
 class Engines:
     """One engine of each kind: what stages, previews and `doctor` receive."""
 
@@ -347,10 +378,12 @@ class Engines:
     translator: Translator
     encoder: Encoder
     pictures: Pictures | None = None  # None: procedural backdrops (no picture model installed)
+    writer: Writer | None = None  # None: no screenplay writer configured (scripts come from the user)
 
     def infos(self) -> list[EngineInfo]:
         pictures = self.pictures.info() if self.pictures is not None else PROCEDURAL_PICTURES
-        return [self.voices.info(), pictures, self.music.info(), self.translator.info(), self.encoder.info()]
+        found = [self.voices.info(), pictures, self.music.info(), self.translator.info(), self.encoder.info()]
+        return found + ([self.writer.info()] if self.writer is not None else [])
 
 
 PROCEDURAL_PICTURES = EngineInfo(

@@ -25,7 +25,7 @@ from filmstudio.pipeline.context import (
 )
 from filmstudio.pipeline.engines import Engines, VoiceInfo
 from filmstudio.pipeline.fit import choose_rate
-from filmstudio.pipeline.plan import RenderPlan
+from filmstudio.pipeline.plan import RenderPlan, Script
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.stages.base import Stage
 
@@ -270,9 +270,14 @@ def preflight(script_text: str, settings: RenderSettings, voices: Sequence[Voice
     so they agree. Returns {"title", "scenes", "characters", "estimated_speech_seconds", "words_per_minute"}.
     """
     from filmstudio.pipeline.script.analysis import analyse
+
+    return preflight_script(analyse(script_text, settings), settings, voices)
+
+
+def preflight_script(script: Script, settings: RenderSettings, voices: Sequence[VoiceInfo] = ()) -> dict[str, Any]:
+    """`preflight` of a script already analysed (a request that goes on using the analysis)."""
     from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
 
-    script = analyse(script_text, settings)
     casting = cast_voices(script, settings, [v for v in voices if v.language == settings.language])
     wpm, seconds = choose_rate(script, casting, settings, estimate_speech_seconds)
     return {

@@ -16,6 +16,7 @@ from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+from filmstudio.pipeline.plan import Script
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.references import marked_used
 from filmstudio.pipeline.script.analysis import analyse
@@ -33,15 +34,18 @@ log = logging.getLogger(__name__)
 
 
 def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits,
-           settings: RenderSettings | None = None) -> Storyboard:
+           settings: RenderSettings | None = None, script: Script | None = None) -> Storyboard:
     settings = settings or RenderSettings.model_validate_json(project["settings"])
-    script = analyse(project["script"], settings)
+    script = script or analyse(project["script"], settings)
     return build_storyboard(script, settings, text=project["script"], edits=edits,
                             images=assets.project_images(studio, project["id"]), tokens=_tokens(studio))
 
 
-def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSettings) -> StillPlan | None:
+def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSettings, *,
+                   script: Script | None = None) -> StillPlan | None:
     """The stills a render of `project` will draw (cache misses) and their seconds; None without a model.
+
+    `script`: the project's script already analysed with `settings` (else it is analysed here).
 
     Only an estimate: a failure here (an unreadable edits file, a broken tokenizer) is logged and
     gives None, and never stops the render it estimates (the render reports such errors itself).
@@ -50,7 +54,7 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
         return None
     try:
         edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
-        board = _board(studio, project, edits, settings)
+        board = _board(studio, project, edits, settings, script)
         w, h = settings.size
         return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
     except Exception:

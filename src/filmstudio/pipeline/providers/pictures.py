@@ -46,8 +46,9 @@ class DiffusersPictures:
     def __init__(self, folder: Path, *, model_id: str, revision: str = "", steps: int = 20, batch: int = 4,
                  idle_seconds: float = 300.0, device: str | None = None, vram_mb: int | None = None,
                  loader: Callable[[Path], Any] | None = None, adapter: ReferenceAdapter | None = None,
-                 references_advice: str = "") -> None:
+                 references_advice: str = "", forced_device: str | None = None) -> None:
         self.folder = folder
+        self._forced_device = forced_device  # the settings' pictures_device: this device, whatever is found
         self.adapter = adapter
         self.references_advice = references_advice  # without an adapter: why, and what to pull
         self.model_id = model_id
@@ -105,7 +106,7 @@ class DiffusersPictures:
 
     def device(self) -> str:
         if self._device is None:
-            self._device, self._vram = _pick_device()
+            self._device, self._vram = _pick_device(self._forced_device)
         return self._device
 
     # -- loading and freeing -------------------------------------------------------------------------
@@ -293,11 +294,8 @@ def _is_oom(exc: BaseException) -> bool:
     return "out of memory" in text or "outofmemory" in text
 
 
-def _pick_device() -> tuple[str, int]:
-    """CUDA (fp16) when there is one, else Apple MPS, else the CPU; with the VRAM in MB."""
-    import os
-
-    forced = os.environ.get("FILMSTUDIO_PICTURES_DEVICE")
+def _pick_device(forced: str | None = None) -> tuple[str, int]:
+    """`forced`, else CUDA (fp16) when there is one, else Apple MPS, else the CPU; with the VRAM in MB."""
     from filmstudio.pipeline.models.hardware import detect_hardware
 
     hw = detect_hardware()
