@@ -78,13 +78,16 @@ class Background:
         fut = self._futures.get(name)
         return fut.result() if fut is not None else None
 
-    def close(self) -> None:
-        """Stop what is still running (it is not needed any more) and wait for it to end."""
+    def close(self, *, stop: bool = False) -> None:
+        """Wait for what is still running; with `stop` (the render failed) ask it to stop first.
+
+        Errors of work nobody waited for are not raised here: `wait(name)` is where they surface.
+        """
         if self._pool is None:
             return
-        if any(not f.done() for f in self._futures.values()):
+        if stop:
             self._stop.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=stop)
         self._pool = None
 
 

@@ -166,8 +166,10 @@ def render(
             t0 = time.monotonic()
             plan = stage.run(plan, ctx)
             plan = replace(plan, stage_seconds={**plan.stage_seconds, stage.name: round(time.monotonic() - t0, 3)})
-    finally:
-        ctx.background.close()  # a stage's background work never outlives the render
+    except BaseException:
+        ctx.background.close(stop=True)  # a stage's background work never outlives the render
+        raise
+    ctx.background.close()
     cancel.raise_if_cancelled()
     manifest = _finish(plan, time.monotonic() - started, ctx.background.seconds)
     tracker("thumbnail", 1.0)
