@@ -152,7 +152,7 @@ def render(
     tracker = _Progress(stages, progress)
     ctx = StageContext(
         cache=Cache(Path(request.cache_dir)), progress=tracker, cancel=cancel, engines=engines,
-        jobs=request.jobs or max(1, os.cpu_count() or 2), encoder=request.encoder,
+        jobs=request.jobs or max(1, os.cpu_count() or 2), encoder=request.encoder, overlap=True,
     )
     work_dir = Path(request.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -160,14 +160,19 @@ def render(
                       images=request.images, title=request.title, continuity=request.continuity,
                       fallback_title=request.fallback_title, storyboard_edits=request.storyboard)
     started = time.monotonic()
-    for stage in stages:
-        cancel.raise_if_cancelled()
-        tracker(stage.name, 0.0)
-        t0 = time.monotonic()
-        plan = stage.run(plan, ctx)
-        plan = replace(plan, stage_seconds={**plan.stage_seconds, stage.name: round(time.monotonic() - t0, 3)})
+    try:
+        for stage in stages:
+            cancel.raise_if_cancelled()
+            tracker(stage.name, 0.0)
+            t0 = time.monotonic()
+            plan = stage.run(plan, ctx)
+            plan = replace(plan, stage_seconds={**plan.stage_seconds, stage.name: round(time.monotonic() - t0, 3)})
+    except BaseException:
+        ctx.background.close(stop=True)  # a stage's background work never outlives the render
+        raise
+    ctx.background.close()
     cancel.raise_if_cancelled()
-    manifest = _finish(plan, time.monotonic() - started)
+    manifest = _finish(plan, time.monotonic() - started, ctx.background.seconds)
     tracker("thumbnail", 1.0)
     return manifest
 
@@ -179,7 +184,7 @@ def _place(src: Path, final: Path) -> Path:
     return final
 
 
-def _finish(plan: RenderPlan, seconds: float) -> dict[str, Any]:
+def _finish(plan: RenderPlan, seconds: float, background: dict[str, float] | None = None) -> dict[str, Any]:
     """Put the film and its sidecars at their final paths (film last but one, manifest last)."""
     assert plan.video is not None and plan.script is not None
     out = plan.output
@@ -197,6 +202,8 @@ def _finish(plan: RenderPlan, seconds: float) -> dict[str, Any]:
         except OSError:
             shutil.copyfile(plan.video, tmp)
     manifest = build_manifest(plan, seconds, thumb, subs, youtube)
+    # Work made beside the stages (the mix, while the frames encode): its own seconds, not a stage's.
+    manifest["background_seconds"] = dict(background or {})
     manifest_path = Path(f"{stem}.manifest.json")
     with atomic_output(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
