@@ -29,8 +29,12 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models_list)
 
-    p = msub.add_parser("pull", help="download a model (shows licence and size first)")
-    p.add_argument("id")
+    p = msub.add_parser("pull", help="download a model, or the set recommended for this machine "
+                        "(shows licences and size first)")
+    p.add_argument("id", nargs="?", help="a catalogue id (see `models list`)")
+    p.add_argument("--recommended", action="store_true",
+                   help="the voices (female and male readers) and picture models that fit this machine")
+    p.add_argument("--language", default="en", help="language of your scripts, for --recommended (default en)")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask before downloading")
     p.add_argument("--endpoint", help="hub URL (default HF_ENDPOINT, else https://huggingface.co)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -125,6 +129,12 @@ def describe(entry: ModelEntry) -> list[str]:
 def cmd_models_pull(args: argparse.Namespace) -> int:
     from filmstudio.pipeline.models.download import check_disk_space, pull
 
+    if args.recommended == bool(args.id):
+        print("error: INVALID_ARGUMENT: give a model id or --recommended (one of them)", file=sys.stderr)
+        return 2
+    if args.recommended:
+        return pull_recommended(_catalogue(args), _library(), detect_hardware(), language=args.language,
+                                yes=args.yes, endpoint=args.endpoint, quiet=args.quiet)
     entry = _catalogue(args).get(args.id)
     library = _library()
     if library.is_installed(entry.id):
@@ -145,6 +155,34 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
         print("cancelled: nothing installed; `models pull` again resumes", file=sys.stderr)
         return 130
     print(f"installed: {path}")
+    return 0
+
+
+def pull_recommended(catalogue: Catalogue, library: ModelLibrary, hardware: Hardware, *, language: str = "en",
+                     yes: bool = False, endpoint: str | None = None, quiet: bool = False) -> int:
+    """`models pull --recommended`: the plan, every licence and the total size, then one resumable download."""
+    from filmstudio.pipeline.models.download import check_disk_space
+    from filmstudio.pipeline.models.recommend import describe_plan, human_bytes, pull_plan, recommend
+
+    plan = recommend(catalogue, hardware, language, library)
+    for line in describe_plan(plan):
+        print(line)
+    if not plan.to_pull:
+        print("everything recommended is installed")
+        return 0
+    for entry in plan.to_pull:
+        check_disk_space(entry, library)
+    if not yes and not _confirm(f"Download {len(plan.to_pull)} models, {human_bytes(plan.total_bytes)}?"):
+        print("nothing downloaded")
+        return 1
+    try:
+        with _Bar(enabled=not quiet, label="recommended") as bar:
+            folders = pull_plan(plan.to_pull, library, progress=bar.update, endpoint=endpoint)
+    except (KeyboardInterrupt, Cancelled):
+        print("cancelled: `models pull --recommended` again resumes where it stopped", file=sys.stderr)
+        return 130
+    for folder in folders:
+        print(f"installed: {folder}")
     return 0
 
 
