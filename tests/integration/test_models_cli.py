@@ -77,3 +77,13 @@ def test_pull_without_yes_asks_and_fetches_nothing_when_not_confirmed(tmp_path: 
 def test_unknown_model_id(tmp_path: Path, hub: FakeHub) -> None:
     proc = _run(tmp_path, hub, "pull", "no-such-model", "--yes")
     assert proc.returncode == 2 and "MODEL_NOT_FOUND" in proc.stderr and hub.requests == []
+
+
+def test_pull_recommended_shows_the_plan_for_this_machine_and_asks_first(tmp_path: Path, hub: FakeHub) -> None:
+    proc = _run(tmp_path, hub, "pull", "--recommended")
+    assert proc.returncode == 1 and "--yes" in proc.stderr  # not a terminal: nothing without --yes
+    assert "recommended for this machine" in proc.stdout and "piper-en_US-libritts_r-medium" in proc.stdout
+    assert "licence: CC-BY-4.0" in proc.stdout and "total to download:" in proc.stdout
+    assert hub.requests == []
+    proc = _run(tmp_path, hub, "pull")
+    assert proc.returncode == 2 and "--recommended" in proc.stderr
