@@ -12,7 +12,8 @@ from filmstudio.pipeline.context import StageContext, atomic_output, content_key
 from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.script.analysis import analyse
-from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+from filmstudio.pipeline.models.recommend import PULL_RECOMMENDED
+from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds, gender_mismatches
 
 UNTITLED = "Untitled"
 
@@ -37,6 +38,10 @@ class ScriptAnalysis:
             language = LANGUAGES[plan.settings.language].name
             warnings += (f"no neural voice for {language} ({plan.settings.language}) is installed: the film is "
                          "spoken by espeak-ng; `filmstudio models list` shows the voices to pull",)
+        for name, heard in gender_mismatches(casting, available).items():
+            warnings += (f"{name} ({casting[name].gender}) is read by a {heard} voice with a pitch shift: no "
+                         f"{casting[name].gender} voice for {plan.settings.language} is installed; "
+                         f"`{PULL_RECOMMENDED}` gets one",)
         ctx.report(self.name, 1.0)
         return replace(plan, script=script, casting=casting, words_per_minute=wpm, warnings=warnings)
 
