@@ -173,7 +173,7 @@ def _place_neural(want: _Want, voices: Sequence[VoiceInfo], taken: set[tuple[str
     same = [v for v in rotated if rank(v) == 0]
     limit = round(MAX_NEURAL_SEMITONES * PITCH_PER_SEMITONE)
     pools = ((fresh[:1], (0,)), (rotated, _NEURAL_STEPS))
-    if same and rank(fresh[0] if fresh else same[0]) != 0:
+    if same and fresh and rank(fresh[0]) == 2:
         pools = ((same, _NEURAL_STEPS), *pools)
     for pool, steps in pools:
         for step in steps:
