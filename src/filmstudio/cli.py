@@ -78,7 +78,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from filmstudio.pipeline.request import RenderRequest, images_in
 
     script_text = _read_text(args.script)
-    settings = parse_settings(_settings_from_args(args, args.script))
+    data = _settings_from_args(args, args.script)
+    settings = parse_settings(data)
     output = Path(args.output or Path(args.script).with_suffix(".mp4").name).resolve()
     images = images_in(Path(args.images)) if args.images else ()
     if args.images and not Path(args.images).is_dir():
@@ -87,8 +88,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     work_dir = Path(tempfile.mkdtemp(prefix="filmstudio-"))
     request = RenderRequest(script=script_text, settings=settings, output=output, work_dir=work_dir,
-                            cache_dir=cache_dir, images=images, fallback_title=_title_from_path(args.script),
-                            encoder=args.encoder, jobs=args.jobs, continuity=f"file:{output}")
+                            cache_dir=cache_dir, images=images, encoder=args.encoder, jobs=args.jobs,
+                            continuity=f"file:{output}", duration_from_script="duration" not in data)
     try:
         with _ProgressBar(enabled=not args.quiet) as bar:
             try:
@@ -157,17 +158,13 @@ def _picture_engine_info(engine: Any) -> dict[str, Any]:
     return {"name": info.name, "missing": list(info.missing), "references": references}
 
 
-def _title_from_path(path: str) -> str | None:
-    """'night-market.fountain' -> 'Night Market' (used when the script names no title)."""
-    if path == "-":
-        return None
-    words = Path(path).stem.replace("_", " ").replace("-", " ").split()
-    return " ".join(w.capitalize() for w in words) or None
-
-
 def _print_summary(manifest: dict[str, Any]) -> None:
     out = manifest["outputs"]
     print(f"film:      {out['video']}  ({manifest['duration']:.1f} s, {manifest['encoder']})")
+    if manifest.get("script_duration"):
+        how = "the film takes it" if manifest.get("duration_from_script") else \
+            f"{manifest['requested_duration']} s were asked for"
+        print(f"length:    the script wants about {manifest['script_duration']} s; {how}")
     print(f"thumbnail: {out['thumbnail']}")
     for lang, files in out["subtitles"].items():
         print(f"subtitles: {lang}: {files['srt']}  {files['vtt']}")
@@ -269,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="render a script (Fountain or prose) into an MP4")
     r.add_argument("script", help="script file (.fountain or plain text), or - for stdin")
     r.add_argument("-o", "--output", help="output MP4 path (default: SCRIPT name .mp4 here)")
-    r.add_argument("--duration", type=int, help="film length in seconds (5-600, default 60)")
+    r.add_argument("--duration", type=int,
+                   help="film length in seconds (5-600; default: the script's natural length)")
     r.add_argument("--style", help=f"visual style: {', '.join(STYLES)}")
     r.add_argument("--size", help=f"resolution: {', '.join(RESOLUTIONS[:4])} (drafts: {', '.join(RESOLUTIONS[4:])})")
     r.add_argument("--fps", type=int, help=f"frames per second: {', '.join(map(str, FPS_VALUES))}")
