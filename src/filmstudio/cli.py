@@ -344,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except FilmStudioError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        if exc.details:
+        if exc.details and getattr(args, "json", False):  # the machine-readable block only when asked for
             print(json.dumps(exc.details, indent=2, ensure_ascii=False), file=sys.stderr)
         return 2
     except FileNotFoundError as exc:
