@@ -242,6 +242,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 print(f"        {engine['kind']:<10} {engine['name']} {engine['version']} on {engine['device']} ({state})")
             for hint in info.get("install", []):
                 print(f"        install: {hint}")
+            for hint in info.get("start", []):
+                print(f"        start:   {hint}")
     return 0 if all(v.get("ok", True) for k, v in result.items() if v.get("required")) else 1
 
 
