@@ -163,10 +163,10 @@ def pull_plan(entries: Sequence[ModelEntry], library: ModelLibrary, *, progress:
             continue
         base = finished
 
-        def report(done: int, size: int, rate: float, base: int = base, estimate: int = entry.size) -> None:
+        def report(done: int, size: int, rate: float, base: int = base, rest: int = total - entry.size) -> None:
             if progress is not None:
                 # The hub's real sizes replace the catalogue's estimate for the model in flight.
-                progress(base + done, max(total - estimate + size, base + done), rate)
+                progress(base + done, max(rest + size, base + done), rate)
 
         folders.append(pull(entry, library, progress=report, cancel=cancel, endpoint=endpoint,
                             report_seconds=report_seconds))

@@ -172,9 +172,9 @@ def _place_neural(want: _Want, voices: Sequence[VoiceInfo], taken: set[tuple[str
     # before a fresh reader of the other gender: a woman is not read by a man with a pitch shift.
     same = [v for v in rotated if rank(v) == 0]
     limit = round(MAX_NEURAL_SEMITONES * PITCH_PER_SEMITONE)
-    pools = ((fresh[:1], (0,)), (rotated, _NEURAL_STEPS))
+    pools: list[tuple[list[VoiceInfo], tuple[int, ...]]] = [(fresh[:1], (0,)), (rotated, _NEURAL_STEPS)]
     if same and fresh and rank(fresh[0]) == 2:
-        pools = ((same, _NEURAL_STEPS), *pools)
+        pools.insert(0, (same, _NEURAL_STEPS))
     for pool, steps in pools:
         for step in steps:
             for v in pool:

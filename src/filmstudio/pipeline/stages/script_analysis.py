@@ -10,9 +10,9 @@ from typing import ClassVar
 from filmstudio.domain.settings import LANGUAGES
 from filmstudio.pipeline.context import StageContext, atomic_output, content_key
 from filmstudio.pipeline.fit import choose_rate, natural_duration
+from filmstudio.pipeline.models.recommend import PULL_RECOMMENDED
 from filmstudio.pipeline.plan import RenderPlan, Script
 from filmstudio.pipeline.script.analysis import analyse
-from filmstudio.pipeline.models.recommend import PULL_RECOMMENDED
 from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds, gender_mismatches
 
 UNTITLED = "Untitled"
