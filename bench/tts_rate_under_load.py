@@ -18,9 +18,10 @@ from collections import Counter
 from pathlib import Path
 
 from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.engines import SpeechRequest
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.plan import Voice
-from filmstudio.pipeline.providers.tts import EspeakTts, SpeechRequest
+from filmstudio.pipeline.providers.tts import EspeakTts
 
 VOICE = Voice("ANNA", "gmw/en-US", "m3", pitch=25, rate_factor=1.0)
 TEXT = "The night market opens when the rain stops."

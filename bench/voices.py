@@ -39,14 +39,13 @@ import numpy as np
 from filmstudio.app.compose import build_engines
 from filmstudio.domain.settings import RenderSettings, parse_settings
 from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.engines import Engines, VoiceLibrary
+from filmstudio.pipeline.engines import Engines, SpeechRequest, VoiceLibrary
 from filmstudio.pipeline.fit import MAX_WPM, spoken_wpm
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.media.voicefx import treat_clip
 from filmstudio.pipeline.media.wavstream import write_wav
 from filmstudio.pipeline.plan import NARRATOR, Line, Voice
 from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, PiperVoices
-from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.runner import render
 from filmstudio.pipeline.script.analysis import analyse
@@ -119,7 +118,7 @@ def _synth_child(engine: str, args: Any, out_dir: Path) -> dict[str, Any]:
         reqs = [SpeechRequest(t, voice, round(165.0 * delivery.tempo, 1), out_dir / f"{engine}-{run}" / f"{n:03d}.wav")
                 for n, t in enumerate(texts)]
         t0 = time.perf_counter()
-        clips = engines.voices.synthesize_many(reqs, cancel=CancelToken())
+        clips = [c.path for c in engines.voices.synthesize_many(reqs, cancel=CancelToken())]
         if not delivery.plain:
             clips = [treat_clip(c, delivery, c.with_name(c.stem + "-treated.wav")) for c in clips]
         timings.append(time.perf_counter() - t0)

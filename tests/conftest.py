@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 import self_contained
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,6 +10,11 @@ What it implements is what FilmStudio calls, as Google documents it:
   `200` + the video resource; an empty `PUT` with `Content-Range: bytes */SIZE` asks how much arrived.
 - `POST /upload/youtube/v3/thumbnails/set` (media) and `POST /upload/youtube/v3/captions` (multipart).
 
+Google's metadata rules, enforced at the session start as YouTube does (400 and its reason):
+`invalidTitle` (none, over 100 characters, `<` or `>`), `invalidDescription` (over 5,000 UTF-8 bytes,
+`<` or `>`), `invalidTags` (over 500 characters counted Google's way: commas between tags, quotes
+around a tag with a space). `upload_limit_exceeded` answers 400 `uploadLimitExceeded` (as Google does).
+
 Misbehaviour on purpose: `failures[route]` statuses answered first (a 5xx burst), `cut_after`
 (drop the connection after N bytes of one chunk), `stall_after` (hang once N upload bytes arrived,
 so a worker can be killed mid-chunk), `quota_exceeded`, `thumbnails_forbidden` (an unverified
@@ -97,6 +102,7 @@ class FakeYouTube:
     cut_after: int | None = None  # drop the connection after this many bytes of the next chunk (once)
     stall_after: int | None = None  # hang once this many upload bytes arrived in all (once)
     quota_exceeded: bool = False
+    upload_limit_exceeded: bool = False  # the channel's daily uploads are used up: a 400, as Google sends it
     thumbnails_forbidden: bool = False
     chunk_delay: float = 0.0  # seconds before answering each chunk (a slow line)
     reject: tuple[str, str] | None = None  # (reason, message) for the next session start: a 400 like YouTube's
@@ -185,6 +191,23 @@ class FakeYouTube:
             return queue.pop(0) if queue else None
 
 
+def google_tags_length(tags: list[str]) -> int:
+    """Google's count: each tag, plus 2 for the quotes around a tag with a space, plus the commas."""
+    return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1)
+
+
+def metadata_refusal(snippet: dict[str, Any]) -> tuple[str, str] | None:
+    """(reason, message) when YouTube's documented rules refuse this snippet, else None."""
+    title, text = str(snippet.get("title") or ""), str(snippet.get("description") or "")
+    if not title or len(title) > 100 or "<" in title or ">" in title:
+        return "invalidTitle", "The request metadata specifies an invalid or empty video title."
+    if len(text.encode("utf-8")) > 5000 or "<" in text or ">" in text:
+        return "invalidDescription", "The request metadata specifies an invalid video description."
+    if google_tags_length(list(snippet.get("tags") or [])) > 500:
+        return "invalidTags", "The request metadata specifies invalid video keywords."
+    return None
+
+
 def _error(status: int, reason: str, message: str) -> tuple[int, dict[str, Any]]:
     return status, {"error": {"code": status, "message": message, "errors": [{"reason": reason, "message": message}]}}
 
@@ -260,12 +283,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.yt.quota_exceeded:
             self._send(*_error(403, "quotaExceeded", "The request cannot be completed because you have exceeded "
                                                      "your quota."))
+        elif route == "start" and self.yt.upload_limit_exceeded:
+            self._send(*_error(400, "uploadLimitExceeded", "The user has exceeded the number of videos they may "
+                                                           "upload."))
         elif route == "start" and self.yt.reject is not None:
             self._send(*_error(400, *self.yt.reject))
         elif route == "start":
             meta = json.loads(body or b"{}")
-            if not meta.get("snippet", {}).get("title"):
-                self._send(*_error(400, "invalidTitle", "The request metadata specifies an invalid video title."))
+            refused = metadata_refusal(meta.get("snippet", {}))
+            if refused is not None:
+                self._send(*_error(400, *refused))
                 return
             upload_id = secrets.token_urlsafe(12)
             with self.yt.lock:

@@ -1,4 +1,4 @@
-"""The `filmstudio` command: app | render | demo | doctor | models | serve | worker | keys | accounts."""
+"""The `filmstudio` command: app | render | write | demo | doctor | models | serve | worker | keys | accounts."""
 
 from __future__ import annotations
 
@@ -50,12 +50,13 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
         ("captions", args.captions),
     ):
         if value is not None:
-            data[field] = value
+            # The settings take exact values (as the API schema says); a typed flag may be any case.
+            data[field] = value.strip().lower().replace("×", "x") if isinstance(value, str) and field != "title" else value
     if args.subtitles is not None:
         if args.subtitles.strip().lower() in ("", "none", "off"):
             data["include_subtitles"] = False
         else:
-            data["subtitle_languages"] = [s.strip() for s in args.subtitles.split(",") if s.strip()]
+            data["subtitle_languages"] = [s.strip().lower() for s in args.subtitles.split(",") if s.strip()]
     if args.burn_subtitles:
         data["burn_subtitles"] = True
     if args.characters:
@@ -77,10 +78,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     from filmstudio.pipeline.context import CancelToken
     from filmstudio.pipeline.request import RenderRequest, images_in
 
-    script_text = _read_text(args.script)
-    data = _settings_from_args(args, args.script)
+    if bool(args.script) == bool(args.idea):
+        raise FilmStudioError("give a script file or --idea \"...\" (not both)", code="INVALID_ARGUMENT")
+    data = _settings_from_args(args, args.script or "")
     settings = parse_settings(data)
-    output = Path(args.output or Path(args.script).with_suffix(".mp4").name).resolve()
+    script_path = _write_from_idea(args, settings.duration) if args.idea else args.script
+    script_text = _read_text(script_path)
+    output = Path(args.output or Path(script_path).with_suffix(".mp4").name).resolve()
     images = images_in(Path(args.images)) if args.images else ()
     if args.images and not Path(args.images).is_dir():
         raise FilmStudioError(f"--images wants a folder of pictures; {args.images} is not one", code="INVALID_ARGUMENT")
@@ -104,6 +108,23 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_from_idea(args: argparse.Namespace, duration: int) -> str:
+    """`render --idea`: the screenplay written first, kept beside the film (OUTPUT.fountain) to edit and re-render."""
+    from filmstudio.cli_writer import write_script
+    from filmstudio.pipeline.context import atomic_output
+
+    args.duration = duration
+    play = write_script(args, args.idea, quiet=args.quiet)
+    output = Path(args.output or "film.mp4").resolve()
+    script = output.with_suffix(".fountain")
+    script.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(script) as tmp:
+        tmp.write_text(play.text, encoding="utf-8")
+    print(f"screenplay: {script}  ({play.title!r}: {play.scenes} scenes, {play.words} words)")
+    args.output = str(output)
+    return str(script)
+
+
 def cmd_storyboard(args: argparse.Namespace) -> int:
     """The shot list with each still's prompt, without rendering."""
     from filmstudio.domain.settings import RenderSettings
@@ -112,7 +133,7 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
     from filmstudio.pipeline.storyboard import build_storyboard
 
     text = _read_text(args.script)
-    data: dict[str, Any] = {"style": args.style} if args.style else {}
+    data: dict[str, Any] = {"style": args.style.strip().lower()} if args.style else {}
     if args.characters:
         cast = json.loads(Path(args.characters).read_text(encoding="utf-8"))
         data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
@@ -143,7 +164,8 @@ def _picture_engine() -> Any:
     from filmstudio.app.compose import picture_engine
     from filmstudio.config import load_settings
 
-    return picture_engine(load_settings().models_dir)
+    settings = load_settings()
+    return picture_engine(settings.models_dir, settings.picture_model, device=settings.pictures_device)
 
 
 def _picture_engine_info(engine: Any) -> dict[str, Any]:
@@ -152,9 +174,9 @@ def _picture_engine_info(engine: Any) -> dict[str, Any]:
     from filmstudio.pipeline.providers.reference_adapter import PULL_ADVICE
 
     info = engine.info() if engine is not None else PROCEDURAL_PICTURES
-    refs = info.details.get("references")
-    references = {"used": True, **refs} if refs else {
-        "used": False, "advice": info.details.get("references_advice") or PULL_ADVICE}
+    refs = info.references
+    references = {"used": True, **refs.as_dict()} if refs is not None else {
+        "used": False, "advice": info.references_advice or PULL_ADVICE}
     return {"name": info.name, "missing": list(info.missing), "references": references}
 
 
@@ -168,6 +190,10 @@ def _print_summary(manifest: dict[str, Any]) -> None:
     print(f"thumbnail: {out['thumbnail']}")
     for lang, files in out["subtitles"].items():
         print(f"subtitles: {lang}: {files['srt']}  {files['vtt']}")
+    if manifest.get("subtitles"):
+        from filmstudio.pipeline.media.readability import summary
+
+        print(summary(manifest["subtitles"]))
     print(f"manifest:  {out['manifest']}")
     from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
 
@@ -266,7 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     r = sub.add_parser("render", help="render a script (Fountain or prose) into an MP4")
-    r.add_argument("script", help="script file (.fountain or plain text), or - for stdin")
+    r.add_argument("script", nargs="?", help="script file (.fountain or plain text), or - for stdin")
+    r.add_argument("--idea", help="no script: have the local writer write one from this idea first "
+                                  "(kept as OUTPUT.fountain)")
     r.add_argument("-o", "--output", help="output MP4 path (default: SCRIPT name .mp4 here)")
     r.add_argument("--duration", type=int,
                    help="film length in seconds (5-600; default: the script's natural length)")
@@ -289,6 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--jobs", type=int, help="parallel workers (default: CPU count)")
     r.add_argument("--cache-dir", help="stage cache folder (default: the user cache dir)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    try:
+        from filmstudio.cli_writer import add_writer_options
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        add_writer_options(r)
     r.set_defaults(func=cmd_render)
 
     sb = sub.add_parser("storyboard", help="the shot list and each still's prompt, without rendering")
@@ -324,6 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_model_commands(sub)
+    try:
+        from filmstudio.cli_writer import add_writer_commands
+    except ImportError:  # pragma: no cover - the writer is optional in a slim build
+        pass
+    else:
+        add_writer_commands(sub)
     try:
         from filmstudio.cli_youtube import add_youtube_commands
     except ImportError:  # pragma: no cover - publishing is optional in a slim build

@@ -24,6 +24,7 @@ def add_youtube_commands(subparsers: Any) -> None:
     p.add_argument("--client-secrets", required=True, metavar="FILE", help="client_secrets.json (a Desktop app client)")
     p.add_argument("--no-browser", action="store_true",
                    help="print the sign-in URL and read the code back (self-hosted studios, SSH sessions)")
+    p.add_argument("--account", help="the account the channel belongs to (default: the studio's owner account)")
     p.set_defaults(func=cmd_connect)
     p = ysub.add_parser("status", help="connected channels")
     p.add_argument("--json", action="store_true")
@@ -31,6 +32,12 @@ def add_youtube_commands(subparsers: Any) -> None:
     p = ysub.add_parser("disconnect", help="forget a channel's login (all channels without --channel)")
     p.add_argument("--channel", help="channel id")
     p.set_defaults(func=cmd_disconnect)
+    for name, undo, what in (("share", False, "let another account publish to a channel"),
+                             ("unshare", True, "stop another account publishing to a channel")):
+        p = ysub.add_parser(name, help=what)
+        p.add_argument("--channel", required=True, help="channel id")
+        p.add_argument("--account", required=True, help="account name")
+        p.set_defaults(func=cmd_share, undo=undo)
     y.set_defaults(func=lambda args: (y.print_help(), 2)[1])
 
     pub = subparsers.add_parser("publish", help="publish a project's film (or an MP4) to YouTube",
@@ -68,7 +75,13 @@ def cmd_connect(args: argparse.Namespace) -> int:
     path = Path(args.client_secrets)
     if not path.is_file():
         raise BadRequest(f"no client secrets file at {path}", code="FILE_NOT_FOUND")
-    channel = auth.connect(_studio(), path, open_browser=not args.no_browser, read_code=read_code)
+    studio = _studio()
+    account_id = None
+    if args.account:
+        from filmstudio.services.accounts import account_by_name
+
+        account_id = account_by_name(studio.store, args.account).account_id
+    channel = auth.connect(studio, path, open_browser=not args.no_browser, read_code=read_code, account_id=account_id)
     print(f"Connected YouTube channel {channel['title']} ({channel['channel_id']}).")
     return 0
 
@@ -83,7 +96,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("No YouTube channel connected: filmstudio youtube connect --client-secrets client_secrets.json")
     for c in [] if args.json else channels:
         saved = "login saved" if c["login_saved"] else "login missing: connect again"
-        print(f"{c['title']}  {c['channel_id']}  connected {c['connected_at']}  ({saved})")
+        shared = f", shared with {', '.join(c['shared_with'])}" if c["shared_with"] else ""
+        print(f"{c['title']}  {c['channel_id']}  connected {c['connected_at']} by {c['account']}{shared}  ({saved})")
+    return 0
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    from filmstudio.services.youtube import auth
+
+    changed = auth.share(_studio(), args.channel, args.account, undo=args.undo)
+    verb = "no longer publishes" if args.undo else "may publish"
+    print(f"{args.account} {verb} to {args.channel}." if changed else "Nothing to change.")
     return 0
 
 

@@ -98,6 +98,22 @@ class Settings(BaseSettings):
     youtube_api_endpoint: str = "https://www.googleapis.com/"
     youtube_ca_bundle: Path | None = None
     youtube_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=256 * 1024, multiple_of=256 * 1024)
+    # The installed picture model to draw with (default: the catalogue's first installed one) and the
+    # device for it (default: CUDA, else Apple MPS, else the CPU).
+    picture_model: str | None = None
+    pictures_device: str | None = None
+
+    # The screenplay writer: an OpenAI-compatible local server (Ollama, LM Studio, llama-server,
+    # vLLM) at `writer_url` (default Ollama's loopback address; None = that default, not "set"), or
+    # the built-in model pulled with `filmstudio models pull` ("builtin"); "auto": the built-in one
+    # when it is pulled and no server address was set, else the server. Its key, if the server wants
+    # one, lives in the secret store as `writer-key:<url>`.
+    writer: str = Field(default="auto", pattern="^(auto|server|builtin)$")
+    writer_url: str | None = None
+    writer_model: str | None = None  # None: the server's first model (`GET /models`), or the built-in one
+    writer_seed: int = 0
+    writer_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    writer_stall_seconds: float = Field(default=60.0, gt=0)
 
     @property
     def models_dir(self) -> Path:

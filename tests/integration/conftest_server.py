@@ -138,9 +138,10 @@ def wait_healthy(base: str, timeout: float = 15.0, alive: Callable[[], bool] | N
 
 
 @contextmanager
-def live_server(settings: Settings, renderer: Renderer | None = None) -> Iterator[LiveServer]:
-    """A real uvicorn on a loopback port in a thread, with the in-process worker pool."""
-    parts = build_server(settings, renderer=renderer or FakeRenderer())
+def live_server(settings: Settings, renderer: Renderer | None = None, **build: Any) -> Iterator[LiveServer]:
+    """A real uvicorn on a loopback port in a thread, with the in-process worker pool (`build`: more
+    build_server arguments, e.g. `targets`)."""
+    parts = build_server(settings, renderer=renderer or FakeRenderer(), **build)
     holder: dict[str, Any] = {}
     thread = threading.Thread(target=run_server, args=(parts,), kwargs={"on_started": lambda s: holder.setdefault("s", s)},
                               daemon=True)

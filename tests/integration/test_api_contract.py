@@ -182,7 +182,7 @@ def test_openapi_states_what_validation_enforces(server: LiveServer) -> None:
     assert enum(job_params["status"]) == ["queued", "processing", "completed", "failed", "cancelled"]
     settings = spec["components"]["schemas"]["RenderSettings"]["properties"]
     assert enum(settings["style"]) == ["cinematic", "documentary", "minimal", "retro"]
-    for field in ("language", "music_genre", "resolution", "fps", "aspect_ratio", "youtube_upload"):
+    for field in ("language", "music_genre", "resolution", "fps", "aspect_ratio"):
         assert enum(settings[field]), field
     assert settings["subtitle_languages"]["anyOf"][0]["items"]["enum"] == enum(settings["language"])
     character = spec["components"]["schemas"]["CharacterSpec"]["properties"]

@@ -10,10 +10,11 @@ import pytest
 from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.context import Cache, CancelToken, StageContext
+from filmstudio.pipeline.engines import SpeechRequest
 from filmstudio.pipeline.fit import MAX_WPM, Pacing, count_words, spoken_wpm
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.plan import NARRATOR, RenderPlan, Voice
-from filmstudio.pipeline.providers.tts import FakeTts, SpeechRequest
+from filmstudio.pipeline.providers.tts import FakeTts
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.stages.voice_synthesis import VoiceSynthesis
 from studio_engines import real_engines

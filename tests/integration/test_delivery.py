@@ -13,7 +13,6 @@ from filmstudio.pipeline.context import Cache, CancelToken, StageContext
 from filmstudio.pipeline.fit import MAX_WPM, spoken_wpm
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.plan import RenderPlan, TimedLine
-from filmstudio.pipeline.providers.piper import read_words
 from filmstudio.pipeline.stages.script_analysis import ScriptAnalysis
 from filmstudio.pipeline.stages.voice_synthesis import VoiceSynthesis
 from studio_engines import real_engines, render_film
@@ -91,21 +90,19 @@ def test_parentheticals_and_extensions_change_the_delivery(tmp_path: Path) -> No
     assert np.max(np.abs(off)) < 0.7 * np.max(np.abs(plain))
     assert abs(len(vo) - len(plain)) < 0.1 * sr and np.max(np.abs(vo)) > 0.95 * np.max(np.abs(plain))
     assert not np.allclose(vo[: len(plain)], plain[: len(vo)], atol=1e-3)
-    # Still speech, with word timings inside each clip.
-    for clip in clips:
-        assert clip is not None
-        words = read_words(clip)
-        x, _ = read_wav(clip)
-        assert words is not None and len(words) == 11 and words[-1]["end"] <= len(x) / sr + 1e-6
+    # Still speech, with word timings inside each clip (on the film's timeline: from the line's start).
+    for t in timed:
+        assert t.clip is not None
+        x, _ = read_wav(t.clip)
+        assert len(t.words) == 11 and t.start <= t.words[0].start and t.words[-1].end - t.start <= len(x) / sr + 1e-6
 
 
 def test_names_in_action_are_spoken_as_names(tmp_path: Path) -> None:
     (action,) = [t for t in _voiced(tmp_path) if t.line.kind == "action"]
     assert action.line.text.startswith("MARA stands")  # subtitles keep the screenplay's text
     assert action.clip is not None
-    words = read_words(action.clip)
-    assert words is not None
-    assert [w["word"] for w in words][:1] == ["Mara"] and "Keeper" in [w["word"] for w in words]
+    words = [w.word for w in action.words]
+    assert words[:1] == ["Mara"] and "Keeper" in words
     x, sr = read_wav(action.clip)
     assert len(x) / sr < 4.5  # a name, not spelled-out capitals
 
@@ -165,7 +162,5 @@ def test_moods_change_level_tempo_and_tone_and_actions_stay_plain(tmp_path: Path
     assert timed[-2].start - timed[-3].end >= timed[-1].start - timed[-2].end + 0.25
     plain_warnings = [w for w in plan.warnings if w.startswith("parentheticals spoken plain")]
     assert plain_warnings == ["parentheticals spoken plain (they do not change the delivery): (beat), (to Mara)"]
-    for clip in clips:  # still speech: every word timed inside its clip
-        assert clip is not None
-        words = read_words(clip)
-        assert words is not None and len(words) == 11
+    for t in timed:  # still speech: every word timed
+        assert t.clip is not None and len(t.words) == 11

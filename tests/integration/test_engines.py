@@ -15,6 +15,8 @@ from filmstudio.pipeline.engines import (
     EngineInfo,
     Engines,
     Music,
+    SpeechRequest,
+    SpokenClip,
     Translator,
     VoiceInfo,
     VoiceLibrary,
@@ -24,7 +26,7 @@ from filmstudio.pipeline.media.ffmpeg import FfmpegEncoder
 from filmstudio.pipeline.plan import Voice
 from filmstudio.pipeline.providers.music import SynthMusic
 from filmstudio.pipeline.providers.translate import DictTranslator, InstalledTranslator
-from filmstudio.pipeline.providers.tts import EspeakTts, FakeTts, SpeechRequest
+from filmstudio.pipeline.providers.tts import EspeakTts, FakeTts
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "filmstudio"
 
@@ -117,14 +119,14 @@ def test_voice_library_sends_each_line_to_its_engine_in_order(tmp_path: Path) ->
     reqs = [SpeechRequest(f"line {n}", Voice("X", "v", engine="other" if n % 2 else "espeak"), 175, tmp_path / f"{n}.wav")
             for n in range(5)]
     seen: list[float] = []
-    out = library.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append)
+    out = [c.path for c in library.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append)]
     assert out == [r.out for r in reqs] and all(p.exists() for p in out)
     assert [r.text for r in a.synthesized] == ["line 0", "line 2", "line 4"]
     assert [r.text for r in b.synthesized] == ["line 1", "line 3"]
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
     # An engine nobody installed: its lines go to the fallback, not nowhere.
     lost = SpeechRequest("lost", Voice("Y", "v", engine="piper"), 175, tmp_path / "lost.wav")
-    assert library.synthesize_many([lost], cancel=CancelToken()) == [lost.out] and a.synthesized[-1] is lost
+    assert library.synthesize_many([lost], cancel=CancelToken()) == [SpokenClip(lost.out)] and a.synthesized[-1] is lost
     with pytest.raises(ValueError):
         VoiceLibrary({"other": b})
 

@@ -11,12 +11,13 @@ import pytest
 
 from filmstudio.domain.errors import Cancelled
 from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.engines import SpeechRequest
 from filmstudio.pipeline.media.audio import duck, measure_loudness, place_clips, read_wav
 from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe, probe
 from filmstudio.pipeline.media.master import master_wavs, mix_and_master
 from filmstudio.pipeline.plan import Voice
 from filmstudio.pipeline.providers.music import compose
-from filmstudio.pipeline.providers.tts import EspeakTts, SpeechRequest
+from filmstudio.pipeline.providers.tts import EspeakTts
 from studio_engines import real_engines
 
 pytestmark = pytest.mark.slow
@@ -30,7 +31,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     lines = ["Where were you last night?", "Out by the harbour, watching the ships.",
              "You never watch the ships.", "Tonight I did."]
     reqs = [SpeechRequest(t, voices[i % 2], 175, folder / f"{i}.wav") for i, t in enumerate(lines)]
-    return EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())
+    return [c.path for c in EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())]
 
 
 def _ebur128(path: Path) -> tuple[float, float]:

@@ -19,10 +19,19 @@ from fakehub import FakeHub, model_toml
 from filmstudio.app.compose import build_engines
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, atomic_output
-from filmstudio.pipeline.engines import EngineInfo, Engines, Pictures, Progress, StillRequest
+from filmstudio.pipeline.engines import (
+    EngineInfo,
+    Engines,
+    Pictures,
+    PicturesIdentity,
+    Progress,
+    PromptTokens,
+    StillRequest,
+)
 from filmstudio.pipeline.models.catalogue import load_catalogue
 from filmstudio.pipeline.models.download import pull
 from filmstudio.pipeline.models.library import ModelLibrary
+from filmstudio.pipeline.prompts import EstimatedTokens
 from filmstudio.pipeline.providers.pictures import DiffusersPictures
 from filmstudio.pipeline.storyboard import ShotEdit, StoryboardEdits
 from media_checks import decode_frame
@@ -53,10 +62,16 @@ class FlatPictures:
     """The test implementation: a flat colour per seed, so a frame shows which still it came from."""
 
     def info(self) -> EngineInfo:
-        return EngineInfo(kind="pictures", name="flat test pictures", details={"model": "flat", "revision": "1"})
+        return EngineInfo(kind="pictures", name="flat test pictures", model="flat", revision="1", native_side=64)
+
+    def identity(self) -> PicturesIdentity:
+        return PicturesIdentity(model="flat", revision="1", steps=None)
 
     def native_side(self) -> int:
         return 64
+
+    def prompt_tokens(self) -> PromptTokens:
+        return EstimatedTokens()
 
     def stills(self, requests: Sequence[StillRequest], *, cancel: CancelToken,
                progress: Progress | None = None) -> list[Path]:
@@ -101,6 +116,13 @@ class TestPicturesContract:
     def test_info(self, pictures: Pictures) -> None:
         info = pictures.info()
         assert isinstance(pictures, Pictures) and info.kind == "pictures" and info.ok and info.name
+
+    def test_declares_what_its_stills_depend_on(self, pictures: Pictures) -> None:
+        info, identity = pictures.info(), pictures.identity()
+        assert identity.model and (identity.model, identity.revision) == (info.model, info.revision)
+        assert pictures.native_side() == info.native_side and pictures.native_side() % 8 == 0
+        tokens = pictures.prompt_tokens()
+        assert 8 <= tokens.limit <= 4096 and tokens.count("a harbour at night") > 2
 
     def test_stills_in_order_at_size_reproducible_and_cached(self, pictures: Pictures, tmp_path: Path) -> None:
         reqs = [StillRequest(f"a harbour at night {n}", "blurry", 64, 40, seed=n, out=tmp_path / f"{n}.png", steps=2)

@@ -21,7 +21,14 @@ from fakehub import FakeHub, model_toml
 from filmstudio.app.compose import build_engines
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.engines import EngineInfo, Engines, Progress, StillRequest
+from filmstudio.pipeline.engines import (
+    EngineInfo,
+    Engines,
+    PicturesIdentity,
+    Progress,
+    PromptTokens,
+    StillRequest,
+)
 from filmstudio.pipeline.models.catalogue import load_catalogue
 from filmstudio.pipeline.models.download import pull
 from filmstudio.pipeline.models.library import ModelLibrary
@@ -100,6 +107,12 @@ class Recording:
     def native_side(self) -> int:
         return self.inner.native_side()
 
+    def identity(self) -> PicturesIdentity:
+        return self.inner.identity()
+
+    def prompt_tokens(self) -> PromptTokens:
+        return self.inner.prompt_tokens()
+
     def stills(self, requests: Sequence[StillRequest], *, cancel: CancelToken,
                progress: Progress | None = None) -> list[Path]:
         self.calls.append(list(requests))
@@ -126,8 +139,9 @@ def test_the_adapter_is_pulled_found_and_loaded_by_the_real_loader(engines: Engi
     assert isinstance(pics, DiffusersPictures) and pics.adapter is not None
     assert pics.adapter.model_id == ADAPTER_ID and pics.adapter.weight_name == WEIGHT_NAME
     assert pics.adapter.cross_attention_dim() == 32  # the tiny UNet's width: it fits
-    references = pics.info().details["references"]
-    assert references == {"adapter": ADAPTER_ID, "revision": pics.adapter.revision, "weights": WEIGHT_NAME,
+    references = pics.info().references
+    assert references is not None and references == pics.identity().references
+    assert references.as_dict() == {"adapter": ADAPTER_ID, "revision": pics.adapter.revision, "weights": WEIGHT_NAME,
                           "scale": pics.adapter.scale}
     ref = _picture(tmp_path / "face.png", (200, 40, 40))
     pics.stills([StillRequest("a woman", "", 64, 40, 3, tmp_path / "s.png", 2, reference=ref)], cancel=CancelToken())

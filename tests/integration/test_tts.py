@@ -13,10 +13,10 @@ import pytest
 
 from filmstudio.domain.errors import Cancelled, EngineMissing
 from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.engines import Voices
+from filmstudio.pipeline.engines import SpeechRequest, Voices
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.plan import Voice
-from filmstudio.pipeline.providers.tts import EspeakTts, FakeTts, SpeechRequest, list_variants, tts_info
+from filmstudio.pipeline.providers.tts import EspeakTts, FakeTts, list_variants, tts_info
 from media_checks import median_f0
 
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ TEXT = "The night market opens when the rain stops."
 
 def test_two_voices_sound_different(tmp_path: Path) -> None:
     reqs = [SpeechRequest(TEXT, LOW, 170, tmp_path / "low.wav"), SpeechRequest(TEXT, HIGH, 170, tmp_path / "high.wav")]
-    out = EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())
+    out = [c.path for c in EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken())]
     assert out == [tmp_path / "low.wav", tmp_path / "high.wav"]
     (low, sr), (high, sr2) = read_wav(out[0]), read_wav(out[1])
     assert sr == sr2 == 22050 and low.ndim == 1
@@ -39,7 +39,7 @@ def test_two_voices_sound_different(tmp_path: Path) -> None:
 
 def test_clip_is_real_trimmed_speech(tmp_path: Path) -> None:
     out = EspeakTts(jobs=1).synthesize_many([SpeechRequest(TEXT, LOW, 170, tmp_path / "a.wav")],
-                                             cancel=CancelToken())[0]
+                                             cancel=CancelToken())[0].path
     x, sr = read_wav(out)
     assert 1.0 < len(x) / sr < 6.0
     assert np.sqrt(np.mean(x**2)) > 0.03
@@ -101,7 +101,7 @@ def test_parallel_lines_and_cache_skip(tmp_path: Path) -> None:
     lines = [f"Line number {i}: {w}" for i, w in enumerate(["hello", "goodbye", "rain", "market", "lantern", "dawn"])]
     reqs = [SpeechRequest(t, LOW if i % 2 else HIGH, 180, tmp_path / f"{i}.wav") for i, t in enumerate(lines)]
     seen: list[float] = []
-    out = EspeakTts(jobs=3).synthesize_many(reqs, cancel=CancelToken(), progress=seen.append)
+    out = [c.path for c in EspeakTts(jobs=3).synthesize_many(reqs, cancel=CancelToken(), progress=seen.append)]
     assert [p.name for p in out] == [f"{i}.wav" for i in range(6)]
     clips = [read_wav(p)[0] for p in out]
     assert all(np.sqrt(np.mean(c**2)) > 0.03 for c in clips)
@@ -111,7 +111,7 @@ def test_parallel_lines_and_cache_skip(tmp_path: Path) -> None:
     out[0].write_bytes(b"sentinel")
     stamps = [p.stat().st_mtime_ns for p in out]
     again: list[float] = []
-    assert EspeakTts(jobs=3).synthesize_many(reqs, cancel=CancelToken(), progress=again.append) == out
+    assert [c.path for c in EspeakTts(jobs=3).synthesize_many(reqs, cancel=CancelToken(), progress=again.append)] == out
     assert out[0].read_bytes() == b"sentinel"
     assert [p.stat().st_mtime_ns for p in out] == stamps
     assert again == [1.0]
@@ -149,15 +149,15 @@ def test_unknown_voice_is_refused_and_empty_text_is_silence(tmp_path: Path) -> N
     assert info.value.code == "TTS_VOICE_MISSING"
     assert not (tmp_path / "x.wav").exists()
     out = EspeakTts(jobs=1).synthesize_many([SpeechRequest("  ", LOW, 175, tmp_path / "e.wav")], cancel=CancelToken())
-    x, sr = read_wav(out[0])
+    x, sr = read_wav(out[0].path)
     assert len(x) == round(0.05 * sr) and not x.any()
 
 
 def test_other_languages_speak(tmp_path: Path) -> None:
     reqs = [SpeechRequest("Buenos días, amigos.", Voice("S", "roa/es", None, 50, 1.0), 175, tmp_path / "es.wav"),
             SpeechRequest("こんにちは、世界", Voice("J", "jpx/ja", None, 50, 1.0), 175, tmp_path / "ja.wav")]
-    for path in EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken()):
-        x, sr = read_wav(path)
+    for clip in EspeakTts(jobs=2).synthesize_many(reqs, cancel=CancelToken()):
+        x, sr = read_wav(clip.path)
         assert len(x) / sr > 0.4 and np.sqrt(np.mean(x**2)) > 0.03
 
 
@@ -181,8 +181,14 @@ class TestVoicesContract:
         reqs = [SpeechRequest(f"Line {w}.", voice, 175, tmp_path / f"{w}.wav") for w in ("c", "a", "b")]
         reqs.append(SpeechRequest("Line a.", voice, 175, tmp_path / "a.wav"))  # identical outs share one clip
         seen: list[float] = []
-        assert voices.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append) == [r.out for r in reqs]
+        clips = voices.synthesize_many(reqs, cancel=CancelToken(), progress=seen.append)
+        assert [c.path for c in clips] == [r.out for r in reqs]
         assert all(r.out.exists() for r in reqs) and seen[-1] == 1.0 and seen == sorted(seen)
+        for clip in clips:  # words, where the engine gives them: in order, inside the clip
+            seconds = len(read_wav(clip.path)[0]) / read_wav(clip.path)[1]
+            assert all(0 <= a.start <= a.end <= b.start for a, b in zip(clip.words, clip.words[1:], strict=False))
+            assert all(w.end <= seconds + 1e-6 for w in clip.words)
+        assert clips[1] == clips[3]  # one clip, one set of words
 
     def test_existing_clips_are_kept(self, engine: tuple[Voices, Voice], tmp_path: Path) -> None:
         voices, voice = engine
@@ -214,8 +220,8 @@ def test_same_line_gives_the_same_clip_on_every_run(tmp_path: Path) -> None:
     cache) lay out differently and a farmed film no longer matches the one a single machine makes.
     """
     tts = EspeakTts(jobs=1)
-    first = tts.synthesize_many([SpeechRequest(TEXT, HIGH, 170, tmp_path / "a.wav")], cancel=CancelToken())[0]
+    first = tts.synthesize_many([SpeechRequest(TEXT, HIGH, 170, tmp_path / "a.wav")], cancel=CancelToken())[0].path
     time.sleep(1.1)  # the clock-based seed changes each second
-    second = tts.synthesize_many([SpeechRequest(TEXT, HIGH, 170, tmp_path / "b.wav")], cancel=CancelToken())[0]
+    second = tts.synthesize_many([SpeechRequest(TEXT, HIGH, 170, tmp_path / "b.wav")], cancel=CancelToken())[0].path
     (a, _), (b, _) = read_wav(first), read_wav(second)
     assert len(a) == len(b) and np.array_equal(a, b)

@@ -80,9 +80,13 @@ def _paste_redirect(yt: FakeYouTube) -> Any:
     return read_code
 
 
-def connect(studio: Studio, yt: FakeYouTube, tmp_path: Path) -> dict[str, Any]:
+def connect(studio: Studio, yt: FakeYouTube, tmp_path: Path, account: str | None = None) -> dict[str, Any]:
+    """Connect the fake's channel for `account` (a name; default the owner account, as the CLI does)."""
+    from filmstudio.services.accounts import account_by_name
+
+    account_id = account_by_name(studio.store, account).account_id if account else None
     return auth.connect(studio, yt.client_secrets(tmp_path / "client_secrets.json"), open_browser=False,
-                        read_code=_paste_redirect(yt))
+                        read_code=_paste_redirect(yt), account_id=account_id)
 
 
 @pytest.fixture
@@ -262,8 +266,8 @@ def test_persistent_5xx_gives_up_with_youtube_unavailable(yt: FakeYouTube, tmp_p
 def test_generate_with_youtube_upload_publishes_everything(tmp_path: Path, yt: FakeYouTube) -> None:
     settings = _settings(tmp_path / "home", yt)
     with live_server(settings, ChapteredRenderer(pad=CHUNK + 5000)) as live:
-        connect(live.parts.studio, yt, tmp_path)
         key = live.new_key("creator", credits=50, scopes=["admin"])
+        connect(live.parts.studio, yt, tmp_path, account="creator")  # channels belong to accounts (issue 25)
         with live.client(key) as c:
             hook = c.post("/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["job.completed"]})
             assert hook.status_code in (200, 201), hook.text
@@ -306,7 +310,7 @@ def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: 
             refused = c.post(f"/projects/{pid}/generate", json={"settings": {"youtube_upload": True}})
             assert refused.status_code == 409 and refused.json()["error"]["code"] == "YOUTUBE_NOT_CONNECTED"
             assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
-            connect(live.parts.studio, yt, tmp_path)
+            connect(live.parts.studio, yt, tmp_path, account="creator")
             before = live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?", [pid])
             film = live.parts.studio.media_dir / json.loads(before["assets"])["video"]
             sha = _sha(film)
@@ -315,6 +319,7 @@ def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: 
             assert r.status_code == 202, r.text
             failed = wait_job(c, r.json()["job_id"])
             assert failed["status"] == "failed" and failed["error"]["code"] == "YOUTUBE_QUOTA_EXCEEDED"
+            assert "T00:00:00" in failed["error"]["details"]["resets_at"]  # the README's resets_at (issue 24)
             after = live.parts.studio.store.one("SELECT status, assets, updated_at FROM projects WHERE id = ?", [pid])
             assert after == before and _sha(film) == sha
             # The video is up but a caption track is refused: the job fails, and says where the video is.
@@ -338,8 +343,8 @@ def test_a_failed_publish_leaves_the_film_and_project_alone(tmp_path: Path, yt: 
 
 def test_cancel_mid_upload_then_publish_again_continues(tmp_path: Path, yt: FakeYouTube) -> None:
     with live_server(_settings(tmp_path / "home", yt), ChapteredRenderer(pad=8 * CHUNK)) as live:
-        connect(live.parts.studio, yt, tmp_path)
         key = live.new_key("creator", credits=50)
+        connect(live.parts.studio, yt, tmp_path, account="creator")
         with live.client(key) as c:
             pid = c.post("/projects", json={"title": "C", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
             assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
@@ -379,7 +384,7 @@ def test_kill_9_mid_upload_then_the_reconciler_resumes_without_resending(tmp_pat
         with live.client(key) as c:
             pid = c.post("/projects", json={"title": "K", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
             assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
-        connect(live.parts.studio, yt, tmp_path)
+        connect(live.parts.studio, yt, tmp_path, account="creator")
     with live_server(_settings(home, yt, workers=0)) as live, live.client(key) as c:
         store = live.parts.studio.store
         film = live.parts.studio.media_dir / json.loads(store.one("SELECT assets FROM projects")["assets"])["video"]
@@ -474,7 +479,7 @@ def test_cli_publishes_a_project_as_a_job_in_its_own_process(tmp_path: Path, yt:
         with live.client(key) as c:
             pid = c.post("/projects", json={"title": "CLI film", "script": SCRIPT, "settings": SMALL}).json()["project_id"]
             assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
-        connect(live.parts.studio, yt, tmp_path)
+        connect(live.parts.studio, yt, tmp_path, account="creator")
     done = subprocess.run([sys.executable, "-m", "filmstudio", "publish", pid, "--youtube", "--privacy", "public",
                            "--tags", "a,b", "--json"], env=_env(home, yt), text=True, capture_output=True,
                           timeout=120, cwd=REPO)

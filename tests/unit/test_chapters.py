@@ -42,3 +42,10 @@ def test_whatever_the_scenes_youtube_accepts_the_list(starts: list[float], extra
     assert marks[0].start == 0 and len(marks) >= 3
     ends = [m.start for m in marks[1:]] + [duration]
     assert all(end - m.start >= MIN_SECONDS for m, end in zip(marks, ends, strict=True))
+
+
+def test_chapter_names_keep_apostrophes_small() -> None:
+    from filmstudio.services.youtube.chapters import scene_title
+
+    scene = {"location": "HARBOUR MASTER'S OFFICE", "time_of_day": "DAY"}
+    assert scene_title(scene, 1) == "Harbour Master's Office (Day)"  # str.title() gave "Master'S"

@@ -8,11 +8,12 @@ from hypothesis import strategies as st
 
 from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import parse_settings
+from filmstudio.pipeline.engines import FALLBACK_PACE, Pace
 from filmstudio.pipeline.fit import MAX_WPM, MIN_WPM, choose_rate, lay_out, tolerance
 from filmstudio.pipeline.plan import Line, Scene, Script, Voice
 
 
-def words_estimate(text: str, wpm: float, engine: str = "espeak") -> float:
+def words_estimate(text: str, wpm: float, pace: Pace = FALLBACK_PACE) -> float:
     return len(text.split()) / wpm * 60.0
 
 

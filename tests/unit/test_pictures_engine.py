@@ -11,8 +11,8 @@ from PIL import Image
 
 from filmstudio.domain.errors import EngineMissing
 from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.engines import StillRequest
-from filmstudio.pipeline.providers.pictures import DiffusersPictures, GpuOutOfMemory, native_size, still_path
+from filmstudio.pipeline.engines import StillRequest, native_size, still_path
+from filmstudio.pipeline.providers.pictures import DiffusersPictures, GpuOutOfMemory
 
 pytest.importorskip("torch")
 

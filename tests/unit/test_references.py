@@ -17,9 +17,9 @@ from PIL import Image
 
 from filmstudio.domain.errors import BadRequest
 from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.engines import still_path
 from filmstudio.pipeline.models.catalogue import Licence, ModelEntry, ModelFile, load_catalogue
 from filmstudio.pipeline.models.library import ModelLibrary
-from filmstudio.pipeline.providers.pictures import still_path
 from filmstudio.pipeline.providers.reference_adapter import (
     ADAPTER_ID,
     PULL_ADVICE,
@@ -99,7 +99,7 @@ def test_the_still_key_holds_the_references_content_and_the_adapters_scale(tmp_p
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     a.write_bytes(b"one face")
     b.write_bytes(b"another face")
-    adapter = ReferenceAdapter(tmp_path, ADAPTER_ID, "r1").identity()
+    adapter = ReferenceAdapter(tmp_path, ADAPTER_ID, "r1").identity().as_dict()
 
     def key(ref: dict[str, object] | None) -> Path:
         return still_path(tmp_path, "sd15", "r", "p", "n", 1, (8, 8), 4, reference=ref)

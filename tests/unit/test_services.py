@@ -252,3 +252,51 @@ def test_config_reads_prefixed_environment(tmp_path: Path) -> None:
     assert not wide.loopback_only and not wide.show_docs
     assert Settings(home=tmp_path, host="::1").loopback_only
     assert Settings(home=tmp_path, host="0.0.0.0", docs_enabled=True).show_docs
+
+
+class _FlatStills:
+    """A picture engine that draws nothing here: generate only counts the stills it would draw."""
+
+    def info(self) -> object:
+        from filmstudio.pipeline.engines import EngineInfo
+
+        return EngineInfo(kind="pictures", name="flat", details={"model": "flat", "revision": "1"})
+
+    def native_side(self) -> int:
+        return 64
+
+    def identity(self) -> object:
+        from filmstudio.pipeline.engines import PicturesIdentity
+
+        return PicturesIdentity(model="flat", revision="1", steps=None)
+
+    def prompt_tokens(self) -> object:
+        from filmstudio.pipeline.prompts import EstimatedTokens
+
+        return EstimatedTokens()
+
+    def stills(self, requests: object, **kw: object) -> list[Path]:
+        raise AssertionError("generate must not draw")
+
+
+def test_generate_analyses_the_script_once(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preflight and the stills count share one analysis of the script."""
+    from filmstudio.pipeline.script import analysis
+    from filmstudio.services import storyboard
+
+    studio = studio.with_pictures(_FlatStills())  # type: ignore[arg-type]
+    who = _who(studio)
+    pid = _project(studio, who)
+    calls: list[str] = []
+    real = analysis.analyse
+
+    def counted(text: str, settings: object) -> object:
+        calls.append(text)
+        return real(text, settings)  # type: ignore[arg-type]
+
+    for module in (analysis, jobs, storyboard):
+        monkeypatch.setattr(module, "analyse", counted)
+    accepted = jobs.generate(studio, who, pid)
+    params = json.loads(studio.store.one("SELECT params FROM jobs WHERE id = ?", [accepted.job_id])["params"])
+    assert params["stills"]["shots"] >= 1  # the storyboard was built
+    assert calls == ["Hello there."]

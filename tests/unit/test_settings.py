@@ -84,3 +84,42 @@ def test_booleans_are_strict_and_lists_bounded(data: dict[str, Any], code: str) 
     with pytest.raises(InvalidSettings) as err:
         parse_settings(data)
     assert err.value.code == code, err.value.details
+
+
+def test_machine_settings_are_read_once_and_passed_to_the_engines(tmp_path: Any, monkeypatch: Any) -> None:
+    """FILMSTUDIO_PICTURE_MODEL / _PICTURES_DEVICE land in Settings; the composition root hands them on."""
+    from filmstudio.app import compose
+    from filmstudio.config import load_settings
+
+    settings = load_settings({"FILMSTUDIO_HOME": str(tmp_path), "FILMSTUDIO_PICTURE_MODEL": "sd15",
+                              "FILMSTUDIO_PICTURES_DEVICE": "cpu"})
+    assert (settings.picture_model, settings.pictures_device) == ("sd15", "cpu")
+    asked: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(compose, "picture_engine", lambda models_dir, model_id=None, *, device=None:
+                        asked.append((models_dir, model_id, device)))
+    monkeypatch.setenv("FILMSTUDIO_PICTURE_MODEL", "not-this-one")  # the process environment is not read here
+    compose.engines_for(settings, jobs=1)
+    assert asked == [(settings.models_dir, "sd15", "cpu")]
+
+
+# Environment reads still below the entry points (cli*, __main__): each a later step of issue 17.
+_ENV_READS_LEFT = {
+    "app/embedded.py",  # copies the environment for the desktop's worker child process
+    "desktop/app.py",  # FILMSTUDIO_QUIT_AFTER_MS, the bundle's smoke test
+    "pipeline/media/ffmpeg.py",  # FILMSTUDIO_FFMPEG / _FFPROBE / _NO_HWENC, behind functools.cache
+    "pipeline/models/download.py",  # HF_ENDPOINT, and the hub client's own switches
+    "pipeline/providers/tts.py",  # ESPEAK_DATA_PATH for the bundled espeak-ng
+}
+
+
+def test_no_new_environment_reads_below_the_entry_points() -> None:
+    import re
+    from pathlib import Path
+
+    import filmstudio
+
+    root = Path(filmstudio.__file__).parent
+    found = {str(p.relative_to(root)) for p in root.rglob("*.py")
+             if re.search(r"os\.(environ|getenv)", p.read_text(encoding="utf-8"))}
+    below = {f for f in found if not re.fullmatch(r"cli\w*\.py|__main__\.py", f)}
+    assert below <= _ENV_READS_LEFT, below - _ENV_READS_LEFT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -119,3 +120,86 @@ def test_project_counts_follow_every_change(tmp_path: Path) -> None:
         db.execute("DELETE FROM projects WHERE id = 'p3'")
         db.execute("UPDATE projects SET deleted_at = 'now' WHERE id = 'p1'")  # deleting twice counts once
     assert _counts(s) == _truth(s) == {("a", "draft"): 1, ("a", "completed"): 1, ("b", "draft"): 1}
+
+
+def test_job_params_are_typed_per_kind_and_keep_what_they_do_not_know() -> None:
+    from pydantic import ValidationError
+
+    from filmstudio.domain.jobs import (
+        ModelPullParams,
+        RenderParams,
+        StillsPlanned,
+        params_json,
+        pull_params,
+        render_params,
+    )
+
+    written = params_json(RenderParams(stills=StillsPlanned(shots=4, to_draw=3, seconds_per_still=2.5)))
+    assert json.loads(written) == {"stills": {"shots": 4, "to_draw": 3, "seconds_per_still": 2.5, "measured": False}}
+    parsed = render_params({"params": written})
+    assert parsed.stills is not None and parsed.stills.seconds == 7.5 and parsed.publish is None
+    assert render_params({"id": "no params column"}) == RenderParams()
+    newer = render_params({"params": '{"publish": {"privacy": "unlisted"}, "later": 1}'})
+    assert newer.publish == {"privacy": "unlisted"} and json.loads(params_json(newer))["later"] == 1
+    assert pull_params({"params": params_json(ModelPullParams(model_id="sd15"))}).model_id == "sd15"
+    with pytest.raises(ValidationError):
+        pull_params({"params": "{}"})
+
+
+def _migrated_to(path: Path, version: int) -> Store:
+    from filmstudio.store.migrations import _statements
+
+    store = Store(path)
+    with store.write() as db:
+        for number, sql in MIGRATIONS[:version]:
+            for statement in _statements(sql):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+    return store
+
+
+def test_a_new_job_kind_needs_no_table_rebuild_only_the_code_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 6 dropped the CHECK on jobs.kind: the kinds are checked by add_job, in code."""
+    store = _migrated_to(tmp_path / "studio.db", 5)
+    with store.write() as db:
+        db.execute("INSERT INTO accounts (id, name, plan, created_at) VALUES ('a', 'a', 'free', 't')")
+        db.execute("INSERT INTO projects (id, account_id, title, script, settings, created_at, updated_at) "
+                   "VALUES ('p', 'a', 'T', 's', '{}', 't', 't')")
+        db.execute("INSERT INTO jobs (id, kind, account_id, params, created_at) VALUES ('m', 'model_pull', 'a', "
+                   "'{\"model_id\": \"x\"}', 't')")
+    with pytest.raises(sqlite3.IntegrityError), store.write() as db:  # before 6: a kind outside the CHECK fails
+        db.execute("INSERT INTO jobs (id, kind, project_id, account_id, created_at) "
+                   "VALUES ('n', 'cut_trailer', 'p', 'a', 't')")
+    assert migrate(store) == MIGRATIONS[-1][0]
+    assert store.one("SELECT id, kind, params FROM jobs") == {"id": "m", "kind": "model_pull",
+                                                            "params": '{"model_id": "x"}'}
+    assert "error_details" in store.db["jobs"].columns_dict
+    row = {"id": "n", "kind": "cut_trailer", "project_id": "p", "account_id": "a", "created_at": utcnow()}
+    with pytest.raises(ValueError, match="unknown job kind"), store.write() as db:
+        job_rows.add_job(db, row)
+    monkeypatch.setattr(job_rows, "JOB_KINDS", (*job_rows.JOB_KINDS, "cut_trailer"))  # the one line a kind takes
+    with store.write() as db:
+        job_rows.add_job(db, row)
+    assert store.one("SELECT kind FROM jobs WHERE id = 'n'") == {"kind": "cut_trailer"}
+    with pytest.raises(sqlite3.IntegrityError), store.write() as db:  # a publish still needs a project
+        db.execute("INSERT INTO jobs (id, kind, account_id, created_at) VALUES ('p', 'publish', 'a', 't')")
+
+
+def test_migration_7_gives_existing_channels_to_the_owner_account(tmp_path: Path) -> None:
+    store = _migrated_to(tmp_path / "studio.db", 5)
+    with store.write() as db:
+        db.execute("INSERT INTO accounts (id, name, plan, created_at) VALUES ('b', 'bob', 'free', 't')")
+        db.execute("INSERT INTO youtube_channels (channel_id, title, client_id, token_uri, connected_at) "
+                   "VALUES ('UC1', 'Reyes Films', 'c', 'https://t', 't')")
+    migrate(store)
+    owner = store.one("SELECT id, plan, credit_balance FROM accounts WHERE name = 'owner'")
+    assert owner is not None and owner["plan"] == "enterprise" and owner["credit_balance"] is None
+    assert len(owner["id"]) == 36 and owner["id"].count("-") == 4  # a uuid's shape, as create_account makes
+    assert store.one("SELECT account_id FROM youtube_channels") == {"account_id": owner["id"]}
+    assert store.all("PRAGMA foreign_key_check") == []
+
+
+def test_migration_7_makes_no_owner_where_no_channel_was_connected(tmp_path: Path) -> None:
+    store = _migrated_to(tmp_path / "studio.db", 5)
+    migrate(store)
+    assert store.one("SELECT count(*) AS n FROM accounts") == {"n": 0}

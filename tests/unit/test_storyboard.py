@@ -27,7 +27,7 @@ def test_descriptions_come_from_the_screenplay(board) -> None:  # type: ignore[n
     looks = {c.name: c.description for c in board.characters}
     assert looks["LENA"] == "a woman in her thirties holding a phone with a cracked screen"
     assert looks["OLD VENDOR"] == "a wiry old vendor in their seventies"
-    assert looks["KAI"] == "a twelve-year-old child"
+    assert looks["KAI"] == "a twelve-year-old boy"  # issue 22: "He holds up", "him"
 
 
 def test_every_prompt_names_place_time_and_characters(board) -> None:  # type: ignore[no-untyped-def]

@@ -9,10 +9,10 @@ import pytest
 
 from filmstudio.domain.errors import Cancelled
 from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.engines import Voices
+from filmstudio.pipeline.engines import SpeechRequest, Voices
 from filmstudio.pipeline.media.audio import read_wav
 from filmstudio.pipeline.plan import Voice
-from filmstudio.pipeline.providers.tts import FakeTts, SpeechRequest, trim_silence
+from filmstudio.pipeline.providers.tts import FakeTts, trim_silence
 
 VOICE = Voice("NARRATOR", "gmw/en-US", None, pitch=50, rate_factor=1.0)
 
@@ -22,7 +22,7 @@ def test_fake_tts_writes_beeps_proportional_to_text(tmp_path: Path) -> None:
     short = SpeechRequest("Hi there.", VOICE, 175, tmp_path / "s.wav")
     long = SpeechRequest("A much longer line of dialogue for the fake.", VOICE, 175, tmp_path / "l.wav")
     out = tts.synthesize_many([short, long], cancel=CancelToken())
-    (a, _), (b, _) = read_wav(out[0]), read_wav(out[1])
+    (a, _), (b, _) = read_wav(out[0].path), read_wav(out[1].path)
     assert len(b) / len(a) == pytest.approx(len(long.text) / len(short.text), rel=0.05)
     assert np.abs(a).max() > 0.3
 

@@ -22,6 +22,7 @@ def _body(reason: str, message: str = "m") -> bytes:
 @pytest.mark.parametrize(("status", "body", "code"), [
     (403, _body("quotaExceeded"), "YOUTUBE_QUOTA_EXCEEDED"),
     (403, _body("uploadLimitExceeded"), "YOUTUBE_QUOTA_EXCEEDED"),
+    (400, _body("uploadLimitExceeded"), "YOUTUBE_QUOTA_EXCEEDED"),  # how Google really sends it (issue 24)
     (401, _body("authError"), "YOUTUBE_AUTH_EXPIRED"),
     (400, _body("invalidTitle", "bad title"), "YOUTUBE_UPLOAD_REJECTED"),
     (403, _body("forbidden"), "YOUTUBE_UPLOAD_REJECTED"),
@@ -70,3 +71,39 @@ def test_metadata_private_by_default_and_scheduled_stays_private(tmp_path: Path)
     later = metadata(film, YouTubeOptions(privacy="public", publish_at="2026-12-24T18:00:00Z", made_for_kids=True))
     assert later["status"] == {"privacyStatus": "private", "publishAt": "2026-12-24T18:00:00Z",
                                "selfDeclaredMadeForKids": True}
+
+
+def test_tags_are_counted_as_google_documents() -> None:
+    from filmstudio.services.youtube.rules import tags_length
+
+    assert tags_length(["Foo-Baz"]) == 7 and tags_length(["Foo Baz"]) == 9  # Google's own example
+    assert tags_length(["a", "b c"]) == 1 + 1 + 5 and tags_length([]) == 0
+
+
+def test_every_rule_names_its_field_and_limit(tmp_path: Path) -> None:
+    from filmstudio.domain.errors import YouTubeMetadataInvalid
+    from filmstudio.services.youtube.rules import check
+
+    def body(**snippet: object) -> dict[str, object]:
+        return {"snippet": {"title": "T", "description": "", "categoryId": "1", **snippet},
+                "status": {"privacyStatus": "private"}}
+
+    for bad, field, limit in ((body(title="x" * 101), "snippet.title", 100),
+                              (body(description="\u00e9" * 2501), "snippet.description", 5000),
+                              (body(tags=["t" * 501]), "snippet.tags", 500)):
+        with pytest.raises(YouTubeMetadataInvalid) as info:
+            check(bad)
+        assert (info.value.details["field"], info.value.details["limit"]) == (field, limit)
+    check(body(description="\u00e9" * 2500))  # 5,000 bytes exactly: accepted
+    with pytest.raises(YouTubeMetadataInvalid, match="private"):
+        check({"snippet": body()["snippet"], "status": {"privacyStatus": "public", "publishAt": "2099-01-01T00:00:00Z"}})
+    with pytest.raises(YouTubeMetadataInvalid) as info:
+        check(body(categoryId="film"))
+    assert info.value.details["field"] == "snippet.categoryId"
+
+
+def test_a_long_film_title_is_cut_but_a_long_given_title_is_refused_by_the_model(tmp_path: Path) -> None:
+    film = FilmFiles(tmp_path / "f.mp4", title="T" * 140)
+    assert metadata(film, YouTubeOptions())["snippet"]["title"] == "T" * 99 + "\u2026"
+    with pytest.raises(ValueError):
+        YouTubeOptions(title="T" * 101)

@@ -1,8 +1,9 @@
 """The composition root: settings -> engines, store, queue, services, server, worker, farm.
 
 The only place that constructs engines and picks implementations; the CLI modules parse
-arguments and call in here, the desktop app and the tests build through it too. Adding an
-engine is one line in `build_engines`.
+arguments and call in here, the desktop app and the tests build through it too. Adding a voice
+engine is its module, its catalogue entry (assets/models.toml, `kind = "voice"`) and one line in
+`VOICE_ENGINES`; the catalogue's kind decides which seam a pulled model serves (`pulled`).
 """
 
 from __future__ import annotations
@@ -11,94 +12,180 @@ import importlib
 import importlib.util
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices
+from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices, Writer
 
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
 
     from filmstudio.pipeline.context import CancelToken, ProgressFn
     from filmstudio.pipeline.request import RenderRequest
+    from filmstudio.pipeline.writer import Brief, RoundStream, Screenplay
     from filmstudio.queue import StudioQueue, WorkerPool
     from filmstudio.services.executor import JobHandler
     from filmstudio.services.render import Renderer
     from filmstudio.services.secrets import SecretStore
     from filmstudio.services.studio import Studio
+    from filmstudio.services.targets import PublishTarget
+
+
+@dataclass(frozen=True)
+class VoiceSetup:
+    """What a voice engine is built from: the pulled models the catalogue gives it, and the machine's share."""
+
+    models: tuple[Path, ...]  # folders of installed models of kind "voice" for this engine (catalogue order)
+    jobs: int  # lines spoken at a time
+    cache_dir: Path | None  # where it may keep what it derives from its models (None: keep nothing)
+
+
+VoiceMaker = Callable[[VoiceSetup], "Voices | None"]
+"""Builds one voice engine (None: it cannot speak here, e.g. no voice installed)."""
+
+
+def espeak_voices(setup: VoiceSetup) -> Voices:
+    from filmstudio.pipeline.providers.tts import EspeakTts
+
+    return EspeakTts(jobs=setup.jobs)
+
+
+def piper_voices(setup: VoiceSetup) -> Voices | None:
+    from filmstudio.pipeline.providers.piper import PiperVoices, bundled_voice, voice_files_in
+
+    files = [found] if (found := bundled_voice()) is not None else []
+    files += voice_files_in(list(setup.models))  # `filmstudio models pull en_US-...`
+    if not files or importlib.util.find_spec("onnxruntime") is None:
+        return None
+    return PiperVoices(files, jobs=setup.jobs,
+                       compiled_dir=setup.cache_dir / "piper-compiled" if setup.cache_dir is not None else None)
+
+
+# The voice engines, by the catalogue's `engine` name: one line per engine. Casting prefers neural voices
+# where they read the film's language; espeak-ng reads every language and is the fallback.
+VOICE_ENGINES: Mapping[str, VoiceMaker] = {
+    "espeak": espeak_voices,  # every language, robotic: the fallback (no model)
+    "piper": piper_voices,  # neural: the bundled voice and pulled Piper voices
+}
+FALLBACK_VOICES = "espeak"
 
 
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
-                  cache_dir: Path | None = None) -> Engines:
+                  cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES,
+                  picture_model: str | None = None, pictures_device: str | None = None,
+                  writer: Writer | None = None) -> Engines:
     """The engines of this machine: bundled ones always, plus whatever models the user pulled.
+
+    `picture_model`, `pictures_device`: the settings' choice of picture model and device (None: the
+    catalogue's first installed picture model; the best device found).
 
     `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
     optimised graph, so a fresh process loads it in ~0.06 s instead of ~0.5 s); None keeps nothing.
+    `voice_engines`: the voice engines by catalogue engine name (`VOICE_ENGINES`; a caller may add
+    its own, as the tests' tone voice does); each gets the pulled models of kind "voice" for its name.
     """
     from filmstudio.pipeline.media.ffmpeg import FfmpegEncoder
     from filmstudio.pipeline.providers.music import SynthMusic
-    from filmstudio.pipeline.providers.piper import PiperVoices, bundled_voice, voice_files_in
     from filmstudio.pipeline.providers.translate import InstalledTranslator
-    from filmstudio.pipeline.providers.tts import EspeakTts
 
     workers = jobs or os.cpu_count() or 2
-    voices: dict[str, Voices] = {"espeak": EspeakTts(jobs=workers)}  # every language, robotic: the fallback
-    piper = [found] if (found := bundled_voice()) is not None else []
-    piper += voice_files_in(pulled(models_dir, engine="piper"))  # `filmstudio models pull en_US-...`
-    if piper and importlib.util.find_spec("onnxruntime") is not None:
-        voices["piper"] = PiperVoices(  # neural, preferred by casting where it reads the language
-            piper, jobs=workers, compiled_dir=cache_dir / "piper-compiled" if cache_dir is not None else None)
+    voices: dict[str, Voices] = {}
+    for name, make in voice_engines.items():
+        made = make(VoiceSetup(tuple(pulled(models_dir, kind="voice", engine=name)), workers, cache_dir))
+        if made is not None:
+            voices[name] = made
     return Engines(
-        voices=VoiceLibrary(voices, fallback="espeak"),
+        voices=VoiceLibrary(voices, fallback=FALLBACK_VOICES),
         music=SynthMusic(),
         translator=InstalledTranslator(),
         encoder=FfmpegEncoder(encoder),
-        pictures=picture_engine(models_dir) if models_dir is not None else None,
+        pictures=picture_engine(models_dir, picture_model, device=pictures_device) if models_dir is not None else None,
+        writer=writer,
     )
 
 
-def pulled(models_dir: Path | None, *, engine: str) -> list[Path]:
-    """Folders of installed models that the catalogue says are for `engine` (never downloads)."""
+def pulled(models_dir: Path | None, *, kind: str, engine: str) -> list[Path]:
+    """Folders of installed models that serve the `kind` seam through `engine` (the catalogue says; never downloads)."""
     if models_dir is None or not models_dir.is_dir():
         return []
     from filmstudio.pipeline.models.catalogue import load_catalogue
-    from filmstudio.pipeline.models.library import ModelLibrary
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
 
-    catalogue = load_catalogue()
-    return [m.path for m in ModelLibrary(models_dir).installed() if m.id in catalogue
-            and catalogue.get(m.id).engine == engine]
+    return [m.path for m in serving(ModelLibrary(models_dir), load_catalogue(), kind=kind, engine=engine)]
 
 
-def picture_engine(models_dir: Path, model_id: str | None = None) -> Pictures | None:
+def picture_engine(models_dir: Path, model_id: str | None = None, *, device: str | None = None) -> Pictures | None:
     """A diffusers engine on the installed picture model (`model_id`, else the catalogue's first
-    installed picture entry, else any installed diffusers folder); None: procedural backdrops.
-    An installed IP-Adapter that fits the model comes with it (character reference images)."""
+    installed picture entry, else any other installed model of kind "picture" for diffusers); None:
+    procedural backdrops. Only a model of kind "picture" is ever loaded (never another kind's
+    folder, even with a `model_index.json`). An installed IP-Adapter that fits the model comes with it."""
     from filmstudio.pipeline.models.catalogue import load_catalogue
-    from filmstudio.pipeline.models.library import ModelLibrary
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
     from filmstudio.pipeline.providers.pictures import DiffusersPictures
     from filmstudio.pipeline.providers.reference_adapter import find_reference_adapter
 
-    library = ModelLibrary(models_dir)
-    installed = {m.id: m for m in library.installed()}
-    wanted = model_id or os.environ.get("FILMSTUDIO_PICTURE_MODEL")
-    order = [wanted] if wanted else []
-    order += [e.id for e in load_catalogue() if e.kind == "picture"]
-    order += sorted(i for i, m in installed.items() if (m.path / "model_index.json").is_file())
+    catalogue = load_catalogue()
+    candidates = {m.id: m for m in serving(ModelLibrary(models_dir), catalogue, kind="picture", engine="diffusers")}
+    order = [model_id] if model_id else []
+    order += [e.id for e in catalogue if e.kind == "picture"]
+    order += sorted(candidates)
     for mid in order:
-        model = installed.get(mid) if mid else None
+        model = candidates.get(mid) if mid else None
         if model is not None and (model.path / "model_index.json").is_file():
             adapter, why = find_reference_adapter(models_dir, model.path, model.id)
             return DiffusersPictures(model.path, model_id=model.id, revision=model.revision, adapter=adapter,
-                                     references_advice=why)
+                                     references_advice=why, forced_device=device)
     return None
 
 
-def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None) -> Engines:
+def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None,
+                secrets: SecretStore | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
-    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir)
+    return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir,
+                         picture_model=settings.picture_model, pictures_device=settings.pictures_device,
+                         writer=writer_engine(settings, secrets))
+
+
+def writer_engine(settings: Settings, secrets: SecretStore | None = None) -> Writer:
+    """The screenplay writer: the built-in model when pulled (and no server address was set), else the
+    OpenAI-compatible server at `writer_url` (loopback by default). Nothing is contacted here."""
+    from filmstudio.pipeline.providers.writer_server import DEFAULT_URL, ServerWriter
+
+    if settings.writer != "server" and (settings.writer == "builtin" or settings.writer_url is None):
+        builtin = builtin_writer(settings.models_dir, settings.writer_model if settings.writer == "builtin" else None,
+                                 catalogue=settings.model_catalogue)
+        if builtin is not None:
+            return builtin
+    url = settings.writer_url or DEFAULT_URL
+    key = None
+    if secrets is not None:
+        try:
+            key = secrets.get(f"writer-key:{url.rstrip('/')}")
+        except Exception:  # a keyring that cannot be read: a keyless server still works
+            key = None
+    return ServerWriter(url, model=settings.writer_model, api_key=key, explicit=settings.writer_url is not None,
+                        stall_seconds=settings.writer_stall_seconds)
+
+
+def builtin_writer(models_dir: Path, model_id: str | None = None, *, catalogue: Path | None = None) -> Writer | None:
+    """The built-in writer on a pulled model of kind "writer" (`model_id`, else the catalogue's first pulled)."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
+    from filmstudio.pipeline.providers.writer_builtin import BuiltinWriter
+
+    if not models_dir.is_dir():
+        return None
+    found = load_catalogue(catalogue)
+    candidates = {m.id: m for m in serving(ModelLibrary(models_dir), found, kind="writer", engine="transformers")}
+    order = [model_id] if model_id in candidates else [*(e.id for e in found.of_kind("writer")), *sorted(candidates)]
+    for mid in order:
+        model = candidates.get(mid)
+        if model is not None and (model.path / "config.json").is_file():
+            return BuiltinWriter(model.path, model_id=model.id, revision=model.revision)
+    return None
 
 
 def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,
@@ -111,6 +198,34 @@ def render_here(request: RenderRequest, *, progress: ProgressFn | None = None,
     return render(request, engines, progress=progress, cancel=cancel)
 
 
+def write_here(brief: Brief, *, on_text: RoundStream | None = None, cancel: CancelToken | None = None,
+               settings: Settings | None = None) -> Screenplay:
+    """`filmstudio write`: a screenplay from an idea, by this studio's writer, checked against its voices."""
+    from filmstudio.config import load_settings
+    from filmstudio.pipeline.context import CancelToken
+    from filmstudio.pipeline.engines import Completion
+    from filmstudio.pipeline.writer import write_screenplay
+
+    settings = settings or load_settings()
+    engines = engines_for(settings, secrets=_secrets_or_none(settings))
+    assert engines.writer is not None
+    options = Completion(max_tokens=max(600, brief.words * 4 + 300), temperature=settings.writer_temperature,
+                         seed=settings.writer_seed)
+    return write_screenplay(engines.writer, brief, cancel=cancel or CancelToken(), voices=engines.voices.voices(),
+                            options=options, on_text=on_text)
+
+
+def _secrets_or_none(settings: Settings) -> SecretStore | None:
+    """The studio's secret store, or None where there is none to open (a keyless writer still works)."""
+    from filmstudio.domain.errors import FilmStudioError
+    from filmstudio.services.secrets import open_secrets
+
+    try:
+        return open_secrets(settings.secrets_backend, settings.home)
+    except FilmStudioError:
+        return None
+
+
 def pipeline_renderer(engines: Engines) -> Renderer:
     from filmstudio.services.render import PipelineRenderer
 
@@ -120,25 +235,34 @@ def pipeline_renderer(engines: Engines) -> Renderer:
 def job_handlers(studio: Studio, renderer: Renderer) -> dict[str, JobHandler]:
     """Every job kind this process can run, by kind."""
     from filmstudio.services.models import ModelPullJobs
+    from filmstudio.services.publish import PublishJobs
     from filmstudio.services.render import RenderJobs
-    from filmstudio.services.youtube.publish import PublishJobs
 
     return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio),
-            "publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+            "publish": PublishJobs(studio)}
+
+
+def publish_targets(studio: Studio, extra: Mapping[str, PublishTarget] | None = None) -> Studio:
+    """The studio with every publish target, by name: adding a target is its module and one line here."""
+    from filmstudio.services.youtube.target import YouTubeTarget
+
+    targets: dict[str, PublishTarget] = {"youtube": YouTubeTarget(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+    return studio.with_targets({**targets, **(extra or {})})
 
 
 def local_studio(settings: Settings) -> Studio:
     """A Studio for a command in this process (no queue: what it starts, it runs itself)."""
     from filmstudio.services.factory import open_studio
 
-    return open_studio(settings)
+    return publish_targets(open_studio(settings))
 
 
 def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any]:
     """`filmstudio publish PROJECT`: queue (or resume) the project's publish job and run it in this process."""
+    from filmstudio.domain.models import PublishRequest
     from filmstudio.services.executor import JobExecutor
     from filmstudio.services.keys import Principal
-    from filmstudio.services.youtube.publish import PublishJobs, start_publish
+    from filmstudio.services.publish import PublishJobs, start_publish
     from filmstudio.store import jobs as job_rows
 
     found = studio.store.one("SELECT account_id FROM projects WHERE id = ? AND deleted_at IS NULL", [project_id])
@@ -153,8 +277,8 @@ def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any
         job_id = earlier["id"]
     else:
         owner = Principal(found["account_id"], "cli", frozenset({"admin"}))
-        job_id = start_publish(studio, owner, project_id, options).job_id
-    JobExecutor(studio, {"publish": PublishJobs(studio, chunk_bytes=studio.youtube_chunk_bytes)}).run(job_id)
+        job_id = start_publish(studio, owner, project_id, PublishRequest(youtube=options)).job_id
+    JobExecutor(studio, {"publish": PublishJobs(studio)}).run(job_id)
     row = job_rows.get_job(studio.store, job_id)
     assert row is not None
     return row
@@ -173,20 +297,22 @@ class ServerParts:
 
 
 def build_server(settings: Settings, *, renderer: Renderer | None = None, secrets: SecretStore | None = None,
-                 engines: Engines | None = None) -> ServerParts:
-    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool."""
+                 engines: Engines | None = None, targets: Mapping[str, PublishTarget] | None = None) -> ServerParts:
+    """The app, its Studio, and (when settings.workers > 0) an in-process worker pool.
+
+    `targets`: publish targets beside the built-in ones (tests register a folder target this way)."""
     from filmstudio.config import check_exposure
     from filmstudio.queue import StudioQueue, WorkerPool, make_huey
     from filmstudio.server.app import create_app
     from filmstudio.services.factory import open_studio
 
     check_exposure(settings)
-    engines = engines or engines_for(settings)
+    engines = engines or engines_for(settings, secrets=secrets)
     if renderer is None:
         renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue, secrets=secrets).with_voices(engines.voices.voices())
-    studio = studio.with_pictures(engines.pictures)
+    studio = publish_targets(studio.with_pictures(engines.pictures), targets)
     pool = None
     if settings.workers > 0:
         pool = WorkerPool(queue, studio, job_handlers(studio, renderer), workers=settings.workers,
@@ -234,7 +360,7 @@ def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = 
     from filmstudio.services.webhook_sender import WebhookSender
 
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
-    studio = open_studio(settings, queue=queue)
+    studio = publish_targets(open_studio(settings, queue=queue))
     engines = engines_for(settings)
     renderer = (farm_renderer(settings, engines) if settings.segment_farm and not renderer_spec
                 else load_renderer(renderer_spec, engines))

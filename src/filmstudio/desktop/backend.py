@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings
+from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings, ScriptError
 from filmstudio.domain.models import (
     ApiKeyCreated,
     ApiKeyPublic,
@@ -75,6 +76,7 @@ class ScriptCheck:
     speech_seconds: float | None
     error_code: str | None = None
     error: str | None = None
+    readings: dict[str, str] = field(default_factory=dict)  # who each character is (script/characters.py)
 
     @property
     def fits(self) -> bool:
@@ -213,7 +215,9 @@ class Backend:
         problems: dict[str, str] = {}
         if not title.strip():
             problems["title"] = "A film needs a title."
-        if not script.strip():
+        try:  # the check the service makes: only notes or headings are empty too
+            projects.check_speakable(script, RenderSettings())
+        except ScriptError:
             problems["script"] = "The script is empty: write at least one scene."
         values = dict(settings)
         for _ in range(len(values) + 1):
@@ -367,21 +371,22 @@ class Backend:
 
     def publish(self, project_id: str, privacy: str = "private") -> Any:
         """Queue a publish of the project's film to the connected channel (a `publish` job)."""
-        from filmstudio.domain.models import YouTubeOptions
-        from filmstudio.services.youtube.publish import start_publish
+        from filmstudio.domain.models import PublishRequest
+        from filmstudio.services.publish import start_publish
 
-        return start_publish(self.studio, self.principal, project_id, YouTubeOptions(privacy=privacy))  # type: ignore[arg-type]
+        request = PublishRequest(target="youtube", options={"privacy": privacy})
+        return start_publish(self.studio, self.principal, project_id, request)
 
     def youtube_channels(self) -> list[dict[str, Any]]:
         from filmstudio.services.youtube import auth
 
-        return auth.status(self.studio)
+        return auth.status(self.studio, self.principal.account_id)
 
     def connect_youtube(self, client_secrets: Path) -> dict[str, Any]:
         """Google's sign-in in the user's browser (blocks until the loopback redirect arrives)."""
         from filmstudio.services.youtube import auth
 
-        return auth.connect(self.studio, client_secrets)
+        return auth.connect(self.studio, client_secrets, account_id=self.principal.account_id)
 
     def project_titles(self) -> dict[str, str]:
         return {p.project_id: p.title for p in self.list_projects()}
@@ -436,6 +441,7 @@ class Backend:
         from filmstudio.pipeline.fit import choose_rate
         from filmstudio.pipeline.script.analysis import analyse
         from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+        from filmstudio.pipeline.script.characters import read_characters, summary
 
         try:
             parsed = parse_settings(settings)
@@ -449,11 +455,13 @@ class Backend:
             return ScriptCheck((), {}, credits, 0, None, exc.code, exc.message)
         names = tuple(script_obj.characters)
         voices = {name: self.voice_name(v) for name, v in casting.items()}
+        readings = {name: summary(c) for name, c in read_characters(script_obj, parsed).items()}
         try:
             _, seconds = choose_rate(script_obj, casting, parsed, estimate_speech_seconds)
         except FilmStudioError as exc:
-            return ScriptCheck(names, voices, credits, len(script_obj.scenes), None, exc.code, exc.message)
-        return ScriptCheck(names, voices, credits, len(script_obj.scenes), round(seconds, 1))
+            return ScriptCheck(names, voices, credits, len(script_obj.scenes), None, exc.code, exc.message,
+                               readings)
+        return ScriptCheck(names, voices, credits, len(script_obj.scenes), round(seconds, 1), readings=readings)
 
     def voice_name(self, voice: Voice) -> str:
         """What the cast table shows for a cast voice: the engine's own name for it."""
@@ -480,7 +488,7 @@ class Backend:
     def audition(self, script: str, character: str, text: str, settings: dict[str, Any]) -> Path:
         """A WAV of `text` in the voice `character` is cast in `script` under `settings`."""
         from filmstudio.pipeline.context import CancelToken
-        from filmstudio.pipeline.providers.tts import SpeechRequest
+        from filmstudio.pipeline.engines import SpeechRequest
         from filmstudio.pipeline.script.analysis import analyse
         from filmstudio.pipeline.script.casting import cast_voices
 
@@ -489,6 +497,19 @@ class Backend:
         out = Path(tempfile.mkdtemp(prefix="audition-", dir=self.scratch_dir)) / "line.wav"
         self.engines.voices.synthesize_many([SpeechRequest(text, voice, 175.0, out)], cancel=CancelToken())
         return out
+
+    def write_screenplay(self, idea: str, settings: dict[str, Any], *, cancel: Any,
+                         on_text: Callable[[int, str], None]) -> Any:
+        """A screenplay from `idea` by the studio's writer, sized to `settings` (its text streamed to `on_text`)."""
+        from filmstudio.domain.errors import WriterUnavailable
+        from filmstudio.pipeline.writer import Brief, write_screenplay
+
+        if self.engines.writer is None:
+            raise WriterUnavailable("no screenplay writer is set up in this studio")
+        parsed: RenderSettings = parse_settings(settings)
+        brief = Brief(idea=idea, duration=parsed.duration, style=parsed.style, language=parsed.language)
+        return write_screenplay(self.engines.writer, brief, cancel=cancel, on_text=on_text,
+                                voices=self.engines.voices.voices(parsed.language))
 
     def music_preview(self, genre: str, seconds: float = 6.0) -> Path:
         """A few seconds of the genre's music as a WAV file."""

@@ -57,17 +57,23 @@ class CastTable(QTableWidget):
                 out.append(spec)
         return out
 
-    def show_characters(self, names: tuple[str, ...], voices: dict[str, str]) -> None:
-        """Rebuild rows for `names`, keeping each character's choices."""
-        if tuple(self.characters()) == names:
-            for row, name in enumerate(names):
-                cell = self.item(row, 4)
-                if cell is not None:
-                    cell.setText(voices.get(name, ""))
-            return
-        self.setRowCount(0)
-        for name in names:
-            self._add_row(name, voices.get(name, ""))
+    def show_characters(self, names: tuple[str, ...], voices: dict[str, str],
+                        readings: dict[str, str] | None = None) -> None:
+        """Rebuild rows for `names`, keeping each character's choices; `readings`: who the script says they are."""
+        if tuple(self.characters()) != names:
+            self.setRowCount(0)
+            for name in names:
+                self._add_row(name, voices.get(name, ""))
+        for row, name in enumerate(names):
+            cell = self.item(row, 4)
+            if cell is not None:
+                cell.setText(voices.get(name, ""))
+            # "auto" casts from the shared reading (pipeline/script/characters.py): say what it read.
+            said = (readings or {}).get(name, "")
+            for col in (0, 1, 2):
+                widget = self.item(row, 0) if col == 0 else self.cellWidget(row, col)
+                if widget is not None:
+                    widget.setToolTip(f"The script says: {said}" if said else "")
 
     def _add_row(self, name: str, voice: str) -> None:
         row = self.rowCount()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from filmstudio.desktop.backend import Backend, SavedForm, ScriptCheck, error_code, error_text
 from filmstudio.desktop.cast import CastTable
+from filmstudio.desktop.idea_writer import IdeaWriter
 from filmstudio.desktop.progress import ProgressPanel
 from filmstudio.desktop.script_editor import ScriptEditor
 from filmstudio.desktop.subtitles import SubtitleChecklist
@@ -100,6 +101,7 @@ class EditorPage(QWidget):
         self.title.setPlaceholderText("Film title")
         self.script = ScriptEditor()
         self.script.setPlaceholderText("INT. KITCHEN - NIGHT\n\nMAYA\nWho left the light on?")
+        self.idea_writer = IdeaWriter(self.backend, self.tasks, self.script, self.settings_values)
 
         self.duration = QSpinBox(minimum=MIN_DURATION, maximum=MAX_DURATION, suffix=" s", value=60)
         self.style_box = QComboBox()
@@ -181,6 +183,7 @@ class EditorPage(QWidget):
 
         left = QVBoxLayout()
         left.addWidget(self.title)
+        left.addWidget(self.idea_writer)
         left.addWidget(self.script, 1)
         left.setContentsMargins(0, 0, 0, 0)
         writing = QWidget()
@@ -224,6 +227,8 @@ class EditorPage(QWidget):
             signal.connect(self._edited)
         self.style_box.currentTextChanged.connect(self._show_style_preview)
         self.generate_button.clicked.connect(self.generate)
+        self.idea_writer.started.connect(lambda: self.generate_button.setEnabled(False))
+        self.idea_writer.finished.connect(lambda _how: self.generate_button.setEnabled(self.project is not None))
         self.progress.cancel_requested.connect(self.cancel)
         self.music_play.clicked.connect(self._preview_music)
         self.cast.audition_requested.connect(self._audition)
@@ -416,7 +421,7 @@ class EditorPage(QWidget):
             self.fit.setToolTip(f"Details: {error_code(exc)}" if exc else "")
             return
         self.last_check = check
-        self.cast.show_characters(check.characters, check.voices)
+        self.cast.show_characters(check.characters, check.voices, check.readings)
         self.estimate.setText(" · ".join(self.summary(check)))
         if check.fits:
             self.fit.setText(f"✓ Fits {self.duration.value()} s (about {check.speech_seconds:.0f} s of speech)")

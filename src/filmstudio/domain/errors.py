@@ -184,3 +184,34 @@ class YouTubeUnavailable(FilmStudioError):
 
     code = "YOUTUBE_UNAVAILABLE"
     http_status = 502
+
+
+# -- the screenplay writer (additive) ---------------------------------------------------------
+
+
+class IdeaError(FilmStudioError):
+    """The idea a screenplay is to be written from is empty or too long (IDEA_EMPTY, IDEA_TOO_LONG)."""
+
+    code = "IDEA_INVALID"
+    http_status = 400
+
+
+class WriterUnavailable(FilmStudioError):
+    """No language model to write with: no server answering at the writer URL, no built-in model pulled."""
+
+    code = "WRITER_UNAVAILABLE"
+    http_status = 503
+
+
+class WriterFailed(FilmStudioError):
+    """The model answered, but not with a screenplay that fits (after the repair rounds), or it broke off."""
+
+    code = "WRITER_FAILED"
+    http_status = 502
+
+
+class YouTubeMetadataInvalid(FilmStudioError):
+    """The video's metadata breaks one of YouTube's documented rules; `details.field` and the limit say which."""
+
+    code = "YOUTUBE_METADATA_INVALID"
+    http_status = 400

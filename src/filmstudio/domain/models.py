@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.json_schema import JsonDict
@@ -16,7 +16,8 @@ from filmstudio.domain.settings import RenderSettings
 ProjectStatus = Literal["draft", "processing", "completed", "failed"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 JobKind = Literal["render", "model_pull", "publish"]
-ModelKind = Literal["voice", "picture", "translation", "video"]
+JOB_KINDS: tuple[str, ...] = get_args(JobKind)  # checked by store/jobs.add_job (no CHECK in the table: issue 17)
+ModelKind = Literal["voice", "picture", "translation", "video", "writer"]
 ProjectSort = Literal["created_at", "updated_at"]
 SortOrder = Literal["asc", "desc"]
 SCOPES: tuple[str, ...] = ("projects:read", "projects:write", "jobs:read", "jobs:write", "webhooks", "admin",
@@ -59,11 +60,14 @@ class _Input(BaseModel):
 
 # A title has to say something: at least one character that is not whitespace (`_title` checks,
 # with its own code; the pattern publishes the rule).
-_TITLE_SCHEMA: JsonDict = {"pattern": r"\S"}
+# The whitespace spelled out: JSON Schema's `\s` (ECMA-262) and Python's differ (\x1c-\x1f, \ufeff).
+_SPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_SOMETHING = f"[^{_SPACE}]"
+_TITLE_SCHEMA: JsonDict = {"pattern": _SOMETHING}
 
 
 def _check_title(v: str | None) -> str | None:
-    if v is not None and not v.strip():
+    if v is not None and not re.search(_SOMETHING, v):
         raise PydanticCustomError("BLANK_TITLE", "title must contain something other than whitespace", {})
     return v
 
@@ -87,6 +91,7 @@ class ProjectCreate(_Input):
     )
 
     title: str = Field(min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
+    # One with nothing to speak (blank, only notes or headings) is refused SCRIPT_EMPTY: the analysis decides.
     script: str = Field(min_length=1, max_length=200_000)
     settings: RenderSettings = Field(default_factory=RenderSettings)
 
@@ -112,7 +117,8 @@ class YouTubeOptions(_Input):
 
     privacy: Literal["private", "unlisted", "public"] = "private"
     title: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str = Field(default="", max_length=4500)  # YouTube's 5000 less room for the chapters
+    # YouTube counts 5,000 UTF-8 bytes with the chapters: services/youtube/rules.py checks that before the upload
+    description: str = Field(default="", max_length=5000)
     tags: tuple[str, ...] = Field(default=(), max_length=50)
     category_id: str = Field(default="1", pattern=r"^[0-9]{1,3}$")  # 1: Film & Animation
     made_for_kids: bool = False
@@ -148,12 +154,24 @@ class GenerateRequest(_Input):
     youtube: YouTubeOptions | None = None  # with settings.youtube_upload: publish when the render completes
 
 
+class PublishedAsset(BaseModel):
+    """One publish target's copy of the latest film."""
+
+    url: str
+    ref: str = Field(description="The target's id for it (a YouTube video id)")
+    destination_id: str | None = None
+    job_id: str
+    published_at: str
+
+
 class Assets(BaseModel):
     """Signed, expiring download URLs for a project's latest film (null until one is rendered)."""
 
     video_url: str | None = None
     youtube_url: str | None = None  # where the latest film was published (issue #13)
     youtube_video_id: str | None = None
+    published: dict[str, PublishedAsset] = Field(default_factory=dict, description="Where the latest film was "
+                                                 "published, by publish target")
     thumbnail_url: str | None = None
     subtitles: dict[str, str] = Field(default_factory=dict)
     subtitles_vtt: dict[str, str] = Field(default_factory=dict)
@@ -208,6 +226,8 @@ class JobAccepted(BaseModel):
 class JobError(BaseModel):
     code: str
     message: str
+    details: dict[str, Any] = Field(default_factory=dict, description="As in the error envelope: e.g. a quota's "
+                                    "`resets_at`, a refused field and its limit")
 
 
 class JobPublic(BaseModel):
@@ -326,6 +346,14 @@ class TokenIssued(BaseModel):
     expires_in: int
 
 
+# An http(s) URI as RFC 3986 spells it (no user info: credentials are refused anyway). The server
+# checks it as written here; the target policy (which hosts and addresses) is checked after it.
+_URI_CHAR = r"[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2}"
+WEBHOOK_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://(\[[0-9A-Fa-f:.]+\]|({_URI_CHAR})+)(:[0-9]*)?"
+    rf"(/({_URI_CHAR}|[:@])*)*(\?({_URI_CHAR}|[:@/?])*)?(#({_URI_CHAR}|[:@/?])*)?$"
+)
+
 WEBHOOK_SECRET_PREFIX = "whsec_"
 # Printable ASCII, no space at either end (a pasted secret's stray blank would sign with the wrong key).
 WEBHOOK_SECRET_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
@@ -360,11 +388,20 @@ class WebhookCreate(_Input):
                                          "secret": "your_webhook_secret"}]},
     )
 
-    url: str = Field(min_length=1, max_length=2000)
+    url: str = Field(min_length=1, max_length=2000, examples=["https://example.com/hooks/filmstudio"],
+                     json_schema_extra={"format": "uri", "pattern": WEBHOOK_URL_PATTERN})
     events: list[WebhookEvent] = Field(min_length=1, max_length=5)
     # The bounds are checked by `_secret` (one stable code, INVALID_WEBHOOK_SECRET) and published here.
     secret: str | None = Field(default=None, examples=["your_webhook_secret"], json_schema_extra={
         "minLength": WEBHOOK_SECRET_MIN, "maxLength": WEBHOOK_SECRET_MAX, "pattern": WEBHOOK_SECRET_PATTERN})
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.fullmatch(WEBHOOK_URL_PATTERN, v):
+            raise PydanticCustomError("WEBHOOK_TARGET_REFUSED",
+                                      "the webhook URL must be an http or https URL (RFC 3986, no spaces)", {})
+        return v
 
     @field_validator("secret")
     @classmethod
@@ -496,21 +533,30 @@ class ModelPullAccepted(BaseModel):
 
 
 class PublishRequest(_Input):
-    """Body of POST /projects/{id}/publish: where and how to publish the project's latest film."""
+    """Body of POST /projects/{id}/publish: where and how to publish the project's latest film.
+
+    `{"target": NAME, "options": {...}}` names a publish target and its options; `{"youtube": {...}}`
+    (or no body) is the same as `{"target": "youtube", "options": {...}}`.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
-        "examples": [{"youtube": {"privacy": "unlisted", "title": "The Lighthouse", "tags": ["short film"]}}]})
+        "examples": [{"youtube": {"privacy": "unlisted", "title": "The Lighthouse", "tags": ["short film"]}},
+                     {"target": "youtube", "options": {"privacy": "unlisted"}}]})
 
-    youtube: YouTubeOptions = Field(default_factory=YouTubeOptions)
+    target: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$",
+                               description="A publish target (default youtube)")
+    options: dict[str, Any] | None = Field(default=None, description="The target's options (for youtube: as `youtube`)")
+    youtube: YouTubeOptions | None = None
 
 
 class PublishAccepted(BaseModel):
-    """Answer of POST /projects/{id}/publish (202): poll the job; its result has the video id and URL."""
+    """Answer of POST /projects/{id}/publish (202): poll the job; its result says where the film went."""
 
     job_id: str
     project_id: str
     status: JobStatus
-    channel_id: str
+    target: str = "youtube"
+    channel_id: str = Field(description="Where it goes: the YouTube channel's id (another target's destination id)")
     channel_title: str
     created_at: str
 

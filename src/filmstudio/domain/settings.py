@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -105,6 +106,14 @@ def _enum(values: tuple[Any, ...] | list[Any]) -> Any:
 
 
 LanguageCode = Annotated[str, _enum(sorted(LANGUAGES))]
+_CODE = "(" + "|".join(sorted(LANGUAGES)) + ")"
+# The comma-separated form ("en, es"): up to 20 parts (empty ones count), spaces around each.
+SubtitleLanguages = Annotated[tuple[LanguageCode, ...] | None, WithJsonSchema({"anyOf": [
+    {"type": "array", "items": {"type": "string", "enum": sorted(LANGUAGES)}, "maxItems": MAX_LANGUAGE_ITEMS},
+    {"type": "string", "maxLength": MAX_LANGUAGE_TEXT,
+     "pattern": f"^ *{_CODE}? *(, *{_CODE}? *){{0,{MAX_LANGUAGE_ITEMS - 1}}}$"},
+    {"type": "null"},
+], "default": None, "title": "Subtitle Languages"})]
 
 
 class CharacterSpec(BaseModel):
@@ -122,7 +131,6 @@ class CharacterSpec(BaseModel):
     @field_validator("age")
     @classmethod
     def _age(cls, v: str) -> str:
-        v = v.strip().lower()
         if v not in AGES:
             raise _one_of("age", v, AGES, "UNKNOWN_AGE")
         return v
@@ -130,7 +138,6 @@ class CharacterSpec(BaseModel):
     @field_validator("gender")
     @classmethod
     def _gender(cls, v: str) -> str:
-        v = v.strip().lower()
         if v not in GENDERS:
             raise _one_of("gender", v, GENDERS, "UNKNOWN_GENDER")
         return v
@@ -138,7 +145,6 @@ class CharacterSpec(BaseModel):
     @field_validator("voice")
     @classmethod
     def _voice(cls, v: str) -> str:
-        v = v.strip().lower()
         if v not in VOICE_QUALITIES:
             raise _one_of("voice", v, VOICE_QUALITIES, "UNKNOWN_VOICE")
         return v
@@ -152,8 +158,7 @@ class RenderSettings(BaseModel):
     duration: Annotated[int, Field(json_schema_extra={"minimum": MIN_DURATION, "maximum": MAX_DURATION})] = 60
     style: Annotated[str, _enum(STYLES)] = "cinematic"
     language: LanguageCode = "en"
-    subtitle_languages: tuple[LanguageCode, ...] | None = Field(
-        default=None, json_schema_extra={"maxItems": MAX_LANGUAGE_ITEMS})
+    subtitle_languages: SubtitleLanguages = None
     # Strict: JSON true/false only (lax mode would take 0, 1, "yes" where the schema says boolean).
     include_subtitles: StrictBool = True
     burn_subtitles: StrictBool = False
@@ -166,7 +171,8 @@ class RenderSettings(BaseModel):
     fps: Annotated[int, _enum(FPS_VALUES)] = 30
     translations: dict[LanguageCode, str] = Field(default_factory=dict,
                                                   json_schema_extra={"maxProperties": MAX_LANGUAGE_ITEMS})
-    youtube_upload: Annotated[StrictBool, _enum([False])] = False  # not connected on this machine
+    # Publish when the render completes; generate answers YOUTUBE_NOT_CONNECTED while no channel is.
+    youtube_upload: StrictBool = False
     title: str | None = None
 
     @field_validator("duration", mode="before")
@@ -193,7 +199,6 @@ class RenderSettings(BaseModel):
     @field_validator("style")
     @classmethod
     def _style(cls, v: str) -> str:
-        v = v.strip().lower()
         if v not in STYLES:
             raise _one_of("style", v, STYLES, "UNKNOWN_STYLE")
         return v
@@ -201,7 +206,6 @@ class RenderSettings(BaseModel):
     @field_validator("language")
     @classmethod
     def _language(cls, v: str) -> str:
-        v = v.strip().lower()
         if v not in LANGUAGES:
             raise _one_of("language", v, sorted(LANGUAGES), "UNKNOWN_LANGUAGE")
         return v
@@ -211,18 +215,22 @@ class RenderSettings(BaseModel):
     def _subtitle_languages(cls, v: Any) -> Any:
         if v is None:
             return v
+        from_text = isinstance(v, str)
         if isinstance(v, str):
             if len(v) > MAX_LANGUAGE_TEXT:
                 raise _too_long("subtitle_languages", len(v), MAX_LANGUAGE_TEXT, "characters")
-            v = [part for part in v.split(",") if part.strip()]
-        if not isinstance(v, list | tuple):
+            v = v.split(",")
+            if len(v) > MAX_LANGUAGE_ITEMS:
+                raise _too_long("subtitle_languages", len(v), MAX_LANGUAGE_ITEMS)
+            v = [part for part in v if part.strip(" ")]
+        elif not isinstance(v, list | tuple):
             raise PydanticCustomError("INVALID_SUBTITLE_LANGUAGES", "subtitle_languages must be a list of codes", {})
         if len(v) > MAX_LANGUAGE_ITEMS:
             raise _too_long("subtitle_languages", len(v), MAX_LANGUAGE_ITEMS)
         out: list[str] = []
         for item in v:
-            code = str(item).strip().lower()
-            if code not in LANGUAGES:
+            code = item.strip(" ") if isinstance(item, str) and from_text else item
+            if not isinstance(code, str) or code not in LANGUAGES:
                 raise _one_of("subtitle language", code, sorted(LANGUAGES), "UNKNOWN_LANGUAGE")
             if code not in out:
                 out.append(code)
@@ -236,8 +244,7 @@ class RenderSettings(BaseModel):
         if len(v) > MAX_LANGUAGE_ITEMS:
             raise _too_long("translations", len(v), MAX_LANGUAGE_ITEMS)
         out: dict[str, str] = {}
-        for key, text in v.items():
-            code = str(key).strip().lower()
+        for code, text in v.items():
             if code not in LANGUAGES:
                 raise _one_of("translation language", code, sorted(LANGUAGES), "UNKNOWN_LANGUAGE")
             if not isinstance(text, str):
@@ -257,7 +264,6 @@ class RenderSettings(BaseModel):
     @field_validator("captions")
     @classmethod
     def _captions(cls, v: str) -> str:
-        v = v.strip().lower()
         if v not in CAPTION_STYLES:
             raise _one_of("captions", v, CAPTION_STYLES, "UNKNOWN_CAPTION_STYLE")
         return v
@@ -265,7 +271,6 @@ class RenderSettings(BaseModel):
     @field_validator("music_genre")
     @classmethod
     def _music(cls, v: str) -> str:
-        v = v.strip().lower()
         if v not in MUSIC_GENRES:
             raise _one_of("music_genre", v, MUSIC_GENRES, "UNKNOWN_MUSIC_GENRE")
         return v
@@ -273,7 +278,6 @@ class RenderSettings(BaseModel):
     @field_validator("resolution")
     @classmethod
     def _resolution(cls, v: str) -> str:
-        v = v.strip().lower().replace("×", "x")
         if v not in RESOLUTIONS:
             raise _one_of("resolution", v, RESOLUTIONS, "UNSUPPORTED_RESOLUTION")
         return v
@@ -283,7 +287,6 @@ class RenderSettings(BaseModel):
     def _aspect(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        v = v.strip()
         if v not in ASPECTS:
             raise _one_of("aspect_ratio", v, tuple(ASPECTS), "UNSUPPORTED_ASPECT_RATIO")
         return v
@@ -291,6 +294,8 @@ class RenderSettings(BaseModel):
     @field_validator("fps", mode="before")
     @classmethod
     def _fps(cls, v: Any) -> Any:
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)  # 60.0 is the JSON number 60
         if isinstance(v, bool) or not isinstance(v, int) or v not in FPS_VALUES:
             raise _one_of("fps", v, tuple(str(f) for f in FPS_VALUES), "UNSUPPORTED_FPS")
         return v

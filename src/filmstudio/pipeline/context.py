@@ -1,98 +1,46 @@
-"""What every stage gets besides the plan: cache, progress, cancel token, parallelism."""
+"""What every stage gets besides the plan: cache, progress, cancel token, parallelism.
+
+The cancel token (`cancel.py`) and the cache (`cache.py`) are leaf modules, re-exported here for
+the stages; this module sits above the engine seams (`engines.py`), never below them.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
-from filmstudio.domain.errors import Cancelled
+from filmstudio.pipeline.cache import Cache, atomic_output, content_key
+from filmstudio.pipeline.cancel import CancelToken
+from filmstudio.pipeline.engines import Engines
 
-if TYPE_CHECKING:
-    from filmstudio.pipeline.engines import Engines
+__all__ = ["Cache", "CancelToken", "ProgressFn", "RenderProgress", "StageContext", "StageProgress", "StillsTally",
+           "atomic_output", "content_key"]
 
 ProgressFn = Callable[[str, float], None]
 """progress(step, fraction): `step` is an API step name, `fraction` 0..1 within that step."""
 
 
-class CancelToken:
-    """Cooperative cancel: set locally, or polled from outside (e.g. the jobs table)."""
+@runtime_checkable
+class RenderProgress(Protocol):
+    """A render's progress that also takes notes about the work in progress (a render job's `JobReport`).
 
-    def __init__(self, check: Callable[[], bool] | None = None, poll_interval: float = 0.5) -> None:
-        self._event = threading.Event()
-        self._check = check
-        self._poll_interval = poll_interval
-        self._last_poll = 0.0
+    A plain `ProgressFn` is enough for `render()`; one that is a `RenderProgress` also gets the notes
+    (e.g. which stills are drawn), which a running job shows as its `result`.
+    """
 
-    def cancel(self) -> None:
-        self._event.set()
+    def __call__(self, step: str, fraction: float) -> None: ...
 
-    @property
-    def cancelled(self) -> bool:
-        if self._event.is_set():
-            return True
-        if self._check is not None:
-            now = time.monotonic()
-            if now - self._last_poll >= self._poll_interval:
-                self._last_poll = now
-                if self._check():
-                    self._event.set()
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self.cancelled:
-            raise Cancelled("the render was cancelled")
+    def note(self, **detail: Any) -> None: ...
 
 
-def content_key(*parts: Any) -> str:
-    """A stable SHA-256 over JSON-able parts (paths hash by content)."""
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, Path):
-            h.update(b"file:")
-            with part.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-        elif isinstance(part, bytes):
-            h.update(b"bytes:" + part)
-        else:
-            h.update(json.dumps(part, sort_keys=True, default=str, ensure_ascii=False).encode())
-        h.update(b"\x00")
-    return h.hexdigest()
+class StageProgress(RenderProgress, Protocol):
+    """What stages report to (the runner's tracker): fractions, notes, and extra work they find."""
 
-
-@contextmanager
-def atomic_output(final: Path) -> Iterator[Path]:
-    """Yield a temp path beside `final`; on success fsync and rename it into place, else remove it."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.{os.getpid()}.{threading.get_ident()}.partial{final.suffix}")
-    try:
-        yield tmp
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-class Cache:
-    """A content-addressed folder: `kind/<key><suffix>`. A present file is a finished file."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def path(self, kind: str, key: str, suffix: str) -> Path:
-        folder = self.root / kind
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{key}{suffix}"
+    def expect(self, step: str, seconds: float) -> None:
+        """`step` has `seconds` of extra work (stills to draw) before it ends."""
+        ...
 
 
 @dataclass
@@ -108,7 +56,7 @@ class StageContext:
     """Per-render services handed to each stage."""
 
     cache: Cache
-    progress: ProgressFn
+    progress: StageProgress
     cancel: CancelToken
     engines: Engines
     jobs: int = max(1, (os.cpu_count() or 2))
@@ -120,16 +68,8 @@ class StageContext:
 
     def expect(self, step: str, seconds: float) -> None:
         """Tell the progress that `step` has `seconds` of extra work (stills to draw) before it ends."""
-        expect = getattr(self.progress, "expect", None)
-        if callable(expect):
-            expect(step, seconds)
+        self.progress.expect(step, seconds)
 
     def note(self, **detail: Any) -> None:
-        """Facts about the work in progress (e.g. which stills are drawn), for a `progress` that takes them.
-
-        A job's progress shows them as its `result` while it runs; a plain (step, fraction) callable
-        has no `note` and they are dropped.
-        """
-        sink = getattr(self.progress, "note", None)
-        if callable(sink):
-            sink(**detail)
+        """Facts about the work in progress (e.g. which stills are drawn); a job shows them as its `result`."""
+        self.progress.note(**detail)

@@ -1,8 +1,12 @@
-"""The engines a film is made with: one small Protocol per kind, and the frozen `Engines` value.
+"""The engines a film is made with: one small Protocol per kind, the vocabulary each seam speaks, and `Engines`.
 
-Stages, previews (audition, style and music previews) and `doctor` receive an `Engines`; only the
-composition root (`filmstudio.app.compose`) constructs engines. Each engine says what it is and
-what it lacks through `info()`.
+Each seam owns its request and answer values (`SpeechRequest` and `SpokenClip` with its words,
+`StillRequest`), what its engines declare about themselves (`EngineInfo`'s typed fields, a voice's
+`Pace`, a picture model's `native_side()`, `prompt_tokens()` and `identity()`), and the explicit,
+versioned cache keys built from them (`voice_key`, `still_path`): never a repr or a `__dict__`, so
+a new field on a value does not invalidate a cache. Stages, previews (audition, style and music
+previews) and `doctor` receive an `Engines`; only the composition root (`filmstudio.app.compose`)
+constructs engines. This module imports no implementation (an import-linter contract keeps it so).
 """
 
 from __future__ import annotations
@@ -10,32 +14,130 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from filmstudio.pipeline.context import CancelToken
-
-if TYPE_CHECKING:
-    from filmstudio.pipeline.providers.tts import SpeechRequest
+from filmstudio.pipeline.cache import content_key
+from filmstudio.pipeline.cancel import CancelToken
 
 Progress = Callable[[float], None]
 """progress(fraction 0..1) of one engine call."""
 
 
 @dataclass(frozen=True)
-class EngineInfo:
-    """What an engine is and whether it can work here (for `doctor`, the Models page, manifests)."""
+class AdapterIdentity:
+    """What a still drawn with a reference picture depends on besides the picture: the adapter and its scale."""
 
-    kind: str  # "voices", "pictures", "music", "translator", "encoder"
+    adapter: str
+    revision: str
+    weights: str
+    scale: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"adapter": self.adapter, "revision": self.revision, "weights": self.weights, "scale": self.scale}
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What an engine is and whether it can work here (for `doctor`, the Models page, manifests).
+
+    The typed fields are what code reads (still keys, speeds, the storyboard); `details` is
+    anything more an engine wants people to see in `doctor`, and nothing reads it.
+    """
+
+    kind: str  # "voices", "pictures", "music", "translator", "encoder", "writer"
     name: str
     version: str = ""
     device: str = "cpu"
     ok: bool = True
     missing: tuple[str, ...] = ()  # what to install or pull for the rest, in words with the command
+    model: str = ""  # the model it runs (a catalogue id), where it runs one
+    revision: str = ""  # that model's revision
+    steps: int | None = None  # a picture model's denoising steps (None: not a stepped model)
+    loaded: bool | None = None  # whether its model is in memory now (None: nothing to load)
+    native_side: int | None = None  # a picture model's native square side in pixels
+    references: AdapterIdentity | None = None  # the IP-Adapter that draws character references
+    references_advice: str = ""  # without one: why, and what to pull
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "version": self.version, "device": self.device,
-                "ok": self.ok, "missing": list(self.missing), **dict(self.details)}
+        typed: dict[str, Any] = {"model": self.model, "revision": self.revision, "steps": self.steps,
+                                 "loaded": self.loaded, "native_side": self.native_side}
+        out = {"kind": self.kind, "name": self.name, "version": self.version, "device": self.device,
+               "ok": self.ok, "missing": list(self.missing),
+               **{k: v for k, v in typed.items() if v not in ("", None)}}
+        if self.kind == "pictures" and self.model:
+            out["references"] = self.references.as_dict() if self.references is not None else None
+            out["references_advice"] = self.references_advice
+        return {**out, **dict(self.details)}
+
+
+# ------------------------------------------------------------------------------------- voices
+
+
+PITCH_PER_SEMITONE = 4  # neural engines: Voice.pitch 50 is the voice's own, each 4 above/below one semitone
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast a voice really speaks for the words a minute it is asked, as the length estimate counts.
+
+    The estimate (`casting.estimate_speech_seconds`) counts long words as more than one and pauses
+    apart; a voice says `speedup` times the asked rate in those units. Each engine declares its
+    voices' pace (`VoiceInfo.pace`), casting copies it onto the `Voice`, so a new engine never
+    silently gets another engine's pace.
+    """
+
+    speedup: float
+
+
+CALIBRATED_PACE = Pace(1.1)  # a voice calibrated to say the words a minute it is asked, pauses included
+FALLBACK_PACE = Pace(1.2)  # the fallback engine's (espeak-ng: ~1.2x its nominal rate), a Voice's until cast
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice as cast for one speaker: an engine's voice plus this character's adjustments."""
+
+    speaker: str
+    voice_id: str  # the engine's voice id: espeak-ng "gmw/en-US", Piper "en_US-joe-medium"
+    variant: str | None = None  # espeak-ng variant, e.g. "f3", "m7", "klatt2" (espeak only)
+    pitch: int = 50  # 0..99, 50 = the voice's own pitch (espeak pitch; other engines shift from 50)
+    rate_factor: float = 1.0  # multiplies the film's base words-per-minute (0.85..1.15)
+    volume: float = 1.0
+    gender: str = "neutral"
+    engine: str = "espeak"  # which `Voices` engine speaks it (the fallback until cast otherwise)
+    speaker_id: int | None = None  # speaker inside a multi-speaker model
+    # That speaker for people, for the manifest and the CLI (e.g. "14 (female, Kristin LeMoine)").
+    speaker_name: str | None = field(default=None, repr=False)
+    pace: Pace = FALLBACK_PACE  # the engine's declared pace for this voice (the length estimate)
+
+    @property
+    def espeak_name(self) -> str:
+        return f"{self.voice_id}+{self.variant}" if self.variant else self.voice_id
+
+    @property
+    def engine_voice(self) -> str:
+        """The voice as its engine names it: the id, with the variant where the engine has variants."""
+        return self.espeak_name
+
+    @property
+    def label(self) -> str:
+        """The voice as one string, e.g. "espeak:gmw/en-US+f3" or "piper:en_US-libritts_r-medium#12"."""
+        return f"{self.engine}:{self.engine_voice}" + (f"#{self.speaker_id}" if self.speaker_id is not None else "")
+
+
+VOICE_KEY_VERSION = "voice-1"
+
+
+def voice_key(voice: Voice) -> list[Any]:
+    """What a clip's samples depend on, for its cache key: the engine's voice and the adjustments.
+
+    Explicit and versioned, never the repr: a field added to `Voice` changes no key unless it is
+    added here (with the version bumped). Who speaks (`speaker`, `speaker_name`), `gender` and the
+    `pace` do not change the samples, so two characters on one treated voice share their clips.
+    """
+    return [VOICE_KEY_VERSION, voice.engine, voice.voice_id, voice.variant, voice.pitch, voice.rate_factor,
+            voice.volume, voice.speaker_id]
 
 
 @dataclass(frozen=True)
@@ -55,6 +157,34 @@ class VoiceInfo:
     scripts: tuple[str, ...] = ()  # writing systems it can read ("latin", "cyrillic", ...); () = its language's
     speaker_label: str | None = None  # the speaker's key in a multi-speaker model (Piper's speaker_id_map)
     speaker_name: str | None = None  # that speaker for people: "14 (female, Kristin LeMoine)", or the key alone
+    pace: Pace = CALIBRATED_PACE  # how fast it really speaks for the rate it is asked (declared by its engine)
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """One line to speak: `out` already encodes the content key, so an existing file is a cache hit."""
+
+    text: str
+    voice: Voice
+    words_per_minute: float
+    out: Path
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    """One spoken word and where it is: seconds from its clip's start (or, on a `TimedLine`, the film's)."""
+
+    word: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class SpokenClip:
+    """A spoken line: its WAV clip and, where the engine knows them, its words' timings inside the clip."""
+
+    path: Path
+    words: tuple[WordTiming, ...] = ()
 
 
 @runtime_checkable
@@ -67,7 +197,12 @@ class Voices(Protocol):
 
     def synthesize_many(
         self, requests: Sequence[SpeechRequest], *, cancel: CancelToken, progress: Progress | None = None,
-    ) -> list[Path]: ...
+    ) -> list[SpokenClip]:
+        """Every request spoken (a request whose `out` exists is a cache hit), in order."""
+        ...
+
+
+# ----------------------------------------------------------------------------------- pictures
 
 
 @dataclass(frozen=True)
@@ -84,15 +219,82 @@ class StillRequest:
     reference: Path | None = None  # a character's reference picture (used by engines with an IP-Adapter)
 
 
+@dataclass(frozen=True)
+class PicturesIdentity:
+    """What a picture engine's stills depend on besides the request: the model, its revision and steps,
+    and the adapter that draws character references (None: it has none)."""
+
+    model: str
+    revision: str
+    steps: int | None
+    references: AdapterIdentity | None = None
+
+
+class PromptTokens(Protocol):
+    """Counts a prompt's tokens as the picture model's text encoder sees them."""
+
+    @property
+    def name(self) -> str:
+        """What counts: the model's tokenizer, or the estimate."""
+        ...
+
+    @property
+    def limit(self) -> int:
+        """Tokens the encoder reads, its start and end tokens included."""
+        ...
+
+    def count(self, text: str) -> int:
+        """Tokens of `text` with the start and end tokens."""
+        ...
+
+
 @runtime_checkable
 class Pictures(Protocol):
     """Stills for shot prompts at a size and seed, batched (a picture model; None = procedural)."""
 
     def info(self) -> EngineInfo: ...
 
+    def identity(self) -> PicturesIdentity:
+        """What its stills depend on (joins every still's cache key)."""
+        ...
+
+    def native_side(self) -> int:
+        """The square side in pixels the model was trained at (stills are drawn at its pixel count)."""
+        ...
+
+    def prompt_tokens(self) -> PromptTokens:
+        """How its text encoder counts a prompt's tokens (prompts are fitted to it)."""
+        ...
+
     def stills(
         self, requests: Sequence[StillRequest], *, cancel: CancelToken, progress: Progress | None = None,
     ) -> list[Path]: ...
+
+
+def native_size(aspect: float, side: int) -> tuple[int, int]:
+    """The model's native pixel count at `aspect` (w/h), both sides multiples of 8."""
+    area = side * side
+    w = (area * aspect) ** 0.5
+    h = w / aspect
+    return max(8, round(w / 8) * 8), max(8, round(h / 8) * 8)
+
+
+def still_path(folder: Path, model: str, revision: str, prompt: str, negative: str, seed: int,
+               size: tuple[int, int], steps: int | None, *, reference: Mapping[str, Any] | None = None,
+               kind: str = "still") -> Path:
+    """Where a still lives in the cache: its name is its content key over these parts, listed one by one.
+
+    The layout stills were first cached with (no version among the parts, so no still is drawn
+    again); a change to what a still depends on adds a version string here. `reference` (the
+    reference picture's sha256 with `AdapterIdentity.as_dict()`) joins only when there is one.
+    """
+    parts: list[Any] = [kind, model, revision, prompt, negative, seed, list(size), steps]
+    if reference is not None:
+        parts.append(dict(reference))
+    return folder / f"{kind}-{content_key(*parts)[:32]}.png"
+
+
+# ------------------------------------------------------------------------------- the others
 
 
 @runtime_checkable
@@ -137,6 +339,37 @@ class Encoder(Protocol):
 
 
 @dataclass(frozen=True)
+class ChatMessage:
+    """One turn of a conversation with a language model (the writer's only vocabulary)."""
+
+    role: str  # "system", "user", "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How a writer should answer: deterministic where the engine allows (seed, temperature 0)."""
+
+    max_tokens: int = 2048
+    temperature: float = 0.7
+    seed: int = 0
+
+
+TextStream = Callable[[str], None]
+"""stream(delta): the text the model added since the last call, as it arrives."""
+
+
+@runtime_checkable
+class Writer(Protocol):
+    """A language model that answers a conversation, streaming its text (the screenplay writer's engine)."""
+
+    def info(self) -> EngineInfo: ...
+
+    def complete(self, messages: Sequence[ChatMessage], options: Completion, *, cancel: CancelToken,
+                 stream: TextStream | None = None) -> str: ...
+
+
+@dataclass(frozen=True)
 class Engines:
     """One engine of each kind: what stages, previews and `doctor` receive."""
 
@@ -145,10 +378,12 @@ class Engines:
     translator: Translator
     encoder: Encoder
     pictures: Pictures | None = None  # None: procedural backdrops (no picture model installed)
+    writer: Writer | None = None  # None: no screenplay writer configured (scripts come from the user)
 
     def infos(self) -> list[EngineInfo]:
         pictures = self.pictures.info() if self.pictures is not None else PROCEDURAL_PICTURES
-        return [self.voices.info(), pictures, self.music.info(), self.translator.info(), self.encoder.info()]
+        found = [self.voices.info(), pictures, self.music.info(), self.translator.info(), self.encoder.info()]
+        return found + ([self.writer.info()] if self.writer is not None else [])
 
 
 PROCEDURAL_PICTURES = EngineInfo(
@@ -185,11 +420,11 @@ class VoiceLibrary:
 
     def synthesize_many(
         self, requests: Sequence[SpeechRequest], *, cancel: CancelToken, progress: Progress | None = None,
-    ) -> list[Path]:
+    ) -> list[SpokenClip]:
         groups: dict[str, list[int]] = {}
         for n, req in enumerate(requests):
             groups.setdefault(req.voice.engine if req.voice.engine in self.engines else self.fallback, []).append(n)
-        out: list[Path | None] = [None] * len(requests)
+        out: list[SpokenClip | None] = [None] * len(requests)
         done = 0
         for name, indices in groups.items():
             base = done
@@ -198,9 +433,9 @@ class VoiceLibrary:
                 if progress is not None:
                     progress((base + f * size) / max(1, len(requests)))
 
-            paths = self.engines[name].synthesize_many([requests[i] for i in indices], cancel=cancel,
+            clips = self.engines[name].synthesize_many([requests[i] for i in indices], cancel=cancel,
                                                        progress=part)
-            for i, path in zip(indices, paths, strict=True):
-                out[i] = path
+            for i, clip in zip(indices, clips, strict=True):
+                out[i] = clip
             done += len(indices)
-        return [p for p in out if p is not None]
+        return [c for c in out if c is not None]

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.engines import FALLBACK_PACE, Pace
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, Voice
 from filmstudio.pipeline.script.casting import voice_for_text
 from filmstudio.pipeline.script.delivery import beat_before
@@ -52,9 +53,9 @@ class Pacing:
 
 
 class Estimator(Protocol):
-    """Seconds a text takes to speak at a words-per-minute rate, by the named voice engine."""
+    """Seconds a text takes to speak at a words-per-minute rate, by a voice of the given pace."""
 
-    def __call__(self, text: str, words_per_minute: float, engine: str = "espeak", /) -> float: ...
+    def __call__(self, text: str, words_per_minute: float, pace: Pace = FALLBACK_PACE, /) -> float: ...
 
 # The word estimate counts letters, so it reads an abjad (vowels unwritten), Han characters or
 # Thai (no spaces) as less speech than the voices make of it. Measured against espeak-ng at 165
@@ -91,8 +92,8 @@ def speech_seconds(script: Script, casting: dict[str, Voice], wpm: float, estima
     for line in script.spoken_lines:
         voice = casting.get(line.speaker)
         factor = voice.rate_factor if voice else 1.0
-        engine = voice_for_text(voice, line.text).engine if voice else "espeak"
-        total += estimate(line.text, wpm * factor, engine) * pace_factor(line.text)
+        pace = voice_for_text(voice, line.text).pace if voice else FALLBACK_PACE
+        total += estimate(line.text, wpm * factor, pace) * pace_factor(line.text)
     return total
 
 

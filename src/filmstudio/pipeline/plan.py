@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline.engines import PITCH_PER_SEMITONE, Voice, WordTiming
+
+# `Voice` and its pitch scale belong to the Voices seam (`engines`); the plan holds them.
+__all__ = ["NARRATOR", "PITCH_PER_SEMITONE", "Cue", "Line", "LineKind", "RenderPlan", "SceneTiming", "Script", "TimedLine",
+           "Voice", "WordTiming"]
 
 LineKind = Literal["dialogue", "action", "narration", "lyric", "centered", "transition"]
 
@@ -52,6 +57,7 @@ class Script:
     characters: tuple[str, ...]
     title_page: dict[str, str] = field(default_factory=dict)
     is_fountain: bool = False
+    synopses: tuple[str, ...] = ()  # `= ...` lines: the writer's notes on the story, read for who characters are
 
     @property
     def lines(self) -> tuple[Line, ...]:
@@ -60,37 +66,6 @@ class Script:
     @property
     def spoken_lines(self) -> tuple[Line, ...]:
         return tuple(line for line in self.lines if line.spoken and line.text.strip())
-
-
-PITCH_PER_SEMITONE = 4  # neural engines: Voice.pitch 50 is the voice's own, each 4 above/below one semitone
-
-
-@dataclass(frozen=True)
-class Voice:
-    """A voice as cast for one speaker: an engine's voice plus this character's adjustments."""
-
-    speaker: str
-    voice_id: str  # the engine's voice id: espeak-ng "gmw/en-US", Piper "en_US-joe-medium"
-    variant: str | None = None  # espeak-ng variant, e.g. "f3", "m7", "klatt2" (espeak only)
-    pitch: int = 50  # 0..99, 50 = the voice's own pitch (espeak pitch; other engines shift from 50)
-    rate_factor: float = 1.0  # multiplies the film's base words-per-minute (0.85..1.15)
-    volume: float = 1.0
-    gender: str = "neutral"
-    engine: str = "espeak"  # which `Voices` engine speaks it
-    speaker_id: int | None = None  # speaker inside a multi-speaker model
-    # That speaker for people, for the manifest and the CLI (e.g. "14 (female, Kristin LeMoine)"). Not in
-    # the repr, which is part of clip cache keys: the samples depend on speaker_id alone.
-    speaker_name: str | None = field(default=None, repr=False)
-
-    @property
-    def espeak_name(self) -> str:
-        return f"{self.voice_id}+{self.variant}" if self.variant else self.voice_id
-
-    @property
-    def label(self) -> str:
-        """The voice as one string, e.g. "espeak:gmw/en-US+f3" or "piper:en_US-libritts_r-medium#12"."""
-        name = self.espeak_name if self.engine == "espeak" else self.voice_id
-        return f"{self.engine}:{name}" + (f"#{self.speaker_id}" if self.speaker_id is not None else "")
 
 
 @dataclass(frozen=True)
@@ -102,6 +77,7 @@ class TimedLine:
     start: float  # seconds from the film's start, where its audio starts
     end: float
     clip: Path | None  # WAV of the line (None for shown-only lines)
+    words: tuple[WordTiming, ...] = ()  # its spoken words on the film's timeline, where the voice gave them
 
 
 @dataclass(frozen=True)
@@ -145,6 +121,7 @@ class RenderPlan:
     voice_track: Path | None = None  # all speech on the film's timeline (WAV)
     subtitles: dict[str, tuple[Cue, ...]] = field(default_factory=dict)  # lang -> cues
     subtitle_files: dict[str, dict[str, Path]] = field(default_factory=dict)  # lang -> {"srt": p, "vtt": p}
+    subtitle_report: dict[str, dict[str, Any]] = field(default_factory=dict)  # lang -> media.readability report
     music_track: Path | None = None
     mix_track: Path | None = None  # final audio, loudness-normalised
     segment_specs: tuple[Any, ...] = ()  # what each segment shows (providers.visuals.SegmentSpec)

@@ -17,30 +17,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
+
+from filmstudio.pipeline.engines import PromptTokens
+
+if TYPE_CHECKING:
+    from filmstudio.pipeline.engines import Pictures
 
 CLIP_TOKENS = 77  # what SD 1.x/2.x/XL text encoders read, their start and end tokens included
 
 PartKind = Literal["camera", "character", "place", "time", "look", "detail", "action"]
 _WORD = re.compile(r"[^\W\d_]+|\d|[^\w\s]", re.UNICODE)
-
-
-class PromptTokens(Protocol):
-    """Counts a prompt's tokens as the picture model's text encoder sees them."""
-
-    @property
-    def name(self) -> str:
-        """What counts: the model's tokenizer, or the estimate."""
-        ...
-
-    @property
-    def limit(self) -> int:
-        """Tokens the encoder reads, its start and end tokens included."""
-        ...
-
-    def count(self, text: str) -> int:
-        """Tokens of `text` with the start and end tokens."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -91,11 +78,9 @@ def _load_tokenizer(folder: str, name: str) -> TokenizerTokens | None:
     return TokenizerTokens(tokenizer, f"{name} tokenizer", limit if 8 <= limit <= 4096 else CLIP_TOKENS)
 
 
-def tokens_of(pictures: object | None) -> PromptTokens:
-    """The picture engine's token counter (`prompt_tokens()`), else the conservative estimate."""
-    own = getattr(pictures, "prompt_tokens", None)
-    made: PromptTokens = own() if callable(own) else EstimatedTokens()
-    return made
+def tokens_of(pictures: Pictures | None) -> PromptTokens:
+    """The picture engine's token counter (`Pictures.prompt_tokens()`); without one, the conservative estimate."""
+    return pictures.prompt_tokens() if pictures is not None else EstimatedTokens()
 
 
 @dataclass(frozen=True)
@@ -129,11 +114,12 @@ class FittedPrompt:
 
 
 def join(parts: Sequence[PromptPart]) -> str:
-    """The prompt's text: parts joined by commas, characters side by side by "and"."""
+    """The prompt's text: parts joined by commas, characters side by side by "and", a character's action after them."""
     out = ""
     previous: PartKind | None = None
     for p in (p for p in parts if p.text):
-        sep = " and " if p.kind == previous == "character" else ", "
+        sep = " and " if p.kind == previous == "character" else " " if (previous, p.kind) == ("character", "action") \
+            else ", with " if (previous, p.kind) == ("action", "character") else ", "
         out = f"{out}{sep}{p.text}" if out else p.text
         previous = p.kind
     return out

@@ -15,10 +15,17 @@ from typing import Any
 
 from filmstudio import __version__
 from filmstudio.domain.settings import RenderSettings
-from filmstudio.pipeline.context import Cache, CancelToken, ProgressFn, StageContext, atomic_output
+from filmstudio.pipeline.context import (
+    Cache,
+    CancelToken,
+    ProgressFn,
+    RenderProgress,
+    StageContext,
+    atomic_output,
+)
 from filmstudio.pipeline.engines import Engines, VoiceInfo
 from filmstudio.pipeline.fit import choose_rate
-from filmstudio.pipeline.plan import RenderPlan
+from filmstudio.pipeline.plan import RenderPlan, Script
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.stages.base import Stage
 
@@ -118,9 +125,8 @@ class _Progress:
             self._sink(step, overall)
 
     def note(self, **detail: Any) -> None:
-        sink = getattr(self._sink, "note", None)
-        if callable(sink):
-            sink(**detail)
+        if isinstance(self._sink, RenderProgress):  # a plain (step, fraction) callable takes no notes
+            self._sink.note(**detail)
 
 
 def render(
@@ -236,12 +242,14 @@ def build_manifest(
         "words_per_minute": plan.words_per_minute,
         "encoder": plan.encoder,
         "casting": {
-            name: {"voice": v.espeak_name if v.engine == "espeak" else v.voice_id, "engine": v.engine,
+            name: {"voice": v.engine_voice, "engine": v.engine,
                    "speaker_id": v.speaker_id, "speaker": v.speaker_name, "pitch": v.pitch,
                    "rate_factor": v.rate_factor, "gender": v.gender}
             for name, v in plan.casting.items()
         },
         "scenes": scenes,
+        # per subtitle track: reading speed, shortest cue, phrase splits, what could not meet the rules
+        "subtitles": plan.subtitle_report,
         "warnings": list(plan.warnings),
         "stills": len(plan.stills),  # shots drawn by the picture model (0: procedural backdrops)
         "stills_drawn": plan.stills_drawn,  # of those, drawn by this render (not from the cache)
@@ -260,9 +268,14 @@ def preflight(script_text: str, settings: RenderSettings, voices: Sequence[Voice
     so they agree. Returns {"title", "scenes", "characters", "estimated_speech_seconds", "words_per_minute"}.
     """
     from filmstudio.pipeline.script.analysis import analyse
+
+    return preflight_script(analyse(script_text, settings), settings, voices)
+
+
+def preflight_script(script: Script, settings: RenderSettings, voices: Sequence[VoiceInfo] = ()) -> dict[str, Any]:
+    """`preflight` of a script already analysed (a request that goes on using the analysis)."""
     from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
 
-    script = analyse(script_text, settings)
     casting = cast_voices(script, settings, [v for v in voices if v.language == settings.language])
     wpm, seconds = choose_rate(script, casting, settings, estimate_speech_seconds)
     return {

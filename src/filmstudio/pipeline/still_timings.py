@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from filmstudio.pipeline.context import StageContext, atomic_output
-from filmstudio.pipeline.engines import StillRequest
-from filmstudio.pipeline.providers.pictures import native_size, still_path
+from filmstudio.pipeline.engines import Pictures, StillRequest, native_size, still_path
 from filmstudio.pipeline.storyboard import Storyboard
 
 SPEEDS_FILE = "speeds.json"
@@ -50,16 +49,12 @@ class StillKind:
         return FIRST_GUESS_OVERHEAD + per_step * self.steps * self.width * self.height / 512**2
 
 
-def still_kind(pictures: Any, aspect: float) -> StillKind:
+def still_kind(pictures: Pictures, aspect: float) -> StillKind:
     """The kind of still `pictures` draws for a film of `aspect` (w/h), as generate_stills asks for it."""
-    from filmstudio.pipeline.stages.stills import model_side
-
-    info = pictures.info()
-    steps = info.details.get("steps")
-    width, height = native_size(aspect, model_side(pictures))
-    return StillKind(model=str(info.details.get("model", info.name)), revision=str(info.details.get("revision", "")),
-                     device=info.device or "cpu", width=width, height=height,
-                     steps=steps if isinstance(steps, int) else 20)
+    identity = pictures.identity()
+    width, height = native_size(aspect, pictures.native_side())
+    return StillKind(model=identity.model, revision=identity.revision, device=pictures.info().device or "cpu",
+                     width=width, height=height, steps=identity.steps if identity.steps is not None else 20)
 
 
 class StillTimings:
@@ -119,14 +114,14 @@ class StillPlan:
                 "measured": self.measured}
 
 
-def plan_stills(board: Storyboard, pictures: Any, aspect: float, cache_root: Path) -> StillPlan:
+def plan_stills(board: Storyboard, pictures: Pictures, aspect: float, cache_root: Path) -> StillPlan:
     """The stills `board` needs from `pictures` and which are not in the cache (keys as generate_stills makes them)."""
     kind = still_kind(pictures, aspect)
-    steps = pictures.info().details.get("steps")
+    steps = pictures.identity().steps
     folder = cache_root / "stills"
     shots = [s for s in board.shots if s.image is None]
     misses = sum(not still_path(folder, kind.model, kind.revision, s.prompt, s.negative_prompt, s.seed,
-                                (kind.width, kind.height), steps if isinstance(steps, int) else None).exists()
+                                (kind.width, kind.height), steps).exists()
                  for s in shots)
     timings = StillTimings(cache_root)
     measured = timings.measured(kind)

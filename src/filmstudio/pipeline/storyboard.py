@@ -19,8 +19,10 @@ from typing import Any, Literal
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
-from filmstudio.pipeline.prompts import EstimatedTokens, PromptPart, PromptTokens, fit_negative, fit_prompt
+from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, fit_negative, fit_prompt
 from filmstudio.pipeline.references import CharacterReference, character_references
+from filmstudio.pipeline.script.characters import read_characters
+from filmstudio.pipeline.shot_prompts import manner, place_words, shot_parts, time_words, visible_sentences
 
 Camera = Literal["establishing", "wide", "medium", "close"]
 MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
@@ -172,7 +174,10 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
     if not timeline:
         timeline, timed = estimated_timing(script)
     negative = fit_negative(NEGATIVE, counter)
-    cast = character_bible(script, settings, _synopses(text), edits.characters)
+    synopses = _synopses(text)
+    cast = character_bible(script, settings, synopses, edits.characters)
+    reading = read_characters(script, settings, edits.characters, synopses)
+    descriptions = {name: look.description for name, look in cast.items()}
     places = place_bible(script.scenes)
     look = STYLE_LOOKS.get(settings.style, STYLE_LOOKS["cinematic"])
     replacements = {p.stem.lower(): p for p in images if p.stem.lower().startswith("shot-")}
@@ -188,6 +193,8 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
         lines = sorted((t for t in timed if t.scene_index == seg.scene_index), key=lambda t: t.start)
         cuts = shot_cuts(seg, lines, settings.fps)
         on_screen: tuple[str, ...] = ()
+        seen = visible_sentences(scene, reading)
+        drawn: set[int] = set()  # the scene's sentences some shot already shows
         for n, (a, b) in enumerate(cuts):
             # The first shot carries everything before the second cut (a line at the scene's very
             # start too, which rounding to a frame can put a hair before it).
@@ -198,8 +205,20 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
             camera = _camera(carried, new_place)
             place = places[place_key(scene)]
             number = len(shots) + 1
-            fitted = fit_prompt(_prompt_parts(camera, [cast[c] for c in on_screen], scene.int_ext, scene.location,
-                                              time, place, carried, look), counter)
+            indices = {ln.index for ln in carried}
+            own = [d for d in seen if d.line in indices]
+            drawn.update(k for k, d in enumerate(seen) if d.line in indices)
+            extra = None
+            if not own:  # a shot of talk shows one more thing of the scene: each prop drawn once, shots differ
+                k = next((k for k in range(len(seen)) if k not in drawn), n % len(seen) if seen else None)
+                if k is not None:
+                    extra = seen[k]
+                    drawn.add(k)
+            speakers = [ln.speaker for ln in carried if ln.kind in ("dialogue", "lyric")
+                        and (ln.extension or "").upper() not in _OFFSCREEN]
+            parts = shot_parts(CAMERA_WORDS[camera], on_screen, reading, descriptions, own, extra, speakers,
+                               manner(carried), place_words(scene.int_ext, scene.location), time_words(time), look)
+            fitted = fit_prompt(parts, counter)
             seed = cast[on_screen[0]].seed if on_screen else place.seed  # the same face, the same place
             edit = edits.shots.get(number, ShotEdit())
             prompt, count, warning = fitted.text, fitted.tokens, fitted.warning
@@ -250,6 +269,8 @@ def _characters(lines: Sequence[Line], names: Sequence[str], previous: tuple[str
             named = [n for n in names if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", ln.text, re.IGNORECASE)]
             named.sort(key=lambda n: ln.text.upper().find(n))
             found.extend(named if named else (previous if _PRONOUN.search(ln.text) else ()))
+    if not found and any(ln.kind in ("dialogue", "lyric") for ln in lines):
+        found.extend(previous)  # a voice over the scene: the people still in it
     return tuple(dict.fromkeys(found))
 
 
@@ -262,41 +283,6 @@ def _camera(lines: Sequence[Line], new_place: bool) -> Camera:
         if (ln.parenthetical and _CLOSE.search(ln.parenthetical)) or (ln.text.endswith("!") and len(ln.text.split()) <= 3):
             return "close"
     return "medium" if any(ln.kind == "dialogue" for ln in lines) else "wide"
-
-
-def _prompt_parts(camera: Camera, cast: Sequence[CharacterLook], int_ext: str | None, location: str,
-                  time: str | None, place: PlaceLook, lines: Sequence[Line], look: str) -> list[PromptPart]:
-    """The prompt's parts in their order; `prompts.fit_prompt` leaves out the least important first."""
-    where = {"INT": "interior", "EXT": "exterior"}.get(int_ext or "", "")
-    parts = [PromptPart(CAMERA_WORDS[camera], "camera")]
-    # Each description whole and word for word: one part per character (`join` puts "and" between).
-    parts += [PromptPart(c.description, "character", c.name) for c in cast]
-    if location:
-        parts.append(PromptPart(f"{where} {location.lower()}".strip(), "place"))
-    if time:
-        parts.append(PromptPart(_TIME_WORDS.get(time, f"at {time.lower()}"), "time"))
-    parts.append(PromptPart(look, "look"))  # before the details, as the prompt always read
-    detail = place.description.removeprefix(location.lower()).strip(", ")
-    if detail and len(cast) > 0:
-        detail = detail.split(". ")[0]  # the place in short: the people come first
-    if detail:
-        parts.append(PromptPart(detail, "detail"))
-    action = _action(lines)
-    if action and not (detail and (action in detail or detail in action)):
-        parts.append(PromptPart(action, "action"))
-    return parts
-
-
-def _action(lines: Sequence[Line]) -> str:
-    """What the shot shows, in a few words: its action without introductions, or who is talking."""
-    acts = [re.sub(r"\s*\([^)]*\)", "", ln.text) for ln in lines if ln.kind in ("action", "narration")]
-    if acts:
-        return " ".join(acts)[:160].rstrip(" .").lower()
-    spoken = [ln for ln in lines if ln.kind == "dialogue"]
-    if spoken:
-        how = spoken[0].parenthetical.strip("()") if spoken[0].parenthetical else "talking"
-        return how.lower()
-    return ""
 
 
 def _carried_text(lines: Sequence[Line]) -> str:

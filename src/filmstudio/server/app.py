@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from filmstudio.config import Settings
 from filmstudio.server import errors
-from filmstudio.server.middleware import BodyLimit, HostCheck, RateLimitHeaders
+from filmstudio.server.middleware import BodyLimit, HeadAsGet, HostCheck, RateLimitHeaders
 from filmstudio.server.routes import (
     account,
     files,
@@ -65,6 +65,7 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
+    app.add_middleware(HeadAsGet, has_get=errors.head_served_as_get(app.state.path_methods))
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
                        uploads=((r"^/api/v1/projects/[^/]+/images/[^/]+$", MAX_IMAGE_BYTES),))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -72,18 +73,30 @@ def path_methods(mounted: list[tuple[str, APIRouter]]) -> PathMethods:
     return out
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """The methods of this request's path (HEAD with GET), for the Allow header of a 405.
-
-    The most specific templates win: `/projects/batch` is its own resource, not `/projects/{id}`.
-    """
-    table: PathMethods = getattr(request.app.state, "path_methods", [])
-    matching = [(params, ms) for regex, params, ms in table if regex.match(request.url.path)]
+def _routed_methods(table: PathMethods, path: str) -> set[str]:
+    """The methods routed for `path`; the most specific templates win (`/projects/batch` is its own
+    resource, not `/projects/{id}`)."""
+    matching = [(params, ms) for regex, params, ms in table if regex.match(path)]
     fewest = min((params for params, _ in matching), default=0)
-    methods = {m for params, ms in matching if params == fewest for m in ms}
+    return {m for params, ms in matching if params == fewest for m in ms}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods of this request's path (HEAD with GET), for the Allow header of a 405."""
+    methods = _routed_methods(getattr(request.app.state, "path_methods", []), request.url.path)
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)
+
+
+def head_served_as_get(table: PathMethods) -> Callable[[str], bool]:
+    """Whether a HEAD on a path is to be answered by its GET route (it has one and no HEAD route)."""
+
+    def has_get(path: str) -> bool:
+        methods = _routed_methods(table, path)
+        return "GET" in methods and "HEAD" not in methods
+
+    return has_get
 
 
 def install(app: FastAPI) -> None:

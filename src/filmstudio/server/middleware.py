@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -124,3 +125,27 @@ class RateLimitHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class HeadAsGet:
+    """Answer HEAD wherever GET is served (RFC 9110 9.3.2): the GET's status and headers, no body.
+
+    `has_get(path)` says whether the path has a GET route without a HEAD route of its own (`/files`
+    has one, which skips reading the file). The inner app sees a GET; uvicorn's scope keeps HEAD.
+    """
+
+    def __init__(self, app: ASGIApp, has_get: Callable[[str], bool]) -> None:
+        self.app = app
+        self.has_get = has_get
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or not self.has_get(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)

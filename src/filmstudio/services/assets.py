@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from filmstudio.domain.errors import FilmStudioError, NotFound
-from filmstudio.domain.models import Assets
+from filmstudio.domain.models import Assets, PublishedAsset
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
 from filmstudio.store import projects as project_rows
@@ -88,14 +88,17 @@ def public_assets(studio: Studio, assets_json: str) -> Assets:
     if not stored.get("video"):
         return Assets()
     expires = int(time.time()) + studio.signed_url_seconds
+    published: dict[str, Any] = stored.get("published") or {}
+    youtube: dict[str, Any] = published.get("youtube") or stored.get("youtube") or {}  # `youtube`: before targets
     return Assets(
         video_url=signed_url(studio, stored["video"], expires),
         thumbnail_url=signed_url(studio, stored["thumbnail"], expires) if stored.get("thumbnail") else None,
         subtitles={k: signed_url(studio, v, expires) for k, v in stored.get("subtitles", {}).items()},
         subtitles_vtt={k: signed_url(studio, v, expires) for k, v in stored.get("subtitles_vtt", {}).items()},
         expires_at=datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z"),
-        youtube_url=(stored.get("youtube") or {}).get("url"),
-        youtube_video_id=(stored.get("youtube") or {}).get("video_id"),
+        youtube_url=youtube.get("url"),
+        youtube_video_id=youtube.get("ref") or youtube.get("video_id"),
+        published={name: PublishedAsset.model_validate(p) for name, p in published.items()},
     )
 
 

@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from filmstudio.domain.jobs import render_params
 from filmstudio.store import jobs as job_rows
 from filmstudio.store.db import Store
 
@@ -49,10 +50,8 @@ def expected_total(store: Store, duration: int, stills_seconds: float = 0.0) -> 
 
 def stills_seconds(job: Any) -> float:
     """The drawing a job has to do, as counted when it was queued (0: no picture model or all cached)."""
-    keys = job.keys() if hasattr(job, "keys") else ()
-    params = json.loads(job["params"] or "{}") if "params" in keys else {}
-    stills = params.get("stills") or {}
-    return float(stills.get("to_draw", 0)) * float(stills.get("seconds_per_still", 0.0))
+    stills = render_params(job).stills
+    return stills.seconds if stills is not None else 0.0
 
 
 def remaining_seconds(store: Store, job: dict[str, Any], now: datetime | None = None) -> float | None:

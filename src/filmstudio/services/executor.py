@@ -136,10 +136,10 @@ class JobExecutor:
             now = time.time()
             claimed = rows.claim(db, job_id, self.owner, now, now + lease, utcnow())
             if claimed:
-                started = db.execute("SELECT account_id, project_id, attempts, kind FROM jobs WHERE id = ?",
-                                     [job_id]).fetchone()
-                if started[2] == 1:  # the first start only; a takeover after a crash is not news
-                    events.emit(db, started[0], "job.started", job_id, started[1], "processing", kind=started[3])
+                started = rows.started_facts(db, job_id)
+                if started["attempts"] == 1:  # the first start only; a takeover after a crash is not news
+                    events.emit(db, started["account_id"], "job.started", job_id, started["project_id"], "processing",
+                                kind=started["kind"])
         if not claimed:
             return "skipped"
         job = rows.get_job(self.studio.store, job_id)
@@ -166,7 +166,8 @@ class JobExecutor:
         except Cancelled:
             return self._stop_and_end(handler, job, beat, stop, "cancelled", None, None, progress)
         except FilmStudioError as exc:
-            return self._stop_and_end(handler, job, beat, stop, "failed", exc.code, exc.message, progress)
+            return self._stop_and_end(handler, job, beat, stop, "failed", exc.code, exc.message, progress,
+                                      details=exc.details)
         except Exception as exc:
             log.exception("job %s crashed", job_id)
             code = "RENDER_FAILED" if job["kind"] == "render" else "JOB_FAILED"
@@ -184,10 +185,11 @@ class JobExecutor:
     def _stop_and_end(
         self, handler: JobHandler, job: dict[str, Any], beat: threading.Thread, stop: threading.Event,
         status: str, code: str | None, message: str | None, progress: JobProgress,
+        details: dict[str, Any] | None = None,
     ) -> str:
         stop.set()
         beat.join()
-        if not self._end(job, status, code, message, progress):
+        if not self._end(job, status, code, message, progress, details):
             # Another worker owns the job now (our lease went stale): its files are not ours to clean.
             return "lost"
         handler.discard(job)
@@ -196,7 +198,7 @@ class JobExecutor:
     # -- internals ----------------------------------------------------------------------------
 
     def _cancel_requested(self, job_id: str) -> bool:
-        row = self.studio.store.one("SELECT cancel_requested, lease_owner FROM jobs WHERE id = ?", [job_id])
+        row = rows.lease_state(self.studio.store, job_id)
         return row is None or bool(row["cancel_requested"]) or row["lease_owner"] != self.owner
 
     def _heartbeat(self, job_id: str, progress: JobProgress, cancel: CancelToken, stop: threading.Event) -> None:
@@ -231,10 +233,11 @@ class JobExecutor:
 
     def _end(
         self, job: dict[str, Any], status: str, code: str | None, message: str | None,
-        progress: JobProgress | None = None,
+        progress: JobProgress | None = None, details: dict[str, Any] | None = None,
     ) -> bool:
         now = utcnow()
         fields: dict[str, Any] = {"status": status, "error_code": code, "error_message": message,
+                                  "error_details": json.dumps(details, default=str) if details else None,
                                   "finished_at": now, "lease_until": None}
         detail: dict[str, Any] | None = None
         if progress is not None:
@@ -263,10 +266,7 @@ def reconcile(studio: Studio, *, requeue_after: float | None = None) -> list[str
     for row in rows.jobs_to_reconcile(studio.store, now, queued_before):
         if row["status"] == "processing" and row["attempts"] >= studio.max_attempts:
             with studio.store.write() as db:
-                fresh = db.execute(
-                    "SELECT 1 FROM jobs WHERE id = ? AND status = 'processing' AND lease_until < ?", [row["id"], now]
-                ).fetchone()
-                if fresh:
+                if rows.lease_still_stale(db, row["id"], now):
                     finish_unleased(db, row, "failed", "ATTEMPTS_EXHAUSTED",
                                     f"the job was interrupted {row['attempts']} times; giving up")
             continue

@@ -8,8 +8,11 @@ import uuid
 from typing import Any
 
 from filmstudio.domain.errors import BadRequest, Conflict, InsufficientCredits, NotFound
-from filmstudio.domain.models import GenerateRequest, JobAccepted, JobError, JobList, JobPublic
+from filmstudio.domain.jobs import RenderParams, StillsPlanned, params_json
+from filmstudio.domain.models import JOB_KINDS, GenerateRequest, JobAccepted, JobError, JobList, JobPublic
 from filmstudio.domain.settings import RenderSettings, parse_settings
+from filmstudio.pipeline.plan import Script
+from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.services import estimates, events
 from filmstudio.services import idempotency as idem
 from filmstudio.services.keys import Principal
@@ -20,12 +23,12 @@ from filmstudio.store import projects as project_rows
 from filmstudio.store.db import utcnow
 
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
-JOB_KINDS = ("render", "model_pull", "publish")
 MAX_PAGE = 1_000_000_000  # far past any real page, and keeps OFFSET inside SQLite's 64-bit integers
 
 
 def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
-    error = JobError(code=row["error_code"], message=row["error_message"] or "") if row["error_code"] else None
+    error = JobError(code=row["error_code"], message=row["error_message"] or "",
+                     details=json.loads(row.get("error_details") or "{}")) if row["error_code"] else None
     return JobPublic(
         job_id=row["id"], kind=row["kind"], project_id=row["project_id"], status=row["status"],
         progress=row["progress"], result=json.loads(row["result"]) if row.get("result") else None,
@@ -37,12 +40,12 @@ def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
     )
 
 
-def _preflight(studio: Studio, script: str, settings: RenderSettings) -> None:
+def _preflight(studio: Studio, script: Script, settings: RenderSettings) -> None:
     """Refuse a script that cannot fit before any credit moves (skipped while the pipeline lacks it)."""
     from filmstudio.pipeline import runner
 
     try:
-        runner.preflight(script, settings, studio.voices)
+        runner.preflight_script(script, settings, studio.voices)
     except NotImplementedError:
         return
 
@@ -72,21 +75,23 @@ def generate(
     if seen is None or seen["account_id"] != principal.account_id:
         raise NotFound("no such project", code="PROJECT_NOT_FOUND")
     settings = parse_settings({**json.loads(seen["settings"]), **overrides})
-    _preflight(studio, seen["script"], settings)
+    script = analyse(seen["script"], settings)  # once: the preflight and the stills count share it
+    _preflight(studio, script, settings)
     credits = settings.estimated_credits
-    params: dict[str, Any] = {}
+    publish: dict[str, Any] | None = None
     if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish
-        from filmstudio.domain.models import YouTubeOptions
-        from filmstudio.services.youtube.client import channel_for
+        from filmstudio.domain.models import PublishRequest
+        from filmstudio.services.targets import resolve
 
-        options = (request.youtube if request else None) or YouTubeOptions()
-        channel = channel_for(studio, options.channel_id)
-        params["publish"] = {**options.model_dump(mode="json"), "channel_id": channel["channel_id"]}
+        name, target, options = resolve(studio.publish_targets, PublishRequest(youtube=request.youtube if request else None))
+        pinned = target.destination(principal.account_id, options)
+        publish = {"target": name, "options": pinned.options.model_dump(mode="json"),
+                   "destination": {"id": pinned.destination.id, "title": pinned.destination.title}}
     from filmstudio.services.storyboard import planned_stills
 
-    stills = planned_stills(studio, seen, settings)  # what the picture model will draw: most of the time
-    if stills is not None:
-        params["stills"] = stills.as_dict()
+    stills = planned_stills(studio, seen, settings, script=script)  # what the picture model will draw: most of the time
+    params = RenderParams(publish=publish,
+                          stills=StillsPlanned.model_validate(stills.as_dict()) if stills is not None else None)
     now = utcnow()
     job_id = str(uuid.uuid4())
     accepted = JobAccepted(
@@ -112,7 +117,7 @@ def generate(
         rows.add_job(db, {
             "id": job_id, "project_id": project_id, "account_id": principal.account_id, "status": "queued",
             "script": project["script"], "settings": settings.model_dump_json(), "credits": credits,
-            "idempotency_key": idempotency_key, "created_at": now, "params": json.dumps(params),
+            "idempotency_key": idempotency_key, "created_at": now, "params": params_json(params),
         })
         account_rows.ledger_entry(db, principal.account_id, job_id, "deduct", credits)
         project_rows.update_project(

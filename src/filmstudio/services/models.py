@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from filmstudio.domain.errors import Conflict
+from filmstudio.domain.jobs import ModelPullParams, params_json, pull_params
 from filmstudio.domain.models import ModelKind, ModelPublic, ModelPullAccepted
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
@@ -76,15 +76,13 @@ def start_pull(studio: Studio, principal: Principal, model_id: str) -> ModelPull
     now = utcnow()
     job_id = str(uuid.uuid4())
     with studio.store.write() as db:
-        running = db.execute(
-            "SELECT id FROM jobs WHERE kind = 'model_pull' AND status IN ('queued', 'processing') "
-            "AND json_extract(params, '$.model_id') = ?", [model_id]).fetchone()
+        running = rows.active_pull(db, model_id)
         if running is not None:
             raise Conflict(f"{model_id} is already being downloaded", code="MODEL_PULL_IN_PROGRESS",
-                           details={"job_id": running[0]})
+                           details={"job_id": running})
         rows.add_job(db, {
             "id": job_id, "kind": "model_pull", "project_id": None, "account_id": principal.account_id,
-            "status": "queued", "params": json.dumps({"model_id": model_id}), "credits": 0, "created_at": now,
+            "status": "queued", "params": params_json(ModelPullParams(model_id=model_id)), "credits": 0, "created_at": now,
         })
         events.emit(db, principal.account_id, "job.queued", job_id, None, "queued", kind="model_pull")
     enqueue(studio, job_id)
@@ -109,7 +107,7 @@ class ModelPullJobs:
     def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
         from filmstudio.pipeline.models.download import pull
 
-        model_id = json.loads(job["params"])["model_id"]
+        model_id = pull_params(job).model_id
         entry = catalogue(self.studio).get(model_id)
 
         def report(done: int, total: int, rate: float) -> None:
@@ -133,6 +131,6 @@ class ModelPullJobs:
     def discard(self, job: dict[str, Any]) -> None:
         # A cancelled or failed pull keeps its partial files on purpose: the next pull resumes them.
         # Only a pull whose model left the catalogue is cleaned away.
-        model_id = json.loads(job["params"] or "{}").get("model_id", "")
+        model_id = pull_params(job).model_id
         if model_id and model_id not in catalogue(self.studio):
             shutil.rmtree(library(self.studio).staging_dir(model_id), ignore_errors=True)

@@ -9,11 +9,13 @@ from typing import Any
 
 from filmstudio.domain.errors import BadRequest, Conflict, NotFound
 from filmstudio.domain.models import ProjectCreate, ProjectCreated, ProjectList, ProjectPublic, ProjectUpdate
-from filmstudio.domain.settings import estimated_credits, parse_settings
+from filmstudio.domain.settings import RenderSettings, estimated_credits, parse_settings
+from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.services import idempotency as idem
 from filmstudio.services.assets import public_assets, remove_project_files
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
+from filmstudio.store import jobs as job_rows
 from filmstudio.store import projects as rows
 from filmstudio.store.db import utcnow
 
@@ -44,11 +46,20 @@ def to_public(studio: Studio, row: dict[str, Any], latest_job_id: str | None = N
     )
 
 
+def check_speakable(script: str, settings: RenderSettings) -> None:
+    """SCRIPT_EMPTY for a script with nothing to speak or show (only blanks, notes, boneyard, headings).
+
+    The render's own analysis decides, so a script taken here is never refused as empty at generate.
+    """
+    analyse(script, settings)
+
+
 def create_project(
     studio: Studio, principal: Principal, data: ProjectCreate, *, idempotency: idem.Claim | None = None
 ) -> ProjectCreated:
     """A new draft; with `idempotency`, the answer is recorded in the same transaction as the row."""
     principal.require("projects:write")
+    check_speakable(data.script, data.settings)
     now = utcnow()
     row = {
         "id": str(uuid.uuid4()), "account_id": principal.account_id, "title": data.title, "script": data.script,
@@ -69,10 +80,7 @@ def create_project(
 def get_project(studio: Studio, principal: Principal, project_id: str) -> ProjectPublic:
     principal.require("projects:read")
     row = owned_project(studio, principal, project_id)
-    latest = studio.store.one(
-        "SELECT id FROM jobs WHERE project_id = ? ORDER BY created_at DESC LIMIT 1", [project_id]
-    )
-    return to_public(studio, row, latest["id"] if latest else None)
+    return to_public(studio, row, job_rows.latest_job_id(studio.store, project_id))
 
 
 def list_projects(
@@ -114,6 +122,9 @@ def list_projects(
 
 def update_project(studio: Studio, principal: Principal, project_id: str, data: ProjectUpdate) -> ProjectPublic:
     principal.require("projects:write")
+    if data.script is not None:  # analysed outside the write lock; emptiness depends on the script alone
+        seen = owned_project(studio, principal, project_id)
+        check_speakable(data.script, RenderSettings.model_validate_json(seen["settings"]))
     with studio.store.write() as db:
         row = rows.lock_project(db, project_id)
         if row is None or row["account_id"] != principal.account_id:

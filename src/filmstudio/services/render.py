@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from filmstudio.domain.jobs import render_params
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, ProgressFn
 from filmstudio.pipeline.engines import Engines
@@ -81,7 +82,7 @@ class RenderJobs:
         request = self.request_for(job)
         manifest = self.renderer(request, progress=JobReport(progress), cancel=cancel)
         warnings = tuple((manifest or {}).get("warnings", [])) if isinstance(manifest, dict) else ()
-        publish = json.loads(job.get("params") or "{}").get("publish")
+        publish = render_params(job).publish
         return JobOutcome(
             # What the stills cost (the next estimates take the drawing out of the stage speeds).
             result={"title": manifest.get("title"), **{k: manifest[k] for k in STILLS_FIELDS if k in manifest}}
@@ -98,15 +99,17 @@ class RenderJobs:
             "status": "completed", "assets": json.dumps(found), "completed_at": now, "updated_at": now,
         })
         shutil.rmtree(self.studio.work_dir / job["id"], ignore_errors=True)
-        publish = json.loads(job.get("params") or "{}").get("publish")
+        publish = dict(render_params(job).publish or {})
         if publish and outcome.then:  # generate asked for `youtube_upload`: queue it with the film's files
-            from filmstudio.domain.models import YouTubeOptions
-            from filmstudio.services.youtube.publish import add_publish_job
+            from filmstudio.services.publish import add_publish_job, job_params
+            from filmstudio.services.targets import Accepted, Destination, target_named
 
-            channel_id = publish.pop("channel_id", None)
+            if "target" not in publish:  # queued before publish targets: the YouTube options and channel id
+                publish = job_params(json.dumps({"youtube": publish, "channel_id": publish.get("channel_id")}))
+            target = target_named(self.studio.publish_targets, publish["target"])
+            accepted = Accepted(target.parse(publish["options"]), Destination(**publish["destination"]))
             add_publish_job(db, self.studio, account_id=job["account_id"], project_id=job["project_id"],
-                            assets=found, options=YouTubeOptions.model_validate(publish),
-                            channel_id=channel_id, job_id=outcome.then[0])
+                            assets=found, target=publish["target"], accepted=accepted, job_id=outcome.then[0])
         return {"output_url": _video_url(self.studio, found)}
 
     def discard(self, job: dict[str, Any]) -> None:

@@ -9,13 +9,14 @@ import re
 import secrets
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import NotFound
 from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+from filmstudio.pipeline.plan import Script
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.references import marked_used
 from filmstudio.pipeline.script.analysis import analyse
@@ -26,19 +27,25 @@ from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
 
+if TYPE_CHECKING:
+    from filmstudio.pipeline.models.library import InstalledModel
+
 log = logging.getLogger(__name__)
 
 
 def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits,
-           settings: RenderSettings | None = None) -> Storyboard:
+           settings: RenderSettings | None = None, script: Script | None = None) -> Storyboard:
     settings = settings or RenderSettings.model_validate_json(project["settings"])
-    script = analyse(project["script"], settings)
+    script = script or analyse(project["script"], settings)
     return build_storyboard(script, settings, text=project["script"], edits=edits,
                             images=assets.project_images(studio, project["id"]), tokens=_tokens(studio))
 
 
-def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSettings) -> StillPlan | None:
+def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSettings, *,
+                   script: Script | None = None) -> StillPlan | None:
     """The stills a render of `project` will draw (cache misses) and their seconds; None without a model.
+
+    `script`: the project's script already analysed with `settings` (else it is analysed here).
 
     Only an estimate: a failure here (an unreadable edits file, a broken tokenizer) is logged and
     gives None, and never stops the render it estimates (the render reports such errors itself).
@@ -47,7 +54,7 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
         return None
     try:
         edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
-        board = _board(studio, project, edits, settings)
+        board = _board(studio, project, edits, settings, script)
         w, h = settings.size
         return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
     except Exception:
@@ -55,11 +62,17 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
         return None
 
 
-def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
-    from filmstudio.pipeline.models.library import ModelLibrary
+def _installed_pictures(studio: Studio) -> list[InstalledModel]:
+    """The installed models of kind "picture" that diffusers draws with (never another kind's folder)."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
 
-    return [(m.id, m.path) for m in ModelLibrary(studio.models_dir).installed()
+    return [m for m in serving(ModelLibrary(studio.models_dir), load_catalogue(), kind="picture", engine="diffusers")
             if (m.path / "model_index.json").is_file()]
+
+
+def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
+    return [(m.id, m.path) for m in _installed_pictures(studio)]
 
 
 def _tokens(studio: Studio) -> PromptTokens:
@@ -72,13 +85,12 @@ def _tokens(studio: Studio) -> PromptTokens:
 
 def _pictures(studio: Studio) -> dict[str, Any]:
     """Which picture model will draw the stills, or how to get one; and whether it uses references."""
-    from filmstudio.pipeline.models.library import ModelLibrary
     from filmstudio.pipeline.providers.reference_adapter import PULL_ADVICE, find_reference_adapter
 
-    models = [m for m in ModelLibrary(studio.models_dir).installed() if (m.path / "model_index.json").is_file()]
+    models = _installed_pictures(studio)
     if models:
         adapter, why = find_reference_adapter(studio.models_dir, models[0].path, models[0].id)
-        references = {"used": True, **adapter.identity()} if adapter else {"used": False, "advice": why}
+        references = {"used": True, **adapter.identity().as_dict()} if adapter else {"used": False, "advice": why}
         return {"engine": "diffusers", "model": models[0].id, "references": references}
     return {"engine": PROCEDURAL_PICTURES.name, "model": None, "advice": list(PROCEDURAL_PICTURES.missing),
             "references": {"used": False, "advice": PULL_ADVICE}}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from filmstudio.pipeline.engines import Pictures, VoiceInfo
 from filmstudio.services.secrets import SecretStore
+from filmstudio.services.targets import PublishTarget
 from filmstudio.store.db import Store
 
 
@@ -58,6 +59,8 @@ class Studio:
     youtube_api_endpoint: str = "https://www.googleapis.com/"
     youtube_ca_bundle: Path | None = None
     youtube_chunk_bytes: int = 8 * 1024 * 1024
+    # issue 17: where films can be published, by name (the composition root registers them)
+    publish_targets: Mapping[str, PublishTarget] = field(default_factory=dict)
 
     def with_voices(self, voices: Sequence[VoiceInfo]) -> Studio:
         from dataclasses import replace
@@ -68,6 +71,11 @@ class Studio:
         from dataclasses import replace
 
         return replace(self, pictures=pictures)
+
+    def with_targets(self, targets: Mapping[str, PublishTarget]) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, publish_targets=dict(targets))
 
     def with_queue(self, queue: JobQueue) -> Studio:
         from dataclasses import replace

@@ -23,7 +23,7 @@ import httpx
 from filmstudio.domain.errors import FilmStudioError
 from filmstudio.services import netpolicy
 from filmstudio.services.studio import Studio
-from filmstudio.services.webhooks import policy, secret_key, secret_name
+from filmstudio.services.webhook_secrets import policy, secret_key, secret_name
 from filmstudio.store.db import utcnow
 
 log = logging.getLogger(__name__)

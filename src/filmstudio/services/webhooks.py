@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import secrets
 import time
@@ -24,26 +23,11 @@ from filmstudio.domain.models import (
 from filmstudio.services import events, netpolicy
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
+from filmstudio.services.webhook_secrets import SECRET_PREFIX, policy, secret_name
+from filmstudio.services.webhook_sender import WebhookSender
 from filmstudio.store.db import utcnow
 
-SECRET_PREFIX = "whsec_"
 MAX_WEBHOOKS = 20
-
-
-def secret_name(webhook_id: str) -> str:
-    return f"webhook:{webhook_id}"
-
-
-def secret_key(secret: str) -> bytes:
-    """The HMAC key of a secret as the keyring holds it (`whsec_` + base64; older rows: bare base64)."""
-    raw = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
-    try:
-        key = base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest("the webhook secret must be whsec_ followed by base64", code="INVALID_WEBHOOK_SECRET") from None
-    if not key:
-        raise BadRequest("the webhook secret is empty", code="INVALID_WEBHOOK_SECRET")
-    return key
 
 
 def stored_secret(given: str) -> str:
@@ -53,10 +37,6 @@ def stored_secret(given: str) -> str:
     (`standardwebhooks.Webhook(secret.encode())`); a `whsec_` secret is kept as it is.
     """
     return SECRET_PREFIX + base64.b64encode(webhook_secret_bytes(given)).decode()
-
-
-def policy(studio: Studio) -> netpolicy.Policy:
-    return netpolicy.Policy(loopback_ok=studio.loopback_only, allowed=studio.webhook_allowed_hosts)
 
 
 def _public(row: dict[str, Any]) -> WebhookPublic:
@@ -147,8 +127,6 @@ def list_deliveries(studio: Studio, principal: Principal, webhook_id: str, *, li
 
 def test_webhook(studio: Studio, principal: Principal, webhook_id: str) -> DeliveryPublic:
     """Queue a `webhook.test` event to this endpoint and try it once right away."""
-    from filmstudio.services.webhook_sender import WebhookSender
-
     principal.require("webhooks")
     row = _owned(studio, principal, webhook_id)
     if row["status"] != "active":

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlite_utils
 
+from filmstudio.domain.models import JOB_KINDS
 from filmstudio.store.db import Store
 from filmstudio.store.rows import insert, update
 
@@ -13,6 +14,9 @@ ACTIVE = ("queued", "processing")
 
 
 def add_job(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Insert a job; its kind must be one the code knows (the table has no CHECK, so a kind is one line)."""
+    if row.get("kind", "render") not in JOB_KINDS:
+        raise ValueError(f"unknown job kind {row.get('kind')!r} (known: {', '.join(JOB_KINDS)})")
     insert(db, "jobs", row)
 
 
@@ -104,3 +108,35 @@ def finished_jobs_timings(store: Store, limit: int = 20) -> list[dict[str, Any]]
         "ORDER BY finished_at DESC LIMIT ?",
         [limit],
     )
+
+
+def started_facts(db: sqlite_utils.Database, job_id: str) -> dict[str, Any]:
+    """What the `job.started` event needs of a job just claimed: account, project, attempts, kind."""
+    account_id, project_id, attempts, kind = db.execute(
+        "SELECT account_id, project_id, attempts, kind FROM jobs WHERE id = ?", [job_id]).fetchone()
+    return {"account_id": account_id, "project_id": project_id, "attempts": attempts, "kind": kind}
+
+
+def lease_state(store: Store, job_id: str) -> dict[str, Any] | None:
+    """`cancel_requested` and `lease_owner` of a job (the running worker's checkpoint)."""
+    return store.one("SELECT cancel_requested, lease_owner FROM jobs WHERE id = ?", [job_id])
+
+
+def lease_still_stale(db: sqlite_utils.Database, job_id: str, now: float) -> bool:
+    """Inside a write: the job is still processing under a lease that ran out before `now`."""
+    return db.execute("SELECT 1 FROM jobs WHERE id = ? AND status = 'processing' AND lease_until < ?",
+                      [job_id, now]).fetchone() is not None
+
+
+def active_pull(db: sqlite_utils.Database, model_id: str) -> str | None:
+    """The id of the queued or running pull of `model_id`, if there is one."""
+    found = db.execute(
+        "SELECT id FROM jobs WHERE kind = 'model_pull' AND status IN ('queued', 'processing') "
+        "AND json_extract(params, '$.model_id') = ?", [model_id]).fetchone()
+    return str(found[0]) if found is not None else None
+
+
+def latest_job_id(store: Store, project_id: str) -> str | None:
+    """The project's newest job of any kind."""
+    found = store.one("SELECT id FROM jobs WHERE project_id = ? ORDER BY created_at DESC LIMIT 1", [project_id])
+    return str(found["id"]) if found else None

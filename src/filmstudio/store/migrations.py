@@ -276,11 +276,89 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        6,
+        # Issue 17: job kinds are checked in code (store/jobs.py JOB_KINDS), so a new kind needs no
+        # table rebuild; this one rebuild drops the CHECK on `kind` (a render and a publish still need a
+        # project). Issue 24: a failed job keeps its error's details (a quota's resets_at).
+        """
+        CREATE TABLE jobs_v6 (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'render',
+            project_id TEXT REFERENCES projects(id),
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            status TEXT NOT NULL DEFAULT 'queued'
+                CHECK (status IN ('queued', 'processing', 'completed', 'failed', 'cancelled')),
+            progress INTEGER NOT NULL DEFAULT 0,
+            current_step TEXT,
+            script TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}',
+            params TEXT NOT NULL DEFAULT '{}',
+            result TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_until REAL,
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            error_code TEXT,
+            error_message TEXT,
+            error_details TEXT,
+            warnings TEXT NOT NULL DEFAULT '[]',
+            stage_timings TEXT NOT NULL DEFAULT '{}',
+            credits INTEGER NOT NULL DEFAULT 0,
+            idempotency_key TEXT,
+            output_dir TEXT,
+            created_at TEXT NOT NULL,
+            enqueued_at TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            UNIQUE (account_id, idempotency_key),
+            CHECK (kind = 'model_pull' OR project_id IS NOT NULL)
+        );
+        INSERT INTO jobs_v6 (id, kind, project_id, account_id, status, progress, current_step, script, settings,
+            params, result, attempts, lease_owner, lease_until, cancel_requested, error_code, error_message,
+            warnings, stage_timings, credits, idempotency_key, output_dir, created_at, enqueued_at, started_at,
+            finished_at)
+        SELECT id, kind, project_id, account_id, status, progress, current_step, script, settings,
+            params, result, attempts, lease_owner, lease_until, cancel_requested, error_code, error_message,
+            warnings, stage_timings, credits, idempotency_key, output_dir, created_at, enqueued_at, started_at,
+            finished_at
+        FROM jobs ORDER BY rowid;
+        DROP TABLE jobs;
+        ALTER TABLE jobs_v6 RENAME TO jobs;
+        CREATE INDEX idx_jobs_project ON jobs(project_id, created_at);
+        CREATE INDEX idx_jobs_account ON jobs(account_id, status, created_at);
+        CREATE INDEX idx_jobs_status ON jobs(status, lease_until);
+        CREATE INDEX idx_jobs_kind ON jobs(kind, status);
+        """,
+    ),
+    (
+        7,
+        # Issue 25: a channel belongs to the account that connected it, and an admin may share it with
+        # others. Channels connected before belong to the built-in owner account (made here if need be).
+        """
+        INSERT INTO accounts (id, name, plan, credit_balance, created_at)
+            SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2)
+                         || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2)
+                         || '-' || hex(randomblob(6))),
+                   'owner', 'enterprise', NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            WHERE EXISTS (SELECT 1 FROM youtube_channels)
+              AND NOT EXISTS (SELECT 1 FROM accounts WHERE name = 'owner');
+        ALTER TABLE youtube_channels ADD COLUMN account_id TEXT REFERENCES accounts(id);
+        UPDATE youtube_channels SET account_id = (SELECT id FROM accounts WHERE name = 'owner');
+        CREATE INDEX idx_channels_account ON youtube_channels(account_id);
+        CREATE TABLE youtube_channel_shares (
+            channel_id TEXT NOT NULL REFERENCES youtube_channels(channel_id),
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            shared_at TEXT NOT NULL,
+            PRIMARY KEY (channel_id, account_id)
+        );
+        """,
+    ),
 )
 
 # Migrations that rebuild a table others reference: run with foreign keys off (a no-op inside a
 # transaction, so set around it), then `foreign_key_check` before the commit.
-_REBUILDS = frozenset({4})
+_REBUILDS = frozenset({4, 6})
 
 
 def schema_version(store: Store) -> int:

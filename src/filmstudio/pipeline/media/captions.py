@@ -6,123 +6,33 @@ import html
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
+from filmstudio.pipeline.media.linebreaks import (
+    CLAUSE_END,
+    FAULT,
+    SENTENCE_END,
+    Token,
+    boundary_cost,
+    break_long,
+    fits,
+    join_tokens,
+    layout,
+    tokenize,
+    wrap,
+)
 from filmstudio.pipeline.plan import Cue, Script
 from filmstudio.pipeline.script.analysis import analyse
 
-MIN_CUE_SECONDS = 0.83  # 5/6 s, the usual floor for a readable cue
-MAX_CHARS_PER_SECOND = 17.0  # adult reading speed for English subtitles
-
-
-
-def _word_set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-# Words a phrase never ends on (a cue ending "the", "of", "and" leaves the reader hanging) and
-# words a phrase starts with (a cue boundary just before them is natural). English only: other
-# languages still split at sentence and clause ends, then evenly.
-_NO_END_WORDS = _word_set(
-    "a an the my your his her its our their this these those some any no every of to in on at by for from "
-    "with into onto than as and or but nor so if that which who whose whom where when while because very "
-    "not is are was were be been being has have had do does did can could will would shall should may "
-    "might must i we you he she it they"
-)
-_START_WORDS = _word_set(
-    "and or but nor so yet because although though while when whenever where which who whose that than "
-    "until unless since after before as if to of in on at by for from with without into onto through "
-    "across along around over under between against"
-)
-
-# Scripts written without spaces between words: any character is a place to wrap.
-_NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
-# Split after a full stop (and any closing quote or bracket), keeping every character.
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’»)\]]))\s+|(?<=[。！？])")
-_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=[，、；：])\s*|\s+(?=[—–]\s)")
-
-Token = tuple[str, str]  # (glue before it: "" or " ", text)
-
-
-def _tokens(text: str) -> list[Token]:
-    """Words (and single CJK characters), each with the glue that joins it to the one before."""
-    out: list[Token] = []
-    for n, word in enumerate(text.split()):
-        glue = "" if n == 0 else " "
-        piece = ""
-        for ch in word:
-            if _NO_SPACE_SCRIPT.match(ch):
-                if piece:
-                    out.append((glue, piece))
-                    glue, piece = "", ""
-                out.append((glue, ch))
-                glue = ""
-            else:
-                piece += ch
-        if piece:
-            out.append((glue, piece))
-    return out
-
-
-def _join(tokens: Sequence[Token]) -> str:
-    return "".join((glue if n else "") + word for n, (glue, word) in enumerate(tokens))
-
-
-def _break_long(tokens: list[Token], max_chars: int) -> list[Token]:
-    """Split words longer than a line, after hyphens where possible, else at `max_chars`."""
-    out: list[Token] = []
-    for glue, word in tokens:
-        if len(word) <= max_chars:
-            out.append((glue, word))
-            continue
-        pieces: list[str] = []
-        for part in re.split(r"(?<=-)", word):
-            if pieces and len(pieces[-1]) + len(part) <= max_chars:
-                pieces[-1] += part
-            else:
-                pieces.extend(part[k : k + max_chars] for k in range(0, len(part), max_chars))
-        out.extend((glue if n == 0 else "", piece) for n, piece in enumerate(p for p in pieces if p))
-    return out
-
-
-def _greedy(tokens: list[Token], width: int) -> list[list[Token]]:
-    lines: list[list[Token]] = []
-    current: list[Token] = []
-    length = 0
-    for glue, word in tokens:
-        add = len(word) + (len(glue) if current else 0)
-        if current and length + add > width:
-            lines.append(current)
-            current, length = [("", word)], len(word)
-        else:
-            current.append((glue, word))
-            length += add
-    if current:
-        lines.append(current)
-    return lines
-
-
-def wrap(text: str, *, max_chars: int = 42, max_lines: int = 2) -> list[str] | None:
-    """Balanced lines of at most `max_chars`, or None if `text` needs more than `max_lines`."""
-    tokens = _break_long(_tokens(text), max_chars)
-    if not tokens:
-        return []
-    total = len(_join(tokens))
-    if total <= max_chars:
-        return [_join(tokens)]
-    # The narrowest width that still fits in max_lines gives the most even lines.
-    for width in range(max(1, math.ceil(total / max_lines)), max_chars + 1):
-        lines = _greedy(tokens, width)
-        if len(lines) <= max_lines:
-            return [_join(line) for line in lines]
-    return None
-
-
-def _fits(tokens: list[Token], max_chars: int, max_lines: int) -> bool:
-    return wrap(_join(tokens), max_chars=max_chars, max_lines=max_lines) is not None
+MIN_CUE_SECONDS = 5 / 6  # the shortest a cue stays up and can still be read (Netflix: 5/6 s)
+MAX_CUE_SECONDS = 7.0  # the longest a cue stays up
+MAX_CHARS_PER_SECOND = 17.0  # adult reading speed for subtitles (Netflix timed-text style guide)
+GAP_FRAMES = 2  # frames between two cues, so the eye sees that the text changed
+MAX_LAG = 0.5  # a cue inside a line may start this much after its first word, to leave the one before up
 
 
 def _split_pieces(text: str, pattern: re.Pattern[str], glue: str = "") -> list[tuple[str, str]]:
@@ -145,54 +55,49 @@ def _split_pieces(text: str, pattern: re.Pattern[str], glue: str = "") -> list[t
     return out
 
 
+def _good(tokens: list[Token], max_chars: int, max_lines: int) -> bool:
+    """Whether `tokens` make one cue whose lines break where the phrase allows."""
+    found = layout(tokens, max_chars, max_lines) if fits(tokens, max_chars, max_lines) else None
+    return found is not None and found[0] < FAULT
+
+
 def split_for_cues(text: str, *, max_chars: int = 42, max_lines: int = 2) -> list[str]:
-    """Split a line's text into cue-sized chunks at sentence, then clause, then word ends."""
+    """Split a line's text into cue-sized chunks at sentence, then clause, then phrase ends.
+
+    A text that fits one cue only by breaking a line inside a phrase ("orbit around / the Earth")
+    is cut into cues instead, where the phrase allows."""
     text = " ".join(text.split())
     if not text:
         return []
-    if wrap(text, max_chars=max_chars, max_lines=max_lines) is not None:
+    if _good(tokenize(text), max_chars, max_lines):
         return [text]
     units: list[list[Token]] = []
-    for glue, sentence in _split_pieces(text, _SENTENCE_END):
-        if wrap(sentence, max_chars=max_chars, max_lines=max_lines) is not None:
+    for glue, sentence in _split_pieces(text, SENTENCE_END):
+        if _good(tokenize(sentence), max_chars, max_lines):
             units.append(_unit(sentence, glue))
             continue
-        for clause_glue, clause in _split_pieces(sentence, _CLAUSE_END, glue):
+        for clause_glue, clause in _split_pieces(sentence, CLAUSE_END, glue):
             tokens = _unit(clause, clause_glue)
-            if _fits(tokens, max_chars, max_lines):
+            if _good(tokens, max_chars, max_lines):
                 units.append(tokens)
             else:
-                units.extend(_phrases(_break_long(tokens, max_chars), max_chars, max_lines))
-    return [_join(u) for u in _pack(units, max_chars, max_lines)]
+                units.extend(_phrases(break_long(tokens, max_chars), max_chars, max_lines))
+    return [join_tokens(u) for u in _pack(units, max_chars, max_lines)]
 
 
 def _unit(text: str, glue: str) -> list[Token]:
     """Tokens of a sentence or clause, joined to what came before by `glue`."""
-    tokens = _tokens(text)
+    tokens = tokenize(text)
     if tokens:
         tokens[0] = (glue, tokens[0][1])
     return tokens
-
-
-def _bare(word: str) -> str:
-    return word.strip("\"'“”‘’«»()[]").lower()
-
-
-def _break_cost(before: Token, after: Token) -> float:
-    """How much a cue boundary between two words hurts: 0 after punctuation, most inside a phrase."""
-    last, first = before[1], after[1]
-    if last[-1:] in ",;:—–-…" or not after[0]:
-        return 0.0 if after[0] else 6.0  # no glue: inside a CJK run, any place is as good
-    if _bare(last) in _NO_END_WORDS:
-        return 12.0
-    return 1.0 if _bare(first) in _START_WORDS else 6.0
 
 
 def _phrases(tokens: list[Token], max_chars: int, max_lines: int) -> list[list[Token]]:
     """A clause too long for one cue, cut into the fewest cues, at the least hurtful word boundaries.
 
     Dynamic programming over word positions: each cue costs a fixed amount (fewer cues first),
-    each boundary its `_break_cost`, and a cue much shorter than the others a little more.
+    each boundary its `boundary_cost`, and a cue much shorter than the others a little more.
     """
     n = len(tokens)
     best: list[tuple[float, int]] = [(math.inf, n)] * (n + 1)
@@ -201,11 +106,12 @@ def _phrases(tokens: list[Token], max_chars: int, max_lines: int) -> list[list[T
         length = 0
         for j in range(i + 1, n + 1):
             length += len(tokens[j - 1][1]) + (1 if j - 1 > i else 0)
-            if length > max_chars * max_lines or not _fits(tokens[i:j], max_chars, max_lines):
+            if length > max_chars * max_lines or not fits(tokens[i:j], max_chars, max_lines):
                 if j == i + 1:
                     best[i] = (best[j][0] + 20.0, j)  # a single over-long token: its own cue
                 break
-            cost = 20.0 + best[j][0] + (_break_cost(tokens[j - 1], tokens[j]) if j < n else 0.0)
+            inside = layout(tokens[i:j], max_chars, max_lines)
+            cost = 20.0 + best[j][0] + (boundary_cost(tokens, j) if j < n else 0.0) + (inside[0] if inside else 0.0)
             cost += 4.0 if length < max_chars / 3 else 0.0
             if cost < best[i][0]:
                 best[i] = (cost, j)
@@ -226,7 +132,7 @@ def _pack(units: list[list[Token]], max_chars: int, max_lines: int) -> list[list
             continue
         if out:
             candidate = out[-1] + unit
-            if _fits(candidate, max_chars, max_lines):
+            if _good(candidate, max_chars, max_lines):
                 out[-1] = candidate
                 continue
         out.append(list(unit))  # keeps its glue, in case a later pass joins it on
@@ -252,51 +158,141 @@ def _word_bounds(chunks: list[str], words: WordTimes | None) -> list[tuple[float
     return out
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """A cue being built: its text (or lines, for two speakers), where its speech starts and ends."""
+
+    line_index: int
+    start: float
+    end: float
+    text: str
+    first: bool  # the first cue of its line: it starts with the clip, never later
+    speaker: str = ""
+    lines: tuple[str, ...] = ()  # preset lines (a two-speaker cue), else wrapped from `text`
+
+
+def _chars(text: str) -> int:
+    return len(text.replace("\n", ""))
+
+
 def build_cues(
     timed: Sequence[tuple[int, float, float, str]], *, max_chars: int = 42, max_lines: int = 2,
-    words: Mapping[int, WordTimes] | None = None,
+    words: Mapping[int, WordTimes] | None = None, speakers: Mapping[int, str] | None = None,
+    fps: int = 24, max_cps: float = MAX_CHARS_PER_SECOND,
 ) -> list[Cue]:
-    """Cues from `(line_index, start, end, text)` clip timings.
+    """Cues from `(line_index, start, end, text)` clip timings, timed for reading.
 
     A line that fits one cue starts exactly at its clip's start; a longer one is split at phrase
     boundaries, each cue timed by its own words where the voice gave word timings (`words`, by
-    line index), else sharing the line's time by characters. Cues never overlap; short cues are
-    held to 0.83 s, and to a reading speed of 17 characters a second, where the next cue leaves room.
+    line index), else sharing the line's time by characters. Each cue then stays up for
+    `max_cps` and at least 5/6 s, into the pause after it, never past 7 s nor closer than two
+    frames to the next; a cue inside a line may start up to `MAX_LAG` after its words to leave
+    the one before up. A cue still shorter than 5/6 s is merged with its neighbour where the two
+    fit one cue (two speakers as a "-" dialogue pair, by `speakers`).
     """
     ordered = sorted((t for t in timed if t[3].strip()), key=lambda t: (t[1], t[0]))
-    raw: list[tuple[int, float, float, str]] = []
+    who = speakers or {}
+    pieces: list[_Piece] = []
     for line_index, start, end, text in ordered:
         chunks = split_for_cues(text, max_chars=max_chars, max_lines=max_lines)
         bounds = _word_bounds(chunks, (words or {}).get(line_index)) if len(chunks) > 1 else None
-        if bounds is not None:
-            for k, (chunk, (w_start, w_end)) in enumerate(zip(chunks, bounds, strict=True)):
-                # The first cue starts with the clip, the last ends with it; between, at the words.
-                raw.append((line_index, start if k == 0 else max(start, w_start),
-                            end if k == len(chunks) - 1 else min(end, w_end), chunk))
-            continue
-        total = sum(len(c) for c in chunks)
-        span = max(0.0, end - start)
-        done = 0
-        for chunk in chunks:
-            c_start = start + span * done / total
-            done += len(chunk)
-            c_end = start + span * done / total
-            raw.append((line_index, c_start, c_end, chunk))
+        if bounds is None:
+            total = sum(len(c) for c in chunks)
+            span, done, bounds = max(0.0, end - start), 0, []
+            for chunk in chunks:
+                a = start + span * done / total
+                done += len(chunk)
+                bounds.append((a, start + span * done / total))
+        last = len(chunks) - 1
+        for k, (chunk, (w_start, w_end)) in enumerate(zip(chunks, bounds, strict=True)):
+            # The first cue starts with the clip, the last ends with it; between, at the words.
+            pieces.append(_Piece(line_index, start if k == 0 else max(start, w_start),
+                                 end if k == last else min(end, w_end), chunk, k == 0, who.get(line_index, "")))
+    gap = GAP_FRAMES / fps
+    timed_pieces = _merge_short(_time(pieces, gap, max_cps), max_chars, max_lines, gap, max_cps)
     cues: list[Cue] = []
-    for n, (line_index, start, end, chunk) in enumerate(raw):
-        limit = raw[n + 1][1] if n + 1 < len(raw) else math.inf
-        wanted = max(MIN_CUE_SECONDS, len(chunk) / MAX_CHARS_PER_SECOND)
-        end = min(max(end, start + wanted), limit)
+    for piece, start, end in timed_pieces:
+        lines = list(piece.lines) or wrap(piece.text, max_chars=max_chars, max_lines=max_lines) or [piece.text]
+        cues.append(Cue(index=len(cues) + 1, start=start, end=end, text="\n".join(lines),
+                        line_index=piece.line_index))
+    return cues
+
+
+Timed = tuple[_Piece, float, float]
+
+
+def _time(pieces: list[_Piece], gap: float, max_cps: float) -> list[Timed]:
+    """Each piece's shown (start, end): held for reading into the pause after it, two frames off the next."""
+    starts = [p.start for p in pieces]
+    out: list[Timed] = []
+    for n, p in enumerate(pieces):
+        start = starts[n]
+        need = max(MIN_CUE_SECONDS, _chars(p.text) / max_cps)
+        end = min(max(p.end, start + need), start + MAX_CUE_SECONDS)
+        if n + 1 < len(pieces):
+            nxt = pieces[n + 1]
+            if not nxt.first:  # the same line goes on: its next cue may wait a little for this one
+                lag = min(MAX_LAG, max(0.0, (nxt.end - nxt.start) / 2))
+                starts[n + 1] = max(starts[n + 1], min(end + gap, nxt.start + lag))
+            limit = starts[n + 1] - gap
+            end = min(end, limit if limit - start >= gap else starts[n + 1])
         if end <= start:
             continue  # two lines share a start: the later one's cues carry the text
-        lines = wrap(chunk, max_chars=max_chars, max_lines=max_lines) or [chunk]
-        cues.append(Cue(index=len(cues) + 1, start=start, end=end, text="\n".join(lines), line_index=line_index))
-    return cues
+        out.append((p, start, end))
+    return out
+
+
+def _combine(a: _Piece, b: _Piece, max_chars: int, max_lines: int) -> _Piece | None:
+    """`a` and `b` as one cue, if they fit: one speaker's words joined, two speakers' as "-" lines."""
+    if a.speaker and b.speaker and a.speaker != b.speaker:
+        first = a.lines or (f"-{a.text}",)
+        second = f"-{b.text}"
+        if b.lines or len(first) + 1 > max_lines or any(len(x) > max_chars for x in (*first, second)):
+            return None
+        return replace(a, end=b.end, text=f"{a.text}\n{b.text}", lines=(*first, second), speaker=b.speaker)
+    if a.lines or b.lines:
+        return None
+    text = f"{a.text} {b.text}"
+    if wrap(text, max_chars=max_chars, max_lines=max_lines) is None:
+        return None
+    return replace(a, end=b.end, text=text)
+
+
+def _merge_short(items: list[Timed], max_chars: int, max_lines: int, gap: float, max_cps: float) -> list[Timed]:
+    """A cue under 5/6 s (the next starts too soon) joins the next cue, else the one before, where they fit;
+    the joined cue is then held for reading like any other."""
+    out = list(items)
+
+    def held(piece: _Piece, start: float, end: float, k: int) -> Timed:
+        need = max(MIN_CUE_SECONDS, _chars(piece.text) / max_cps)
+        limit = out[k][1] - gap if k < len(out) else math.inf
+        return piece, start, max(end, min(start + need, start + MAX_CUE_SECONDS, limit))
+
+    i = 0
+    while i < len(out):
+        piece, start, end = out[i]
+        if end - start >= MIN_CUE_SECONDS - 1e-9:
+            i += 1
+            continue
+        if i + 1 < len(out):
+            nxt, _, nxt_end = out[i + 1]
+            both = _combine(piece, nxt, max_chars, max_lines)
+            if both is not None and nxt_end - start <= MAX_CUE_SECONDS:
+                out[i : i + 2] = [held(both, start, nxt_end, i + 2)]
+                continue
+        if i > 0:
+            prev, prev_start, _ = out[i - 1]
+            both = _combine(prev, piece, max_chars, max_lines)
+            if both is not None and end - prev_start <= MAX_CUE_SECONDS:
+                out[i - 1 : i + 1] = [held(both, prev_start, end, i + 1)]
+                continue
+        i += 1
+    return out
 
 
 def too_fast(cues: Sequence[Cue], max_cps: float = MAX_CHARS_PER_SECOND) -> list[Cue]:
     """Cues that ask for more than `max_cps` characters a second (worth a job warning)."""
-    return [c for c in cues if len(c.text.replace("\n", "")) / max(c.end - c.start, 1e-6) > max_cps]
+    return [c for c in cues if _chars(c.text) / max(c.end - c.start, 1e-6) > max_cps]
 
 
 # -- files -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 from filmstudio.domain.errors import ModelNotFound
 
-KINDS = ("voice", "picture", "translation", "video")
+KINDS = ("voice", "picture", "translation", "video", "writer")
 DEVICES = ("cpu", "cuda", "mps")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

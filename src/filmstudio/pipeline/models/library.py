@@ -34,6 +34,8 @@ class InstalledModel:
     size_bytes: int
     revision: str
     files: dict[str, str]  # path in the repo -> sha256
+    kind: str = ""  # the catalogue entry's kind and engine when it was pulled ("" in manifests older than that)
+    engine: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ class ModelLibrary:
             files = {str(k): str(v["sha256"]) for k, v in data["files"].items()}
             size = sum(int(v["size"]) for v in data["files"].values())
             return InstalledModel(id=str(data["id"]), path=folder, size_bytes=size,
-                                  revision=str(data.get("revision", "")), files=files)
+                                  revision=str(data.get("revision", "")), files=files,
+                                  kind=str(data.get("kind") or ""), engine=str(data.get("engine") or ""))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -182,7 +185,7 @@ class ModelLibrary:
         """
         files = {path: {"sha256": sha, "size": (staging / path).stat().st_size} for path, sha in hashes.items()}
         manifest = {"id": entry.id, "repo": entry.repo, "revision": entry.revision, "commit": commit,
-                    "engine": entry.engine, "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "kind": entry.kind, "engine": entry.engine, "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "files": files}
         _write_json(staging / MANIFEST, manifest)
         final = self._folder(entry.id)
@@ -213,3 +216,19 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def serving(library: ModelLibrary, catalogue: Catalogue, *, kind: str, engine: str) -> list[InstalledModel]:
+    """The installed models that serve the `kind` seam through `engine`, in the library's order.
+
+    The catalogue's entry decides (else the kind and engine recorded when the model was pulled from
+    another catalogue); the files never do: a video model's folder has a `model_index.json` too,
+    and it must never be loaded as a picture model.
+    """
+    found = []
+    for model in library.installed():
+        entry = catalogue.get(model.id) if model.id in catalogue else None
+        kind_of, engine_of = (entry.kind, entry.engine) if entry is not None else (model.kind, model.engine)
+        if kind_of == kind and engine_of == engine:
+            found.append(model)
+    return found

@@ -18,14 +18,15 @@ import gc
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from filmstudio.domain.errors import EngineMissing, FilmStudioError
-from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
-from filmstudio.pipeline.engines import EngineInfo, Progress, StillRequest
-from filmstudio.pipeline.prompts import PromptTokens, model_tokens
+from filmstudio.pipeline.cache import atomic_output
+from filmstudio.pipeline.cancel import CancelToken
+from filmstudio.pipeline.engines import EngineInfo, PicturesIdentity, Progress, PromptTokens, StillRequest
+from filmstudio.pipeline.prompts import model_tokens
 from filmstudio.pipeline.providers.reference_adapter import ReferenceAdapter
 
 AI_EXTRA = "the AI pictures need the `ai` extra: pip install 'filmstudio[ai]' (install torch for your GPU first)"
@@ -39,36 +40,15 @@ class GpuOutOfMemory(FilmStudioError):
     http_status = 507
 
 
-def native_size(aspect: float, side: int) -> tuple[int, int]:
-    """The model's native pixel count at `aspect` (w/h), both sides multiples of 8."""
-    area = side * side
-    w = (area * aspect) ** 0.5
-    h = w / aspect
-    return max(8, round(w / 8) * 8), max(8, round(h / 8) * 8)
-
-
-def still_path(folder: Path, model: str, revision: str, prompt: str, negative: str, seed: int,
-               size: tuple[int, int], steps: int | None, *, reference: Mapping[str, Any] | None = None,
-               kind: str = "still") -> Path:
-    """Where a still lives in the cache: its name is its content key.
-
-    `reference` (a reference picture's content hash and the adapter's identity and scale) joins
-    the key only when there is one, so stills drawn without a reference keep their keys.
-    """
-    parts: list[Any] = [kind, model, revision, prompt, negative, seed, list(size), steps]
-    if reference is not None:
-        parts.append(dict(reference))
-    return folder / f"{kind}-{content_key(*parts)[:32]}.png"
-
-
 class DiffusersPictures:
     """The `Pictures` engine on diffusers: one model folder, loaded lazily, freed when idle."""
 
     def __init__(self, folder: Path, *, model_id: str, revision: str = "", steps: int = 20, batch: int = 4,
                  idle_seconds: float = 300.0, device: str | None = None, vram_mb: int | None = None,
                  loader: Callable[[Path], Any] | None = None, adapter: ReferenceAdapter | None = None,
-                 references_advice: str = "") -> None:
+                 references_advice: str = "", forced_device: str | None = None) -> None:
         self.folder = folder
+        self._forced_device = forced_device  # the settings' pictures_device: this device, whatever is found
         self.adapter = adapter
         self.references_advice = references_advice  # without an adapter: why, and what to pull
         self.model_id = model_id
@@ -96,10 +76,14 @@ class DiffusersPictures:
             missing = (AI_EXTRA,)
         return EngineInfo(kind="pictures", name=f"diffusers {self.model_id}", version=version,
                           device=self.device(), ok=not missing and self.folder.is_dir(), missing=missing,
-                          details={"model": self.model_id, "revision": self.revision, "loaded": self.loaded,
-                                   "steps": self.steps, "native_side": self.native_side(),
-                                   "references": self.adapter.identity() if self.adapter else None,
-                                   "references_advice": "" if self.adapter else self.references_advice})
+                          model=self.model_id, revision=self.revision, loaded=self.loaded, steps=self.steps,
+                          native_side=self.native_side(),
+                          references=self.adapter.identity() if self.adapter else None,
+                          references_advice="" if self.adapter else self.references_advice)
+
+    def identity(self) -> PicturesIdentity:
+        return PicturesIdentity(model=self.model_id, revision=self.revision, steps=self.steps,
+                                references=self.adapter.identity() if self.adapter else None)
 
     @property
     def loaded(self) -> bool:
@@ -122,7 +106,7 @@ class DiffusersPictures:
 
     def device(self) -> str:
         if self._device is None:
-            self._device, self._vram = _pick_device()
+            self._device, self._vram = _pick_device(self._forced_device)
         return self._device
 
     # -- loading and freeing -------------------------------------------------------------------------
@@ -310,11 +294,8 @@ def _is_oom(exc: BaseException) -> bool:
     return "out of memory" in text or "outofmemory" in text
 
 
-def _pick_device() -> tuple[str, int]:
-    """CUDA (fp16) when there is one, else Apple MPS, else the CPU; with the VRAM in MB."""
-    import os
-
-    forced = os.environ.get("FILMSTUDIO_PICTURES_DEVICE")
+def _pick_device(forced: str | None = None) -> tuple[str, int]:
+    """`forced`, else CUDA (fp16) when there is one, else Apple MPS, else the CPU; with the VRAM in MB."""
     from filmstudio.pipeline.models.hardware import detect_hardware
 
     hw = detect_hardware()

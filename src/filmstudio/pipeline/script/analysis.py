@@ -247,4 +247,5 @@ def _from_fountain(doc: FountainDocument, settings: RenderSettings) -> Script:
         characters=characters,
         title_page=title_page,
         is_fountain=True,
+        synopses=tuple(one_line(e.text) for e in doc.elements if e.type == "synopsis" and e.text.strip()),
     )

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from filmstudio.domain.settings import LANGUAGES, CharacterSpec, RenderSettings
-from filmstudio.pipeline.engines import VoiceInfo
+from filmstudio.pipeline.engines import FALLBACK_PACE, Pace, VoiceInfo
 from filmstudio.pipeline.plan import NARRATOR, PITCH_PER_SEMITONE, Script, Voice
+from filmstudio.pipeline.script.characters import Character, read_characters
 
 # espeak-ng variants (voices/!v/) by gender. Neutral ones declare no gender in their files.
 MALE_VARIANTS: tuple[str, ...] = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
@@ -81,12 +83,15 @@ class _Want:
     quality: str = "default"
 
 
-def cast_voices(script: Script, settings: RenderSettings, available: Sequence[VoiceInfo] = ()) -> dict[str, Voice]:
+def cast_voices(script: Script, settings: RenderSettings, available: Sequence[VoiceInfo] = (),
+                edits: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Voice]:
     """Give every speaker of `script` a distinct voice, deterministically, from the `available` voices.
 
-    With no neural voice among `available` (or none given), every speaker gets an espeak-ng
-    variant and pitch of the film's language.
+    Who each speaker is (sex, age) is the shared reading (`characters.read_characters`, with the
+    user's storyboard `edits`), so the voice and the storyboard agree. With no neural voice among
+    `available` (or none given), every speaker gets an espeak-ng variant and pitch of the film's language.
     """
+    reading = read_characters(script, settings, edits)
     voice_id = LANGUAGES[settings.language].espeak
     neural = [v for v in available if v.neural and v.language == settings.language]
     specs = {_key(spec.name): spec for spec in settings.characters}
@@ -96,13 +101,13 @@ def cast_voices(script: Script, settings: RenderSettings, available: Sequence[Vo
     order = {_key(spec.name): n for n, spec in enumerate(settings.characters)}
     listed.sort(key=lambda s: order[_key(s)])
     unlisted = [s for s in speakers if _key(s) not in specs]
-    wants = [_from_spec(speaker, specs[_key(speaker)]) for speaker in listed]
+    wants = [_from_spec(speaker, specs[_key(speaker)], reading.get(speaker)) for speaker in listed]
     ages = intro_ages(script)
-    alternate = 0
     for speaker in unlisted:
-        want, guessed = _automatic(speaker, alternate, ages.get(speaker))
-        if not guessed:
-            alternate += 1
+        # An unknown sex takes the one fewer speakers have so far, so voices stay apart.
+        females = sum(w.gender == "female" for w in wants if w.speaker != NARRATOR)
+        males = sum(w.gender == "male" for w in wants if w.speaker != NARRATOR)
+        want, _ = _automatic(speaker, 0 if females <= males else 1, ages.get(speaker), reading.get(speaker))
         wants.append(want)
     out: dict[str, Voice] = {}
     if neural:
@@ -139,7 +144,7 @@ def cast_neural(wants: Sequence[_Want], voices: Sequence[VoiceInfo]) -> dict[str
             taken.add((first.voice_id, first.speaker, 50))
             out[want.speaker] = Voice(speaker=want.speaker, voice_id=first.voice_id, engine=first.engine,
                                       speaker_id=first.speaker, gender=first.gender,
-                                      speaker_name=_speaker_name(first))
+                                      speaker_name=_speaker_name(first), pace=first.pace)
             continue
         out[want.speaker] = _place_neural(want, voices, taken)
     return out
@@ -185,14 +190,14 @@ def _place_neural(want: _Want, voices: Sequence[VoiceInfo], taken: set[tuple[str
                 taken.add((v.voice_id, v.speaker, 50 + offset))
                 return Voice(speaker=want.speaker, voice_id=v.voice_id, pitch=50 + offset, rate_factor=want.rate,
                              volume=want.volume, gender=want.gender, engine=v.engine, speaker_id=v.speaker,
-                             speaker_name=_speaker_name(v))
+                             speaker_name=_speaker_name(v), pace=v.pace)
     # Every treatment taken (dozens of speakers on one voice): any free pitch.
     for pitch in range(50 - limit, 51 + limit):
         if (voices[0].voice_id, voices[0].speaker, pitch) not in taken:
             taken.add((voices[0].voice_id, voices[0].speaker, pitch))
             return Voice(speaker=want.speaker, voice_id=voices[0].voice_id, pitch=pitch, rate_factor=want.rate,
                          volume=want.volume, gender=want.gender, engine=voices[0].engine,
-                         speaker_id=voices[0].speaker, speaker_name=_speaker_name(voices[0]))
+                         speaker_id=voices[0].speaker, speaker_name=_speaker_name(voices[0]), pace=voices[0].pace)
     raise RuntimeError("no free voice left")
 
 
@@ -257,8 +262,15 @@ def _want(speaker: str, gender: str, age: str, quality: str) -> _Want:
     )
 
 
-def _from_spec(speaker: str, spec: CharacterSpec) -> _Want:
-    return _want(speaker, spec.gender, spec.age, spec.voice)
+def _from_spec(speaker: str, spec: CharacterSpec, character: Character | None = None) -> _Want:
+    """The user's choices; where they left gender neutral or age adult, the screenplay's reading fills in."""
+    gender = spec.gender
+    if gender == "neutral" and character is not None and character.sex:
+        gender = character.sex
+    age = spec.age
+    if age == "adult" and character is not None and character.age:
+        age = character.age
+    return _want(speaker, gender, age, spec.voice)
 
 
 def intro_ages(script: Script) -> dict[str, int]:
@@ -281,8 +293,12 @@ def age_group(years: int) -> str:
     return "elderly"
 
 
-def _automatic(speaker: str, alternate: int, years: int | None = None) -> tuple[_Want, bool]:
-    """Cast from the name's own hints; unknown genders alternate. Returns (want, gender guessed)."""
+def _automatic(speaker: str, alternate: int, years: int | None = None,
+               character: Character | None = None) -> tuple[_Want, bool]:
+    """Cast from the reading of the character (else the name's own hints); unknown genders alternate.
+
+    Returns (want, gender known).
+    """
     if speaker == NARRATOR:
         return _want(speaker, "neutral", "adult", "default"), True
     words = set(re.split(r"[^A-Z.]+", speaker.upper()))
@@ -290,6 +306,9 @@ def _automatic(speaker: str, alternate: int, years: int | None = None) -> tuple[
     age = "child" if words & _CHILD_WORDS else "elderly" if words & _ELDER_WORDS else "adult"
     if years is not None:
         age = age_group(years)
+    if character is not None:
+        gender = character.sex or ("" if character.sex_from == "edited" else gender)
+        age = character.age or age
     guessed = bool(gender)
     if not gender:
         gender = "female" if alternate % 2 == 0 else "male"
@@ -339,25 +358,22 @@ CLAUSE_PAUSE_S = 0.1
 CJK_WORDS_PER_CHAR = 0.8
 # A word this many letters long counts as more than one (long words take longer to say).
 LETTERS_PER_WORD = 7.0
-# espeak-ng speaks faster than its nominal words-per-minute: measured on the sample scripts
-# (en-US, -s 175) it says ~1.2x the words a minute once pauses are set apart.
-ENGINE_SPEEDUP = 1.2
-# Neural voices are calibrated to speak the words a minute they are asked for, pauses included
-# (PiperVoices.NATURAL_WPM): in this estimate's units (long words count more, pauses apart) that
-# is a little faster than nominal.
-NEURAL_SPEEDUP = 1.1
+# How fast a voice really speaks is its engine's declared `Pace` (`VoiceInfo.pace`, copied onto the
+# cast `Voice`): espeak-ng, the fallback, says ~1.2x its nominal words a minute once pauses are set
+# apart (measured on the sample scripts, en-US, -s 175: `engines.FALLBACK_PACE`); voices calibrated
+# to speak the rate they are asked, pauses included (Piper's NATURAL_WPM), are a little faster than
+# nominal in this estimate's units (`engines.CALIBRATED_PACE`, 1.1).
 
 
-def estimate_speech_seconds(text: str, words_per_minute: float, engine: str = "espeak") -> float:
-    """Seconds `text` takes to speak at `words_per_minute` by `engine`: words (CJK by character) plus pauses."""
+def estimate_speech_seconds(text: str, words_per_minute: float, pace: Pace = FALLBACK_PACE) -> float:
+    """Seconds `text` takes to speak at `words_per_minute` by a voice of `pace`: words (CJK by character) plus pauses."""
     if words_per_minute <= 0:
         raise ValueError("words_per_minute must be positive")
     cjk = len(_CJK.findall(text))
     words = sum(max(1.0, len(w) / LETTERS_PER_WORD) for w in _WORD.findall(_CJK.sub(" ", text)))
     spoken_words = words + cjk * CJK_WORDS_PER_CHAR
     pauses = len(_SENTENCE_PAUSE.findall(text)) * SENTENCE_PAUSE_S + len(_CLAUSE_PAUSE.findall(text)) * CLAUSE_PAUSE_S
-    speedup = ENGINE_SPEEDUP if engine == "espeak" else NEURAL_SPEEDUP
-    return spoken_words * 60.0 / (words_per_minute * speedup) + pauses
+    return spoken_words * 60.0 / (words_per_minute * pace.speedup) + pauses
 
 
 # Writing systems a voice of another language would spell out letter by letter: a line mostly in
@@ -396,7 +412,7 @@ def voice_for_text(voice: Voice, text: str) -> Voice:
                     return voice
                 variant = {"male": "m3", "female": "f3"}.get(voice.gender)
                 return replace(voice, voice_id=voice_id, variant=variant, engine="espeak", speaker_id=None,
-                               speaker_name=None)
+                               speaker_name=None, pace=FALLBACK_PACE)
             same_family = voice.voice_id.split("/")[-1].split("-")[0] == voice_id.split("/")[-1]
             return voice if same_family else replace(voice, voice_id=voice_id)
     return voice

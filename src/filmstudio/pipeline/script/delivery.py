@@ -153,18 +153,23 @@ def _pick(a: float | None, b: float | None, *, higher: bool) -> float | None:
 
 
 def spoken_text(line: Line, characters: Iterable[str]) -> str:
-    """The text a voice is given for `line`: character names in capitals spoken as names.
+    """The text a voice is given for `line`: character names in capitals spoken as names (`names_as_written`)."""
+    return names_as_written(line.text, characters)
+
+
+def names_as_written(text: str, characters: Iterable[str]) -> str:
+    """`text` with the script's character names in capitals written as names, for voices and subtitles.
 
     "MARA wipes the counter." -> "Mara wipes the counter." (also "OLD VENDOR" -> "Old Vendor",
     "MARA'S" -> "Mara's"). Only the script's own character names change; other capitals
-    (an acronym, a shouted "STOP") are left as written. Subtitles keep the screenplay's text.
+    (an acronym, a shouted "STOP", "INT.") are left as written.
     """
     names = sorted({c for c in characters if c and c.isupper() and any(ch.isalpha() for ch in c)},
                    key=len, reverse=True)
     if not names:
-        return line.text
+        return text
     pattern = re.compile(r"(?<![\w'])(" + "|".join(re.escape(n) for n in names) + r")(['’]S)?(?![\w])")
-    return pattern.sub(lambda m: _title(m.group(1)) + (m.group(2) or "").lower(), line.text)
+    return pattern.sub(lambda m: _title(m.group(1)) + (m.group(2) or "").lower(), text)
 
 
 def _title(name: str) -> str:

@@ -13,6 +13,7 @@ from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.media.mux import Chapter, SubtitleTrack, encode_aac, mux_film
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.visuals import SegmentSpec, render_segment, spec_key
+from filmstudio.pipeline.script.delivery import names_as_written
 
 AAC_CACHE_VERSION = "aac-1"
 
@@ -64,12 +65,14 @@ class Rendering:
                 chapters.append(Chapter("End credits", seg.start, seg.end))
             else:
                 scene = plan.script.scenes[seg.scene_index]
-                chapters.append(Chapter(_chapter_title(scene.heading, scene.location, seg.scene_index),
-                                        seg.start, seg.end))
+                title = _chapter_title(scene.heading, scene.location, seg.scene_index)
+                chapters.append(Chapter(names_as_written(title, plan.script.characters), seg.start, seg.end))
         tracks = [SubtitleTrack(lang, files["srt"]) for lang, files in plan.subtitle_files.items()]
         film = plan.work_dir / "film.mp4"
         settings = plan.settings
-        burned = settings.subtitle_langs[0] if settings.burn_subtitles and settings.subtitle_langs else None
+        # Karaoke captions are burned in too: the soft track is offered, never on by default.
+        burned = settings.subtitle_langs[0] if ((settings.burn_subtitles or settings.captions == "karaoke")
+                                                and settings.subtitle_langs) else None
         mux_film(film, segments=paths, audio=aac, subtitles=tracks, chapters=chapters,
                  title=plan.script.title, duration=plan.duration, work_dir=plan.work_dir,
                  language=settings.language, burned=burned, cancel=ctx.cancel)

@@ -31,7 +31,7 @@ class ScriptAnalysis:
         elif script.title == UNTITLED:
             script = replace(script, title=plan.fallback_title or title_from_story(script))
         available = ctx.engines.voices.voices(plan.settings.language)
-        casting = cast_voices(script, plan.settings, available)
+        casting = cast_voices(script, plan.settings, available, _character_edits(plan.storyboard_edits))
         wants = natural_duration(script, casting, estimate_speech_seconds)
         settings = plan.settings
         warnings = plan.warnings
@@ -65,6 +65,18 @@ def title_from_story(script: Script) -> str:
     words = text.split()
     idea = " ".join(words[:6]).rstrip(".,;:!?")
     return (idea + ("…" if len(words) > 6 else "")) or UNTITLED
+
+
+def _character_edits(path: Path | None) -> dict[str, dict[str, object]]:
+    """The user's edits of who the characters are (the storyboard's edits file): they win in casting too."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    characters = data.get("characters") if isinstance(data, dict) else None
+    return {str(k): dict(v) for k, v in characters.items() if isinstance(v, dict)} if isinstance(characters, dict) else {}
 
 
 def _rate_record(plan: RenderPlan, ctx: StageContext) -> Path | None:

@@ -1,6 +1,6 @@
 """The storyboard's stills, drawn by the picture engine inside visual_generation (cached by content).
 
-When the engine has an IP-Adapter (`info().details["references"]`), each shot with a character is
+When the engine has an IP-Adapter (`identity().references`), each shot with a character is
 drawn with its main character's reference picture (`pipeline/references.py`): the user's own, or a
 portrait drawn first, once, and cached like a still; the reference's hash is in the still's key.
 """
@@ -8,24 +8,17 @@ portrait drawn first, once, and cached like a still; the reference's hash is in 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from filmstudio.pipeline.context import StageContext
-from filmstudio.pipeline.engines import StillRequest
+from filmstudio.pipeline.engines import PicturesIdentity, StillRequest, native_size, still_path
 from filmstudio.pipeline.plan import RenderPlan
-from filmstudio.pipeline.providers.pictures import native_size, still_path
 from filmstudio.pipeline.references import marked_used, portrait_prompt, readable_picture, reference_key
 from filmstudio.pipeline.still_timings import draw_stills
 from filmstudio.pipeline.storyboard import NEGATIVE, STYLE_LOOKS, Storyboard
-
-
-def model_side(pictures: object) -> int:
-    """The model's native square side in pixels (its own, when the engine knows it)."""
-    side = getattr(pictures, "native_side", None)
-    return int(side()) if callable(side) else 512
 
 
 def generate_stills(plan: RenderPlan, ctx: StageContext, board: Storyboard,
@@ -33,33 +26,32 @@ def generate_stills(plan: RenderPlan, ctx: StageContext, board: Storyboard,
     """A still per shot that has no picture of the user's, keyed by (scene index, shot in scene)."""
     pictures = ctx.engines.pictures
     assert pictures is not None
-    info = pictures.info()
-    model, revision = str(info.details.get("model", info.name)), str(info.details.get("revision", ""))
+    identity = pictures.identity()
+    side = pictures.native_side()
     w, h = plan.settings.size
-    width, height = native_size(w / h, model_side(pictures))
-    steps = info.details.get("steps")
+    width, height = native_size(w / h, side)
+    steps = identity.steps
     folder = ctx.cache.root / "stills"
-    adapter = info.details.get("references")
+    adapter = identity.references
     refs: dict[str, Path] = {}
     share = 0.0  # of the progress, for the portraits
-    if isinstance(adapter, Mapping):
+    if adapter is not None:
         board = replace(board, references=marked_used(board.references))
         share = 0.1
-        refs = reference_pictures(ctx, board, model, revision, model_side(pictures), steps,
-                                  lambda f: progress(share * f))
+        refs = reference_pictures(ctx, board, identity, side, lambda f: progress(share * f))
     keys: dict[Path, dict[str, Any]] = {}
     wanted: dict[tuple[int, int], StillRequest] = {}
     for shot in board.shots:
         if shot.image is not None:
             continue
         ref = refs.get(shot.characters[0]) if shot.characters else None
-        if ref is not None and ref not in keys:
-            keys[ref] = reference_key(ref, adapter)  # type: ignore[arg-type]
-        out = still_path(folder, model, revision, shot.prompt, shot.negative_prompt, shot.seed, (width, height),
-                         steps if isinstance(steps, int) else None, reference=keys.get(ref) if ref else None)
+        if ref is not None and ref not in keys and adapter is not None:
+            keys[ref] = reference_key(ref, adapter.as_dict())
+        out = still_path(folder, identity.model, identity.revision, shot.prompt, shot.negative_prompt, shot.seed,
+                         (width, height), steps, reference=keys.get(ref) if ref else None)
         wanted[(shot.scene_index, shot.shot)] = StillRequest(
             prompt=shot.prompt, negative_prompt=shot.negative_prompt, width=width, height=height,
-            seed=shot.seed, out=out, steps=steps if isinstance(steps, int) else None, reference=ref)
+            seed=shot.seed, out=out, steps=steps, reference=ref)
     requests = list(wanted.values())
     numbers = {key: shot.number for shot in board.shots if (key := (shot.scene_index, shot.shot)) in wanted}
 
@@ -81,8 +73,8 @@ def generate_stills(plan: RenderPlan, ctx: StageContext, board: Storyboard,
     return made
 
 
-def reference_pictures(ctx: StageContext, board: Storyboard, model: str, revision: str, side: int,
-                       steps: object, progress: Callable[[float], None]) -> dict[str, Path]:
+def reference_pictures(ctx: StageContext, board: Storyboard, identity: PicturesIdentity, side: int,
+                       progress: Callable[[float], None]) -> dict[str, Path]:
     """The reference picture of every character who leads a shot: the user's own, else a portrait
     drawn once from the bible's description and seed (square, at the model's side; cached)."""
     pictures = ctx.engines.pictures
@@ -90,7 +82,7 @@ def reference_pictures(ctx: StageContext, board: Storyboard, model: str, revisio
     leads = dict.fromkeys(s.characters[0] for s in board.shots if s.characters and s.image is None)
     looks = {c.name: c for c in board.characters}
     look = STYLE_LOOKS.get(board.style, STYLE_LOOKS["cinematic"])
-    n_steps = steps if isinstance(steps, int) else None
+    n_steps = identity.steps
     refs: dict[str, Path] = {}
     portraits: dict[str, StillRequest] = {}
     for name in leads:
@@ -100,8 +92,8 @@ def reference_pictures(ctx: StageContext, board: Storyboard, model: str, revisio
             continue
         prompt = portrait_prompt(looks[name].description, look)
         seed = looks[name].seed
-        out = still_path(ctx.cache.root / "stills", model, revision, prompt, NEGATIVE, seed, (side, side), n_steps,
-                         kind="portrait")
+        out = still_path(ctx.cache.root / "stills", identity.model, identity.revision, prompt, NEGATIVE, seed,
+                         (side, side), n_steps, kind="portrait")
         portraits[name] = StillRequest(prompt=prompt, negative_prompt=NEGATIVE, width=side, height=side, seed=seed,
                                        out=out, steps=n_steps)
     if portraits:

@@ -1,4 +1,8 @@
-"""subtitles: cues from the real clip timings, SRT + WebVTT per language (never a silent gap)."""
+"""subtitles: cues from the real clip timings, SRT + WebVTT per language, and how readable each is.
+
+Cues follow a subtitler's rules (`media.captions.build_cues`); names are written as names, never
+the screenplay's capitals; the manifest's `subtitles` section reports each track (`media.readability`).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from filmstudio.domain.errors import FilmStudioError
 from filmstudio.domain.settings import LANGUAGES
 from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.media.captions import align_translation, build_cues, write_srt, write_vtt
+from filmstudio.pipeline.media.readability import readability
 from filmstudio.pipeline.plan import Cue, RenderPlan, TimedLine
 from filmstudio.pipeline.providers.translate import available_translator
+from filmstudio.pipeline.script.delivery import names_as_written
 
 
 @dataclass(frozen=True)
@@ -23,17 +29,23 @@ class Subtitles:
         settings = plan.settings
         spoken = [t for t in plan.timed_lines if t.clip is not None]
         source = {t.line.index: t.line.text for t in spoken}
+        characters = plan.script.characters
+        speakers = {t.line.index: t.line.speaker for t in spoken}
         cues_by_lang: dict[str, tuple[Cue, ...]] = {}
         files = {}
+        report = {}
         warnings = list(plan.warnings)
         langs = settings.subtitle_langs
         for n, lang in enumerate(langs):
             texts = self._texts_for(lang, plan, source, warnings, ctx)
             if texts is None:
                 continue
-            cues = build_cues([(t.line.index, t.start, t.end, texts.get(t.line.index, "")) for t in spoken
-                               if texts.get(t.line.index, "").strip()],
-                              words=_word_times(spoken) if texts is source else None)
+            shown = {k: names_as_written(v, characters) for k, v in texts.items()}
+            cues = build_cues([(t.line.index, t.start, t.end, shown.get(t.line.index, "")) for t in spoken
+                               if shown.get(t.line.index, "").strip()],
+                              words=_word_times(spoken) if texts is source else None, speakers=speakers,
+                              fps=settings.fps)
+            report[lang] = readability(cues, fps=settings.fps)
             srt = plan.work_dir / f"subtitles.{lang}.srt"
             vtt = plan.work_dir / f"subtitles.{lang}.vtt"
             write_srt(cues, srt)
@@ -41,7 +53,8 @@ class Subtitles:
             cues_by_lang[lang] = tuple(cues)
             files[lang] = {"srt": srt, "vtt": vtt}
             ctx.report(self.name, (n + 1) / len(langs))
-        return replace(plan, subtitles=cues_by_lang, subtitle_files=files, warnings=tuple(warnings))
+        return replace(plan, subtitles=cues_by_lang, subtitle_files=files, warnings=tuple(warnings),
+                       subtitle_report=report)
 
     def _texts_for(
         self, lang: str, plan: RenderPlan, source: dict[int, str], warnings: list[str], ctx: StageContext
@@ -70,14 +83,14 @@ class Subtitles:
         return None
 
 
+def word_timings(t: TimedLine) -> list[tuple[str, float, float]] | None:
+    """The words `t`'s voice spoke, each with its start and end on the film's timeline, or None.
+
+    The one place the subtitles and the karaoke captions read word timings from (`TimedLine.words`).
+    """
+    return [(w.word, w.start, w.end) for w in t.words] if t.words else None
+
+
 def _word_times(spoken: list[TimedLine]) -> dict[int, list[tuple[str, float, float]]]:
     """The spoken words of each line on the film's timeline, where its voice gave word timings."""
-    from filmstudio.pipeline.providers.piper import read_words
-
-    out: dict[int, list[tuple[str, float, float]]] = {}
-    for t in spoken:
-        found = read_words(t.clip) if t.clip is not None else None
-        if found:
-            out[t.line.index] = [(str(w["word"]), t.start + float(w["start"]), t.start + float(w["end"]))
-                                 for w in found]
-    return out
+    return {t.line.index: found for t in spoken if (found := word_timings(t))}

@@ -48,7 +48,7 @@ class Thumbnail:
 
 
 def thumbnail_candidates(plan: RenderPlan) -> list[ThumbnailCandidate]:
-    """Moments inside scenes, weighted down on the scene title, a burned-in subtitle, the fades.
+    """Moments inside scenes, never mid-transition, weighted down on the scene title or a burned-in caption.
 
     A scene whose location gave it its own picture (a harbour, a market, the user's image)
     weighs more than the generic room or street every film has.
@@ -58,7 +58,14 @@ def thumbnail_candidates(plan: RenderPlan) -> list[ThumbnailCandidate]:
     burned: tuple[Cue, ...] = ()
     if settings.burn_subtitles and settings.subtitle_langs:
         burned = plan.subtitles.get(settings.subtitle_langs[0], ())
+    karaoke: list[tuple[float, float]] = []
+    if settings.captions == "karaoke":
+        from filmstudio.pipeline.stages.visual_generation import karaoke_chars, karaoke_overlays
+
+        karaoke = [(o.start, o.end) for o in karaoke_overlays(plan.timed_lines, plan.script.characters, settings.fps,
+                                                              karaoke_chars(settings.size))]
     keys = keyframe_times(plan)
+    moving = transitions(plan)
     out: list[ThumbnailCandidate] = []
     for seg in plan.timeline:
         if seg.kind != "scene":
@@ -70,10 +77,47 @@ def thumbnail_candidates(plan: RenderPlan) -> list[ThumbnailCandidate]:
         titled = seg.start + SCENE_TITLE_SECONDS + 0.3  # the scene's title card is showing until then
         for share in (0.15, 0.5, 0.85):
             t = _after_keyframe(first + (last - first) * share, keys, first, last, plan.settings.fps)
-            covered = any(c.start - CAPTION_MARGIN <= t <= c.end + CAPTION_MARGIN for c in burned)
-            k = weight * (0.2 if covered else 1.0) * (0.3 if t < titled else 1.0)
+            t, steady = _steady_near(t, moving, first, last, plan.settings.fps)
+            covered = any(c.start - CAPTION_MARGIN <= t <= c.end + CAPTION_MARGIN for c in burned) or any(
+                a <= t < b for a, b in karaoke)
+            k = weight * (0.2 if covered else 1.0) * (0.3 if t < titled else 1.0) * (1.0 if steady else 0.0)
             out.append(ThumbnailCandidate(round(t, 3), k, caption=covered))
     return out
+
+
+def transitions(plan: RenderPlan) -> list[tuple[float, float]]:
+    """Film times where the picture is between two states: a fade or dissolve, a text fading in or out."""
+    from filmstudio.pipeline.providers.styles import get_style
+    from filmstudio.pipeline.providers.visuals import DISSOLVE_SECONDS, TEXT_FADE
+
+    fps = plan.settings.fps
+    out: list[tuple[float, float]] = []
+    at = 0.0
+    for spec in plan.segment_specs:
+        dur = int(spec.frames) / fps
+        edge = min(get_style(spec.style).fade, dur / 4)
+        if spec.fade_in and edge > 0:
+            out.append((at, at + edge))
+        if spec.fade_out and edge > 0:
+            out.append((at + dur - edge, at + dur))
+        if spec.dissolve_from is not None:
+            out.append((at, at + min(DISSOLVE_SECONDS, dur / 3)))
+        for ov in spec.overlays:
+            if ov.role != "karaoke":  # karaoke cuts from word to word: never half drawn
+                fade = min(TEXT_FADE, (ov.end - ov.start) / 3)
+                out += [(at + ov.start, at + ov.start + fade), (at + ov.end - fade, at + ov.end)]
+        at += dur
+    return out
+
+
+def _steady_near(t: float, moving: list[tuple[float, float]], lo: float, hi: float, fps: int) -> tuple[float, bool]:
+    """`t`, else the nearest frame time within a second and [lo, hi] that is in no transition."""
+    margin = 1.0 / fps
+    for k in range(fps + 1):
+        for c in ((t,) if k == 0 else (t + k / fps, t - k / fps)):
+            if lo <= c <= hi and not any(a - margin <= c <= b + margin for a, b in moving):
+                return c, True
+    return t, False
 
 
 def keyframe_times(plan: RenderPlan) -> tuple[list[float], set[float]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -13,6 +14,7 @@ from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming, TimedLine
 from filmstudio.pipeline.prompts import PromptTokens
 from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
 from filmstudio.pipeline.references import is_reference_picture
+from filmstudio.pipeline.script.delivery import names_as_written
 from filmstudio.pipeline.storyboard import Storyboard, StoryboardEdits, build_storyboard, shot_cuts
 
 SCENE_TITLE_SECONDS = 2.8
@@ -77,7 +79,9 @@ def build_specs(plan: RenderPlan, *, board: Storyboard | None = None,
     images = list(plan.images)
     caption_lang = settings.subtitle_langs[0] if settings.subtitle_langs else None
     cues = plan.subtitles.get(caption_lang, ()) if (settings.burn_subtitles and caption_lang) else ()
-    karaoke = karaoke_overlays(plan.timed_lines) if settings.captions == "karaoke" else []
+    karaoke = karaoke_overlays(plan.timed_lines, script.characters, settings.fps,
+                               karaoke_chars(settings.size)) if settings.captions == "karaoke" \
+        else []
     fps = settings.fps
     times = scene_times(script.scenes)
     # What tells one film from another without changing on a line edit: its title and headings
@@ -103,13 +107,13 @@ def build_specs(plan: RenderPlan, *, board: Storyboard | None = None,
         scene = script.scenes[seg.scene_index]
         timed = sorted((t for t in plan.timed_lines if t.scene_index == seg.scene_index), key=lambda t: t.start)
         # Transitions are performed (see `_perform_transitions`), never printed; centered text shows.
-        shown = [Overlay(t.line.text, t.start, t.end, "onscreen") for t in timed
+        shown = [Overlay(names_as_written(t.line.text, script.characters), t.start, t.end, "onscreen") for t in timed
                  if not t.line.spoken and t.line.kind != "transition"]
         overlays = [*shown, *captions]
         if scene.heading:
-            label = scene.location.title() if scene.location else scene.heading
+            label = title_case(scene.location) if scene.location else scene.heading
             if scene.time_of_day and scene.time_of_day not in ("CONTINUOUS", "LATER", "SAME"):
-                label = f"{label} — {scene.time_of_day.title()}"
+                label = f"{label} — {title_case(scene.time_of_day)}"
             # A transition that opens the scene ("FADE IN:") shows first, then the scene title.
             begin = max([o.end for o in shown if o.start < seg.start + SCENE_TITLE_SECONDS] + [seg.start])
             finish = min(begin + SCENE_TITLE_SECONDS, seg.end)
@@ -194,12 +198,17 @@ def _perform_transitions(specs: list[SegmentSpec], firsts: dict[int, int], plan:
     return specs
 
 
+def title_case(text: str) -> str:
+    """"MARA'S KITCHEN" -> "Mara's Kitchen" (str.title gives "Mara'S"), "NIGHT MARKET" -> "Night Market"."""
+    return re.sub(r"[^\W\d_]+(?:['’][^\W\d_]+)*", lambda m: m.group(0)[:1].upper() + m.group(0)[1:].lower(), text)
+
+
 def _window(overlays: list[Overlay], a: float, b: float) -> tuple[Overlay, ...]:
-    """The overlays showing during [a, b), in that window's own time."""
+    """The overlays showing during [a, b), in that window's own time (a karaoke word however short)."""
     out = []
     for o in overlays:
         start, end = max(o.start, a), min(o.end, b)
-        if end - start > 0.05:
+        if end - start > (1e-3 if o.role == "karaoke" else 0.05):
             out.append(Overlay(o.text, round(start - a, 4), round(end - a, 4), o.role, o.lit))
     return tuple(out)
 
@@ -208,25 +217,38 @@ def _seed(title: str, seg: SceneTiming) -> int:
     return int(content_key(title, seg.kind, seg.scene_index)[:8], 16)
 
 
-KARAOKE_WORDS = 3  # words on screen at once
+KARAOKE_WORDS = 3  # words on screen at once, at most
+KARAOKE_HOLD = 0.3  # a pause shorter than this between two word groups keeps the first up until the next
 
 
-def karaoke_overlays(timed: tuple[TimedLine, ...]) -> list[Overlay]:
-    """Word-lit captions: each spoken line a few words at a time, the word being spoken lit.
+def karaoke_chars(size: tuple[int, int]) -> int:
+    """About how many characters of karaoke text fit across a frame of `size` at full size."""
+    w, h = size
+    return max(8, int(w * 0.86 / (min(w, h) * 0.085 * 0.7)))
 
-    Timed by the voice's own word timings (Piper); a line without them shares its time by letters.
+
+def karaoke_overlays(timed: tuple[TimedLine, ...], characters: tuple[str, ...] = (), fps: int = 24,
+                     max_chars: int = 16) -> list[Overlay]:
+    """Word-lit captions: each spoken line a word group at a time, the word being spoken lit.
+
+    A group is up to `KARAOKE_WORDS` words cut where the phrase allows (never between an article
+    and its noun, inside a name or a number); it shows from its first word to its last, the lit
+    word changing inside it, and ends before the next group starts (they never overlap). Times
+    sit on the frame grid, so one lit word hands over to the next in the same frame. Timed by the
+    voice's own word timings; a line without them shares its time by letters.
     """
-    from filmstudio.pipeline.providers.piper import read_words
+    from filmstudio.pipeline.stages.subtitles import word_timings
 
-    out: list[Overlay] = []
-    for t in timed:
+    groups: list[list[tuple[str, float, float]]] = []
+    line_ends: dict[int, float] = {}  # the last group of a line (by its index in `groups`) -> the line's end
+    for t in sorted(timed, key=lambda t: t.start):
         if not t.line.spoken or t.clip is None or not t.line.text.strip():
             continue
-        found = read_words(t.clip)
-        written = t.line.text.split()
-        if found and len(found) == len(re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", t.line.text)) == len(written):
-            words = [(w, t.start + float(f["start"]), t.start + float(f["end"])) for w, f in zip(written, found,
-                                                                                                   strict=True)]
+        text = names_as_written(t.line.text, characters)
+        written = text.split()
+        found = word_timings(t)
+        if found and len(found) == len(re.findall(r"[^\W_]+(?:['’\-][^\W_]+)*", text)) == len(written):
+            words = [(w, s, e) for w, (_, s, e) in zip(written, found, strict=True)]
         else:
             total = sum(len(w) for w in written) or 1
             words, at = [], t.start
@@ -234,11 +256,50 @@ def karaoke_overlays(timed: tuple[TimedLine, ...]) -> list[Overlay]:
                 step = (t.end - t.start) * len(w) / total
                 words.append((w, at, at + step))
                 at += step
-        for g in range(0, len(words), KARAOKE_WORDS):
-            group = words[g : g + KARAOKE_WORDS]
-            text = " ".join(w for w, _, _ in group)
-            for n, (_, start, _end) in enumerate(group):
-                # Each word stays lit until the next one starts, so the row never blinks off.
-                stop = group[n + 1][1] if n + 1 < len(group) else max(group[-1][2], start + 0.2)
-                out.append(Overlay(text, round(start, 4), round(stop, 4), "karaoke", lit=n))
+        # The first word lights with the line, the last group holds until the line ends.
+        words[0] = (words[0][0], t.start, words[0][2])
+        groups += [words[a:b] for a, b in _word_groups([w for w, _, _ in words], max_chars)]
+        line_ends[len(groups) - 1] = t.end
+    out: list[Overlay] = []
+
+    def frame(x: float) -> float:
+        return round(x * fps) / fps
+
+    for g, group in enumerate(groups):
+        text = " ".join(w for w, _, _ in group)
+        following = frame(groups[g + 1][0][1]) if g + 1 < len(groups) else float("inf")
+        end = max(group[-1][2], group[0][1] + 0.2 * len(group), line_ends.get(g, 0.0))
+        # Inside a line a group holds until the next (a pause mid-line never blanks the box).
+        inside = g not in line_ends
+        end = following if inside or following - end < KARAOKE_HOLD \
+            else min(math.ceil(end * fps - 1e-6) / fps, following)
+        for n, (_, start, _end) in enumerate(group):
+            # Each word stays lit until the next one starts, so the box never blinks.
+            a = frame(start)
+            b = frame(group[n + 1][1]) if n + 1 < len(group) else end
+            if b > a:
+                out.append(Overlay(text, a, b, "karaoke", lit=n))
+    return out
+
+
+def _word_groups(words: list[str], max_chars: int) -> list[tuple[int, int]]:
+    """Cut `words` into groups of at most KARAOKE_WORDS words and `max_chars` characters (so every group
+    shows at the same size) at the least hurtful boundaries, fewest groups first."""
+    from filmstudio.pipeline.media.linebreaks import boundary_cost
+
+    tokens = [(" " if n else "", w) for n, w in enumerate(words)]
+    n = len(words)
+    best: list[tuple[float, int]] = [(float("inf"), n)] * (n + 1)
+    best[n] = (0.0, n)
+    for i in range(n - 1, -1, -1):
+        for j in range(i + 1, min(n, i + KARAOKE_WORDS) + 1):
+            if j > i + 1 and len(" ".join(words[i:j])) > max_chars:
+                break
+            cost = 10.0 + best[j][0] + (boundary_cost(tokens, j) if j < n else 0.0) + (3.0 if j - i == 1 else 0.0)
+            if cost < best[i][0]:
+                best[i] = (cost, j)
+    out, i = [], 0
+    while i < n:
+        out.append((i, best[i][1]))
+        i = best[i][1]
     return out

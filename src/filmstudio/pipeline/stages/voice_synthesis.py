@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 import math
 import re
-import threading
 import wave
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,18 +15,17 @@ import numpy as np
 from filmstudio.domain.errors import ScriptError
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import StageContext, atomic_output, content_key
+from filmstudio.pipeline.engines import SpeechRequest, SpokenClip, WordTiming, voice_key
 from filmstudio.pipeline.fit import MAX_WPM, MIN_WPM, WPM_STEP, Layout, Pacing, lay_out, spoken_wpm
 from filmstudio.pipeline.media.audio import write_voice_track, write_wav
 from filmstudio.pipeline.media.ffmpeg import run_ffmpeg
 from filmstudio.pipeline.media.voicefx import treat_clip
 from filmstudio.pipeline.plan import Line, RenderPlan, Script, TimedLine, Voice
-from filmstudio.pipeline.providers.piper import read_words, words_path
-from filmstudio.pipeline.providers.tts import SpeechRequest
 from filmstudio.pipeline.script.casting import voice_for_text
 from filmstudio.pipeline.script.delivery import Delivery, changes_delivery, delivery_for, spoken_text
 from filmstudio.pipeline.stages.script_analysis import record_rate
 
-TTS_CACHE_VERSION = "tts-4"  # 2: espeak-ng noise seeded (clips are reproducible); 3: rate/pitch never dropped; 4: Piper lines never above the clearest rate
+TTS_CACHE_VERSION = "tts-5"  # 2: espeak-ng noise seeded (clips are reproducible); 3: rate/pitch never dropped; 4: Piper lines never above the clearest rate; 5: the voice by `voice_key`, not its repr
 DELIVERY_VERSION = "delivery-1"
 VOICE_RATE = 48000
 
@@ -91,13 +88,8 @@ class VoiceSynthesis:
             clips, seconds = self._stretch(ctx, clips, seconds, script, settings, real)
             layout = lay_out(script, seconds, settings)  # raises SCRIPT_TOO_LONG with the real need
         timed = tuple(
-            TimedLine(
-                line=line,
-                scene_index=scene.index,
-                start=layout.line_starts[line.index],
-                end=layout.line_ends[line.index],
-                clip=clips.get(line.index),
-            )
+            _timed(line, scene.index, layout.line_starts[line.index], layout.line_ends[line.index],
+                   clips.get(line.index))
             for scene in script.scenes
             for line in scene.lines
             if line.index in layout.line_starts
@@ -124,7 +116,7 @@ class VoiceSynthesis:
 
     def _speak(
         self, plan: RenderPlan, ctx: StageContext, lines: tuple[Line, ...], texts: list[str], wpm: float
-    ) -> tuple[dict[int, Path], dict[int, float]]:
+    ) -> tuple[dict[int, SpokenClip], dict[int, float]]:
         requests = []
         deliveries: list[Delivery] = []
         for line, text in zip(lines, texts, strict=True):
@@ -134,7 +126,7 @@ class VoiceSynthesis:
             line_wpm = wpm if delivery.tempo == 1.0 else round(wpm * delivery.tempo, 1)
             if line_wpm * voice.rate_factor > MAX_WPM:
                 line_wpm = round(MAX_WPM / voice.rate_factor, 1)
-            key = content_key(TTS_CACHE_VERSION, text, voice, line_wpm)
+            key = content_key(TTS_CACHE_VERSION, text, voice_key(voice), line_wpm)
             if unreadable(voice, text):  # not spoken as garbage: held silent for as long as it takes to read
                 key = content_key("unread-1", text)
                 text = ""
@@ -148,33 +140,32 @@ class VoiceSynthesis:
                 continue
             requests.append(SpeechRequest(text, voice, line_wpm, ctx.cache.path("tts", key, ".wav")))
             deliveries.append(delivery)
-        paths = ctx.engines.voices.synthesize_many(
+        spoken = ctx.engines.voices.synthesize_many(
             requests, cancel=ctx.cancel, progress=lambda f: ctx.report(self.name, 0.8 * f)
         )
-        pairs = list(zip(paths, deliveries, strict=True))
+        pairs = list(zip(spoken, deliveries, strict=True))
         if sum(not d.plain for d in deliveries) > 1:  # one ffmpeg per treated clip: two at a time
             with cf.ThreadPoolExecutor(max_workers=2, thread_name_prefix="delivery") as pool:
                 treated = list(pool.map(lambda pair: self._deliver(ctx, *pair), pairs))
         else:
             treated = [self._deliver(ctx, path, delivery) for path, delivery in pairs]
-        clips = {line.index: path for line, path in zip(lines, treated, strict=True)}
-        return clips, {idx: wav_seconds(path) for idx, path in clips.items()}
+        clips = {line.index: clip for line, clip in zip(lines, treated, strict=True)}
+        return clips, {idx: wav_seconds(clip.path) for idx, clip in clips.items()}
 
-    def _deliver(self, ctx: StageContext, clip: Path, delivery: Delivery) -> Path:
+    def _deliver(self, ctx: StageContext, clip: SpokenClip, delivery: Delivery) -> SpokenClip:
         """The clip spoken with the line's delivery (cached by the raw clip's key and the delivery)."""
         if delivery.plain:
             return clip
-        target = ctx.cache.path("tts", content_key(DELIVERY_VERSION, clip.name, delivery.key()), ".wav")
+        target = ctx.cache.path("tts", content_key(DELIVERY_VERSION, clip.path.name, delivery.key()), ".wav")
         if not target.exists():
             ctx.cancel.raise_if_cancelled()
-            _copy_words(clip, target, 1.0)
-            treat_clip(clip, delivery, target, cancel=ctx.cancel)
-        return target
+            treat_clip(clip.path, delivery, target, cancel=ctx.cancel)
+        return SpokenClip(target, _scaled(clip.words, 1.0))
 
     def _stretch(
-        self, ctx: StageContext, clips: dict[int, Path], seconds: dict[int, float], script: Script,
+        self, ctx: StageContext, clips: dict[int, SpokenClip], seconds: dict[int, float], script: Script,
         settings: RenderSettings, real_wpm: float,
-    ) -> tuple[dict[int, Path], dict[int, float]]:
+    ) -> tuple[dict[int, SpokenClip], dict[int, float]]:
         speech = sum(seconds.values())
         room = settings.duration - Pacing.for_duration(settings.duration).overhead(script)
         # As much as it takes to fit, but not faster than MAX_WPM real words a minute.
@@ -182,31 +173,30 @@ class VoiceSynthesis:
         factor = min(speech / max(room * 0.98, 1e-6), limit)
         if factor <= 1.0 or speech / max(room * 0.98, 1e-6) > MAX_STRETCH:
             return clips, seconds  # fits already, may not go faster, or would be too fast to follow: lay_out decides
-        out_clips: dict[int, Path] = {}
+        out_clips: dict[int, SpokenClip] = {}
         for idx, clip in clips.items():
             ctx.cancel.raise_if_cancelled()
-            target = ctx.cache.path("tts", content_key("stretch-1", clip, round(factor, 3)), ".wav")
+            target = ctx.cache.path("tts", content_key("stretch-1", clip.path, round(factor, 3)), ".wav")
             if not target.exists():
-                _copy_words(clip, target, 1.0 / factor)
                 with atomic_output(target) as tmp:
-                    run_ffmpeg(["-i", str(clip), "-af", f"atempo={factor:.4f}", "-f", "wav", str(tmp)],
+                    run_ffmpeg(["-i", str(clip.path), "-af", f"atempo={factor:.4f}", "-f", "wav", str(tmp)],
                                cancel=ctx.cancel)
-            out_clips[idx] = target
-        return out_clips, {idx: wav_seconds(p) for idx, p in out_clips.items()}
+            out_clips[idx] = SpokenClip(target, _scaled(clip.words, 1.0 / factor))
+        return out_clips, {idx: wav_seconds(c.path) for idx, c in out_clips.items()}
 
 
-def _copy_words(clip: Path, target: Path, scale: float) -> None:
-    """Give `target` the word timings of `clip`, times scaled by `scale` (written before the clip)."""
-    words = read_words(clip)
-    if words is None:
-        return
-    scaled = [{**w, "start": math.floor(w["start"] * scale * 1e4) / 1e4,
-               "end": math.floor(w["end"] * scale * 1e4) / 1e4} for w in words]
-    sidecar = words_path(target)
-    sidecar.parent.mkdir(parents=True, exist_ok=True)
-    tmp = sidecar.with_name(f".{sidecar.name}.{threading.get_native_id()}.tmp")
-    tmp.write_text(json.dumps(scaled), encoding="utf-8")
-    tmp.replace(sidecar)
+def _scaled(words: tuple[WordTiming, ...], scale: float) -> tuple[WordTiming, ...]:
+    """Word timings with their times scaled by `scale` (a treated or stretched clip's), floored to 0.1 ms."""
+    return tuple(WordTiming(w.word, math.floor(w.start * scale * 1e4) / 1e4, math.floor(w.end * scale * 1e4) / 1e4)
+                 for w in words)
+
+
+def _timed(line: Line, scene_index: int, start: float, end: float, clip: SpokenClip | None) -> TimedLine:
+    """A line on the film's timeline, its clip's words moved there with it."""
+    if clip is None:
+        return TimedLine(line=line, scene_index=scene_index, start=start, end=end, clip=None)
+    words = tuple(WordTiming(w.word, start + w.start, start + w.end) for w in clip.words)
+    return TimedLine(line=line, scene_index=scene_index, start=start, end=end, clip=clip.path, words=words)
 
 
 def _plain_parentheticals(lines: tuple[Line, ...]) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/models", tags=["models"], responses=ERRORS)
 @router.get("", response_model=list[ModelPublic])
 def list_models(
     caller: Caller, studio: StudioDep,
-    kind: Annotated[Literal["voice", "picture", "translation", "video"] | None, Query()] = None,
+    kind: Annotated[Literal["voice", "picture", "translation", "video", "writer"] | None, Query()] = None,
 ) -> list[ModelPublic]:
     """Every model the studio can download: size, licence, installed, and whether it fits this machine."""
     return models.list_models(studio, caller, kind)

@@ -1,4 +1,4 @@
-"""/projects/{id}/publish: publish the project's latest film to the connected YouTube channel, as a job."""
+"""/projects/{id}/publish: publish the project's latest film to a publish target (YouTube), as a job."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from filmstudio.domain.models import PublishAccepted, PublishRequest
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import CONFLICT, ERRORS
-from filmstudio.services.youtube import publish
+from filmstudio.services import publish
 
 router = APIRouter(prefix="/projects", tags=["publish"], responses=ERRORS)
 
@@ -17,8 +17,11 @@ def publish_project(project_id: str, caller: Caller, studio: StudioDep,
                     body: PublishRequest | None = None) -> PublishAccepted:
     """Upload the latest film with its captions, chapters and thumbnail (a resumable `publish` job).
 
-    Private unless `youtube.privacy` says otherwise. Poll /jobs/{id}: while it runs its `result` has
-    bytes done and bytes per second; when it completes, the video id and URL (also in the project's assets).
-    Errors: YOUTUBE_NOT_CONNECTED (409), PROJECT_NOT_RENDERED (409), PUBLISH_IN_PROGRESS (409).
+    `{"youtube": {...}}` or `{"target": "youtube", "options": {...}}`. Private unless `privacy` says
+    otherwise. The metadata is checked against YouTube's rules first (YOUTUBE_METADATA_INVALID, 400, with
+    `details.field` and the limit). Poll /jobs/{id}: while it runs its `result` has bytes done and bytes
+    per second; when it completes, the video id and URL (also in the project's `assets.published`).
+    Errors: YOUTUBE_NOT_CONNECTED (409), YOUTUBE_CHANNEL_NOT_FOUND (404), PROJECT_NOT_RENDERED (409),
+    PUBLISH_IN_PROGRESS (409), UNKNOWN_PUBLISH_TARGET (400), INVALID_PUBLISH_OPTIONS (422).
     """
-    return publish.start_publish(studio, caller, project_id, (body or PublishRequest()).youtube)
+    return publish.start_publish(studio, caller, project_id, body)

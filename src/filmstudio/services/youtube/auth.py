@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from filmstudio.domain.errors import BadRequest, YouTubeAuthExpired
+from filmstudio.domain.errors import BadRequest, NotFound, YouTubeAuthExpired
+from filmstudio.services.accounts import account_by_name, list_accounts, owner_account
 from filmstudio.services.studio import Studio
 from filmstudio.services.youtube.client import SCOPES, Endpoint, api, error_for, secret_key
 from filmstudio.store import channels as channel_rows
@@ -53,9 +54,12 @@ def code_from(answer: str) -> str:
 
 def connect(
     studio: Studio, client_secrets: Path, *, open_browser: bool = True, browser: str | None = None,
-    read_code: Callable[[str], str] | None = None,
+    read_code: Callable[[str], str] | None = None, account_id: str | None = None,
 ) -> dict[str, Any]:
     """Run the OAuth flow, save the refresh token in the keyring and the channel row; return the channel.
+
+    The channel belongs to `account_id` (default: the studio's owner account). A channel another account
+    connected first stays that account's; this one then gets it shared (it has just signed in to it).
 
     `open_browser`: a loopback server on a free port catches the redirect. Otherwise `read_code(url)`
     shows the URL and returns what the user pasted back.
@@ -85,9 +89,12 @@ def connect(
     }))
     row = {"channel_id": channel["id"], "title": channel["snippet"]["title"], "client_id": client["client_id"],
            "token_uri": client["token_uri"], "scopes": json.dumps(list(creds.scopes or SCOPES)),
-           "connected_at": utcnow()}
+           "connected_at": utcnow(), "account_id": account_id or owner_account(studio.store).account_id}
     with studio.store.write() as db:
         channel_rows.upsert_channel(db, row)
+        owner = db.execute("SELECT account_id FROM youtube_channels WHERE channel_id = ?", [row["channel_id"]]).fetchone()
+        if owner[0] != row["account_id"]:
+            channel_rows.share_channel(db, row["channel_id"], row["account_id"])
     return {k: row[k] for k in ("channel_id", "title", "connected_at")}
 
 
@@ -106,17 +113,23 @@ def _my_channel(creds: Any, endpoint: Endpoint) -> dict[str, Any]:
     return item
 
 
-def status(studio: Studio) -> list[dict[str, Any]]:
-    """Connected channels, each with whether its login is still in the keyring (never the token itself)."""
+def status(studio: Studio, account_id: str | None = None) -> list[dict[str, Any]]:
+    """Connected channels (an account's own and shared ones; all of them for the machine's operator), each
+    with whether its login is still in the keyring (never the token itself) and who may publish to it."""
+    found = (channel_rows.list_channels(studio.store) if account_id is None
+             else channel_rows.channels_for(studio.store, account_id))
+    names = {a.account_id: a.name for a in list_accounts(studio.store)}
     return [
         {"channel_id": c["channel_id"], "title": c["title"], "connected_at": c["connected_at"],
-         "login_saved": studio.secrets.get(secret_key(c["channel_id"])) is not None}
-        for c in channel_rows.list_channels(studio.store)
+         "login_saved": studio.secrets.get(secret_key(c["channel_id"])) is not None,
+         "account": names.get(c["account_id"]),
+         "shared_with": [names.get(a, a) for a in channel_rows.shares(studio.store, c["channel_id"])]}
+        for c in found
     ]
 
 
 def disconnect(studio: Studio, channel_id: str | None = None) -> list[str]:
-    """Forget one channel (or all): its keyring entry and its row. Returns the ids removed."""
+    """Forget one channel (or all): its keyring entry, its row and its shares. Returns the ids removed."""
     gone = [c["channel_id"] for c in channel_rows.list_channels(studio.store)
             if channel_id is None or c["channel_id"] == channel_id]
     for cid in gone:
@@ -124,3 +137,19 @@ def disconnect(studio: Studio, channel_id: str | None = None) -> list[str]:
         with studio.store.write() as db:
             channel_rows.delete_channel(db, cid)
     return gone
+
+
+def share(studio: Studio, channel_id: str, account_name: str, *, undo: bool = False) -> bool:
+    """An admin's act: let another account publish to a studio channel (or stop it). True if it changed."""
+    channel = channel_rows.get_channel(studio.store, channel_id)
+    if channel is None:
+        raise NotFound(f"no YouTube channel {channel_id} is connected", code="YOUTUBE_CHANNEL_NOT_FOUND",
+                       details={"channel_id": channel_id})
+    account = account_by_name(studio.store, account_name)
+    if account.account_id == channel["account_id"]:
+        return False  # its own channel
+    with studio.store.write() as db:
+        if undo:
+            return channel_rows.unshare_channel(db, channel_id, account.account_id)
+        channel_rows.share_channel(db, channel_id, account.account_id)
+    return True

@@ -29,10 +29,16 @@ def stamp(seconds: float) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
+def capitalised(text: str) -> str:
+    """Each word with a capital first letter and the rest small: "HARBOUR MASTER'S OFFICE" ->
+    "Harbour Master's Office" (`str.title()` would give "Master'S": it starts a word after the apostrophe)."""
+    return " ".join(w[:1].upper() + w[1:].lower() for w in text.split())
+
+
 def scene_title(scene: Mapping[str, Any], number: int) -> str:
     """A scene's chapter name: its location (and time of day), else its heading, else `Scene n`."""
-    location = str(scene.get("location") or "").strip().title()
-    when = str(scene.get("time_of_day") or "").strip().title()
+    location = capitalised(str(scene.get("location") or ""))
+    when = capitalised(str(scene.get("time_of_day") or ""))
     if location:
         return f"{location} ({when})" if when else location
     return str(scene.get("heading") or "").strip() or f"Scene {number}"

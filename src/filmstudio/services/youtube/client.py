@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from filmstudio.domain.errors import (
     FilmStudioError,
+    NotFound,
     YouTubeAuthExpired,
     YouTubeNotConnected,
     YouTubeQuotaExceeded,
@@ -70,17 +71,25 @@ class Endpoint:
         return Session()
 
 
-def channel_for(studio: Studio, channel_id: str | None = None) -> dict[str, Any]:
-    """The connected channel to publish to (the only one, or the one named); YOUTUBE_NOT_CONNECTED if none."""
-    found = channel_rows.list_channels(studio.store)
+def channel_for(studio: Studio, account_id: str, channel_id: str | None = None) -> dict[str, Any]:
+    """The channel this account publishes to: the one named, else its own (or a shared one) connected last.
+
+    Only channels the account connected or an admin shared with it count: another account's channel is
+    YOUTUBE_CHANNEL_NOT_FOUND (404, as if it did not exist), none at all is YOUTUBE_NOT_CONNECTED.
+    """
+    found = channel_rows.channels_for(studio.store, account_id)
     if channel_id:
-        found = [c for c in found if c["channel_id"] == channel_id]
+        named = [c for c in found if c["channel_id"] == channel_id]
+        if not named:
+            raise NotFound(f"no YouTube channel {channel_id} is connected for this account",
+                           code="YOUTUBE_CHANNEL_NOT_FOUND", details={"channel_id": channel_id})
+        return named[0]
     if not found:
         raise YouTubeNotConnected(
-            "no YouTube channel is connected" + (f" with id {channel_id}" if channel_id else "")
-            + "; run `filmstudio youtube connect --client-secrets client_secrets.json`",
+            "no YouTube channel is connected for this account; run `filmstudio youtube connect --client-secrets "
+            "client_secrets.json` (or ask an admin to share a studio channel: `filmstudio youtube share`)",
         )
-    return found[-1]
+    return found[-1]  # its own channels come after the shared ones: the last one it connected
 
 
 def credentials(studio: Studio, channel: dict[str, Any]) -> Any:
@@ -154,7 +163,7 @@ def reasons(content: bytes | str) -> tuple[list[str], str]:
 def error_for(status: int, content: bytes | str, *, action: str) -> FilmStudioError:
     """A stable-code error for a refused call (4xx); 5xx is the caller's to retry."""
     why, message = reasons(content)
-    if status in (403, 429) and QUOTA_REASONS & set(why):
+    if status in (400, 403, 429) and QUOTA_REASONS & set(why):  # uploadLimitExceeded comes as a 400
         return YouTubeQuotaExceeded(
             f"the YouTube API quota of your Google Cloud project is used up ({action}); it resets at "
             "midnight Pacific time", details={"resets_at": quota_resets_at(), "reason": why[0] if why else ""},

@@ -7,7 +7,6 @@ last attempt stopped and never uploads the video twice.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,46 +16,43 @@ from typing import Any
 from filmstudio.domain.errors import FilmStudioError, YouTubeAuthExpired, YouTubeUnavailable
 from filmstudio.domain.models import YouTubeOptions
 from filmstudio.pipeline.context import CancelToken
-from filmstudio.services.youtube.chapters import chapters, description
+from filmstudio.services.targets import FilmFiles
+from filmstudio.services.youtube import rules
+from filmstudio.services.youtube.chapters import chapters
 from filmstudio.services.youtube.client import Endpoint, api, error_for, refresh
 from filmstudio.services.youtube.upload import DEFAULT_CHUNK, ResumableUpload
+
+__all__ = ["FilmFiles", "Publisher", "metadata", "prepare"]  # FilmFiles: the seam's, re-exported
 
 NOT_VERIFIED = ("custom thumbnails need a verified channel: verify it at https://www.youtube.com/verify "
                 "(phone number), then publish again or set the thumbnail in YouTube Studio")
 WATCH_URL = "https://www.youtube.com/watch?v={}"
 
 
-@dataclass(frozen=True)
-class FilmFiles:
-    """What gets published: the film and its sidecars (absolute paths)."""
-
-    video: Path
-    thumbnail: Path | None = None
-    subtitles: dict[str, Path] = field(default_factory=dict)
-    manifest: Path | None = None
-    title: str | None = None
-
-    def scenes(self) -> tuple[list[dict[str, Any]], float]:
-        if self.manifest is None or not self.manifest.exists():
-            return [], 0.0
-        data = json.loads(self.manifest.read_text(encoding="utf-8"))
-        return list(data.get("scenes", [])), float(data.get("duration", 0.0))
-
-
-def metadata(film: FilmFiles, options: YouTubeOptions) -> dict[str, Any]:
-    """The video resource we send: title, description with chapters, tags, category, privacy."""
+def prepare(film: FilmFiles, options: YouTubeOptions) -> tuple[dict[str, Any], list[str]]:
+    """The video resource we send (title, description with chapters, tags, category, privacy), checked
+    against YouTube's rules (`rules.py`), and the warnings of what was changed to fit."""
     scenes, duration = film.scenes()
-    snippet: dict[str, Any] = {
-        "title": (options.title or film.title or film.video.stem)[:100],
-        "description": description(options.description, chapters(scenes, duration)),
-        "categoryId": options.category_id,
-    }
+    title = rules.clean(options.title or film.title or film.video.stem)
+    if len(title) > rules.TITLE_CHARS and not options.title:  # the film's own long title: cut, not refused
+        title = title[: rules.TITLE_CHARS - 1].rstrip() + "\u2026"
+    fitted = rules.fit_description(options.description, chapters(scenes, duration))
+    snippet: dict[str, Any] = {"title": title, "description": fitted.text, "categoryId": options.category_id}
     if options.tags:
-        snippet["tags"] = list(options.tags)
+        snippet["tags"] = [rules.clean(t) for t in options.tags]
     status: dict[str, Any] = {"privacyStatus": options.privacy, "selfDeclaredMadeForKids": options.made_for_kids}
     if options.publish_at:  # YouTube publishes a scheduled video itself; until then it must be private
         status.update(privacyStatus="private", publishAt=options.publish_at)
-    return {"snippet": snippet, "status": status}
+    body = {"snippet": snippet, "status": status}
+    rules.check(body)
+    warnings = [f"chapter names were shortened to {fitted.chapter_cap} characters to keep the description "
+                f"within YouTube's {rules.DESCRIPTION_BYTES} bytes"] if fitted.chapter_cap else []
+    return body, warnings
+
+
+def metadata(film: FilmFiles, options: YouTubeOptions) -> dict[str, Any]:
+    """The video resource we send, checked (YOUTUBE_METADATA_INVALID with the field and the limit)."""
+    return prepare(film, options)[0]
 
 
 @dataclass
@@ -86,6 +82,8 @@ class Publisher:
         done: list[str] = state.setdefault("done", [])
         warnings: list[str] = state.setdefault("warnings", [])
         if not state.get("video_id"):
+            body, fitted = prepare(film, options)  # YOUTUBE_METADATA_INVALID before a byte moves
+            warnings.extend(w for w in fitted if w not in warnings)
             self.report("upload", 0.0)
             self.token(False)  # YOUTUBE_AUTH_EXPIRED before a byte moves
             upload_state: dict[str, Any] = state.setdefault("upload", {})
@@ -99,7 +97,7 @@ class Publisher:
                 self.report("upload", 0.9 * sent / total if total else 0.0)
                 self.note(bytes_done=sent, bytes_total=total, bytes_per_second=round(rate))
 
-            self.upload = ResumableUpload(film.video, metadata(film, options), self.endpoint, self.token, keep,
+            self.upload = ResumableUpload(film.video, body, self.endpoint, self.token, keep,
                                           progress, self.cancel, self.chunk_bytes, backoff=self.backoff,
                                           closing=self.closing)
             video = self.upload.run(dict(upload_state))  # its own copy: `keep` writes ours from another thread
@@ -109,7 +107,7 @@ class Publisher:
         video_id: str = state["video_id"]
         self.note(video_id=video_id, url=WATCH_URL.format(video_id))
         client = api(self.creds, self.endpoint)
-        thumb = film.thumbnail
+        thumb = film.wide_thumbnail or film.thumbnail  # 1280x720 for a vertical film, as YouTube shows it
         if thumb is not None and thumb.exists() and "thumbnail" not in done:
             self.report("thumbnail", 0.92)
             if not self._step("the thumbnail", lambda: client.thumbnails().set(
