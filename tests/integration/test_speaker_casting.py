@@ -242,7 +242,8 @@ def test_with_only_the_bundled_voice_the_warning_names_the_pull_command(tmp_path
     found = bundled_voice()
     assert found is not None
     engine = PiperVoices([found])
-    settings = parse_settings({"duration": 20, "characters": [{"name": "Anna", "gender": "female"}]})
+    settings = parse_settings({"duration": 20, "characters": [{"name": "Anna", "gender": "female"},
+                                                              {"name": "Marco", "gender": "male"}]})
     ctx = SimpleNamespace(engines=SimpleNamespace(voices=engine), report=lambda *a: None,
                           cache=SimpleNamespace(path=lambda *a: tmp_path / "rate.json"))
     plan = RenderPlan(settings=settings, script_text=TWO_WOMEN, work_dir=tmp_path, output=tmp_path / "f.mp4")
