@@ -158,7 +158,8 @@ def render(
     work_dir.mkdir(parents=True, exist_ok=True)
     plan = RenderPlan(settings=request.settings, script_text=request.script, work_dir=work_dir, output=output,
                       images=request.images, title=request.title, continuity=request.continuity,
-                      fallback_title=request.fallback_title, storyboard_edits=request.storyboard)
+                      fallback_title=request.fallback_title, storyboard_edits=request.storyboard,
+                      duration_from_script=request.duration_from_script)
     started = time.monotonic()
     try:
         for stage in stages:
@@ -243,6 +244,8 @@ def build_manifest(
         },
         "duration": round(plan.duration, 3),
         "requested_duration": plan.settings.duration,
+        "script_duration": plan.script_duration,  # how long the script wants at a natural pace
+        "duration_from_script": plan.duration_from_script,
         "settings": plan.settings.model_dump(mode="json"),
         "words_per_minute": plan.words_per_minute,
         "encoder": plan.encoder,
