@@ -80,7 +80,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if bool(args.script) == bool(args.idea):
         raise FilmStudioError("give a script file or --idea \"...\" (not both)", code="INVALID_ARGUMENT")
-    settings = parse_settings(_settings_from_args(args, args.script or ""))
+    data = _settings_from_args(args, args.script or "")
+    settings = parse_settings(data)
     script_path = _write_from_idea(args, settings.duration) if args.idea else args.script
     script_text = _read_text(script_path)
     output = Path(args.output or Path(script_path).with_suffix(".mp4").name).resolve()
@@ -91,8 +92,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     work_dir = Path(tempfile.mkdtemp(prefix="filmstudio-"))
     request = RenderRequest(script=script_text, settings=settings, output=output, work_dir=work_dir,
-                            cache_dir=cache_dir, images=images, fallback_title=_title_from_path(script_path),
-                            encoder=args.encoder, jobs=args.jobs, continuity=f"file:{output}")
+                            cache_dir=cache_dir, images=images, encoder=args.encoder, jobs=args.jobs,
+                            continuity=f"file:{output}", duration_from_script="duration" not in data)
     try:
         with _ProgressBar(enabled=not args.quiet) as bar:
             try:
@@ -179,17 +180,13 @@ def _picture_engine_info(engine: Any) -> dict[str, Any]:
     return {"name": info.name, "missing": list(info.missing), "references": references}
 
 
-def _title_from_path(path: str) -> str | None:
-    """'night-market.fountain' -> 'Night Market' (used when the script names no title)."""
-    if path == "-":
-        return None
-    words = Path(path).stem.replace("_", " ").replace("-", " ").split()
-    return " ".join(w.capitalize() for w in words) or None
-
-
 def _print_summary(manifest: dict[str, Any]) -> None:
     out = manifest["outputs"]
     print(f"film:      {out['video']}  ({manifest['duration']:.1f} s, {manifest['encoder']})")
+    if manifest.get("script_duration"):
+        how = "the film takes it" if manifest.get("duration_from_script") else \
+            f"{manifest['requested_duration']} s were asked for"
+        print(f"length:    the script wants about {manifest['script_duration']} s; {how}")
     print(f"thumbnail: {out['thumbnail']}")
     for lang, files in out["subtitles"].items():
         print(f"subtitles: {lang}: {files['srt']}  {files['vtt']}")
@@ -271,6 +268,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 print(f"        {engine['kind']:<10} {engine['name']} {engine['version']} on {engine['device']} ({state})")
             for hint in info.get("install", []):
                 print(f"        install: {hint}")
+            for hint in info.get("start", []):
+                print(f"        start:   {hint}")
     return 0 if all(v.get("ok", True) for k, v in result.items() if v.get("required")) else 1
 
 
@@ -297,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--idea", help="no script: have the local writer write one from this idea first "
                                   "(kept as OUTPUT.fountain)")
     r.add_argument("-o", "--output", help="output MP4 path (default: SCRIPT name .mp4 here)")
-    r.add_argument("--duration", type=int, help="film length in seconds (5-600, default 60)")
+    r.add_argument("--duration", type=int,
+                   help="film length in seconds (5-600; default: the script's natural length)")
     r.add_argument("--style", help=f"visual style: {', '.join(STYLES)}")
     r.add_argument("--size", help=f"resolution: {', '.join(RESOLUTIONS[:4])} (drafts: {', '.join(RESOLUTIONS[4:])})")
     r.add_argument("--fps", type=int, help=f"frames per second: {', '.join(map(str, FPS_VALUES))}")
@@ -386,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except FilmStudioError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        if exc.details:
+        if exc.details and getattr(args, "json", False):  # the machine-readable block only when asked for
             print(json.dumps(exc.details, indent=2, ensure_ascii=False), file=sys.stderr)
         return 2
     except FileNotFoundError as exc:

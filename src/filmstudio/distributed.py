@@ -21,6 +21,7 @@ from huey import Huey, RedisHuey
 
 from filmstudio.domain.errors import FilmStudioError
 from filmstudio.pipeline.context import CancelToken, atomic_output
+from filmstudio.pipeline.providers.backdrops import MediaRef
 from filmstudio.pipeline.providers.visuals import render_segment
 from filmstudio.services.farm import SegmentOrder, chunked, spec_from_json
 
@@ -81,13 +82,15 @@ class SegmentClient:
                                   json={"worker": worker, "parts": len(parts), "sha256": digest}))
 
     def fetch_image(self, name: str, folder: Path) -> Path:
-        """A user image by content name, downloaded once into `folder` and checked against its hash."""
-        target = folder / name
+        """A source's file (picture or clip) by content name, downloaded once into `folder` and
+        checked against its hash."""
+        media = MediaRef.parse(name)
+        target = folder / media.name
         if target.is_file():
             return target
         r = self.http.get(f"/segments/images/{name}")
         _raise_for(r)
-        if hashlib.sha256(r.content).hexdigest() != name.split(".")[0]:
+        if hashlib.sha256(r.content).hexdigest() != media.sha256:
             raise FilmStudioError("a segment image arrived damaged", code="SEGMENT_IMAGE_CORRUPT",
                                   details={"image": name})
         folder.mkdir(parents=True, exist_ok=True)
@@ -123,7 +126,7 @@ class RemoteSegmentWorker:
         """"delivered", or "dropped" when the server no longer wanted it."""
         if not self.client.beat(order.key, self.name, 0):
             return "dropped"
-        spec = spec_from_json(order.spec, lambda name: self.client.fetch_image(name, self.work_dir / "images"))
+        spec = spec_from_json(order.spec, lambda media: self.client.fetch_image(media.name, self.work_dir / "images"))
         cancel = CancelToken()
         frames = [0]
         stop = threading.Event()

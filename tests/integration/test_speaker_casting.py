@@ -185,3 +185,74 @@ def test_the_desktops_cast_table_names_the_reader(tmp_path: Path) -> None:
     # Backend.voice_name only asks the engines what they offer: the cast table's column for each character.
     shown = Backend.voice_name(SimpleNamespace(engines=SimpleNamespace(voices=engine)), cast["JUNE"])  # type: ignore[arg-type]
     assert shown.endswith(f"#{cast['JUNE'].speaker_name}") and "(female, " in shown
+
+
+TWO_WOMEN = """Title: The Crossing
+
+INT. FERRY DECK - NIGHT
+
+ANNA
+We should have stayed.
+
+JUNE
+We had no choice.
+
+MARCO
+Then go back.
+"""
+
+
+def _two_speakers(folder: Path) -> tuple[Path, Path]:
+    """The bundled voice's files as a two-speaker voice: reader 14 (a woman) and 17 (a man) of the table."""
+    found = bundled_voice()
+    assert found is not None
+    table = {row.key: row.gender for row in speaker_table(LIBRITTS)}
+    assert (table["14"], table["17"]) == ("female", "male")
+    cfg = json.loads(found[1].read_text(encoding="utf-8"))
+    cfg.update(num_speakers=2, speaker_id_map={"17": 0, "14": 1})
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx, config = folder / f"{LIBRITTS}.onnx", folder / f"{LIBRITTS}.onnx.json"
+    onnx.symlink_to(found[0])
+    config.write_text(json.dumps(cfg), encoding="utf-8")
+    return onnx, config
+
+
+def test_with_two_readers_of_both_sexes_every_woman_gets_the_female_one(tmp_path: Path) -> None:
+    from filmstudio.pipeline.script.casting import gender_mismatches
+
+    found = bundled_voice()
+    assert found is not None
+    engine = PiperVoices([found, _two_speakers(tmp_path)])
+    settings = parse_settings({"duration": 20, "characters": [
+        {"name": "Anna", "gender": "female"}, {"name": "June", "gender": "female"},
+        {"name": "Marco", "gender": "male"}]})
+    available = engine.voices("en")
+    cast = cast_voices(analyse(TWO_WOMEN, settings), settings, available)
+    female = next(v.speaker for v in available if v.speaker_label == "14")
+    for name in ("ANNA", "JUNE"):  # June too, though Anna already speaks with reader 14: a treatment, not a man
+        assert (cast[name].voice_id, cast[name].speaker_id) == (LIBRITTS, female), name
+    assert cast["ANNA"].pitch != cast["JUNE"].pitch
+    assert gender_mismatches(cast, available) == {}
+
+
+def test_with_only_the_bundled_voice_the_warning_names_the_pull_command(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from filmstudio.pipeline.stages.script_analysis import ScriptAnalysis
+
+    found = bundled_voice()
+    assert found is not None
+    engine = PiperVoices([found])
+    settings = parse_settings({"duration": 20, "characters": [{"name": "Anna", "gender": "female"},
+                                                              {"name": "Marco", "gender": "male"}]})
+    ctx = SimpleNamespace(engines=SimpleNamespace(voices=engine), report=lambda *a: None,
+                          cache=SimpleNamespace(path=lambda *a: tmp_path / "rate.json"))
+    plan = RenderPlan(settings=settings, script_text=TWO_WOMEN, work_dir=tmp_path, output=tmp_path / "f.mp4")
+    plan = ScriptAnalysis().run(plan, ctx)  # type: ignore[arg-type]
+    assert plan.casting["ANNA"].voice_id == BUNDLED_VOICE
+    warning = next(w for w in plan.warnings if w.startswith("ANNA"))
+    assert "read by a male voice" in warning and "filmstudio models pull --recommended" in warning
+    assert not any(w.startswith("MARCO") for w in plan.warnings)  # a man read by the male voice: no warning
+    manifest = json.loads(json.dumps(build_manifest(plan, 1.0, None, {})))
+    assert warning in manifest["warnings"]
+    _print_summary(manifest)
+    assert f"warning:   {warning}\n" in capsys.readouterr().out

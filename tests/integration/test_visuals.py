@@ -14,11 +14,15 @@ from PIL import Image
 from filmstudio.domain.errors import Cancelled
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe, probe
+from filmstudio.pipeline.providers.backdrops import Clip, Still
 from filmstudio.pipeline.providers.thumbnails import make_thumbnail
 from filmstudio.pipeline.providers.visuals import (
+    CUT,
+    Dissolve,
     Overlay,
     SegmentSpec,
     render_segment,
+    scene_still,
 )
 
 pytestmark = pytest.mark.slow
@@ -184,7 +188,7 @@ def test_cancel_leaves_no_file(tmp_path: Path) -> None:
 def test_user_image_becomes_the_background(render: Callable[[SegmentSpec, str], Path], tmp_path: Path) -> None:
     photo = tmp_path / "green.png"
     Image.new("RGB", (96, 64), (30, 200, 60)).save(photo)
-    frames = middle(decode(render(replace(DAY, image=photo), "photo"))).astype(np.float32)
+    frames = middle(decode(render(replace(DAY, source=Still.of(photo)), "photo"))).astype(np.float32)
     top = frames[:, : int(H * 0.5)]  # above any caption
     r, g, b = (float(top[..., c].mean()) for c in range(3))
     assert g > r + 60 and g > b + 60, (r, g, b)
@@ -235,12 +239,12 @@ def test_parallel_renders_match_sequential_ones(render: Callable[[SegmentSpec, s
 
 def test_dissolve_crosses_from_the_shot_before_not_through_black(render: Callable[[SegmentSpec, str], Path]) -> None:
     """DISSOLVE TO: the next shot opens on the last frame of the one before and blends into itself."""
-    a = replace(DAY, fade_out=False)
+    a = replace(DAY, closing=CUT)
     b = replace(DAY, style="documentary", heading="EXT. HARBOUR - DUSK", location="HARBOUR", time_of_day="DUSK",
-                fade_in=False, dissolve_from=a, seed=99)
+                opening=Dissolve(a), seed=99)
     a_frames = decode(render(a, "dissolve-a")).astype(np.int16)
     b_frames = decode(render(b, "dissolve-b")).astype(np.int16)
-    plain_b = decode(render(replace(b, dissolve_from=None), "dissolve-b-plain")).astype(np.int16)
+    plain_b = decode(render(replace(b, opening=CUT), "dissolve-b-plain")).astype(np.int16)
     last_a, mid_b = a_frames[-1], middle(plain_b).mean(axis=0)
     # The first frame of b is (nearly) a's last frame, not black and not b's own picture.
     assert float(np.abs(b_frames[0] - last_a).mean()) < 6
@@ -319,8 +323,44 @@ def test_long_shots_keep_moving(render: Callable[[SegmentSpec, str], Path], styl
     Median mean-absolute change between consecutive frames, /255, at 320x180 12 fps: before
     documentary 0.38, cinematic 0.92, retro 0.61, minimal 0.03 (flat art changes only at edges).
     """
-    spec = replace(DAY, style=style, fps=12, duration=12.0, fade_in=False, fade_out=False)
+    spec = replace(DAY, style=style, fps=12, duration=12.0, opening=CUT, closing=CUT)
     frames = luma(decode(render(spec, f"long-{style}"))[12:-12])
     diffs = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
     assert float(np.median(diffs)) > floor, float(np.median(diffs))
     assert float(diffs.max()) < 12  # no jumps
+
+
+def _test_clip(path: Path, seconds: float) -> Path:
+    """A small clip made by ffmpeg: a red box sliding left to right over blue (what an
+    image-to-video engine would hand over: a file of frames)."""
+    graph = (f"color=c=0x1040c0:s=160x90:r=10:d={seconds}[bg];color=c=red:s=30x50:r=10:d={seconds}[box];"
+             "[bg][box]overlay=x='t*100':y=20,format=yuv420p")
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", graph, "-c:v", "libx264",
+                    str(path)], check=True)
+    return path
+
+
+def test_a_clip_source_renders_its_moving_frames(render: Callable[[SegmentSpec, str], Path],
+                                                 tmp_path: Path) -> None:
+    """A Clip backdrop plays the file's frames (looped when the shot is longer), cover-fitted and graded."""
+    clip = _test_clip(tmp_path / "shot.mp4", 1.0)
+    spec = replace(DAY, source=Clip.of(clip), duration=2.0, opening=CUT, closing=CUT)
+    out = render(spec, "clip")
+    info = probe(out)["streams"][0]
+    assert (info["width"], info["height"]) == (W, H) and int(info["nb_frames"]) == spec.frames
+    frames = decode(out).astype(np.float32)
+    blue = frames[:, : int(H * 0.15)]  # above the box: the clip's blue, graded, not the painted sky
+    assert float(blue[..., 2].mean()) > float(blue[..., 0].mean()) + 40
+    # The red box moves: its centre travels right over the clip's second, then the loop starts again.
+    def box_x(i: int) -> float:
+        red = (frames[i, int(H * 0.3):int(H * 0.6), :, 0] - frames[i, int(H * 0.3):int(H * 0.6), :, 2]) > 100
+        cols = np.nonzero(red.any(axis=0))[0]
+        assert cols.size, f"no red box in frame {i}"
+        return float(cols.mean())
+
+    xs = [box_x(i) for i in (1, 7, 13)]
+    assert xs[0] + 40 < xs[1] < xs[2] - 40, xs
+    assert abs(box_x(FPS + 1) - xs[0]) < 30, (box_x(FPS + 1), xs[0])  # looped: back at the start
+    # The Pillow frame is made by the same chain: it matches the encoded frame closely.
+    still = np.asarray(scene_still(spec, 7 / FPS), dtype=np.float32)
+    assert float(np.abs(still - frames[7]).mean()) < 8

@@ -14,7 +14,8 @@ import pytest
 from filmstudio.domain.errors import FilmStudioError
 from filmstudio.pipeline.context import Cache, CancelToken, StageContext
 from filmstudio.pipeline.plan import RenderPlan
-from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec, spec_key
+from filmstudio.pipeline.providers.backdrops import MediaRef, Still
+from filmstudio.pipeline.providers.visuals import CUT, Dissolve, Overlay, SegmentSpec, spec_key
 from filmstudio.services.farm import (
     FarmedRendering,
     SegmentBoard,
@@ -34,7 +35,7 @@ def test_spec_round_trips_through_json_with_the_same_content_key() -> None:
     back = spec_from_json(wire)
     assert back == SPEC and spec_key(back) == spec_key(SPEC)
     assert segment_key(back, "libx264") != segment_key(back, "h264_nvenc")
-    dissolving = replace(SPEC, fade_in=False, dissolve_from=replace(SPEC, location="HALL", fade_out=False))
+    dissolving = replace(SPEC, opening=Dissolve(replace(SPEC, location="HALL", closing=CUT)))
     back = spec_from_json(json.loads(json.dumps(spec_to_json(dissolving))))
     assert back == dissolving and spec_key(back) == spec_key(dissolving) != spec_key(SPEC)
 
@@ -45,10 +46,10 @@ def test_a_user_image_travels_by_content_and_keeps_the_content_key(tmp_path: Pat
     photo = tmp_path / "here" / "Harbour Photo.PNG"
     photo.parent.mkdir()
     Image.new("RGB", (40, 30), (10, 120, 200)).save(photo, format="PNG")
-    mine = replace(SPEC, image=photo)
+    mine = replace(SPEC, source=Still.of(photo))
     wire = json.loads(json.dumps(spec_to_json(mine)))
-    name = wire["image_name"]
-    assert "image" not in wire and name == hashlib.sha256(photo.read_bytes()).hexdigest() + ".png"
+    name = wire["source"]["media"]
+    assert str(photo) not in json.dumps(wire) and name == hashlib.sha256(photo.read_bytes()).hexdigest() + ".png"
     board = SegmentBoard(tmp_path / "cache")
     assert board.publish_image(photo) == name and board.image(name).read_bytes() == photo.read_bytes()
     with pytest.raises(FilmStudioError):
@@ -56,15 +57,29 @@ def test_a_user_image_travels_by_content_and_keeps_the_content_key(tmp_path: Pat
     elsewhere = tmp_path / "worker"
     elsewhere.mkdir()
 
-    def fetch(n: str) -> Path:  # what a remote worker does: bring the bytes to its own folder
-        (elsewhere / n).write_bytes(board.image(n).read_bytes())
-        return elsewhere / n
+    def fetch(m: MediaRef) -> Path:  # what a remote worker does: bring the bytes to its own folder
+        (elsewhere / m.name).write_bytes(board.image(m.name).read_bytes())
+        return elsewhere / m.name
 
     back = spec_from_json(wire, fetch)
-    assert back.image == elsewhere / name and spec_key(back) == spec_key(mine) != spec_key(SPEC)
+    assert isinstance(back.source, Still) and back.source.path == elsewhere / name
+    assert spec_key(back) == spec_key(mine) != spec_key(SPEC)
     assert segment_key(back, "libx264") == segment_key(mine, "libx264")
     with pytest.raises(FilmStudioError):
-        spec_from_json({**wire, "image_name": "../x.png"}, fetch)
+        spec_from_json({**wire, "source": {"kind": "still", "media": "../x.png"}}, fetch)
+    with pytest.raises(FilmStudioError):
+        spec_from_json({**wire, "source": {"kind": "hologram"}}, fetch)
+
+
+def test_a_dissolve_out_of_a_picture_publishes_both_files(tmp_path: Path) -> None:
+    from PIL import Image
+
+    files = []
+    for n, colour in enumerate(((10, 120, 200), (200, 120, 10))):
+        files.append(tmp_path / f"p{n}.png")
+        Image.new("RGB", (40, 30), colour).save(files[-1])
+    spec = replace(SPEC, source=Still.of(files[1]), opening=Dissolve(replace(SPEC, source=Still.of(files[0]))))
+    assert [m.name for m, _ in spec.media()] == [MediaRef.of(files[1]).name, MediaRef.of(files[0]).name]
 
 
 def _order(key: str = "a" * 64, chunk: int = 4) -> SegmentOrder:

@@ -9,6 +9,8 @@ import pytest
 
 from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.plan import Cue, Line, RenderPlan, Scene, SceneTiming, Script, TimedLine
+from filmstudio.pipeline.providers.backdrops import Painted
+from filmstudio.pipeline.providers.visuals import CUT, FADE, Dissolve
 from filmstudio.pipeline.stages.visual_generation import build_specs, pick_image
 
 
@@ -47,7 +49,7 @@ def test_transitions_are_performed_not_printed(tmp_path: Path) -> None:
     title = [o for o in scene.overlays if o.role == "scene_title"]
     assert title and title[0].start == 0.0
     assert title[0].text == "Harbour — Day"
-    assert scene.fade_in
+    assert scene.opening == FADE
 
 
 def _two_scenes(tmp_path: Path, transition: str | None, second_time: str = "NIGHT") -> RenderPlan:
@@ -71,9 +73,9 @@ def test_scene_joins_follow_the_transition(tmp_path: Path, transition: str | Non
                                            joins: tuple[bool, bool, str | None]) -> None:
     specs = build_specs(_two_scenes(tmp_path, transition))
     a, b = specs[1], specs[2]
-    assert (a.fade_out, b.fade_in, "dissolve" if b.dissolve_from else None) == joins
-    if b.dissolve_from is not None:
-        assert b.dissolve_from == replace(a, dissolve_from=None)
+    assert (a.closing == FADE, b.opening == FADE, "dissolve" if isinstance(b.opening, Dissolve) else None) == joins
+    if isinstance(b.opening, Dissolve):
+        assert b.opening.before == a  # the shot before, as it is (it did not itself open on a dissolve)
     assert not [o for s in specs for o in s.overlays if o.text == transition]
 
 
@@ -122,7 +124,7 @@ def test_scenes_cut_into_shots_at_long_lines(tmp_path: Path) -> None:
     specs = build_specs(_two_line_plan(tmp_path, 2.0))
     shots = [s for s in specs if s.kind == "scene"]
     assert [s.shot for s in shots] == [0, 1]
-    assert [(s.fade_in, s.fade_out) for s in shots] == [(True, False), (False, True)]
+    assert [(s.opening, s.closing) for s in shots] == [(FADE, CUT), (CUT, FADE)]
     assert shots[0].duration + shots[1].duration == 2.5 + 2.0 + 0.5 + 3.0 + 0.5 - 2.0
     # Each shot carries only its own caption, in its own time.
     assert [[o.text for o in s.overlays if o.role == "caption"] for s in shots] == [["A long first line."], ["second"]]
@@ -165,3 +167,20 @@ def test_different_films_are_painted_differently(tmp_path: Path) -> None:
     seeds = [s.seed for s in build_specs(plan)]
     seeds2 = [s.seed for s in build_specs(plan2)]
     assert seeds[1] != seeds2[1] and seeds[2] != seeds2[2]  # same title, other film
+
+
+def test_cards_show_the_first_scenes_set_and_shots_their_actions_props(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    assert plan.script is not None
+    boats = Line(index=3, kind="action", text="Two old boats and a lighthouse.", speaker="NARRATOR")
+    first = plan.script.scenes[0]
+    plan = replace(plan, script=replace(plan.script, scenes=(replace(first, lines=(*first.lines, boats)),
+                                                             plan.script.scenes[1])))
+    specs = build_specs(plan)
+    title, end = specs[0], specs[-1]
+    for card in (title, end):
+        assert (card.location, card.int_ext) == ("HARBOUR", "EXT")  # never an unrelated default skyline
+        assert card.source == Painted(("boat", "lighthouse"))
+    assert (title.time_of_day, end.time_of_day) == ("DAY", "NIGHT")  # the first scene's and the last scene's light
+    assert specs[1].source == Painted(("boat", "lighthouse"))  # "HARBOUR" is the setting; the nouns add props
+    assert specs[2].source == Painted(("star",))  # "Stars." on the hill

@@ -13,6 +13,7 @@ from PIL import Image
 
 from filmstudio.domain.settings import STYLES
 from filmstudio.pipeline.context import CancelToken
+from filmstudio.pipeline.providers.backdrops import Still
 from filmstudio.pipeline.providers.layers import letterbox_bar
 from filmstudio.pipeline.providers.styles import (
     STYLE_PRESETS,
@@ -23,6 +24,8 @@ from filmstudio.pipeline.providers.styles import (
 )
 from filmstudio.pipeline.providers.thumbnails import frame_score
 from filmstudio.pipeline.providers.visuals import (
+    CUT,
+    Camera,
     Overlay,
     SegmentSpec,
     _filter_graph,
@@ -107,9 +110,33 @@ def test_spec_key_tracks_content(tmp_path: Path) -> None:
     assert spec_key(SCENE) != spec_key(replace(SCENE, style="retro"))
     photo = tmp_path / "p.png"
     Image.new("RGB", (8, 8), (255, 0, 0)).save(photo)
-    first = spec_key(replace(SCENE, image=photo))
+    first = spec_key(replace(SCENE, source=Still.of(photo)))
+    moved = tmp_path / "elsewhere.png"
+    moved.write_bytes(photo.read_bytes())
+    assert spec_key(replace(SCENE, source=Still.of(moved))) == first  # by content, not by path
     Image.new("RGB", (8, 8), (0, 0, 255)).save(photo)
-    assert spec_key(replace(SCENE, image=photo)) != first
+    assert spec_key(replace(SCENE, source=Still.of(photo))) != first
+    assert spec_key(replace(SCENE, opening=CUT)) != spec_key(SCENE) != spec_key(replace(SCENE, camera=Camera("wide")))
+
+
+def test_spec_key_names_every_field() -> None:
+    """A field added to SegmentSpec must join the explicit key (no `__dict__`): the key's fields
+    are the spec's fields."""
+    from filmstudio.pipeline.providers.visuals import _key_fields
+
+    assert set(_key_fields(SCENE)) == {f.name for f in dataclasses.fields(SegmentSpec)}
+
+
+def test_both_renderers_apply_one_layer_list(tmp_path: Path) -> None:
+    """The ffmpeg graph and the Pillow compositor walk the same layers: one input per raw layer."""
+    from filmstudio.pipeline.providers.visuals import _layers
+
+    spec = replace(SCENE, overlays=(Overlay("Hello", 0.5, 2.0, "caption"),))
+    lay = _layout(spec)
+    names = [name for layer in _layers(lay) for name, _ in layer.raws()]
+    assert names == ["backdrop", "foreground", "light", "frame", "text0"]  # cinematic has a vignette
+    inputs, _graph = _filter_graph(lay, _write_layers(lay, tmp_path))
+    assert inputs.count("-i") == len(names)
 
 
 @pytest.mark.parametrize("size", [(320, 180), (1080, 1920), (1080, 1080)])

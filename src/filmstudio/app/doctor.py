@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,22 +88,46 @@ def _fonts() -> dict[str, Any]:
     return info
 
 
-def _keyring() -> dict[str, Any]:
+START_SECRET_SERVICE = ("dbus-run-session -- sh -c 'echo -n PASSWORD | gnome-keyring-daemon --unlock "
+                        "--components=secrets >/dev/null; filmstudio serve'")
+FILE_BACKEND = ("or opt in to the file backend: FILMSTUDIO_SECRETS_BACKEND=file (secrets.json, mode 0600, "
+                "in the data dir)")
+
+
+def _keyring(backend: Any = None, which: Callable[[str], str | None] = shutil.which) -> dict[str, Any]:
     try:
         import keyring
         from keyring.backends import fail
 
-        backend = keyring.get_keyring()
+        backend = backend if backend is not None else keyring.get_keyring()
         name = f"{type(backend).__module__}.{type(backend).__name__}"
         ok = not isinstance(backend, fail.Keyring)
     except Exception as exc:
         return {"ok": False, "required": False, "summary": f"keyring unavailable: {exc}", "install": []}
-    install = [] if ok else [
-        "a Secret Service (apt-get install gnome-keyring dbus-x11) for the studio server's secrets,",
-        "or opt in to the file backend: FILMSTUDIO_SECRETS_BACKEND=file (secrets.json, mode 0600, in the data dir)",
-    ]
-    return {"ok": ok, "required": False, "backend": name,
-            "summary": name if ok else f"no OS keyring ({name})", "install": install}
+    if ok:
+        return {"ok": True, "required": False, "backend": name, "summary": name, "install": []}
+    if which("gnome-keyring-daemon"):
+        # The packages are there: what is missing is a Secret Service running in this session.
+        return {"ok": False, "required": False, "backend": name, "install": [],
+                "summary": "gnome-keyring is installed but no Secret Service is running in this session "
+                           "(a headless server has none until one is started)",
+                "start": [f"log in to a desktop session, or start one for the server: {START_SECRET_SERVICE}",
+                          FILE_BACKEND]}
+    return {"ok": False, "required": False, "backend": name, "summary": f"no OS keyring ({name})",
+            "install": ["a Secret Service (apt-get install gnome-keyring dbus-x11) for the studio server's "
+                        "secrets,", FILE_BACKEND]}
+
+
+def _translation(models_dir: Path | None) -> dict[str, Any]:
+    """The catalogue's subtitle translation models, and which are installed."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary
+
+    models = [e.id for e in load_catalogue().of_kind("translation")]
+    installed = [m for m in models if models_dir and ModelLibrary(models_dir).is_installed(m)]
+    summary = (f"installed: {', '.join(installed) or 'none'}; in the catalogue: {', '.join(models)}"
+               + ("" if installed else f" (`filmstudio models pull {models[0]}`)" if models else ""))
+    return {"ok": True, "required": False, "models": models, "installed": installed, "summary": summary}
 
 
 def _engines(engines: Engines) -> dict[str, Any]:
@@ -131,7 +157,7 @@ def _hardware(models_dir: Path | None) -> dict[str, Any]:
 def report(engines: Engines | None = None, models_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """Everything `filmstudio doctor` prints, as data."""
     out = {"ffmpeg": _ffmpeg(), "tts": _tts(), "fonts": _fonts(), "keyring": _keyring(),
-           "hardware": _hardware(models_dir)}
+           "hardware": _hardware(models_dir), "translation": _translation(models_dir)}
     if engines is not None:
         out["engines"] = _engines(engines)
     return out

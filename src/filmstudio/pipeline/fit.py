@@ -154,6 +154,24 @@ def choose_rate(
     return wpm, speech_seconds(script, casting, wpm, estimate)
 
 
+NATURAL_FILL = 0.7  # a film of its natural length: speech fills this share of the room the layout leaves
+
+
+def natural_duration(script: Script, casting: dict[str, Voice], estimate: Estimator) -> int:
+    """Seconds the script wants: its speech at the natural rate plus the layout's pauses (within 5..600).
+
+    Speech then fills ~70 % of the room, between choose_rate's 45 % (slower) and 88 % (faster) rules,
+    so the film is spoken at the natural rate with unhurried gaps.
+    """
+    from filmstudio.domain.settings import MAX_DURATION, MIN_DURATION
+
+    speech = speech_seconds(script, casting, NATURAL_WPM, estimate)
+    duration = 45.0
+    for _ in range(4):  # the pacing depends on the duration: settle it
+        duration = speech / NATURAL_FILL + Pacing.for_duration(duration).overhead(script)
+    return max(MIN_DURATION, min(MAX_DURATION, math.ceil(duration)))
+
+
 @dataclass(frozen=True)
 class Layout:
     """Frame-exact positions of every segment and line."""

@@ -137,6 +137,8 @@ class RenderPlan:
     fallback_title: str | None = None  # e.g. from the file name, when the script names no title
     continuity: str | None = None  # the film's identity across renders (keeps its speaking rate on an edit)
     storyboard_edits: Path | None = None  # the project's storyboard edits (JSON)
+    duration_from_script: bool = False  # settings.duration is replaced by the script's natural length
+    script_duration: int | None = None  # seconds the script wants at a natural pace (fit.natural_duration)
     stills: tuple[Path, ...] = ()  # the generated stills, one per shot that has one
     stills_drawn: int = 0  # of those, drawn by this render (the rest came from the cache)
     stills_seconds: float = 0.0  # the time drawing them took

@@ -27,6 +27,7 @@ class RenderRequest:
     encoder: str | None = None  # force a video encoder
     jobs: int | None = None  # parallel workers (default: CPU count)
     storyboard: Path | None = None  # the project's storyboard edits (JSON: seeds, prompts, locks)
+    duration_from_script: bool = False  # no duration was asked for: the film takes the script's natural length
 
 
 def images_in(folder: Path | None) -> tuple[Path, ...]:

@@ -26,6 +26,7 @@ from filmstudio.pipeline.context import (
 from filmstudio.pipeline.engines import Engines, VoiceInfo
 from filmstudio.pipeline.fit import choose_rate
 from filmstudio.pipeline.plan import RenderPlan, Script
+from filmstudio.pipeline.providers.visuals import set_records
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.stages.base import Stage
 
@@ -151,22 +152,28 @@ def render(
     tracker = _Progress(stages, progress)
     ctx = StageContext(
         cache=Cache(Path(request.cache_dir)), progress=tracker, cancel=cancel, engines=engines,
-        jobs=request.jobs or max(1, os.cpu_count() or 2), encoder=request.encoder,
+        jobs=request.jobs or max(1, os.cpu_count() or 2), encoder=request.encoder, overlap=True,
     )
     work_dir = Path(request.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     plan = RenderPlan(settings=request.settings, script_text=request.script, work_dir=work_dir, output=output,
                       images=request.images, title=request.title, continuity=request.continuity,
-                      fallback_title=request.fallback_title, storyboard_edits=request.storyboard)
+                      fallback_title=request.fallback_title, storyboard_edits=request.storyboard,
+                      duration_from_script=request.duration_from_script)
     started = time.monotonic()
-    for stage in stages:
-        cancel.raise_if_cancelled()
-        tracker(stage.name, 0.0)
-        t0 = time.monotonic()
-        plan = stage.run(plan, ctx)
-        plan = replace(plan, stage_seconds={**plan.stage_seconds, stage.name: round(time.monotonic() - t0, 3)})
+    try:
+        for stage in stages:
+            cancel.raise_if_cancelled()
+            tracker(stage.name, 0.0)
+            t0 = time.monotonic()
+            plan = stage.run(plan, ctx)
+            plan = replace(plan, stage_seconds={**plan.stage_seconds, stage.name: round(time.monotonic() - t0, 3)})
+    except BaseException:
+        ctx.background.close(stop=True)  # a stage's background work never outlives the render
+        raise
+    ctx.background.close()
     cancel.raise_if_cancelled()
-    manifest = _finish(plan, time.monotonic() - started)
+    manifest = _finish(plan, time.monotonic() - started, ctx.background.seconds)
     tracker("thumbnail", 1.0)
     return manifest
 
@@ -178,7 +185,7 @@ def _place(src: Path, final: Path) -> Path:
     return final
 
 
-def _finish(plan: RenderPlan, seconds: float) -> dict[str, Any]:
+def _finish(plan: RenderPlan, seconds: float, background: dict[str, float] | None = None) -> dict[str, Any]:
     """Put the film and its sidecars at their final paths (film last but one, manifest last)."""
     assert plan.video is not None and plan.script is not None
     out = plan.output
@@ -196,6 +203,8 @@ def _finish(plan: RenderPlan, seconds: float) -> dict[str, Any]:
         except OSError:
             shutil.copyfile(plan.video, tmp)
     manifest = build_manifest(plan, seconds, thumb, subs, youtube)
+    # Work made beside the stages (the mix, while the frames encode): its own seconds, not a stage's.
+    manifest["background_seconds"] = dict(background or {})
     manifest_path = Path(f"{stem}.manifest.json")
     with atomic_output(manifest_path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -235,6 +244,8 @@ def build_manifest(
         },
         "duration": round(plan.duration, 3),
         "requested_duration": plan.settings.duration,
+        "script_duration": plan.script_duration,  # how long the script wants at a natural pace
+        "duration_from_script": plan.duration_from_script,
         "settings": plan.settings.model_dump(mode="json"),
         "words_per_minute": plan.words_per_minute,
         "encoder": plan.encoder,
@@ -253,6 +264,8 @@ def build_manifest(
         "stills_seconds": plan.stills_seconds,
         # shot number -> the still's file name in <cache>/stills/ (what the storyboard shows per shot)
         "shot_stills": {str(n): p.name for n, p in sorted(plan.shot_stills.items())},
+        # per segment: the painted set (the setting its location names, the props drawn) or its source
+        "sets": set_records(plan.segment_specs),
         "stage_seconds": plan.stage_seconds,
         "total_seconds": round(seconds, 3),
     }

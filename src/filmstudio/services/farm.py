@@ -35,7 +35,18 @@ from filmstudio.pipeline.context import CancelToken, ProgressFn, StageContext, a
 from filmstudio.pipeline.engines import Engines
 from filmstudio.pipeline.media.ffmpeg import ffprobe_exe, probe
 from filmstudio.pipeline.plan import RenderPlan
-from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec, spec_key
+from filmstudio.pipeline.providers.backdrops import MEDIA_NAME, Clip, MediaRef, Painted, Source, Still
+from filmstudio.pipeline.providers.visuals import (
+    CUT,
+    FADE,
+    Camera,
+    Cut,
+    Dissolve,
+    FadeBlack,
+    Overlay,
+    SegmentSpec,
+    spec_key,
+)
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.pipeline.stages.base import Stage
 
@@ -49,46 +60,77 @@ SEGMENTS_FILE = "segments.json"  # in the job's work folder: which worker render
 # -- specs over the wire ------------------------------------------------------------------------
 
 
-IMAGE_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|jpeg|webp|bmp)$")
-ImageFetcher = Callable[[str], Path]
-"""Turns an image's content name (`<sha256>.<ext>`) into a local file (a remote worker downloads it)."""
+MediaFetcher = Callable[[MediaRef], Path]
+"""Brings a source's file here by its content (a remote worker downloads it, checked by its hash)."""
 
-
-def image_name(path: Path) -> str:
-    """A user image's content address: its sha256 and its kind, e.g. `ab12…ef.png`."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    suffix = path.suffix.lower().lstrip(".") or "png"
-    return f"{digest}.{suffix if suffix in ('png', 'jpg', 'jpeg', 'webp', 'bmp') else 'png'}"
+SPEC_FIELDS = ("kind", "style", "fps", "duration", "seed", "title", "credit", "heading", "int_ext", "location",
+               "time_of_day", "language", "shot")
 
 
 def spec_to_json(spec: SegmentSpec) -> dict[str, Any]:
-    """A SegmentSpec as plain JSON; a user image travels by its content address (`image_name`)."""
-    data = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "image"}
+    """A SegmentSpec as plain JSON, field by field; a file travels by its content address."""
+    data: dict[str, Any] = {name: getattr(spec, name) for name in SPEC_FIELDS}
     data["size"] = list(spec.size)
     data["overlays"] = [dataclasses.asdict(o) for o in spec.overlays]
-    data["dissolve_from"] = spec_to_json(spec.dissolve_from) if spec.dissolve_from is not None else None
-    if spec.image is not None:
-        data["image_name"] = image_name(spec.image)
+    data["source"] = _source_to_json(spec.source)
+    data["camera"] = spec.camera.framing
+    data["opening"] = ({"kind": "dissolve", "before": spec_to_json(spec.opening.before)}
+                       if isinstance(spec.opening, Dissolve) else {"kind": _TRANSITIONS[type(spec.opening)]})
+    data["closing"] = {"kind": _TRANSITIONS[type(spec.closing)]}
     return data
 
 
-def spec_from_json(data: dict[str, Any], fetch_image: ImageFetcher | None = None) -> SegmentSpec:
+_TRANSITIONS: dict[type, str] = {FadeBlack: "fade", Cut: "cut"}
+
+
+def _source_to_json(source: Source) -> dict[str, Any]:
+    if isinstance(source, Painted):
+        return {"kind": "painted", "props": list(source.props)}
+    return {"kind": "still" if isinstance(source, Still) else "clip", "media": source.media.name}
+
+
+def spec_from_json(data: dict[str, Any], fetch: MediaFetcher | None = None) -> SegmentSpec:
     """The inverse of spec_to_json; equal specs give equal content keys on every machine.
 
-    A spec with an image needs `fetch_image` to bring the bytes here (checked by their hash);
-    without one (the server checking a delivery) the image is left out.
+    A spec with a file needs `fetch` to bring its bytes here; without one (the server checking a
+    delivery) the source keeps its content address and no local file.
     """
-    values = dict(data)
-    name = values.pop("image_name", None)
-    values["size"] = tuple(values["size"])
-    values["overlays"] = tuple(Overlay(**o) for o in values.get("overlays", ()))
-    if values.get("dissolve_from") is not None:
-        values["dissolve_from"] = spec_from_json(values["dissolve_from"], fetch_image)
-    if name is not None and fetch_image is not None:
-        if not IMAGE_NAME.match(name):
-            raise BadRequest("bad image name in a segment order", code="INVALID_ARGUMENT", details={"image": name})
-        values["image"] = fetch_image(name)
+    try:
+        values: dict[str, Any] = {name: data[name] for name in SPEC_FIELDS if name in data}
+        values["size"] = tuple(data["size"])
+        values["overlays"] = tuple(Overlay(**o) for o in data.get("overlays", ()))
+        values["source"] = _source_from_json(data.get("source") or {"kind": "painted"}, fetch)
+        values["camera"] = Camera(data.get("camera") or "")
+        opening = data.get("opening") or {"kind": "fade"}
+        values["opening"] = (Dissolve(spec_from_json(opening["before"], fetch)) if opening["kind"] == "dissolve"
+                             else _transition(opening["kind"]))
+        values["closing"] = _transition((data.get("closing") or {"kind": "fade"})["kind"])
+    except (KeyError, TypeError) as exc:
+        raise BadRequest("a malformed segment order", code="INVALID_ARGUMENT", details={"error": str(exc)}) from exc
     return SegmentSpec(**values)
+
+
+def _transition(kind: str) -> FadeBlack | Cut:
+    if kind == "cut":
+        return CUT
+    if kind == "fade":
+        return FADE
+    raise BadRequest("bad transition in a segment order", code="INVALID_ARGUMENT", details={"transition": kind})
+
+
+def _source_from_json(data: dict[str, Any], fetch: MediaFetcher | None) -> Source:
+    kind = data.get("kind")
+    if kind == "painted":
+        return Painted(tuple(data.get("props", ())))
+    if kind not in ("still", "clip"):
+        raise BadRequest("bad backdrop source in a segment order", code="INVALID_ARGUMENT", details={"source": kind})
+    try:
+        media = MediaRef.parse(str(data.get("media")))
+    except ValueError as exc:
+        raise BadRequest("bad media name in a segment order", code="INVALID_ARGUMENT",
+                         details={"media": data.get("media")}) from exc
+    path = fetch(media) if fetch is not None else Path(media.name)
+    return Still(media, path) if kind == "still" else Clip(media, path)
 
 
 def segment_key(spec: SegmentSpec, encoder: str) -> str:
@@ -163,18 +205,22 @@ class SegmentBoard:
 
     # -- user images, by content address, for the workers that render their segments ----------
 
-    def publish_image(self, path: Path) -> str:
-        """Make a user image fetchable by its content name; returns the name."""
-        name = image_name(path)
-        target = self.root / "images" / name
+    def publish_media(self, media: MediaRef, path: Path) -> str:
+        """Make a source's file (a picture or a clip) fetchable by its content name; returns the name."""
+        target = self.root / "images" / media.name
         if not target.exists():
             with atomic_output(target) as tmp:
                 shutil.copyfile(path, tmp)
-        return name
+        return media.name
+
+    def publish_image(self, path: Path) -> str:
+        """Make a user image fetchable by its content name; returns the name."""
+        return self.publish_media(MediaRef.of(path), path)
 
     def image(self, name: str) -> Path:
+        """A published file by its content name (`<sha256>.<ext>`)."""
         target = self.root / "images" / name
-        if not IMAGE_NAME.match(name) or not target.is_file():
+        if not MEDIA_NAME.match(name) or not target.is_file():
             raise NotFound("no such image for a segment", code="SEGMENT_IMAGE_NOT_FOUND", details={"image": name})
         return target
 
@@ -300,8 +346,8 @@ class FarmedRendering:
     def _farm(self, wanted: dict[str, SegmentSpec], encoder: str, board: SegmentBoard, ctx: StageContext) -> None:
         sent: dict[str, tuple[float, int]] = {}  # key -> (dispatched at, times dispatched)
         for key, spec in wanted.items():
-            if spec.image is not None:
-                board.publish_image(spec.image)  # the worker fetches it by content before rendering
+            for media, path in spec.media():
+                board.publish_media(media, path)  # the worker fetches it by content before rendering
             order = SegmentOrder(self.job_id, key, spec_to_json(spec), encoder, self.chunk_bytes)
             board.open(order)
             self.dispatch.dispatch(order)

@@ -20,7 +20,7 @@ from filmstudio.services.studio import Studio
 from filmstudio.store import projects as project_rows
 
 log = logging.getLogger(__name__)
-STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds")
+STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds", "script_duration")  # + how long the script wants
 
 
 class Renderer(Protocol):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
+from filmstudio.pipeline.providers.sets import Box, Kit, Setting, draw_set, setting_for
 from filmstudio.pipeline.providers.styles import Lighting, Style, grade, lighting_for, motif_for
 
 RGB = tuple[int, int, int]
@@ -27,6 +28,18 @@ class Scenery:
     location: str
     time_of_day: str | None
     seed: int
+    props: tuple[str, ...] = ()  # props the shot's action names (sets.PROPS), drawn on the set
+
+    @property
+    def setting(self) -> Setting | None:
+        """The set the heading's location names (sets.SETTINGS), None: the painted motif alone."""
+        return setting_for(self.location, self.int_ext)
+
+    @property
+    def set_props(self) -> tuple[str, ...]:
+        """What is drawn on the set: the props the action names (the first in the middle), then the setting's own."""
+        own = self.setting.props if self.setting is not None else ()
+        return tuple(dict.fromkeys((*self.props, *own)))[:6]
 
     @property
     def interior(self) -> bool:
@@ -39,6 +52,9 @@ class Scenery:
 
     @property
     def motif(self) -> str:
+        setting = self.setting
+        if setting is not None and (setting.motif == "space" or not self.interior):
+            return setting.motif
         return motif_for(self.location, self.int_ext)
 
 
@@ -158,17 +174,29 @@ def _windows(canvas: np.ndarray, rng: np.random.Generator, tops: np.ndarray, bot
 
 def paint_backdrop(sc: Scenery, size: tuple[int, int]) -> Image.Image:
     """The background plate at `size` (larger than the frame so it can pan), graded in the style."""
+    return paint_set(sc, size)[0]
+
+
+def paint_set(sc: Scenery, size: tuple[int, int]) -> tuple[Image.Image, dict[str, Box]]:
+    """The background plate with its set drawn on it, and each prop's box on the plate."""
     w, h = size
     rng = np.random.default_rng(sc.seed)
     lt = sc.lighting
     style = sc.style
     canvas = _paint_room(sc, w, h, rng) if sc.interior else _paint_exterior(sc, w, h, rng)
+    boxes: dict[str, Box] = {}
+    if sc.set_props:
+        kit = Kit(night=lt.night, dusk=lt.night or lt.sun_height < 0.15, light=lt.light, interior=sc.interior)
+        horizon = h * (0.64 if sc.motif != "space" else 0.85)
+        drawn, boxes = draw_set(Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8)), sc.set_props,
+                                horizon=horizon, floor=h * 0.74, kit=kit)
+        canvas = np.asarray(drawn, dtype=np.float32)
     if not style.flat and not style.posterize:
         canvas += rng.normal(0, 2.0, canvas.shape).astype(np.float32)  # breaks gradient banding
     img = Image.fromarray(grade(canvas, style, lt.brightness))
     if style.flat:
         img = img.filter(ImageFilter.SMOOTH)
-    return img
+    return img, boxes
 
 
 def _paint_exterior(sc: Scenery, w: int, h: int, rng: np.random.Generator) -> np.ndarray:
@@ -244,6 +272,8 @@ def _paint_room(sc: Scenery, w: int, h: int, rng: np.random.Generator) -> np.nda
     lt = sc.lighting
     style = sc.style
     wall = (150, 120, 95) if not style.flat else (205, 190, 170)
+    if sc.setting is not None and sc.setting.wall is not None:
+        wall = sc.setting.wall if not style.flat else _mix_rgb(sc.setting.wall, (235, 230, 220), 0.4)
     wall_top = _shade(wall, 0.7 if not lt.night else 0.35)
     wall_bottom = _shade(wall, 1.0 if not lt.night else 0.5)
     canvas = _vgradient(w, h, wall_top, wall_bottom, style.flat)

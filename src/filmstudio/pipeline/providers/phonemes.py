@@ -241,9 +241,10 @@ class IsolatedPhonemizer:
     def _executor(self) -> cf.ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
+                from filmstudio.pipeline.lifeline import worker_options
                 from filmstudio.pipeline.providers.tts import _pool_context
 
-                self._pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=_pool_context())
+                self._pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(), **worker_options())
             return self._pool
 
     def start(self) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
 from filmstudio.pipeline.cancel import CancelToken
 from filmstudio.pipeline.engines import FALLBACK_PACE, EngineInfo, SpeechRequest, SpokenClip, VoiceInfo
+from filmstudio.pipeline.lifeline import worker_options
 from filmstudio.pipeline.media.audio import read_wav, write_wav
 from filmstudio.pipeline.media.ffmpeg import lower_priority
 
@@ -201,7 +202,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _one_off(fn: Callable[..., Any], *args: Any, timeout: float = 60.0) -> Any:
-    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_pool_context()) as pool:
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=_pool_context(), **worker_options()) as pool:
         return pool.submit(fn, *args).result(timeout=timeout)
 
 
@@ -300,7 +301,8 @@ class EspeakTts:
             return [SpokenClip(r.out) for r in requests]
         per_out = {out: sum(1 for r in requests if r.out == out) for out in todo}
         pool = cf.ProcessPoolExecutor(
-            max_workers=min(self.jobs, len(todo)), mp_context=_pool_context(), max_tasks_per_child=1
+            max_workers=min(self.jobs, len(todo)), mp_context=_pool_context(), max_tasks_per_child=1,
+            **worker_options(),
         )
         pending: dict[cf.Future[float], SpeechRequest] = {}
         queue = list(todo.values())

@@ -23,13 +23,24 @@ from PIL import Image, ImageDraw
 from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
 from filmstudio.pipeline.media.ffmpeg import h264_args, run_ffmpeg
 from filmstudio.pipeline.media.text import render_text_image
+from filmstudio.pipeline.providers.backdrops import (
+    Clip,
+    ClipPlate,
+    MediaRef,
+    Painted,
+    Plate,
+    Source,
+    Still,
+    StillPlate,
+    source_media,
+)
 from filmstudio.pipeline.providers.layers import (
     Scenery,
     letterbox_bar,
-    paint_backdrop,
     paint_foreground,
     paint_frame,
     paint_light,
+    paint_set,
     user_backdrop,
 )
 from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for, seed_for
@@ -37,7 +48,7 @@ from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for,
 log = logging.getLogger(__name__)
 
 # Bump when the look changes so cached segments are re-rendered.
-VISUALS_VERSION = 5  # 5: karaoke captions cut, never faded, on an opaque box
+VISUALS_VERSION = 6  # 6: procedural sets (settings and props); 5: karaoke captions cut, never faded, on an opaque box
 # All segments share this MP4 timescale so they join by stream copy (divisible by every fps we offer).
 TIMESCALE = 90000
 TEXT_FADE = 0.25
@@ -62,6 +73,52 @@ class Overlay:
 
 
 @dataclass(frozen=True)
+class FadeBlack:
+    """A shot's edge fades from (or to) black over the style's fade: a scene's first and last shot."""
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A hard cut: the edge shows the picture at full strength."""
+
+
+@dataclass(frozen=True)
+class Dissolve:
+    """`DISSOLVE TO:`: the shot opens cross-dissolving out of the last frame of `before`."""
+
+    before: SegmentSpec
+
+
+Opening = FadeBlack | Cut | Dissolve
+Closing = FadeBlack | Cut
+
+CameraMove = Literal["", "establishing", "wide", "medium", "close"]
+
+
+@dataclass(frozen=True)
+class Camera:
+    """How the frame travels over the backdrop. `framing` empty: the painted set's drift, its
+    direction from the seed; a storyboard framing: that framing's Ken Burns move over a still."""
+
+    framing: CameraMove = ""
+
+    def pan(self, seed: int, shot: int, dx: int, dy: int) -> tuple[int, int, int, int]:
+        """The crop's travel (x0, y0 -> x1, y1) over a backdrop `dx`, `dy` larger than the frame."""
+        flip = (seed + shot) % 2 == 1
+        if self.framing:
+            return _still_motion(self.framing, flip, dx, dy, shot)
+        x0, x1 = (dx, 0) if flip else (0, dx)
+        y0 = dy // 2 + (((seed >> 3) + shot) % 3 - 1) * dy // 4
+        return x0, y0, x1, dy - y0
+
+
+DRIFT = Camera()
+PAINTED = Painted()
+FADE = FadeBlack()
+CUT = Cut()
+
+
+@dataclass(frozen=True)
 class SegmentSpec:
     """Everything that decides how one segment looks; equal specs render identical segments."""
 
@@ -78,26 +135,50 @@ class SegmentSpec:
     location: str = ""
     time_of_day: str | None = None
     overlays: tuple[Overlay, ...] = ()
-    image: Path | None = None
+    source: Source = PAINTED  # what the backdrop is made of
     language: str = "en"
     shot: int = 0  # shots of one scene share its painting; each cut frames it differently
-    camera: str = ""  # a still's framing from the storyboard: establishing, wide, medium, close
-    fade_in: bool = True  # from black at the start (the first shot of a scene)
-    fade_out: bool = True  # to black at the end (the last shot of a scene)
-    # `DISSOLVE TO:`: the shot before, whose last frame this one cross-dissolves out of.
-    dissolve_from: SegmentSpec | None = None
+    camera: Camera = DRIFT
+    opening: Opening = FADE  # into the shot: from black (a scene's first shot), a cut or a dissolve
+    closing: Closing = FADE  # out of it: to black (a scene's last shot) or a cut
 
     @property
     def frames(self) -> int:
         return max(1, round(self.duration * self.fps))
 
+    @property
+    def dissolve_from(self) -> SegmentSpec | None:
+        return self.opening.before if isinstance(self.opening, Dissolve) else None
+
+    def media(self) -> tuple[tuple[MediaRef, Path], ...]:
+        """The files this segment reads (its source's, and the dissolved-from shot's)."""
+        own = source_media(self.source)
+        before = self.dissolve_from.media() if self.dissolve_from is not None else ()
+        return (*((own,) if own is not None else ()), *before)
+
+
+# Bump when the fields below or their meaning change (a new field must join the key explicitly).
+SPEC_KEY_VERSION = 1
+
 
 def spec_key(spec: SegmentSpec) -> str:
-    """A content hash of the spec (the user image by its bytes) and the renderer version."""
-    fields = {k: v for k, v in spec.__dict__.items() if k != "image"}
-    fields["overlays"] = [o.__dict__ for o in spec.overlays]
-    fields["dissolve_from"] = spec_key(spec.dissolve_from) if spec.dissolve_from is not None else None
-    return content_key("visuals", VISUALS_VERSION, fields, spec.image if spec.image is not None else None)
+    """The segment's content key: the fields that decide its pixels, named one by one (media by
+    their content, never their path), plus the renderer's and this function's versions."""
+    return content_key("visuals", VISUALS_VERSION, SPEC_KEY_VERSION, _key_fields(spec))
+
+
+def _key_fields(spec: SegmentSpec) -> dict[str, object]:
+    return {
+        "kind": spec.kind, "style": spec.style, "size": list(spec.size), "fps": spec.fps,
+        "duration": spec.duration, "seed": spec.seed, "title": spec.title, "credit": spec.credit,
+        "heading": spec.heading, "int_ext": spec.int_ext, "location": spec.location,
+        "time_of_day": spec.time_of_day, "language": spec.language, "shot": spec.shot,
+        "overlays": [[o.text, o.start, o.end, o.role, o.lit] for o in spec.overlays],
+        "source": spec.source.key(), "camera": spec.camera.framing,
+        "opening": (spec_key(spec.opening.before) if isinstance(spec.opening, Dissolve)
+                    else type(spec.opening).__name__),
+        "closing": type(spec.closing).__name__,
+    }
 
 
 # -- layout: one place computes where everything is, for ffmpeg and for stills alike ---------------
@@ -119,7 +200,7 @@ class _Placed:
 class _Layout:
     spec: SegmentSpec
     style: Style
-    backdrop: Image.Image
+    plate: Plate  # the backdrop, larger than the frame
     foreground: Image.Image | None
     light: Image.Image
     frame: Image.Image | None
@@ -128,6 +209,11 @@ class _Layout:
     fg_x: tuple[int, int]
     light_orbit: tuple[float, float, float, float, float]  # cx, cy, ax, ay, period
     dissolve: Image.Image | None = None  # the previous shot's last frame, faded out over DISSOLVE_SECONDS
+
+    @property
+    def backdrop(self) -> Image.Image:
+        """The backdrop's first frame (all of it, for a painted set or a still)."""
+        return self.plate.still or self.plate.frame(0.0)
 
 
 def _scenery(spec: SegmentSpec) -> Scenery:
@@ -138,14 +224,34 @@ def _scenery(spec: SegmentSpec) -> Scenery:
     elif spec.kind == "end":
         int_ext, tod = int_ext or "EXT", tod or "NIGHT"
     seed = spec.seed or seed_for(spec.heading or "", spec.location, spec.kind)
-    return Scenery(style=style, size=spec.size, int_ext=int_ext, location=location, time_of_day=tod, seed=seed)
+    props = spec.source.props if isinstance(spec.source, Painted) else ()
+    return Scenery(style=style, size=spec.size, int_ext=int_ext, location=location, time_of_day=tod, seed=seed,
+                   props=props)
 
 
 # The shots of a scene share their painted layers: paint once per process, not once per shot.
-_cached_backdrop = functools.lru_cache(maxsize=6)(paint_backdrop)
+_cached_set = functools.lru_cache(maxsize=6)(paint_set)
 _cached_foreground = functools.lru_cache(maxsize=6)(paint_foreground)
 _cached_light = functools.lru_cache(maxsize=6)(paint_light)
 _cached_frame = functools.lru_cache(maxsize=4)(paint_frame)
+
+CARD_DARKEN = 0.35  # title and end cards dim their backdrop so the text reads first
+
+
+def _plate(spec: SegmentSpec, sc: Scenery, size: tuple[int, int]) -> Plate:
+    """The spec's backdrop source at `size`, graded in the style (and dimmed under a card's text)."""
+    darken = CARD_DARKEN if spec.kind != "scene" else 0.0
+    source = spec.source
+    if isinstance(source, Clip):
+        return ClipPlate(source.path, size, spec.fps, sc.style,
+                         0.75 + 0.25 * lighting_for(spec.time_of_day).brightness, darken)
+    if isinstance(source, Still):
+        image = user_backdrop(source.path, sc.style, size, lighting_for(spec.time_of_day))
+    else:
+        image = _cached_set(sc, size)[0]
+    if darken:
+        image = Image.blend(image, Image.new("RGB", image.size, (0, 0, 0)), darken)
+    return StillPlate(image)
 
 
 def _layout(spec: SegmentSpec) -> _Layout:
@@ -153,24 +259,14 @@ def _layout(spec: SegmentSpec) -> _Layout:
     sc = _scenery(spec)
     style = sc.style
     bw, bh = _even(w * (1 + style.pan)), _even(h * (1 + style.pan))
-    if spec.image is not None:
-        backdrop = user_backdrop(spec.image, style, (bw, bh), lighting_for(spec.time_of_day))
-        foreground = None
-    else:
-        backdrop = _cached_backdrop(sc, (bw, bh))
-        fw, fh = _even(w * (1 + style.parallax)), _even(h * 0.3)
-        foreground = _cached_foreground(sc, (fw, fh))
-    if spec.kind != "scene":
-        backdrop = Image.blend(backdrop, Image.new("RGB", backdrop.size, (0, 0, 0)), 0.35)  # text first
+    plate = _plate(spec, sc, (bw, bh))
+    foreground = None
+    if isinstance(spec.source, Painted):
+        foreground = _cached_foreground(sc, (_even(w * (1 + style.parallax)), _even(h * 0.3)))
     # Travel direction and vertical drift come from the seed so neighbouring scenes differ.
-    flip = (sc.seed + spec.shot) % 2 == 1
-    x0, x1 = (bw - w, 0) if flip else (0, bw - w)
-    y0 = (bh - h) // 2 + (((sc.seed >> 3) + spec.shot) % 3 - 1) * (bh - h) // 4
-    y1 = (bh - h) - y0
-    if spec.image is not None and spec.camera:
-        x0, y0, x1, y1 = _still_motion(spec.camera, flip, bw - w, bh - h, spec.shot)
+    x0, y0, x1, y1 = spec.camera.pan(sc.seed, spec.shot, bw - w, bh - h)
     fg_x = (0, w - foreground.width) if foreground is not None else (0, 0)
-    if flip and foreground is not None:
+    if (sc.seed + spec.shot) % 2 == 1 and foreground is not None:
         fg_x = (fg_x[1], fg_x[0])
     light = _cached_light(sc, spec.size)
     orbit = (w * 0.5 - light.width / 2, h * 0.3 - light.height / 2, w * 0.12, h * 0.06,
@@ -181,12 +277,12 @@ def _layout(spec: SegmentSpec) -> _Layout:
         x1, y1 = x0, y0
         fg_x = (fg_x[0], fg_x[0])
         orbit = (orbit[0], orbit[1], 0.0, 0.0, orbit[4])
+    before = spec.dissolve_from
     return _Layout(
-        spec=spec, style=style, backdrop=backdrop, foreground=foreground, light=light,
+        spec=spec, style=style, plate=plate, foreground=foreground, light=light,
         frame=_cached_frame(style, spec.size), texts=tuple(_place_texts(spec, style)),
         pan=(x0, y0, x1, y1), fg_x=fg_x, light_orbit=orbit,
-        dissolve=_compose(_layout(spec.dissolve_from), spec.dissolve_from.duration)
-        if spec.dissolve_from is not None else None,
+        dissolve=_compose(_layout(before), before.duration) if before is not None else None,
     )
 
 
@@ -360,82 +456,265 @@ def _place_texts(spec: SegmentSpec, style: Style) -> list[_Placed]:
 # -- rendering with ffmpeg -------------------------------------------------------------------------
 
 
-def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer]) -> tuple[list[str], str]:
-    """ffmpeg inputs and the filter graph animating the layers; output pad [v]."""
-    spec = lay.spec
-    w, h = spec.size
-    fps, n, dur = spec.fps, spec.frames, spec.duration
-    inputs: list[str] = []
-    chains: list[str] = []
+class _Graph:
+    """An ffmpeg filter graph being built: its inputs, its chains and the pad the picture is on."""
 
-    def still(name: str, fmt: str, frames: int, offset: int = 0) -> str:
+    def __init__(self, spec: SegmentSpec, paths: dict[str, _RawLayer], folder: Path | None) -> None:
+        self.spec, self.paths, self.folder = spec, paths, folder
+        self.inputs: list[str] = []
+        self.chains: list[str] = []
+        self.count = 0
+        self.cur = ""
+
+    def add(self, args: list[str]) -> int:
+        self.inputs.extend(args)
+        self.count += 1
+        return self.count - 1
+
+    def still(self, name: str, fmt: str, frames: int, offset: int = 0) -> str:
         # Read the raw layer once, convert once, then repeat the frame in memory (no per-frame decode).
-        idx = len(inputs) // 10
-        path, (lw, lh), pix = paths[name]
-        inputs.extend(["-f", "rawvideo", "-pix_fmt", pix, "-s", f"{lw}x{lh}", "-framerate", str(fps),
-                       "-i", str(path)])
-        label = f"s{idx}"
-        chains.append(f"[{idx}:v]format={fmt},loop=loop={frames - 1}:size=1:start=0,"
-                      f"settb=1/{fps},setpts=N+{offset}[{label}]")
-        return label
+        fps = self.spec.fps
+        path, (lw, lh), pix = self.paths[name]
+        idx = self.add(["-f", "rawvideo", "-pix_fmt", pix, "-s", f"{lw}x{lh}", "-framerate", str(fps),
+                        "-i", str(path)])
+        self.chains.append(f"[{idx}:v]format={fmt},loop=loop={frames - 1}:size=1:start=0,"
+                           f"settb=1/{fps},setpts=N+{offset}[s{idx}]")
+        return f"s{idx}"
 
-    x0, y0, x1, y1 = lay.pan
-    cross = _crossing(dur)
-    bg = still("backdrop", "yuv420p", n)
-    chains.append(f"[{bg}]crop={w}:{h}:exact=1:x='{_travel_expr(x0, x1, cross)}':y='{_travel_expr(y0, y1, cross)}'[b0]")
-    cur = "b0"
-    if lay.foreground is not None:
-        fg = still("foreground", "yuva420p", n)
-        a, b = lay.fg_x
-        chains.append(f"[{cur}][{fg}]overlay=x='{_travel_expr(a, b, cross)}':y={h - lay.foreground.height}[b1]")
-        cur = "b1"
-    li = still("light", "yuva420p", n)
-    cx, cy, ax, ay, period = lay.light_orbit
-    chains.append(f"[{cur}][{li}]overlay=x='{cx:.1f}+{ax:.1f}*sin(2*PI*t/{period:.3f})'"
-                  f":y='{cy:.1f}+{ay:.1f}*cos(2*PI*t/{period:.3f})'[b2]")
-    cur = "b2"
-    if lay.frame is not None:
-        fr = still("frame", "yuva420p", n)
-        chains.append(f"[{cur}][{fr}]overlay=0:0[b3]")
-        cur = "b3"
-    if lay.dissolve is not None:
-        d = _dissolve_seconds(spec)
-        dz = still("dissolve", "yuva420p", max(1, round(d * fps)))
-        chains.append(f"[{dz}]fade=t=out:st=0:d={d:.3f}:alpha=1[dz]")
-        chains.append(f"[{cur}][dz]overlay=0:0:eof_action=pass[bd]")
-        cur = "bd"
-    def overlay_text(i: int, placed: _Placed, cur: str) -> str:
+    def stream(self, plate: Plate, frames: int) -> str:
+        assert self.folder is not None, "a moving plate needs the segment's layer folder"
+        chain = plate.stream(self, self.folder, frames)
+        self.chains.append(f"{chain}[s{self.count - 1}]")
+        return f"s{self.count - 1}"
+
+    def then(self, chain: str, label: str) -> None:
+        """Append `chain` reading the current pad; its output becomes the current pad."""
+        self.chains.append(f"[{self.cur}]{chain}[{label}]" if self.cur else f"{chain}[{label}]")
+        self.cur = label
+
+
+# -- the layers: each one value, applied by ffmpeg (`graph`) and by Pillow (`draw`) alike ----------
+
+
+@dataclass(frozen=True)
+class _BackdropLayer:
+    plate: Plate
+    pan: tuple[int, int, int, int]
+    cross: float
+
+    def raws(self) -> tuple[tuple[str, Image.Image], ...]:
+        return (("backdrop", self.plate.still),) if self.plate.still is not None else ()
+
+    def graph(self, g: _Graph) -> None:
+        w, h = g.spec.size
+        x0, y0, x1, y1 = self.pan
+        src = (g.still("backdrop", "yuv420p", g.spec.frames) if self.plate.still is not None
+               else g.stream(self.plate, g.spec.frames))
+        g.cur = src
+        g.then(f"crop={w}:{h}:exact=1:x='{_travel_expr(x0, x1, self.cross)}':y='{_travel_expr(y0, y1, self.cross)}'",
+               "b0")
+
+    def draw(self, frame: Image.Image, t: float) -> Image.Image:
+        w, h = frame.size
+        x0, y0, x1, y1 = self.pan
+        px, py = int(_travel(x0, x1, self.cross, t)), int(_travel(y0, y1, self.cross, t))
+        return self.plate.frame(t).crop((px, py, px + w, py + h)).convert("RGBA")
+
+
+@dataclass(frozen=True)
+class _SlideLayer:
+    """The foreground silhouettes: slide across faster than the backdrop (parallax)."""
+
+    image: Image.Image
+    xs: tuple[int, int]
+    cross: float
+
+    def raws(self) -> tuple[tuple[str, Image.Image], ...]:
+        return (("foreground", self.image),)
+
+    def graph(self, g: _Graph) -> None:
+        fg = g.still("foreground", "yuva420p", g.spec.frames)
+        a, b = self.xs
+        g.chains.append(f"[{g.cur}][{fg}]overlay=x='{_travel_expr(a, b, self.cross)}'"
+                        f":y={g.spec.size[1] - self.image.height}[b1]")
+        g.cur = "b1"
+
+    def draw(self, frame: Image.Image, t: float) -> Image.Image:
+        a, b = self.xs
+        _paste(frame, self.image, int(_travel(a, b, self.cross, t)), frame.height - self.image.height)
+        return frame
+
+
+@dataclass(frozen=True)
+class _OrbitLayer:
+    """The light layer, drifting on an ellipse."""
+
+    image: Image.Image
+    orbit: tuple[float, float, float, float, float]
+
+    def raws(self) -> tuple[tuple[str, Image.Image], ...]:
+        return (("light", self.image),)
+
+    def graph(self, g: _Graph) -> None:
+        li = g.still("light", "yuva420p", g.spec.frames)
+        cx, cy, ax, ay, period = self.orbit
+        g.chains.append(f"[{g.cur}][{li}]overlay=x='{cx:.1f}+{ax:.1f}*sin(2*PI*t/{period:.3f})'"
+                        f":y='{cy:.1f}+{ay:.1f}*cos(2*PI*t/{period:.3f})'[b2]")
+        g.cur = "b2"
+
+    def draw(self, frame: Image.Image, t: float) -> Image.Image:
+        cx, cy, ax, ay, period = self.orbit
+        _paste(frame, self.image, int(cx + ax * math.sin(2 * math.pi * t / period)),
+               int(cy + ay * math.cos(2 * math.pi * t / period)))
+        return frame
+
+
+@dataclass(frozen=True)
+class _FrameLayer:
+    """Vignette, scanlines, letterbox: fixed over the frame."""
+
+    image: Image.Image
+
+    def raws(self) -> tuple[tuple[str, Image.Image], ...]:
+        return (("frame", self.image),)
+
+    def graph(self, g: _Graph) -> None:
+        fr = g.still("frame", "yuva420p", g.spec.frames)
+        g.chains.append(f"[{g.cur}][{fr}]overlay=0:0[b3]")
+        g.cur = "b3"
+
+    def draw(self, frame: Image.Image, t: float) -> Image.Image:
+        frame.alpha_composite(self.image)
+        return frame
+
+
+@dataclass(frozen=True)
+class _DissolveLayer:
+    """The shot before's last frame on top, fading out over `seconds`."""
+
+    image: Image.Image
+    seconds: float
+
+    def raws(self) -> tuple[tuple[str, Image.Image], ...]:
+        return (("dissolve", self.image.convert("RGBA")),)
+
+    def graph(self, g: _Graph) -> None:
+        d = self.seconds
+        dz = g.still("dissolve", "yuva420p", max(1, round(d * g.spec.fps)))
+        g.chains.append(f"[{dz}]fade=t=out:st=0:d={d:.3f}:alpha=1[dz]")
+        g.chains.append(f"[{g.cur}][dz]overlay=0:0:eof_action=pass[bd]")
+        g.cur = "bd"
+
+    def draw(self, frame: Image.Image, t: float) -> Image.Image:
+        if t < self.seconds:
+            return Image.blend(self.image.convert("RGBA"), frame, t / self.seconds)
+        return frame
+
+
+@dataclass(frozen=True)
+class _TextLayer:
+    placed: _Placed
+    index: int
+
+    def raws(self) -> tuple[tuple[str, Image.Image], ...]:
+        return ((f"text{self.index}", self.placed.image),)
+
+    def graph(self, g: _Graph) -> None:
+        fps, n, i, placed = g.spec.fps, g.spec.frames, self.index, self.placed
         first = round(placed.start * fps)
         count = max(1, min(n, round(placed.end * fps)) - first)
         fade = min(TEXT_FADE, count / fps / 3)
-        tx = still(f"text{i}", "yuva420p", count, first)
+        tx = g.still(f"text{i}", "yuva420p", count, first)
         fades = (f"fade=t=in:st={first / fps:.4f}:d={fade:.3f}:alpha=1,"
                  f"fade=t=out:st={(first + count) / fps - fade:.4f}:d={fade:.3f}:alpha=1") if placed.fade else "null"
-        chains.append(f"[{tx}]{fades}[t{i}]")
-        chains.append(f"[{cur}][t{i}]overlay=x={placed.x}:y={placed.y}:eof_action=pass[c{i}]")
-        return f"c{i}"
+        g.chains.append(f"[{tx}]{fades}[t{i}]")
+        g.chains.append(f"[{g.cur}][t{i}]overlay=x={placed.x}:y={placed.y}:eof_action=pass[c{i}]")
+        g.cur = f"c{i}"
 
-    for i, placed in enumerate(lay.texts):
-        if placed.fade:
-            cur = overlay_text(i, placed, cur)
+    def draw(self, frame: Image.Image, t: float) -> Image.Image:
+        if self.placed.start <= t < self.placed.end:
+            _paste(frame, self.placed.image, self.placed.x, self.placed.y)
+        return frame
+
+
+_LayerValue = _BackdropLayer | _SlideLayer | _OrbitLayer | _FrameLayer | _DissolveLayer | _TextLayer
+
+
+def _layers(lay: _Layout) -> list[_LayerValue]:
+    """The segment's layers, bottom first: the one list both renderers apply."""
+    cross = _crossing(lay.spec.duration)
+    out: list[_LayerValue] = [_BackdropLayer(lay.plate, lay.pan, cross)]
+    if lay.foreground is not None:
+        out.append(_SlideLayer(lay.foreground, lay.fg_x, cross))
+    out.append(_OrbitLayer(lay.light, lay.light_orbit))
+    if lay.frame is not None:
+        out.append(_FrameLayer(lay.frame))
+    if lay.dissolve is not None:
+        out.append(_DissolveLayer(lay.dissolve, _dissolve_seconds(lay.spec)))
+    out.extend(_TextLayer(placed, i) for i, placed in enumerate(lay.texts))
+    return out
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """The shot's fades from and to black (its opening and closing transitions)."""
+
+    edge: float
+    fade_in: bool
+    fade_out: bool
+    duration: float
+
+    @classmethod
+    def of(cls, lay: _Layout) -> _Edges:
+        spec = lay.spec
+        return cls(min(lay.style.fade, spec.duration / 4), isinstance(spec.opening, FadeBlack),
+                   isinstance(spec.closing, FadeBlack), spec.duration)
+
+    def filters(self) -> list[str]:
+        out = []
+        if self.edge > 0 and self.fade_in:
+            out.append(f"fade=t=in:st=0:d={self.edge:.3f}")
+        if self.edge > 0 and self.fade_out:
+            out.append(f"fade=t=out:st={self.duration - self.edge:.4f}:d={self.edge:.3f}")
+        return out
+
+    def gain(self, t: float) -> float:
+        k = 1.0
+        if self.edge > 0 and self.fade_in:
+            k = min(k, t / self.edge)
+        if self.edge > 0 and self.fade_out:
+            k = min(k, (self.duration - t) / self.edge)
+        return k
+
+
+def _filter_graph(lay: _Layout, paths: dict[str, _RawLayer], folder: Path | None = None) -> tuple[list[str], str]:
+    """ffmpeg inputs and the filter graph animating the layers; output pad [v]."""
+    spec = lay.spec
+    g = _Graph(spec, paths, folder)
+    under, over = _split(_layers(lay))
+    for layer in under:
+        layer.graph(g)
     post = []
     if lay.style.grain and spec.kind != "end":
         post.append(f"noise=c0s={lay.style.grain}:c0f=t")
-    edge = min(lay.style.fade, dur / 4)
-    if edge > 0 and spec.fade_in:
-        post.append(f"fade=t=in:st=0:d={edge:.3f}")
-    if edge > 0 and spec.fade_out:
-        post.append(f"fade=t=out:st={dur - edge:.4f}:d={edge:.3f}")
+    post.extend(_Edges.of(lay).filters())
     post.append("format=yuv420p")
     # Karaoke words go on after the scene's fades: a spoken word is never dimmed with the picture.
-    cut = [(i, placed) for i, placed in enumerate(lay.texts) if not placed.fade]
-    chains.append(f"[{cur}]" + ",".join(post) + ("[p]" if cut else "[v]"))
-    cur = "p"
-    for i, placed in cut:
-        cur = overlay_text(i, placed, cur)
-    if cut:
-        chains.append(f"[{cur}]format=yuv420p[v]")
-    return inputs, ";".join(chains)
+    g.chains.append(f"[{g.cur}]" + ",".join(post) + ("[p]" if over else "[v]"))
+    g.cur = "p"
+    for layer in over:
+        layer.graph(g)
+    if over:
+        g.chains.append(f"[{g.cur}]format=yuv420p[v]")
+    return g.inputs, ";".join(g.chains)
+
+
+def _split(layers: list[_LayerValue]) -> tuple[list[_LayerValue], list[_LayerValue]]:
+    """The layers under the shot's fades, and those over them (text that does not fade: karaoke)."""
+    def cut(la: _LayerValue) -> bool:
+        return isinstance(la, _TextLayer) and not la.placed.fade
+
+    return [la for la in layers if not cut(la)], [la for la in layers if cut(la)]
 
 
 def _crossing(duration: float) -> float:
@@ -458,24 +737,13 @@ _RawLayer = tuple[Path, tuple[int, int], str]  # file, (width, height), ffmpeg p
 def _write_layers(lay: _Layout, folder: Path) -> dict[str, _RawLayer]:
     """The layers as raw pixel files: written and read at memory speed (PNG cost ~0.7 s a 1080p shot)."""
     paths: dict[str, _RawLayer] = {}
-
-    def save(name: str, img: Image.Image) -> None:
-        mode = "RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB"
-        data = img if img.mode == mode else img.convert(mode)
-        path = folder / f"{name}.{mode.lower()}"
-        path.write_bytes(data.tobytes())
-        paths[name] = (path, data.size, "rgba" if mode == "RGBA" else "rgb24")
-
-    save("backdrop", lay.backdrop)
-    if lay.foreground is not None:
-        save("foreground", lay.foreground)
-    save("light", lay.light)
-    if lay.frame is not None:
-        save("frame", lay.frame)
-    if lay.dissolve is not None:
-        save("dissolve", lay.dissolve.convert("RGBA"))
-    for i, placed in enumerate(lay.texts):
-        save(f"text{i}", placed.image)
+    for layer in _layers(lay):
+        for name, img in layer.raws():
+            mode = "RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB"
+            data = img if img.mode == mode else img.convert(mode)
+            path = folder / f"{name}.{mode.lower()}"
+            path.write_bytes(data.tobytes())
+            paths[name] = (path, data.size, "rgba" if mode == "RGBA" else "rgb24")
     return paths
 
 
@@ -497,7 +765,7 @@ def render_segment(
     try:
         lay = _layout(spec)
         cancel.raise_if_cancelled()
-        inputs, graph = _filter_graph(lay, _write_layers(lay, folder))
+        inputs, graph = _filter_graph(lay, _write_layers(lay, folder), folder)
         with atomic_output(out) as tmp:
             args = [*inputs, "-filter_complex", graph, "-map", "[v]", "-an",
                     *h264_args(encoder, spec.fps), "-r", str(spec.fps), "-frames:v", str(spec.frames),
@@ -516,36 +784,79 @@ def scene_still(spec: SegmentSpec, t: float) -> Image.Image:
     return _compose(_layout(spec), t)
 
 
+def set_record(spec: SegmentSpec) -> dict[str, object]:
+    """What the painted set of a segment shows (for the manifest): the setting its location names
+    (or the motif painted when none does) and the props drawn, by table name."""
+    if not isinstance(spec.source, Painted):
+        return {"kind": spec.kind, "source": spec.source.key()["kind"], "setting": None, "props": []}
+    sc = _scenery(spec)
+    return {"kind": spec.kind, "source": "painted",
+            "setting": sc.setting.name if sc.setting is not None else None, "motif": sc.motif,
+            "props": list(sc.set_props)}
+
+
+def set_records(specs: tuple[SegmentSpec, ...]) -> list[dict[str, object]]:
+    """`set_record` of each segment, with its start in the film and the layers drawn (and their
+    boxes) in its middle frame: what the manifest records so a frame can be checked against it."""
+    out, start = [], 0.0
+    for spec in specs:
+        mid = round(spec.frames // 2 / spec.fps, 4)
+        out.append({**set_record(spec), "start": round(start, 4), "frame_at": mid,
+                    "frame_layers": [[name, list(box)] for name, box in layers_at(spec, mid)]})
+        start += spec.frames / spec.fps
+    return out
+
+
+def layers_at(spec: SegmentSpec, t: float) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The layers drawn in the frame at `t` seconds, bottom first, each with its box in the frame:
+    `backdrop`, `set:<setting>`, `prop:<name>` (where the camera has the prop at `t`),
+    `foreground`, `light`, `frame`, `dissolve`, `text<i>`. What a test checks a frame against."""
+    lay = _layout(spec)
+    w, h = spec.size
+    t = min(max(0.0, t), spec.duration)
+    x0, y0, x1, y1 = lay.pan
+    cross = _crossing(spec.duration)
+    px, py = int(_travel(x0, x1, cross, t)), int(_travel(y0, y1, cross, t))
+    full = (0, 0, w, h)
+    out: list[tuple[str, tuple[int, int, int, int]]] = [("backdrop", full)]
+    if isinstance(spec.source, Painted):
+        sc = _scenery(spec)
+        if sc.setting is not None:
+            out.append((f"set:{sc.setting.name}", full))
+        bw, bh = lay.plate.size
+        for name, (a, b, c, d) in _cached_set(sc, (bw, bh))[1].items():
+            box = (max(0, a - px), max(0, b - py), min(w, c - px), min(h, d - py))
+            if box[0] < box[2] and box[1] < box[3]:
+                out.append((f"prop:{name}", box))
+    if lay.foreground is not None:
+        out.append(("foreground", (0, h - lay.foreground.height, w, h)))
+    out.append(("light", full))
+    if lay.frame is not None:
+        out.append(("frame", full))
+    if lay.dissolve is not None and t < _dissolve_seconds(spec):
+        out.append(("dissolve", full))
+    out.extend((f"text{i}", (p.x, p.y, p.x + p.image.width, p.y + p.image.height))
+               for i, p in enumerate(lay.texts) if p.start <= t < p.end)
+    return out
+
+
 def _compose(lay: _Layout, t: float) -> Image.Image:
     spec = lay.spec
-    w, h = spec.size
-    dur = spec.duration
-    t = min(max(0.0, t), dur)
-    x0, y0, x1, y1 = lay.pan
-    cross = _crossing(dur)
-    px, py = int(_travel(x0, x1, cross, t)), int(_travel(y0, y1, cross, t))
-    frame = lay.backdrop.crop((px, py, px + w, py + h)).convert("RGBA")
-    if lay.foreground is not None:
-        a, b = lay.fg_x
-        _paste(frame, lay.foreground, int(_travel(a, b, cross, t)), h - lay.foreground.height)
-    cx, cy, ax, ay, period = lay.light_orbit
-    _paste(frame, lay.light, int(cx + ax * math.sin(2 * math.pi * t / period)),
-           int(cy + ay * math.cos(2 * math.pi * t / period)))
-    if lay.frame is not None:
-        frame.alpha_composite(lay.frame)
-    if lay.dissolve is not None and t < _dissolve_seconds(spec):
-        frame = Image.blend(lay.dissolve.convert("RGBA"), frame, t / _dissolve_seconds(spec))
-    for placed in lay.texts:
-        if placed.start <= t < placed.end:
-            _paste(frame, placed.image, placed.x, placed.y)
-    edge = min(lay.style.fade, dur / 4)
-    k = 1.0
-    if edge > 0 and spec.fade_in:
-        k = min(k, t / edge)
-    if edge > 0 and spec.fade_out:
-        k = min(k, (dur - t) / edge)
+    t = min(max(0.0, t), spec.duration)
+    frame = Image.new("RGBA", spec.size)
+    under, over = _split(_layers(lay))
+    for layer in under:
+        frame = layer.draw(frame, t)
+    k = _Edges.of(lay).gain(t)
     rgb = frame.convert("RGB")
-    return rgb if k >= 1.0 else Image.blend(Image.new("RGB", rgb.size, (0, 0, 0)), rgb, max(0.0, k))
+    if k < 1.0:
+        rgb = Image.blend(Image.new("RGB", rgb.size, (0, 0, 0)), rgb, max(0.0, k))
+    if not over:
+        return rgb
+    frame = rgb.convert("RGBA")
+    for layer in over:
+        frame = layer.draw(frame, t)
+    return frame.convert("RGB")
 
 
 def _paste(canvas: Image.Image, layer: Image.Image, x: int, y: int) -> None:

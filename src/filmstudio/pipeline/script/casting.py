@@ -173,8 +173,14 @@ def _place_neural(want: _Want, voices: Sequence[VoiceInfo], taken: set[tuple[str
         rotated += group[k:] + group[:k]
     used = {(voice_id, speaker) for voice_id, speaker, _ in taken}
     fresh = [v for v in rotated if (v.voice_id, v.speaker) not in used]
+    # A reader of the character's own gender, even one already speaking (with a treatment of its own),
+    # before a fresh reader of the other gender: a woman is not read by a man with a pitch shift.
+    same = [v for v in rotated if rank(v) == 0]
     limit = round(MAX_NEURAL_SEMITONES * PITCH_PER_SEMITONE)
-    for pool, steps in ((fresh[:1], (0,)), (rotated, _NEURAL_STEPS)):
+    pools: list[tuple[list[VoiceInfo], tuple[int, ...]]] = [(fresh[:1], (0,)), (rotated, _NEURAL_STEPS)]
+    if same and fresh and rank(fresh[0]) == 2:
+        pools.insert(0, (same, _NEURAL_STEPS))
+    for pool, steps in pools:
         for step in steps:
             for v in pool:
                 base = max(-limit, min(limit, round(_shift(want, v) * PITCH_PER_SEMITONE)))
@@ -193,6 +199,19 @@ def _place_neural(want: _Want, voices: Sequence[VoiceInfo], taken: set[tuple[str
                          volume=want.volume, gender=want.gender, engine=voices[0].engine,
                          speaker_id=voices[0].speaker, speaker_name=_speaker_name(voices[0]), pace=voices[0].pace)
     raise RuntimeError("no free voice left")
+
+
+def gender_mismatches(casting: dict[str, Voice], available: Sequence[VoiceInfo]) -> dict[str, str]:
+    """Characters read by a voice of the other sex (no fitting voice installed): name -> that voice's gender."""
+    genders = {(v.voice_id, v.speaker): v.gender for v in available}
+    out: dict[str, str] = {}
+    for name, voice in casting.items():
+        if voice.engine == "espeak" or name == NARRATOR:
+            continue
+        own = genders.get((voice.voice_id, voice.speaker_id), "neutral")
+        if {own, voice.gender} == {"male", "female"}:
+            out[name] = own
+    return out
 
 
 def _speaker_name(voice: VoiceInfo) -> str | None:

@@ -14,6 +14,7 @@ from filmstudio.pipeline.media.mux import Chapter, SubtitleTrack, encode_aac, mu
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.visuals import SegmentSpec, render_segment, spec_key
 from filmstudio.pipeline.script.delivery import names_as_written
+from filmstudio.pipeline.stages.music_generation import wait_for_mix
 
 AAC_CACHE_VERSION = "aac-1"
 
@@ -38,10 +39,20 @@ class Rendering:
                 done[path] = frames
                 ctx.report(self.name, 0.93 * sum(done.values()) / frames_total)
 
-        # The soundtrack's AAC encode (one core, ~1 s per minute of film) runs beside the segments.
-        aac = ctx.cache.path("audio", content_key(AAC_CACHE_VERSION, plan.mix_track), ".m4a")
+        mix = plan.mix_track
+
+        def soundtrack() -> Path:
+            # The mix (made in the background since the music stage) and its AAC encode (one core,
+            # ~1 s per minute of film) run beside the segments, off the frames' critical path.
+            wait_for_mix(ctx)
+            aac = ctx.cache.path("audio", content_key(AAC_CACHE_VERSION, mix), ".m4a")
+            return aac if aac.exists() else encode_aac(mix, aac, cancel=ctx.cancel)
+
+        # Longest first: the last segment to finish then is a short one, with the other cores busy.
+        todo.sort(key=lambda item: -item[0].frames)
         with ThreadPoolExecutor(max_workers=1 + max(1, min(len(todo), ctx.jobs)), thread_name_prefix="render") as pool:
-            futures = [] if aac.exists() else [pool.submit(encode_aac, plan.mix_track, aac, cancel=ctx.cancel)]
+            audio = pool.submit(soundtrack)
+            futures = [audio]
             futures += [
                 pool.submit(render_segment, spec, path, encoder=encoder, cancel=ctx.cancel,
                             on_frame=functools.partial(report, path))
@@ -73,7 +84,7 @@ class Rendering:
         # Karaoke captions are burned in too: the soft track is offered, never on by default.
         burned = settings.subtitle_langs[0] if ((settings.burn_subtitles or settings.captions == "karaoke")
                                                 and settings.subtitle_langs) else None
-        mux_film(film, segments=paths, audio=aac, subtitles=tracks, chapters=chapters,
+        mux_film(film, segments=paths, audio=audio.result(), subtitles=tracks, chapters=chapters,
                  title=plan.script.title, duration=plan.duration, work_dir=plan.work_dir,
                  language=settings.language, burned=burned, cancel=ctx.cancel)
         ctx.report(self.name, 1.0)

@@ -9,10 +9,11 @@ from typing import ClassVar
 
 from filmstudio.domain.settings import LANGUAGES
 from filmstudio.pipeline.context import StageContext, atomic_output, content_key
-from filmstudio.pipeline.fit import choose_rate
-from filmstudio.pipeline.plan import RenderPlan
+from filmstudio.pipeline.fit import choose_rate, natural_duration
+from filmstudio.pipeline.models.recommend import PULL_RECOMMENDED
+from filmstudio.pipeline.plan import RenderPlan, Script
 from filmstudio.pipeline.script.analysis import analyse
-from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds, gender_mismatches
 
 UNTITLED = "Untitled"
 
@@ -27,18 +28,43 @@ class ScriptAnalysis:
         given = next((t.strip() for t in (plan.settings.title, plan.title) if t and t.strip()), None)
         if given:
             script = replace(script, title=given)  # the user's title wins over the title page
-        elif script.title == UNTITLED and plan.fallback_title:
-            script = replace(script, title=plan.fallback_title)
+        elif script.title == UNTITLED:
+            script = replace(script, title=plan.fallback_title or title_from_story(script))
         available = ctx.engines.voices.voices(plan.settings.language)
         casting = cast_voices(script, plan.settings, available, _character_edits(plan.storyboard_edits))
-        wpm, _ = choose_rate(script, casting, plan.settings, estimate_speech_seconds, keep=last_rate(plan, ctx))
+        wants = natural_duration(script, casting, estimate_speech_seconds)
+        settings = plan.settings
         warnings = plan.warnings
+        if plan.duration_from_script:
+            settings = settings.model_copy(update={"duration": wants})
+            plan = replace(plan, settings=settings)
+        elif settings.duration > 2 * wants:
+            warnings += (f"the script wants about {wants} s; the {settings.duration} s asked for spread its shots "
+                         "with long pauses (leave the duration out to take the script's own length)",)
+        wpm, _ = choose_rate(script, casting, settings, estimate_speech_seconds, keep=last_rate(plan, ctx))
         if script.spoken_lines and not any(v.neural for v in available):
             language = LANGUAGES[plan.settings.language].name
             warnings += (f"no neural voice for {language} ({plan.settings.language}) is installed: the film is "
                          "spoken by espeak-ng; `filmstudio models list` shows the voices to pull",)
+        for name, heard in gender_mismatches(casting, available).items():
+            warnings += (f"{name} ({casting[name].gender}) is read by a {heard} voice with a pitch shift: no "
+                         f"{casting[name].gender} voice for {plan.settings.language} is installed; "
+                         f"`{PULL_RECOMMENDED}` gets one",)
         ctx.report(self.name, 1.0)
-        return replace(plan, script=script, casting=casting, words_per_minute=wpm, warnings=warnings)
+        return replace(plan, script=script, casting=casting, words_per_minute=wpm, warnings=warnings,
+                       script_duration=wants)
+
+
+def title_from_story(script: Script) -> str:
+    """A title for a script that names none: its first scene's place, else the first words of its idea."""
+    first = script.scenes[0] if script.scenes else None
+    place = (first.location or "").split(" - ")[0].strip() if first else ""
+    if place:
+        return place.title()
+    text = next((ln.text for s in script.scenes for ln in s.lines if ln.text.strip()), "")
+    words = text.split()
+    idea = " ".join(words[:6]).rstrip(".,;:!?")
+    return (idea + ("…" if len(words) > 6 else "")) or UNTITLED
 
 
 def _character_edits(path: Path | None) -> dict[str, dict[str, object]]:

@@ -88,7 +88,7 @@ def thumbnail_candidates(plan: RenderPlan) -> list[ThumbnailCandidate]:
 def transitions(plan: RenderPlan) -> list[tuple[float, float]]:
     """Film times where the picture is between two states: a fade or dissolve, a text fading in or out."""
     from filmstudio.pipeline.providers.styles import get_style
-    from filmstudio.pipeline.providers.visuals import DISSOLVE_SECONDS, TEXT_FADE
+    from filmstudio.pipeline.providers.visuals import DISSOLVE_SECONDS, TEXT_FADE, FadeBlack
 
     fps = plan.settings.fps
     out: list[tuple[float, float]] = []
@@ -96,9 +96,9 @@ def transitions(plan: RenderPlan) -> list[tuple[float, float]]:
     for spec in plan.segment_specs:
         dur = int(spec.frames) / fps
         edge = min(get_style(spec.style).fade, dur / 4)
-        if spec.fade_in and edge > 0:
+        if isinstance(spec.opening, FadeBlack) and edge > 0:
             out.append((at, at + edge))
-        if spec.fade_out and edge > 0:
+        if isinstance(spec.closing, FadeBlack) and edge > 0:
             out.append((at + dur - edge, at + dur))
         if spec.dissolve_from is not None:
             out.append((at, at + min(DISSOLVE_SECONDS, dur / 3)))

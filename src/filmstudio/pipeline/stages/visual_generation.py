@@ -7,15 +7,25 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming, TimedLine
 from filmstudio.pipeline.prompts import PromptTokens
-from filmstudio.pipeline.providers.visuals import Overlay, SegmentSpec
+from filmstudio.pipeline.providers.backdrops import Painted, Still
+from filmstudio.pipeline.providers.sets import props_in
+from filmstudio.pipeline.providers.visuals import (
+    CUT,
+    DRIFT,
+    FADE,
+    Camera,
+    Dissolve,
+    Overlay,
+    SegmentSpec,
+)
 from filmstudio.pipeline.references import is_reference_picture
 from filmstudio.pipeline.script.delivery import names_as_written
-from filmstudio.pipeline.storyboard import Storyboard, StoryboardEdits, build_storyboard, shot_cuts
+from filmstudio.pipeline.storyboard import Shot, Storyboard, StoryboardEdits, build_storyboard, shot_cuts
 
 SCENE_TITLE_SECONDS = 2.8
 
@@ -69,69 +79,140 @@ def storyboard_for(plan: RenderPlan, tokens: PromptTokens | None = None) -> Stor
                             images=plan.images, tokens=tokens)
 
 
+@dataclass(frozen=True)
+class _Film:
+    """What every segment of the film shares: read once from the plan."""
+
+    plan: RenderPlan
+    base: SegmentSpec  # the fields common to every segment
+    film_id: str
+    captions: tuple[Overlay, ...]  # burned captions or karaoke rows, in film time
+    shots: Mapping[tuple[int, int], Shot]
+    stills: Mapping[tuple[int, int], Path]
+    times: tuple[str | None, ...]
+
+
 def build_specs(plan: RenderPlan, *, board: Storyboard | None = None,
                 stills: Mapping[tuple[int, int], Path] | None = None) -> tuple[SegmentSpec, ...]:
     """One spec per title card, end card and shot (scenes are cut into shots at their lines)."""
+    film = _film(plan, board, stills or {})
+    specs: list[SegmentSpec] = []
+    firsts: dict[int, int] = {}  # timeline scene_index (end card: len(scenes)) -> its first segment
+    for seg in plan.timeline:
+        firsts[seg.scene_index] = len(specs)
+        specs.extend(_scene_specs(film, seg) if seg.kind == "scene" else [_card_spec(film, seg)])
+    return tuple(_perform_transitions(specs, firsts, plan))
+
+
+def _film(plan: RenderPlan, board: Storyboard | None, stills: Mapping[tuple[int, int], Path]) -> _Film:
     assert plan.script is not None
     settings, script = plan.settings, plan.script
-    author = script.title_page.get("Author") or script.title_page.get("Authors") or ""
-    credit = f"{script.title_page.get('Credit', 'written by')} {author}".strip() if author else ""
-    images = list(plan.images)
     caption_lang = settings.subtitle_langs[0] if settings.subtitle_langs else None
-    cues = plan.subtitles.get(caption_lang, ()) if (settings.burn_subtitles and caption_lang) else ()
-    karaoke = karaoke_overlays(plan.timed_lines, script.characters, settings.fps,
-                               karaoke_chars(settings.size)) if settings.captions == "karaoke" \
-        else []
-    fps = settings.fps
-    times = scene_times(script.scenes)
+    base = SegmentSpec(kind="scene", style=settings.style, size=settings.size, fps=settings.fps, duration=0.0,
+                       title=script.title, credit=_credit(script.title_page),
+                       language=caption_lang or settings.language)
     # What tells one film from another without changing on a line edit: its title and headings
     # (two untitled films with an INT. ROOM each were painted, and thumbnailed, identically).
     film_id = content_key(script.title, [sc.heading or sc.location for sc in script.scenes])
-    specs: list[SegmentSpec] = []
-    firsts: dict[int, int] = {}  # timeline scene_index (end card: len(scenes)) -> its first segment
-    shots = {(s.scene_index, s.shot): s for s in (board.shots if board is not None else ())}
-    stills = stills or {}
-    for seg in plan.timeline:
-        base = SegmentSpec(
-            kind=seg.kind, style=settings.style, size=settings.size, fps=fps,
-            duration=round(seg.duration * fps) / fps, seed=_seed(film_id, seg),
-            title=script.title, credit=credit, language=caption_lang or settings.language,
-        )
-        captions = ([Overlay(c.text, c.start, c.end, "caption") for c in cues] if settings.captions != "karaoke"
-                    else karaoke)
-        if seg.kind != "scene":
-            firsts[seg.scene_index] = len(specs)
-            specs.append(replace(base, overlays=_window(captions, seg.start, seg.end)))
-            continue
-        firsts[seg.scene_index] = len(specs)
-        scene = script.scenes[seg.scene_index]
-        timed = sorted((t for t in plan.timed_lines if t.scene_index == seg.scene_index), key=lambda t: t.start)
-        # Transitions are performed (see `_perform_transitions`), never printed; centered text shows.
-        shown = [Overlay(names_as_written(t.line.text, script.characters), t.start, t.end, "onscreen") for t in timed
-                 if not t.line.spoken and t.line.kind != "transition"]
-        overlays = [*shown, *captions]
-        if scene.heading:
-            label = title_case(scene.location) if scene.location else scene.heading
-            if scene.time_of_day and scene.time_of_day not in ("CONTINUOUS", "LATER", "SAME"):
-                label = f"{label} — {title_case(scene.time_of_day)}"
-            # A transition that opens the scene ("FADE IN:") shows first, then the scene title.
-            begin = max([o.end for o in shown if o.start < seg.start + SCENE_TITLE_SECONDS] + [seg.start])
-            finish = min(begin + SCENE_TITLE_SECONDS, seg.end)
-            if finish - begin >= 0.8:
-                overlays.insert(0, Overlay(label, begin, finish, "scene_title"))
-        cuts = shot_cuts(seg, timed, fps)
-        scene_image = pick_image(images, seg.scene_index, scene.location)
-        for n, (a, b) in enumerate(cuts):
-            shot = shots.get((seg.scene_index, n))
-            # The user's picture for this shot, else for this scene, else the generated still.
-            image = (shot.image if shot is not None else None) or scene_image or stills.get((seg.scene_index, n))
-            specs.append(replace(
-                base, duration=round((b - a) * fps) / fps, heading=scene.heading, int_ext=scene.int_ext,
-                location=scene.location, time_of_day=times[seg.scene_index], overlays=_window(overlays, a, b),
-                image=image, camera=shot.camera if shot is not None and image is not None else "",
-                shot=n, fade_in=n == 0, fade_out=n == len(cuts) - 1,
-            ))
-    return tuple(_perform_transitions(specs, firsts, plan))
+    return _Film(plan=plan, base=base, film_id=film_id, captions=tuple(_captions(plan, caption_lang)),
+                 shots={(s.scene_index, s.shot): s for s in (board.shots if board is not None else ())},
+                 stills=stills, times=tuple(scene_times(script.scenes)))
+
+
+def _credit(title_page: Mapping[str, str]) -> str:
+    author = title_page.get("Author") or title_page.get("Authors") or ""
+    return f"{title_page.get('Credit', 'written by')} {author}".strip() if author else ""
+
+
+def _captions(plan: RenderPlan, caption_lang: str | None) -> list[Overlay]:
+    """The burned-in captions (standard cues or karaoke rows) in film time."""
+    settings = plan.settings
+    if settings.captions == "karaoke":
+        assert plan.script is not None
+        return karaoke_overlays(plan.timed_lines, plan.script.characters, settings.fps, karaoke_chars(settings.size))
+    cues = plan.subtitles.get(caption_lang, ()) if (settings.burn_subtitles and caption_lang) else ()
+    return [Overlay(c.text, c.start, c.end, "caption") for c in cues]
+
+
+def _segment_base(film: _Film, seg: SceneTiming) -> SegmentSpec:
+    fps = film.base.fps
+    return replace(film.base, kind=seg.kind, duration=round(seg.duration * fps) / fps, seed=_seed(film.film_id, seg))
+
+
+def _card_spec(film: _Film, seg: SceneTiming) -> SegmentSpec:
+    """The title or end card: its text over the film's first scene's set (the title in that
+    scene's light, the end card in the last scene's), with the captions in its window."""
+    assert film.plan.script is not None
+    scenes = film.plan.script.scenes
+    spec = replace(_segment_base(film, seg), overlays=_window(list(film.captions), seg.start, seg.end))
+    if not scenes:
+        return spec
+    first = scenes[0]
+    return replace(spec, int_ext=first.int_ext, location=first.location,
+                   time_of_day=film.times[0] if seg.kind == "title" else film.times[-1],
+                   source=Painted(_action_props(first, None)))
+
+
+def _scene_overlays(scene: Scene, seg: SceneTiming, timed: list[TimedLine], captions: tuple[Overlay, ...],
+                    characters: tuple[str, ...]) -> list[Overlay]:
+    """The text shown over a scene: its centered lines, the scene title, the captions."""
+    # Transitions are performed (see `_perform_transitions`), never printed; centered text shows.
+    shown = [Overlay(names_as_written(t.line.text, characters), t.start, t.end, "onscreen") for t in timed
+             if not t.line.spoken and t.line.kind != "transition"]
+    overlays = [*shown, *captions]
+    if scene.heading:
+        # A transition that opens the scene ("FADE IN:") shows first, then the scene title.
+        begin = max([o.end for o in shown if o.start < seg.start + SCENE_TITLE_SECONDS] + [seg.start])
+        finish = min(begin + SCENE_TITLE_SECONDS, seg.end)
+        if finish - begin >= 0.8:
+            overlays.insert(0, Overlay(_scene_label(scene), begin, finish, "scene_title"))
+    return overlays
+
+
+def _scene_label(scene: Scene) -> str:
+    label = title_case(scene.location) if scene.location else (scene.heading or "")
+    if scene.time_of_day and scene.time_of_day not in ("CONTINUOUS", "LATER", "SAME"):
+        label = f"{label} — {title_case(scene.time_of_day)}"
+    return label
+
+
+def _scene_specs(film: _Film, seg: SceneTiming) -> list[SegmentSpec]:
+    """A scene's shots: cut at its lines, each with its backdrop source and camera."""
+    assert film.plan.script is not None
+    scene = film.plan.script.scenes[seg.scene_index]
+    timed = sorted((t for t in film.plan.timed_lines if t.scene_index == seg.scene_index), key=lambda t: t.start)
+    overlays = _scene_overlays(scene, seg, timed, film.captions, film.plan.script.characters)
+    cuts = shot_cuts(seg, timed, film.base.fps)
+    scene_image = pick_image(list(film.plan.images), seg.scene_index, scene.location)
+    base = replace(_segment_base(film, seg), heading=scene.heading, int_ext=scene.int_ext, location=scene.location,
+                   time_of_day=film.times[seg.scene_index])
+    fps = film.base.fps
+    return [replace(base, duration=round((b - a) * fps) / fps, overlays=_window(overlays, a, b), shot=n,
+                    opening=FADE if n == 0 else CUT, closing=FADE if n == len(cuts) - 1 else CUT,
+                    **_backdrop(film, seg.scene_index, n, scene_image))
+            for n, (a, b) in enumerate(cuts)]
+
+
+def _action_props(scene: Scene, lines: set[int] | None) -> tuple[str, ...]:
+    """The props a shot's set shows: named by its heading's location, by its own action lines
+    (`lines`: their script indices; None: every action line of the scene), then by the scene's
+    opening description (what was set up stays in the set)."""
+    actions = [ln for ln in scene.lines if ln.kind == "action"]
+    own = [ln.text for ln in actions if lines is None or ln.index in lines]
+    opening = [ln.text for ln in actions[:2]]
+    return props_in(" ".join([scene.location, *own, *opening]))
+
+
+def _backdrop(film: _Film, scene_index: int, n: int, scene_image: Path | None) -> dict[str, Any]:
+    """A shot's source and camera: the user's picture for this shot, else for this scene, else the
+    generated still (framed by the storyboard's camera), else the painted set with its props."""
+    assert film.plan.script is not None
+    shot = film.shots.get((scene_index, n))
+    image = (shot.image if shot is not None else None) or scene_image or film.stills.get((scene_index, n))
+    if image is None:
+        lines = set(shot.line_indices) if shot is not None else None
+        return {"source": Painted(_action_props(film.plan.script.scenes[scene_index], lines)), "camera": DRIFT}
+    return {"source": Still.of(image), "camera": Camera(shot.camera) if shot is not None else DRIFT}
 
 
 # Times of day that say "as before": the light carries on from the scene before.
@@ -190,11 +271,9 @@ def _perform_transitions(specs: list[SegmentSpec], firsts: dict[int, int], plan:
         a = b - 1
         if kind == "fade" or a < 0 or specs[a].kind == "title":
             continue
-        specs[a] = replace(specs[a], fade_out=False)
-        if kind == "cut":
-            specs[b] = replace(specs[b], fade_in=False)
-        else:
-            specs[b] = replace(specs[b], fade_in=False, dissolve_from=replace(specs[a], dissolve_from=None))
+        specs[a] = replace(specs[a], closing=CUT)
+        before = replace(specs[a], opening=CUT) if isinstance(specs[a].opening, Dissolve) else specs[a]
+        specs[b] = replace(specs[b], opening=CUT if kind == "cut" else Dissolve(before))
     return specs
 
 
