@@ -232,14 +232,15 @@ def pipeline_renderer(engines: Engines) -> Renderer:
     return PipelineRenderer(engines)
 
 
-def job_handlers(studio: Studio, renderer: Renderer) -> dict[str, JobHandler]:
+def job_handlers(studio: Studio, renderer: Renderer, writer: Writer | None = None) -> dict[str, JobHandler]:
     """Every job kind this process can run, by kind."""
     from filmstudio.services.models import ModelPullJobs
     from filmstudio.services.publish import PublishJobs
     from filmstudio.services.render import RenderJobs
+    from filmstudio.services.writing import WriteJobs
 
-    return {"render": RenderJobs(studio, renderer), "model_pull": ModelPullJobs(studio),
-            "publish": PublishJobs(studio)}
+    return {"render": RenderJobs(studio, renderer, writer), "model_pull": ModelPullJobs(studio),
+            "publish": PublishJobs(studio), "write": WriteJobs(studio, writer)}
 
 
 def publish_targets(studio: Studio, extra: Mapping[str, PublishTarget] | None = None) -> Studio:
@@ -315,7 +316,7 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
     studio = publish_targets(studio.with_pictures(engines.pictures), targets)
     pool = None
     if settings.workers > 0:
-        pool = WorkerPool(queue, studio, job_handlers(studio, renderer), workers=settings.workers,
+        pool = WorkerPool(queue, studio, job_handlers(studio, renderer, engines.writer), workers=settings.workers,
                           reconcile_seconds=settings.reconcile_seconds)
     return ServerParts(settings, studio, queue, create_app(studio, settings), pool, engines)
 
@@ -364,7 +365,7 @@ def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = 
     engines = engines_for(settings)
     renderer = (farm_renderer(settings, engines) if settings.segment_farm and not renderer_spec
                 else load_renderer(renderer_spec, engines))
-    queue.bind(studio, job_handlers(studio, renderer))
+    queue.bind(studio, job_handlers(studio, renderer, engines.writer))
     reconciler = Reconciler(studio, settings.reconcile_seconds)
     reconciler.start()
     sender = WebhookSender(studio)

@@ -82,12 +82,13 @@ def _check_title(v: str | None) -> str | None:
 
 
 class ProjectCreate(_Input):
-    """Body of POST /projects."""
+    """Body of POST /projects: a script, or an idea for the studio's writer to write one from."""
 
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
         json_schema_extra={
+            "anyOf": [{"required": ["script"]}, {"required": ["idea"]}],
             "examples": [
                 {
                     "title": "My Video Project",

@@ -75,8 +75,15 @@ def generate(
     if seen is None or seen["account_id"] != principal.account_id:
         raise NotFound("no such project", code="PROJECT_NOT_FOUND")
     settings = parse_settings({**json.loads(seen["settings"]), **overrides})
-    script = analyse(seen["script"], settings)  # once: the preflight and the stills count share it
-    _preflight(studio, script, settings)
+    # A project with only an idea is written first, in the same job (so nothing to preflight yet).
+    write_first = not seen["script"].strip() and bool(seen.get("idea"))
+    if write_first:
+        from filmstudio.services.writing import brief
+
+        brief(seen["idea"], settings)  # IDEA_EMPTY / IDEA_TOO_LONG before any credit moves
+    script = None if write_first else analyse(seen["script"], settings)  # once: preflight and stills share it
+    if script is not None:
+        _preflight(studio, script, settings)
     credits = settings.estimated_credits
     publish: dict[str, Any] | None = None
     if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish
@@ -89,9 +96,11 @@ def generate(
                    "destination": {"id": pinned.destination.id, "title": pinned.destination.title}}
     from filmstudio.services.storyboard import planned_stills
 
-    stills = planned_stills(studio, seen, settings, script=script)  # what the picture model will draw: most of the time
+    # What the picture model will draw: most of the time (unknown until a written script exists).
+    stills = planned_stills(studio, seen, settings, script=script) if script is not None else None
     params = RenderParams(publish=publish,
-                          stills=StillsPlanned.model_validate(stills.as_dict()) if stills is not None else None)
+                          stills=StillsPlanned.model_validate(stills.as_dict()) if stills is not None else None,
+                          write_first=write_first, idea=seen.get("idea") if write_first else None)
     now = utcnow()
     job_id = str(uuid.uuid4())
     accepted = JobAccepted(

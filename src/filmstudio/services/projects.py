@@ -39,7 +39,8 @@ def owned_project(studio: Studio, principal: Principal, project_id: str) -> dict
 def to_public(studio: Studio, row: dict[str, Any], latest_job_id: str | None = None) -> ProjectPublic:
     settings = json.loads(row["settings"])
     return ProjectPublic(
-        project_id=row["id"], title=row["title"], script=row["script"], settings=settings, status=row["status"],
+        project_id=row["id"], title=row["title"], script=row["script"], idea=row.get("idea"), settings=settings,
+        status=row["status"],
         assets=public_assets(studio, row["assets"]), estimated_credits=estimated_credits(int(settings["duration"])),
         latest_job_id=latest_job_id, created_at=row["created_at"], updated_at=row["updated_at"],
         completed_at=row["completed_at"],
@@ -59,10 +60,12 @@ def create_project(
 ) -> ProjectCreated:
     """A new draft; with `idempotency`, the answer is recorded in the same transaction as the row."""
     principal.require("projects:write")
-    check_speakable(data.script, data.settings)
+    if data.script is not None:
+        check_speakable(data.script, data.settings)
     now = utcnow()
-    row = {
-        "id": str(uuid.uuid4()), "account_id": principal.account_id, "title": data.title, "script": data.script,
+    row: dict[str, Any] = {
+        "id": str(uuid.uuid4()), "account_id": principal.account_id, "title": data.title,
+        "script": data.script or "", "idea": data.idea,
         "settings": data.settings.model_dump_json(), "status": "draft", "assets": "{}",
         "created_at": now, "updated_at": now,
     }
@@ -136,6 +139,8 @@ def update_project(studio: Studio, principal: Principal, project_id: str, data: 
             fields["title"] = data.title
         if data.script is not None:
             fields["script"] = data.script
+        if data.idea is not None:
+            fields["idea"] = data.idea
         if data.settings is not None:
             merged = {**json.loads(row["settings"]), **data.settings}
             fields["settings"] = parse_settings(merged).model_dump_json()

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Protocol
 from filmstudio.domain.jobs import render_params
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, ProgressFn
-from filmstudio.pipeline.engines import Engines
+from filmstudio.pipeline.engines import Engines, Writer
 from filmstudio.pipeline.request import RenderRequest
 from filmstudio.services import assets
 from filmstudio.services.executor import JobOutcome, JobProgress
@@ -21,6 +21,7 @@ from filmstudio.store import projects as project_rows
 
 log = logging.getLogger(__name__)
 STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds", "script_duration")  # + how long the script wants
+WRITING_SHARE = 0.15  # of a generate that writes its screenplay first: the bar's part for the writing
 
 
 class Renderer(Protocol):
@@ -50,9 +51,10 @@ class JobReport:
     """A job's progress as the pipeline calls it: (step, fraction), and notes (e.g. which stills are drawn)."""
 
     job: JobProgress
+    start: float = 0.0  # the share of the job done before the render (a screenplay written first)
 
     def __call__(self, step: str, fraction: float) -> None:
-        self.job.report(step, fraction)
+        self.job.report(step, self.start + (1.0 - self.start) * fraction)
 
     def note(self, **detail: Any) -> None:
         self.job.note(**detail)
@@ -64,6 +66,7 @@ class RenderJobs:
 
     studio: Studio
     renderer: Renderer
+    writer: Writer | None = None  # for a project with only an idea: its screenplay is written first
     kind: ClassVar[str] = "render"
 
     def request_for(self, job: dict[str, Any]) -> RenderRequest:
@@ -79,8 +82,13 @@ class RenderJobs:
         )
 
     def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
+        report: JobReport = JobReport(progress)
+        params = render_params(job)
+        if params.write_first and not (job.get("script") or "").strip():
+            job = self._write_first(job, params.idea or "", progress, cancel)
+            report = JobReport(progress, start=WRITING_SHARE)
         request = self.request_for(job)
-        manifest = self.renderer(request, progress=JobReport(progress), cancel=cancel)
+        manifest = self.renderer(request, progress=report, cancel=cancel)
         warnings = tuple((manifest or {}).get("warnings", [])) if isinstance(manifest, dict) else ()
         publish = render_params(job).publish
         return JobOutcome(
@@ -91,6 +99,20 @@ class RenderJobs:
             output_dir=request.output.parent.relative_to(self.studio.media_dir).as_posix(),
             then=(str(uuid.uuid4()),) if publish else (),  # the publish job's id, created in `completed`
         )
+
+    def _write_first(self, job: dict[str, Any], idea: str, progress: JobProgress,
+                     cancel: CancelToken) -> dict[str, Any]:
+        """Write the screenplay, keep it as the project's script (and the job's), and render that."""
+        from filmstudio.services.writing import save_script, write_for
+        from filmstudio.store import jobs as job_rows
+        from filmstudio.store.db import utcnow
+
+        settings = RenderSettings.model_validate_json(job["settings"])
+        play = write_for(self.studio, self.writer, idea, settings, progress, cancel, share=WRITING_SHARE)
+        with self.studio.store.write() as db:
+            save_script(db, job["project_id"], play, utcnow())
+            job_rows.update_job(db, job["id"], {"script": play.text})
+        return {**job, "script": play.text}
 
     def completed(self, db: Any, job: dict[str, Any], outcome: JobOutcome, now: str) -> dict[str, Any]:
         output = assets.output_path(self.studio, job["project_id"], job["id"])

@@ -140,3 +140,9 @@ def latest_job_id(store: Store, project_id: str) -> str | None:
     """The project's newest job of any kind."""
     found = store.one("SELECT id FROM jobs WHERE project_id = ? ORDER BY created_at DESC LIMIT 1", [project_id])
     return str(found["id"]) if found else None
+
+
+def active_job_of_kind(db: Any, project_id: str, kind: str) -> bool:
+    """Whether a job of `kind` for the project is queued or running."""
+    return db.execute("SELECT 1 FROM jobs WHERE project_id = ? AND kind = ? AND status IN ('queued', 'processing') "
+                      "LIMIT 1", [project_id, kind]).fetchone() is not None

@@ -354,6 +354,13 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        8,
+        # Issue 19: a project may start from an idea; the writer fills its script from it.
+        """
+        ALTER TABLE projects ADD COLUMN idea TEXT;
+        """,
+    ),
 )
 
 # Migrations that rebuild a table others reference: run with foreign keys off (a no-op inside a

@@ -24,10 +24,11 @@ from filmstudio.domain.models import (
     ProjectUpdate,
     ShotRegenerate,
     SortOrder,
+    WriteRequest,
 )
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
-from filmstudio.services import batch, images, jobs, projects, storyboard
+from filmstudio.services import batch, images, jobs, projects, storyboard, writing
 from filmstudio.services.images import ProjectImage
 from filmstudio.services.projects import MAX_PAGE, MAX_PER_PAGE
 
@@ -102,6 +103,24 @@ def delete_project(project_id: str, caller: Caller, studio: StudioDep) -> Respon
     """Delete a project (not while rendering)."""
     projects.delete_project(studio, caller, project_id)
     return Response(status_code=204)
+
+
+@router.post("/{project_id}/write", status_code=202, response_model=JobAccepted, responses=SPENDING)
+def write(
+    project_id: str,
+    caller: Caller,
+    studio: StudioDep,
+    request: Request,
+    body: WriteRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Queue the writing of the project's screenplay from its idea (1 credit, refunded on failure or cancel).
+
+    The job (kind `write`) streams the model's text as progress; when the screenplay fits, it becomes the
+    project's script. On any failure the script is untouched (`WRITER_UNAVAILABLE`, `WRITER_FAILED`, ...).
+    """
+    return idempotent(studio, caller, request, idempotency_key, body, 202,
+                      lambda claim: writing.start_write(studio, caller, project_id, body, idempotency=claim))
 
 
 @router.post("/{project_id}/generate", status_code=202, response_model=JobAccepted, responses=SPENDING)
