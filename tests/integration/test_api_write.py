@@ -29,7 +29,7 @@ def test_idea_to_write_job_to_script_to_film(tmp_path: Path) -> None:
         with live_server(settings, renderer=pipeline_renderer(real_engines())) as live, \
                 live.client(live.new_key("writer", credits=100)) as c:
             neither = c.post("/projects", json={"title": "Nothing"})
-            assert neither.status_code == 400 and neither.json()["error"]["code"] == "SCRIPT_OR_IDEA_REQUIRED"
+            assert neither.status_code == 400 and neither.json()["error"]["details"]["errors"][0]["code"] == "SCRIPT_OR_IDEA_REQUIRED"
             blank = c.post("/projects", json={"title": "Blank", "idea": " \t"})
             assert blank.status_code == 400 and blank.json()["error"]["code"] == "IDEA_EMPTY"
 

@@ -118,9 +118,15 @@ DOCUMENTED_FINDINGS = {
     # can be refused 400 SCRIPT_EMPTY where it is written.
     ("POST /api/v1/projects", "ST202"): ("SCRIPT_EMPTY",),
     ("PATCH /api/v1/projects/{project_id}", "ST202"): ("SCRIPT_EMPTY",),
+    # Publish options are the target's own (`options` is any object by schema; the target validates
+    # it), the target a name from the studio's registry, and `youtube` with `target` is ambiguous:
+    # schema-valid bodies are rightly refused 400 / 422 with these codes.
+    ("POST /api/v1/projects/{project_id}/publish", "ST202"): (
+        "PUBLISH_OPTIONS_CONFLICT", "UNKNOWN_PUBLISH_TARGET", "INVALID_PUBLISH_OPTIONS", "YOUTUBE_METADATA_INVALID"),
     # The stateful phase makes the same calls in sequences: only the reasons above.
     ("Stateful tests", "ST202"): ("SCRIPT_EMPTY", "SCRIPT_TOO_LONG", "WEBHOOK_TARGET_REFUSED", "TOO_MANY_WEBHOOKS",
-                                  "INVALID_IMAGE"),
+                                  "INVALID_IMAGE", "PUBLISH_OPTIONS_CONFLICT", "UNKNOWN_PUBLISH_TARGET",
+                                  "INVALID_PUBLISH_OPTIONS", "YOUTUBE_METADATA_INVALID"),
 }
 _ERROR_CODE = re.compile(r'\{"error":\{"code":"([A-Z_]+)"')
 _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)

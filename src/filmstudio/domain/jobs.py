@@ -34,7 +34,7 @@ class StillsPlanned(_Params):
 
 class RenderParams(_Params):
     stills: StillsPlanned | None = None
-    write_first: bool = False  # the project had only an idea: the job writes its screenplay, then renders it
+    write_first: bool | None = None  # True: the project had only an idea: the job writes its screenplay, then renders it
     idea: str | None = None
     publish: dict[str, Any] | None = None  # the publish target, its options and destination, for after the film
 

@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
@@ -88,7 +88,9 @@ class ProjectCreate(_Input):
         extra="forbid",
         frozen=True,
         json_schema_extra={
-            "anyOf": [{"required": ["script"]}, {"required": ["idea"]}],
+            # A script, or an idea: one of the two as a string (null for both is refused, as validation does).
+            "anyOf": [{"required": ["script"], "properties": {"script": {"type": "string"}}},
+                      {"required": ["idea"], "properties": {"idea": {"type": "string"}}}],
             "examples": [
                 {
                     "title": "My Video Project",
@@ -101,21 +103,22 @@ class ProjectCreate(_Input):
     )
 
     title: str = Field(min_length=1, max_length=200, json_schema_extra=_TITLE_SCHEMA)
-    # One with nothing to speak (blank, only notes or headings) is refused SCRIPT_EMPTY: the analysis decides.
-    script: str | None = Field(default=None, min_length=1, max_length=200_000)
     # Instead of a script: the studio's writer writes one from this (`POST /projects/{id}/write`, or the
-    # first step of `generate`).
+    # first step of `generate`). Declared before `script`, whose check reads it.
     idea: str | None = Field(default=None, min_length=1, max_length=IDEA_MAX_CHARS, json_schema_extra=_TITLE_SCHEMA)
+    # One with nothing to speak (blank, only notes or headings) is refused SCRIPT_EMPTY: the analysis decides.
+    script: str | None = Field(default=None, min_length=1, max_length=200_000, validate_default=True)
     settings: RenderSettings = Field(default_factory=RenderSettings)
 
     _title = field_validator("title")(_check_title)
     _idea = field_validator("idea")(_check_idea)
 
-    @model_validator(mode="after")
-    def _script_or_idea(self) -> ProjectCreate:
-        if self.script is None and self.idea is None:
+    @field_validator("script")
+    @classmethod
+    def _script_or_idea(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None and "idea" in info.data and info.data["idea"] is None:  # (an idea that failed says so itself)
             raise PydanticCustomError("SCRIPT_OR_IDEA_REQUIRED", "give a script, or an idea to write one from", {})
-        return self
+        return v
 
 
 class ProjectUpdate(_Input):

@@ -100,7 +100,7 @@ def generate(
     stills = planned_stills(studio, seen, settings, script=script) if script is not None else None
     params = RenderParams(publish=publish,
                           stills=StillsPlanned.model_validate(stills.as_dict()) if stills is not None else None,
-                          write_first=write_first, idea=seen.get("idea") if write_first else None)
+                          write_first=True if write_first else None, idea=seen.get("idea") if write_first else None)
     now = utcnow()
     job_id = str(uuid.uuid4())
     accepted = JobAccepted(

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 def _board(studio: Studio, project: dict[str, Any], edits: StoryboardEdits,
            settings: RenderSettings | None = None, script: Script | None = None) -> Storyboard:
     settings = settings or RenderSettings.model_validate_json(project["settings"])
+    if script is None and not project["script"].strip() and project.get("idea"):
+        from filmstudio.domain.errors import Conflict
+
+        raise Conflict("the project has only an idea so far: write its screenplay first "
+                       "(POST /api/v1/projects/{id}/write, or generate)", code="SCRIPT_NOT_WRITTEN")
     script = script or analyse(project["script"], settings)
     return build_storyboard(script, settings, text=project["script"], edits=edits,
                             images=assets.project_images(studio, project["id"]), tokens=_tokens(studio))

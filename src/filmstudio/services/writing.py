@@ -43,7 +43,9 @@ def start_write(studio: Studio, principal: Principal, project_id: str, request: 
         raise NotFound("no such project", code="PROJECT_NOT_FOUND")
     settings = parse_settings({**json.loads(seen["settings"]), **((request.settings if request else None) or {})})
     idea = (request.idea if request else None) or seen.get("idea") or ""
-    brief(idea, settings)  # IDEA_EMPTY / IDEA_TOO_LONG before any credit moves
+    if not idea.strip():  # the project's state, not the request's shape: nothing to write from yet
+        raise Conflict("the project has no idea to write from: give one (`idea`)", code="IDEA_EMPTY")
+    brief(idea, settings)  # IDEA_TOO_LONG before any credit moves
     now = utcnow()
     job_id = str(uuid.uuid4())
     accepted = JobAccepted(job_id=job_id, project_id=project_id, status="queued", estimated_time="1-3 minutes",
