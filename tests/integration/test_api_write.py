@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fakewriter import Reply, fake_writer_server
-
 from filmstudio.app.compose import pipeline_renderer
 from integration.conftest_server import live_server, server_settings, wait_job
 from media_checks import ffprobe
