@@ -171,7 +171,7 @@ def delete_image(project_id: str, name: ImageName, caller: Caller, studio: Studi
     return Response(status_code=204)
 
 
-@router.get("/{project_id}/storyboard")
+@router.get("/{project_id}/storyboard", responses={409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}})
 def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[str, Any]:
     """The shot list: scene, characters, the line each shot carries, camera, prompt and seed per shot.
 

@@ -12,7 +12,8 @@ from filmstudio.services import publish
 router = APIRouter(prefix="/projects", tags=["publish"], responses=ERRORS)
 
 
-@router.post("/{project_id}/publish", status_code=202, response_model=PublishAccepted, responses=CONFLICT)
+@router.post("/{project_id}/publish", status_code=202, response_model=PublishAccepted,
+             responses={**CONFLICT, 422: {**CONFLICT[409], "description": "The target's options are invalid (INVALID_PUBLISH_OPTIONS)"}})
 def publish_project(project_id: str, caller: Caller, studio: StudioDep,
                     body: PublishRequest | None = None) -> PublishAccepted:
     """Upload the latest film with its captions, chapters and thumbnail (a resumable `publish` job).
