@@ -14,10 +14,7 @@ one run at adapter scale 0 (the adapter's layers are skipped: the same pixels as
 
 from __future__ import annotations
 
-import gc
 import json
-import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from filmstudio.pipeline.cancel import CancelToken
 from filmstudio.pipeline.engines import EngineInfo, PicturesIdentity, Progress, PromptTokens, StillRequest
 from filmstudio.pipeline.prompts import model_tokens
 from filmstudio.pipeline.providers.reference_adapter import ReferenceAdapter
+from filmstudio.pipeline.providers.resident import Resident
 
 AI_EXTRA = "the AI pictures need the `ai` extra: pip install 'filmstudio[ai]' (install torch for your GPU first)"
 NATIVE_SIDE = {"sd15": 512, "lcm-lora-sd15": 512, "sd-turbo": 512, "sdxl-base-1.0": 1024}
@@ -55,13 +53,9 @@ class DiffusersPictures:
         self.revision = revision
         self.steps = steps
         self.batch = max(1, batch)
-        self.idle_seconds = idle_seconds
         self._device, self._vram = device, vram_mb
         self._loader = loader
-        self._pipe: Any = None
-        self._lock = threading.RLock()
-        self._last_used = 0.0
-        self._timer: threading.Timer | None = None
+        self._pipe: Resident[Any] = Resident(self._load, idle_seconds)
 
     # -- what it is --------------------------------------------------------------------------------
 
@@ -86,8 +80,12 @@ class DiffusersPictures:
                                 references=self.adapter.identity() if self.adapter else None)
 
     @property
+    def idle_seconds(self) -> float:
+        return self._pipe.idle_seconds
+
+    @property
     def loaded(self) -> bool:
-        return self._pipe is not None
+        return self._pipe.loaded
 
     def native_side(self) -> int:
         """The side the model was trained at: the UNet's sample size times the VAE's scale factor."""
@@ -113,11 +111,7 @@ class DiffusersPictures:
 
     def pipeline(self) -> Any:
         """The loaded pipeline (loaded on first use, kept until idle)."""
-        with self._lock:
-            if self._pipe is None:
-                self._pipe = self._load()
-            self._last_used = time.monotonic()
-            return self._pipe
+        return self._pipe.get()
 
     def _load(self) -> Any:
         try:
@@ -158,33 +152,7 @@ class DiffusersPictures:
 
     def free(self) -> None:
         """Drop the pipeline and give its memory back (after an idle time, or when asked)."""
-        with self._lock:
-            self._pipe = None
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        gc.collect()
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except ImportError:
-            pass
-
-    def _free_when_idle(self) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            if self.idle_seconds <= 0:
-                return
-            self._timer = threading.Timer(self.idle_seconds, self._maybe_free)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _maybe_free(self) -> None:
-        if time.monotonic() - self._last_used >= self.idle_seconds * 0.99:
-            self.free()
+        self._pipe.free()
 
     # -- making stills -------------------------------------------------------------------------------
 
@@ -211,8 +179,8 @@ class DiffusersPictures:
                         done += 1  # progress per finished still, so a job's progress moves per shot
                         if progress is not None:
                             progress(done / len(requests))
-            self._last_used = time.monotonic()
-            self._free_when_idle()
+            self._pipe.touch()
+            self._pipe.idle()
         return [r.out for r in requests]
 
     def _generate(self, pipe: Any, chunk: Sequence[StillRequest], w: int, h: int, steps: int) -> list[Any]:

@@ -10,9 +10,7 @@ generation thread; a cancel stops the generation at the next token.
 
 from __future__ import annotations
 
-import gc
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 from filmstudio.domain.errors import Cancelled, EngineMissing, WriterFailed
 from filmstudio.pipeline.cancel import CancelToken
 from filmstudio.pipeline.engines import ChatMessage, Completion, EngineInfo, TextStream
+from filmstudio.pipeline.providers.resident import Resident
 
 AI_EXTRA = "the built-in writer needs the `ai` extra: pip install 'filmstudio[ai]' (install torch for your device first)"
 
@@ -32,13 +31,9 @@ class BuiltinWriter:
         self.folder = folder
         self.model_id = model_id
         self.revision = revision
-        self.idle_seconds = idle_seconds
         self._device = device
         self._loader = loader
-        self._loaded: tuple[Any, Any] | None = None
-        self._lock = threading.RLock()
-        self._last_used = 0.0
-        self._timer: threading.Timer | None = None
+        self._model: Resident[tuple[Any, Any]] = Resident(self._load, idle_seconds)
 
     def info(self) -> EngineInfo:
         missing: tuple[str, ...] = ()
@@ -54,8 +49,12 @@ class BuiltinWriter:
                           details={"model": self.model_id, "revision": self.revision, "loaded": self.loaded})
 
     @property
+    def idle_seconds(self) -> float:
+        return self._model.idle_seconds
+
+    @property
     def loaded(self) -> bool:
-        return self._loaded is not None
+        return self._model.loaded
 
     def device(self) -> str:
         if self._device is None:
@@ -68,11 +67,7 @@ class BuiltinWriter:
 
     def model(self) -> tuple[Any, Any]:
         """(tokenizer, model), loaded on first use and kept until idle."""
-        with self._lock:
-            if self._loaded is None:
-                self._loaded = self._load()
-            self._last_used = time.monotonic()
-            return self._loaded
+        return self._model.get()
 
     def _load(self) -> tuple[Any, Any]:
         try:
@@ -95,33 +90,7 @@ class BuiltinWriter:
         return tokenizer, model
 
     def free(self) -> None:
-        with self._lock:
-            self._loaded = None
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        gc.collect()
-        try:
-            import torch
-
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except ImportError:
-            pass
-
-    def _free_when_idle(self) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-            if self.idle_seconds <= 0:
-                return
-            self._timer = threading.Timer(self.idle_seconds, self._maybe_free)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _maybe_free(self) -> None:
-        if time.monotonic() - self._last_used >= self.idle_seconds * 0.99:
-            self.free()
+        self._model.free()
 
     # -- writing -------------------------------------------------------------------------------------
 
@@ -164,7 +133,7 @@ class BuiltinWriter:
                 failure.append(exc)
                 streamer.end()
 
-        with self._lock:  # one generation at a time per loaded model
+        with self._model.lock:  # one generation at a time per loaded model
             worker = threading.Thread(target=generate, name="filmstudio-writer", daemon=True)
             worker.start()
             parts: list[str] = []
@@ -174,8 +143,8 @@ class BuiltinWriter:
                     if stream is not None:
                         stream(piece)
             worker.join()
-            self._last_used = time.monotonic()
-        self._free_when_idle()
+            self._model.touch()
+        self._model.idle()
         if failure:
             raise WriterFailed(f"the built-in writer {self.model_id} failed: {failure[0]}",
                                details={"model": self.model_id}) from failure[0]
