@@ -46,6 +46,11 @@ class Brief:
     tone: str = ""  # e.g. "warm", "tense", "funny"
     characters: int | None = None  # how many speaking characters, if the user says
 
+    @classmethod
+    def for_settings(cls, idea: str, settings: RenderSettings) -> Brief:
+        """The brief for a film of these render settings (its duration, style and language)."""
+        return cls(idea=idea, duration=settings.duration, style=settings.style, language=settings.language)
+
     def checked(self) -> Brief:
         idea = " ".join(self.idea.split())
         if not idea:

@@ -78,9 +78,9 @@ def generate(
     # A project with only an idea is written first, in the same job (so nothing to preflight yet).
     write_first = not seen["script"].strip() and bool(seen.get("idea"))
     if write_first:
-        from filmstudio.services.writing import brief
+        from filmstudio.pipeline.writer import Brief
 
-        brief(seen["idea"], settings)  # IDEA_EMPTY / IDEA_TOO_LONG before any credit moves
+        Brief.for_settings(seen["idea"], settings).checked()  # IDEA_EMPTY / IDEA_TOO_LONG before any credit moves
     script = None if write_first else analyse(seen["script"], settings)  # once: preflight and stills share it
     if script is not None:
         _preflight(studio, script, settings)

@@ -75,7 +75,7 @@ def start_write(studio: Studio, principal: Principal, project_id: str, request: 
 
 
 def brief(idea: str, settings: RenderSettings) -> Brief:
-    return Brief(idea=idea, duration=settings.duration, style=settings.style, language=settings.language).checked()
+    return Brief.for_settings(idea, settings).checked()
 
 
 def write_for(studio: Studio, writer: Writer | None, idea: str, settings: RenderSettings, progress: JobProgress,
