@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKED = ["tests", "bench", "scripts", "studio", ".ci", "packaging"]
-# A path built from the checkout's location that climbs out of it: `../shared`, `REPO.parent`,
+# A path built from the checkout's location that climbs out of it: a sibling folder, `REPO.parent`,
 # `Path(__file__).parents[N]` with N past the repository's root.
 SIBLING = re.compile(r"\.\./shared|REPO\.parent|ROOT\.parent|/work/shared")
 PARENTS = re.compile(r"Path\(__file__\)(?:\.resolve\(\))?\.parents\[(\d+)\]")
@@ -63,7 +63,7 @@ def test_the_audit_hook_refuses_a_read_beside_the_checkout(tmp_path: Path, monke
 
 @pytest.mark.slow
 def test_a_bare_clone_collects_every_test(tmp_path: Path) -> None:
-    """`git clone` alone, no ../shared beside it: the whole suite collects with no error."""
+    """`git clone` alone, no sibling folders beside it: the whole suite collects with no error."""
     if subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True).returncode:
         pytest.skip("not a git checkout")
     clone = tmp_path / "alone" / "filmstudio"
