@@ -21,6 +21,9 @@ from filmstudio.domain.errors import InvalidSettings
 
 STYLES: tuple[str, ...] = ("cinematic", "documentary", "minimal", "retro")
 CAPTION_STYLES: tuple[str, ...] = ("standard", "karaoke")
+# Which storyboard shots a video model animates: none, the key shots (establishing, a scene's first,
+# action that moves), or all. Without a video model every shot is a still with its camera move.
+MOTION_BUDGETS: tuple[str, ...] = ("none", "key", "all")
 MUSIC_GENRES: tuple[str, ...] = ("epic", "ambient", "upbeat", "dramatic", "calm", "lofi", "none")
 # Public sizes first; the small ones are draft/preview sizes (fast renders, tests).
 RESOLUTIONS: tuple[str, ...] = (
@@ -164,6 +167,7 @@ class RenderSettings(BaseModel):
     burn_subtitles: StrictBool = False
     # "karaoke": big burned-in captions a few words at a time, the spoken word lit (vertical shorts).
     captions: Annotated[str, _enum(CAPTION_STYLES)] = "standard"
+    motion: Annotated[str, _enum(MOTION_BUDGETS)] = "key"
     characters: tuple[CharacterSpec, ...] = Field(default=(), json_schema_extra={"maxItems": MAX_CHARACTERS})
     music_genre: Annotated[str, _enum(MUSIC_GENRES)] = "ambient"
     resolution: Annotated[str, _enum(RESOLUTIONS)] = "1920x1080"
@@ -266,6 +270,13 @@ class RenderSettings(BaseModel):
     def _captions(cls, v: str) -> str:
         if v not in CAPTION_STYLES:
             raise _one_of("captions", v, CAPTION_STYLES, "UNKNOWN_CAPTION_STYLE")
+        return v
+
+    @field_validator("motion")
+    @classmethod
+    def _motion(cls, v: str) -> str:
+        if v not in MOTION_BUDGETS:
+            raise _one_of("motion", v, MOTION_BUDGETS, "UNKNOWN_MOTION")
         return v
 
     @field_validator("music_genre")
