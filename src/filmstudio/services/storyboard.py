@@ -1,5 +1,5 @@
-"""A project's storyboard: the shot list with prompts, the user's edits (redo, lock, character looks),
-and the stills the project's last render drew."""
+"""A project's storyboard: the shot list with prompts, the user's edits (redo, lock, character looks,
+which shots move), the stills and clips the project's last render made, and what motion adds to a render."""
 
 from __future__ import annotations
 
@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import NotFound
-from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate
+from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate, ShotUpdate
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
+from filmstudio.pipeline import motion_plan
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
 from filmstudio.pipeline.plan import Script
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.references import marked_used
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.still_timings import StillPlan, plan_stills
-from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock
+from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock, set_motion
 from filmstudio.services import assets
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
@@ -67,6 +68,25 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
         return None
 
 
+def planned_motion(studio: Studio, project: dict[str, Any], settings: RenderSettings, *,
+                   script: Script | None = None, board: Storyboard | None = None) -> motion_plan.MotionEstimate | None:
+    """What motion adds to a render of `project`: its moving shots times the seconds per clip.
+
+    Every moving shot is counted (the clips a render already made are not told apart yet). Only an
+    estimate: a failure is logged and gives None, and never stops the render it estimates.
+    """
+    try:
+        if board is None:
+            edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
+            board = _board(studio, project, edits, settings, script)
+        moving = sum(1 for s in board.shots if s.motion)
+        return motion_plan.estimate(settings.motion, moving, len(board.shots), studio.models_dir,
+                                    seconds_per_clip=None)
+    except Exception:
+        log.exception("could not estimate the motion for project %s", project.get("id"))
+        return None
+
+
 def _installed_pictures(studio: Studio) -> list[InstalledModel]:
     """The installed models of kind "picture" that diffusers draws with (never another kind's folder)."""
     from filmstudio.pipeline.models.catalogue import load_catalogue
@@ -102,23 +122,34 @@ def _pictures(studio: Studio) -> dict[str, Any]:
 
 
 _STILL_NAME = re.compile(r"^still-[0-9a-f]{32}\.png$")
+_CLIP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.mp4$")
 
 
-def _drawn(studio: Studio, project: dict[str, Any]) -> dict[int, Path]:
-    """Shot number -> the still the project's last render drew for it (from the film's manifest)."""
+def _manifest_files(studio: Studio, project: dict[str, Any], field: str, folder: Path,
+                    name: re.Pattern[str]) -> dict[int, Path]:
+    """Shot number -> a file the project's last render recorded under `field` of its manifest."""
     stored = json.loads(project["assets"] or "{}")
     if not stored.get("video"):
         return {}
     manifest = (studio.media_dir / stored["video"]).with_suffix(".manifest.json")
     try:
-        names = json.loads(manifest.read_text(encoding="utf-8")).get("shot_stills") or {}
+        names = json.loads(manifest.read_text(encoding="utf-8")).get(field) or {}
     except (OSError, ValueError):
         return {}
-    folder = studio.cache_dir / "stills"
-    # Names only, checked: the manifest never points the API at a file outside the stills cache.
-    found = {int(n): folder / name for n, name in names.items()
-             if str(n).isdigit() and isinstance(name, str) and _STILL_NAME.match(name)}
+    # Names only, checked: the manifest never points the API at a file outside its cache folder.
+    found = {int(n): folder / v for n, v in names.items()
+             if str(n).isdigit() and isinstance(v, str) and name.match(v)}
     return {n: p for n, p in sorted(found.items()) if p.is_file()}
+
+
+def _drawn(studio: Studio, project: dict[str, Any]) -> dict[int, Path]:
+    """Shot number -> the still the project's last render drew for it (from the film's manifest)."""
+    return _manifest_files(studio, project, "shot_stills", studio.cache_dir / "stills", _STILL_NAME)
+
+
+def _clips(studio: Studio, project: dict[str, Any]) -> dict[int, Path]:
+    """Shot number -> the clip the project's last render made for it (the manifest's `shot_clips`)."""
+    return _manifest_files(studio, project, "shot_clips", studio.cache_dir / "clips", _CLIP_NAME)
 
 
 def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dict[str, Any]:
@@ -133,11 +164,15 @@ def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dic
     if pictures["references"]["used"]:
         board = replace(board, references=marked_used(board.references))
     listed = board.as_dict()
-    drawn = _drawn(studio, project)
+    drawn, clips = _drawn(studio, project), _clips(studio, project)
+    base = f"/api/v1/projects/{project_id}/storyboard/shots"
     for shot in listed["shots"]:
         n = shot["number"]
-        shot["still"] = f"/api/v1/projects/{project_id}/storyboard/shots/{n}/still" if n in drawn else None
-    return {**listed, "pictures": pictures}
+        shot["still"] = f"{base}/{n}/still" if n in drawn else None
+        shot["clip_url"] = f"{base}/{n}/clip" if n in clips else None
+    settings = RenderSettings.model_validate_json(project["settings"])
+    motion = planned_motion(studio, project, settings, board=board)
+    return {**listed, "pictures": pictures, "motion": motion.as_dict() if motion is not None else None}
 
 
 def shot_stills(studio: Studio, principal: Principal, project_id: str) -> dict[int, Path]:
@@ -154,6 +189,40 @@ def shot_still(studio: Studio, principal: Principal, project_id: str, number: in
                        "(a shot with your own picture has none)", code="STILL_NOT_FOUND",
                        details={"shot": number, "drawn": sorted(drawn)})
     return drawn[number]
+
+
+def shot_clips(studio: Studio, principal: Principal, project_id: str) -> dict[int, Path]:
+    """Shot number -> the clip file the project's last render made for it (moving shots only)."""
+    principal.require("projects:read")
+    return _clips(studio, owned_project(studio, principal, project_id))
+
+
+def shot_clip(studio: Studio, principal: Principal, project_id: str, number: int) -> Path:
+    """The MP4 the last render made for shot `number`, or CLIP_NOT_FOUND."""
+    clips = shot_clips(studio, principal, project_id)
+    if number not in clips:
+        raise NotFound("no clip for that shot: a render with a video model installed animates the shots marked "
+                       "moving (the others stay stills)", code="CLIP_NOT_FOUND",
+                       details={"shot": number, "clips": sorted(clips)})
+    return clips[number]
+
+
+def update_shot(studio: Studio, principal: Principal, project_id: str, number: int,
+                body: ShotUpdate) -> dict[str, Any]:
+    """Make shot `number` move (`motion: true`), stay a still (false) or follow the budget (null)."""
+    principal.require("projects:write")
+    project = owned_project(studio, principal, project_id)
+    path = assets.project_storyboard(studio, project_id)
+    edits = StoryboardEdits.load(path)
+    board = _board(studio, project, edits)
+    if not 1 <= number <= len(board.shots):
+        raise NotFound(f"the storyboard has shots 1 to {len(board.shots)}", code="SHOT_NOT_FOUND",
+                       details={"shot": number, "shots": len(board.shots)})
+    if "motion" in body.model_fields_set:
+        edits = set_motion(edits, number, body.motion)
+        _save(path, edits)
+    shot = _board(studio, project, edits).as_dict()["shots"][number - 1]
+    return {"shot": shot, "render": f"POST /api/v1/projects/{project_id}/generate animates the shots marked moving"}
 
 
 def update_character(studio: Studio, principal: Principal, project_id: str, name: str,

@@ -30,12 +30,17 @@ def download(
 ) -> Response:
     """Download a file by its signed URL (no key needed) or with a key that owns the project."""
     path = assets.resolve_file(studio, file_path, principal=caller, expires=expires, signature=signature)
+    return ranged(request, path, assets.media_type(path))
+
+
+def ranged(request: Request, path: Path, media_type: str) -> Response:
+    """`path` as the request's Range header asks (206, 416 RANGE_NOT_SATISFIABLE) or whole (200), inline."""
     size = path.stat().st_size
     verdict, ranges = read_range(request.headers.get("range"), size)
     if verdict == "unsatisfiable":
         return envelope(416, "RANGE_NOT_SATISFIABLE", f"no requested range lies within the file ({size} bytes)",
                         {"size": size}, headers={"Content-Range": f"bytes */{size}"})
-    return RangedFile(path, ranges if verdict == "partial" else None, media_type=assets.media_type(path),
+    return RangedFile(path, ranges if verdict == "partial" else None, media_type=media_type,
                       filename=path.name, content_disposition_type="inline")
 
 
