@@ -116,3 +116,47 @@ def test_a_moving_shots_clip_is_served_with_ranges(tmp_path: Path) -> None:
             for n in (3, 4):
                 none = c.get(f"/projects/{pid}/storyboard/shots/{n}/clip")
                 assert none.status_code == 404 and none.json()["error"]["code"] == "CLIP_NOT_FOUND"
+
+
+def _install_video_model(models: Path, model_id: str = "tiny-video") -> None:
+    """A model folder the library counts as installed, recorded as a diffusers video model (never loaded here)."""
+    from filmstudio.pipeline.models.library import MANIFEST
+
+    folder = models / model_id
+    folder.mkdir(parents=True)
+    (folder / MANIFEST).write_text(json.dumps({"id": model_id, "revision": "r1", "files": {},
+                                               "kind": "video", "engine": "diffusers"}))
+
+
+def test_the_estimate_counts_the_clips_before_the_render_starts(tmp_path: Path) -> None:
+    from filmstudio.pipeline.motion_plan import FIRST_GUESS_CLIP_SECONDS
+    from filmstudio.services import estimates
+    from filmstudio.store import jobs as job_rows
+
+    home = tmp_path / "studio"
+    _install_video_model(home / "models")
+    with live_server(server_settings(home), renderer=FakeRenderer()) as live:
+        store = live.parts.studio.store
+        with live.client(live.new_key("mover")) as c:
+            pid = c.post("/projects", json={"title": "Night", "script": SAMPLE,
+                                            "settings": {**SMALL, "duration": 60}}).json()["project_id"]
+            motion = c.get(f"/projects/{pid}/storyboard").json()["motion"]
+            per_clip = FIRST_GUESS_CLIP_SECONDS["cpu"]  # no GPU here, nothing measured yet
+            assert (motion["model"], motion["device"], motion["measured"]) == ("tiny-video", "cpu", False)
+            assert motion["seconds"] == 5 * per_clip
+            assert motion["summary"] == f"5 of 12 shots move: about {round(5 * per_clip / 60)} min on the CPU (tiny-video)"
+
+            before = estimates.humanize_range(estimates.expected_total(store, 60, 5 * per_clip))
+            accepted = c.post(f"/projects/{pid}/generate", json={}).json()
+            assert accepted["estimated_time"] == before
+            row = job_rows.get_job(store, accepted["job_id"])
+            assert json.loads(row["params"])["clips"] == {"moving": 5, "seconds_per_clip": per_clip,
+                                                          "model": "tiny-video", "measured": False}
+            assert estimates.stills_seconds(row) == 5 * per_clip
+            assert wait_job(c, accepted["job_id"])["status"] == "completed"
+
+            # Motion off: nothing to animate, so the estimate is the film's alone.
+            assert c.patch(f"/projects/{pid}", json={"settings": {"motion": "none"}}).status_code == 200
+            off = c.post(f"/projects/{pid}/generate", json={}).json()
+            assert json.loads(job_rows.get_job(store, off["job_id"])["params"])["clips"]["moving"] == 0
+            assert estimates.stills_seconds(job_rows.get_job(store, off["job_id"])) == 0

@@ -161,6 +161,16 @@ def _minutes(seconds: float) -> str:
     return f"{round(seconds / 60)} min"
 
 
+def video_models(models_dir: Path | None) -> list[str]:
+    """The installed catalogue video models (kind "video", diffusers) under `models_dir`, in the library's order."""
+    if models_dir is None:
+        return []
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
+
+    return [m.id for m in serving(ModelLibrary(models_dir), load_catalogue(), kind="video", engine="diffusers")]
+
+
 def estimate(budget: str, moving: int, shots: int, models_dir: Path | None, *,
              device: str | None = None, seconds_per_clip: float | None = None) -> MotionEstimate:
     """The estimate for `moving` of `shots` shots with the video model installed under `models_dir`.
@@ -168,13 +178,11 @@ def estimate(budget: str, moving: int, shots: int, models_dir: Path | None, *,
     `device`: where the video model runs (None: this machine's best, detected only when a model is
     installed). `seconds_per_clip`: the measured speed (None: the first guess for the device).
     """
-    from filmstudio.pipeline.models.catalogue import load_catalogue
-    from filmstudio.pipeline.models.library import ModelLibrary, serving
-
-    catalogue = load_catalogue()
-    installed = serving(ModelLibrary(models_dir), catalogue, kind="video", engine="diffusers") if models_dir else []
+    installed = video_models(models_dir)
     if not installed:
-        pull = next((e.id for e in catalogue.of_kind("video")), None)
+        from filmstudio.pipeline.models.catalogue import load_catalogue
+
+        pull = next((e.id for e in load_catalogue().of_kind("video")), None)
         return MotionEstimate(budget, shots, moving, None, device or "cpu", 0.0, False, pull)
     if device is None:
         from filmstudio.pipeline.models.hardware import detect_hardware
@@ -183,4 +191,4 @@ def estimate(budget: str, moving: int, shots: int, models_dir: Path | None, *,
         device = "cuda" if found.gpus else "mps" if found.mps else "cpu"
     measured = seconds_per_clip is not None
     speed = seconds_per_clip if seconds_per_clip is not None else FIRST_GUESS_CLIP_SECONDS.get(device, 1500.0)
-    return MotionEstimate(budget, shots, moving, installed[0].id, device, speed, measured)
+    return MotionEstimate(budget, shots, moving, installed[0], device, speed, measured)

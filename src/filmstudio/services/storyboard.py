@@ -72,11 +72,14 @@ def planned_motion(studio: Studio, project: dict[str, Any], settings: RenderSett
                    script: Script | None = None, board: Storyboard | None = None) -> motion_plan.MotionEstimate | None:
     """What motion adds to a render of `project`: its moving shots times the seconds per clip.
 
-    Every moving shot is counted (the clips a render already made are not told apart yet). Only an
+    Every moving shot is counted (the clips a render already made are not told apart yet). Without
+    `board` (a render's estimate) and without a video model: None, nothing is built. Only an
     estimate: a failure is logged and gives None, and never stops the render it estimates.
     """
     try:
         if board is None:
+            if not motion_plan.video_models(studio.models_dir):
+                return None
             edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
             board = _board(studio, project, edits, settings, script)
         moving = sum(1 for s in board.shots if s.motion)
