@@ -140,11 +140,11 @@ class MotionEstimate:
 
     def summary(self) -> str:
         """One line for the CLI and the app: "12 of 30 shots move: about 8 min on this GPU"."""
+        if self.budget == "none" and not self.moving:
+            return f"motion is off: all {self.shots} shots are stills with camera moves"
         if self.model is None:
             how = f"`filmstudio models pull {self.pull}`" if self.pull else "`filmstudio models list` shows video models"
             return f"no video model: shots stay stills with camera moves — {how}"
-        if self.budget == "none" and not self.moving:
-            return f"motion is off: all {self.shots} shots are stills with camera moves"
         return (f"{self.moving} of {self.shots} shots move: about {_minutes(self.seconds)} "
                 f"{_ON.get(self.device, 'here')} ({self.model})")
 
