@@ -15,7 +15,14 @@ from typing import Any
 
 from filmstudio import __version__
 from filmstudio.domain.errors import FilmStudioError
-from filmstudio.domain.settings import FPS_VALUES, MOTION_BUDGETS, MUSIC_GENRES, RESOLUTIONS, STYLES, parse_settings
+from filmstudio.domain.settings import (
+    FPS_VALUES,
+    MOTION_BUDGETS,
+    MUSIC_GENRES,
+    RESOLUTIONS,
+    STYLES,
+    parse_settings,
+)
 
 EXAMPLE = "lighthouse.fountain"
 

@@ -87,35 +87,35 @@ def test_shots_say_whether_they_move_and_the_user_toggles_them(tmp_path: Path) -
 
 
 def test_a_moving_shots_clip_is_served_with_ranges(tmp_path: Path) -> None:
-    with live_server(server_settings(tmp_path / "studio"), renderer=ClipRenderer()) as live:
-        with live.client(live.new_key("mover")) as c:
-            pid = c.post("/projects", json={"title": "Night", "script": SAMPLE,
-                                            "settings": {**SMALL, "duration": 60}}).json()["project_id"]
-            job = c.post(f"/projects/{pid}/generate", json={}).json()
-            assert wait_job(c, job["job_id"])["status"] == "completed"
-            shots = c.get(f"/projects/{pid}/storyboard").json()["shots"]
-            assert shots[1]["clip_url"] == f"/api/v1/projects/{pid}/storyboard/shots/2/clip"
-            # The manifest's other name leaves the clips folder: never served.
-            assert [s["number"] for s in shots if s["clip_url"]] == [2]
+    with live_server(server_settings(tmp_path / "studio"), renderer=ClipRenderer()) as live, \
+            live.client(live.new_key("mover")) as c:
+        pid = c.post("/projects", json={"title": "Night", "script": SAMPLE,
+                                        "settings": {**SMALL, "duration": 60}}).json()["project_id"]
+        job = c.post(f"/projects/{pid}/generate", json={}).json()
+        assert wait_job(c, job["job_id"])["status"] == "completed"
+        shots = c.get(f"/projects/{pid}/storyboard").json()["shots"]
+        assert shots[1]["clip_url"] == f"/api/v1/projects/{pid}/storyboard/shots/2/clip"
+        # The manifest's other name leaves the clips folder: never served.
+        assert [s["number"] for s in shots if s["clip_url"]] == [2]
 
-            whole = c.get(f"/projects/{pid}/storyboard/shots/2/clip")
-            assert whole.status_code == 200 and whole.headers["content-type"] == "video/mp4"
-            made = tmp_path / "studio" / "cache" / "clips" / CLIP
-            assert whole.content == made.read_bytes()
-            got = tmp_path / "got.mp4"
-            got.write_bytes(whole.content)
-            probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(got)],
-                                              capture_output=True, check=True, text=True).stdout)
-            assert probe["streams"][0]["codec_name"] == "h264" and probe["streams"][0]["width"] == 64
+        whole = c.get(f"/projects/{pid}/storyboard/shots/2/clip")
+        assert whole.status_code == 200 and whole.headers["content-type"] == "video/mp4"
+        made = tmp_path / "studio" / "cache" / "clips" / CLIP
+        assert whole.content == made.read_bytes()
+        got = tmp_path / "got.mp4"
+        got.write_bytes(whole.content)
+        probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(got)],
+                                          capture_output=True, check=True, text=True).stdout)
+        assert probe["streams"][0]["codec_name"] == "h264" and probe["streams"][0]["width"] == 64
 
-            part = c.get(f"/projects/{pid}/storyboard/shots/2/clip", headers={"Range": "bytes=0-99"})
-            assert part.status_code == 206 and part.content == made.read_bytes()[:100]
-            assert part.headers["content-range"] == f"bytes 0-99/{made.stat().st_size}"
-            beyond = c.get(f"/projects/{pid}/storyboard/shots/2/clip", headers={"Range": "bytes=99999999-"})
-            assert beyond.status_code == 416 and beyond.json()["error"]["code"] == "RANGE_NOT_SATISFIABLE"
-            for n in (3, 4):
-                none = c.get(f"/projects/{pid}/storyboard/shots/{n}/clip")
-                assert none.status_code == 404 and none.json()["error"]["code"] == "CLIP_NOT_FOUND"
+        part = c.get(f"/projects/{pid}/storyboard/shots/2/clip", headers={"Range": "bytes=0-99"})
+        assert part.status_code == 206 and part.content == made.read_bytes()[:100]
+        assert part.headers["content-range"] == f"bytes 0-99/{made.stat().st_size}"
+        beyond = c.get(f"/projects/{pid}/storyboard/shots/2/clip", headers={"Range": "bytes=99999999-"})
+        assert beyond.status_code == 416 and beyond.json()["error"]["code"] == "RANGE_NOT_SATISFIABLE"
+        for n in (3, 4):
+            none = c.get(f"/projects/{pid}/storyboard/shots/{n}/clip")
+            assert none.status_code == 404 and none.json()["error"]["code"] == "CLIP_NOT_FOUND"
 
 
 def _install_video_model(models: Path, model_id: str = "tiny-video") -> None:

@@ -48,9 +48,10 @@ _MOVES = re.compile(rf"\b({_VERBS})\b", re.IGNORECASE)
 # The plain forms ("sail", "wave"), which after "a solar", "the big" are nouns; "moves", "ran" stay verbs.
 _PLAIN = frozenset(w for w in _VERBS.split("|") if f"{w}s" in _VERBS.split("|") or f"{w}es" in _VERBS.split("|"))
 # Before one of those words, these make it a noun: "the storm", "a walking pace", "a tiny push".
-_DETERMINERS = frozenset("a an the this that these those his her their its my your our one every no each".split())
-_ADJECTIVES = frozenset("tiny small little big great gentle slow long short sudden last first final new old "
-                        "soft hard sharp quick brief single".split())
+_DETERMINERS = frozenset({"a", "an", "the", "this", "that", "these", "those", "his", "her", "their", "its", "my",
+                          "your", "our", "one", "every", "no", "each"})
+_ADJECTIVES = frozenset({"tiny", "small", "little", "big", "great", "gentle", "slow", "long", "short", "sudden",
+                         "last", "first", "final", "new", "old", "soft", "hard", "sharp", "quick", "brief", "single"})
 _WORD = re.compile(r"[\w']+")
 
 

@@ -14,15 +14,22 @@ from typing import TYPE_CHECKING, Any
 from filmstudio.domain.errors import NotFound
 from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate, ShotUpdate
 from filmstudio.domain.settings import RenderSettings
-from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline import motion_plan
+from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
 from filmstudio.pipeline.plan import Script
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.references import marked_used
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.still_timings import StillPlan, plan_stills
-from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock, set_motion
+from filmstudio.pipeline.storyboard import (
+    ShotEdit,
+    Storyboard,
+    StoryboardEdits,
+    build_storyboard,
+    lock,
+    set_motion,
+)
 from filmstudio.services import assets
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
