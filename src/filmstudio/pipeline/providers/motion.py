@@ -85,10 +85,9 @@ class DiffusersMotion:
         self.model_id = model_id
         self.revision = revision
         self.pipeline_class = _pipeline_class(folder)
+        # What it makes natively (a test gives a tiny model a tiny shape).
         self.shape = MODEL_SHAPES.get(model_id) or CLASS_SHAPES.get(self.pipeline_class) or MODEL_SHAPES["svd-xt"]
         self.steps = steps if steps is not None else self.shape.steps
-        self.native_side = self.shape.native_side  # a test may make it smaller
-        self.max_frames = self.shape.max_frames
         self._forced_device = forced_device
         self._device, self._vram = device, vram_mb
         self._loader = loader
@@ -117,10 +116,10 @@ class DiffusersMotion:
         return MotionIdentity(model=self.model_id, revision=self.revision, steps=self.steps)
 
     def capabilities(self) -> MotionCapabilities:
-        frames = self.max_frames
+        frames = self.shape.max_frames
         if self.device() == "cuda" and self._vram and self._vram < FEWER_FRAMES_VRAM_MB:
             frames = 1 + (frames - 1) // 2 // self.shape.frames_step * self.shape.frames_step
-        return MotionCapabilities(max_frames=frames, fps=self.shape.fps, native_side=self.native_side,
+        return MotionCapabilities(max_frames=frames, fps=self.shape.fps, native_side=self.shape.native_side,
                                   frames_step=self.shape.frames_step, size_step=16,
                                   image_conditioned=self.pipeline_class in IMAGE_CONDITIONED)
 
@@ -290,11 +289,15 @@ def load_pipeline(folder: Path, dtype: Any) -> Any:
                 state.update(load_file(str(shard)))
             model.load_state_dict(state)
             parts[name] = model.to(dtype).eval()
-        elif isinstance(cls, type) and issubclass(cls, torch.nn.Module):
+        elif _is_torch_module(cls, torch):
             parts[name] = cls.from_pretrained(str(sub), torch_dtype=dtype)
         else:  # tokenizers, schedulers, processors
             parts[name] = cls.from_pretrained(str(sub))
     return getattr(diffusers, index["_class_name"])(**parts)
+
+
+def _is_torch_module(cls: Any, torch: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, torch.nn.Module)
 
 
 def _pipeline_class(folder: Path) -> str:
