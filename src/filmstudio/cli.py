@@ -102,7 +102,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                             cache_dir=cache_dir, images=images, encoder=args.encoder, jobs=args.jobs,
                             continuity=f"file:{output}", duration_from_script="duration" not in data)
     if not args.quiet:
-        print(f"motion:    {_motion_estimate(script_text, settings, images).summary()}")
+        print(f"motion:    {_motion_estimate(script_text, settings, images, cache_dir=cache_dir).summary()}")
     try:
         with _ProgressBar(enabled=not args.quiet) as bar:
             try:
@@ -174,16 +174,20 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def _motion_estimate(text: str, settings: Any, images: Sequence[Path] = (), board: Any = None) -> Any:
+def _motion_estimate(text: str, settings: Any, images: Sequence[Path] = (), board: Any = None,
+                     cache_dir: Path | None = None) -> Any:
     """What motion adds to a render of `text` here (`motion_plan.MotionEstimate`), before it starts."""
+    from filmstudio.app.compose import motion_engine
     from filmstudio.config import load_settings
-    from filmstudio.pipeline.motion_plan import estimate
+    from filmstudio.pipeline.motion_estimate import estimate_motion
     from filmstudio.pipeline.script.analysis import analyse
     from filmstudio.pipeline.storyboard import build_storyboard
 
+    config = load_settings()
     board = board or build_storyboard(analyse(text, settings), settings, text=text, images=images)
-    moving = sum(1 for s in board.shots if s.motion)
-    return estimate(settings.motion, moving, len(board.shots), load_settings().models_dir)
+    w, h = settings.size
+    return estimate_motion(board, settings.motion, motion_engine(config.models_dir, device=config.pictures_device),
+                           w / h, cache_dir or default_cache_dir())
 
 
 def _picture_engine() -> Any:

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from filmstudio.pipeline.models.library import MANIFEST
-from filmstudio.pipeline.motion_plan import FIRST_GUESS_CLIP_SECONDS
 
 SAMPLE = Path(__file__).parents[1] / "data" / "samples" / "night-market.fountain"
 SHORT = """Title: Run
@@ -41,9 +40,15 @@ def test_the_storyboard_marks_each_shot_and_says_what_motion_adds(tmp_path: Path
     folder = home / "models" / "tiny-video"
     folder.mkdir(parents=True)
     (folder / MANIFEST).write_text(json.dumps({"id": "tiny-video", "files": {}, "kind": "video", "engine": "diffusers"}))
+    (folder / "model_index.json").write_text(json.dumps({"_class_name": "WanPipeline"}))
     every = json.loads(_run(home, "storyboard", str(SAMPLE), "--json", "--motion", "all").stdout)["motion"]
-    seconds = 12 * FIRST_GUESS_CLIP_SECONDS["cpu"]
-    assert (every["moving"], every["model"], every["seconds"]) == (12, "tiny-video", seconds)
+    from filmstudio.app.compose import motion_engine
+    from filmstudio.pipeline.motion_estimate import clip_kind_for
+
+    engine = motion_engine(home / "models")
+    assert engine is not None
+    seconds = 12 * clip_kind_for(engine, 16 / 9).first_guess()  # the CPU's first guess: nothing measured here
+    assert (every["moving"], every["model"], every["seconds"]) == (12, "tiny-video", round(seconds, 1))
     assert every["summary"] == f"12 of 12 shots move: about {round(seconds / 60)} min on the CPU (tiny-video)"
 
 

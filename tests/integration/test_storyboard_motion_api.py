@@ -126,10 +126,11 @@ def _install_video_model(models: Path, model_id: str = "tiny-video") -> None:
     folder.mkdir(parents=True)
     (folder / MANIFEST).write_text(json.dumps({"id": model_id, "revision": "r1", "files": {},
                                                "kind": "video", "engine": "diffusers"}))
+    (folder / "model_index.json").write_text(json.dumps({"_class_name": "WanPipeline"}))
 
 
 def test_the_estimate_counts_the_clips_before_the_render_starts(tmp_path: Path) -> None:
-    from filmstudio.pipeline.motion_plan import FIRST_GUESS_CLIP_SECONDS
+    from filmstudio.pipeline.motion_estimate import clip_kind_for
     from filmstudio.services import estimates
     from filmstudio.store import jobs as job_rows
 
@@ -141,9 +142,11 @@ def test_the_estimate_counts_the_clips_before_the_render_starts(tmp_path: Path) 
             pid = c.post("/projects", json={"title": "Night", "script": SAMPLE,
                                             "settings": {**SMALL, "duration": 60}}).json()["project_id"]
             motion = c.get(f"/projects/{pid}/storyboard").json()["motion"]
-            per_clip = FIRST_GUESS_CLIP_SECONDS["cpu"]  # no GPU here, nothing measured yet
+            motion_engine = live.parts.studio.motion
+            assert motion_engine is not None  # the composition root built the video engine (never loaded here)
+            per_clip = clip_kind_for(motion_engine, 16 / 9).first_guess()  # no GPU here, nothing measured yet
             assert (motion["model"], motion["device"], motion["measured"]) == ("tiny-video", "cpu", False)
-            assert motion["seconds"] == 5 * per_clip
+            assert motion["seconds"] == round(5 * per_clip, 1) and motion["seconds_per_clip"] == round(per_clip, 3)
             assert motion["summary"] == f"5 of 12 shots move: about {round(5 * per_clip / 60)} min on the CPU (tiny-video)"
 
             before = estimates.humanize_range(estimates.expected_total(store, 60, 5 * per_clip))

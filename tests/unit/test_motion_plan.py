@@ -111,13 +111,50 @@ def test_verbs_of_movement_not_nouns() -> None:
     assert moving_verb("THEO checks a new control box.") is None
 
 
-def test_the_estimate_says_what_motion_adds(tmp_path: Path) -> None:
-    from filmstudio.pipeline.motion_plan import MotionEstimate, estimate
+class _Clips:
+    """A Motion engine as the estimate sees one: what it declares (it never makes a clip here)."""
 
-    none = estimate("key", 5, 12, tmp_path)  # nothing installed
-    assert none.model is None and none.seconds == 0
-    assert none.summary().startswith("no video model: shots stay stills with camera moves — `filmstudio models ")
-    gpu = MotionEstimate("key", 30, 12, "wan", "cuda", 40.0, True)
-    assert gpu.seconds == 480
-    assert gpu.summary() == "12 of 30 shots move: about 8 min on this GPU (wan)"
+    def info(self):  # type: ignore[no-untyped-def]
+        from filmstudio.pipeline.engines import EngineInfo
+
+        return EngineInfo(kind="motion", name="test clips", version="1", ok=True, device="cuda")
+
+    def identity(self):  # type: ignore[no-untyped-def]
+        from filmstudio.pipeline.engines import MotionIdentity
+
+        return MotionIdentity(model="wan", revision="r1", steps=30)
+
+    def capabilities(self):  # type: ignore[no-untyped-def]
+        from filmstudio.pipeline.engines import MotionCapabilities
+
+        return MotionCapabilities(max_frames=81, fps=16, native_side=632, frames_step=4)
+
+    def animate(self, request, *, cancel, progress=None):  # type: ignore[no-untyped-def]
+        raise AssertionError("the estimate never animates")
+
+
+def test_the_estimate_says_what_motion_adds(tmp_path: Path) -> None:
+    from filmstudio.pipeline.clip_timings import clip_timings
+    from filmstudio.pipeline.motion_estimate import clip_kind_for, estimate_motion
+    from filmstudio.pipeline.motion_plan import MotionEstimate
+
+    board = _board("key")
+    none = estimate_motion(board, "key", None, 16 / 9, tmp_path)
+    assert none.model is None and none.seconds == 0 and none.moving == 5
+    assert none.summary() == ("no video model: shots stay stills with camera moves — `filmstudio models pull "
+                              f"{none.pull}` (`filmstudio models list` says which fit this machine)")
+    assert none.pull is not None and none.pull.startswith("wan")
+
+    engine = _Clips()
+    kind = clip_kind_for(engine, 16 / 9)  # type: ignore[arg-type]
+    assert (kind.width, kind.height, kind.frames, kind.device) == (848, 480, 81, "cuda")
+    guess = estimate_motion(board, "key", engine, 16 / 9, tmp_path)  # type: ignore[arg-type]
+    assert (guess.model, guess.measured, guess.seconds_per_clip) == ("wan", False, kind.first_guess())
+    clip_timings(tmp_path).record(kind, 96.0, 2)  # a render made 2 such clips in 96 s
+    measured = estimate_motion(board, "key", engine, 16 / 9, tmp_path)  # type: ignore[arg-type]
+    assert (measured.measured, measured.seconds_per_clip, measured.seconds) == (True, 48.0, 240.0)
+    assert measured.summary() == "5 of 12 shots move: about 4 min on this GPU (wan)"
+
+    assert MotionEstimate("key", 30, 12, "wan", "cuda", 40.0, True).summary() == \
+        "12 of 30 shots move: about 8 min on this GPU (wan)"
     assert MotionEstimate("none", 30, 0, "wan", "cuda", 40.0, True).summary().startswith("motion is off")

@@ -286,14 +286,14 @@ class Backend:
     # -- storyboard ---------------------------------------------------------------------------
 
     def storyboard(self, project_id: str) -> StoryboardView:
-        from filmstudio.services import assets, storyboard
+        from filmstudio.services import assets, clips, storyboard
 
         board = storyboard.get_storyboard(self.studio, self.principal, project_id)
         folder = assets.project_images_dir(self.studio, project_id)
         return StoryboardView(
             board=board, stills=storyboard.shot_stills(self.studio, self.principal, project_id),
             replacements={s["number"]: folder / s["image"] for s in board["shots"] if s.get("image")},
-            clips=storyboard.shot_clips(self.studio, self.principal, project_id),
+            clips=clips.shot_clips(self.studio, self.principal, project_id),
         )
 
     def set_shot_motion(self, project_id: str, number: int, motion: bool | None) -> dict[str, Any]:

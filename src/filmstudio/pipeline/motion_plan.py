@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from filmstudio.pipeline.plan import Line
@@ -112,9 +111,6 @@ def counts(marks: Mapping[int, MotionMark]) -> tuple[int, int]:
     return moving, len(marks) - moving
 
 
-# Seconds per clip before one was measured on this machine: a catalogue video model's few-second
-# clip at the film's size (Wan 2.1 1.3B class: about 40 s on a consumer GPU; far slower elsewhere).
-FIRST_GUESS_CLIP_SECONDS = {"cuda": 40.0, "mps": 300.0, "cpu": 1500.0}
 _ON = {"cuda": "on this GPU", "mps": "on this Mac's GPU", "cpu": "on the CPU"}
 
 
@@ -144,7 +140,8 @@ class MotionEstimate:
         if self.budget == "none" and not self.moving:
             return f"motion is off: all {self.shots} shots are stills with camera moves"
         if self.model is None:
-            how = f"`filmstudio models pull {self.pull}`" if self.pull else "`filmstudio models list` shows video models"
+            how = (f"`filmstudio models pull {self.pull}` (`filmstudio models list` says which fit this machine)"
+                   if self.pull else "`filmstudio models list` shows the video models")
             return f"no video model: shots stay stills with camera moves — {how}"
         return (f"{self.moving} of {self.shots} shots move: about {_minutes(self.seconds)} "
                 f"{_ON.get(self.device, 'here')} ({self.model})")
@@ -160,36 +157,3 @@ def _minutes(seconds: float) -> str:
     if seconds < 90:
         return f"{max(1, round(seconds))} s"
     return f"{round(seconds / 60)} min"
-
-
-def video_models(models_dir: Path | None) -> list[str]:
-    """The installed catalogue video models (kind "video", diffusers) under `models_dir`, in the library's order."""
-    if models_dir is None:
-        return []
-    from filmstudio.pipeline.models.catalogue import load_catalogue
-    from filmstudio.pipeline.models.library import ModelLibrary, serving
-
-    return [m.id for m in serving(ModelLibrary(models_dir), load_catalogue(), kind="video", engine="diffusers")]
-
-
-def estimate(budget: str, moving: int, shots: int, models_dir: Path | None, *,
-             device: str | None = None, seconds_per_clip: float | None = None) -> MotionEstimate:
-    """The estimate for `moving` of `shots` shots with the video model installed under `models_dir`.
-
-    `device`: where the video model runs (None: this machine's best, detected only when a model is
-    installed). `seconds_per_clip`: the measured speed (None: the first guess for the device).
-    """
-    installed = video_models(models_dir)
-    if not installed:
-        from filmstudio.pipeline.models.catalogue import load_catalogue
-
-        pull = next((e.id for e in load_catalogue().of_kind("video")), None)
-        return MotionEstimate(budget, shots, moving, None, device or "cpu", 0.0, False, pull)
-    if device is None:
-        from filmstudio.pipeline.models.hardware import detect_hardware
-
-        found = detect_hardware()
-        device = "cuda" if found.gpus else "mps" if found.mps else "cpu"
-    measured = seconds_per_clip is not None
-    speed = seconds_per_clip if seconds_per_clip is not None else FIRST_GUESS_CLIP_SECONDS.get(device, 1500.0)
-    return MotionEstimate(budget, shots, moving, installed[0], device, speed, measured)

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from filmstudio.domain.errors import NotFound
 from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate, ShotUpdate
 from filmstudio.domain.settings import RenderSettings
-from filmstudio.pipeline import motion_plan
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+from filmstudio.pipeline.motion_estimate import estimate_motion
+from filmstudio.pipeline.motion_plan import MotionEstimate
 from filmstudio.pipeline.plan import Script
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.references import marked_used
@@ -31,6 +32,7 @@ from filmstudio.pipeline.storyboard import (
     set_motion,
 )
 from filmstudio.services import assets
+from filmstudio.services.clips import made_clips
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
@@ -76,22 +78,21 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
 
 
 def planned_motion(studio: Studio, project: dict[str, Any], settings: RenderSettings, *,
-                   script: Script | None = None, board: Storyboard | None = None) -> motion_plan.MotionEstimate | None:
+                   script: Script | None = None, board: Storyboard | None = None) -> MotionEstimate | None:
     """What motion adds to a render of `project`: its moving shots times the seconds per clip.
 
-    Every moving shot is counted (the clips a render already made are not told apart yet). Without
-    `board` (a render's estimate) and without a video model: None, nothing is built. Only an
-    estimate: a failure is logged and gives None, and never stops the render it estimates.
+    Every moving shot is counted as a full clip (the clips a render already made are not told apart
+    yet). Without `board` (a render's estimate) and without a video model: None, nothing is built.
+    Only an estimate: a failure is logged and gives None, and never stops the render it estimates.
     """
+    if board is None and studio.motion is None:
+        return None
     try:
         if board is None:
-            if not motion_plan.video_models(studio.models_dir):
-                return None
             edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
             board = _board(studio, project, edits, settings, script)
-        moving = sum(1 for s in board.shots if s.motion)
-        return motion_plan.estimate(settings.motion, moving, len(board.shots), studio.models_dir,
-                                    seconds_per_clip=None)
+        w, h = settings.size
+        return estimate_motion(board, settings.motion, studio.motion, w / h, studio.cache_dir)
     except Exception:
         log.exception("could not estimate the motion for project %s", project.get("id"))
         return None
@@ -132,34 +133,23 @@ def _pictures(studio: Studio) -> dict[str, Any]:
 
 
 _STILL_NAME = re.compile(r"^still-[0-9a-f]{32}\.png$")
-_CLIP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.mp4$")
 
 
-def _manifest_files(studio: Studio, project: dict[str, Any], field: str, folder: Path,
-                    name: re.Pattern[str]) -> dict[int, Path]:
-    """Shot number -> a file the project's last render recorded under `field` of its manifest."""
+def _drawn(studio: Studio, project: dict[str, Any]) -> dict[int, Path]:
+    """Shot number -> the still the project's last render drew for it (from the film's manifest)."""
     stored = json.loads(project["assets"] or "{}")
     if not stored.get("video"):
         return {}
     manifest = (studio.media_dir / stored["video"]).with_suffix(".manifest.json")
     try:
-        names = json.loads(manifest.read_text(encoding="utf-8")).get(field) or {}
+        names = json.loads(manifest.read_text(encoding="utf-8")).get("shot_stills") or {}
     except (OSError, ValueError):
         return {}
-    # Names only, checked: the manifest never points the API at a file outside its cache folder.
-    found = {int(n): folder / v for n, v in names.items()
-             if str(n).isdigit() and isinstance(v, str) and name.match(v)}
+    folder = studio.cache_dir / "stills"
+    # Names only, checked: the manifest never points the API at a file outside the stills cache.
+    found = {int(n): folder / name for n, name in names.items()
+             if str(n).isdigit() and isinstance(name, str) and _STILL_NAME.match(name)}
     return {n: p for n, p in sorted(found.items()) if p.is_file()}
-
-
-def _drawn(studio: Studio, project: dict[str, Any]) -> dict[int, Path]:
-    """Shot number -> the still the project's last render drew for it (from the film's manifest)."""
-    return _manifest_files(studio, project, "shot_stills", studio.cache_dir / "stills", _STILL_NAME)
-
-
-def _clips(studio: Studio, project: dict[str, Any]) -> dict[int, Path]:
-    """Shot number -> the clip the project's last render made for it (the manifest's `shot_clips`)."""
-    return _manifest_files(studio, project, "shot_clips", studio.cache_dir / "clips", _CLIP_NAME)
 
 
 def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dict[str, Any]:
@@ -174,7 +164,7 @@ def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dic
     if pictures["references"]["used"]:
         board = replace(board, references=marked_used(board.references))
     listed = board.as_dict()
-    drawn, clips = _drawn(studio, project), _clips(studio, project)
+    drawn, clips = _drawn(studio, project), made_clips(studio, project)
     base = f"/api/v1/projects/{project_id}/storyboard/shots"
     for shot in listed["shots"]:
         n = shot["number"]
@@ -199,22 +189,6 @@ def shot_still(studio: Studio, principal: Principal, project_id: str, number: in
                        "(a shot with your own picture has none)", code="STILL_NOT_FOUND",
                        details={"shot": number, "drawn": sorted(drawn)})
     return drawn[number]
-
-
-def shot_clips(studio: Studio, principal: Principal, project_id: str) -> dict[int, Path]:
-    """Shot number -> the clip file the project's last render made for it (moving shots only)."""
-    principal.require("projects:read")
-    return _clips(studio, owned_project(studio, principal, project_id))
-
-
-def shot_clip(studio: Studio, principal: Principal, project_id: str, number: int) -> Path:
-    """The MP4 the last render made for shot `number`, or CLIP_NOT_FOUND."""
-    clips = shot_clips(studio, principal, project_id)
-    if number not in clips:
-        raise NotFound("no clip for that shot: a render with a video model installed animates the shots marked "
-                       "moving (the others stay stills)", code="CLIP_NOT_FOUND",
-                       details={"shot": number, "clips": sorted(clips)})
-    return clips[number]
 
 
 def update_shot(studio: Studio, principal: Principal, project_id: str, number: int,

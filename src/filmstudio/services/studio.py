@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from filmstudio.pipeline.engines import Pictures, VoiceInfo
+from filmstudio.pipeline.engines import Motion, Pictures, VoiceInfo
 from filmstudio.services.secrets import SecretStore
 from filmstudio.services.targets import PublishTarget
 from filmstudio.store.db import Store
@@ -44,6 +44,8 @@ class Studio:
     # The render engines' picture engine (None: procedural backdrops), for the storyboard's token
     # counts and the estimate of the stills to draw before a render starts.
     pictures: Pictures | None = None
+    # The render engines' video model (None: every shot a still), for the estimate of what motion adds.
+    motion: Motion | None = None
     model_endpoint: str | None = None  # None: HF_ENDPOINT, else the public hub
     base_url: str = "http://127.0.0.1:8765"
     signed_url_seconds: int = 3600
@@ -71,6 +73,11 @@ class Studio:
         from dataclasses import replace
 
         return replace(self, pictures=pictures)
+
+    def with_motion(self, motion: Motion | None) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, motion=motion)
 
     def with_targets(self, targets: Mapping[str, PublishTarget]) -> Studio:
         from dataclasses import replace

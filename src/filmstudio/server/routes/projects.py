@@ -30,7 +30,7 @@ from filmstudio.domain.models import (
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
 from filmstudio.server.routes.files import ranged
-from filmstudio.services import batch, images, jobs, projects, storyboard, writing
+from filmstudio.services import batch, clips, images, jobs, projects, storyboard, writing
 from filmstudio.services.images import ProjectImage
 from filmstudio.services.projects import MAX_PAGE, MAX_PER_PAGE
 
@@ -216,7 +216,7 @@ _MP4: dict[int | str, dict[str, Any]] = {
 @router.get("/{project_id}/storyboard/shots/{number}/clip", response_class=FileResponse, responses=_MP4)
 def get_shot_clip(project_id: str, number: int, request: Request, caller: Caller, studio: StudioDep) -> Response:
     """The clip the project's last render made for moving shot `number`, with Range requests (404 `CLIP_NOT_FOUND`)."""
-    return ranged(request, storyboard.shot_clip(studio, caller, project_id, number), "video/mp4")
+    return ranged(request, clips.shot_clip(studio, caller, project_id, number), "video/mp4")
 
 
 CharacterName = Annotated[str, Path(min_length=1, max_length=100, description="as in the script, e.g. LENA")]
