@@ -176,15 +176,13 @@ def test_moving_shots_play_their_clips_cache_and_redo_one(engines: Engines, tmp_
     assert float(np.abs(np.diff(frames.astype(float), axis=0)).mean()) > 1.0  # the clip itself moves
     frozen = _frozen(spec, clip, tmp_path)
     clip_seconds = len(frames) / TINY_SHAPE.fps
-    wins = 0
     times = [clip_seconds * f for f in (0.45, 0.6, 0.75, 0.9)]
     for t in times:
         got = decode_frame(tmp_path / "one.mp4", start + t, (W, H)).astype(float)
         moving_err = float(np.abs(got - np.asarray(scene_still(spec, t), dtype=float)).mean())
         frozen_err = float(np.abs(got - np.asarray(scene_still(frozen, t), dtype=float)).mean())
-        assert moving_err < 10, (t, moving_err)
-        wins += moving_err < frozen_err
-    assert wins == len(times)
+        # Measured: 1.3-2.2 against 6.7-7.6 (levels of 255) at 45-90 % of the clip.
+        assert moving_err < 5 and frozen_err > 2 * moving_err, (t, moving_err, frozen_err)
 
     # A shot that does not move shows its still.
     spec, start = by_number[still_shots[0]]
