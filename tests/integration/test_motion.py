@@ -97,6 +97,19 @@ def _settings(**kw: Any) -> RenderSettings:
                                           "music_genre": "none", "include_subtitles": False, "motion": "key", **kw})
 
 
+class NotedProgress:
+    """A job-like progress: (step, fraction) calls, and the notes a stage adds (as a job's `result`)."""
+
+    def __init__(self) -> None:
+        self.notes: list[dict[str, Any]] = []
+
+    def __call__(self, step: str, fraction: float) -> None:
+        pass
+
+    def note(self, **detail: Any) -> None:
+        self.notes.append(detail)
+
+
 @dataclass(frozen=True)
 class KeepSpecs:
     """A stage after visual_generation that keeps the film's segment specs (to compose expected frames)."""
@@ -148,12 +161,18 @@ def test_moving_shots_play_their_clips_cache_and_redo_one(engines: Engines, tmp_
         return render_film(SCRIPT, settings, tmp_path / f"{name}.mp4", work_dir=tmp_path / name, cache_dir=cache,
                            engines=engines, stages=_stages(kept), **kw)
 
-    first = film("one")
+    progress = NotedProgress()
+    first = film("one", progress=progress)
     board = json.loads((tmp_path / "one" / "storyboard.json").read_text())
     moving = [s["number"] for s in board["shots"] if s["motion"]]
     still_shots = [s["number"] for s in board["shots"] if not s["motion"]]
     assert moving and still_shots, board["shots"]
     assert sorted(int(n) for n in first["shot_clips"]) == moving and first["clips_made"] == len(moving)
+    # Progress counts clips: none made at first, one more each time, all at the end.
+    notes = [n["clips"] for n in progress.notes if "clips" in n]
+    assert notes[0] == {"total": len(moving), "done": [], "todo": moving}
+    assert notes[-1] == {"total": len(moving), "done": moving, "todo": []}
+    assert sorted({len(n["done"]) for n in notes}) == list(range(len(moving) + 1))
     assert all((cache / "clips" / name).is_file() for name in first["shot_clips"].values())
     assert first["warnings"] == [] or not any("clip" in w or "GPU" in w for w in first["warnings"])
     info = probe(tmp_path / "one.mp4")
@@ -176,15 +195,13 @@ def test_moving_shots_play_their_clips_cache_and_redo_one(engines: Engines, tmp_
     assert float(np.abs(np.diff(frames.astype(float), axis=0)).mean()) > 1.0  # the clip itself moves
     frozen = _frozen(spec, clip, tmp_path)
     clip_seconds = len(frames) / TINY_SHAPE.fps
-    wins = 0
     times = [clip_seconds * f for f in (0.45, 0.6, 0.75, 0.9)]
     for t in times:
         got = decode_frame(tmp_path / "one.mp4", start + t, (W, H)).astype(float)
         moving_err = float(np.abs(got - np.asarray(scene_still(spec, t), dtype=float)).mean())
         frozen_err = float(np.abs(got - np.asarray(scene_still(frozen, t), dtype=float)).mean())
-        assert moving_err < 10, (t, moving_err)
-        wins += moving_err < frozen_err
-    assert wins == len(times)
+        # Measured: 1.3-2.2 against 6.7-7.6 (levels of 255) at 45-90 % of the clip.
+        assert moving_err < 5 and frozen_err > 2 * moving_err, (t, moving_err, frozen_err)
 
     # A shot that does not move shows its still.
     spec, start = by_number[still_shots[0]]

@@ -34,7 +34,9 @@ def seconds_per_film_second(store: Store) -> dict[str, float]:
     for row in job_rows.finished_jobs_timings(store):
         duration = float(json.loads(row["settings"]).get("duration", 60)) or 60.0
         timings = json.loads(row["stage_timings"] or "{}")
-        drawing = float(json.loads(row.get("result") or "{}").get("stills_seconds") or 0.0)
+        result = json.loads(row.get("result") or "{}")
+        # The clips of moving shots are made in the same step: their time goes with the clips too.
+        drawing = float(result.get("stills_seconds") or 0.0) + float(result.get("clips_seconds") or 0.0)
         if drawing and STILLS_STEP in timings:
             timings[STILLS_STEP] = max(0.0, float(timings[STILLS_STEP]) - drawing)
         for step, seconds in timings.items():

@@ -288,7 +288,12 @@ def load_pipeline(folder: Path, dtype: Any) -> Any:
             for shard in sorted(sub.glob("*.safetensors")):
                 state.update(load_file(str(shard)))
             model.load_state_dict(state)
-            parts[name] = model.to(dtype).eval()
+            if dtype != torch.float32:  # as diffusers does: the layers it keeps in fp32 stay in fp32
+                model = model.to(dtype)
+                for layer_name, layer in model.named_modules():
+                    if any(kept in layer_name for kept in cls._keep_in_fp32_modules):
+                        layer.to(torch.float32)
+            parts[name] = model.eval()
         elif _is_torch_module(cls, torch):
             parts[name] = cls.from_pretrained(str(sub), torch_dtype=dtype)
         else:  # tokenizers, schedulers, processors
