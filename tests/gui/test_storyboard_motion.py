@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QEnterEvent, QImage
 from PySide6.QtWidgets import QApplication
 
-from filmstudio.desktop.shot_card import MOVING_TEXT, NO_MODEL_TEXT, STILL_TEXT, ShotCard
+from filmstudio.desktop.shot_card import HOVER_TEXT, MOVING_TEXT, NO_MODEL_TEXT, STILL_TEXT, ShotCard
 from filmstudio.desktop.storyboard_page import StoryboardPage
 from filmstudio.pipeline.media.ffmpeg import run_ffmpeg
 from gui.conftest import SMALL, Desktop
@@ -123,6 +123,7 @@ def test_a_card_plays_its_clip_on_hover_and_stops_on_leave(desktop: Desktop, qtb
     _reloaded(page, qtbot, page.reload)
     card, other = page.cards[1], page.cards[2]
     assert card.clip == clips / name and other.clip is None
+    assert card.still.toolTip() == HOVER_TEXT and other.still.toolTip() != HOVER_TEXT
     assert not card.playing and card.still.text() == NO_MODEL_TEXT
 
     QApplication.sendEvent(card, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))

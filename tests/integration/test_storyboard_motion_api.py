@@ -163,3 +163,67 @@ def test_the_estimate_counts_the_clips_before_the_render_starts(tmp_path: Path) 
             off = c.post(f"/projects/{pid}/generate", json={}).json()
             assert json.loads(job_rows.get_job(store, off["job_id"])["params"])["clips"]["moving"] == 0
             assert estimates.stills_seconds(job_rows.get_job(store, off["job_id"])) == 0
+
+
+def test_a_real_render_with_a_video_model_gives_moving_shots_their_clips(tmp_path: Path) -> None:
+    """The tiny Stable Diffusion and the tiny Wan image-to-video model, pulled from the fake hub, in a real
+    render through the API: the moving shots get clip URLs, each serves the clip the render made."""
+    import pytest
+
+    pytest.importorskip("diffusers")
+    from fakehub import FakeHub
+    from filmstudio.app.compose import build_engines
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.download import pull
+    from filmstudio.pipeline.models.library import ModelLibrary
+    from filmstudio.pipeline.providers.motion import DiffusersMotion
+    from filmstudio.pipeline.providers.pictures import DiffusersPictures
+    from filmstudio.services.render import PipelineRenderer
+    from integration.test_motion import SCRIPT as TWO_ROOMS
+    from integration.test_motion import TINY_SHAPE, _entry
+    from tiny_sd import build_tiny_sd, folder_files
+    from tiny_video import build_tiny_wan
+
+    home = tmp_path / "studio"
+    sd, wan = folder_files(build_tiny_sd(tmp_path / "sd")), folder_files(build_tiny_wan(tmp_path / "wan"))
+    catalogue = tmp_path / "catalogue.toml"
+    catalogue.write_text(_entry("tiny-sd", "test/tiny-sd", sd, "picture") + "\n"
+                         + _entry("tiny-wan", "test/tiny-wan", wan, "video"), encoding="utf-8")
+    with FakeHub(repos={"test/tiny-sd": sd, "test/tiny-wan": wan}) as hub:
+        for mid in ("tiny-sd", "tiny-wan"):
+            pull(load_catalogue(catalogue).get(mid), ModelLibrary(home / "models"), endpoint=hub.endpoint)
+    engines = build_engines(jobs=2, models_dir=home / "models", cache_dir=home / "cache")
+    assert isinstance(engines.pictures, DiffusersPictures) and isinstance(engines.motion, DiffusersMotion)
+    engines.pictures.steps = 2
+    engines.motion.shape, engines.motion.steps = TINY_SHAPE, 2
+    settings = {"duration": 24, "resolution": "320x180", "style": "documentary", "music_genre": "none",
+                "include_subtitles": False}
+    with live_server(server_settings(home), renderer=PipelineRenderer(engines), engines=engines) as live, \
+            live.client(live.new_key("mover")) as c:
+        pid = c.post("/projects", json={"title": "Two Rooms", "script": TWO_ROOMS,
+                                        "settings": settings}).json()["project_id"]
+        before = c.get(f"/projects/{pid}/storyboard").json()
+        moving = [s["number"] for s in before["shots"] if s["motion"]]
+        assert moving and len(moving) < len(before["shots"])
+        estimate = before["motion"]
+        assert (estimate["model"], estimate["moving"], estimate["measured"]) == ("tiny-wan", len(moving), False)
+        job = c.post(f"/projects/{pid}/generate", json={}).json()
+        done = wait_job(c, job["job_id"], timeout=900)
+        assert done["status"] == "completed", done
+        after = c.get(f"/projects/{pid}/storyboard").json()
+        with_clips = [s["number"] for s in after["shots"] if s["clip_url"]]
+        assert with_clips == moving
+        # A measured speed replaces the first guess for the next estimate.
+        assert after["motion"]["measured"] is True and after["motion"]["seconds_per_clip"] > 0
+        for n in moving:
+            clip = c.get(after["shots"][n - 1]["clip_url"].removeprefix("/api/v1"))
+            assert clip.status_code == 200 and clip.headers["content-type"] == "video/mp4"
+            got = tmp_path / f"clip-{n}.mp4"
+            got.write_bytes(clip.content)
+            frames = json.loads(subprocess.run(
+                ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                 "stream=nb_read_frames", "-of", "json", str(got)], capture_output=True, check=True,
+                text=True).stdout)["streams"][0]["nb_read_frames"]
+            assert 1 < int(frames) <= TINY_SHAPE.max_frames
+        still = next(s["number"] for s in after["shots"] if not s["motion"])
+        assert c.get(f"/projects/{pid}/storyboard/shots/{still}/clip").json()["error"]["code"] == "CLIP_NOT_FOUND"

@@ -28,6 +28,8 @@ NOT_DRAWN_TEXT = "Not drawn yet: render the film to draw this shot"
 LINE_CHARS = 160
 CLIP_FPS = 12  # the hover preview's rate (`clip_frames.PREVIEW_FPS`)
 MOVING_TEXT, STILL_TEXT = "moving", "still"
+HOVER_TEXT = "The last render's clip of this shot plays while the pointer is over it"
+DROP_TEXT = "Drop a picture here to use it for this shot"
 
 
 def scaled(image: QImage, size: tuple[int, int] = STILL_SIZE) -> QPixmap:
@@ -73,7 +75,7 @@ class ShotCard(QFrame):
         self.still.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.still.setWordWrap(True)
         self.still.setStyleSheet("background: #202428; color: #c8ccd0; padding: 6px;")
-        self.still.setToolTip("Drop a picture here to use it for this shot")
+        self.still.setToolTip(DROP_TEXT)
         self.title = QLabel()
         self.title.setObjectName("shotTitle")
         self.heading = QLabel()
@@ -218,7 +220,10 @@ class ShotCard(QFrame):
         if clip != self.clip:
             self.stop_clip()
             self.clip, self.frames = clip, []
-        self.still.setToolTip("Hover to play this shot's clip" if clip else self.still.toolTip())
+        if clip is not None:
+            self.still.setToolTip(HOVER_TEXT)
+        elif self.still.toolTip() == HOVER_TEXT:
+            self.still.setToolTip(DROP_TEXT)
 
     def set_clip_frames(self, frames: list[QImage]) -> None:
         """The clip's frames (decoded off the GUI thread); plays at once if the pointer is still here."""

@@ -173,7 +173,12 @@ def delete_image(project_id: str, name: ImageName, caller: Caller, studio: Studi
     return Response(status_code=204)
 
 
-@router.get("/{project_id}/storyboard", responses={409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}})
+# Every storyboard route reads the script: an idea-only project has none yet.
+NOT_WRITTEN: dict[int | str, dict[str, Any]] = {
+    409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}}
+
+
+@router.get("/{project_id}/storyboard", responses=NOT_WRITTEN)
 def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[str, Any]:
     """The shot list: scene, characters, the line each shot carries, camera, prompt and seed per shot.
 
@@ -182,7 +187,7 @@ def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[s
     return storyboard.get_storyboard(studio, caller, project_id)
 
 
-@router.post("/{project_id}/storyboard/shots/{number}/regenerate")
+@router.post("/{project_id}/storyboard/shots/{number}/regenerate", responses=NOT_WRITTEN)
 def regenerate_shot(project_id: str, number: int, body: ShotRegenerate, caller: Caller,
                     studio: StudioDep) -> dict[str, Any]:
     """Redo one shot with a new seed or an edited prompt (or lock it); the next render redraws only it."""
@@ -199,7 +204,7 @@ def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioD
     return FileResponse(storyboard.shot_still(studio, caller, project_id, number), media_type="image/png")
 
 
-@router.patch("/{project_id}/storyboard/shots/{number}")
+@router.patch("/{project_id}/storyboard/shots/{number}", responses=NOT_WRITTEN)
 def update_shot(project_id: str, number: int, body: ShotUpdate, caller: Caller, studio: StudioDep) -> dict[str, Any]:
     """Toggle one shot's motion: `true` animates it, `false` keeps it a still, `null` follows the motion budget."""
     return storyboard.update_shot(studio, caller, project_id, number, body)
@@ -222,7 +227,7 @@ def get_shot_clip(project_id: str, number: int, request: Request, caller: Caller
 CharacterName = Annotated[str, Path(min_length=1, max_length=100, description="as in the script, e.g. LENA")]
 
 
-@router.patch("/{project_id}/storyboard/characters/{name}")
+@router.patch("/{project_id}/storyboard/characters/{name}", responses=NOT_WRITTEN)
 def update_character(project_id: str, name: CharacterName, body: CharacterLookUpdate, caller: Caller,
                      studio: StudioDep) -> dict[str, Any]:
     """Edit a character's description or seed; every shot with them uses it from the next render."""
