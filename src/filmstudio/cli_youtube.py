@@ -134,7 +134,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     studio = _studio()
     target = Path(args.target)
     if target.suffix == ".mp4" and target.is_file():
-        result = publish_file(studio, target, _options(args), chunk_bytes=studio.youtube_chunk_bytes)
+        result = publish_file(studio, target, _options(args), chunk_bytes=studio.settings.youtube_chunk_bytes)
     else:
         done: dict[str, Any] = {}
 

@@ -43,8 +43,7 @@ class RecordingQueue:
 def studio(tmp_path: Path) -> Studio:
     store = Store(":memory:")
     migrate(store)
-    return Studio(store=store, secrets=MemorySecrets(), media_dir=tmp_path / "media", work_dir=tmp_path / "work",
-                  cache_dir=tmp_path / "cache", queue=RecordingQueue())
+    return Studio(store=store, secrets=MemorySecrets(), queue=RecordingQueue(), settings=load_settings({}, home=tmp_path))
 
 
 def _who(studio: Studio, name: str = "acme", credits: int | None = 10) -> Principal:

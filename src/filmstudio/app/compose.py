@@ -247,7 +247,7 @@ def publish_targets(studio: Studio, extra: Mapping[str, PublishTarget] | None = 
     """The studio with every publish target, by name: adding a target is its module and one line here."""
     from filmstudio.services.youtube.target import YouTubeTarget
 
-    targets: dict[str, PublishTarget] = {"youtube": YouTubeTarget(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+    targets: dict[str, PublishTarget] = {"youtube": YouTubeTarget(studio, chunk_bytes=studio.settings.youtube_chunk_bytes)}
     return studio.with_targets({**targets, **(extra or {})})
 
 

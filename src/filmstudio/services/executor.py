@@ -131,7 +131,7 @@ class JobExecutor:
 
     def run(self, job_id: str) -> str:
         """Claim, run and settle `job_id`; return the job's final status, or "skipped"."""
-        lease = self.studio.lease_seconds
+        lease = self.studio.settings.lease_seconds
         with self.studio.store.write() as db:
             now = time.time()
             claimed = rows.claim(db, job_id, self.owner, now, now + lease, utcnow())
@@ -144,7 +144,7 @@ class JobExecutor:
             return "skipped"
         job = rows.get_job(self.studio.store, job_id)
         assert job is not None
-        if job["attempts"] > self.studio.max_attempts:
+        if job["attempts"] > self.studio.settings.max_attempts:
             self._end(job, "failed", "ATTEMPTS_EXHAUSTED",
                       f"the job was interrupted {job['attempts'] - 1} times; giving up")
             return "failed"
@@ -202,10 +202,10 @@ class JobExecutor:
         return row is None or bool(row["cancel_requested"]) or row["lease_owner"] != self.owner
 
     def _heartbeat(self, job_id: str, progress: JobProgress, cancel: CancelToken, stop: threading.Event) -> None:
-        interval = min(0.5, self.studio.lease_seconds / 3)
+        interval = min(0.5, self.studio.settings.lease_seconds / 3)
         try:
             while not stop.wait(interval):
-                fields = {**progress.snapshot(), "lease_until": time.time() + self.studio.lease_seconds}
+                fields = {**progress.snapshot(), "lease_until": time.time() + self.studio.settings.lease_seconds}
                 with self.studio.store.write() as db:
                     held = rows.update_leased(db, job_id, self.owner, fields)
                 if not held:  # another worker took the job over: stop working on it here
@@ -260,11 +260,11 @@ def reconcile(studio: Studio, *, requeue_after: float | None = None) -> list[str
     A duplicate enqueue is harmless: only one worker can claim a job.
     """
     now = time.time()
-    horizon = requeue_after if requeue_after is not None else studio.lease_seconds * 2
+    horizon = requeue_after if requeue_after is not None else studio.settings.lease_seconds * 2
     queued_before = _iso_ago(horizon)
     again: list[str] = []
     for row in rows.jobs_to_reconcile(studio.store, now, queued_before):
-        if row["status"] == "processing" and row["attempts"] >= studio.max_attempts:
+        if row["status"] == "processing" and row["attempts"] >= studio.settings.max_attempts:
             with studio.store.write() as db:
                 if rows.lease_still_stale(db, row["id"], now):
                     finish_unleased(db, row, "failed", "ATTEMPTS_EXHAUSTED",

@@ -97,7 +97,7 @@ class WebhookSender:
             cur = db.execute(
                 "UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND status = 'pending' "
                 "AND (due_at IS NULL OR due_at <= ?) AND (lease_until IS NULL OR lease_until < ?)",
-                [now + self.studio.webhook_lease_seconds, delivery_id, now, now],
+                [now + self.studio.settings.webhook_lease_seconds, delivery_id, now, now],
             )
             if cur.rowcount != 1:
                 return None
@@ -153,7 +153,7 @@ class WebhookSender:
                 "webhook-id": row["id"], "webhook-timestamp": str(stamp),
                 "webhook-signature": sign(secret, row["id"], stamp, row["payload"]),
             }
-            code = self.post(target, headers, row["payload"].encode(), self.studio.webhook_timeout_seconds)
+            code = self.post(target, headers, row["payload"].encode(), self.studio.settings.webhook_timeout_seconds)
             return done(code, None)
         except FilmStudioError as exc:
             return done(None, f"{exc.code}: {exc.message}")
