@@ -76,12 +76,13 @@ FALLBACK_VOICES = "espeak"
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
                   cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES,
                   picture_model: str | None = None, pictures_device: str | None = None,
-                  writer: Writer | None = None) -> Engines:
+                  writer: Writer | None = None, hardware_encoding: bool = True) -> Engines:
     """The engines of this machine: bundled ones always, plus whatever models the user pulled.
 
     `picture_model`, `pictures_device`: the settings' choice of picture model and device (None: the
     catalogue's first installed picture model; the best device found).
 
+    `hardware_encoding`: False keeps the encoder on libx264 (`Settings.no_hwenc`).
     `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
     optimised graph, so a fresh process loads it in ~0.06 s instead of ~0.5 s); None keeps nothing.
     `voice_engines`: the voice engines by catalogue engine name (`VOICE_ENGINES`; a caller may add
@@ -101,7 +102,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         voices=VoiceLibrary(voices, fallback=FALLBACK_VOICES),
         music=SynthMusic(),
         translator=InstalledTranslator(),
-        encoder=FfmpegEncoder(encoder),
+        encoder=FfmpegEncoder(encoder, hardware=hardware_encoding),
         pictures=picture_engine(models_dir, picture_model, device=pictures_device) if models_dir is not None else None,
         writer=writer,
     )
@@ -144,9 +145,17 @@ def picture_engine(models_dir: Path, model_id: str | None = None, *, device: str
 def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None,
                 secrets: SecretStore | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
+    use_machine_tools(settings)
     return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir,
                          picture_model=settings.picture_model, pictures_device=settings.pictures_device,
-                         writer=writer_engine(settings, secrets))
+                         writer=writer_engine(settings, secrets), hardware_encoding=not settings.no_hwenc)
+
+
+def use_machine_tools(settings: Settings) -> None:
+    """Give the media layer the settings' ffmpeg and ffprobe (every entry point comes through here)."""
+    from filmstudio.pipeline.media.ffmpeg import Tools, use_tools
+
+    use_tools(Tools(ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe))
 
 
 def writer_engine(settings: Settings, secrets: SecretStore | None = None) -> Writer:
@@ -255,6 +264,7 @@ def local_studio(settings: Settings) -> Studio:
     """A Studio for a command in this process (no queue: what it starts, it runs itself)."""
     from filmstudio.services.factory import open_studio
 
+    use_machine_tools(settings)
     return publish_targets(open_studio(settings))
 
 
@@ -308,6 +318,7 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
     from filmstudio.services.factory import open_studio
 
     check_exposure(settings)
+    use_machine_tools(settings)
     engines = engines or engines_for(settings, secrets=secrets)
     if renderer is None:
         renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
@@ -390,6 +401,7 @@ def run_segment_worker(settings: Settings, *, server: str, key: str, workers: in
     from filmstudio.queue import consumer_kwargs
     from filmstudio.services.farm import worker_name
 
+    use_machine_tools(settings)
     queue = SegmentQueue(make_segment_huey(settings.queue_url))
     name = name or worker_name()
     client = SegmentClient(server, key)

@@ -178,4 +178,4 @@ def run_desktop() -> int:
         api = EmbeddedApi(load_settings(**over))
         return Backend(api.studio, api, api.engines)
 
-    return run_app(open_backend)
+    return run_app(open_backend, quit_after_ms=load_settings().quit_after_ms)

@@ -6,7 +6,6 @@ preferences, because the server and queue live beside the desktop layer, not bel
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,8 +40,11 @@ def build_window(backend: Backend, settings: QSettings, prefs: Preferences | Non
 
 
 def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
-            settings_path: Path | None = None) -> int:
-    """Run the app until the window closes; start the embedded server first, stop it last."""
+            settings_path: Path | None = None, quit_after_ms: int | None = None) -> int:
+    """Run the app until the window closes; start the embedded server first, stop it last.
+
+    `quit_after_ms`: quit on its own after that long (`Settings.quit_after_ms`, the bundle's smoke test).
+    """
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORGANIZATION)
@@ -67,8 +69,8 @@ def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
     if server is not None and server.notice:
         window.status_label.setText(server.notice)
     window.show()
-    if quit_after := os.environ.get("FILMSTUDIO_QUIT_AFTER_MS"):  # smoke tests of the app bundle
-        QTimer.singleShot(int(quit_after), app.quit)
+    if quit_after_ms is not None:
+        QTimer.singleShot(quit_after_ms, app.quit)
     code = app.exec()
     tasks.shutdown()
     if server is not None and server.running:

@@ -118,7 +118,7 @@ class ModelPullJobs:
         progress.note(model_id=model_id, bytes_done=0, bytes_total=entry.size, bytes_per_second=0)
         # Every chunk is noted (a dict update); the heartbeat writes the latest out twice a second.
         folder = pull(entry, library(self.studio), progress=report, cancel=cancel,
-                      endpoint=self.studio.settings.model_endpoint, report_seconds=0.0)
+                      endpoint=self.studio.settings.pull_endpoint, report_seconds=0.0)
         installed = library(self.studio).get(model_id)
         return JobOutcome(result={
             "model_id": model_id, "path": str(folder), "bytes": installed.size_bytes if installed else entry.size,

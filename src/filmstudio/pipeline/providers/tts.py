@@ -173,7 +173,7 @@ def _info_worker() -> dict[str, Any]:
     return {
         "engine": "pyttsx3+espeak-ng",
         "library_path": lib or "system libespeak-ng",
-        "data_path": data or os.environ.get("ESPEAK_DATA_PATH", "system default"),
+        "data_path": data or "system default",
         "voices": len(voices),
         "languages": languages,
         "sample_rate": ESPEAK_RATE,
