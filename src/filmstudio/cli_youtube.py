@@ -169,7 +169,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def _show_progress(studio: Any, *, quiet: bool) -> None:
     if quiet or not sys.stderr.isatty():
         return
-    row = studio.store.one("SELECT result FROM jobs WHERE kind = 'publish' ORDER BY created_at DESC LIMIT 1")
+    from filmstudio.store.jobs import latest_publish
+
+    row = latest_publish(studio.store)
     detail = json.loads((row or {}).get("result") or "{}")
     if detail.get("bytes_total"):
         pct = 100 * detail.get("bytes_done", 0) / detail["bytes_total"]

@@ -275,17 +275,16 @@ def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any
     from filmstudio.services.keys import Principal
     from filmstudio.services.publish import PublishJobs, start_publish
     from filmstudio.store import jobs as job_rows
+    from filmstudio.store.projects import get_project
 
-    found = studio.store.one("SELECT account_id FROM projects WHERE id = ? AND deleted_at IS NULL", [project_id])
+    found = get_project(studio.store, project_id)
     if found is None:
         from filmstudio.domain.errors import NotFound
 
         raise NotFound(f"no project {project_id} (give a project id or a film .mp4)", code="PROJECT_NOT_FOUND")
-    earlier = studio.store.one(  # an interrupted publish (its worker gone): resume it
-        "SELECT id FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('queued', 'processing') "
-        "AND (lease_until IS NULL OR lease_until < ?)", [project_id, time.time()])
+    earlier = job_rows.orphaned_publish(studio.store, project_id, time.time())  # its worker gone: resume it
     if earlier is not None:
-        job_id = earlier["id"]
+        job_id = earlier
     else:
         owner = Principal(found["account_id"], "cli", frozenset({"admin"}))
         job_id = start_publish(studio, owner, project_id, PublishRequest(youtube=options)).job_id

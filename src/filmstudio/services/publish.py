@@ -83,12 +83,10 @@ def job_params(raw: str | None) -> dict[str, Any]:
 
 def _unfinished_state(db: Any, project_id: str, target: str, destination: str, video: str) -> dict[str, Any] | None:
     """What the last failed or cancelled publish of this film to this place got done, if anything."""
-    row = db.execute(
-        "SELECT params FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('failed', 'cancelled') "
-        "ORDER BY created_at DESC LIMIT 1", [project_id]).fetchone()
-    if row is None:
+    raw = rows.last_ended_publish_params(db, project_id)
+    if raw is None:
         return None
-    params = job_params(row[0])
+    params = job_params(raw)
     if (params.get("target"), (params.get("destination") or {}).get("id"),
             params.get("film", {}).get("video")) != (target, destination, video):
         return None
@@ -110,12 +108,10 @@ def start_publish(studio: Studio, principal: Principal, project_id: str,
         if not assets.get("video"):
             raise Conflict("the project has no film yet: generate it first", code="PROJECT_NOT_RENDERED")
         target.check(film_files(studio, film_params(assets, studio.media_dir), project["title"]), accepted.options)
-        running = db.execute(
-            "SELECT id FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('queued', 'processing')",
-            [project_id]).fetchone()
+        running = rows.running_publish(db, project_id)
         if running is not None:
             raise Conflict("this project is already being published", code="PUBLISH_IN_PROGRESS",
-                           details={"job_id": running[0]})
+                           details={"job_id": running})
         job_id = add_publish_job(db, studio, account_id=principal.account_id, project_id=project_id,
                                  assets=assets, target=name, accepted=accepted)
         created = utcnow()

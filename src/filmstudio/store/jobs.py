@@ -146,3 +146,34 @@ def active_job_of_kind(db: Any, project_id: str, kind: str) -> bool:
     """Whether a job of `kind` for the project is queued or running."""
     return db.execute("SELECT 1 FROM jobs WHERE project_id = ? AND kind = ? AND status IN ('queued', 'processing') "
                       "LIMIT 1", [project_id, kind]).fetchone() is not None
+
+
+# -- publish jobs ---------------------------------------------------------------------------------
+
+
+def last_ended_publish_params(db: sqlite_utils.Database, project_id: str) -> str | None:
+    """The params of the project's newest failed or cancelled publish job (what it got done), if any."""
+    row = db.execute(
+        "SELECT params FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('failed', 'cancelled') "
+        "ORDER BY created_at DESC LIMIT 1", [project_id]).fetchone()
+    return None if row is None else str(row[0] or "")
+
+
+def running_publish(db: sqlite_utils.Database, project_id: str) -> str | None:
+    """The id of the project's queued or running publish job, if there is one."""
+    row = db.execute("SELECT id FROM jobs WHERE kind = 'publish' AND project_id = ? "
+                     "AND status IN ('queued', 'processing')", [project_id]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def orphaned_publish(store: Store, project_id: str, now: float) -> str | None:
+    """A queued or running publish of the project whose worker is gone (no lease, or a stale one)."""
+    found = store.one(
+        "SELECT id FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('queued', 'processing') "
+        "AND (lease_until IS NULL OR lease_until < ?)", [project_id, now])
+    return None if found is None else str(found["id"])
+
+
+def latest_publish(store: Store) -> dict[str, Any] | None:
+    """The newest publish job of any project."""
+    return store.one("SELECT * FROM jobs WHERE kind = 'publish' ORDER BY created_at DESC LIMIT 1")
