@@ -152,10 +152,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         if "error" in done:
             raise done["error"]
         job = done["job"]
-        if job["status"] != "completed":
-            print(f"error: {job.get('error_message')} [{job.get('error_code')}]", file=sys.stderr)
+        if job.status != "completed":
+            print(f"error: {job.error_message} [{job.error_code}]", file=sys.stderr)
             return 2
-        result = json.loads(job["result"] or "{}")
+        result = dict(job.result or {})
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -172,7 +172,7 @@ def _show_progress(studio: Any, *, quiet: bool) -> None:
     from filmstudio.store.jobs import latest_publish
 
     row = latest_publish(studio.store)
-    detail = json.loads((row or {}).get("result") or "{}")
+    detail = dict(row.result or {}) if row is not None else {}
     if detail.get("bytes_total"):
         pct = 100 * detail.get("bytes_done", 0) / detail["bytes_total"]
         rate = detail.get("bytes_per_second", 0) / 1e6

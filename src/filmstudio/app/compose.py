@@ -23,6 +23,7 @@ from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices,
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
 
+    from filmstudio.domain.jobs import JobRow
     from filmstudio.pipeline.context import CancelToken, ProgressFn
     from filmstudio.pipeline.request import RenderRequest
     from filmstudio.pipeline.writer import Brief, RoundStream, Screenplay
@@ -268,7 +269,7 @@ def local_studio(settings: Settings) -> Studio:
     return publish_targets(open_studio(settings))
 
 
-def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any]:
+def publish_here(studio: Studio, project_id: str, options: Any) -> JobRow:
     """`filmstudio publish PROJECT`: queue (or resume) the project's publish job and run it in this process."""
     from filmstudio.domain.models import PublishRequest
     from filmstudio.services.executor import JobExecutor

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from filmstudio.domain.errors import Conflict
-from filmstudio.domain.jobs import ModelPullParams, params_json, pull_params
+from filmstudio.domain.jobs import JobRow, ModelPullParams, params_json
 from filmstudio.domain.models import ModelKind, ModelPublic, ModelPullAccepted
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.models.catalogue import Catalogue, ModelEntry, load_catalogue
@@ -104,10 +104,10 @@ class ModelPullJobs:
     studio: Studio
     kind: ClassVar[str] = "model_pull"
 
-    def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
+    def run(self, job: JobRow, progress: JobProgress, cancel: CancelToken) -> JobOutcome:
         from filmstudio.pipeline.models.download import pull
 
-        model_id = pull_params(job).model_id
+        model_id = job.params_as(ModelPullParams).model_id
         entry = catalogue(self.studio).get(model_id)
 
         def report(done: int, total: int, rate: float) -> None:
@@ -125,12 +125,12 @@ class ModelPullJobs:
             "revision": installed.revision if installed else entry.revision,
         })
 
-    def completed(self, db: Any, job: dict[str, Any], outcome: JobOutcome, now: str) -> dict[str, Any]:
+    def completed(self, db: Any, job: JobRow, outcome: JobOutcome, now: str) -> dict[str, Any]:
         return {}
 
-    def discard(self, job: dict[str, Any]) -> None:
+    def discard(self, job: JobRow) -> None:
         # A cancelled or failed pull keeps its partial files on purpose: the next pull resumes them.
         # Only a pull whose model left the catalogue is cleaned away.
-        model_id = pull_params(job).model_id
+        model_id = job.params_as(ModelPullParams).model_id
         if model_id and model_id not in catalogue(self.studio):
             shutil.rmtree(library(self.studio).staging_dir(model_id), ignore_errors=True)
