@@ -195,12 +195,9 @@ def _print_summary(manifest: dict[str, Any]) -> None:
 
         print(summary(manifest["subtitles"]))
     print(f"manifest:  {out['manifest']}")
-    from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
-
     for name, voice in manifest["casting"].items():
-        # A neural voice's pitch is a shift from the voice's own (50): say it in semitones, as the desktop does.
-        shift = "" if voice["engine"] == "espeak" or voice["pitch"] == 50 else \
-            f" ({(voice['pitch'] - 50) / PITCH_PER_SEMITONE:+g} semitones)"
+        # A pitch its engine declares a shift from the voice's own: said in semitones, as the desktop does.
+        shift = f" ({voice['semitones']:+g} semitones)" if voice.get("semitones") else ""
         print(f"cast:      {name}: {voice['engine']}:{voice['voice']}"
               + (f" #{voice['speaker']}" if voice.get("speaker") else "") + shift)
     for warning in manifest["warnings"]:

@@ -465,14 +465,10 @@ class Backend:
 
     def voice_name(self, voice: Voice) -> str:
         """What the cast table shows for a cast voice: the engine's own name for it."""
-        from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
-
-        own = voice.espeak_name if voice.engine == "espeak" else voice.voice_id
-        # A neural voice shared by several characters: its treatment tells them apart in the table.
-        shift = "" if voice.engine == "espeak" or voice.pitch == 50 else \
-            f" ({(voice.pitch - 50) / PITCH_PER_SEMITONE:+g} semitones)"
+        # A voice shared by several characters, its pitch a shift its engine declares: the treatment in the table.
+        shift = f" ({voice.semitones:+g} semitones)" if voice.semitones else ""
         for info in self.engines.voices.voices():
-            if info.engine == voice.engine and info.voice_id == own and info.speaker == voice.speaker_id:
+            if info.engine == voice.engine and info.voice_id == voice.engine_voice and info.speaker == voice.speaker_id:
                 return info.name + shift
         return voice.label + shift
 

@@ -23,7 +23,14 @@ import numpy as np
 
 from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
 from filmstudio.pipeline.cancel import CancelToken
-from filmstudio.pipeline.engines import FALLBACK_PACE, EngineInfo, SpeechRequest, SpokenClip, VoiceInfo
+from filmstudio.pipeline.engines import (
+    FALLBACK_PACE,
+    OWN_PITCH_SCALE,
+    EngineInfo,
+    SpeechRequest,
+    SpokenClip,
+    VoiceInfo,
+)
 from filmstudio.pipeline.lifeline import worker_options
 from filmstudio.pipeline.media.audio import read_wav, write_wav
 from filmstudio.pipeline.media.ffmpeg import lower_priority
@@ -249,7 +256,7 @@ def espeak_voices(language: str | None = None) -> list[VoiceInfo]:
             if variant in variants:
                 out.append(VoiceInfo(engine="espeak", voice_id=f"{lang.espeak}+{variant}",
                                      name=f"espeak-ng {lang.name} {variant}", language=code, gender=gender,
-                                     sample_rate=ESPEAK_RATE, pace=FALLBACK_PACE))
+                                     sample_rate=ESPEAK_RATE, pace=FALLBACK_PACE, pitch_scale=OWN_PITCH_SCALE))
     return out
 
 
