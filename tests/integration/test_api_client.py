@@ -262,3 +262,46 @@ def test_a_drawn_still_is_cacheable_by_its_etag(tmp_path: Path) -> None:
         assert still.headers["cache-control"] == "private, no-cache" and still.headers["etag"]
         again = c.get(path.removeprefix("/api/v1"), headers={"If-None-Match": still.headers["etag"]})
         assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == still.headers["etag"]
+
+
+def test_a_retried_publish_with_its_idempotency_key_is_one_job(tmp_path: Path) -> None:
+    from folder_target import FolderTarget
+
+    settings = server_settings(tmp_path / "home", secrets_backend="file")
+    with live_server(settings, targets={"folder": FolderTarget(tmp_path / "shelf")}) as live, \
+            live.client(live.new_key("retry")) as c:
+        pid = _project(c, "Retry")
+        assert wait_job(c, c.post(f"/projects/{pid}/generate").json()["job_id"])["status"] == "completed"
+        body = {"target": "folder", "options": {"name": "cut"}}
+        first = c.post(f"/projects/{pid}/publish", json=body, headers={"Idempotency-Key": "pub-1"})
+        assert first.status_code == 202, first.text
+        again = c.post(f"/projects/{pid}/publish", json=body, headers={"Idempotency-Key": "pub-1"})
+        assert again.status_code == 202 and again.json() == first.json()
+        assert again.headers["idempotent-replayed"] == "true"
+        other = c.post(f"/projects/{pid}/publish", json={**body, "options": {"name": "other"}},
+                       headers={"Idempotency-Key": "pub-1"})
+        _error(other, 422, "IDEMPOTENCY_KEY_REUSED")
+        assert wait_job(c, first.json()["job_id"])["status"] == "completed"
+        publishes = c.get("/jobs", params={"kind": "publish", "per_page": 100}).json()["jobs"]
+        assert [j["job_id"] for j in publishes] == [first.json()["job_id"]]
+
+
+def test_the_youtube_channels_an_account_may_publish_to(server: LiveServer, key: str) -> None:
+    from filmstudio.services import accounts
+    from filmstudio.store import channels
+
+    store = server.parts.studio.store
+    owner = accounts.account_by_name(store, "studio-client").account_id
+    with server.client(key) as c:
+        assert c.get("/youtube/channels").json() == []  # none connected for this account yet
+        with store.write() as db:  # what `filmstudio youtube connect --account studio-client` records
+            channels.upsert_channel(db, {"channel_id": "UC123", "title": "Harbour Films", "client_id": "x",
+                                         "token_uri": "https://oauth2.example/token", "scopes": "[]",
+                                         "connected_at": "2026-01-01T00:00:00.000Z", "account_id": owner})
+        assert c.get("/youtube/channels").json() == [{"channel_id": "UC123", "title": "Harbour Films",
+                                                      "connected_at": "2026-01-01T00:00:00.000Z",
+                                                      "login_saved": False}]
+    with server.client(server.new_key("another-account")) as other:
+        assert other.get("/youtube/channels").json() == []  # not shared with it
+    with server.client(server.new_key("narrow", scopes=["jobs:read"])) as narrow:
+        _error(narrow.get("/youtube/channels"), 403, "INSUFFICIENT_SCOPE")

@@ -265,6 +265,15 @@ class HardwarePublic(BaseModel):
     mps: bool
 
 
+class ChannelPublic(BaseModel):
+    """A YouTube channel this account may publish to (its own, or one an admin shared with it)."""
+
+    channel_id: str
+    title: str
+    connected_at: str
+    login_saved: bool = Field(description="False: its sign-in is gone from the studio's keyring; connect it again")
+
+
 class StudioInfo(BaseModel):
     """The studio server this key talks to: its version and what its machine offers."""
 

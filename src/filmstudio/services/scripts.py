@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import BadRequest, FilmStudioError
-from filmstudio.domain.models import ErrorBody, HardwareGpu, HardwarePublic, ScriptCheck, StudioInfo
+from filmstudio.domain.models import ErrorBody, ScriptCheck
 from filmstudio.domain.settings import estimated_credits, parse_settings
 from filmstudio.pipeline.engines import PITCH_PER_SEMITONE, VoiceInfo
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
-from filmstudio.store.migrations import schema_version
 
 if TYPE_CHECKING:
     from filmstudio.pipeline.engines import Voice, Voices
@@ -89,19 +88,3 @@ def audition(studio: Studio, principal: Principal, voices: Voices, script: str, 
         out = Path(folder) / "line.wav"
         voices.synthesize_many([SpeechRequest(text, cast[wanted], 175.0, out)], cancel=CancelToken())
         return out.read_bytes()
-
-
-def studio_info(studio: Studio, principal: Principal, *, version: str,
-                translation_pairs: Sequence[tuple[str, str]], writer: bool) -> StudioInfo:
-    """The server's version and machine, for a client deciding what it may offer (any client key)."""
-    from filmstudio.services.models import hardware
-
-    principal.require_client()
-    machine = hardware()
-    return StudioInfo(
-        version=version, schema_version=schema_version(studio.store),
-        hardware=HardwarePublic(summary=machine.summary(), cpu_cores=machine.cpu_cores, ram_mb=machine.ram_mb,
-                                gpus=[HardwareGpu(name=g.name, vram_mb=g.vram_mb) for g in machine.gpus],
-                                mps=machine.mps),
-        translation_pairs=sorted(translation_pairs), writer=writer,
-    )

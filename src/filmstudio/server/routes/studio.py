@@ -9,10 +9,16 @@ from starlette.concurrency import run_in_threadpool
 
 import filmstudio
 from filmstudio.domain.errors import EngineMissing
-from filmstudio.domain.models import AuditionRequest, ScriptCheck, ScriptCheckRequest, StudioInfo
+from filmstudio.domain.models import (
+    AuditionRequest,
+    ChannelPublic,
+    ScriptCheck,
+    ScriptCheckRequest,
+    StudioInfo,
+)
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import ERRORS
-from filmstudio.services import scripts
+from filmstudio.services import about, scripts
 
 router = APIRouter(responses=ERRORS)
 
@@ -21,7 +27,7 @@ router = APIRouter(responses=ERRORS)
 def get_studio(caller: Caller, studio: StudioDep, request: Request) -> StudioInfo:
     """The studio server: its version, its machine (as model fits are judged), its translator and writer."""
     engines = request.app.state.engines
-    return scripts.studio_info(studio, caller, version=getattr(filmstudio, "__version__", "0"),
+    return about.studio_info(studio, caller, version=getattr(filmstudio, "__version__", "0"),
                                translation_pairs=list(engines.translator.pairs()) if engines else [],
                                writer=engines is not None and engines.writer is not None)
 
@@ -48,3 +54,10 @@ async def audition(body: AuditionRequest, caller: Caller, studio: StudioDep, req
     wav = await run_in_threadpool(scripts.audition, studio, caller, engines.voices, body.script, body.character,
                                   body.text, body.settings)
     return Response(wav, media_type="audio/wav")
+
+
+@router.get("/youtube/channels", response_model=list[ChannelPublic], tags=["publish"])
+def youtube_channels(caller: Caller, studio: StudioDep) -> list[ChannelPublic]:
+    """The YouTube channels your account may publish to; connecting one is done on the studio machine
+    (`filmstudio youtube connect`), where its sign-in is kept."""
+    return about.youtube_channels(studio, caller)
