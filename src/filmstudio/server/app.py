@@ -39,6 +39,10 @@ Every error answers `{"error": {"code", "message", "details"}}` with a stable `c
 
 Typical flow: `POST /projects` → `POST /projects/{id}/generate` → poll `GET /jobs/{job_id}` until
 `completed` → `GET /projects/{id}` → download `assets.video_url` with a plain GET (signed, expiring).
+
+Follow a job live with `GET /jobs/{job_id}/events` (server-sent events). A project's `ETag` is its
+version: send it back as `If-Match` on `PATCH`, and an edit made since you read it answers 412
+`PRECONDITION_FAILED` instead of being overwritten.
 """
 
 
