@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend_contract import StudioBackend, error_text
 from filmstudio.desktop.settings_page import Preferences, apply_theme
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.window import MainWindow
@@ -22,7 +22,7 @@ from filmstudio.desktop.window import MainWindow
 ORGANIZATION = "FilmStudio"
 APPLICATION = "FilmStudio"
 
-OpenBackend = Callable[[Preferences], Backend]
+OpenBackend = Callable[[Preferences], StudioBackend]
 
 
 def app_settings(path: Path | None = None) -> QSettings:
@@ -32,11 +32,17 @@ def app_settings(path: Path | None = None) -> QSettings:
     return QSettings(ORGANIZATION, APPLICATION)
 
 
-def build_window(backend: Backend, settings: QSettings, prefs: Preferences | None = None,
+def build_window(backend: StudioBackend, settings: QSettings, prefs: Preferences | None = None,
                  tasks: TaskRunner | None = None) -> MainWindow:
     """A ready main window over `backend` (the caller shows it)."""
     prefs = prefs or Preferences.load(settings)
-    home = backend.studio.media_dir.parent
+    # A remote studio has no data folder here: the settings page shows the local one it would use.
+    if backend.home is not None:
+        home = backend.home
+    else:
+        import platformdirs
+
+        home = Path(prefs.data_dir or platformdirs.user_data_dir("filmstudio", appauthor=False))
     return MainWindow(backend, tasks or TaskRunner(), settings, prefs, home)
 
 
