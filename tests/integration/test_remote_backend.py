@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from filmstudio.config import Settings
 from filmstudio.desktop.backend_contract import (
-    NEW_SCRIPT,
     ProjectConflict,
     StudioIncompatible,
     StudioTlsError,
@@ -24,7 +26,15 @@ from filmstudio.desktop.backend_contract import (
 from filmstudio.desktop.remote import RemoteBackend
 from filmstudio.domain.errors import Unauthorized
 from filmstudio.domain.models import JobPublic
-from integration.conftest_server import SCRIPT, SMALL, FakeRenderer, LiveServer, free_port, live_server, server_settings
+from integration.conftest_server import (
+    SCRIPT,
+    SMALL,
+    FakeRenderer,
+    LiveServer,
+    free_port,
+    live_server,
+    server_settings,
+)
 
 
 @pytest.fixture
@@ -111,9 +121,9 @@ def test_wrong_key_refused_port_and_another_version(served: LiveServer, tmp_path
 
 def test_a_server_of_another_major_version_is_refused(served: LiveServer, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import filmstudio
+    from filmstudio.desktop import remote as remote_module
 
-    monkeypatch.setattr(filmstudio, "__version__", "7.0.0")  # this app, as if it were far newer
+    monkeypatch.setattr(remote_module, "APP_VERSION", "7.0.0")  # this app, as if it were far newer than the studio
     backend = remote(served, tmp_path)
     with pytest.raises(StudioIncompatible) as caught:
         backend.connect()
@@ -141,6 +151,9 @@ def test_generate_and_follow_then_download_the_film(tmp_path: Path, events: bool
             assert final.status == "completed", final
             assert len({j.progress for j in seen}) >= 3 and seen[-1].status == "completed"
             assert [j.progress for j in seen] == sorted(j.progress for j in seen)
+            # The render moved the project's version (status, films); the text is as this client saw it,
+            # so its next save is no conflict.
+            assert backend.save_valid(pid, "Rendered, retitled", SCRIPT, SMALL).project.title == "Rendered, retitled"
             files = backend.film_files(pid)
             assert files.has_film and files.video is None and files.video_url is not None
             assert files.thumbnail is not None and files.thumbnail.read_bytes()[:2] == b"\xff\xd8"
@@ -187,3 +200,88 @@ def test_export_resumes_after_an_interruption(tmp_path: Path, monkeypatch: pytes
             assert target.read_bytes() == served_file.read_bytes() and not part.exists()
         finally:
             backend.close()
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA and a certificate it signed for 127.0.0.1 (cryptography): (ca.pem, cert.pem, key.pem)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test studio CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
+@contextmanager
+def tls_server(settings: Settings, cert: Path, key: Path) -> Iterator[LiveServer]:
+    """The studio's app served over TLS by uvicorn on loopback (as behind `uvicorn --ssl-certfile`)."""
+    import threading
+
+    import uvicorn
+
+    from filmstudio.app.compose import build_server
+
+    parts = build_server(settings, renderer=FakeRenderer())
+    config = uvicorn.Config(parts.app, host="127.0.0.1", port=settings.port, log_level="warning",
+                            ssl_certfile=str(cert), ssl_keyfile=str(key))
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the TLS server did not start")
+            time.sleep(0.05)
+        yield LiveServer(parts, f"https://127.0.0.1:{settings.port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def test_tls_without_the_studios_ca_fails_and_with_it_works(tmp_path: Path) -> None:
+    ca, cert, key = _self_signed(tmp_path)
+    with tls_server(server_settings(tmp_path / "home", secrets_backend="file"), cert, key) as live:
+        secret = live.new_key()
+        untrusting = RemoteBackend(live.base, secret, cache_dir=tmp_path / "c1")
+        with pytest.raises(StudioTlsError) as caught:
+            untrusting.connect()
+        assert caught.value.code == "STUDIO_TLS_ERROR" and "CA file" in error_text(caught.value)
+        untrusting.close()
+        trusting = RemoteBackend(live.base, secret, ca_file=ca, cache_dir=tmp_path / "c2")
+        try:
+            assert trusting.connect().name == "alice"
+            assert trusting.create_project("Over TLS", SCRIPT, SMALL).title == "Over TLS"
+        finally:
+            trusting.close()
+    with pytest.raises(StudioTlsError) as bad_ca:
+        RemoteBackend("https://127.0.0.1:1", "fs_x", ca_file=tmp_path / "key.pem", cache_dir=tmp_path / "c3")
+    assert bad_ca.value.code == "STUDIO_CA_FILE_INVALID"
