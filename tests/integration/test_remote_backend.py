@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,7 @@ from integration.conftest_server import (
     free_port,
     live_server,
     server_settings,
+    wait_healthy,
 )
 
 
@@ -139,6 +141,13 @@ def _follow(backend: RemoteBackend, job_id: str) -> tuple[JobPublic, list[JobPub
     return final, seen, notices
 
 
+def _paths(backend: RemoteBackend) -> list[str]:
+    """The path of every request `backend` sends from now on (an httpx event hook)."""
+    sent: list[str] = []
+    backend.http.client.event_hooks["request"].append(lambda request: sent.append(request.url.path))
+    return sent
+
+
 @pytest.mark.parametrize("events", [True, False], ids=["sse", "polling"])
 def test_generate_and_follow_then_download_the_film(tmp_path: Path, events: bool) -> None:
     settings = server_settings(tmp_path / "home", secrets_backend="file")
@@ -147,9 +156,15 @@ def test_generate_and_follow_then_download_the_film(tmp_path: Path, events: bool
         try:
             pid = backend.create_project("Rendered", SCRIPT, SMALL).project_id
             accepted = backend.generate(pid)
+            sent = _paths(backend)
             final, seen, _ = _follow(backend, accepted.job_id)
             assert final.status == "completed", final
             assert len({j.progress for j in seen}) >= 3 and seen[-1].status == "completed"
+            polls = sent.count(f"/api/v1/jobs/{accepted.job_id}")
+            if events:  # one look at the job, then its changes arrive over the one events stream
+                assert sent.count(f"/api/v1/jobs/{accepted.job_id}/events") == 1 and polls == 1, sent
+            else:
+                assert f"/api/v1/jobs/{accepted.job_id}/events" not in sent and polls >= 3, sent
             assert [j.progress for j in seen] == sorted(j.progress for j in seen)
             # The render moved the project's version (status, films); the text is as this client saw it,
             # so its next save is no conflict.
@@ -285,3 +300,117 @@ def test_tls_without_the_studios_ca_fails_and_with_it_works(tmp_path: Path) -> N
     with pytest.raises(StudioTlsError) as bad_ca:
         RemoteBackend("https://127.0.0.1:1", "fs_x", ca_file=tmp_path / "key.pem", cache_dir=tmp_path / "c3")
     assert bad_ca.value.code == "STUDIO_CA_FILE_INVALID"
+
+
+def test_rate_limited_calls_wait_for_retry_after_and_say_so(served: LiveServer, tmp_path: Path) -> None:
+    from filmstudio.services import accounts
+
+    store = served.parts.studio.store
+    key = served.new_key("bob", plan="standard")
+    accounts.set_plan(store, "bob", "enterprise", per_minute=3)
+    waits: list[float] = []
+
+    def minute_passes(seconds: float) -> None:  # instead of sleeping: the studio lifts the limit
+        waits.append(seconds)
+        accounts.set_plan(store, "bob", "enterprise")
+
+    backend = RemoteBackend(served.base, key, cache_dir=tmp_path / "cache", sleep=minute_passes)
+    notices: list[str] = []
+    backend.set_notice_handler(notices.append)
+    try:
+        backend.connect()  # health (not counted) and the account: 1 of 3
+        pid = backend.create_project("Busy", SCRIPT, SMALL).project_id  # POST and GET: 3 of 3
+        assert backend.get_project(pid).title == "Busy"  # the 4th is refused with a 429, waited, sent again
+        assert len(waits) == 1 and 1 <= waits[0] <= 60
+        assert any(n.startswith("rate limited, waiting ") and n.endswith(" s") for n in notices), notices
+        assert notices[-1] == ""  # and all clear once the answer came
+    finally:
+        backend.close()
+
+
+@contextmanager
+def serving(parts: Any, port: int) -> Iterator[None]:
+    """uvicorn on loopback over already built parts, with their worker pool."""
+    import threading
+
+    from filmstudio.app.compose import run_server
+
+    holder: dict[str, Any] = {}
+    thread = threading.Thread(target=run_server, args=(parts,),
+                              kwargs={"on_started": lambda s: holder.setdefault("s", s)}, daemon=True)
+    thread.start()
+    wait_healthy(f"http://127.0.0.1:{port}", timeout=60)
+    try:
+        yield
+    finally:
+        holder["s"].should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny Stable Diffusion model (tests/tiny_sd.py), pulled from the fake hub into a model library."""
+    from fakehub import FakeHub, model_toml
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.download import pull
+    from filmstudio.pipeline.models.library import ModelLibrary
+    from tiny_sd import build_tiny_sd, folder_files
+
+    root = tmp_path_factory.mktemp("tiny-sd")
+    files = folder_files(build_tiny_sd(root / "built"))
+    catalogue = root / "catalogue.toml"
+    catalogue.write_text(model_toml("tiny-sd", "test/tiny-sd", files).replace('kind = "voice"', 'kind = "picture"')
+                         .replace('engine = "piper"', 'engine = "diffusers"'), encoding="utf-8")
+    with FakeHub(repos={"test/tiny-sd": files}) as hub:
+        pull(load_catalogue(catalogue).get("tiny-sd"), ModelLibrary(root / "models"), endpoint=hub.endpoint)
+    return root / "models"
+
+
+@pytest.mark.slow
+def test_a_real_render_with_stills_downloaded_once(tmp_path: Path, tiny_models: Path) -> None:
+    """The real pipeline (espeak-ng, the tiny picture model, ffmpeg) at 320x180; the storyboard's stills
+    come into the cache and are not fetched again while unchanged."""
+    import shutil
+
+    from filmstudio.app.compose import build_engines, build_server
+    from filmstudio.pipeline.providers.pictures import DiffusersPictures
+
+    settings = server_settings(tmp_path / "home", secrets_backend="file")
+    shutil.copytree(tiny_models, settings.models_dir)
+    engines = build_engines(jobs=2, models_dir=settings.models_dir, cache_dir=settings.cache_dir)
+    assert isinstance(engines.pictures, DiffusersPictures)
+    engines.pictures.steps = 2  # the tiny model's two steps
+    parts = build_server(settings, engines=engines)
+    with serving(parts, settings.port):
+        live = LiveServer(parts, f"http://127.0.0.1:{settings.port}")
+        backend = remote(live, tmp_path)
+        try:
+            pid = backend.create_project("Real", SCRIPT, SMALL).project_id
+            final, _, _ = _follow(backend, backend.generate(pid).job_id)
+            assert final.status == "completed", final.error
+            target = tmp_path / "real.mp4"
+            backend.export_film(pid, target)
+            probe = json.loads(subprocess.run(
+                ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format", str(target)],
+                capture_output=True, text=True, check=True).stdout)
+            video = next(s for s in probe["streams"] if s["codec_type"] == "video")
+            assert (video["width"], video["height"]) == (320, 180) and float(probe["format"]["duration"]) > 4
+            assert target.with_name("real.en.srt").read_text().startswith("1\n")
+
+            board = backend.storyboard(pid)
+            assert board.stills and all(p.read_bytes().startswith(b"\x89PNG") for p in board.stills.values())
+            assert all(p.is_relative_to(backend.cache_dir) for p in board.stills.values())
+            from PIL import Image
+
+            first = next(iter(board.stills.values()))
+            with Image.open(first) as im:
+                assert im.size[0] > 0 and len(set(im.convert("L").getdata())) > 4  # a picture, not a flat fill
+            stamps = {n: p.stat().st_mtime_ns for n, p in board.stills.items()}
+            sent: list[tuple[str, str]] = []
+            backend.http.client.event_hooks["request"].append(lambda r: sent.append((r.method, r.url.path)))
+            again = backend.storyboard(pid)
+            assert {n: p.stat().st_mtime_ns for n, p in again.stills.items()} == stamps
+            still_gets = [path for method, path in sent if method == "GET" and path.endswith("/still")]
+            assert still_gets == [] and sum(1 for m, p in sent if m == "HEAD" and p.endswith("/still")) == len(stamps)
+        finally:
+            backend.close()
