@@ -414,3 +414,91 @@ def test_a_real_render_with_stills_downloaded_once(tmp_path: Path, tiny_models: 
             assert still_gets == [] and sum(1 for m, p in sent if m == "HEAD" and p.endswith("/still")) == len(stamps)
         finally:
             backend.close()
+
+
+def _studio_cli(env: dict[str, str], *args: str) -> str:
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "filmstudio", *args], env=env, capture_output=True, text=True,
+                          timeout=120, check=True)
+    return done.stdout
+
+
+def _start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    import sys
+
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "filmstudio.cli_studio", *args], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
+@pytest.mark.slow
+def test_the_server_killed_and_restarted_mid_render_reconnects_to_the_finished_job(tmp_path: Path) -> None:
+    """`filmstudio serve` (API) and `filmstudio worker` (renders) as a studio runs them; the API is
+    SIGKILLed while the client follows a render, and started again: the client says "reconnecting",
+    then follows on to the finished film."""
+    import os
+    import signal
+    import threading
+
+    repo = Path(__file__).resolve().parents[2]
+    home, port = tmp_path / "home", free_port()
+    env = {**os.environ, "FILMSTUDIO_HOME": str(home), "FILMSTUDIO_SECRETS_BACKEND": "file",
+           "FILMSTUDIO_PORT": str(port), "FILMSTUDIO_RECONCILE_SECONDS": "0.5",
+           "PYTHONPATH": os.pathsep.join([str(repo / "src"), str(repo / "tests"), os.environ.get("PYTHONPATH", "")])}
+    env.pop("FILMSTUDIO_ALLOWED_HOSTS", None)
+    home.mkdir()
+    _studio_cli(env, "accounts", "create", "alice", "--plan", "enterprise", "--credits", "50")
+    key = _studio_cli(env, "keys", "create", "--name", "laptop", "--account", "alice").strip().splitlines()[-1]
+    log = tmp_path / "studio.log"
+    base = f"http://127.0.0.1:{port}"
+    procs = {"serve": _start(env, log, "serve", "--workers", "0"),
+             "worker": _start(env, log, "worker", "--renderer", "integration.conftest_server:make_slow_renderer")}
+    backend: RemoteBackend | None = None
+    try:
+        wait_healthy(base, timeout=60, alive=lambda: procs["serve"].poll() is None)
+        backend = RemoteBackend(base, key, cache_dir=tmp_path / "cache")
+        pid = backend.create_project("Restarted", SCRIPT, SMALL).project_id
+        job_id = backend.generate(pid).job_id
+        seen: list[JobPublic] = []
+        notices: list[str] = []
+        backend.set_notice_handler(notices.append)
+        result: dict[str, object] = {}
+
+        def follow() -> None:
+            assert backend is not None
+            try:
+                result["job"] = backend.follow_job(job_id, seen.append)
+            except Exception as exc:  # handed to the test thread
+                result["error"] = exc
+
+        follower = threading.Thread(target=follow, daemon=True)
+        follower.start()
+        deadline = time.monotonic() + 60
+        while not any(j.status == "processing" and j.progress > 0 for j in seen):
+            assert time.monotonic() < deadline and follower.is_alive(), (seen, result)
+            time.sleep(0.05)
+        procs["serve"].send_signal(signal.SIGKILL)
+        procs["serve"].wait(10)
+        deadline = time.monotonic() + 30
+        while "reconnecting to the studio…" not in notices:
+            assert time.monotonic() < deadline, notices
+            time.sleep(0.05)
+        procs["serve"] = _start(env, log, "serve", "--workers", "0")
+        follower.join(timeout=120)
+        assert not follower.is_alive() and "error" not in result, result
+        final = result["job"]
+        assert isinstance(final, JobPublic) and final.status == "completed", (final, log.read_text()[-2000:])
+        assert seen[-1].status == "completed" and notices[-1] == ""  # all clear once the studio answered again
+        assert backend.film_files(pid).video_url is not None
+    finally:
+        if backend is not None:
+            backend.close()
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
