@@ -406,12 +406,26 @@ def test_a_real_render_with_stills_downloaded_once(tmp_path: Path, tiny_models: 
             with Image.open(first) as im:
                 assert im.size[0] > 0 and len(set(im.convert("L").getdata())) > 4  # a picture, not a flat fill
             stamps = {n: p.stat().st_mtime_ns for n, p in board.stills.items()}
-            sent: list[tuple[str, str]] = []
-            backend.http.client.event_hooks["request"].append(lambda r: sent.append((r.method, r.url.path)))
+            answers: list[tuple[str, int]] = []
+            backend.http.client.event_hooks["response"].append(
+                lambda r: answers.append((r.request.url.path, r.status_code)))
             again = backend.storyboard(pid)
             assert {n: p.stat().st_mtime_ns for n, p in again.stills.items()} == stamps
-            still_gets = [path for method, path in sent if method == "GET" and path.endswith("/still")]
-            assert still_gets == [] and sum(1 for m, p in sent if m == "HEAD" and p.endswith("/still")) == len(stamps)
+            still_answers = [status for path, status in answers if path.endswith("/still")]
+            assert still_answers == [304] * len(stamps), answers  # asked again, nothing sent
+            # The editor's audition and script check are the studio's own, over the API.
+            check = backend.check_script(SCRIPT, SMALL)
+            assert check.fits and check.characters == ("DR. REYES",) and check.voices["DR. REYES"]
+            assert backend.check_script("   ", SMALL).error_code == "SCRIPT_EMPTY"
+            assert backend.check_script(SCRIPT, {**SMALL, "fps": 7}).error_code == "UNSUPPORTED_FPS"
+            import wave
+
+            with wave.open(str(backend.audition(SCRIPT, "DR. REYES", "It finally works.", SMALL))) as w:
+                assert w.getnframes() / w.getframerate() > 0.3
+            from filmstudio.services.models import hardware
+
+            assert backend.hardware_summary() == hardware().summary()  # the studio machine's, from GET /studio
+            assert backend.translation_pairs() == set(engines.translator.pairs())
         finally:
             backend.close()
 
