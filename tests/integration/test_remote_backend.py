@@ -25,7 +25,7 @@ from filmstudio.desktop.backend_contract import (
     error_text,
 )
 from filmstudio.desktop.remote import RemoteBackend
-from filmstudio.domain.errors import Unauthorized
+from filmstudio.domain.errors import BadRequest, Unauthorized
 from filmstudio.domain.models import JobPublic
 from integration.conftest_server import (
     SCRIPT,
@@ -516,3 +516,56 @@ def test_the_server_killed_and_restarted_mid_render_reconnects_to_the_finished_j
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(10)
+
+
+def _owner(live: LiveServer) -> Any:
+    from filmstudio.services import accounts
+    from filmstudio.services.keys import Principal
+
+    owner = accounts.owner_account(live.parts.studio.store)
+    return Principal(account_id=owner.account_id, key_id="test", scopes=frozenset({"admin"}))
+
+
+def test_storyboard_edits_a_dropped_picture_webhooks_and_models(served: LiveServer, tmp_path: Path) -> None:
+    from PIL import Image
+
+    sample = (Path(__file__).parents[1] / "data" / "samples" / "night-market.fountain").read_text(encoding="utf-8")
+    backend = remote(served, tmp_path)
+    try:
+        pid = backend.create_project("Night", sample, {**SMALL, "duration": 60}).project_id
+        view = backend.storyboard(pid)
+        shots = view.board["shots"]
+        assert len(shots) >= 6 and view.stills == {} and view.replacements == {}  # nothing drawn yet
+        redo = backend.regenerate_shot(pid, 2)["shot"]
+        assert redo["seed"] != shots[1]["seed"]
+        assert backend.regenerate_shot(pid, 4, locked=True)["shot"]["locked"]
+        name = view.board["characters"][0]["name"]
+        looks = backend.update_character(pid, name, description="a tall woman in a yellow raincoat")
+        assert "yellow raincoat" in json.dumps(looks)
+        picture = tmp_path / "mine.png"
+        Image.new("RGB", (64, 36), (10, 200, 30)).save(picture)
+        backend.replace_shot(pid, 5, picture)
+        replaced = backend.storyboard(pid).replacements
+        assert set(replaced) == {5} and replaced[5].is_relative_to(backend.cache_dir)
+        with Image.open(replaced[5]) as im:
+            assert im.size == (64, 36) and im.convert("RGB").getpixel((3, 3)) == (10, 200, 30)
+        backend.use_generated(pid, 5)
+        assert backend.storyboard(pid).replacements == {}
+        # Storyboard edits move the project's version; the editor's next save is still no conflict.
+        assert backend.save_valid(pid, "Night, retitled", sample, {**SMALL, "duration": 60}).project.title \
+            == "Night, retitled"
+
+        hook = backend.create_webhook("https://example.com/hooks/film", ["job.completed"])
+        assert hook.secret and [w.webhook_id for w in backend.list_webhooks()] == [hook.webhook_id]
+        backend.delete_webhook(hook.webhook_id)
+        assert backend.list_webhooks() == []
+        from filmstudio.services import models
+
+        assert [m.id for m in backend.list_models()] == [m.id for m in models.list_models(
+            served.parts.studio, _owner(served))]  # the studio's catalogue, as it judges it
+        assert backend.youtube_channels() == []
+        with pytest.raises(BadRequest) as keys_refused:
+            backend.list_keys()
+        assert "filmstudio keys create" in error_text(keys_refused.value)
+    finally:
+        backend.close()
