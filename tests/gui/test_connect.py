@@ -117,7 +117,7 @@ class _FakeStudio(BaseHTTPRequestHandler):
 
     version = "9.9.0"
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         body = {"status": "ok", "version": self.version, "schema_version": 1, "queue": "x"} \
             if self.path == "/health" else {"name": "carol", "plan": "pro", "credit_balance": 7}
         data = json.dumps(body).encode()

@@ -178,8 +178,11 @@ class StudioSession(QObject):
             self.refresh_account()
             return
         self.window.status_label.setText(f"Connecting to {studio_name(url)}…")
-        self.tasks.run(lambda: StudioLogin(url, key, ca, check_studio(url, key, ca)), self.use_login,
-                       lambda exc: self.connect_dialog(url, error_text(exc)))
+        def failed(exc: BaseException) -> None:
+            self.window.status_label.setText("")
+            self.connect_dialog(url, error_text(exc))
+
+        self.tasks.run(lambda: StudioLogin(url, key, ca, check_studio(url, key, ca)), self.use_login, failed)
 
     def go_local(self) -> None:
         """Back to the studio on this computer."""

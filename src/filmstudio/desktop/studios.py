@@ -36,7 +36,7 @@ def normalize_url(text: str) -> str:
     raw = text.strip().rstrip("/")
     if not raw:
         raise BadRequest("Enter the studio's address, e.g. https://studio.lan:8765", code="STUDIO_URL_INVALID")
-    if "://" not in raw:
+    if "://" not in raw and not raw.lower().startswith(("http:", "https:")):
         raw = f"https://{raw}"
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
