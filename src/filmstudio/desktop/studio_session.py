@@ -27,13 +27,12 @@ from filmstudio.desktop.studios import (
     RecentStudio,
     RecentStudios,
     StudioKeys,
-    studio_folder,
     studio_name,
 )
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.window import MainWindow
 
-# url, key, CA file (None: the system's certificates), this studio's own cache folder -> a backend
+# url, key, CA file (None: the system's certificates), the caches' folder (one per server inside) -> a backend
 OpenRemote = Callable[[str, str, Path | None, Path], Any]
 ACCOUNT_REFRESH_MS = 30_000
 
@@ -156,8 +155,8 @@ class StudioSession(QObject):
         old = self.remotes.pop(login.url, None)
         if old is not None:
             old.close()  # a new key (or CA file) for a studio already open: start its client afresh
-        cache = self.data_dir / "cache" / studio_folder(login.url)
-        backend = self.open_remote(login.url, login.key, login.ca_file, cache)
+        # The remote backend keeps one folder per server under this (stills, subtitles, thumbnails).
+        backend = self.open_remote(login.url, login.key, login.ca_file, self.data_dir / "cache")
         self.remotes[login.url] = backend
         self._install(backend, login.url, login.check)
         if not remembered:
