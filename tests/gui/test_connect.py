@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QMessageBox
 from filmstudio.app.embedded import EmbeddedApi, next_free_port
 from filmstudio.desktop.app import app_settings, build_session
 from filmstudio.desktop.backend import Backend
-from filmstudio.desktop.connect import StudioUnreachable, check_studio
+from filmstudio.desktop.backend_contract import StudioTlsError
+from filmstudio.desktop.connect import check_studio
 from filmstudio.desktop.studio_session import StudioSession
 from filmstudio.desktop.studios import LOCAL, StudioKeys
 from filmstudio.services.secrets import MemorySecrets
@@ -167,7 +168,7 @@ def test_a_self_signed_studio_needs_its_ca_file(tmp_path: Path) -> None:
     server = _serve(SameVersion, tls)
     url = f"https://127.0.0.1:{server.server_port}"
     try:
-        with pytest.raises(StudioUnreachable) as caught:
+        with pytest.raises(StudioTlsError) as caught:
             check_studio(url, "fs_live_x")
         assert caught.value.code == "STUDIO_TLS_ERROR" and "CA file" in caught.value.message
         passed = check_studio(url, "fs_live_x", cert)
@@ -175,7 +176,7 @@ def test_a_self_signed_studio_needs_its_ca_file(tmp_path: Path) -> None:
         server.shutdown()
     assert (passed.url, passed.account, passed.plan, passed.credits) == (url, "carol", "pro", 7)
     assert passed.summary == "carol · pro plan · 7 credits"
-    with pytest.raises(StudioUnreachable) as bad_ca:
+    with pytest.raises(StudioTlsError) as bad_ca:
         check_studio(url, "fs_live_x", tmp_path / "studio.key")  # not a certificate
     assert bad_ca.value.code == "STUDIO_CA_FILE_INVALID"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend_contract import StudioBackend, error_text
 from filmstudio.desktop.settings_page import Preferences, apply_theme
 from filmstudio.desktop.studio_session import OpenRemote, StudioSession
 from filmstudio.desktop.studios import StudioKeys
@@ -24,7 +24,7 @@ from filmstudio.desktop.window import MainWindow
 ORGANIZATION = "FilmStudio"
 APPLICATION = "FilmStudio"
 
-OpenBackend = Callable[[Preferences], Backend]
+OpenBackend = Callable[[Preferences], StudioBackend]
 
 
 def app_settings(path: Path | None = None) -> QSettings:
@@ -39,20 +39,28 @@ def client_data_dir() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
 
 
-def build_window(backend: Backend, settings: QSettings, prefs: Preferences | None = None,
+def build_window(backend: StudioBackend, settings: QSettings, prefs: Preferences | None = None,
                  tasks: TaskRunner | None = None) -> MainWindow:
     """A ready main window over `backend` (the caller shows it)."""
     prefs = prefs or Preferences.load(settings)
-    home = backend.studio.media_dir.parent
-    return MainWindow(backend, tasks or TaskRunner(), settings, prefs, home)
+    return MainWindow(backend, tasks or TaskRunner(), settings, prefs, _home(backend, prefs))
 
 
-def build_session(local: Backend, settings: QSettings, *, data_dir: Path, keys: StudioKeys,
+def _home(backend: StudioBackend, prefs: Preferences) -> Path:
+    # A remote studio has no data folder here: the settings page shows the local one it would use.
+    if backend.home is not None:
+        return backend.home
+    import platformdirs
+
+    return Path(prefs.data_dir or platformdirs.user_data_dir("filmstudio", appauthor=False))
+
+
+def build_session(local: StudioBackend, settings: QSettings, *, data_dir: Path, keys: StudioKeys,
                   open_remote: OpenRemote | None, prefs: Preferences | None = None,
                   tasks: TaskRunner | None = None) -> StudioSession:
     """The app's studios: a window over `local` first, File -> Connect to switch (the caller shows it)."""
     prefs = prefs or Preferences.load(settings)
-    return StudioSession(local, settings, prefs, tasks or TaskRunner(), home=local.studio.media_dir.parent,
+    return StudioSession(local, settings, prefs, tasks or TaskRunner(), home=_home(local, prefs),
                          data_dir=data_dir, keys=keys, open_remote=open_remote)
 
 

@@ -31,20 +31,18 @@ from PySide6.QtWidgets import (
 )
 
 import filmstudio
-from filmstudio.desktop.backend import error_code, error_text
+from filmstudio.desktop.backend_contract import (
+    StudioIncompatible,
+    StudioTlsError,
+    StudioUnreachable,
+    error_code,
+    error_text,
+)
 from filmstudio.desktop.studios import normalize_url, studio_name
 from filmstudio.desktop.tasks import TaskRunner
-from filmstudio.domain.errors import FilmStudioError
+from filmstudio.domain.errors import BadRequest, Forbidden, Unauthorized
 
 CHECK_TIMEOUT_S = 10.0
-
-
-class StudioUnreachable(FilmStudioError):
-    """The studio could not be used: wrong key, no server there, TLS, another version."""
-
-    code = "STUDIO_UNREACHABLE"
-    http_status = 502
-
 
 @dataclass(frozen=True)
 class StudioCheck:
@@ -71,8 +69,8 @@ def tls_context(ca_file: Path | None) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=str(ca_file))
     except (OSError, ssl.SSLError) as exc:
-        raise StudioUnreachable(f"The CA file {ca_file} could not be read as PEM certificates ({exc}).",
-                                code="STUDIO_CA_FILE_INVALID", details={"ca_file": str(ca_file)}) from exc
+        raise StudioTlsError(f"The CA file {ca_file} could not be read as PEM certificates ({exc}).",
+                             code="STUDIO_CA_FILE_INVALID", details={"ca_file": str(ca_file)}) from exc
 
 
 def same_version(server: str, client: str) -> bool:
@@ -89,7 +87,7 @@ def _ssl_reason(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
-def _network_error(url: str, exc: httpx.HTTPError) -> StudioUnreachable:
+def _network_error(url: str, exc: httpx.HTTPError) -> StudioUnreachable | StudioTlsError:
     name = studio_name(url)
     reason = _ssl_reason(exc)
     if reason is not None or "SSL" in str(exc) or "CERTIFICATE" in str(exc):
@@ -101,8 +99,7 @@ def _network_error(url: str, exc: httpx.HTTPError) -> StudioUnreachable:
                     "or ask its owner for one")
         else:
             hint = "the secure connection could not be set up"
-        return StudioUnreachable(f"TLS error with {name}: {hint} ({text}).", code="STUDIO_TLS_ERROR",
-                                 details={"url": url})
+        return StudioTlsError(f"TLS error with {name}: {hint} ({text}).", details={"url": url})
     if isinstance(exc, httpx.TimeoutException):
         return StudioUnreachable(f"{name} did not answer within {CHECK_TIMEOUT_S:.0f} s: check the address and "
                                  "that the studio's computer is on.", code="STUDIO_TIMEOUT", details={"url": url})
@@ -121,12 +118,16 @@ def _envelope(response: httpx.Response) -> tuple[str, str]:
 
 def check_studio(url: str, key: str, ca_file: Path | None = None, *, client_version: str | None = None,
                  timeout: float = CHECK_TIMEOUT_S, transport: httpx.BaseTransport | None = None) -> StudioCheck:
-    """Check that `url` is a FilmStudio studio of this version that takes `key`; StudioUnreachable if not."""
+    """Check that `url` is a FilmStudio studio of this version that takes `key`.
+
+    Raises StudioUnreachable, StudioTlsError, StudioIncompatible, Unauthorized (STUDIO_KEY_REFUSED) or
+    Forbidden, each with a message that says what to do.
+    """
     url = normalize_url(url)
     key = key.strip()
     if not key:
-        raise StudioUnreachable("Enter the API key the studio's owner gave you (it starts with fs_).",
-                                code="STUDIO_KEY_MISSING")
+        raise BadRequest("Enter the API key the studio's owner gave you (it starts with fs_).",
+                         code="STUDIO_KEY_MISSING")
     mine = client_version or filmstudio.__version__
     verify: Any = tls_context(ca_file) if url.startswith("https://") else True
     try:
@@ -138,26 +139,26 @@ def check_studio(url: str, key: str, ca_file: Path | None = None, *, client_vers
             except ValueError:
                 info = {}
             if not isinstance(info, dict) or "version" not in info:
-                raise StudioUnreachable(f"{url} answers, but it is not a FilmStudio studio (GET /health gave "
-                                        f"HTTP {health.status_code}).", code="STUDIO_NOT_FILMSTUDIO",
-                                        details={"url": url, "status": health.status_code})
+                raise StudioIncompatible(f"{url} answers, but it is not a FilmStudio studio (GET /health gave "
+                                         f"HTTP {health.status_code}).", code="STUDIO_NOT_FILMSTUDIO",
+                                         details={"url": url, "status": health.status_code})
             theirs = str(info["version"])
             if not same_version(theirs, mine):
-                raise StudioUnreachable(
+                raise StudioIncompatible(
                     f"{studio_name(url)} runs FilmStudio {theirs} and this app is {mine}: install the same "
-                    "version on both (the studio's owner can tell you which).", code="STUDIO_VERSION_MISMATCH",
+                    "version on both (the studio's owner can tell you which).",
                     details={"server_version": theirs, "app_version": mine})
             account = client.get("/api/v1/account", headers={"Authorization": f"Bearer {key}"})
     except httpx.HTTPError as exc:
         raise _network_error(url, exc) from exc
     if account.status_code == 401:
-        raise StudioUnreachable(f"{studio_name(url)} refused this API key: check it for typos, or ask the "
-                                "studio's owner for a new one (a key is shown only once, when it is made).",
-                                code="STUDIO_KEY_REFUSED", details={"url": url})
+        raise Unauthorized(f"{studio_name(url)} refused this API key: check it for typos, or ask the "
+                           "studio's owner for a new one (a key is shown only once, when it is made).",
+                           code="STUDIO_KEY_REFUSED", details={"url": url})
     if account.status_code == 403:
         _code, message = _envelope(account)
-        raise StudioUnreachable(f"{studio_name(url)} knows this key but does not let it in: {message or 'forbidden'}",
-                                code="STUDIO_KEY_FORBIDDEN", details={"url": url, "reason": _code})
+        raise Forbidden(f"{studio_name(url)} knows this key but does not let it in: {message or 'forbidden'}",
+                        code="STUDIO_KEY_FORBIDDEN", details={"url": url, "reason": _code})
     if account.status_code == 429:
         wait = account.headers.get("Retry-After", "a few")
         raise StudioUnreachable(f"{studio_name(url)} is rate limiting this key: try again in {wait} s.",

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, SavedForm, ScriptCheck, error_code, error_text
+from filmstudio.desktop.backend_contract import SavedForm, ScriptCheck, StudioBackend, error_code, error_text
 from filmstudio.desktop.cast import CastTable
 from filmstudio.desktop.drafts import ConflictBar, Draft, DraftBar, DraftStore, conflict_project
 from filmstudio.desktop.idea_writer import IdeaWriter
@@ -70,7 +70,7 @@ class EditorPage(QWidget):
     new_requested = Signal()
     progress_changed = Signal(int)  # percent of the followed render; -1 when none  # the "no project yet" call to action
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks

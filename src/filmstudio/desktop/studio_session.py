@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu
 
-from filmstudio.desktop.backend import error_text
+from filmstudio.desktop.backend_contract import error_text
 from filmstudio.desktop.connect import ConnectDialog, StudioCheck, StudioLogin, check_studio
 from filmstudio.desktop.drafts import DraftStore
 from filmstudio.desktop.settings_page import Preferences

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from filmstudio.desktop.api_page import ApiPage
-from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.backend_contract import StudioBackend
 from filmstudio.desktop.drafts import DraftStore
 from filmstudio.desktop.editor import EditorPage
 from filmstudio.desktop.jobs_page import JobsPage
@@ -47,7 +47,7 @@ def app_icon() -> QIcon:
 class MainWindow(QMainWindow):
     """Holds the pages; gets its services from the caller, keeps no global state."""
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, settings: QSettings, prefs: Preferences,
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, settings: QSettings, prefs: Preferences,
                  home: Path, *, studio: str = LOCAL_NAME, drafts: DraftStore | None = None) -> None:
         super().__init__()
         self.backend = backend

@@ -228,6 +228,8 @@ class ProjectPublic(BaseModel):
     created_at: str
     updated_at: str
     completed_at: str | None = None
+    revision: int = Field(default=1, description="Bumped by every change of the project; the ETag is "
+                          '`"r<revision>"` (send it as If-Match on PATCH)')
 
 
 class ProjectList(BaseModel):

@@ -14,6 +14,8 @@ from filmstudio.services import assets
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
+from filmstudio.store import projects as project_rows
+from filmstudio.store.db import utcnow
 
 MAX_IMAGE_BYTES = 16_000_000
 MAX_IMAGES = 200
@@ -85,6 +87,7 @@ def add_image(studio: Studio, principal: Principal, project_id: str, name: str, 
     for old in same:
         if old != final:
             old.unlink(missing_ok=True)
+    _touch(studio, project_id)
     return _describe(final)
 
 
@@ -101,3 +104,10 @@ def delete_image(studio: Studio, principal: Principal, project_id: str, name: st
         raise NotFound("no such image", code="IMAGE_NOT_FOUND")
     for p in found:
         p.unlink(missing_ok=True)
+    _touch(studio, project_id)
+
+
+def _touch(studio: Studio, project_id: str) -> None:
+    """A picture changed what the project renders: its revision (and ETag) moves on."""
+    with studio.store.write() as db:
+        project_rows.touch_project(db, project_id, utcnow())

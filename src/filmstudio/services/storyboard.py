@@ -26,6 +26,8 @@ from filmstudio.services import assets
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
+from filmstudio.store import projects as project_rows
+from filmstudio.store.db import utcnow
 
 if TYPE_CHECKING:
     from filmstudio.pipeline.models.library import InstalledModel
@@ -174,15 +176,18 @@ def update_character(studio: Studio, principal: Principal, project_id: str, name
     if body.seed is not None:
         edit["seed"] = body.seed
     edits = replace(edits, characters={**edits.characters, wanted: edit})
-    _save(path, edits)
+    _save(studio, project_id, path, edits)
     look = next(c for c in _board(studio, project, edits).characters if c.name == wanted)
     return {"character": asdict(look), "render": f"POST /api/v1/projects/{project_id}/generate redraws their shots"}
 
 
-def _save(path: Path, edits: StoryboardEdits) -> None:
+def _save(studio: Studio, project_id: str, path: Path, edits: StoryboardEdits) -> None:
+    """Write the edits, and mark the project changed (its revision, hence its ETag, moves on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(edits.as_dict(), indent=1), encoding="utf-8")
+    with studio.store.write() as db:
+        project_rows.touch_project(db, project_id, utcnow())
 
 
 def regenerate_shot(studio: Studio, principal: Principal, project_id: str, number: int,
@@ -206,6 +211,6 @@ def regenerate_shot(studio: Studio, principal: Principal, project_id: str, numbe
         edit = replace(old, seed=seed, prompt=body.prompt or old.prompt,
                        locked=old.locked if body.locked is None else body.locked)
         edits = replace(edits, shots={**edits.shots, number: edit})
-    _save(path, edits)
+    _save(studio, project_id, path, edits)
     shot = _board(studio, project, edits).as_dict()["shots"][number - 1]
     return {"shot": shot, "render": f"POST /api/v1/projects/{project_id}/generate draws the new still"}

@@ -40,12 +40,27 @@ IDEMPOTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def json_response(model: BaseModel, status_code: int = 200) -> Response:
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": 'The project\'s version, `"r<revision>"`'}}
+PRECONDITION: dict[int | str, dict[str, Any]] = {
+    412: {**_E, "description": "If-Match names another version: the project changed since it was read "
+                               "(`PRECONDITION_FAILED`, `details.etag` is the current ETag)"},
+}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match names the current version: nothing changed (no body)",
+          "headers": ETAG_HEADER},
+}
+IF_MATCH_DOC = ('Only change the version this names (`"r<revision>"` from the ETag, or `*`); '
+                "another: 412 PRECONDITION_FAILED. Without it the change is made whatever the version.")
+IF_NONE_MATCH_DOC = "The ETag you hold: 304 Not Modified while it is still the current one"
+
+
+def json_response(model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Serialise a response model once, straight to JSON bytes (the hot polling paths).
 
     FastAPI would otherwise re-validate the model and go through a dict and json.dumps.
     """
-    return Response(model.model_dump_json().encode(), status_code=status_code, media_type="application/json")
+    return Response(model.model_dump_json().encode(), status_code=status_code, media_type="application/json",
+                    headers=headers)
 
 
 def idempotent(

@@ -27,7 +27,19 @@ from filmstudio.domain.models import (
     WriteRequest,
 )
 from filmstudio.server.auth import Caller, StudioDep
-from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
+from filmstudio.server.routes.common import (
+    CONFLICT,
+    ERRORS,
+    ETAG_HEADER,
+    IDEMPOTENT,
+    IF_MATCH_DOC,
+    IF_NONE_MATCH_DOC,
+    NOT_MODIFIED,
+    PRECONDITION,
+    SPENDING,
+    idempotent,
+    json_response,
+)
 from filmstudio.services import batch, images, jobs, projects, storyboard, writing
 from filmstudio.services.images import ProjectImage
 from filmstudio.services.projects import MAX_PAGE, MAX_PER_PAGE
@@ -86,22 +98,39 @@ def list_projects(
     return json_response(found)
 
 
-@router.get("/{project_id}", response_model=ProjectPublic)
-def get_project(project_id: str, caller: Caller, studio: StudioDep) -> ProjectPublic:
-    """A project with signed, expiring download URLs for its latest film."""
-    return projects.get_project(studio, caller, project_id)
+IfMatch = Annotated[str | None, Header(max_length=1000, description=IF_MATCH_DOC)]
+IfNoneMatch = Annotated[str | None, Header(max_length=1000, description=IF_NONE_MATCH_DOC)]
+_VERSIONED: dict[int | str, dict[str, Any]] = {200: {"description": "The project", "headers": ETAG_HEADER}}
 
 
-@router.patch("/{project_id}", response_model=ProjectPublic, responses=CONFLICT)
-def update_project(project_id: str, body: ProjectUpdate, caller: Caller, studio: StudioDep) -> ProjectPublic:
-    """Edit title, script or settings (not while rendering)."""
-    return projects.update_project(studio, caller, project_id, body)
+def _with_etag(project: ProjectPublic) -> Response:
+    return json_response(project, headers={"ETag": projects.etag(project.revision)})
 
 
-@router.delete("/{project_id}", status_code=204, responses=CONFLICT)
-def delete_project(project_id: str, caller: Caller, studio: StudioDep) -> Response:
-    """Delete a project (not while rendering)."""
-    projects.delete_project(studio, caller, project_id)
+@router.get("/{project_id}", response_model=ProjectPublic, responses={**_VERSIONED, **NOT_MODIFIED})
+def get_project(project_id: str, caller: Caller, studio: StudioDep, if_none_match: IfNoneMatch = None) -> Response:
+    """A project with signed, expiring download URLs for its latest film; its version in `ETag`.
+
+    Send the ETag back as If-Match on PATCH so an edit never overwrites one made since you read it.
+    """
+    project = projects.get_project(studio, caller, project_id)
+    tag = projects.etag(project.revision)
+    if if_none_match is not None and projects.etag_matches(if_none_match, tag, weak=True):
+        return Response(status_code=304, headers={"ETag": tag})
+    return _with_etag(project)
+
+
+@router.patch("/{project_id}", response_model=ProjectPublic, responses={**_VERSIONED, **CONFLICT, **PRECONDITION})
+def update_project(project_id: str, body: ProjectUpdate, caller: Caller, studio: StudioDep,
+                   if_match: IfMatch = None) -> Response:
+    """Edit title, script or settings (not while rendering); with If-Match only the version you read."""
+    return _with_etag(projects.update_project(studio, caller, project_id, body, if_match=if_match))
+
+
+@router.delete("/{project_id}", status_code=204, responses={**CONFLICT, **PRECONDITION})
+def delete_project(project_id: str, caller: Caller, studio: StudioDep, if_match: IfMatch = None) -> Response:
+    """Delete a project (not while rendering); with If-Match only the version you read."""
+    projects.delete_project(studio, caller, project_id, if_match=if_match)
     return Response(status_code=204)
 
 
