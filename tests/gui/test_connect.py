@@ -47,7 +47,7 @@ def make_session(qtbot, tmp_path: Path, open_remote=None) -> tuple[StudioSession
     keys = StudioKeys("file", tmp_path / "client" / "studio-keys.json")
     session = build_session(local, app_settings(tmp_path / "app.ini"), data_dir=tmp_path / "client", keys=keys,
                             open_remote=open_remote)
-    qtbot.addWidget(session.window)
+    # Not qtbot.addWidget: a switch deletes the windows it replaced; the fixture closes the last one.
     session.window.ask_unsaved = lambda _text: QMessageBox.StandardButton.Discard  # type: ignore[method-assign]
     session.window.show()
     return session, local, api

@@ -29,7 +29,7 @@ from filmstudio.desktop.preview import PreviewPage
 from filmstudio.desktop.projects_page import ProjectsPage
 from filmstudio.desktop.settings_page import Preferences, SettingsPage, apply_theme
 from filmstudio.desktop.storyboard_page import StoryboardPage
-from filmstudio.desktop.studios import LOCAL_NAME
+from filmstudio.desktop.studios import LOCAL_NAME, studio_name
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import show_error
 from filmstudio.domain.models import JobPublic, ProjectPublic
@@ -48,13 +48,14 @@ class MainWindow(QMainWindow):
     """Holds the pages; gets its services from the caller, keeps no global state."""
 
     def __init__(self, backend: StudioBackend, tasks: TaskRunner, settings: QSettings, prefs: Preferences,
-                 home: Path, *, studio: str = LOCAL_NAME, drafts: DraftStore | None = None) -> None:
+                 home: Path, *, studio: str | None = None, drafts: DraftStore | None = None) -> None:
         super().__init__()
         self.backend = backend
         self.tasks = tasks
         self.qsettings = settings
         self.prefs = prefs
-        self.studio_name = studio  # "This computer", or the studio server's host
+        # "This computer", or the studio server's host (the title bar and the status line say it).
+        self.studio_name = studio or (LOCAL_NAME if backend.home is not None else studio_name(backend.location))
         self.setWindowTitle(self._title())
         self.setWindowIcon(app_icon())
         self.projects = ProjectsPage(backend, tasks)
@@ -84,7 +85,7 @@ class MainWindow(QMainWindow):
         # Which studio this window works on, always in view (studio_menu.py adds the account to it).
         self.connection_label = QLabel("")
         self.connection_label.setObjectName("connectionLabel")
-        self.studio_label = QLabel(studio)
+        self.studio_label = QLabel(self.studio_name)
         self.studio_label.setObjectName("studioLabel")
         self.statusBar().addPermanentWidget(self.connection_label)
         self.statusBar().addPermanentWidget(self.studio_label)
