@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,20 +89,29 @@ def stop_serve(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
-    """`filmstudio serve` with one render worker, on a free loopback port, for the whole session."""
-    home = tmp_path_factory.mktemp("served-studio") / "home"
+@contextmanager
+def served_studio(home: Path, *, per_minute: int | None = None, workers: int = 1) -> Iterator[StudioServer]:
+    """`filmstudio serve` over `home` with an account "alice" and a key for it, until the block ends."""
     env = studio_env(home)
     made = StudioServer("", "", home, None, env, 0)  # type: ignore[arg-type]
     made.cli("accounts", "create", "alice", "--plan", "enterprise", "--credits", "500")
+    if per_minute is not None:
+        made.cli("accounts", "set-plan", "alice", "enterprise", "--per-minute", str(per_minute))
     key = made.cli("keys", "create", "--name", "alice-laptop", "--account", "alice").strip().splitlines()[-1]
     assert key.startswith("fs_"), key
     port = free_port()
-    proc = start_serve(home, env, port)
+    proc = start_serve(home, env, port, workers)
     url = f"http://127.0.0.1:{port}"
+    server = StudioServer(url, key, home, proc, env, port)
     try:
         wait_up(url, proc, home)
-        yield StudioServer(url, key, home, proc, env, port)
+        yield server
     finally:
-        stop_serve(proc)
+        stop_serve(server.proc)  # a test may have restarted it: the running one is stopped
+
+
+@pytest.fixture(scope="session")
+def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
+    """`filmstudio serve` with one render worker, on a free loopback port, for the whole session."""
+    with served_studio(tmp_path_factory.mktemp("served-studio") / "home") as server:
+        yield server

@@ -132,3 +132,41 @@ def test_two_clients_editing_one_project(qtbot, studio_server: StudioServer, tmp
     finally:
         close_window(a_window, a_backend)
         close_window(b_window, b_backend)
+
+
+def _connect_to(qtbot, session: Any, server: StudioServer) -> None:  # type: ignore[no-untyped-def]
+    dialog = session.connect_dialog()
+    dialog.url.setText(server.url)
+    dialog.key.setText(server.key)
+    dialog.connect_button.click()
+    qtbot.waitUntil(lambda: session.url == server.url, timeout=30_000)
+
+
+def test_a_rate_limited_key_says_it_waits(qtbot, switching: Studios, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from gui.studio_server import served_studio
+
+    with served_studio(tmp_path / "limited", per_minute=4, workers=0) as server:
+        session = switching.session
+        _connect_to(qtbot, session, server)
+        label = session.window.connection_label
+        # The window's own refreshes (projects, jobs) pass four requests a minute within seconds.
+        qtbot.waitUntil(lambda: re.fullmatch(r"Rate limited, waiting \d+ s", label.text()) is not None,
+                        timeout=30_000)
+        session.window.close()  # its waiting threads end with the session's task pool at teardown
+
+
+def test_a_restarted_studio_shows_reconnecting_then_carries_on(qtbot, switching: Studios, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from gui.studio_server import served_studio, start_serve, stop_serve, wait_up
+
+    with served_studio(tmp_path / "restarted", workers=0) as server:
+        session = switching.session
+        _connect_to(qtbot, session, server)
+        made = session.backend.create_project("Across a restart", SCRIPT, SMALL)
+        label = session.window.connection_label
+        stop_serve(server.proc)
+        qtbot.waitUntil(lambda: label.text() == "Reconnecting to the studio…", timeout=30_000)
+        server.proc = start_serve(server.home, server.env, server.port, 0)
+        wait_up(server.url, server.proc, server.home)
+        qtbot.waitUntil(lambda: label.text() == "", timeout=60_000)  # all well again
+        assert "Across a restart" in _titles(qtbot, switching)
+        assert session.backend.get_project(made.project_id).title == "Across a restart"

@@ -246,6 +246,7 @@ class StudioSession(QObject):
         self.tasks.run(lambda: check_studio(url, key, ca), got, lambda _exc: None)
 
     def _show_notice(self, text: str) -> None:
+        text = text[:1].upper() + text[1:]  # "Reconnecting to the studio…", "Rate limited, waiting 5 s"
         self.window.connection_label.setText(text)
         self.window.connection_label.setStyleSheet("color: #c07000;" if text else "")
 
