@@ -144,7 +144,7 @@ def plain_download(url: str, target: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", default="1280x720")
-    parser.add_argument("--duration", type=int, default=90)
+    parser.add_argument("--duration", type=int, default=120)  # 24 long lines need about 100 s
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
@@ -179,7 +179,11 @@ def run(args: argparse.Namespace, work: Path, home: Path, env: dict[str, str], u
     shots = len(api.get(f"/projects/{pid}/storyboard").json()["shots"])
     print(f"project {pid}: {shots} shots, {args.size}, {args.duration} s; rendering on the server…", flush=True)
     started = time.perf_counter()
-    job = api.post(f"/projects/{pid}/generate", json={}).json()["job_id"]
+    accepted = api.post(f"/projects/{pid}/generate", json={})
+    if accepted.status_code != 202:
+        print(f"the studio refused the render: {accepted.text}")
+        return 1
+    job = accepted.json()["job_id"]
     while (state := api.get(f"/jobs/{job}").json())["status"] not in ("completed", "failed", "cancelled"):
         time.sleep(1)
     if state["status"] != "completed":
