@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     token_seconds: int = Field(default=900, ge=30, le=86_400)
     # -- issue #6 (additive) --
     segment_farm: bool = False  # send segment encodes to render workers on other machines (needs Redis)
+    # -- issue 21 (additive): a job's server-sent events: the quiet time before a keepalive comment,
+    # and the longest a stream stays open before the client reconnects (Last-Event-ID).
+    event_keepalive_seconds: float = Field(default=15.0, gt=0)
+    event_stream_seconds: float = Field(default=600.0, gt=0)
 
     @field_validator("allowed_hosts", "cors_origins", "webhook_allowed_hosts", mode="before")
     @classmethod

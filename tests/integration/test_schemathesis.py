@@ -33,7 +33,9 @@ MAX_EXAMPLES = int(os.environ.get("FILMSTUDIO_SCHEMATHESIS_EXAMPLES", "20"))
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(server_settings(tmp_path_factory.mktemp("fuzz"), workers=0)) as server:
+    # No worker: generated jobs stay queued, so their event streams would stay open for the default ten
+    # minutes; a second is enough to see the stream start and end.
+    with live_server(server_settings(tmp_path_factory.mktemp("fuzz"), workers=0, event_stream_seconds=1.0)) as server:
         yield server
 
 

@@ -66,6 +66,7 @@ from filmstudio.domain.models import (
 from filmstudio.domain.settings import parse_settings
 
 API_MAJOR = 1  # the /api/v1 this client speaks
+APP_VERSION = filmstudio.__version__  # a studio of another major version is refused
 POLL_SECONDS = 1.0  # following a job without server-sent events
 SSE_READ_TIMEOUT_S = 75.0  # the events stream sends a keep-alive well within this
 RECONNECT_FOR_S = 600.0  # a job's progress keeps trying to reach the studio this long
@@ -93,7 +94,8 @@ class RemoteBackend:
         self.unlimited = False
         self.account: AccountOverview | None = None
         self.server_version: str | None = None
-        self._etags: dict[str, str] = {}
+        self._etags: dict[str, str] = {}  # project -> the version saves are made against
+        self._bases: dict[str, tuple[str, str, str]] = {}  # project -> its title, script, settings at that version
         self._lock = threading.Lock()
         self._checked = False
         self._music: Any = None
@@ -136,7 +138,7 @@ class RemoteBackend:
                                      details={"url": self.base_url}) from exc
         version = str(health.get("api_version") or health.get("version") or "") if isinstance(health, dict) else ""
         major = _major(version)
-        client = str(API_MAJOR) if health.get("api_version") else _major(filmstudio.__version__)
+        client = str(API_MAJOR) if health.get("api_version") else _major(APP_VERSION)
         if major != client:
             raise StudioIncompatible(
                 f"The studio speaks API version {version or 'unknown'}, this app speaks {client}: update the "
@@ -181,16 +183,18 @@ class RemoteBackend:
         self._ensure()
         response = self.http.request("GET", f"/projects/{project_id}")
         project = ProjectPublic.model_validate(response.json())
-        self._remember(project_id, response)
+        self._remember(project, response)
         return project
 
-    def _remember(self, project_id: str, response: httpx.Response) -> None:
+    def _remember(self, project: ProjectPublic, response: httpx.Response) -> None:
+        """`project` as this client last saw it: its ETag (saves go against it) and its editable text."""
         etag = response.headers.get("etag")
         with self._lock:
+            self._bases[project.project_id] = _content(project)
             if etag:
-                self._etags[project_id] = etag
+                self._etags[project.project_id] = etag
             else:  # a studio without ETags: saves go without If-Match (last write wins)
-                self._etags.pop(project_id, None)
+                self._etags.pop(project.project_id, None)
 
     def project_version(self, project_id: str) -> str | None:
         """The ETag saves of `project_id` are made against (None: not opened, or no ETag from the studio)."""
@@ -203,25 +207,39 @@ class RemoteBackend:
         return self.get_project(str(created["project_id"]))
 
     def _patch(self, project_id: str, update: ProjectUpdate) -> ProjectPublic:
-        body = json.loads(update.model_dump_json(exclude_none=True))
-        etag = self._etags.get(project_id)
-        try:
-            response = self._send("PATCH", f"/projects/{project_id}", body,
-                                  headers={"If-Match": etag} if etag else None)
-        except ProjectConflict as exc:
-            current = self._current(project_id)
-            raise ProjectConflict("The project was changed on the studio since you opened it: your text is kept "
-                                  "here; reload theirs or save yours over it.", current=current, code=exc.code,
-                                  details=exc.details) from None
-        self._remember(project_id, response)
-        return ProjectPublic.model_validate(response.json())
+        """PATCH with If-Match; a 412 is a conflict only when the text someone edits changed.
 
-    def _current(self, project_id: str) -> ProjectPublic | None:
-        """The studio's project after a conflict, without adopting its version."""
+        The studio moves a project's version on every write, the render's status and films and
+        storyboard edits included; those leave title, script and settings as this client saw them,
+        so the save is made again against the new version instead of bothering the user.
+        """
+        body = json.loads(update.model_dump_json(exclude_none=True))
+        for _ in range(2):
+            etag = self._etags.get(project_id)
+            try:
+                response = self._send("PATCH", f"/projects/{project_id}", body,
+                                      headers={"If-Match": etag} if etag else None)
+            except ProjectConflict as exc:
+                current, tag = self._current(project_id)
+                if current is not None and tag and _content(current) == self._bases.get(project_id):
+                    with self._lock:
+                        self._etags[project_id] = tag
+                    continue
+                raise ProjectConflict("The project was changed on the studio since you opened it: your text is "
+                                      "kept here; reload theirs or save yours over it.", current=current,
+                                      code=exc.code, details=exc.details) from None
+            project = ProjectPublic.model_validate(response.json())
+            self._remember(project, response)
+            return project
+        raise ProjectConflict("The project keeps changing on the studio; try again.", current=None)
+
+    def _current(self, project_id: str) -> tuple[ProjectPublic | None, str | None]:
+        """The studio's project and its ETag after a 412, without adopting them as the version saves go against."""
         try:
-            return ProjectPublic.model_validate(self.http.get_json(f"/projects/{project_id}"))
+            response = self.http.request("GET", f"/projects/{project_id}")
         except FilmStudioError:
-            return None
+            return None, None
+        return ProjectPublic.model_validate(response.json()), response.headers.get("etag")
 
     def save_project(self, project_id: str, title: str, script: str, settings: dict[str, Any]) -> ProjectPublic:
         data = _project_create(title, script, settings)
@@ -240,6 +258,7 @@ class RemoteBackend:
     def delete_project(self, project_id: str) -> None:
         self._send("DELETE", f"/projects/{project_id}")
         self._etags.pop(project_id, None)
+        self._bases.pop(project_id, None)
 
     def project_titles(self) -> dict[str, str]:
         return {p.project_id: p.title for p in self.list_projects()}
@@ -572,6 +591,11 @@ class RemoteBackend:
 
 def _meets_the_contract(backend: RemoteBackend) -> StudioBackend:
     return backend  # mypy checks RemoteBackend against the pages' contract here
+
+
+def _content(project: ProjectPublic) -> tuple[str, str, str]:
+    """What a person edits in a project (a change to it by someone else is a conflict)."""
+    return project.title, project.script, json.dumps(project.settings, sort_keys=True)
 
 
 def _project_create(title: str, script: str, settings: dict[str, Any]) -> ProjectCreate:

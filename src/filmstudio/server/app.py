@@ -21,6 +21,7 @@ from filmstudio.server.routes import (
     segments,
     webhooks,
 )
+from filmstudio.server.sse import StreamTiming
 from filmstudio.services.images import MAX_IMAGE_BYTES
 from filmstudio.services.studio import Studio
 
@@ -50,6 +51,9 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
     )
     app.state.studio = studio
     app.state.rate_limits = settings.rate_limits
+    app.state.event_timing = StreamTiming(keepalive_seconds=settings.event_keepalive_seconds,
+                                          max_seconds=settings.event_stream_seconds)
+    app.state.stopping = lambda: False  # `serve` replaces it: open event streams end when the server stops
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
     modules = (projects, publish, jobs, webhooks, account, files, health, segments, models)
@@ -64,7 +68,9 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                           allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
+                           allow_methods=["*"], expose_headers=["ETag"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match",
+                                          "If-None-Match", "Last-Event-ID"])
     app.add_middleware(HeadAsGet, has_get=errors.head_served_as_get(app.state.path_methods))
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
