@@ -318,7 +318,7 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
     if settings.workers > 0:
         pool = WorkerPool(queue, studio, job_handlers(studio, renderer, engines.writer), workers=settings.workers,
                           reconcile_seconds=settings.reconcile_seconds)
-    return ServerParts(settings, studio, queue, create_app(studio, settings), pool, engines)
+    return ServerParts(settings, studio, queue, create_app(studio, settings, engines), pool, engines)
 
 
 def farm_renderer(settings: Settings, engines: Engines) -> Renderer:

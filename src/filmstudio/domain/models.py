@@ -189,8 +189,24 @@ class PublishedAsset(BaseModel):
     published_at: str
 
 
+class AssetFiles(BaseModel):
+    """The latest film's files at stable URLs: fetch them with your API key (`Authorization: Bearer`).
+
+    A URL changes only when a new render replaces the film, so a client may cache and resume by it
+    (Range with If-Range, If-None-Match; every answer has an ETag).
+    """
+
+    video: str
+    thumbnail: str | None = None
+    subtitles: dict[str, str] = Field(default_factory=dict)
+    subtitles_vtt: dict[str, str] = Field(default_factory=dict)
+
+
 class Assets(BaseModel):
-    """Signed, expiring download URLs for a project's latest film (null until one is rendered)."""
+    """Signed, expiring download URLs for a project's latest film (null until one is rendered).
+
+    `files` has the same files at stable URLs that take the API key instead of a signature.
+    """
 
     video_url: str | None = None
     youtube_url: str | None = None  # where the latest film was published (issue #13)
@@ -201,6 +217,71 @@ class Assets(BaseModel):
     subtitles: dict[str, str] = Field(default_factory=dict)
     subtitles_vtt: dict[str, str] = Field(default_factory=dict)
     expires_at: str | None = None
+    files: AssetFiles | None = None
+
+
+class ScriptCheckRequest(_Input):
+    """A script as typed and the settings it is for (merged into the defaults), to check before saving."""
+
+    script: str = Field(max_length=200_000, examples=[_SCRIPT])
+    settings: SettingsPatch | None = None
+
+
+class AuditionRequest(_Input):
+    """A line to hear in the voice a character of `script` is cast in, under `settings`."""
+
+    script: str = Field(max_length=200_000, examples=[_SCRIPT])
+    character: str = Field(min_length=1, max_length=100, examples=["DR. REYES"])
+    text: str = Field(min_length=1, max_length=500, json_schema_extra=_TITLE_SCHEMA, examples=["It finally works."])
+    settings: SettingsPatch | None = None
+
+
+class ScriptCheck(BaseModel):
+    """What an editor shows while typing: who speaks, in which of the studio's voices, and whether it fits."""
+
+    fits: bool = Field(description="False when `error` says why the script cannot become this film")
+    characters: list[str]
+    voices: dict[str, str] = Field(description="Character -> the studio's name for the voice cast")
+    readings: dict[str, str] = Field(description="Character -> who the script says they are (sex, age, look)")
+    credits: int
+    scenes: int
+    speech_seconds: float | None = Field(description="The spoken length at the rate the render would choose")
+    error: ErrorBody | None = Field(default=None, description="SCRIPT_EMPTY, SCRIPT_TOO_LONG, ... as generate "
+                                    "would refuse it")
+
+
+class HardwareGpu(BaseModel):
+    name: str
+    vram_mb: int
+
+
+class HardwarePublic(BaseModel):
+    """The studio machine, as model fits are judged against it."""
+
+    summary: str
+    cpu_cores: int
+    ram_mb: int
+    gpus: list[HardwareGpu]
+    mps: bool
+
+
+class ChannelPublic(BaseModel):
+    """A YouTube channel this account may publish to (its own, or one an admin shared with it)."""
+
+    channel_id: str
+    title: str
+    connected_at: str
+    login_saved: bool = Field(description="False: its sign-in is gone from the studio's keyring; connect it again")
+
+
+class StudioInfo(BaseModel):
+    """The studio server this key talks to: its version and what its machine offers."""
+
+    version: str
+    schema_version: int
+    hardware: HardwarePublic
+    translation_pairs: list[tuple[str, str]] = Field(description="(source, target) languages its translator does")
+    writer: bool = Field(description="Whether a screenplay writer is set up (POST /projects/{id}/write)")
 
 
 class ProjectCreated(BaseModel):

@@ -91,6 +91,23 @@ def add_image(studio: Studio, principal: Principal, project_id: str, name: str, 
     return _describe(final)
 
 
+_MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".bmp": "image/bmp"}
+
+
+def media_type(path: Path) -> str:
+    return _MEDIA_TYPES.get(path.suffix, "application/octet-stream")
+
+
+def image_path(studio: Studio, principal: Principal, project_id: str, name: str) -> Path:
+    """The stored file of the picture `name` (its stem is enough: `shot-3` finds `shot-3.jpg`)."""
+    folder = _folder(studio, principal, project_id, write=False)
+    stem = _check_name(name)
+    found = [p for p in assets.project_images(studio, project_id) if p.name == name or p.stem == stem]
+    if not found or found[0].parent != folder:
+        raise NotFound("no such image", code="IMAGE_NOT_FOUND", details={"name": name[:120]})
+    return found[0]
+
+
 def list_images(studio: Studio, principal: Principal, project_id: str) -> list[ProjectImage]:
     _folder(studio, principal, project_id, write=False)
     return [_describe(p) for p in assets.project_images(studio, project_id)]

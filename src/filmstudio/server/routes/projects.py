@@ -37,6 +37,7 @@ from filmstudio.server.routes.common import (
     NOT_MODIFIED,
     PRECONDITION,
     SPENDING,
+    cached_file,
     idempotent,
     json_response,
 )
@@ -187,6 +188,21 @@ async def put_image(project_id: str, name: ImageName, request: Request, caller: 
     return await run_in_threadpool(images.add_image, studio, caller, project_id, name, data)
 
 
+_CACHED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match names the file as it is: your copy is current (no body)"},
+}
+_PICTURE: dict[int | str, dict[str, Any]] = {200: {"description": "The picture, as uploaded", "content": {
+    t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/png", "image/jpeg", "image/webp", "image/bmp")
+}}, **_CACHED}
+
+
+@router.get("/{project_id}/images/{name}", response_class=FileResponse, responses=_PICTURE)
+def get_image(project_id: str, name: ImageName, caller: Caller, studio: StudioDep, request: Request) -> Response:
+    """One of the project's pictures (`shot-3` finds `shot-3.jpg`): the bytes, with an ETag to cache by."""
+    path = images.image_path(studio, caller, project_id, name)
+    return cached_file(request, path, images.media_type(path))
+
+
 @router.get("/{project_id}/images", response_model=list[ProjectImage])
 def list_images(project_id: str, caller: Caller, studio: StudioDep) -> list[ProjectImage]:
     """The project's pictures, in the order scenes take them."""
@@ -220,10 +236,14 @@ _PNG: dict[int | str, dict[str, Any]] = {200: {"description": "The still (PNG)",
                                                                                     "format": "binary"}}}}}
 
 
-@router.get("/{project_id}/storyboard/shots/{number}/still", response_class=FileResponse, responses=_PNG)
-def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioDep) -> FileResponse:
-    """The still the project's last render drew for shot `number` (404 `STILL_NOT_FOUND` when none)."""
-    return FileResponse(storyboard.shot_still(studio, caller, project_id, number), media_type="image/png")
+@router.get("/{project_id}/storyboard/shots/{number}/still", response_class=FileResponse,
+            responses={**_PNG, **_CACHED})
+def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioDep, request: Request) -> Response:
+    """The still the project's last render drew for shot `number` (404 `STILL_NOT_FOUND` when none).
+
+    Cacheable: it has an ETag; send it back as If-None-Match and a 304 says your copy is still the one.
+    """
+    return cached_file(request, storyboard.shot_still(studio, caller, project_id, number), "image/png")
 
 
 CharacterName = Annotated[str, Path(min_length=1, max_length=100, description="as in the script, e.g. LENA")]
