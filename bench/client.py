@@ -4,8 +4,8 @@
     .venv/bin/python bench/client.py --size 640x360 --runs 3   # a quick look
 
 One studio home, rendered once: a 30-shot film with stills drawn by the tiny Stable Diffusion
-(tests/tiny_sd.py, installed as a picture model), served by `filmstudio serve` in its own process on
-a loopback port. Then:
+(tests/tiny_sd.py, installed as a picture model, two denoising steps), served in its own process on a
+loopback port by the server `filmstudio serve` builds. Then:
 1. Opening the project as the app does (the project, then the storyboard with every still read):
    the local backend over the same home vs `RemoteBackend` cold (empty cache: every still
    downloaded) and warm (the same client again: stills revalidated from its cache).
@@ -38,7 +38,25 @@ REPO = BENCH.parent
 sys.path[:0] = [str(BENCH), str(REPO / "tests")]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from gui.studio_server import free_port, start_serve, stop_serve, studio_env, wait_up  # noqa: E402
+from gui.studio_server import free_port, stop_serve, studio_env, wait_up  # noqa: E402
+
+# `filmstudio serve` as cmd_serve builds it, but with the tiny model's two denoising steps (a real
+# model's default is 20; the tiny one at 20 takes minutes per film on a shared 2-core machine).
+SERVE = """
+import os, sys
+from filmstudio.app.compose import build_engines, build_server, run_server
+from filmstudio.config import load_settings
+settings = load_settings(dict(os.environ), port=int(sys.argv[1]), workers=1)
+engines = build_engines(jobs=2, models_dir=settings.models_dir, cache_dir=settings.cache_dir)
+engines.pictures.steps = 2
+run_server(build_server(settings, engines=engines))
+"""
+
+
+def start_serve(home: Path, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    log = (home / "serve.log").open("ab")
+    return subprocess.Popen([sys.executable, "-c", SERVE, str(port)], env=env, cwd=REPO, stdout=log,
+                            stderr=subprocess.STDOUT)
 
 PLACES = ("HARBOUR", "LIGHTHOUSE", "MARKET", "ATTIC", "TRAIN STATION", "ROOFTOP")
 LINES = ("The tide is turning faster than anyone said it would tonight.",
@@ -193,7 +211,7 @@ def run(args: argparse.Namespace, work: Path, home: Path, env: dict[str, str], u
 
     # The local backend over the same home (no server of its own, no worker).
     from filmstudio.app.embedded import EmbeddedApi
-    from filmstudio.desktop.backend import LocalBackend  # type: ignore[attr-defined]
+    from filmstudio.desktop.backend import LocalBackend
 
     local_api = EmbeddedApi(Settings.model_validate({"home": home, "port": 0, "workers": 0,
                                                      "secrets_backend": "file"}))
