@@ -90,9 +90,10 @@ def stop_serve(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def served_studio(home: Path, *, per_minute: int | None = None, workers: int = 1) -> Iterator[StudioServer]:
+def served_studio(home: Path, *, per_minute: int | None = None, workers: int = 1,
+                  env: dict[str, str] | None = None) -> Iterator[StudioServer]:
     """`filmstudio serve` over `home` with an account "alice" and a key for it, until the block ends."""
-    env = studio_env(home)
+    env = {**studio_env(home), **(env or {})}
     made = StudioServer("", "", home, None, env, 0)  # type: ignore[arg-type]
     made.cli("accounts", "create", "alice", "--plan", "enterprise", "--credits", "500")
     if per_minute is not None:

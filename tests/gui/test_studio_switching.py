@@ -170,3 +170,36 @@ def test_a_restarted_studio_shows_reconnecting_then_carries_on(qtbot, switching:
         qtbot.waitUntil(lambda: label.text() == "", timeout=60_000)  # all well again
         assert "Across a restart" in _titles(qtbot, switching)
         assert session.backend.get_project(made.project_id).title == "Across a restart"
+
+
+@pytest.mark.slow
+def test_the_studio_killed_mid_render_the_app_reconnects_and_shows_the_film(qtbot, switching: Studios,  # type: ignore[no-untyped-def]
+                                                                            tmp_path: Path) -> None:
+    """kill -9 of `filmstudio serve` while it renders; restarted, it resumes the job; the app shows the film."""
+    from gui.studio_server import served_studio, start_serve, wait_up
+
+    # A short lease: the restarted server's reconciler takes the dead one's job back within seconds.
+    with served_studio(tmp_path / "killed", env={"FILMSTUDIO_LEASE_SECONDS": "2"}) as server:
+        session = switching.session
+        _connect_to(qtbot, session, server)
+        made = session.backend.create_project("Survives a crash", SCRIPT, SMALL)
+        window = session.window
+        window.open_project(made.project_id)
+        qtbot.waitUntil(lambda: window.editor.project is not None, timeout=20_000)
+        editor = window.editor
+        editor.generate()
+        qtbot.waitUntil(lambda: editor.job is not None and editor.job.status == "processing"
+                        and editor.job.progress > 0, timeout=120_000)
+        server.proc.kill()
+        server.proc.wait(timeout=30)
+        label = window.connection_label
+        qtbot.waitUntil(lambda: label.text() == "Reconnecting to the studio…", timeout=30_000)
+        server.proc = start_serve(server.home, server.env, server.port, 1)
+        wait_up(server.url, server.proc, server.home)
+        qtbot.waitUntil(lambda: editor.job is not None and editor.job.status in ("completed", "failed", "cancelled"),
+                        timeout=300_000)
+        assert editor.job is not None and editor.job.status == "completed", editor.job
+        preview = window.preview
+        qtbot.waitUntil(lambda: preview.player.duration() > 0, timeout=60_000)
+        assert abs(preview.player.duration() / 1000 - SMALL["duration"]) < 0.5
+        qtbot.waitUntil(lambda: label.text() == "", timeout=30_000)
