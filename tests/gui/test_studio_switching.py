@@ -65,6 +65,7 @@ def test_switching_studios_never_mixes_their_projects(qtbot, switching: Studios,
     assert window.windowTitle() == f"FilmStudio — {host}"
     assert re.fullmatch(rf"{re.escape(host)} · alice · enterprise plan · \d+ credits", window.studio_label.text())
     assert window.editor.project is None  # the other studio's open project did not come along
+    assert window._timer.interval() == 5_000 and first_window._timer.interval() == 1_000
     titles = _titles(qtbot, switching)
     assert "Only on the studio" in titles and "Only on this computer" not in titles
     assert session.keys.get(studio_server.url) == studio_server.key  # kept (here: the opted-in file)

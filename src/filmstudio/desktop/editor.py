@@ -68,6 +68,7 @@ class EditorPage(QWidget):
     job_finished = Signal(str, str)  # project id, status
     saved = Signal(str)
     new_requested = Signal()
+    job_seen = Signal(object)  # (follow number, JobPublic) from the thread following a job
     progress_changed = Signal(int)  # percent of the followed render; -1 when none  # the "no project yet" call to action
 
     def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
@@ -90,6 +91,8 @@ class EditorPage(QWidget):
         self._autosave = _timer(self, AUTOSAVE_MS, self.save, single=True)
         self._checker = _timer(self, CHECK_MS, self._run_check, single=True)
         self._poller = _timer(self, POLL_MS, self._poll_job)
+        self._follow_seq = 0
+        self.job_seen.connect(self._followed)
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
         self.player.setAudioOutput(self.audio)
@@ -296,6 +299,7 @@ class EditorPage(QWidget):
         self.error.setText("")
         self.save_state.setText("Saved")
         self.progress.clear()
+        self._follow_seq += 1  # the previous project's job is no longer followed
         self._show_style_preview(self.style_box.currentText())
         self._run_check()
         if project.latest_job_id:
@@ -582,10 +586,29 @@ class EditorPage(QWidget):
         self._show_error(exc)
 
     def track_job(self, job_id: str) -> None:
+        """Follow the job's progress: the backend's live stream (a studio's server-sent events), polling
+        as the fallback when following fails."""
         self.job = None
         self.progress.job_id = job_id
-        self._poll_job()
-        self._poller.start()
+        self._poller.stop()
+        self._follow_seq += 1
+        seq = self._follow_seq
+
+        def follow() -> Any:
+            return self.backend.follow_job(job_id, lambda job: self.job_seen.emit((seq, job)),
+                                           stop=lambda: seq != self._follow_seq)
+
+        self.tasks.run(follow, None, lambda _exc: self._follow_failed(seq))
+
+    def _followed(self, item: tuple[int, JobPublic]) -> None:
+        seq, job = item
+        if seq == self._follow_seq:
+            self._job_update(job)
+
+    def _follow_failed(self, seq: int) -> None:
+        if seq == self._follow_seq and self.progress.job_id is not None:
+            self._poll_job()
+            self._poller.start()
 
     def _poll_job(self) -> None:
         job_id = self.progress.job_id
@@ -619,6 +642,7 @@ class EditorPage(QWidget):
                        lambda e: self._show_error(e))
 
     def stop_polling(self) -> None:
+        self._follow_seq += 1  # a running follow ends at its next update
         self._poller.stop()
         self._checker.stop()
 

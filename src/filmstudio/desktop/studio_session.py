@@ -35,6 +35,9 @@ from filmstudio.desktop.window import MainWindow
 # url, key, CA file (None: the system's certificates), the caches' folder (one per server inside) -> a backend
 OpenRemote = Callable[[str, str, Path | None, Path], Any]
 ACCOUNT_REFRESH_MS = 30_000
+# The job and project lists of a studio server every 5 s, not every second: each request counts
+# against the key's per-minute limit (standard plan: 60); a render's progress comes live anyway.
+REMOTE_REFRESH_MS = 5_000
 
 
 class StudioSession(QObject):
@@ -74,6 +77,8 @@ class StudioSession(QObject):
                             drafts=DraftStore.for_studio(self.data_dir, url))
         self._add_menu(window)
         self._watch(backend)
+        if url != LOCAL:
+            window.set_refresh_interval(REMOTE_REFRESH_MS)
         return window
 
     def _watch(self, backend: Any) -> None:

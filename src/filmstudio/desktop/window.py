@@ -172,6 +172,10 @@ class MainWindow(QMainWindow):
         """The render's progress where the taskbar shows it: the window title (every platform has one)."""
         self.setWindowTitle(f"{percent}% — {self._title()}" if 0 <= percent < 100 else self._title())
 
+    def set_refresh_interval(self, msecs: int) -> None:
+        """How often the pages ask for changes (a studio server counts each request against the key's limit)."""
+        self._timer.setInterval(msecs)
+
     def _title(self) -> str:
         return f"FilmStudio — {self.studio_name}"
 
