@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -138,13 +138,17 @@ class RemoteBackend:
         except ValueError as exc:
             raise StudioIncompatible(f"{self.base_url} answers, but not as a FilmStudio studio",
                                      details={"url": self.base_url}) from exc
-        version = str(health.get("api_version") or health.get("version") or "") if isinstance(health, dict) else ""
-        major = _major(version)
+        if not isinstance(health, dict) or "version" not in health:
+            raise StudioIncompatible(f"{self.base_url} answers, but not as a FilmStudio studio",
+                                     details={"url": self.base_url})
+        # An explicit API version wins; else the package's major number (0.x studios speak /api/v1 as 0.x apps).
+        version = str(health.get("api_version") or health["version"])
         client = str(API_MAJOR) if health.get("api_version") else _major(APP_VERSION)
-        if major != client:
+        if _major(version) != client:
             raise StudioIncompatible(
-                f"The studio speaks API version {version or 'unknown'}, this app speaks {client}: update the "
-                "older of the two.", details={"server_version": version, "client_version": client})
+                f"The studio runs FilmStudio {health['version']}, this app is {APP_VERSION}: their versions differ "
+                "in the major number, so they do not speak the same API; update the older of the two.",
+                details={"server_version": str(health["version"]), "client_version": APP_VERSION})
         self.server_version = str(health.get("version", version))
         self.account = AccountOverview.model_validate(self.http.get_json("/account"))
         self.unlimited = self.account.credit_balance is None
@@ -412,8 +416,14 @@ class RemoteBackend:
                 raise envelope_error(response)
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raise NotFound("the studio sends no job events", code="NO_JOB_EVENTS")
+            def lines() -> Iterator[str]:
+                for line in response.iter_lines():  # keepalives too: a stop is seen within 15 s
+                    if stop():
+                        return
+                    yield line
+
             try:
-                for event, data in sse_events(response.iter_lines()):
+                for event, data in sse_events(lines()):
                     if event != "job":
                         continue
                     job = seen(JobPublic.model_validate_json(data))
