@@ -569,3 +569,28 @@ def test_storyboard_edits_a_dropped_picture_webhooks_and_models(served: LiveServ
         assert "filmstudio keys create" in error_text(keys_refused.value)
     finally:
         backend.close()
+
+
+def test_a_render_cancelled_from_the_laptop_ends_followed_and_refunded(tmp_path: Path) -> None:
+    settings = server_settings(tmp_path / "home", secrets_backend="file")
+    with live_server(settings, FakeRenderer(step_seconds=0.5)) as live:
+        key = live.new_key("carol", credits=10, plan="pro")
+        backend = RemoteBackend(live.base, key, cache_dir=tmp_path / "cache")
+        try:
+            assert backend.connect().credit_balance == 10 and not backend.unlimited
+            pid = backend.create_project("Stopped", SCRIPT, SMALL).project_id
+            job = backend.generate(pid)
+            assert job.credits_deducted > 0
+            seen: list[JobPublic] = []
+
+            def cancel_once_running(update: JobPublic) -> None:
+                seen.append(update)
+                if update.status == "processing" and update.progress > 0 and not update.cancel_requested:
+                    backend.cancel_job(job.job_id)
+
+            final = backend.follow_job(job.job_id, cancel_once_running)
+            assert final.status == "cancelled" and any(j.cancel_requested for j in seen)
+            assert backend.connect().credit_balance == 10  # refunded, as the account shows it
+            assert backend.retry_job(job.job_id).project_id == pid
+        finally:
+            backend.close()
