@@ -75,7 +75,7 @@ def check_and_quit():
 
 app = QApplication([])  # the timer below needs the app's event dispatcher; run_app reuses it
 QTimer.singleShot(200, check_and_quit)
-seen["code"] = run_app(open_backend, [], settings_path=home / "app.ini")
+seen["code"] = run_app(open_backend, [], settings_path=home / "app.ini", data_dir=home / "client")
 seen["running_after"] = made["api"].running
 seen["worker_exit"] = made["api"]._child.poll()
 print(json.dumps(seen))
@@ -90,7 +90,7 @@ def test_run_app_starts_and_stops_the_server(tmp_path) -> None:  # type: ignore[
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert seen["health"] == 200 and seen["running"] is True and seen["title"] == "FilmStudio"
+    assert seen["health"] == 200 and seen["running"] is True and seen["title"] == "FilmStudio — This computer"
     assert seen["code"] == 0 and seen["running_after"] is False
     assert seen["worker_exit"] is not None  # the render worker ended with the app
 

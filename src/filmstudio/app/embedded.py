@@ -170,6 +170,7 @@ def run_desktop() -> int:
     """`filmstudio app`: the window, with the embedded API server and a render worker for its data folder."""
     from filmstudio.config import load_settings
     from filmstudio.desktop.app import run_app
+    from filmstudio.desktop.remote import RemoteBackend
 
     def open_backend(prefs: Any) -> Backend:
         over: dict[str, Any] = {"port": prefs.port, "workers": prefs.workers}
@@ -178,4 +179,10 @@ def run_desktop() -> int:
         api = EmbeddedApi(load_settings(**over))
         return Backend(api.studio, api, api.engines)
 
-    return run_app(open_backend, quit_after_ms=load_settings().quit_after_ms)
+    def open_remote(url: str, key: str, ca_file: Path | None, cache_dir: Path) -> RemoteBackend:
+        return RemoteBackend(url, key, ca_file=ca_file, cache_dir=cache_dir)
+
+    # Studio keys follow the studio's own choice: the OS keyring, or the opted-in file backend.
+    key_store = load_settings().secrets_backend
+    return run_app(open_backend, open_remote=open_remote, key_store=key_store,
+                   quit_after_ms=load_settings().quit_after_ms)

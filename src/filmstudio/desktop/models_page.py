@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.backend_contract import StudioBackend
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import read_only_table, show_error
 from filmstudio.domain.models import JobPublic, ModelPublic
@@ -29,7 +29,7 @@ def _size(n: int) -> str:
 class ModelsPage(QWidget):
     """A table of catalogue models; Download asks first (licence, size), then shows the pull's progress."""
 
-    def __init__(self, backend: Backend, tasks: TaskRunner) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner) -> None:
         super().__init__()
         self.backend = backend
         self.tasks = tasks

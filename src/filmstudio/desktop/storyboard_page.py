@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, StoryboardView, error_code, error_text
+from filmstudio.desktop.backend_contract import StoryboardView, StudioBackend, error_code, error_text
 from filmstudio.desktop.shot_card import ShotCard
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.domain.models import JobPublic, ProjectPublic
@@ -106,7 +106,7 @@ class StoryboardPage(QWidget):
     job_started = Signal(str)
     job_finished = Signal(str, str)  # project id, status
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks
