@@ -25,7 +25,7 @@ from filmstudio.desktop.backend_contract import (
     error_text,
 )
 from filmstudio.desktop.remote import RemoteBackend
-from filmstudio.domain.errors import Unauthorized
+from filmstudio.domain.errors import BadRequest, Unauthorized
 from filmstudio.domain.models import JobPublic
 from integration.conftest_server import (
     SCRIPT,
@@ -406,12 +406,26 @@ def test_a_real_render_with_stills_downloaded_once(tmp_path: Path, tiny_models: 
             with Image.open(first) as im:
                 assert im.size[0] > 0 and len(set(im.convert("L").getdata())) > 4  # a picture, not a flat fill
             stamps = {n: p.stat().st_mtime_ns for n, p in board.stills.items()}
-            sent: list[tuple[str, str]] = []
-            backend.http.client.event_hooks["request"].append(lambda r: sent.append((r.method, r.url.path)))
+            answers: list[tuple[str, int]] = []
+            backend.http.client.event_hooks["response"].append(
+                lambda r: answers.append((r.request.url.path, r.status_code)))
             again = backend.storyboard(pid)
             assert {n: p.stat().st_mtime_ns for n, p in again.stills.items()} == stamps
-            still_gets = [path for method, path in sent if method == "GET" and path.endswith("/still")]
-            assert still_gets == [] and sum(1 for m, p in sent if m == "HEAD" and p.endswith("/still")) == len(stamps)
+            still_answers = [status for path, status in answers if path.endswith("/still")]
+            assert still_answers == [304] * len(stamps), answers  # asked again, nothing sent
+            # The editor's audition and script check are the studio's own, over the API.
+            check = backend.check_script(SCRIPT, SMALL)
+            assert check.fits and check.characters == ("DR. REYES",) and check.voices["DR. REYES"]
+            assert backend.check_script("   ", SMALL).error_code == "SCRIPT_EMPTY"
+            assert backend.check_script(SCRIPT, {**SMALL, "fps": 7}).error_code == "UNSUPPORTED_FPS"
+            import wave
+
+            with wave.open(str(backend.audition(SCRIPT, "DR. REYES", "It finally works.", SMALL))) as w:
+                assert w.getnframes() / w.getframerate() > 0.3
+            from filmstudio.services.models import hardware
+
+            assert backend.hardware_summary() == hardware().summary()  # the studio machine's, from GET /studio
+            assert backend.translation_pairs() == set(engines.translator.pairs())
         finally:
             backend.close()
 
@@ -502,3 +516,81 @@ def test_the_server_killed_and_restarted_mid_render_reconnects_to_the_finished_j
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(10)
+
+
+def _owner(live: LiveServer) -> Any:
+    from filmstudio.services import accounts
+    from filmstudio.services.keys import Principal
+
+    owner = accounts.owner_account(live.parts.studio.store)
+    return Principal(account_id=owner.account_id, key_id="test", scopes=frozenset({"admin"}))
+
+
+def test_storyboard_edits_a_dropped_picture_webhooks_and_models(served: LiveServer, tmp_path: Path) -> None:
+    from PIL import Image
+
+    sample = (Path(__file__).parents[1] / "data" / "samples" / "night-market.fountain").read_text(encoding="utf-8")
+    backend = remote(served, tmp_path)
+    try:
+        pid = backend.create_project("Night", sample, {**SMALL, "duration": 60}).project_id
+        view = backend.storyboard(pid)
+        shots = view.board["shots"]
+        assert len(shots) >= 6 and view.stills == {} and view.replacements == {}  # nothing drawn yet
+        redo = backend.regenerate_shot(pid, 2)["shot"]
+        assert redo["seed"] != shots[1]["seed"]
+        assert backend.regenerate_shot(pid, 4, locked=True)["shot"]["locked"]
+        name = view.board["characters"][0]["name"]
+        looks = backend.update_character(pid, name, description="a tall woman in a yellow raincoat")
+        assert "yellow raincoat" in json.dumps(looks)
+        picture = tmp_path / "mine.png"
+        Image.new("RGB", (64, 36), (10, 200, 30)).save(picture)
+        backend.replace_shot(pid, 5, picture)
+        replaced = backend.storyboard(pid).replacements
+        assert set(replaced) == {5} and replaced[5].is_relative_to(backend.cache_dir)
+        with Image.open(replaced[5]) as im:
+            assert im.size == (64, 36) and im.convert("RGB").getpixel((3, 3)) == (10, 200, 30)
+        backend.use_generated(pid, 5)
+        assert backend.storyboard(pid).replacements == {}
+        # Storyboard edits move the project's version; the editor's next save is still no conflict.
+        assert backend.save_valid(pid, "Night, retitled", sample, {**SMALL, "duration": 60}).project.title \
+            == "Night, retitled"
+
+        hook = backend.create_webhook("https://example.com/hooks/film", ["job.completed"])
+        assert hook.secret and [w.webhook_id for w in backend.list_webhooks()] == [hook.webhook_id]
+        backend.delete_webhook(hook.webhook_id)
+        assert backend.list_webhooks() == []
+        from filmstudio.services import models
+
+        assert [m.id for m in backend.list_models()] == [m.id for m in models.list_models(
+            served.parts.studio, _owner(served))]  # the studio's catalogue, as it judges it
+        assert backend.youtube_channels() == []
+        with pytest.raises(BadRequest) as keys_refused:
+            backend.list_keys()
+        assert "filmstudio keys create" in error_text(keys_refused.value)
+    finally:
+        backend.close()
+
+
+def test_a_render_cancelled_from_the_laptop_ends_followed_and_refunded(tmp_path: Path) -> None:
+    settings = server_settings(tmp_path / "home", secrets_backend="file")
+    with live_server(settings, FakeRenderer(step_seconds=0.5)) as live:
+        key = live.new_key("carol", credits=10, plan="pro")
+        backend = RemoteBackend(live.base, key, cache_dir=tmp_path / "cache")
+        try:
+            assert backend.connect().credit_balance == 10 and not backend.unlimited
+            pid = backend.create_project("Stopped", SCRIPT, SMALL).project_id
+            job = backend.generate(pid)
+            assert job.credits_deducted > 0
+            seen: list[JobPublic] = []
+
+            def cancel_once_running(update: JobPublic) -> None:
+                seen.append(update)
+                if update.status == "processing" and update.progress > 0 and not update.cancel_requested:
+                    backend.cancel_job(job.job_id)
+
+            final = backend.follow_job(job.job_id, cancel_once_running)
+            assert final.status == "cancelled" and any(j.cancel_requested for j in seen)
+            assert backend.connect().credit_balance == 10  # refunded, as the account shows it
+            assert backend.retry_job(job.job_id).project_id == pid
+        finally:
+            backend.close()

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,7 +47,7 @@ from filmstudio.desktop.backend_contract import (
     valid_update,
 )
 from filmstudio.desktop.remote_http import StudioConnection, sse_events
-from filmstudio.domain.errors import BadRequest, FilmStudioError, NotFound
+from filmstudio.domain.errors import BadRequest, FilmStudioError, InvalidSettings, NotFound
 from filmstudio.domain.models import (
     AccountOverview,
     ApiKeyCreated,
@@ -60,6 +60,7 @@ from filmstudio.domain.models import (
     ProjectCreate,
     ProjectPublic,
     ProjectUpdate,
+    StudioInfo,
     WebhookCreated,
     WebhookPublic,
 )
@@ -99,6 +100,7 @@ class RemoteBackend:
         self._lock = threading.Lock()
         self._checked = False
         self._music: Any = None
+        self._info: StudioInfo | None = None
 
     # -- the contract's properties ---------------------------------------------------------------
 
@@ -136,13 +138,17 @@ class RemoteBackend:
         except ValueError as exc:
             raise StudioIncompatible(f"{self.base_url} answers, but not as a FilmStudio studio",
                                      details={"url": self.base_url}) from exc
-        version = str(health.get("api_version") or health.get("version") or "") if isinstance(health, dict) else ""
-        major = _major(version)
+        if not isinstance(health, dict) or "version" not in health:
+            raise StudioIncompatible(f"{self.base_url} answers, but not as a FilmStudio studio",
+                                     details={"url": self.base_url})
+        # An explicit API version wins; else the package's major number (0.x studios speak /api/v1 as 0.x apps).
+        version = str(health.get("api_version") or health["version"])
         client = str(API_MAJOR) if health.get("api_version") else _major(APP_VERSION)
-        if major != client:
+        if _major(version) != client:
             raise StudioIncompatible(
-                f"The studio speaks API version {version or 'unknown'}, this app speaks {client}: update the "
-                "older of the two.", details={"server_version": version, "client_version": client})
+                f"The studio runs FilmStudio {health['version']}, this app is {APP_VERSION}: their versions differ "
+                "in the major number, so they do not speak the same API; update the older of the two.",
+                details={"server_version": str(health["version"]), "client_version": APP_VERSION})
         self.server_version = str(health.get("version", version))
         self.account = AccountOverview.model_validate(self.http.get_json("/account"))
         self.unlimited = self.account.credit_balance is None
@@ -263,17 +269,20 @@ class RemoteBackend:
     def project_titles(self) -> dict[str, str]:
         return {p.project_id: p.title for p in self.list_projects()}
 
+    def studio_info(self) -> StudioInfo:
+        """The server's version, machine, translator and writer (`GET /studio`), asked once per connection."""
+        if self._info is None:
+            self._info = StudioInfo.model_validate(self._get("/studio"))
+        return self._info
+
     def translation_pairs(self) -> set[tuple[str, str]]:
-        """The studio's translator's (source, target) pairs, from its model list (none listed: none)."""
-        try:
-            found = self._get("/translations")
-        except NotFound:
-            return set()
-        pairs = found.get("pairs", found) if isinstance(found, dict) else found
-        return {(str(p[0]), str(p[1])) if isinstance(p, list | tuple) else (str(p["source"]), str(p["target"]))
-                for p in pairs}
+        return {(str(a), str(b)) for a, b in self.studio_info().translation_pairs}
 
     # -- the film ------------------------------------------------------------------------------
+
+    def _here_url(self, path: str) -> str:
+        """An API path or URL the studio gave, at the address this client reaches it by."""
+        return self.http.api + "/" + path.split("/api/v1/", 1)[1] if "/api/v1/" in path else path
 
     def _here(self, project: ProjectPublic) -> ProjectPublic:
         """`project` with its signed links pointing at the address this client reaches the studio by.
@@ -288,10 +297,15 @@ class RemoteBackend:
                 return url
             return self.http.api + "/" + url.split("/api/v1/", 1)[1]
 
+        files = a.files.model_copy(update={
+            "video": here(a.files.video), "thumbnail": here(a.files.thumbnail),
+            "subtitles": {k: here(v) for k, v in a.files.subtitles.items()},
+            "subtitles_vtt": {k: here(v) for k, v in a.files.subtitles_vtt.items()},
+        }) if a.files is not None else None
         moved = a.model_copy(update={
             "video_url": here(a.video_url), "thumbnail_url": here(a.thumbnail_url),
             "subtitles": {k: here(v) for k, v in a.subtitles.items()},
-            "subtitles_vtt": {k: here(v) for k, v in a.subtitles_vtt.items()},
+            "subtitles_vtt": {k: here(v) for k, v in a.subtitles_vtt.items()}, "files": files,
         })
         return project.model_copy(update={"assets": moved})
 
@@ -301,33 +315,34 @@ class RemoteBackend:
         return folder
 
     def film_files(self, project_id: str, *, chapters: bool = True) -> FilmFiles:
-        """The film's signed link (the player streams it with Range requests), and the thumbnail and
-        subtitles downloaded into this studio's cache (fetched again only when changed)."""
-        project = ProjectPublic.model_validate(self._get(f"/projects/{project_id}"))
-        assets = self._here(project).assets
+        """The film's signed link (the player streams it with Range requests, no key needed), and the
+        thumbnail and subtitles in this studio's cache (a conditional GET: unchanged files cost a 304)."""
+        project = self._here(ProjectPublic.model_validate(self._get(f"/projects/{project_id}")))
+        assets = project.assets
         if not assets.video_url:
             return FilmFiles(video=None)
+        files = _stable(assets)
         folder = self._project_cache(project_id)
-        thumb = self.http.cached_get(assets.thumbnail_url, folder / "thumbnail.jpg") if assets.thumbnail_url else None
+        thumb = self.http.cached_get(files["thumbnail"], folder / "thumbnail.jpg") if files.get("thumbnail") else None
         subtitles = {lang: self.http.cached_get(url, folder / f"film.{lang}.srt")
-                     for lang, url in assets.subtitles.items()} if chapters else {}
+                     for lang, url in files["subtitles"].items()} if chapters else {}
         return FilmFiles(video=None, thumbnail=thumb, subtitles=subtitles,
                          chapters=_chapters(assets.video_url) if chapters else (), video_url=assets.video_url)
 
     def export_film(self, project_id: str, target: Path, progress: ProgressFn | None = None) -> Path:
         """Download the film to `target` (resumable: an interrupted export continues where it stopped),
         its SRT and VTT subtitles and its thumbnail beside it."""
-        project = ProjectPublic.model_validate(self._get(f"/projects/{project_id}"))
-        assets = self._here(project).assets
-        if not assets.video_url:
+        project = self._here(ProjectPublic.model_validate(self._get(f"/projects/{project_id}")))
+        if not project.assets.video_url:
             raise NotFound("the project has no film yet", code="FILM_NOT_FOUND")
-        self.http.download(assets.video_url, target, progress)
-        for lang, url in assets.subtitles.items():
+        files = _stable(project.assets)
+        self.http.download(files["video"], target, progress)
+        for lang, url in files["subtitles"].items():
             self.http.download(url, target.with_name(f"{target.stem}.{lang}.srt"))
-        for lang, url in assets.subtitles_vtt.items():
+        for lang, url in files["subtitles_vtt"].items():
             self.http.download(url, target.with_name(f"{target.stem}.{lang}.vtt"))
-        if assets.thumbnail_url:
-            self.http.download(assets.thumbnail_url, target.with_suffix(".jpg"))
+        if files.get("thumbnail"):
+            self.http.download(files["thumbnail"], target.with_suffix(".jpg"))
         return target
 
     # -- jobs -------------------------------------------------------------------------------
@@ -401,8 +416,14 @@ class RemoteBackend:
                 raise envelope_error(response)
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raise NotFound("the studio sends no job events", code="NO_JOB_EVENTS")
+            def lines() -> Iterator[str]:
+                for line in response.iter_lines():  # keepalives too: a stop is seen within 15 s
+                    if stop():
+                        return
+                    yield line
+
             try:
-                for event, data in sse_events(response.iter_lines()):
+                for event, data in sse_events(lines()):
                     if event != "job":
                         continue
                     job = seen(JobPublic.model_validate_json(data))
@@ -439,11 +460,12 @@ class RemoteBackend:
         stills: dict[int, Path] = {}
         for shot in board.get("shots", []):
             number = int(shot["number"])
-            if not shot.get("still", True):
+            path = shot.get("still")  # the still's API path; None until a render drew the shot
+            if not path:
+                (folder / "stills" / f"shot-{number}.png").unlink(missing_ok=True)
                 continue
             try:
-                stills[number] = self.http.cached_get(f"/projects/{project_id}/storyboard/shots/{number}/still",
-                                                      folder / "stills" / f"shot-{number}.png")
+                stills[number] = self.http.cached_get(self._here_url(str(path)), folder / "stills" / f"shot-{number}.png")
             except NotFound:  # no render has drawn it yet
                 (folder / "stills" / f"shot-{number}.png").unlink(missing_ok=True)
         replacements: dict[int, Path] = {}
@@ -487,11 +509,7 @@ class RemoteBackend:
         return [ModelPublic.model_validate(m) for m in self._get("/models")]
 
     def hardware_summary(self) -> str:
-        try:
-            found = self._get("/hardware")
-        except NotFound:
-            return f"the studio at {self.base_url}"
-        return str(found.get("summary", "")) if isinstance(found, dict) else str(found)
+        return self.studio_info().hardware.summary
 
     def pull_model(self, model_id: str) -> ModelPullAccepted:
         body = self._send("POST", f"/models/{model_id}/pull", {}, idempotency_key=True).json()
@@ -513,12 +531,8 @@ class RemoteBackend:
         return PublishAccepted.model_validate(body)
 
     def youtube_channels(self) -> list[dict[str, Any]]:
-        try:
-            found = self._get("/youtube/channels")
-        except NotFound:
-            return []
-        channels = found.get("channels", found) if isinstance(found, dict) else found
-        return [dict(c) for c in channels]
+        channels: list[dict[str, Any]] = self._get("/youtube/channels")
+        return channels
 
     def connect_youtube(self, client_secrets: Path) -> dict[str, Any]:
         raise BadRequest("A YouTube channel is connected on the studio's own computer (Settings there, or "
@@ -528,18 +542,16 @@ class RemoteBackend:
     # -- API keys and webhooks -----------------------------------------------------------------
 
     def list_keys(self) -> list[ApiKeyPublic]:
-        found = self._get("/keys")
-        return [ApiKeyPublic.model_validate(k) for k in (found.get("keys", []) if isinstance(found, dict) else found)]
+        raise _owners_only()
 
     def create_key(self, name: str) -> ApiKeyCreated:
-        body = self._send("POST", "/keys", {"name": name or "desktop key"}, idempotency_key=True).json()
-        return ApiKeyCreated.model_validate(body)
+        raise _owners_only()
 
     def revoke_key(self, key_id: str) -> ApiKeyPublic:
-        return ApiKeyPublic.model_validate(self._send("POST", f"/keys/{key_id}/revoke", {}).json())
+        raise _owners_only()
 
     def rotate_key(self, key_id: str) -> ApiKeyCreated:
-        return ApiKeyCreated.model_validate(self._send("POST", f"/keys/{key_id}/rotate", {}).json())
+        raise _owners_only()
 
     def list_webhooks(self) -> list[WebhookPublic]:
         return [WebhookPublic.model_validate(w) for w in self._get("/webhooks")["webhooks"]]
@@ -563,17 +575,36 @@ class RemoteBackend:
     # -- script checks and previews -------------------------------------------------------------
 
     def check_script(self, script: str, settings: dict[str, Any]) -> ScriptCheck:
-        """Computed here (parsing, casting and fit are the studio's own code); voices are the espeak-ng
-        variants the studio casts when no neural voice is installed, so names may differ from its own."""
-        return script_check(script, settings, lambda _language: (), lambda voice: str(voice.label))
+        """The studio's own check (`POST /scripts/check`: its voices, its fit); bad settings are found here first."""
+        try:
+            parsed = parse_settings(settings)
+        except InvalidSettings as exc:
+            return ScriptCheck((), {}, 0, 0, None, exc.code, exc.message)
+        body = {"script": script, "settings": json.loads(parsed.model_dump_json(exclude_unset=True))}
+        try:
+            found = self._send("POST", "/scripts/check", body).json()
+        except NotFound:  # a studio without the endpoint: the same code, cast from espeak-ng voices
+            return script_check(script, settings, lambda _language: (), lambda voice: str(voice.label))
+        except BadRequest as exc:
+            return ScriptCheck((), {}, 0, 0, None, exc.code, exc.message)
+        error = found.get("error") or {}
+        return ScriptCheck(tuple(found["characters"]), dict(found["voices"]), int(found["credits"]),
+                           int(found["scenes"]), found.get("speech_seconds"), error.get("code"), error.get("message"),
+                           dict(found.get("readings") or {}))
 
     def style_preview_png(self, style: str, size: tuple[int, int] = (192, 108)) -> bytes:
         """Computed here: the style previews are procedural, the same on every machine."""
         return style_preview_png(style, size)
 
     def audition(self, script: str, character: str, text: str, settings: dict[str, Any]) -> Path:
-        raise BadRequest("Auditions play the studio's voices on the studio's computer; generate the film to hear "
-                         "them here.", code="REMOTE_NOT_SUPPORTED")
+        """The line spoken by the studio's voice (`POST /scripts/audition`), as a WAV in the scratch folder."""
+        parsed = parse_settings(settings)
+        body = {"script": script, "character": character, "text": text,
+                "settings": json.loads(parsed.model_dump_json(exclude_unset=True))}
+        wav = self._send("POST", "/scripts/audition", body).content
+        out = Path(tempfile.mkdtemp(prefix="audition-", dir=self.scratch_dir)) / "line.wav"
+        out.write_bytes(wav)
+        return out
 
     def write_screenplay(self, idea: str, settings: dict[str, Any], *, cancel: Any,
                          on_text: Callable[[int, str], None]) -> Any:
@@ -591,6 +622,20 @@ class RemoteBackend:
 
 def _meets_the_contract(backend: RemoteBackend) -> StudioBackend:
     return backend  # mypy checks RemoteBackend against the pages' contract here
+
+
+def _owners_only() -> BadRequest:
+    return BadRequest("API keys of a studio server are made by its owner on that machine (`filmstudio keys "
+                      "create`); an API key cannot make more keys.", code="REMOTE_NOT_SUPPORTED")
+
+
+def _stable(assets: Any) -> dict[str, Any]:
+    """The film's files to download: the stable key-authenticated URLs, else the signed ones (older studios)."""
+    if assets.files is not None:
+        f = assets.files
+        return {"video": f.video, "thumbnail": f.thumbnail, "subtitles": f.subtitles, "subtitles_vtt": f.subtitles_vtt}
+    return {"video": assets.video_url, "thumbnail": assets.thumbnail_url, "subtitles": assets.subtitles,
+            "subtitles_vtt": assets.subtitles_vtt}
 
 
 def _content(project: ProjectPublic) -> tuple[str, str, str]:

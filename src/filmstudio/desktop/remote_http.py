@@ -301,18 +301,13 @@ class StudioConnection:
         return target
 
     def cached_get(self, url: str, target: Path) -> Path:
-        """A small file (a still, a thumbnail) kept in the cache: fetched again only when its ETag changed.
-
-        A HEAD asks for the current ETag (the studio's FileResponse answers it without a body), so an
-        unchanged still costs one round trip and no bytes.
-        """
+        """A small file (a still, a thumbnail) kept in the cache: a conditional GET (If-None-Match), so an
+        unchanged file costs a 304 and no bytes."""
         tag_file = target.with_name(target.name + ".etag")
-        if target.exists() and tag_file.exists():
-            known = tag_file.read_text()
-            head = self.request("HEAD", url, headers={"If-None-Match": known}, ok=(304,))
-            if head.status_code == 304 or head.headers.get("etag") == known:
-                return target
-        response = self.request("GET", url)
+        known = tag_file.read_text() if target.exists() and tag_file.exists() else None
+        response = self.request("GET", url, headers={"If-None-Match": known} if known else None, ok=(304,))
+        if response.status_code == 304:
+            return target
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(response.content)
