@@ -235,6 +235,13 @@ class AuditionRequest(_Input):
     text: str = Field(min_length=1, max_length=500, json_schema_extra=_TITLE_SCHEMA, examples=["It finally works."])
     settings: SettingsPatch | None = None
 
+    @field_validator("text")
+    @classmethod
+    def _something_to_say(cls, v: str) -> str:
+        if not re.search(_SOMETHING, v):
+            raise PydanticCustomError("BLANK_TEXT", "text must contain something other than whitespace", {})
+        return v
+
 
 class ScriptCheck(BaseModel):
     """What an editor shows while typing: who speaks, in which of the studio's voices, and whether it fits."""

@@ -216,7 +216,11 @@ def delete_image(project_id: str, name: ImageName, caller: Caller, studio: Studi
     return Response(status_code=204)
 
 
-@router.get("/{project_id}/storyboard", responses={409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}})
+_NOT_WRITTEN: dict[int | str, dict[str, Any]] = {
+    409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}}
+
+
+@router.get("/{project_id}/storyboard", responses=_NOT_WRITTEN)
 def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[str, Any]:
     """The shot list: scene, characters, the line each shot carries, camera, prompt and seed per shot.
 
@@ -225,7 +229,7 @@ def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[s
     return storyboard.get_storyboard(studio, caller, project_id)
 
 
-@router.post("/{project_id}/storyboard/shots/{number}/regenerate")
+@router.post("/{project_id}/storyboard/shots/{number}/regenerate", responses=_NOT_WRITTEN)
 def regenerate_shot(project_id: str, number: int, body: ShotRegenerate, caller: Caller,
                     studio: StudioDep) -> dict[str, Any]:
     """Redo one shot with a new seed or an edited prompt (or lock it); the next render redraws only it."""
@@ -249,7 +253,7 @@ def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioD
 CharacterName = Annotated[str, Path(min_length=1, max_length=100, description="as in the script, e.g. LENA")]
 
 
-@router.patch("/{project_id}/storyboard/characters/{name}")
+@router.patch("/{project_id}/storyboard/characters/{name}", responses=_NOT_WRITTEN)
 def update_character(project_id: str, name: CharacterName, body: CharacterLookUpdate, caller: Caller,
                      studio: StudioDep) -> dict[str, Any]:
     """Edit a character's description or seed; every shot with them uses it from the next render."""
