@@ -22,6 +22,7 @@ from filmstudio.store import projects as project_rows
 log = logging.getLogger(__name__)
 # + how long the script wants, and what the moving shots' clips cost
 STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds", "script_duration", "clips_made", "clips_seconds")
+RESULT_FIELDS = (*STILLS_FIELDS, "subtitles")  # + how readable each subtitle track is (media.readability)
 WRITING_SHARE = 0.15  # of a generate that writes its screenplay first: the bar's part for the writing
 
 
@@ -94,7 +95,7 @@ class RenderJobs:
         publish = render_params(job).publish
         return JobOutcome(
             # What the stills cost (the next estimates take the drawing out of the stage speeds).
-            result={"title": manifest.get("title"), **{k: manifest[k] for k in STILLS_FIELDS if k in manifest}}
+            result={"title": manifest.get("title"), **{k: manifest[k] for k in RESULT_FIELDS if k in manifest}}
             if isinstance(manifest, dict) else {},
             warnings=warnings,
             output_dir=request.output.parent.relative_to(self.studio.media_dir).as_posix(),
