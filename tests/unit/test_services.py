@@ -190,6 +190,19 @@ def test_estimates_use_rate_and_history(studio: Studio) -> None:
     assert estimates.remaining_seconds(studio.store, _job(first)) == pytest.approx((10.0 - 2.0) + 20.0)
 
 
+def test_the_clips_of_moving_shots_are_taken_out_of_the_stage_speeds_too(studio: Studio) -> None:
+    who = _who(studio, credits=None)
+    job_id = jobs.generate(studio, who, _project(studio, who)).job_id
+    # 20 s of stills and 10 s of clips inside a 32 s visual_generation: 2 s at film pace.
+    with studio.store.write() as db:
+        db.execute("UPDATE jobs SET status='completed', finished_at='z', stage_timings=?, result=? WHERE id=?",
+                   [json.dumps({"visual_generation": 32.0, "rendering": 10.0}),
+                    json.dumps({"stills": 6, "stills_seconds": 20.0, "clips_made": 2, "clips_seconds": 10.0}),
+                    job_id])
+    assert estimates.seconds_per_film_second(studio.store) == pytest.approx({"visual_generation": 2.0 / 5,
+                                                                              "rendering": 10.0 / 5})
+
+
 def test_estimates_count_the_stills_to_draw(studio: Studio) -> None:
     who = _who(studio, credits=None)
     job_id = jobs.generate(studio, who, _project(studio, who)).job_id

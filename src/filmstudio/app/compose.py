@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices, Writer
+from filmstudio.pipeline.engines import Engines, Motion, Pictures, VoiceLibrary, Voices, Writer
 
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
@@ -106,6 +106,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         encoder=FfmpegEncoder(encoder, hardware=hardware_encoding),
         pictures=picture_engine(models_dir, picture_model, device=pictures_device) if models_dir is not None else None,
         writer=writer,
+        motion=motion_engine(models_dir, device=pictures_device) if models_dir is not None else None,
     )
 
 
@@ -140,6 +141,25 @@ def picture_engine(models_dir: Path, model_id: str | None = None, *, device: str
             adapter, why = find_reference_adapter(models_dir, model.path, model.id)
             return DiffusersPictures(model.path, model_id=model.id, revision=model.revision, adapter=adapter,
                                      references_advice=why, forced_device=device)
+    return None
+
+
+def motion_engine(models_dir: Path, *, device: str | None = None) -> Motion | None:
+    """A diffusers engine on the installed video model (the catalogue's first installed entry of kind
+    "video" for diffusers, else any other so recorded); None: every shot is its still with the camera move.
+    Only a model of kind "video" is ever loaded as one (a picture model's folder is never taken for it)."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
+    from filmstudio.pipeline.providers.motion import DiffusersMotion
+
+    if not models_dir.is_dir():
+        return None
+    catalogue = load_catalogue()
+    candidates = {m.id: m for m in serving(ModelLibrary(models_dir), catalogue, kind="video", engine="diffusers")}
+    for mid in [*(e.id for e in catalogue.of_kind("video")), *sorted(candidates)]:
+        model = candidates.get(mid)
+        if model is not None and (model.path / "model_index.json").is_file():
+            return DiffusersMotion(model.path, model_id=model.id, revision=model.revision, forced_device=device)
     return None
 
 

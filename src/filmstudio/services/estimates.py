@@ -31,7 +31,9 @@ def seconds_per_film_second(store: Store) -> dict[str, float]:
     for row in job_rows.finished_renders(store):
         duration = float(row.settings.get("duration", 60)) or 60.0
         timings = dict(row.stage_timings)
-        drawing = float((row.result or {}).get("stills_seconds") or 0.0)
+        result = row.result or {}
+        # The clips of moving shots are made in the same step: their time goes with the clips too.
+        drawing = float(result.get("stills_seconds") or 0.0) + float(result.get("clips_seconds") or 0.0)
         if drawing and STILLS_STEP in timings:
             timings[STILLS_STEP] = max(0.0, float(timings[STILLS_STEP]) - drawing)
         for step, seconds in timings.items():

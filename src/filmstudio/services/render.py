@@ -20,7 +20,8 @@ from filmstudio.services.studio import Studio
 from filmstudio.store import projects as project_rows
 
 log = logging.getLogger(__name__)
-STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds", "script_duration")  # + how long the script wants
+# + how long the script wants, and what the moving shots' clips cost
+STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds", "script_duration", "clips_made", "clips_seconds")
 RESULT_FIELDS = (*STILLS_FIELDS, "subtitles")  # + how readable each subtitle track is (media.readability)
 WRITING_SHARE = 0.15  # of a generate that writes its screenplay first: the bar's part for the writing
 
