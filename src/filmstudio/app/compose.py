@@ -344,7 +344,7 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
         renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue, secrets=secrets).with_voices(engines.voices.voices())
-    studio = publish_targets(studio.with_pictures(engines.pictures), targets)
+    studio = publish_targets(studio.with_pictures(engines.pictures).with_motion(engines.motion), targets)
     pool = None
     if settings.workers > 0:
         pool = WorkerPool(queue, studio, job_handlers(studio, renderer, engines.writer), workers=settings.workers,

@@ -233,14 +233,27 @@ class LocalBackend:
     # -- storyboard ---------------------------------------------------------------------------
 
     def storyboard(self, project_id: str) -> StoryboardView:
-        from filmstudio.services import assets, storyboard
+        from filmstudio.services import assets, clips, storyboard
 
         board = storyboard.get_storyboard(self.studio, self.principal, project_id)
         folder = assets.project_images_dir(self.studio, project_id)
         return StoryboardView(
             board=board, stills=storyboard.shot_stills(self.studio, self.principal, project_id),
             replacements={s["number"]: folder / s["image"] for s in board["shots"] if s.get("image")},
+            clips=clips.shot_clips(self.studio, self.principal, project_id),
         )
+
+    def set_shot_motion(self, project_id: str, number: int, motion: bool | None) -> dict[str, Any]:
+        """Animate shot `number` (True), keep it a still (False) or follow the motion budget (None)."""
+        from filmstudio.domain.models import ShotUpdate
+        from filmstudio.services import storyboard
+
+        return storyboard.update_shot(self.studio, self.principal, project_id, number, ShotUpdate(motion=motion))
+
+    def set_motion_budget(self, project_id: str, budget: str) -> ProjectPublic:
+        """Which of the project's shots move: "none", "key" or "all" (its `motion` setting)."""
+        return projects.update_project(self.studio, self.principal, project_id,
+                                       ProjectUpdate(settings={"motion": budget}))
 
     def regenerate_shot(self, project_id: str, number: int, *, seed: int | None = None, prompt: str | None = None,
                         locked: bool | None = None) -> dict[str, Any]:

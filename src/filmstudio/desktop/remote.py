@@ -483,6 +483,14 @@ class RemoteBackend:
                                             body).json()
         return answer
 
+    def set_shot_motion(self, project_id: str, number: int, motion: bool | None) -> dict[str, Any]:
+        answer: dict[str, Any] = self._send("PATCH", f"/projects/{project_id}/storyboard/shots/{number}",
+                                            {"motion": motion}).json()
+        return answer
+
+    def set_motion_budget(self, project_id: str, budget: str) -> ProjectPublic:
+        return self._patch(project_id, ProjectUpdate(settings={"motion": budget}))
+
     def update_character(self, project_id: str, name: str, *, description: str | None = None,
                          seed: int | None = None) -> dict[str, Any]:
         body = {k: v for k, v in {"description": description, "seed": seed}.items() if v is not None}

@@ -85,10 +85,22 @@ class PublishParams(_Params):
             data.update(target=DEFAULT_TARGET, options={**(data.pop("youtube") or {}), "channel_id": channel},
                         destination={"id": channel or "", "title": ""})
         return data
+class ClipsPlanned(_Params):
+    """The clips a render was counted to make when it was queued (`MotionEstimate`): its moving shots."""
+
+    moving: int = 0
+    seconds_per_clip: float = 0.0
+    model: str | None = None
+    measured: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return self.moving * self.seconds_per_clip if self.model else 0.0
 
 
 class RenderParams(_Params):
     stills: StillsPlanned | None = None
+    clips: ClipsPlanned | None = None  # None: no video model installed (every shot a still)
     write_first: bool | None = None  # True: the project had only an idea: the job writes its screenplay, then renders it
     idea: str | None = None
     publish: PublishParams | None = None  # the publish target, its options and destination, for after the film

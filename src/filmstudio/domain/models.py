@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, WithJsonSchema, field_validator
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
@@ -683,6 +683,14 @@ class ShotRegenerate(_Input):
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     prompt: str | None = Field(default=None, min_length=1, max_length=1000)
     locked: bool | None = None
+
+
+class ShotUpdate(_Input):
+    """Edit one storyboard shot: `motion` true (a video model animates it), false (a still), null (as the budget says)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [{"motion": True}]})
+
+    motion: StrictBool | None = None
 
 
 class CharacterLookUpdate(_Input):

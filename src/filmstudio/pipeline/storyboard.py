@@ -231,7 +231,8 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
                 prompt, count = edit.prompt, counter.count(edit.prompt)
                 warning = (f"the edited prompt is {count} tokens; the picture model reads {counter.limit} and "
                            "cuts the rest" if count > counter.limit else None)
-            moves = motion_plan.mark(settings.motion, motion_plan.key_reason(carried, n, camera), edit.motion)
+            key = motion_plan.key_reason(carried, n, camera, new_scene=scene.heading is not None)
+            moves = motion_plan.mark(settings.motion, key, edit.motion)
             shots.append(Shot(
                 number=number, scene_index=scene.index, shot=n, heading=scene.heading, int_ext=scene.int_ext,
                 location=scene.location, time_of_day=time, characters=on_screen,

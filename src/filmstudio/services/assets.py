@@ -110,7 +110,7 @@ def public_assets(studio: Studio, assets_json: str) -> Assets:
 
 def key_url(studio: Studio, rel_path: str) -> str:
     """A produced file's stable URL, for a caller with a key that owns the project (no signature)."""
-    return f"{studio.base_url}/api/v1/files/{quote(rel_path)}"
+    return f"{studio.settings.base_url}/api/v1/files/{quote(rel_path)}"
 
 
 def media_type(path: Path) -> str:

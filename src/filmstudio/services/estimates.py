@@ -3,7 +3,8 @@
 With a picture model the stills dominate: a render's estimate is the film's length at this
 machine's stage speeds (measured without the drawing) plus the stills it has to draw (cache
 misses, counted when the job was queued: `params.stills`) times the seconds per still measured
-for that model and device (`pipeline/still_timings.py`).
+for that model and device (`pipeline/still_timings.py`), plus, with a video model, its moving
+shots times the seconds per clip (`params.clips`, `pipeline/motion_plan.py`).
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ def expected_total(store: Store, duration: int, stills_seconds: float = 0.0) -> 
 
 
 def stills_seconds(job: JobRow) -> float:
-    """The drawing a job has to do, as counted when it was queued (0: no picture model or all cached)."""
-    stills = job.params.stills if isinstance(job.params, RenderParams) else None
-    return stills.seconds if stills is not None else 0.0
+    """The drawing a job has to do, as counted when it was queued (0: no picture model or all cached),
+    with the clips of its moving shots (0: no video model)."""
+    if not isinstance(job.params, RenderParams):
+        return 0.0
+    stills = job.params.stills.seconds if job.params.stills is not None else 0.0
+    return stills + (job.params.clips.seconds if job.params.clips is not None else 0.0)
 
 
 def remaining_seconds(store: Store, job: JobRow, now: datetime | None = None) -> float | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from filmstudio.domain.errors import BadRequest, Conflict, InsufficientCredits, NotFound
 from filmstudio.domain.jobs import (
+    ClipsPlanned,
     JobRow,
     PublishDestination,
     PublishParams,
@@ -102,11 +103,15 @@ def generate(
         publish = PublishParams(target=name, options=pinned.options.model_dump(mode="json"),
                                 destination=PublishDestination(id=pinned.destination.id,
                                                                title=pinned.destination.title))
-    from filmstudio.services.storyboard import planned_stills
+    from filmstudio.services.storyboard import planned_motion, planned_stills
 
-    # What the picture model will draw: most of the time (unknown until a written script exists).
+    # What the picture model will draw and the video model animate: most of the time (unknown until
+    # a written script exists).
     stills = planned_stills(studio, seen, settings, script=script) if script is not None else None
-    params = RenderParams(publish=publish,
+    motion = planned_motion(studio, seen, settings, script=script) if script is not None else None
+    clips = (ClipsPlanned(moving=motion.moving, seconds_per_clip=motion.seconds_per_clip, model=motion.model,
+                          measured=motion.measured) if motion is not None and motion.model is not None else None)
+    params = RenderParams(publish=publish, clips=clips,
                           stills=StillsPlanned.model_validate(stills.as_dict()) if stills is not None else None,
                           write_first=True if write_first else None, idea=seen.get("idea") if write_first else None)
     now = utcnow()
@@ -114,7 +119,8 @@ def generate(
     accepted = JobAccepted(
         job_id=job_id, project_id=project_id, status="queued",
         estimated_time=estimates.humanize_range(estimates.expected_total(
-            studio.store, settings.duration, stills.seconds if stills is not None else 0.0)),
+            studio.store, settings.duration,
+            (stills.seconds if stills is not None else 0.0) + (clips.seconds if clips is not None else 0.0))),
         credits_deducted=credits, created_at=now,
     )
     with studio.store.write() as db:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Pictures, VoiceInfo
+from filmstudio.pipeline.engines import Motion, Pictures, VoiceInfo
 from filmstudio.services.secrets import SecretStore
 from filmstudio.services.targets import PublishTarget
 from filmstudio.store.db import Store
@@ -46,6 +46,8 @@ class Studio:
     # The render engines' picture engine (None: procedural backdrops), for the storyboard's token
     # counts and the estimate of the stills to draw before a render starts.
     pictures: Pictures | None = None
+    # The render engines' video model (None: every shot a still), for the estimate of what motion adds.
+    motion: Motion | None = None
     # Where films can be published, by name (the composition root registers them).
     publish_targets: Mapping[str, PublishTarget] = field(default_factory=dict)
 
@@ -75,6 +77,11 @@ class Studio:
         from dataclasses import replace
 
         return replace(self, pictures=pictures)
+
+    def with_motion(self, motion: Motion | None) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, motion=motion)
 
     def with_targets(self, targets: Mapping[str, PublishTarget]) -> Studio:
         from dataclasses import replace
