@@ -102,7 +102,8 @@ class EmbeddedApi:
 
     @property
     def engines(self) -> Engines:
-        return self.parts.engines
+        """The engines of now (rebuilt after a model pull or removal), or the ones the caller gave."""
+        return self.parts.live.current() if self.parts.live is not None else self.parts.engines
 
     @property
     def url(self) -> str:

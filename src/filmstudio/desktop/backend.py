@@ -147,7 +147,7 @@ class Backend:
         self.server = server
         if engines is None:
             raise ValueError("the desktop needs the engines the composition root built")
-        self.engines = engines
+        self._engines = engines
         owner = accounts.owner_account(studio.store)
         # The owner account has no credit limit: the desktop does not show credits for it.
         self.unlimited = owner.credit_balance is None
@@ -156,6 +156,12 @@ class Backend:
         self.scratch_dir = Path(self._scratch.name)
         # The desktop is the owner at the keyboard: no key, every scope.
         self.principal = Principal(account_id=owner.account_id, key_id=DESKTOP_KEY_ID, scopes=frozenset({"admin"}))
+
+    @property
+    def engines(self) -> Engines:
+        """The studio's engines of now: a model pulled or removed while the app runs is used at once."""
+        source = self.studio.engine_source
+        return source.current() if source is not None else self._engines
 
     def close(self) -> None:
         """Remove the scratch folder (audition and music previews)."""

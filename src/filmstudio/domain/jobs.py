@@ -40,7 +40,8 @@ class RenderParams(_Params):
 
 
 class ModelPullParams(_Params):
-    model_id: str
+    model_id: str  # a set's first model
+    model_ids: tuple[str, ...] | None = None  # a set pulled as one job (POST /models/pull), in this order
 
 
 def _loaded(raw: str | None) -> dict[str, Any]:
