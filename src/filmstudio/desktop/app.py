@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.first_run import offer_first_run
 from filmstudio.desktop.settings_page import Preferences, apply_theme
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.window import MainWindow
@@ -67,6 +68,8 @@ def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
     if server is not None and server.notice:
         window.status_label.setText(server.notice)
     window.show()
+    # The first launch with no model pulled: the set for this machine, asked once (never downloads by itself).
+    offer_first_run(window, backend, tasks, qsettings)
     if quit_after := os.environ.get("FILMSTUDIO_QUIT_AFTER_MS"):  # smoke tests of the app bundle
         QTimer.singleShot(int(quit_after), app.quit)
     code = app.exec()

@@ -24,6 +24,9 @@ from filmstudio.domain.models import (
     JobPublic,
     ModelPublic,
     ModelPullAccepted,
+    ModelRecommendation,
+    ModelSetPull,
+    ModelSetPullAccepted,
     ProjectCreate,
     ProjectPublic,
     ProjectUpdate,
@@ -358,6 +361,24 @@ class Backend:
         from filmstudio.services import models
 
         models.remove_model(self.studio, self.principal, model_id)
+
+    def recommended_models(self, language: str = "en") -> ModelRecommendation:
+        """What `models pull --recommended` would pull on this machine for `language` (nothing is fetched)."""
+        from filmstudio.services import models
+
+        return models.recommended(self.studio, self.principal, language)
+
+    def pull_models(self, model_ids: list[str]) -> ModelSetPullAccepted:
+        """Pull several models as one `model_pull` job (one progress over the set)."""
+        from filmstudio.services import models
+
+        return models.start_pull_set(self.studio, self.principal, ModelSetPull(models=model_ids))
+
+    def models_installed(self) -> bool:
+        """Whether any model was pulled into this studio (the bundled voice does not count)."""
+        from filmstudio.services import models
+
+        return bool(models.library(self.studio).state())
 
     def model_pulls(self) -> list[JobPublic]:
         """Model downloads still queued or running."""
