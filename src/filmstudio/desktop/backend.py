@@ -80,6 +80,8 @@ class ScriptCheck:
     error_code: str | None = None
     error: str | None = None
     readings: dict[str, str] = field(default_factory=dict)  # who each character is (script/characters.py)
+    # A character read by the other sex's voice (none fitting is installed): the render's warning, with the pull
+    mismatches: dict[str, str] = field(default_factory=dict)
 
     @property
     def fits(self) -> bool:
@@ -467,8 +469,9 @@ class Backend:
         """Parse, cast and fit-check a script as typed (pure CPU; a few ms for normal scripts)."""
         from filmstudio.pipeline.fit import choose_rate
         from filmstudio.pipeline.script.analysis import analyse
-        from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+        from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds, gender_mismatches
         from filmstudio.pipeline.script.characters import read_characters, summary
+        from filmstudio.pipeline.stages.script_analysis import gender_warning
 
         try:
             parsed = parse_settings(settings)
@@ -477,18 +480,22 @@ class Backend:
         credits = estimated_credits(parsed.duration)
         try:
             script_obj = analyse(script, parsed)
-            casting = cast_voices(script_obj, parsed, self.engines.voices.voices(parsed.language))
+            available = self.engines.voices.voices(parsed.language)
+            casting = cast_voices(script_obj, parsed, available)
         except FilmStudioError as exc:
             return ScriptCheck((), {}, credits, 0, None, exc.code, exc.message)
         names = tuple(script_obj.characters)
         voices = {name: self.voice_name(v) for name, v in casting.items()}
         readings = {name: summary(c) for name, c in read_characters(script_obj, parsed).items()}
+        mismatches = {name: gender_warning(name, casting[name].gender, heard, parsed.language)
+                      for name, heard in gender_mismatches(casting, available).items()}
         try:
             _, seconds = choose_rate(script_obj, casting, parsed, estimate_speech_seconds)
         except FilmStudioError as exc:
             return ScriptCheck(names, voices, credits, len(script_obj.scenes), None, exc.code, exc.message,
-                               readings)
-        return ScriptCheck(names, voices, credits, len(script_obj.scenes), round(seconds, 1), readings=readings)
+                               readings, mismatches)
+        return ScriptCheck(names, voices, credits, len(script_obj.scenes), round(seconds, 1), readings=readings,
+                           mismatches=mismatches)
 
     def voice_name(self, voice: Voice) -> str:
         """What the cast table shows for a cast voice: the engine's own name for it."""

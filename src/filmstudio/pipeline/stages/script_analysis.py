@@ -47,12 +47,16 @@ class ScriptAnalysis:
             warnings += (f"no neural voice for {language} ({plan.settings.language}) is installed: the film is "
                          "spoken by espeak-ng; `filmstudio models list` shows the voices to pull",)
         for name, heard in gender_mismatches(casting, available).items():
-            warnings += (f"{name} ({casting[name].gender}) is read by a {heard} voice with a pitch shift: no "
-                         f"{casting[name].gender} voice for {plan.settings.language} is installed; "
-                         f"`{PULL_RECOMMENDED}` gets one",)
+            warnings += (gender_warning(name, casting[name].gender, heard, plan.settings.language),)
         ctx.report(self.name, 1.0)
         return replace(plan, script=script, casting=casting, words_per_minute=wpm, warnings=warnings,
                        script_duration=wants)
+
+
+def gender_warning(name: str, wanted: str, heard: str, language: str) -> str:
+    """What the manifest, the CLI and the desktop's cast table say of a character read by the other sex's voice."""
+    return (f"{name} ({wanted}) is read by a {heard} voice with a pitch shift: no {wanted} voice for {language} "
+            f"is installed; `{PULL_RECOMMENDED}` gets one")
 
 
 def title_from_story(script: Script) -> str:
