@@ -406,6 +406,38 @@ class Backend:
         request = PublishRequest(target="youtube", options={"privacy": privacy})
         return start_publish(self.studio, self.principal, project_id, request)
 
+    def publish_targets(self) -> list[str]:
+        """Where films can be published from this studio (YouTube first)."""
+        from filmstudio.services.publish_form import target_names
+
+        return target_names(self.studio)
+
+    def publish_target_fields(self, target: str) -> dict[str, str]:
+        """A target's text options and their defaults (for a target without its own form)."""
+        from filmstudio.services.publish_form import target_fields
+
+        return target_fields(self.studio, target)
+
+    def publish_defaults(self, project_id: str) -> dict[str, Any]:
+        """The Publish dialog's first values, from the project's film and its manifest."""
+        from filmstudio.services.publish_form import publish_defaults
+
+        return publish_defaults(self.studio, self.principal, project_id)
+
+    def check_publish(self, project_id: str, target: str, options: dict[str, Any]) -> list[Any]:
+        """Every refusal of the target for these options, field by field (`FieldProblem`s), before any job."""
+        from filmstudio.domain.models import PublishRequest
+        from filmstudio.services.publish_form import check_publish
+
+        return check_publish(self.studio, self.principal, project_id, PublishRequest(target=target, options=options))
+
+    def publish_to(self, project_id: str, target: str, options: dict[str, Any]) -> Any:
+        """Queue a publish of the project's film to `target` with `options` (a `publish` job)."""
+        from filmstudio.domain.models import PublishRequest
+        from filmstudio.services.publish import start_publish
+
+        return start_publish(self.studio, self.principal, project_id, PublishRequest(target=target, options=options))
+
     def youtube_channels(self) -> list[dict[str, Any]]:
         from filmstudio.services.youtube import auth
 
