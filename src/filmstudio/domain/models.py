@@ -562,7 +562,11 @@ class ModelSetPull(_Input):
     """Body of POST /models/pull: several models as one `model_pull` job, either named or the recommended set."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
-        "examples": [{"recommended": True, "language": "en"}, {"models": ["en_US-libritts_r-medium", "sd15"]}]})
+        # Named models or the recommended set, one of the two (the service refuses both or neither).
+        "oneOf": [{"required": ["models"], "properties": {"models": {"type": "array"}, "recommended": {"const": False}}},
+                  {"required": ["recommended"], "properties": {"recommended": {"const": True},
+                                                               "models": {"type": "null"}}}],
+        "examples": [{"recommended": True, "language": "en"}, {"models": ["piper-en_US-libritts_r-medium", "sd15"]}]})
 
     models: list[str] | None = Field(default=None, min_length=1, max_length=20,
                                      description="Catalogue ids, pulled in this order (or `recommended`)")
