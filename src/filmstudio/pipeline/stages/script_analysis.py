@@ -39,8 +39,9 @@ class ScriptAnalysis:
             settings = settings.model_copy(update={"duration": wants})
             plan = replace(plan, settings=settings)
         elif settings.duration > 2 * wants:
-            warnings += (f"the script wants about {wants} s; the {settings.duration} s asked for spread its shots "
-                         "with long pauses (leave the duration out to take the script's own length)",)
+            warnings += (f"the script wants about {wants} s; the {settings.duration} s asked for are spread over "
+                         "more shots with long pauses between the lines (leave the duration out to take the "
+                         "script's own length)",)
         wpm, _ = choose_rate(script, casting, settings, estimate_speech_seconds, keep=last_rate(plan, ctx))
         if script.spoken_lines and not any(v.neural for v in available):
             language = LANGUAGES[plan.settings.language].name
