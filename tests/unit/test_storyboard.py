@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def test_a_film_far_longer_than_its_script_spreads_its_shots() -> None:
     cuts = shot_cuts(scene, [t for t in timed if t.scene_index == 0], settings.fps)
     assert len(cuts) >= 6 and cuts[0][0] == scene.start and cuts[-1][1] == scene.end
     assert all(b - a <= MAX_SHOT + 1e-6 and b - a >= MIN_SHOT for a, b in cuts)
-    assert all(a2 == b1 for (_, b1), (a2, _) in zip(cuts, cuts[1:], strict=False))
+    assert all(a2 == b1 for (_, b1), (a2, _) in itertools.pairwise(cuts))
     for a, _ in cuts[1:]:  # never while someone speaks
         assert not any(t.start < a < t.end for t in timed if t.line.spoken), a
     # The storyboard at 60 s has the render's shots (the same layout, the same cuts).
