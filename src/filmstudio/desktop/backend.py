@@ -153,6 +153,7 @@ class Backend:
         if engines is None:
             raise ValueError("the desktop needs the engines the composition root built")
         self._engines = engines
+        self._pinned = False
         owner = accounts.owner_account(studio.store)
         # The owner account has no credit limit: the desktop does not show credits for it.
         self.unlimited = owner.credit_balance is None
@@ -166,7 +167,13 @@ class Backend:
     def engines(self) -> Engines:
         """The studio's engines of now: a model pulled or removed while the app runs is used at once."""
         source = self.studio.engine_source
-        return source.current() if source is not None else self._engines
+        return source.current() if source is not None and not self._pinned else self._engines
+
+    @engines.setter
+    def engines(self, engines: Engines) -> None:
+        """Engines set by hand (a test's writer) stay as set: they no longer follow the model library."""
+        self._engines = engines
+        self._pinned = True
 
     def close(self) -> None:
         """Remove the scratch folder (audition and music previews)."""
