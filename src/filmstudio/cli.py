@@ -47,7 +47,7 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
     for field, value in (
         ("duration", args.duration), ("style", args.style), ("resolution", args.size), ("fps", args.fps),
         ("music_genre", args.music), ("language", args.language), ("title", args.title),
-        ("captions", args.captions),
+        ("captions", args.captions), ("reading_speed", args.reading_speed),
     ):
         if value is not None:
             # The settings take exact values (as the API schema says); a typed flag may be any case.
@@ -307,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--burn-subtitles", action="store_true", help="also burn the first subtitle language in")
     r.add_argument("--captions", choices=("standard", "karaoke"),
                    help="karaoke: big burned-in captions a few words at a time, the spoken word lit (for shorts)")
+    r.add_argument("--reading-speed", type=int, metavar="CPS",
+                   help="subtitle reading speed, characters a second (10-25; default 17, 20 for a vertical "
+                        "film of 3 minutes or less)")
     r.add_argument("--characters", help="JSON file: [{name, age, gender, voice}] to steer casting")
     r.add_argument("--translations", action="append", metavar="LANG=FILE",
                    help="a translated script for subtitles in LANG (same line structure); repeatable")

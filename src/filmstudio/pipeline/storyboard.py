@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline import motion_plan
 from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, fit_negative, fit_prompt
@@ -48,11 +49,13 @@ _PRONOUN = re.compile(r"\b(she|he|they|her|him|them)\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class ShotEdit:
-    """The user's edits of one shot: a new seed, an edited prompt, a lock (keeps prompt and seed)."""
+    """The user's edits of one shot: a new seed, an edited prompt, a lock (keeps prompt and seed),
+    and whether it moves (None: as the motion budget says)."""
 
     seed: int | None = None
     prompt: str | None = None
     locked: bool = False
+    motion: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class Shot:
     tokens: int = 0  # the prompt's tokens as the picture model counts them (start and end included)
     warning: str | None = None  # what was left out of the prompt to fit the model, or why it does not fit
     descriptions_fit: bool = True  # False: the characters' descriptions alone are over the model's limit
+    motion: bool = False  # a video model animates this shot (when one is installed)
+    motion_reason: str = ""  # why it moves or not (motion_plan.mark)
 
 
 @dataclass(frozen=True)
@@ -267,6 +272,7 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
                 prompt, count = edit.prompt, counter.count(edit.prompt)
                 warning = (f"the edited prompt is {count} tokens; the picture model reads {counter.limit} and "
                            "cuts the rest" if count > counter.limit else None)
+            moves = motion_plan.mark(settings.motion, motion_plan.key_reason(carried, n, camera), edit.motion)
             shots.append(Shot(
                 number=number, scene_index=scene.index, shot=n, heading=scene.heading, int_ext=scene.int_ext,
                 location=scene.location, time_of_day=time, characters=on_screen,
@@ -275,6 +281,7 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
                 seed=edit.seed if edit.seed is not None else seed, locked=edit.locked,
                 image=replacements.get(f"shot-{number}"), tokens=count, warning=warning,
                 descriptions_fit=fitted.descriptions_fit or bool(edit.prompt),
+                motion=moves.moves, motion_reason=moves.reason,
             ))
         previous_location = scene.location
     return Storyboard(title=script.title, style=settings.style, shots=tuple(shots),
@@ -329,3 +336,9 @@ def _camera(lines: Sequence[Line], new_place: bool) -> Camera:
 def _carried_text(lines: Sequence[Line]) -> str:
     text = " ".join(f"{ln.speaker}: {ln.text}" if ln.kind == "dialogue" else ln.text for ln in lines)
     return text[:300]
+
+
+def set_motion(edits: StoryboardEdits, number: int, motion: bool | None) -> StoryboardEdits:
+    """Make a shot move (True), stay a still (False), or follow the motion budget again (None)."""
+    edit = replace(edits.shots.get(number, ShotEdit()), motion=motion)
+    return replace(edits, shots={**edits.shots, number: edit})

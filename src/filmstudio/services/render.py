@@ -21,6 +21,7 @@ from filmstudio.store import projects as project_rows
 
 log = logging.getLogger(__name__)
 STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds", "script_duration")  # + how long the script wants
+RESULT_FIELDS = (*STILLS_FIELDS, "subtitles")  # + how readable each subtitle track is (media.readability)
 WRITING_SHARE = 0.15  # of a generate that writes its screenplay first: the bar's part for the writing
 
 
@@ -93,7 +94,7 @@ class RenderJobs:
         publish = render_params(job).publish
         return JobOutcome(
             # What the stills cost (the next estimates take the drawing out of the stage speeds).
-            result={"title": manifest.get("title"), **{k: manifest[k] for k in STILLS_FIELDS if k in manifest}}
+            result={"title": manifest.get("title"), **{k: manifest[k] for k in RESULT_FIELDS if k in manifest}}
             if isinstance(manifest, dict) else {},
             warnings=warnings,
             output_dir=request.output.parent.relative_to(self.studio.media_dir).as_posix(),
