@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the server stack is imported only by the commands that need
     from fastapi import FastAPI
 
     from filmstudio.domain.jobs import JobRow
+    from filmstudio.app.live import LiveEngines
     from filmstudio.pipeline.context import CancelToken, ProgressFn
     from filmstudio.pipeline.request import RenderRequest
     from filmstudio.pipeline.writer import Brief, RoundStream, Screenplay
@@ -324,7 +325,8 @@ class ServerParts:
     queue: StudioQueue
     app: FastAPI
     pool: WorkerPool | None
-    engines: Engines
+    engines: Engines  # as built at the start; `live.current()` is the engines of now
+    live: LiveEngines | None = None  # None: the engines were given (a test's) and never change
 
 
 def build_server(settings: Settings, *, renderer: Renderer | None = None, secrets: SecretStore | None = None,
@@ -332,6 +334,7 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
     """The app, its Studio, and (when settings.workers > 0) an in-process worker pool.
 
     `targets`: publish targets beside the built-in ones (tests register a folder target this way)."""
+    from filmstudio.app.live import LiveWriter
     from filmstudio.config import check_exposure
     from filmstudio.queue import StudioQueue, WorkerPool, make_huey
     from filmstudio.server.app import create_app
@@ -339,17 +342,37 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
 
     check_exposure(settings)
     use_machine_tools(settings)
-    engines = engines or engines_for(settings, secrets=secrets)
+    live = None if engines is not None else live_engines(settings, secrets)  # given engines stay as given
+    engines = engines or live.current()  # type: ignore[union-attr]
+    writer = LiveWriter(live) if live is not None else engines.writer
     if renderer is None:
-        renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
+        renderer = _renderer(settings, engines, live)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue, secrets=secrets).with_voices(engines.voices.voices())
-    studio = publish_targets(studio.with_pictures(engines.pictures).with_motion(engines.motion), targets)
+    studio = publish_targets(studio.with_pictures(engines.pictures).with_motion(engines.motion)
+                             .with_engine_source(live), targets)
     pool = None
     if settings.workers > 0:
-        pool = WorkerPool(queue, studio, job_handlers(studio, renderer, engines.writer), workers=settings.workers,
+        pool = WorkerPool(queue, studio, job_handlers(studio, renderer, writer), workers=settings.workers,
                           reconcile_seconds=settings.reconcile_seconds)
-    return ServerParts(settings, studio, queue, create_app(studio, settings, engines), pool, engines)
+    return ServerParts(settings, studio, queue, create_app(studio, settings, engines), pool, engines, live)
+
+
+def live_engines(settings: Settings, secrets: SecretStore | None = None) -> LiveEngines:
+    """This home's engines, rebuilt whenever its model library changes (a pull or removal, in any process)."""
+    from filmstudio.app.live import LiveEngines
+
+    return LiveEngines(lambda: engines_for(settings, secrets=secrets), settings.models_dir)
+
+
+def _renderer(settings: Settings, engines: Engines, live: LiveEngines | None) -> Renderer:
+    """The pipeline (or the farm) on the live engines when there are some, else on `engines`."""
+    from filmstudio.app.live import LiveRenderer
+
+    def make(e: Engines) -> Renderer:
+        return farm_renderer(settings, e) if settings.segment_farm else pipeline_renderer(e)
+
+    return LiveRenderer(live, make) if live is not None else make(engines)
 
 
 def farm_renderer(settings: Settings, engines: Engines) -> Renderer:
@@ -392,11 +415,14 @@ def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = 
     from filmstudio.services.webhook_sender import WebhookSender
 
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
-    studio = publish_targets(open_studio(settings, queue=queue))
-    engines = engines_for(settings)
-    renderer = (farm_renderer(settings, engines) if settings.segment_farm and not renderer_spec
-                else load_renderer(renderer_spec, engines))
-    queue.bind(studio, job_handlers(studio, renderer, engines.writer))
+    from filmstudio.app.live import LiveWriter
+
+    live = live_engines(settings)  # a model this worker (or another process) pulls is used by the next job
+    engines = live.current()
+    studio = publish_targets(open_studio(settings, queue=queue).with_voices(engines.voices.voices())
+                             .with_pictures(engines.pictures).with_engine_source(live))
+    renderer = _renderer(settings, engines, live) if not renderer_spec else load_renderer(renderer_spec, engines)
+    queue.bind(studio, job_handlers(studio, renderer, LiveWriter(live)))
     reconciler = Reconciler(studio, settings.reconcile_seconds)
     reconciler.start()
     sender = WebhookSender(studio)

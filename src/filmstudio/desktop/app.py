@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from filmstudio.desktop.backend_contract import StudioBackend, error_text
+from filmstudio.desktop.first_run import offer_first_run
 from filmstudio.desktop.settings_page import Preferences, apply_theme
 from filmstudio.desktop.studio_session import OpenRemote, StudioSession
 from filmstudio.desktop.studios import StudioKeys
@@ -99,6 +100,8 @@ def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
     if server is not None and server.notice:
         window.status_label.setText(server.notice)
     window.show()
+    # The first launch with no model pulled: the set for this machine, asked once (never downloads by itself).
+    offer_first_run(window, backend, tasks, qsettings)
     if quit_after_ms is not None:
         QTimer.singleShot(quit_after_ms, app.quit)
     code = app.exec()

@@ -116,7 +116,8 @@ class RenderParams(_Params):
 
 
 class ModelPullParams(_Params):
-    model_id: str
+    model_id: str  # a set's first model
+    model_ids: tuple[str, ...] | None = None  # a set pulled as one job (POST /models/pull), in this order
 
 
 class WriteParams(_Params):

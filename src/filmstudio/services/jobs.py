@@ -53,7 +53,7 @@ def _preflight(studio: Studio, script: Script, settings: RenderSettings) -> None
     from filmstudio.pipeline import runner
 
     try:
-        runner.preflight_script(script, settings, studio.voices)
+        runner.preflight_script(script, settings, studio.offered_voices())
     except NotImplementedError:
         return
 

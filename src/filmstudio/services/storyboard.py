@@ -67,13 +67,14 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
     Only an estimate: a failure here (an unreadable edits file, a broken tokenizer) is logged and
     gives None, and never stops the render it estimates (the render reports such errors itself).
     """
-    if studio.pictures is None:
+    pictures = studio.picture_engine()
+    if pictures is None:
         return None
     try:
         edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
         board = _board(studio, project, edits, settings, script)
         w, h = settings.size
-        return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
+        return plan_stills(board, pictures, w / h, studio.cache_dir)
     except Exception:
         log.exception("could not count the stills to draw for project %s", project.get("id"))
         return None
@@ -115,8 +116,9 @@ def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
 
 def _tokens(studio: Studio) -> PromptTokens:
     """The render's picture engine's tokenizer (else the installed model's, else the estimate)."""
-    if studio.pictures is not None:
-        return tokens_of(studio.pictures)
+    pictures = studio.picture_engine()
+    if pictures is not None:
+        return tokens_of(pictures)
     models = _picture_models(studio)
     return model_tokens(models[0][1], models[0][0]) if models else EstimatedTokens()
 

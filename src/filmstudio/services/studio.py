@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Motion, Pictures, VoiceInfo
+from filmstudio.pipeline.engines import Engines, Motion, Pictures, VoiceInfo
 from filmstudio.services.secrets import SecretStore
 from filmstudio.services.targets import PublishTarget
 from filmstudio.store.db import Store
@@ -25,6 +25,17 @@ class NoQueue:
 
     def enqueue(self, job_id: str) -> None:
         return None
+
+
+class EngineSource(Protocol):
+    """The engines of this studio as they are now: rebuilt by the composition root when the model library
+    changes (a pull or a removal finished, in this process or another), so nothing needs a restart."""
+
+    def current(self) -> Engines: ...
+
+    def voices(self) -> tuple[VoiceInfo, ...]:
+        """The current engines' voices (listed once per rebuild)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,21 @@ class Studio:
     motion: Motion | None = None
     # Where films can be published, by name (the composition root registers them).
     publish_targets: Mapping[str, PublishTarget] = field(default_factory=dict)
+    # issue 18: the live engines (None: `voices` and `pictures` above are fixed, e.g. a test's own engines)
+    engine_source: EngineSource | None = None
+
+    def offered_voices(self) -> tuple[VoiceInfo, ...]:
+        """The voices a render would cast with now (a voice pulled a moment ago included)."""
+        return self.engine_source.voices() if self.engine_source is not None else self.voices
+
+    def picture_engine(self) -> Pictures | None:
+        """The picture engine a render would draw with now (None: procedural backdrops)."""
+        return self.engine_source.current().pictures if self.engine_source is not None else self.pictures
+
+    def with_engine_source(self, source: EngineSource | None) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, engine_source=source)
 
     # The studio's folders, read through the settings (every use case works in them).
     @property

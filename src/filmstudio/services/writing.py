@@ -97,7 +97,7 @@ def write_for(studio: Studio, writer: Writer | None, idea: str, settings: Render
         progress.note(round=round_, characters=written["chars"])
 
     progress.report(STEP, 0.0)
-    return write_screenplay(writer, wanted, cancel=cancel, voices=studio.voices, on_text=on_text)
+    return write_screenplay(writer, wanted, cancel=cancel, voices=studio.offered_voices(), on_text=on_text)
 
 
 ROUNDS_SHOWN = 3

@@ -162,7 +162,8 @@ def active_pull(db: sqlite_utils.Database, model_id: str) -> str | None:
     """The id of the queued or running pull of `model_id`, if there is one."""
     found = db.execute(
         "SELECT id FROM jobs WHERE kind = 'model_pull' AND status IN ('queued', 'processing') "
-        "AND json_extract(params, '$.model_id') = ?", [model_id]).fetchone()
+        "AND (json_extract(params, '$.model_id') = ? "
+        "OR EXISTS (SELECT 1 FROM json_each(params, '$.model_ids') WHERE value = ?))", [model_id, model_id]).fetchone()
     return str(found[0]) if found is not None else None
 
 
