@@ -23,8 +23,8 @@ from filmstudio.pipeline.engines import Engines, Motion, Pictures, VoiceLibrary,
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
 
-    from filmstudio.domain.jobs import JobRow
     from filmstudio.app.live import LiveEngines
+    from filmstudio.domain.jobs import JobRow
     from filmstudio.pipeline.context import CancelToken, ProgressFn
     from filmstudio.pipeline.request import RenderRequest
     from filmstudio.pipeline.writer import Brief, RoundStream, Screenplay
