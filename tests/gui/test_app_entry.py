@@ -96,8 +96,8 @@ def test_run_app_starts_and_stops_the_server(tmp_path) -> None:  # type: ignore[
 
 
 QUIT_ON_ITS_OWN = LAUNCH.replace("    windows[0].close()\n", "").replace(
-    'run_app(open_backend, [], settings_path=home / "app.ini")',
-    'run_app(open_backend, [], settings_path=home / "app.ini", '
+    'run_app(open_backend, [], settings_path=home / "app.ini", data_dir=home / "client")',
+    'run_app(open_backend, [], settings_path=home / "app.ini", data_dir=home / "client", '
     'quit_after_ms=load_settings({"FILMSTUDIO_QUIT_AFTER_MS": "3000"}).quit_after_ms)').replace(
     "from filmstudio.config import Settings", "from filmstudio.config import Settings, load_settings")
 
@@ -111,7 +111,7 @@ def test_the_app_quits_on_its_own_after_the_settings_quit_after_ms(tmp_path) -> 
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert seen["health"] == 200 and seen["title"] == "FilmStudio"  # the window was up; nobody closed it
+    assert seen["health"] == 200 and seen["title"] == "FilmStudio — This computer"  # up; nobody closed it
     assert seen["code"] == 0 and seen["running_after"] is False
 
 

@@ -255,6 +255,8 @@ def _shared(chunks: list[str], start: float, end: float, until: float,
     rate, limit = slowest(end), end
     if rate is None or rate > max_cps:
         rate, limit = slowest(until), until
+    if rate is None and spoken is not None:  # no sharing fits the words' windows: each cue at its words
+        return spoken
     if rate is None:  # too short a line for 5/6 s a cue: its time shared by characters
         total, span, done, out = sum(chars), max(0.0, end - start), 0, []
         for c in chars:
@@ -262,8 +264,8 @@ def _shared(chunks: list[str], start: float, end: float, until: float,
             done += c
             out.append((a, start + span * done / total))
         return out
-    edges = [*place(rate, limit)[0], end]
-    return [(edges[k], max(edges[k], edges[k + 1])) for k in range(n)]
+    edges = [*place(rate, limit)[0], end + gap]  # each cue ends two frames before the next starts
+    return [(edges[k], max(edges[k], edges[k + 1] - gap)) for k in range(n)]
 
 
 Timed = tuple[_Piece, float, float]
