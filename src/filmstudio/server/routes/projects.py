@@ -23,6 +23,7 @@ from filmstudio.domain.models import (
     ProjectStatus,
     ProjectUpdate,
     ShotRegenerate,
+    ShotUpdate,
     SortOrder,
     WriteRequest,
 )
@@ -41,7 +42,8 @@ from filmstudio.server.routes.common import (
     idempotent,
     json_response,
 )
-from filmstudio.services import batch, images, jobs, projects, storyboard, writing
+from filmstudio.server.routes.files import ranged
+from filmstudio.services import batch, clips, images, jobs, projects, storyboard, writing
 from filmstudio.services.images import ProjectImage
 from filmstudio.services.projects import MAX_PAGE, MAX_PER_PAGE
 
@@ -248,6 +250,26 @@ def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioD
     Cacheable: it has an ETag; send it back as If-None-Match and a 304 says your copy is still the one.
     """
     return cached_file(request, storyboard.shot_still(studio, caller, project_id, number), "image/png")
+
+
+@router.patch("/{project_id}/storyboard/shots/{number}")
+def update_shot(project_id: str, number: int, body: ShotUpdate, caller: Caller, studio: StudioDep) -> dict[str, Any]:
+    """Toggle one shot's motion: `true` animates it, `false` keeps it a still, `null` follows the motion budget."""
+    return storyboard.update_shot(studio, caller, project_id, number, body)
+
+
+_MP4: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The clip (MP4)", "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}},
+    206: {"description": "The requested bytes of the clip (a Range request)",
+          "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}},
+    416: {"description": "No requested range lies within the clip (RANGE_NOT_SATISFIABLE)"},
+}
+
+
+@router.get("/{project_id}/storyboard/shots/{number}/clip", response_class=FileResponse, responses=_MP4)
+def get_shot_clip(project_id: str, number: int, request: Request, caller: Caller, studio: StudioDep) -> Response:
+    """The clip the project's last render made for moving shot `number`, with Range requests (404 `CLIP_NOT_FOUND`)."""
+    return ranged(request, clips.shot_clip(studio, caller, project_id, number), "video/mp4")
 
 
 CharacterName = Annotated[str, Path(min_length=1, max_length=100, description="as in the script, e.g. LENA")]
