@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -120,7 +121,7 @@ def main() -> int:
                 while progress not in arrivals and time.perf_counter() < deadline:
                     time.sleep(0.005)
                 delays.append((arrivals.get(progress, deadline) - written) * 1000)
-                time.sleep(0.37)  # off the poll's beat, so delays spread over the interval
+                time.sleep(random.uniform(0.2, 0.9))  # at any point of the poll's beat
             results["event delay after a store write (ms)"] = {
                 "n": len(delays), "mean": round(statistics.mean(delays), 1), "max": round(max(delays), 1)}
 

@@ -8,6 +8,7 @@ event loop only sleeps between them.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -64,8 +65,11 @@ async def job_events(
         return
     sent = first.model_dump_json()
     started = quiet_since = time.monotonic()
+    # Streams opened together would read the store together at every beat: each starts at its own phase.
+    pause = timing.poll_seconds * random.random()
     while True:
-        await asyncio.sleep(timing.poll_seconds)
+        await asyncio.sleep(pause)
+        pause = timing.poll_seconds
         now = time.monotonic()
         if stopping() or now - started >= timing.max_seconds:
             return
