@@ -170,8 +170,8 @@ def main() -> int:
     home = work / "home"
     env = studio_env(home)
     env["FILMSTUDIO_MODEL_CATALOGUE"] = str(install_tiny_sd(home, work))
-    cli(env, "accounts", "create", "bench", "--plan", "enterprise", "--unlimited")
-    key = cli(env, "keys", "create", "--name", "bench", "--account", "bench").strip().splitlines()[-1]
+    # The owner's key: the local backend is the owner at the keyboard, so both see the same project.
+    key = cli(env, "keys", "create", "--name", "bench", "--account", "owner").strip().splitlines()[-1]
     port = free_port()
     proc = start_serve(home, env, port)
     url = f"http://127.0.0.1:{port}"

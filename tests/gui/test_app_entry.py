@@ -95,6 +95,26 @@ def test_run_app_starts_and_stops_the_server(tmp_path) -> None:  # type: ignore[
     assert seen["worker_exit"] is not None  # the render worker ended with the app
 
 
+QUIT_ON_ITS_OWN = LAUNCH.replace("    windows[0].close()\n", "").replace(
+    'run_app(open_backend, [], settings_path=home / "app.ini")',
+    'run_app(open_backend, [], settings_path=home / "app.ini", '
+    'quit_after_ms=load_settings({"FILMSTUDIO_QUIT_AFTER_MS": "3000"}).quit_after_ms)').replace(
+    "from filmstudio.config import Settings", "from filmstudio.config import Settings, load_settings")
+
+
+def test_the_app_quits_on_its_own_after_the_settings_quit_after_ms(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """FILMSTUDIO_QUIT_AFTER_MS (the bundle's smoke test) is a setting handed to run_app, not read by the app."""
+    assert "windows[0].close()" not in QUIT_ON_ITS_OWN and "quit_after_ms=" in QUIT_ON_ITS_OWN
+    port = next_free_port("127.0.0.1", 24500)
+    tests_dir = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, "-c", QUIT_ON_ITS_OWN, tests_dir, str(tmp_path), str(port)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["health"] == 200 and seen["title"] == "FilmStudio"  # the window was up; nobody closed it
+    assert seen["code"] == 0 and seen["running_after"] is False
+
+
 @pytest.mark.slow
 def test_quit_lets_the_running_job_finish(tmp_path) -> None:  # type: ignore[no-untyped-def]
     api = EmbeddedApi(_settings(tmp_path, next_free_port("127.0.0.1", 25000)), secrets=MemorySecrets())

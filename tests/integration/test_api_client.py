@@ -232,6 +232,8 @@ def test_an_audition_is_a_wav_in_the_cast_voice(server: LiveServer, key: str) ->
         assert 0.5 < seconds < 5, seconds
         _error(c.post("/scripts/audition", json={"script": SCRIPT, "character": "NOBODY", "text": "Hi."}), 400,
                "CHARACTER_NOT_FOUND")
+        _error(c.post("/scripts/audition", json={"script": SCRIPT, "character": "DR. REYES", "text": "\f "}), 400,
+               "BLANK_TEXT")
 
 
 def test_the_studio_says_what_its_machine_offers(server: LiveServer, key: str) -> None:

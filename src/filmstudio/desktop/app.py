@@ -6,7 +6,6 @@ preferences, because the server and queue live beside the desktop layer, not bel
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from PySide6.QtCore import QSettings, QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from filmstudio.desktop.backend_contract import StudioBackend, error_text
+from filmstudio.desktop.first_run import offer_first_run
 from filmstudio.desktop.settings_page import Preferences, apply_theme
 from filmstudio.desktop.studio_session import OpenRemote, StudioSession
 from filmstudio.desktop.studios import StudioKeys
@@ -66,8 +66,11 @@ def build_session(local: StudioBackend, settings: QSettings, *, data_dir: Path, 
 
 def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
             settings_path: Path | None = None, open_remote: OpenRemote | None = None,
-            key_store: str = "keyring", data_dir: Path | None = None) -> int:
-    """Run the app until the window closes; start the embedded server first, stop it last."""
+            key_store: str = "keyring", data_dir: Path | None = None, quit_after_ms: int | None = None) -> int:
+    """Run the app until the window closes; start the embedded server first, stop it last.
+
+    `quit_after_ms`: quit on its own after that long (`Settings.quit_after_ms`, the bundle's smoke test).
+    """
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORGANIZATION)
@@ -97,8 +100,10 @@ def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
     if server is not None and server.notice:
         window.status_label.setText(server.notice)
     window.show()
-    if quit_after := os.environ.get("FILMSTUDIO_QUIT_AFTER_MS"):  # smoke tests of the app bundle
-        QTimer.singleShot(int(quit_after), app.quit)
+    # The first launch with no model pulled: the set for this machine, asked once (never downloads by itself).
+    offer_first_run(window, backend, tasks, qsettings)
+    if quit_after_ms is not None:
+        QTimer.singleShot(quit_after_ms, app.quit)
     code = app.exec()
     tasks.shutdown()
     session.close()

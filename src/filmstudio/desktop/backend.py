@@ -41,6 +41,9 @@ from filmstudio.domain.models import (
     JobPublic,
     ModelPublic,
     ModelPullAccepted,
+    ModelRecommendation,
+    ModelSetPull,
+    ModelSetPullAccepted,
     ProjectCreate,
     ProjectPublic,
     ProjectUpdate,
@@ -73,7 +76,8 @@ class LocalBackend:
         self.server = server
         if engines is None:
             raise ValueError("the desktop needs the engines the composition root built")
-        self.engines = engines
+        self._engines = engines
+        self._pinned = False
         owner = accounts.owner_account(studio.store)
         # The owner account has no credit limit: the desktop does not show credits for it.
         self.unlimited = owner.credit_balance is None
@@ -94,6 +98,18 @@ class LocalBackend:
 
     def set_notice_handler(self, handler: NoticeFn | None) -> None:
         self._notice = handler  # nothing on this machine goes offline or is rate limited
+
+    @property
+    def engines(self) -> Engines:
+        """The studio's engines of now: a model pulled or removed while the app runs is used at once."""
+        source = self.studio.engine_source
+        return source.current() if source is not None and not self._pinned else self._engines
+
+    @engines.setter
+    def engines(self, engines: Engines) -> None:
+        """Engines set by hand (a test's writer) stay as set: they no longer follow the model library."""
+        self._engines = engines
+        self._pinned = True
 
     def close(self) -> None:
         """Remove the scratch folder (audition and music previews)."""
@@ -233,14 +249,27 @@ class LocalBackend:
     # -- storyboard ---------------------------------------------------------------------------
 
     def storyboard(self, project_id: str) -> StoryboardView:
-        from filmstudio.services import assets, storyboard
+        from filmstudio.services import assets, clips, storyboard
 
         board = storyboard.get_storyboard(self.studio, self.principal, project_id)
         folder = assets.project_images_dir(self.studio, project_id)
         return StoryboardView(
             board=board, stills=storyboard.shot_stills(self.studio, self.principal, project_id),
             replacements={s["number"]: folder / s["image"] for s in board["shots"] if s.get("image")},
+            clips=clips.shot_clips(self.studio, self.principal, project_id),
         )
+
+    def set_shot_motion(self, project_id: str, number: int, motion: bool | None) -> dict[str, Any]:
+        """Animate shot `number` (True), keep it a still (False) or follow the motion budget (None)."""
+        from filmstudio.domain.models import ShotUpdate
+        from filmstudio.services import storyboard
+
+        return storyboard.update_shot(self.studio, self.principal, project_id, number, ShotUpdate(motion=motion))
+
+    def set_motion_budget(self, project_id: str, budget: str) -> ProjectPublic:
+        """Which of the project's shots move: "none", "key" or "all" (its `motion` setting)."""
+        return projects.update_project(self.studio, self.principal, project_id,
+                                       ProjectUpdate(settings={"motion": budget}))
 
     def regenerate_shot(self, project_id: str, number: int, *, seed: int | None = None, prompt: str | None = None,
                         locked: bool | None = None) -> dict[str, Any]:
@@ -301,6 +330,24 @@ class LocalBackend:
 
         models.remove_model(self.studio, self.principal, model_id)
 
+    def recommended_models(self, language: str = "en") -> ModelRecommendation:
+        """What `models pull --recommended` would pull on this machine for `language` (nothing is fetched)."""
+        from filmstudio.services import models
+
+        return models.recommended(self.studio, self.principal, language)
+
+    def pull_models(self, model_ids: list[str]) -> ModelSetPullAccepted:
+        """Pull several models as one `model_pull` job (one progress over the set)."""
+        from filmstudio.services import models
+
+        return models.start_pull_set(self.studio, self.principal, ModelSetPull(models=model_ids))
+
+    def models_installed(self) -> bool:
+        """Whether any model was pulled into this studio (the bundled voice does not count)."""
+        from filmstudio.services import models
+
+        return bool(models.library(self.studio).state())
+
     def model_pulls(self) -> list[JobPublic]:
         """Model downloads still queued or running."""
         return [j for j in self.list_jobs(kind="model_pull") if j.status in ("queued", "processing")]
@@ -324,6 +371,38 @@ class LocalBackend:
 
         request = PublishRequest(target="youtube", options={"privacy": privacy})
         return start_publish(self.studio, self.principal, project_id, request)
+
+    def publish_targets(self) -> list[str]:
+        """Where films can be published from this studio (YouTube first)."""
+        from filmstudio.services.publish_form import target_names
+
+        return target_names(self.studio)
+
+    def publish_target_fields(self, target: str) -> dict[str, str]:
+        """A target's text options and their defaults (for a target without its own form)."""
+        from filmstudio.services.publish_form import target_fields
+
+        return target_fields(self.studio, target)
+
+    def publish_defaults(self, project_id: str) -> dict[str, Any]:
+        """The Publish dialog's first values, from the project's film and its manifest."""
+        from filmstudio.services.publish_form import publish_defaults
+
+        return publish_defaults(self.studio, self.principal, project_id)
+
+    def check_publish(self, project_id: str, target: str, options: dict[str, Any]) -> list[Any]:
+        """Every refusal of the target for these options, field by field (`FieldProblem`s), before any job."""
+        from filmstudio.domain.models import PublishRequest
+        from filmstudio.services.publish_form import check_publish
+
+        return check_publish(self.studio, self.principal, project_id, PublishRequest(target=target, options=options))
+
+    def publish_to(self, project_id: str, target: str, options: dict[str, Any]) -> Any:
+        """Queue a publish of the project's film to `target` with `options` (a `publish` job)."""
+        from filmstudio.domain.models import PublishRequest
+        from filmstudio.services.publish import start_publish
+
+        return start_publish(self.studio, self.principal, project_id, PublishRequest(target=target, options=options))
 
     def youtube_channels(self) -> list[dict[str, Any]]:
         from filmstudio.services.youtube import auth
@@ -390,14 +469,10 @@ class LocalBackend:
 
     def voice_name(self, voice: Voice) -> str:
         """What the cast table shows for a cast voice: the engine's own name for it."""
-        from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
-
-        own = voice.espeak_name if voice.engine == "espeak" else voice.voice_id
-        # A neural voice shared by several characters: its treatment tells them apart in the table.
-        shift = "" if voice.engine == "espeak" or voice.pitch == 50 else \
-            f" ({(voice.pitch - 50) / PITCH_PER_SEMITONE:+g} semitones)"
+        # A voice shared by several characters, its pitch a shift its engine declares: the treatment in the table.
+        shift = f" ({voice.semitones:+g} semitones)" if voice.semitones else ""
         for info in self.engines.voices.voices():
-            if info.engine == voice.engine and info.voice_id == own and info.speaker == voice.speaker_id:
+            if info.engine == voice.engine and info.voice_id == voice.engine_voice and info.speaker == voice.speaker_id:
                 return info.name + shift
         return voice.label + shift
 

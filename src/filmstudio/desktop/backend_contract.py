@@ -70,6 +70,8 @@ class ScriptCheck:
     error_code: str | None = None
     error: str | None = None
     readings: dict[str, str] = field(default_factory=dict)  # who each character is (script/characters.py)
+    # A character read by the other sex's voice (none fitting is installed): the render's warning, with the pull
+    mismatches: dict[str, str] = field(default_factory=dict)
 
     @property
     def fits(self) -> bool:
@@ -103,6 +105,7 @@ class StoryboardView:
     board: dict[str, Any]
     stills: dict[int, Path]  # shot number -> the still the last render drew (a cached copy when remote)
     replacements: dict[int, Path]  # shot number -> the user's own picture (`shot-<n>.<ext>`)
+    clips: dict[int, Path] = field(default_factory=dict)  # shot number -> the clip the last render made
 
     @property
     def model(self) -> str | None:
@@ -242,6 +245,18 @@ class StudioBackend(Protocol):
                         locked: bool | None = None) -> dict[str, Any]: ...
     def update_character(self, project_id: str, name: str, *, description: str | None = None,
                          seed: int | None = None) -> dict[str, Any]: ...
+    def set_shot_motion(self, project_id: str, number: int, motion: bool | None) -> dict[str, Any]: ...
+    def set_motion_budget(self, project_id: str, budget: str) -> ProjectPublic: ...
+    # publish dialog
+    def publish_targets(self) -> list[str]: ...
+    def publish_target_fields(self, target: str) -> dict[str, str]: ...
+    def publish_defaults(self, project_id: str) -> dict[str, Any]: ...
+    def check_publish(self, project_id: str, target: str, options: dict[str, Any]) -> list[Any]: ...
+    def publish_to(self, project_id: str, target: str, options: dict[str, Any]) -> Any: ...
+    # first run: the models recommended for the studio's machine
+    def recommended_models(self, language: str = "en") -> Any: ...
+    def pull_models(self, model_ids: list[str]) -> Any: ...
+    def models_installed(self) -> bool: ...
     def replace_shot(self, project_id: str, number: int, picture: Path) -> Any: ...
     def use_generated(self, project_id: str, number: int) -> None: ...
 
@@ -332,8 +347,9 @@ def script_check(script: str, settings: dict[str, Any], voices: Callable[[str], 
     from filmstudio.domain.settings import estimated_credits
     from filmstudio.pipeline.fit import choose_rate
     from filmstudio.pipeline.script.analysis import analyse
-    from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds
+    from filmstudio.pipeline.script.casting import cast_voices, estimate_speech_seconds, gender_mismatches
     from filmstudio.pipeline.script.characters import read_characters, summary
+    from filmstudio.pipeline.stages.script_analysis import gender_warning
 
     try:
         parsed = parse_settings(settings)
@@ -342,17 +358,22 @@ def script_check(script: str, settings: dict[str, Any], voices: Callable[[str], 
     credits = estimated_credits(parsed.duration)
     try:
         script_obj = analyse(script, parsed)
-        casting = cast_voices(script_obj, parsed, voices(parsed.language))
+        available = voices(parsed.language)
+        casting = cast_voices(script_obj, parsed, available)
     except FilmStudioError as exc:
         return ScriptCheck((), {}, credits, 0, None, exc.code, exc.message)
     names = tuple(script_obj.characters)
     cast = {name: voice_name(v) for name, v in casting.items()}
     readings = {name: summary(c) for name, c in read_characters(script_obj, parsed).items()}
+    mismatches = {name: gender_warning(name, casting[name].gender, heard, parsed.language)
+                  for name, heard in gender_mismatches(casting, available).items()}
     try:
         _, seconds = choose_rate(script_obj, casting, parsed, estimate_speech_seconds)
     except FilmStudioError as exc:
-        return ScriptCheck(names, cast, credits, len(script_obj.scenes), None, exc.code, exc.message, readings)
-    return ScriptCheck(names, cast, credits, len(script_obj.scenes), round(seconds, 1), readings=readings)
+        return ScriptCheck(names, cast, credits, len(script_obj.scenes), None, exc.code, exc.message, readings,
+                           mismatches)
+    return ScriptCheck(names, cast, credits, len(script_obj.scenes), round(seconds, 1), readings=readings,
+                       mismatches=mismatches)
 
 
 def style_preview_png(style: str, size: tuple[int, int] = (192, 108)) -> bytes:

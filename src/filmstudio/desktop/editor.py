@@ -526,7 +526,7 @@ class EditorPage(QWidget):
             self.fit.setToolTip(f"Details: {error_code(exc)}" if exc else "")
             return
         self.last_check = check
-        self.cast.show_characters(check.characters, check.voices, check.readings)
+        self.cast.show_characters(check.characters, check.voices, check.readings, check.mismatches)
         self.estimate.setText(" · ".join(self.summary(check)))
         if check.fits:
             self.fit.setText(f"✓ Fits {self.duration.value()} s (about {check.speech_seconds:.0f} s of speech)")

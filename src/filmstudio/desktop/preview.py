@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from filmstudio.desktop.backend_contract import FilmFiles, StudioBackend, error_text
+from filmstudio.desktop.publish_dialog import PublishDialog
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import show_error
 from filmstudio.domain.settings import LANGUAGES
@@ -82,9 +83,11 @@ class PreviewPage(QWidget):
         self.chapter_box.setMinimumContentsLength(16)
         self.open_button = QPushButton("Open folder")
         self.export_button = QPushButton("Export…")
-        self.publish_button = QPushButton("Publish to YouTube")
+        self.publish_button = QPushButton("Publish…")
         self.publish_button.setObjectName("publishButton")
-        self.publish_button.setToolTip("Upload the film (private) with its captions, chapters and thumbnail")
+        self.publish_button.setToolTip("Publish the film (to YouTube: with its captions, chapters and thumbnail): "
+                                       "title, description, tags, privacy and schedule first")
+        self.publish_dialog: PublishDialog | None = None
         self.message = QLabel("")
         self.message.setWordWrap(True)
 
@@ -252,12 +255,10 @@ class PreviewPage(QWidget):
             self.message.setText(f"Exporting… {done * 100 // total} % of {total / 1e6:.1f} MB")
 
     def publish(self) -> None:
-        """Queue the publish; the Jobs panel shows its progress, its result has the video's URL."""
+        """The Publish dialog for this film: target, title, description, tags, privacy, schedule; then its progress."""
         project_id = self.project_id
         if not project_id:
             return
-        self.message.setText("Starting the upload to YouTube…")
-        self.tasks.run(lambda: self.backend.publish(project_id),
-                       lambda accepted: self.message.setText(
-                           f"Publishing to {accepted.channel_title} (private): job {accepted.job_id[:8]}"),
-                       lambda exc: show_error(self.message, exc))
+        self.message.setText("")
+        self.publish_dialog = PublishDialog(self.backend, self.tasks, project_id, self)
+        self.publish_dialog.show()

@@ -492,6 +492,14 @@ class RemoteBackend:
                                             body).json()
         return answer
 
+    def set_shot_motion(self, project_id: str, number: int, motion: bool | None) -> dict[str, Any]:
+        answer: dict[str, Any] = self._send("PATCH", f"/projects/{project_id}/storyboard/shots/{number}",
+                                            {"motion": motion}).json()
+        return answer
+
+    def set_motion_budget(self, project_id: str, budget: str) -> ProjectPublic:
+        return self._patch(project_id, ProjectUpdate(settings={"motion": budget}))
+
     def update_character(self, project_id: str, name: str, *, description: str | None = None,
                          seed: int | None = None) -> dict[str, Any]:
         body = {k: v for k, v in {"description": description, "seed": seed}.items() if v is not None}
@@ -517,6 +525,20 @@ class RemoteBackend:
     def list_models(self) -> list[ModelPublic]:
         return [ModelPublic.model_validate(m) for m in self._get("/models")]
 
+    def recommended_models(self, language: str = "en") -> Any:
+        from filmstudio.domain.models import ModelRecommendation
+
+        return ModelRecommendation.model_validate(self._get(f"/models/recommended?language={language}"))
+
+    def pull_models(self, model_ids: list[str]) -> Any:
+        from filmstudio.domain.models import ModelSetPullAccepted
+
+        body = self._send("POST", "/models/pull", {"models": model_ids}, idempotency_key=True).json()
+        return ModelSetPullAccepted.model_validate(body)
+
+    def models_installed(self) -> bool:
+        return any(m.installed for m in self.list_models())
+
     def hardware_summary(self) -> str:
         return self.studio_info().hardware.summary
 
@@ -537,6 +559,28 @@ class RemoteBackend:
 
         body = self._send("POST", f"/projects/{project_id}/publish",
                           {"target": "youtube", "options": {"privacy": privacy}}, idempotency_key=True).json()
+        return PublishAccepted.model_validate(body)
+
+    # The publish dialog: the studio's API publishes to YouTube and checks the request when it is
+    # sent (a refusal comes back in the error envelope, shown by the dialog), so nothing is checked here.
+    def publish_targets(self) -> list[str]:
+        return ["youtube"]
+
+    def publish_target_fields(self, target: str) -> dict[str, str]:
+        return {}
+
+    def publish_defaults(self, project_id: str) -> dict[str, Any]:
+        project = ProjectPublic.model_validate(self._get(f"/projects/{project_id}"))
+        return {"title": project.title, "description": "", "tags": [], "privacy": "private"}
+
+    def check_publish(self, project_id: str, target: str, options: dict[str, Any]) -> list[Any]:
+        return []
+
+    def publish_to(self, project_id: str, target: str, options: dict[str, Any]) -> Any:
+        from filmstudio.domain.models import PublishAccepted
+
+        body = self._send("POST", f"/projects/{project_id}/publish", {"target": target, "options": options},
+                          idempotency_key=True).json()
         return PublishAccepted.model_validate(body)
 
     def youtube_channels(self) -> list[dict[str, Any]]:

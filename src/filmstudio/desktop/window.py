@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.jobs.job_changed.connect(self._job_changed)
         self.storyboard.models_requested.connect(lambda: self.show_page("Models"))
         self.storyboard.job_started.connect(self._storyboard_render)
+        self.storyboard.project_changed.connect(self.editor._refreshed)  # the motion budget, set on the storyboard
         self.settings_page.changed.connect(self._prefs_changed)
 
         self.editor.new_requested.connect(self.new_project)
@@ -227,7 +228,7 @@ class MainWindow(QMainWindow):
 
     def new_project_settings(self) -> dict[str, Any]:
         """A new project's settings from the user's defaults (style, narrator voice)."""
-        values: dict[str, Any] = {"style": self.prefs.default_style}
+        values: dict[str, Any] = {"style": self.prefs.default_style, "motion": self.prefs.default_motion}
         if self.prefs.default_voice != "default":
             values["characters"] = [{"name": "NARRATOR", "voice": self.prefs.default_voice}]
         return values

@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, WithJsonSchema, field_validator
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
@@ -234,6 +234,13 @@ class AuditionRequest(_Input):
     character: str = Field(min_length=1, max_length=100, examples=["DR. REYES"])
     text: str = Field(min_length=1, max_length=500, json_schema_extra=_TITLE_SCHEMA, examples=["It finally works."])
     settings: SettingsPatch | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _something_to_say(cls, v: str) -> str:
+        if not re.search(_SOMETHING, v):
+            raise PydanticCustomError("BLANK_TEXT", "text must contain something other than whitespace", {})
+        return v
 
 
 class ScriptCheck(BaseModel):
@@ -641,6 +648,57 @@ class ModelPullAccepted(BaseModel):
     created_at: str
 
 
+class ModelSetPull(_Input):
+    """Body of POST /models/pull: several models as one `model_pull` job, either named or the recommended set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
+        # Named models or the recommended set, one of the two (the service refuses both or neither).
+        "oneOf": [{"required": ["models"], "properties": {"models": {"type": "array"}, "recommended": {"const": False}}},
+                  {"required": ["recommended"], "properties": {"recommended": {"const": True},
+                                                               "models": {"type": "null"}}}],
+        "examples": [{"recommended": True, "language": "en"}, {"models": ["piper-en_US-libritts_r-medium", "sd15"]}]})
+
+    models: list[str] | None = Field(default=None, min_length=1, max_length=20,
+                                     description="Catalogue ids, pulled in this order (or `recommended`)")
+    recommended: bool = Field(default=False, description="The set recommended for this machine (GET /models/recommended)")
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}$", description="Films' language, for `recommended`")
+
+
+class ModelPick(BaseModel):
+    """One model of a recommended or requested set: what it is, its size and licence, and why it is there."""
+
+    id: str
+    kind: ModelKind
+    title: str
+    size_bytes: int
+    installed: bool
+    licence: str
+    licence_url: str
+    commercial_use: bool
+    licence_note: str = ""
+    why: str = ""
+
+
+class ModelRecommendation(BaseModel):
+    """Answer of GET /models/recommended: the set for this machine and language, shown before any byte."""
+
+    language: str
+    hardware: str
+    models: list[ModelPick]
+    total_bytes: int = Field(description="Bytes still to download (installed models count nothing)")
+    notes: list[str] = Field(description="What the set lacks here and why (no picture model fits, ...)")
+
+
+class ModelSetPullAccepted(BaseModel):
+    """Answer of POST /models/pull (202): one job; its `result.models` gives each model's bytes while it runs."""
+
+    job_id: str
+    status: JobStatus
+    models: list[ModelPick]
+    total_bytes: int
+    created_at: str
+
+
 class PublishRequest(_Input):
     """Body of POST /projects/{id}/publish: where and how to publish the project's latest film.
 
@@ -676,6 +734,14 @@ class ShotRegenerate(_Input):
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     prompt: str | None = Field(default=None, min_length=1, max_length=1000)
     locked: bool | None = None
+
+
+class ShotUpdate(_Input):
+    """Edit one storyboard shot: `motion` true (a video model animates it), false (a still), null (as the budget says)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [{"motion": True}]})
+
+    motion: StrictBool | None = None
 
 
 class CharacterLookUpdate(_Input):

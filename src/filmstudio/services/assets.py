@@ -79,7 +79,7 @@ def _signature(studio: Studio, rel_path: str, expires: int) -> str:
 
 def signed_url(studio: Studio, rel_path: str, expires: int) -> str:
     sig = _signature(studio, rel_path, expires)
-    return f"{studio.base_url}/api/v1/files/{quote(rel_path)}?expires={expires}&signature={sig}"
+    return f"{studio.settings.base_url}/api/v1/files/{quote(rel_path)}?expires={expires}&signature={sig}"
 
 
 def public_assets(studio: Studio, assets_json: str) -> Assets:
@@ -87,7 +87,7 @@ def public_assets(studio: Studio, assets_json: str) -> Assets:
     stored: dict[str, Any] = json.loads(assets_json or "{}")
     if not stored.get("video"):
         return Assets()
-    expires = int(time.time()) + studio.signed_url_seconds
+    expires = int(time.time()) + studio.settings.signed_url_seconds
     published: dict[str, Any] = stored.get("published") or {}
     youtube: dict[str, Any] = published.get("youtube") or stored.get("youtube") or {}  # `youtube`: before targets
     return Assets(
@@ -110,7 +110,7 @@ def public_assets(studio: Studio, assets_json: str) -> Assets:
 
 def key_url(studio: Studio, rel_path: str) -> str:
     """A produced file's stable URL, for a caller with a key that owns the project (no signature)."""
-    return f"{studio.base_url}/api/v1/files/{quote(rel_path)}"
+    return f"{studio.settings.base_url}/api/v1/files/{quote(rel_path)}"
 
 
 def media_type(path: Path) -> str:

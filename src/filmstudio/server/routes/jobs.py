@@ -51,7 +51,16 @@ _EVENT_STREAM: dict[int | str, dict[str, Any]] = {200: {
     "description": "`text/event-stream`: an `event: job` with `id: <n>` and `data: <the job's JSON as GET "
                    "/jobs/{job_id} answers it>` at once and on every change; `: keepalive` comments while "
                    "nothing changes; the stream ends after the event with a final status",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    # Open API before 3.2: `schema` describes each event (as schemathesis and Open API 3.2's itemSchema read it).
+    "content": {"text/event-stream": {"schema": {
+        "type": "object", "required": ["event", "id", "data"],
+        "properties": {
+            "event": {"type": "string", "enum": ["job"]},
+            "id": {"type": "string", "pattern": "^[0-9]+$"},
+            "data": {"type": "string", "contentMediaType": "application/json",
+                     "contentSchema": {"$ref": "#/components/schemas/JobPublic"}},
+        },
+    }}},
 }}
 
 

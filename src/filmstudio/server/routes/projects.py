@@ -23,6 +23,7 @@ from filmstudio.domain.models import (
     ProjectStatus,
     ProjectUpdate,
     ShotRegenerate,
+    ShotUpdate,
     SortOrder,
     WriteRequest,
 )
@@ -41,7 +42,8 @@ from filmstudio.server.routes.common import (
     idempotent,
     json_response,
 )
-from filmstudio.services import batch, images, jobs, projects, storyboard, writing
+from filmstudio.server.routes.files import ranged
+from filmstudio.services import batch, clips, images, jobs, projects, storyboard, writing
 from filmstudio.services.images import ProjectImage
 from filmstudio.services.projects import MAX_PAGE, MAX_PER_PAGE
 
@@ -216,7 +218,11 @@ def delete_image(project_id: str, name: ImageName, caller: Caller, studio: Studi
     return Response(status_code=204)
 
 
-@router.get("/{project_id}/storyboard", responses={409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}})
+_NOT_WRITTEN: dict[int | str, dict[str, Any]] = {
+    409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}}
+
+
+@router.get("/{project_id}/storyboard", responses=_NOT_WRITTEN)
 def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[str, Any]:
     """The shot list: scene, characters, the line each shot carries, camera, prompt and seed per shot.
 
@@ -225,7 +231,7 @@ def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[s
     return storyboard.get_storyboard(studio, caller, project_id)
 
 
-@router.post("/{project_id}/storyboard/shots/{number}/regenerate")
+@router.post("/{project_id}/storyboard/shots/{number}/regenerate", responses=_NOT_WRITTEN)
 def regenerate_shot(project_id: str, number: int, body: ShotRegenerate, caller: Caller,
                     studio: StudioDep) -> dict[str, Any]:
     """Redo one shot with a new seed or an edited prompt (or lock it); the next render redraws only it."""
@@ -246,10 +252,30 @@ def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioD
     return cached_file(request, storyboard.shot_still(studio, caller, project_id, number), "image/png")
 
 
+@router.patch("/{project_id}/storyboard/shots/{number}")
+def update_shot(project_id: str, number: int, body: ShotUpdate, caller: Caller, studio: StudioDep) -> dict[str, Any]:
+    """Toggle one shot's motion: `true` animates it, `false` keeps it a still, `null` follows the motion budget."""
+    return storyboard.update_shot(studio, caller, project_id, number, body)
+
+
+_MP4: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The clip (MP4)", "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}},
+    206: {"description": "The requested bytes of the clip (a Range request)",
+          "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}},
+    416: {"description": "No requested range lies within the clip (RANGE_NOT_SATISFIABLE)"},
+}
+
+
+@router.get("/{project_id}/storyboard/shots/{number}/clip", response_class=FileResponse, responses=_MP4)
+def get_shot_clip(project_id: str, number: int, request: Request, caller: Caller, studio: StudioDep) -> Response:
+    """The clip the project's last render made for moving shot `number`, with Range requests (404 `CLIP_NOT_FOUND`)."""
+    return ranged(request, clips.shot_clip(studio, caller, project_id, number), "video/mp4")
+
+
 CharacterName = Annotated[str, Path(min_length=1, max_length=100, description="as in the script, e.g. LENA")]
 
 
-@router.patch("/{project_id}/storyboard/characters/{name}")
+@router.patch("/{project_id}/storyboard/characters/{name}", responses=_NOT_WRITTEN)
 def update_character(project_id: str, name: CharacterName, body: CharacterLookUpdate, caller: Caller,
                      studio: StudioDep) -> dict[str, Any]:
     """Edit a character's description or seed; every shot with them uses it from the next render."""
