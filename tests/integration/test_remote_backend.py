@@ -171,6 +171,11 @@ def test_generate_and_follow_then_download_the_film(tmp_path: Path, events: bool
             assert backend.save_valid(pid, "Rendered, retitled", SCRIPT, SMALL).project.title == "Rendered, retitled"
             files = backend.film_files(pid)
             assert files.has_film and files.video is None and files.video_url is not None
+            # A project list's thumbnails come from the listed projects: no second GET per project.
+            backend.list_projects()
+            listed = _paths(backend)
+            assert backend.film_files(pid, chapters=False).thumbnail == files.thumbnail
+            assert f"/api/v1/projects/{pid}" not in listed and len(listed) == 1, listed  # the thumbnail's 304
             assert files.thumbnail is not None and files.thumbnail.read_bytes()[:2] == b"\xff\xd8"
             target = tmp_path / "out" / "film.mp4"
             target.parent.mkdir()

@@ -70,7 +70,8 @@ API_MAJOR = 1  # the /api/v1 this client speaks
 APP_VERSION = filmstudio.__version__  # a studio of another major version is refused
 POLL_SECONDS = 1.0  # following a job without server-sent events
 SSE_READ_TIMEOUT_S = 75.0  # the events stream sends a keep-alive well within this
-RECONNECT_FOR_S = 600.0  # a job's progress keeps trying to reach the studio this long
+RECONNECT_FOR_S = 600.0
+LISTED_FRESH_S = 30.0  # film_files(chapters=False) right after list_projects uses the listed project  # a job's progress keeps trying to reach the studio this long
 
 
 class RemoteBackend:
@@ -101,6 +102,7 @@ class RemoteBackend:
         self._checked = False
         self._music: Any = None
         self._info: StudioInfo | None = None
+        self._listed: dict[str, tuple[float, ProjectPublic]] = {}  # the last list_projects, for its thumbnails
 
     # -- the contract's properties ---------------------------------------------------------------
 
@@ -181,6 +183,9 @@ class RemoteBackend:
             if page >= int(found["total_pages"]):
                 break
             page += 1
+        listed_at = time.monotonic()
+        with self._lock:
+            self._listed = {p.project_id: (listed_at, p) for p in out}
         needle = search.strip().lower()
         return [p for p in out if needle in p.title.lower()] if needle else out
 
@@ -317,7 +322,11 @@ class RemoteBackend:
     def film_files(self, project_id: str, *, chapters: bool = True) -> FilmFiles:
         """The film's signed link (the player streams it with Range requests, no key needed), and the
         thumbnail and subtitles in this studio's cache (a conditional GET: unchanged files cost a 304)."""
-        project = self._here(ProjectPublic.model_validate(self._get(f"/projects/{project_id}")))
+        seen = self._listed.get(project_id)
+        if not chapters and seen is not None and time.monotonic() - seen[0] < LISTED_FRESH_S:
+            project = self._here(seen[1])  # a list view's thumbnails: no second GET per project
+        else:
+            project = self._here(ProjectPublic.model_validate(self._get(f"/projects/{project_id}")))
         assets = project.assets
         if not assets.video_url:
             return FilmFiles(video=None)
@@ -652,8 +661,9 @@ class RemoteBackend:
 
     def write_screenplay(self, idea: str, settings: dict[str, Any], *, cancel: Any,
                          on_text: Callable[[int, str], None]) -> Any:
-        raise BadRequest("Writing from an idea runs as a job on the studio: create the project from the idea and "
-                         "press Write.", code="REMOTE_NOT_SUPPORTED")
+        raise BadRequest("Writing from an idea into this editor works on this computer's studio; on a studio "
+                         "server it runs as a write job on a project (POST /projects/{id}/write, or "
+                         "`filmstudio write` there).", code="REMOTE_NOT_SUPPORTED")
 
     def music_preview(self, genre: str, seconds: float = 6.0) -> Path:
         """Computed here with the studio's built-in synthesiser (the same notes it scores films with)."""
