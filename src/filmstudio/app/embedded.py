@@ -184,7 +184,10 @@ def run_desktop() -> int:
         return Backend(api.studio, api, api.engines)
 
     def open_remote(url: str, key: str, ca_file: Path | None, cache_dir: Path) -> RemoteBackend:
-        return RemoteBackend(url, key, ca_file=ca_file, cache_dir=cache_dir)
+        from filmstudio.pipeline.providers.music import SynthMusic
+
+        # The genre previews are made on this computer with the studio's own synthesiser.
+        return RemoteBackend(url, key, ca_file=ca_file, cache_dir=cache_dir, music=SynthMusic())
 
     # Studio keys follow the studio's own choice: the OS keyring, or the opted-in file backend.
     key_store = load_settings().secrets_backend

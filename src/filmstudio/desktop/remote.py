@@ -79,7 +79,9 @@ class RemoteBackend:
 
     def __init__(self, base_url: str, api_key: str, *, ca_file: Path | None = None, cache_dir: Path | None = None,
                  transport: httpx.BaseTransport | None = None, use_events: bool = True,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, music: Any = None) -> None:
+        """`music`: the music engine for the genre previews made on this computer (the app's composition
+        root gives it; without one a preview is refused)."""
         self.http = StudioConnection(base_url, api_key, ca_file=ca_file, transport=transport, sleep=sleep)
         self.base_url = self.http.root
         self.use_events = use_events
@@ -100,7 +102,7 @@ class RemoteBackend:
         self._bases: dict[str, tuple[str, str, str]] = {}  # project -> its title, script, settings at that version
         self._lock = threading.Lock()
         self._checked = False
-        self._music: Any = None
+        self._music: Any = music
         self._info: StudioInfo | None = None
         self._listed: dict[str, tuple[float, ProjectPublic]] = {}  # the last list_projects, for its thumbnails
 
@@ -668,9 +670,7 @@ class RemoteBackend:
     def music_preview(self, genre: str, seconds: float = 6.0) -> Path:
         """Computed here with the studio's built-in synthesiser (the same notes it scores films with)."""
         if self._music is None:
-            from filmstudio.pipeline.providers.music import SynthMusic
-
-            self._music = SynthMusic()
+            raise BadRequest("No music engine was given for previews on this computer.", code="REMOTE_NOT_SUPPORTED")
         return music_preview_wav(self._music, genre, seconds, self.scratch_dir)
 
 
