@@ -54,7 +54,8 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
     for field, value in (
         ("duration", args.duration), ("style", args.style), ("resolution", args.size), ("fps", args.fps),
         ("music_genre", args.music), ("language", args.language), ("title", args.title),
-        ("captions", args.captions), ("motion", getattr(args, "motion", None)),
+        ("captions", args.captions), ("reading_speed", getattr(args, "reading_speed", None)),
+        ("motion", getattr(args, "motion", None)),
     ):
         if value is not None:
             # The settings take exact values (as the API schema says); a typed flag may be any case.
@@ -226,12 +227,9 @@ def _print_summary(manifest: dict[str, Any]) -> None:
 
         print(summary(manifest["subtitles"]))
     print(f"manifest:  {out['manifest']}")
-    from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
-
     for name, voice in manifest["casting"].items():
-        # A neural voice's pitch is a shift from the voice's own (50): say it in semitones, as the desktop does.
-        shift = "" if voice["engine"] == "espeak" or voice["pitch"] == 50 else \
-            f" ({(voice['pitch'] - 50) / PITCH_PER_SEMITONE:+g} semitones)"
+        # A pitch its engine declares a shift from the voice's own: said in semitones, as the desktop does.
+        shift = f" ({voice['semitones']:+g} semitones)" if voice.get("semitones") else ""
         print(f"cast:      {name}: {voice['engine']}:{voice['voice']}"
               + (f" #{voice['speaker']}" if voice.get("speaker") else "") + shift)
     for warning in manifest["warnings"]:
@@ -338,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--burn-subtitles", action="store_true", help="also burn the first subtitle language in")
     r.add_argument("--captions", choices=("standard", "karaoke"),
                    help="karaoke: big burned-in captions a few words at a time, the spoken word lit (for shorts)")
+    r.add_argument("--reading-speed", type=int, metavar="CPS",
+                   help="subtitle reading speed, characters a second (10-25; default 17, 20 for a vertical "
+                        "film of 3 minutes or less)")
     r.add_argument("--motion", choices=MOTION_BUDGETS,
                    help="which shots a video model animates: none, key (default: establishing, a scene's first, "
                         "action that moves) or all")

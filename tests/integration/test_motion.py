@@ -31,7 +31,7 @@ from filmstudio.pipeline.providers.motion import DiffusersMotion, ModelShape
 from filmstudio.pipeline.providers.pictures import DiffusersPictures
 from filmstudio.pipeline.providers.visuals import SegmentSpec, scene_still
 from filmstudio.pipeline.runner import default_stages
-from filmstudio.pipeline.storyboard import StoryboardEdits, set_motion
+from filmstudio.pipeline.storyboard import ShotEdit, StoryboardEdits, set_motion
 from media_checks import decode_frame
 from studio_engines import render_film
 from tiny_sd import build_tiny_sd, folder_files
@@ -87,6 +87,9 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def engines(models_dir: Path) -> Engines:
     made = build_engines(jobs=2, models_dir=models_dir)
     assert isinstance(made.pictures, DiffusersPictures) and isinstance(made.motion, DiffusersMotion)
+    # Each pulled model serves the seam its kind names (both folders have a model_index.json).
+    assert (made.pictures.model_id, made.motion.model_id) == ("tiny-sd", "tiny-wan")
+    assert made.motion.pipeline_class == "WanImageToVideoPipeline" and made.motion.capabilities().image_conditioned
     made.pictures.steps = 2
     made.motion.shape, made.motion.steps = TINY_SHAPE, 2
     return made
@@ -161,13 +164,19 @@ def test_moving_shots_play_their_clips_cache_and_redo_one(engines: Engines, tmp_
         return render_film(SCRIPT, settings, tmp_path / f"{name}.mp4", work_dir=tmp_path / name, cache_dir=cache,
                            engines=engines, stages=_stages(kept), **kw)
 
+    # Shots 1 and 5 (each scene's opening, both moving) fit the tiny tokenizer to the same prompt and
+    # seed, so they would share one still and one clip: a seed of its own gives shot 5 its own.
+    seeds = StoryboardEdits(shots={5: ShotEdit(seed=777)})
+    edits = tmp_path / "storyboard.json"
+    edits.write_text(json.dumps(seeds.as_dict()))
     progress = NotedProgress()
-    first = film("one", progress=progress)
+    first = film("one", progress=progress, storyboard=edits)
     board = json.loads((tmp_path / "one" / "storyboard.json").read_text())
     moving = [s["number"] for s in board["shots"] if s["motion"]]
     still_shots = [s["number"] for s in board["shots"] if not s["motion"]]
     assert moving and still_shots, board["shots"]
     assert sorted(int(n) for n in first["shot_clips"]) == moving and first["clips_made"] == len(moving)
+    assert len(set(first["shot_clips"].values())) == len(moving)  # a clip of its own per moving shot
     # Progress counts clips: none made at first, one more each time, all at the end.
     notes = [n["clips"] for n in progress.notes if "clips" in n]
     assert notes[0] == {"total": len(moving), "done": [], "todo": moving}
@@ -212,14 +221,13 @@ def test_moving_shots_play_their_clips_cache_and_redo_one(engines: Engines, tmp_
     # A second render is all cache hits: no clip, still or segment made again.
     clips, stills, segments = _files(cache / "clips", "clip-*.mp4"), _files(cache / "stills", "*.png"), \
         _files(cache / "segments", "*.mp4")
-    again = film("two")
+    again = film("two", storyboard=edits)
     assert again["clips_made"] == 0 and again["stills_drawn"] == 0
     assert (_files(cache / "clips", "clip-*.mp4"), _files(cache / "stills", "*.png"),
             _files(cache / "segments", "*.mp4")) == (clips, stills, segments)
 
     # Toggling one shot to move makes one clip and one segment.
-    edits = tmp_path / "storyboard.json"
-    edits.write_text(json.dumps(set_motion(StoryboardEdits(), still_shots[0], True).as_dict()))
+    edits.write_text(json.dumps(set_motion(seeds, still_shots[0], True).as_dict()))
     third = film("three", storyboard=edits)
     assert third["clips_made"] == 1 and str(still_shots[0]) in third["shot_clips"]
     assert len(_files(cache / "clips", "clip-*.mp4") - clips) == 1

@@ -171,3 +171,12 @@ def test_a_projects_clips_are_found_by_checked_names_in_its_films_manifest(tmp_p
     project = {"assets": json.dumps({"video": "p1/j1/film.mp4"})}
     assert made_clips(studio, project) == {2: studio.cache_dir / "clips" / good}  # type: ignore[arg-type]
     assert made_clips(studio, {"assets": "{}"}) == {}  # type: ignore[arg-type]
+
+
+def test_two_shots_that_ask_for_the_same_clip_make_it_once(tmp_path: Path) -> None:
+    motion = FakeMotion()
+    ctx, _ = _ctx(tmp_path, motion)
+    one = _requests(tmp_path, [4])[0]
+    outcomes = make_clips(ctx, "visual_generation", [one, one], lambda f: None)
+    assert motion.made == [4] and ctx.clips.made == 1
+    assert [o.clip.path for o in outcomes if o.clip] == [one.out, one.out]

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, StoryboardView, error_code, error_text
+from filmstudio.desktop.backend_contract import StoryboardView, StudioBackend, error_code, error_text
 from filmstudio.desktop.shot_card import STILL_SIZE, ShotCard
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.domain.models import JobPublic, ProjectPublic
@@ -118,7 +118,7 @@ class StoryboardPage(QWidget):
     job_finished = Signal(str, str)  # project id, status
     project_changed = Signal(object)  # ProjectPublic: its settings changed here (the motion budget)
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks

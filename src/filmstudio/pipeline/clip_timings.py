@@ -88,8 +88,9 @@ def make_clips(ctx: StageContext, step: str, requests: Sequence[ClipRequest],
     out: list[ClipOutcome] = []
     for n, request in enumerate(requests):
         ctx.cancel.raise_if_cancelled()
-        if n not in todo:
+        if n not in todo or request.out.exists():  # cached, or made for an earlier shot of this render
             out.append(ClipOutcome(MadeClip(request.out, request.frames, request.width, request.height, request.fps)))
+            done += guesses.get(n, 0.0)
             continue
         base, share = done, guesses[n]
 

@@ -97,6 +97,25 @@ FALLBACK_PACE = Pace(1.2)  # the fallback engine's (espeak-ng: ~1.2x its nominal
 
 
 @dataclass(frozen=True)
+class PitchScale:
+    """How an engine reads `Voice.pitch` (0..99), declared by the engine like its `Pace`.
+
+    Either the engine's own scale (espeak-ng's pitch, where 50 is simply a middle value), or a shift
+    from the voice's own pitch at 50, `per_semitone` steps to a semitone (the neural engines).
+    """
+
+    per_semitone: float | None = None  # None: the engine's own scale, not a shift in semitones
+
+    def semitones(self, pitch: int) -> float | None:
+        """How far `pitch` moves the voice from its own, in semitones (None: not a shift on this engine)."""
+        return None if self.per_semitone is None else (pitch - 50) / self.per_semitone
+
+
+OWN_PITCH_SCALE = PitchScale()  # the fallback engine's (espeak-ng's absolute pitch), a Voice's until cast
+SHIFTED_PITCH = PitchScale(PITCH_PER_SEMITONE)  # a shift from the voice's own pitch
+
+
+@dataclass(frozen=True)
 class Voice:
     """A voice as cast for one speaker: an engine's voice plus this character's adjustments."""
 
@@ -112,6 +131,12 @@ class Voice:
     # That speaker for people, for the manifest and the CLI (e.g. "14 (female, Kristin LeMoine)").
     speaker_name: str | None = field(default=None, repr=False)
     pace: Pace = FALLBACK_PACE  # the engine's declared pace for this voice (the length estimate)
+    pitch_scale: PitchScale = OWN_PITCH_SCALE  # how its engine reads `pitch` (declared; copied from VoiceInfo)
+
+    @property
+    def semitones(self) -> float | None:
+        """The pitch as a shift from the voice's own, in semitones, where its engine shifts (else None)."""
+        return self.pitch_scale.semitones(self.pitch)
 
     @property
     def espeak_name(self) -> str:
@@ -160,6 +185,7 @@ class VoiceInfo:
     speaker_label: str | None = None  # the speaker's key in a multi-speaker model (Piper's speaker_id_map)
     speaker_name: str | None = None  # that speaker for people: "14 (female, Kristin LeMoine)", or the key alone
     pace: Pace = CALIBRATED_PACE  # how fast it really speaks for the rate it is asked (declared by its engine)
+    pitch_scale: PitchScale = SHIFTED_PITCH  # how the engine reads a cast Voice's `pitch` (declared by its engine)
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,7 @@ def build_manifest(
         "casting": {
             name: {"voice": v.engine_voice, "engine": v.engine,
                    "speaker_id": v.speaker_id, "speaker": v.speaker_name, "pitch": v.pitch,
+                   "semitones": v.semitones,  # the pitch as a shift from the voice's own (None: not on this engine)
                    "rate_factor": v.rate_factor, "gender": v.gender}
             for name, v in plan.casting.items()
         },

@@ -36,6 +36,8 @@ from filmstudio.services.clips import made_clips
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
+from filmstudio.store import projects as project_rows
+from filmstudio.store.db import utcnow
 
 if TYPE_CHECKING:
     from filmstudio.pipeline.models.library import InstalledModel
@@ -65,13 +67,14 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
     Only an estimate: a failure here (an unreadable edits file, a broken tokenizer) is logged and
     gives None, and never stops the render it estimates (the render reports such errors itself).
     """
-    if studio.pictures is None:
+    pictures = studio.picture_engine()
+    if pictures is None:
         return None
     try:
         edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
         board = _board(studio, project, edits, settings, script)
         w, h = settings.size
-        return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
+        return plan_stills(board, pictures, w / h, studio.cache_dir)
     except Exception:
         log.exception("could not count the stills to draw for project %s", project.get("id"))
         return None
@@ -113,8 +116,9 @@ def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
 
 def _tokens(studio: Studio) -> PromptTokens:
     """The render's picture engine's tokenizer (else the installed model's, else the estimate)."""
-    if studio.pictures is not None:
-        return tokens_of(studio.pictures)
+    pictures = studio.picture_engine()
+    if pictures is not None:
+        return tokens_of(pictures)
     models = _picture_models(studio)
     return model_tokens(models[0][1], models[0][0]) if models else EstimatedTokens()
 
@@ -204,7 +208,7 @@ def update_shot(studio: Studio, principal: Principal, project_id: str, number: i
                        details={"shot": number, "shots": len(board.shots)})
     if "motion" in body.model_fields_set:
         edits = set_motion(edits, number, body.motion)
-        _save(path, edits)
+        _save(studio, project_id, path, edits)
     shot = _board(studio, project, edits).as_dict()["shots"][number - 1]
     return {"shot": shot, "render": f"POST /api/v1/projects/{project_id}/generate animates the shots marked moving"}
 
@@ -227,15 +231,18 @@ def update_character(studio: Studio, principal: Principal, project_id: str, name
     if body.seed is not None:
         edit["seed"] = body.seed
     edits = replace(edits, characters={**edits.characters, wanted: edit})
-    _save(path, edits)
+    _save(studio, project_id, path, edits)
     look = next(c for c in _board(studio, project, edits).characters if c.name == wanted)
     return {"character": asdict(look), "render": f"POST /api/v1/projects/{project_id}/generate redraws their shots"}
 
 
-def _save(path: Path, edits: StoryboardEdits) -> None:
+def _save(studio: Studio, project_id: str, path: Path, edits: StoryboardEdits) -> None:
+    """Write the edits, and mark the project changed (its revision, hence its ETag, moves on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(edits.as_dict(), indent=1), encoding="utf-8")
+    with studio.store.write() as db:
+        project_rows.touch_project(db, project_id, utcnow())
 
 
 def regenerate_shot(studio: Studio, principal: Principal, project_id: str, number: int,
@@ -259,6 +266,6 @@ def regenerate_shot(studio: Studio, principal: Principal, project_id: str, numbe
         edit = replace(old, seed=seed, prompt=body.prompt or old.prompt,
                        locked=old.locked if body.locked is None else body.locked)
         edits = replace(edits, shots={**edits.shots, number: edit})
-    _save(path, edits)
+    _save(studio, project_id, path, edits)
     shot = _board(studio, project, edits).as_dict()["shots"][number - 1]
     return {"shot": shot, "render": f"POST /api/v1/projects/{project_id}/generate draws the new still"}

@@ -190,14 +190,15 @@ class ClipPlate:
     def _chain(self, folder: Path) -> str:
         w, h = self.size
         lut = write_grade_lut(folder / "grade.cube", self.style, self.brightness, self.darken)
-        # tpad holds the last frame past the clip's end (the camera's crop keeps travelling over it).
-        return (f"fps={self.fps},tpad=stop_mode=clone:stop=-1,"
-                f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,"
-                f"crop={w}:{h},format=rgb24,lut3d=file='{_escape(lut)}'")
+        # Only the clip's own frames are fitted and graded; `fps` then repeats them at the film's rate
+        # and tpad holds the last one past the clip's end (the camera's crop keeps travelling over it).
+        return (f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,"
+                f"crop={w}:{h},format=rgb24,lut3d=file='{_escape(lut)}',format=yuv420p,"
+                f"fps={self.fps},tpad=stop_mode=clone:stop=-1")
 
     def stream(self, inputs: Inputs, folder: Path, frames: int) -> str:
         idx = inputs.add(["-i", str(self.path)])
-        return (f"[{idx}:v]{self._chain(folder)},format=yuv420p,trim=end_frame={frames},"
+        return (f"[{idx}:v]{self._chain(folder)},trim=end_frame={frames},"
                 f"settb=1/{self.fps},setpts=N")
 
     def frame(self, t: float) -> Image.Image:

@@ -219,6 +219,8 @@ class DiffusersMotion:
         if self.pipeline_class in IMAGE_CONDITIONED:
             with Image.open(request.still) as img:
                 kwargs["image"] = img.convert("RGB").resize((w, h), Image.Resampling.LANCZOS)
+        if self.pipeline_class == "StableVideoDiffusionPipeline":
+            kwargs.update(decode_chunk_size=4, fps=request.fps)  # the VAE decodes 4 frames at a time
         if self.pipeline_class in TEXT_PROMPTED:
             positive, negative, length = wan_embeds(pipe, [request.prompt, request.negative_prompt])
             kwargs.update(prompt_embeds=positive, negative_prompt_embeds=negative, max_sequence_length=length,

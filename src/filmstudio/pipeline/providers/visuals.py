@@ -21,7 +21,7 @@ from typing import Literal
 from PIL import Image, ImageDraw
 
 from filmstudio.pipeline.context import CancelToken, atomic_output, content_key
-from filmstudio.pipeline.media.ffmpeg import h264_args, run_ffmpeg
+from filmstudio.pipeline.media.ffmpeg import GOP_SECONDS, h264_args, run_ffmpeg
 from filmstudio.pipeline.media.text import render_text_image
 from filmstudio.pipeline.providers.backdrops import (
     Clip,
@@ -48,7 +48,7 @@ from filmstudio.pipeline.providers.styles import Style, get_style, lighting_for,
 log = logging.getLogger(__name__)
 
 # Bump when the look changes so cached segments are re-rendered.
-VISUALS_VERSION = 6  # 6: procedural sets (settings and props); 5: karaoke captions cut, never faded, on an opaque box
+VISUALS_VERSION = 7  # 7: the light's period by whole GOPs of length (segment pieces); 6: procedural sets (settings and props); 5: karaoke captions cut, never faded, on an opaque box
 # All segments share this MP4 timescale so they join by stream copy (divisible by every fps we offer).
 TIMESCALE = 90000
 TEXT_FADE = 0.25
@@ -269,8 +269,7 @@ def _layout(spec: SegmentSpec) -> _Layout:
     if (sc.seed + spec.shot) % 2 == 1 and foreground is not None:
         fg_x = (fg_x[1], fg_x[0])
     light = _cached_light(sc, spec.size)
-    orbit = (w * 0.5 - light.width / 2, h * 0.3 - light.height / 2, w * 0.12, h * 0.06,
-             max(6.0, spec.duration * 1.3))
+    orbit = (w * 0.5 - light.width / 2, h * 0.3 - light.height / 2, w * 0.12, h * 0.06, light_period(spec.duration))
     if spec.kind == "end":
         # The end card holds still (credits over a fade): it takes the film's spare seconds and
         # is re-made after most edits, and a still picture encodes in a fraction of the time.
@@ -284,6 +283,13 @@ def _layout(spec: SegmentSpec) -> _Layout:
         pan=(x0, y0, x1, y1), fg_x=fg_x, light_orbit=orbit,
         dissolve=_compose(_layout(before), before.duration) if before is not None else None,
     )
+
+
+def light_period(duration: float) -> float:
+    """The light's orbit: a little longer than the shot, so it never comes full circle. The length
+    counts in whole GOPs, so a shot or card that grows or shrinks by less keeps its opening frames
+    (`pieces.head_frames`): the card that takes the film's spare seconds is re-made only at its end."""
+    return max(6.0, 1.3 * GOP_SECONDS * math.ceil(duration / GOP_SECONDS - 1e-6))
 
 
 def _dissolve_seconds(spec: SegmentSpec) -> float:

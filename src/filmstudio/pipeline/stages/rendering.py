@@ -1,9 +1,14 @@
-"""rendering: encode the segments in parallel (cached by content), join by stream copy, mux the film."""
+"""rendering: encode the segments in parallel (cached by content), join by stream copy, mux the film.
+
+A segment whose opening GOPs do not depend on its length is encoded in two pieces (`pieces.py`):
+its head is cached apart, so an edit that only lengthens or shortens it encodes the tail again.
+"""
 
 from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,6 +17,7 @@ from typing import ClassVar
 from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.media.mux import Chapter, SubtitleTrack, encode_aac, mux_film
 from filmstudio.pipeline.plan import RenderPlan
+from filmstudio.pipeline.providers.pieces import head_frames, head_key, render_pieces
 from filmstudio.pipeline.providers.visuals import SegmentSpec, render_segment, spec_key
 from filmstudio.pipeline.script.delivery import names_as_written
 from filmstudio.pipeline.stages.music_generation import wait_for_mix
@@ -53,11 +59,8 @@ class Rendering:
         with ThreadPoolExecutor(max_workers=1 + max(1, min(len(todo), ctx.jobs)), thread_name_prefix="render") as pool:
             audio = pool.submit(soundtrack)
             futures = [audio]
-            futures += [
-                pool.submit(render_segment, spec, path, encoder=encoder, cancel=ctx.cancel,
-                            on_frame=functools.partial(report, path))
-                for spec, path in todo
-            ]
+            futures += [pool.submit(self._segment, spec, path, encoder, ctx, functools.partial(report, path))
+                        for spec, path in todo]
             finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
             for fut in finished:
                 if fut.exception() is not None:
@@ -89,6 +92,19 @@ class Rendering:
                  language=settings.language, burned=burned, cancel=ctx.cancel)
         ctx.report(self.name, 1.0)
         return replace(plan, segments=tuple(paths), video=film, encoder=encoder)
+
+
+    @staticmethod
+    def _segment(spec: SegmentSpec, path: Path, encoder: str, ctx: StageContext,
+                 on_frame: Callable[[int], None]) -> Path:
+        """One segment: whole, or as its head (cached apart, reused when only its length changed) and tail."""
+        n = head_frames(spec)
+        if n == 0:
+            return render_segment(spec, path, encoder=encoder, cancel=ctx.cancel, on_frame=on_frame)
+        head = ctx.cache.path("segments", content_key(head_key(spec, n), encoder), ".mp4")
+        made = 0 if head.exists() else n  # frames counted from the tail's start when the head is reused
+        return render_pieces(spec, path, head, encoder=encoder, cancel=ctx.cancel,
+                             on_frame=lambda frames: on_frame(frames + n - made))
 
 
 def _chapter_title(heading: str | None, location: str, index: int) -> str:
