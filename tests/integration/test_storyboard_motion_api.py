@@ -130,6 +130,7 @@ def _install_video_model(models: Path, model_id: str = "tiny-video") -> None:
 
 
 def test_the_estimate_counts_the_clips_before_the_render_starts(tmp_path: Path) -> None:
+    from filmstudio.domain.jobs import RenderParams
     from filmstudio.pipeline.motion_estimate import clip_kind_for
     from filmstudio.services import estimates
     from filmstudio.store import jobs as job_rows
@@ -153,16 +154,19 @@ def test_the_estimate_counts_the_clips_before_the_render_starts(tmp_path: Path) 
             accepted = c.post(f"/projects/{pid}/generate", json={}).json()
             assert accepted["estimated_time"] == before
             row = job_rows.get_job(store, accepted["job_id"])
-            assert json.loads(row["params"])["clips"] == {"moving": 5, "seconds_per_clip": per_clip,
-                                                          "model": "tiny-video", "measured": False}
+            assert row is not None and isinstance(row.params, RenderParams) and row.params.clips is not None
+            assert row.params.clips.model_dump() == {"moving": 5, "seconds_per_clip": per_clip,
+                                                     "model": "tiny-video", "measured": False}
             assert estimates.stills_seconds(row) == 5 * per_clip
             assert wait_job(c, accepted["job_id"])["status"] == "completed"
 
             # Motion off: nothing to animate, so the estimate is the film's alone.
             assert c.patch(f"/projects/{pid}", json={"settings": {"motion": "none"}}).status_code == 200
             off = c.post(f"/projects/{pid}/generate", json={}).json()
-            assert json.loads(job_rows.get_job(store, off["job_id"])["params"])["clips"]["moving"] == 0
-            assert estimates.stills_seconds(job_rows.get_job(store, off["job_id"])) == 0
+            off_row = job_rows.get_job(store, off["job_id"])
+            assert off_row is not None and isinstance(off_row.params, RenderParams)
+            assert off_row.params.clips is not None and off_row.params.clips.moving == 0
+            assert estimates.stills_seconds(off_row) == 0
 
 
 def test_a_real_render_with_a_video_model_gives_moving_shots_their_clips(tmp_path: Path) -> None:
