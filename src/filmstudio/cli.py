@@ -15,7 +15,14 @@ from typing import Any
 
 from filmstudio import __version__
 from filmstudio.domain.errors import FilmStudioError
-from filmstudio.domain.settings import FPS_VALUES, MUSIC_GENRES, RESOLUTIONS, STYLES, parse_settings
+from filmstudio.domain.settings import (
+    FPS_VALUES,
+    MOTION_BUDGETS,
+    MUSIC_GENRES,
+    RESOLUTIONS,
+    STYLES,
+    parse_settings,
+)
 
 EXAMPLE = "lighthouse.fountain"
 
@@ -47,7 +54,8 @@ def _settings_from_args(args: argparse.Namespace, script_path: str) -> dict[str,
     for field, value in (
         ("duration", args.duration), ("style", args.style), ("resolution", args.size), ("fps", args.fps),
         ("music_genre", args.music), ("language", args.language), ("title", args.title),
-        ("captions", args.captions),
+        ("captions", args.captions), ("reading_speed", getattr(args, "reading_speed", None)),
+        ("motion", getattr(args, "motion", None)),
     ):
         if value is not None:
             # The settings take exact values (as the API schema says); a typed flag may be any case.
@@ -94,6 +102,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     request = RenderRequest(script=script_text, settings=settings, output=output, work_dir=work_dir,
                             cache_dir=cache_dir, images=images, encoder=args.encoder, jobs=args.jobs,
                             continuity=f"file:{output}", duration_from_script="duration" not in data)
+    if not args.quiet:
+        print(f"motion:    {_motion_estimate(script_text, settings, images, cache_dir=cache_dir).summary()}")
     try:
         with _ProgressBar(enabled=not args.quiet) as bar:
             try:
@@ -137,14 +147,19 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
     if args.characters:
         cast = json.loads(Path(args.characters).read_text(encoding="utf-8"))
         data["characters"] = cast["characters"] if isinstance(cast, dict) else cast
+    if args.motion:
+        data["motion"] = args.motion
     settings = RenderSettings.model_validate(data)
     engine = _picture_engine()
     board = build_storyboard(analyse(text, settings), settings, text=text, tokens=tokens_of(engine))
     pictures = _picture_engine_info(engine)
+    motion = _motion_estimate(text, settings, board=board)
     if args.json:
-        print(json.dumps({**board.as_dict(), "pictures": pictures}, indent=2, ensure_ascii=False))
+        print(json.dumps({**board.as_dict(), "pictures": pictures, "motion": motion.as_dict()}, indent=2,
+                         ensure_ascii=False))
         return 0
     print(f"pictures: {pictures['name']}" + "".join(f"\n  {m}" for m in pictures.get("missing", [])))
+    print(f"motion: {motion.summary()}")
     refs = pictures["references"]
     print(f"character references: {refs['adapter']} at scale {refs['scale']}" if refs["used"]
           else f"character references: not used ({refs['advice']})")
@@ -153,10 +168,27 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
     for shot in board.shots:
         where = shot.heading or f"passage {shot.scene_index + 1}"
         print(f"\n#{shot.number} {shot.camera} · {where} · seed {shot.seed} · {shot.tokens}/{board.token_limit} "
-              f"tokens ({board.tokens})\n  {shot.text}\n  prompt: {shot.prompt}")
+              f"tokens ({board.tokens}) · {'moving' if shot.motion else 'still'} ({shot.motion_reason})"
+              f"\n  {shot.text}\n  prompt: {shot.prompt}")
         if shot.warning:
             print(f"  warning: {shot.warning}")
     return 0
+
+
+def _motion_estimate(text: str, settings: Any, images: Sequence[Path] = (), board: Any = None,
+                     cache_dir: Path | None = None) -> Any:
+    """What motion adds to a render of `text` here (`motion_plan.MotionEstimate`), before it starts."""
+    from filmstudio.app.compose import motion_engine
+    from filmstudio.config import load_settings
+    from filmstudio.pipeline.motion_estimate import estimate_motion
+    from filmstudio.pipeline.script.analysis import analyse
+    from filmstudio.pipeline.storyboard import build_storyboard
+
+    config = load_settings()
+    board = board or build_storyboard(analyse(text, settings), settings, text=text, images=images)
+    w, h = settings.size
+    return estimate_motion(board, settings.motion, motion_engine(config.models_dir, device=config.pictures_device),
+                           w / h, cache_dir or default_cache_dir())
 
 
 def _picture_engine() -> Any:
@@ -195,12 +227,9 @@ def _print_summary(manifest: dict[str, Any]) -> None:
 
         print(summary(manifest["subtitles"]))
     print(f"manifest:  {out['manifest']}")
-    from filmstudio.pipeline.plan import PITCH_PER_SEMITONE
-
     for name, voice in manifest["casting"].items():
-        # A neural voice's pitch is a shift from the voice's own (50): say it in semitones, as the desktop does.
-        shift = "" if voice["engine"] == "espeak" or voice["pitch"] == 50 else \
-            f" ({(voice['pitch'] - 50) / PITCH_PER_SEMITONE:+g} semitones)"
+        # A pitch its engine declares a shift from the voice's own: said in semitones, as the desktop does.
+        shift = f" ({voice['semitones']:+g} semitones)" if voice.get("semitones") else ""
         print(f"cast:      {name}: {voice['engine']}:{voice['voice']}"
               + (f" #{voice['speaker']}" if voice.get("speaker") else "") + shift)
     for warning in manifest["warnings"]:
@@ -307,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--burn-subtitles", action="store_true", help="also burn the first subtitle language in")
     r.add_argument("--captions", choices=("standard", "karaoke"),
                    help="karaoke: big burned-in captions a few words at a time, the spoken word lit (for shorts)")
+    r.add_argument("--reading-speed", type=int, metavar="CPS",
+                   help="subtitle reading speed, characters a second (10-25; default 17, 20 for a vertical "
+                        "film of 3 minutes or less)")
+    r.add_argument("--motion", choices=MOTION_BUDGETS,
+                   help="which shots a video model animates: none, key (default: establishing, a scene's first, "
+                        "action that moves) or all")
     r.add_argument("--characters", help="JSON file: [{name, age, gender, voice}] to steer casting")
     r.add_argument("--translations", action="append", metavar="LANG=FILE",
                    help="a translated script for subtitles in LANG (same line structure); repeatable")
@@ -329,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("script", help="script file (.fountain or plain text), or - for stdin")
     sb.add_argument("--style", help=f"visual style: {', '.join(STYLES)}")
     sb.add_argument("--characters", help="JSON file: [{name, age, gender, voice, description}]")
+    sb.add_argument("--motion", choices=MOTION_BUDGETS, help="which shots move: none, key (default) or all")
     sb.add_argument("--json", action="store_true")
     sb.set_defaults(func=cmd_storyboard)
 

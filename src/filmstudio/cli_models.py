@@ -61,6 +61,13 @@ def _library() -> ModelLibrary:
     return ModelLibrary(load_settings().models_dir)
 
 
+def _endpoint(args: argparse.Namespace) -> str | None:
+    """--endpoint, else the settings' (FILMSTUDIO_MODEL_ENDPOINT, then HF_ENDPOINT); None: the public hub."""
+    from filmstudio.config import load_settings
+
+    return str(args.endpoint) if args.endpoint else load_settings().pull_endpoint
+
+
 def _catalogue(args: argparse.Namespace) -> Catalogue:
     return load_catalogue(Path(args.catalogue) if args.catalogue else None)
 
@@ -153,7 +160,7 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
         return 2
     if args.recommended:
         return pull_recommended(_catalogue(args), _library(), detect_hardware(), language=args.language,
-                                yes=args.yes, endpoint=args.endpoint, quiet=args.quiet)
+                                yes=args.yes, endpoint=_endpoint(args), quiet=args.quiet)
     entry = _catalogue(args).get(args.id)
     library = _library()
     if library.is_installed(entry.id):
@@ -169,7 +176,7 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
         return 1
     try:
         with _Bar(enabled=not args.quiet, label=entry.id) as bar:
-            path = pull(entry, library, progress=bar.update, endpoint=args.endpoint)
+            path = pull(entry, library, progress=bar.update, endpoint=_endpoint(args))
     except (KeyboardInterrupt, Cancelled):
         print("cancelled: nothing installed; `models pull` again resumes", file=sys.stderr)
         return 130

@@ -134,7 +134,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     studio = _studio()
     target = Path(args.target)
     if target.suffix == ".mp4" and target.is_file():
-        result = publish_file(studio, target, _options(args), chunk_bytes=studio.youtube_chunk_bytes)
+        result = publish_file(studio, target, _options(args), chunk_bytes=studio.settings.youtube_chunk_bytes)
     else:
         done: dict[str, Any] = {}
 
@@ -152,10 +152,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
         if "error" in done:
             raise done["error"]
         job = done["job"]
-        if job["status"] != "completed":
-            print(f"error: {job.get('error_message')} [{job.get('error_code')}]", file=sys.stderr)
+        if job.status != "completed":
+            print(f"error: {job.error_message} [{job.error_code}]", file=sys.stderr)
             return 2
-        result = json.loads(job["result"] or "{}")
+        result = dict(job.result or {})
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -169,8 +169,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def _show_progress(studio: Any, *, quiet: bool) -> None:
     if quiet or not sys.stderr.isatty():
         return
-    row = studio.store.one("SELECT result FROM jobs WHERE kind = 'publish' ORDER BY created_at DESC LIMIT 1")
-    detail = json.loads((row or {}).get("result") or "{}")
+    from filmstudio.store.jobs import latest_publish
+
+    row = latest_publish(studio.store)
+    detail = dict(row.result or {}) if row is not None else {}
     if detail.get("bytes_total"):
         pct = 100 * detail.get("bytes_done", 0) / detail["bytes_total"]
         rate = detail.get("bytes_per_second", 0) / 1e6

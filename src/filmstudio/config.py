@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from filmstudio.domain.errors import FilmStudioError
@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     token_seconds: int = Field(default=900, ge=30, le=86_400)
     # -- issue #6 (additive) --
     segment_farm: bool = False  # send segment encodes to render workers on other machines (needs Redis)
+    # -- issue 21 (additive): a job's server-sent events: the quiet time before a keepalive comment,
+    # and the longest a stream stays open before the client reconnects (Last-Event-ID).
+    event_keepalive_seconds: float = Field(default=15.0, gt=0)
+    event_stream_seconds: float = Field(default=600.0, gt=0)
 
     @field_validator("allowed_hosts", "cors_origins", "webhook_allowed_hosts", mode="before")
     @classmethod
@@ -92,7 +96,7 @@ class Settings(BaseSettings):
 
     # Another model catalogue (a mirror's, or a test's); default: the one shipped in the package.
     model_catalogue: Path | None = None
-    # Where model pulls download from (a mirror); default: HF_ENDPOINT, else the public hub.
+    # Where model pulls download from (a mirror); default: HF_ENDPOINT (`hf_endpoint`), else the public hub.
     model_endpoint: str | None = None
     # YouTube's API root (a proxy, or the tests' fake) and a CA bundle for it; default: Google's.
     youtube_api_endpoint: str = "https://www.googleapis.com/"
@@ -114,6 +118,20 @@ class Settings(BaseSettings):
     writer_seed: int = 0
     writer_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     writer_stall_seconds: float = Field(default=60.0, gt=0)
+
+    # The tools and switches the layers below would otherwise look up in the environment themselves:
+    # read here once and handed down by the composition root (`app/compose.py`).
+    ffmpeg: str | None = None  # the ffmpeg to run (default: the one on PATH, else imageio-ffmpeg's)
+    ffprobe: str | None = None  # the ffprobe to run (default: beside that ffmpeg, else on PATH)
+    no_hwenc: bool = False  # FILMSTUDIO_NO_HWENC=1: libx264 even where a hardware H.264 encoder works
+    # The hub's own variable (a mirror); FILMSTUDIO_MODEL_ENDPOINT wins over it (`pull_endpoint`).
+    hf_endpoint: str | None = Field(default=None, validation_alias=AliasChoices("hf_endpoint", "HF_ENDPOINT"))
+    quit_after_ms: int | None = Field(default=None, ge=0)  # the desktop app quits after this (the bundle's smoke test)
+
+    @property
+    def pull_endpoint(self) -> str | None:
+        """Where model pulls download from: FILMSTUDIO_MODEL_ENDPOINT, else HF_ENDPOINT (None: the public hub)."""
+        return self.model_endpoint or self.hf_endpoint
 
     @property
     def models_dir(self) -> Path:
@@ -163,6 +181,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
             name = key[len(prefix) :].lower()
             if name in Settings.model_fields:
                 values[name] = raw
+    if "HF_ENDPOINT" in environ:  # the hub's own name, without our prefix
+        values.setdefault("hf_endpoint", environ["HF_ENDPOINT"])
     values.update(overrides)
     return Settings.model_validate(values)
 

@@ -75,7 +75,7 @@ def check_and_quit():
 
 app = QApplication([])  # the timer below needs the app's event dispatcher; run_app reuses it
 QTimer.singleShot(200, check_and_quit)
-seen["code"] = run_app(open_backend, [], settings_path=home / "app.ini")
+seen["code"] = run_app(open_backend, [], settings_path=home / "app.ini", data_dir=home / "client")
 seen["running_after"] = made["api"].running
 seen["worker_exit"] = made["api"]._child.poll()
 print(json.dumps(seen))
@@ -90,9 +90,29 @@ def test_run_app_starts_and_stops_the_server(tmp_path) -> None:  # type: ignore[
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert seen["health"] == 200 and seen["running"] is True and seen["title"] == "FilmStudio"
+    assert seen["health"] == 200 and seen["running"] is True and seen["title"] == "FilmStudio — This computer"
     assert seen["code"] == 0 and seen["running_after"] is False
     assert seen["worker_exit"] is not None  # the render worker ended with the app
+
+
+QUIT_ON_ITS_OWN = LAUNCH.replace("    windows[0].close()\n", "").replace(
+    'run_app(open_backend, [], settings_path=home / "app.ini", data_dir=home / "client")',
+    'run_app(open_backend, [], settings_path=home / "app.ini", data_dir=home / "client", '
+    'quit_after_ms=load_settings({"FILMSTUDIO_QUIT_AFTER_MS": "3000"}).quit_after_ms)').replace(
+    "from filmstudio.config import Settings", "from filmstudio.config import Settings, load_settings")
+
+
+def test_the_app_quits_on_its_own_after_the_settings_quit_after_ms(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """FILMSTUDIO_QUIT_AFTER_MS (the bundle's smoke test) is a setting handed to run_app, not read by the app."""
+    assert "windows[0].close()" not in QUIT_ON_ITS_OWN and "quit_after_ms=" in QUIT_ON_ITS_OWN
+    port = next_free_port("127.0.0.1", 24500)
+    tests_dir = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, "-c", QUIT_ON_ITS_OWN, tests_dir, str(tmp_path), str(port)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["health"] == 200 and seen["title"] == "FilmStudio — This computer"  # up; nobody closed it
+    assert seen["code"] == 0 and seen["running_after"] is False
 
 
 @pytest.mark.slow

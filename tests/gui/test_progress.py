@@ -36,6 +36,11 @@ def test_panel_states(qtbot) -> None:  # type: ignore[no-untyped-def]
     assert panel.eta.text() == "" and not panel.cancel.isEnabled()
     panel.show_job(_job(status="completed", progress=97))
     assert (panel.bar.value(), panel.step.text()) == (100, "Done")
+    report = {"en": {"readable": True, "cues": 4}, "es": {"readable": False, "cues": 10, "over_limit": 3,
+                                                           "max_cps": 17, "cps_max": 21.5}}
+    panel.show_job(_job(status="completed", result={"subtitles": report}))
+    assert panel.step.text() == ("Done — subtitles: es: 3 of 10 cues faster than 17 characters a second "
+                                 "(max 21.5)")
 
 
 def test_eta_counts_down_within_a_step(qtbot) -> None:  # type: ignore[no-untyped-def]

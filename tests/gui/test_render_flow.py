@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import QApplication
 
+from filmstudio.pipeline.media import readability
 from gui.conftest import SCRIPT, SCRIPT_ES, SMALL, Desktop
 
 
@@ -70,7 +71,11 @@ def test_generate_progress_preview_export(desktop: Desktop, qtbot, tmp_path) -> 
     job = editor.job
     assert job is not None and job.status == "completed", job
     assert editor.progress.bar.value() == 100
-    assert editor.progress.step.text() == "Done"
+    # Issue 23: the done text says how readable the subtitles are, from the render's own report.
+    tracks = (job.result or {})["subtitles"]
+    assert set(tracks) == {"en", "es"}
+    assert editor.progress.step.text() == f"Done — {readability.summary(tracks)}"
+    assert editor.progress.step.text().startswith("Done — subtitles: ")
     assert any(0 < v < 100 for v in seen_progress), seen_progress  # it moved through the middle
     # The project's translations (not a form field) survived the editor's save before Generate.
     assert desktop.backend.get_project(made.project_id).settings["translations"] == {"es": SCRIPT_ES}

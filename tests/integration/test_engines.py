@@ -137,7 +137,7 @@ def test_the_composition_root_builds_every_kind_and_doctor_lists_them() -> None:
     engines = build_engines(jobs=1)
     assert isinstance(engines, Engines)
     kinds = [i.kind for i in engines.infos()]
-    assert kinds == ["voices", "pictures", "music", "translator", "encoder"]
+    assert kinds == ["voices", "pictures", "motion", "music", "translator", "encoder"]
     report = _engines(engines)
     assert [e["kind"] for e in report["engines"]] == kinds
     assert any("models pull" in m for m in report["install"])  # no picture model: says how to get one
@@ -146,7 +146,7 @@ def test_the_composition_root_builds_every_kind_and_doctor_lists_them() -> None:
 def test_no_module_below_the_composition_root_constructs_an_engine() -> None:
     """Engines are built in filmstudio/app only (tests build them through it too)."""
     engine_classes = {"EspeakTts", "PiperVoices", "SynthMusic", "InstalledTranslator", "FfmpegEncoder",
-                      "VoiceLibrary", "DiffusersPictures"}
+                      "VoiceLibrary", "DiffusersPictures", "DiffusersMotion"}
     offenders = []
     for path in SRC.rglob("*.py"):
         if path.is_relative_to(SRC / "app"):

@@ -79,10 +79,12 @@ def test_lfs_files_come_from_the_cdn_without_the_token(hub: FakeHub, entry: Mode
     assert gets and all(r.revision == "" and not r.authorized for r in gets)  # CDN: no Authorization
 
 
-def test_hf_endpoint_variable_is_honoured(hub: FakeHub, entry: ModelEntry, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
-    pull(entry, ModelLibrary(tmp_path / "models"))
+def test_hf_endpoint_variable_is_honoured(hub: FakeHub, entry: ModelEntry, tmp_path: Path) -> None:
+    """HF_ENDPOINT is read once, into the settings (an entry point's), and handed to the pull."""
+    from filmstudio.config import load_settings
+
+    settings = load_settings({"FILMSTUDIO_HOME": str(tmp_path), "HF_ENDPOINT": hub.endpoint})
+    pull(entry, ModelLibrary(settings.models_dir), endpoint=settings.pull_endpoint)
     assert hub.gets(BIG)
 
 

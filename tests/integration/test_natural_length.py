@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.fit import natural_duration
@@ -51,6 +52,17 @@ def test_a_duration_far_longer_than_the_script_says_how_long_it_wants(tmp_path: 
     wants = manifest["script_duration"]
     assert f"the script wants about {wants} s; 40 s were asked for" in proc.stdout
     assert any(f"the script wants about {wants} s" in w for w in manifest["warnings"])  # type: ignore[attr-defined]
+    # The time is spread over more shots (issue 18): none held much past MAX_SHOT, no cut while someone speaks.
+    from filmstudio.pipeline.storyboard import MAX_SHOT
+
+    sets: list[dict[str, Any]] = manifest["sets"]  # type: ignore[assignment]
+    ends = [s["start"] for s in sets[1:]] + [manifest["duration"]]
+    shots = [(s["start"], end) for s, end in zip(sets, ends, strict=True) if s["kind"] == "scene"]
+    assert len(shots) >= 3, sets
+    assert all(b - a <= MAX_SHOT + 0.1 for a, b in shots), shots
+    spoken = [(ln["start"], ln["end"]) for sc in manifest["scenes"] for ln in sc.get("lines", [])  # type: ignore[attr-defined]
+              if ln["spoken"]]
+    assert spoken and not any(s0 + 0.05 < a < s1 - 0.05 for a, _ in shots[1:] for s0, s1 in spoken), (shots, spoken)
 
 
 def test_the_natural_length_grows_with_the_script_and_stays_in_range() -> None:

@@ -25,6 +25,7 @@ from filmstudio.services.keys import Principal
 from filmstudio.services.render import PipelineRenderer
 from filmstudio.services.secrets import MemorySecrets
 from filmstudio.services.studio import Studio
+from filmstudio.store import jobs as job_rows
 from integration.conftest_server import server_settings
 from integration.test_pictures import SCRIPT, engines, models_dir  # noqa: F401 - the tiny model's fixtures
 
@@ -74,7 +75,8 @@ def test_progress_and_the_estimate_count_the_shots_to_draw(engines: Engines, tmp
     first = jobs.generate(studio, who, pid)
     planned = _params(studio, first.job_id)["stills"]
     assert planned["to_draw"] == planned["shots"] >= 3 and planned["measured"] is False
-    row = studio.store.one("SELECT * FROM jobs WHERE id = ?", [first.job_id])
+    row = job_rows.get_job(studio.store, first.job_id)
+    assert row is not None
     queued = estimates.remaining_seconds(studio.store, row)
     assert queued == pytest.approx(estimates.expected_total(studio.store, 20) + planned["to_draw"]
                                    * planned["seconds_per_still"])
@@ -114,7 +116,11 @@ def test_progress_and_the_estimate_count_the_shots_to_draw(engines: Engines, tmp
     again = _params(studio, second.job_id)["stills"]
     assert again == {**again, "shots": planned["shots"], "to_draw": 0, "measured": True}
     assert again["seconds_per_still"] == pytest.approx(measured, rel=1e-2)
-    rows = {j: studio.store.one("SELECT * FROM jobs WHERE id = ?", [j]) for j in (first.job_id, second.job_id)}
+    rows = {}
+    for j in (first.job_id, second.job_id):
+        found = job_rows.get_job(studio.store, j)
+        assert found is not None
+        rows[j] = found
     first_estimate = estimates.expected_total(studio.store, 20, estimates.stills_seconds(rows[first.job_id]))
     second_estimate = estimates.remaining_seconds(studio.store, rows[second.job_id])
     assert second_estimate is not None and second_estimate < first_estimate

@@ -33,7 +33,9 @@ MAX_EXAMPLES = int(os.environ.get("FILMSTUDIO_SCHEMATHESIS_EXAMPLES", "20"))
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(server_settings(tmp_path_factory.mktemp("fuzz"), workers=0)) as server:
+    # No worker: generated jobs stay queued, so their event streams would stay open for the default ten
+    # minutes; a second is enough to see the stream start and end.
+    with live_server(server_settings(tmp_path_factory.mktemp("fuzz"), workers=0, event_stream_seconds=1.0)) as server:
         yield server
 
 
@@ -117,7 +119,13 @@ DOCUMENTED_FINDINGS = {
     # or a heading with nothing under it is empty), which no schema can state: a schema-valid script
     # can be refused 400 SCRIPT_EMPTY where it is written.
     ("POST /api/v1/projects", "ST202"): ("SCRIPT_EMPTY",),
-    ("PATCH /api/v1/projects/{project_id}", "ST202"): ("SCRIPT_EMPTY",),
+    # Whether an If-Match names the project's current version is the server's state: a schema-valid
+    # If-Match (any string) naming another version is rightly 412 PRECONDITION_FAILED.
+    ("PATCH /api/v1/projects/{project_id}", "ST202"): ("SCRIPT_EMPTY", "PRECONDITION_FAILED"),
+    ("DELETE /api/v1/projects/{project_id}", "ST202"): ("PRECONDITION_FAILED",),
+    # An audition needs a script with something to speak and one of its characters: which those are
+    # is the script analysis' call, not the body's shape (SCRIPT_EMPTY, CHARACTER_NOT_FOUND).
+    ("POST /api/v1/scripts/audition", "ST202"): ("SCRIPT_EMPTY", "CHARACTER_NOT_FOUND"),
     # Publish options are the target's own (`options` is any object by schema; the target validates
     # it), the target a name from the studio's registry, and `youtube` with `target` is ambiguous:
     # schema-valid bodies are rightly refused 400 / 422 with these codes.
@@ -125,6 +133,7 @@ DOCUMENTED_FINDINGS = {
         "PUBLISH_OPTIONS_CONFLICT", "UNKNOWN_PUBLISH_TARGET", "INVALID_PUBLISH_OPTIONS", "YOUTUBE_METADATA_INVALID"),
     # The stateful phase makes the same calls in sequences: only the reasons above.
     ("Stateful tests", "ST202"): ("SCRIPT_EMPTY", "SCRIPT_TOO_LONG", "WEBHOOK_TARGET_REFUSED", "TOO_MANY_WEBHOOKS",
+                                  "PRECONDITION_FAILED", "CHARACTER_NOT_FOUND",
                                   "INVALID_IMAGE", "PUBLISH_OPTIONS_CONFLICT", "UNKNOWN_PUBLISH_TARGET",
                                   "INVALID_PUBLISH_OPTIONS", "YOUTUBE_METADATA_INVALID"),
 }

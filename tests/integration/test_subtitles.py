@@ -62,6 +62,7 @@ def test_karaoke_box_is_opaque_in_every_spoken_frame_with_exactly_one_word_lit(t
                                     "captions": "karaoke", "style": "cinematic", "subtitle_languages": ["en"]})
     out = tmp_path / "short.mp4"
     manifest = render_film(script, settings, out, work_dir=tmp_path / "work", cache_dir=tmp_path / "cache")
+    assert manifest["subtitles"]["en"]["max_cps"] == 20  # a vertical short reads at 20 characters a second
     spans = [(ln["start"], ln["end"]) for s in manifest["scenes"] if s["kind"] == "scene" for ln in s["lines"]
              if ln["spoken"]]
     assert len(spans) == 2
@@ -104,6 +105,7 @@ def test_night_market_subtitles_read_as_a_subtitler_writes_them(tmp_path: Path, 
         assert len(rows) <= 2 and all(len(r) <= 42 for r in rows)
         assert 5 / 6 - 1e-3 <= c.end - c.start <= MAX_CUE_SECONDS + 1e-3, c
     report = manifest["subtitles"]["en"]
+    assert report["max_cps"] == 17  # a landscape film: the adult reading speed
     assert report["cues"] == len(cues) and report["under_minimum"] == 0 and report["split_phrases"] == 0
     assert report["readable"] == (report["unmet"]["count"] == 0)
     chapters = [c["tags"]["title"] for c in ffprobe(out)["chapters"]]

@@ -239,3 +239,35 @@ def test_many_characters_on_one_neural_voice_stay_distinct_and_bounded() -> None
     cast = cast_voices(script_with(speakers), settings(), [_neural("en_US-joe-medium", "male")])
     assert len({(v.pitch, v.voice_id) for v in cast.values()}) == len(cast)
     assert all(abs(v.pitch - 50) <= 24 for v in cast.values())
+
+
+def test_how_a_pitch_is_shown_is_the_engines_declared_scale(capsys: pytest.CaptureFixture[str]) -> None:
+    """Semitones are shown where the engine declares its pitch a shift (`PitchScale`), never by engine name."""
+    from filmstudio.cli import _print_summary
+    from filmstudio.pipeline.engines import OWN_PITCH_SCALE, SHIFTED_PITCH
+
+    speakers = [NARRATOR, "ANNA", "BEN", "KAI"]
+    shifted = cast_voices(script_with(speakers), settings(), [_neural("en_US-joe-medium", "male")])
+    own = cast_voices(script_with(speakers), settings(), [
+        VoiceInfo(engine="kokoro", voice_id="af_x", name="X", language="en", gender="male",
+                  neural=True, pitch_scale=OWN_PITCH_SCALE)])  # a new engine whose pitch is its own scale
+    espeak = cast_voices(script_with([NARRATOR, *(f"P{n}" for n in range(20))]), settings(), [])  # pitches too
+    treated = [name for name, v in shifted.items() if v.pitch != 50]
+    assert treated and all(shifted[n].pitch_scale == SHIFTED_PITCH for n in speakers)
+    for name in treated:
+        assert shifted[name].semitones == (shifted[name].pitch - 50) / 4
+    assert {v.engine for v in own.values()} == {"kokoro"} and any(v.pitch != 50 for v in own.values())
+    assert all(v.semitones is None for v in own.values())
+    assert any(v.pitch != 50 for v in espeak.values()) and all(v.semitones is None for v in espeak.values())
+
+    def shown(cast: dict[str, Voice]) -> str:
+        casting = {n: {"voice": v.engine_voice, "engine": v.engine, "speaker": None, "pitch": v.pitch,
+                       "semitones": v.semitones} for n, v in cast.items()}
+        _print_summary({"outputs": {"video": "f.mp4", "thumbnail": "t.jpg", "subtitles": {},
+                                    "manifest": "f.json"}, "duration": 1.0, "encoder": "libx264",
+                        "casting": casting, "warnings": [], "stage_seconds": {}, "total_seconds": 1.0})
+        return capsys.readouterr().out
+
+    assert f"cast:      {treated[0]}: piper:en_US-joe-medium ({shifted[treated[0]].semitones:+g} semitones)" in \
+        shown(shifted)
+    assert "semitones" not in shown(own) and "semitones" not in shown(espeak)

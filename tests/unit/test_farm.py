@@ -14,7 +14,7 @@ import pytest
 from filmstudio.domain.errors import FilmStudioError
 from filmstudio.pipeline.context import Cache, CancelToken, StageContext
 from filmstudio.pipeline.plan import RenderPlan
-from filmstudio.pipeline.providers.backdrops import MediaRef, Still
+from filmstudio.pipeline.providers.backdrops import Clip, MediaRef, Still
 from filmstudio.pipeline.providers.visuals import CUT, Dissolve, Overlay, SegmentSpec, spec_key
 from filmstudio.services.farm import (
     FarmedRendering,
@@ -69,6 +69,30 @@ def test_a_user_image_travels_by_content_and_keeps_the_content_key(tmp_path: Pat
         spec_from_json({**wire, "source": {"kind": "still", "media": "../x.png"}}, fetch)
     with pytest.raises(FilmStudioError):
         spec_from_json({**wire, "source": {"kind": "hologram"}}, fetch)
+
+
+def test_a_moving_shots_clip_travels_by_content_like_a_still(tmp_path: Path) -> None:
+    clip = tmp_path / "here" / "clip-0123.mp4"
+    clip.parent.mkdir()
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(range(200)))  # the bytes travel, never the path
+    moving = replace(SPEC, source=Clip.of(clip))
+    assert [m.name for m, _ in moving.media()] == [hashlib.sha256(clip.read_bytes()).hexdigest() + ".mp4"]
+    wire = json.loads(json.dumps(spec_to_json(moving)))
+    assert wire["source"]["kind"] == "clip" and str(clip) not in json.dumps(wire)
+    board = SegmentBoard(tmp_path / "cache")
+    for media, path in moving.media():  # what FarmedRendering does before it opens the order
+        board.publish_media(media, path)
+    elsewhere = tmp_path / "worker"
+    elsewhere.mkdir()
+
+    def fetch(m: MediaRef) -> Path:
+        (elsewhere / m.name).write_bytes(board.image(m.name).read_bytes())
+        return elsewhere / m.name
+
+    back = spec_from_json(wire, fetch)
+    assert isinstance(back.source, Clip) and back.source.path.read_bytes() == clip.read_bytes()
+    assert spec_key(back) == spec_key(moving) != spec_key(replace(SPEC, source=Still.of(clip)))
+    assert segment_key(back, "libx264") == segment_key(moving, "libx264")
 
 
 def test_a_dissolve_out_of_a_picture_publishes_both_files(tmp_path: Path) -> None:

@@ -20,12 +20,14 @@ from filmstudio.domain.errors import (
     SecretsUnavailable,
     Unauthorized,
 )
+from filmstudio.domain.jobs import JobRow
 from filmstudio.domain.models import GenerateRequest, ProjectCreate, ProjectUpdate
 from filmstudio.services import accounts, estimates, jobs, keys, projects
 from filmstudio.services.keys import Principal
 from filmstudio.services.secrets import FileSecrets, KeyringSecrets, MemorySecrets
 from filmstudio.services.studio import Studio
 from filmstudio.store.db import Store
+from filmstudio.store.jobs import job_row
 from filmstudio.store.migrations import migrate
 
 SMALL = {"duration": 5, "resolution": "320x180", "fps": 12}
@@ -43,8 +45,7 @@ class RecordingQueue:
 def studio(tmp_path: Path) -> Studio:
     store = Store(":memory:")
     migrate(store)
-    return Studio(store=store, secrets=MemorySecrets(), media_dir=tmp_path / "media", work_dir=tmp_path / "work",
-                  cache_dir=tmp_path / "cache", queue=RecordingQueue())
+    return Studio(store=store, secrets=MemorySecrets(), queue=RecordingQueue(), settings=load_settings({}, home=tmp_path))
 
 
 def _who(studio: Studio, name: str = "acme", credits: int | None = 10) -> Principal:
@@ -155,6 +156,11 @@ def test_list_jobs_and_validation(studio: Studio) -> None:
     assert {e["field"] for e in bad.value.details["errors"]} == {"status", "sort"}
 
 
+def _job(fields: dict[str, object]) -> JobRow:
+    """A render job row as the store reads it, from the columns a test sets."""
+    return job_row({"id": "j", "account_id": "a", "kind": "render", **fields})
+
+
 def test_estimates_use_rate_and_history(studio: Studio) -> None:
     assert estimates.humanize(90) == "90 seconds" and estimates.humanize(600) == "10 minutes"
     assert estimates.humanize_range(240) == "3-6 minutes"
@@ -170,18 +176,31 @@ def test_estimates_use_rate_and_history(studio: Studio) -> None:
            "settings": json.dumps({"duration": 10})}
     from datetime import UTC, datetime
 
-    left = estimates.remaining_seconds(studio.store, row, now=datetime(2026, 1, 1, 0, 0, 20, tzinfo=UTC))
+    left = estimates.remaining_seconds(studio.store, _job(row), now=datetime(2026, 1, 1, 0, 0, 20, tzinfo=UTC))
     assert left == pytest.approx(0.5 * 20 + 0.5 * 10)  # observed rate 20 s left, prior 10 s left
 
     # With the job's own stage timings, the measured stage speeds give the answer, counting down
     # within a step: voice synthesis (1 s per film second) is done, rendering (2 s) has had 4 s.
     step_row = {**row, "current_step": "rendering", "stage_timings": json.dumps({"voice_synthesis": 9.0,
                                                                                "rendering": 4.0})}
-    assert estimates.remaining_seconds(studio.store, step_row) == pytest.approx(20.0 - 4.0)
+    assert estimates.remaining_seconds(studio.store, _job(step_row)) == pytest.approx(20.0 - 4.0)
     later = {**step_row, "stage_timings": json.dumps({"voice_synthesis": 9.0, "rendering": 7.0})}
-    assert estimates.remaining_seconds(studio.store, later) == pytest.approx(20.0 - 7.0)
+    assert estimates.remaining_seconds(studio.store, _job(later)) == pytest.approx(20.0 - 7.0)
     first = {**step_row, "current_step": "voice_synthesis", "stage_timings": json.dumps({"voice_synthesis": 2.0})}
-    assert estimates.remaining_seconds(studio.store, first) == pytest.approx((10.0 - 2.0) + 20.0)
+    assert estimates.remaining_seconds(studio.store, _job(first)) == pytest.approx((10.0 - 2.0) + 20.0)
+
+
+def test_the_clips_of_moving_shots_are_taken_out_of_the_stage_speeds_too(studio: Studio) -> None:
+    who = _who(studio, credits=None)
+    job_id = jobs.generate(studio, who, _project(studio, who)).job_id
+    # 20 s of stills and 10 s of clips inside a 32 s visual_generation: 2 s at film pace.
+    with studio.store.write() as db:
+        db.execute("UPDATE jobs SET status='completed', finished_at='z', stage_timings=?, result=? WHERE id=?",
+                   [json.dumps({"visual_generation": 32.0, "rendering": 10.0}),
+                    json.dumps({"stills": 6, "stills_seconds": 20.0, "clips_made": 2, "clips_seconds": 10.0}),
+                    job_id])
+    assert estimates.seconds_per_film_second(studio.store) == pytest.approx({"visual_generation": 2.0 / 5,
+                                                                              "rendering": 10.0 / 5})
 
 
 def test_estimates_count_the_stills_to_draw(studio: Studio) -> None:
@@ -196,16 +215,16 @@ def test_estimates_count_the_stills_to_draw(studio: Studio) -> None:
                                                                               "rendering": 10.0 / 5})
     stills = json.dumps({"stills": {"shots": 8, "to_draw": 4, "seconds_per_still": 5.0, "measured": True}})
     queued = {"status": "queued", "settings": json.dumps({"duration": 10}), "params": stills}
-    assert estimates.stills_seconds(queued) == 20.0
-    assert estimates.remaining_seconds(studio.store, queued) == pytest.approx(24.0 + 20.0)
-    assert estimates.remaining_seconds(studio.store, {**queued, "params": "{}"}) == pytest.approx(24.0)
+    assert estimates.stills_seconds(_job(queued)) == 20.0
+    assert estimates.remaining_seconds(studio.store, _job(queued)) == pytest.approx(24.0 + 20.0)
+    assert estimates.remaining_seconds(studio.store, _job({**queued, "params": "{}"})) == pytest.approx(24.0)
     # Drawing: its step's expected time is the film-pace part plus the drawing, counting down.
     drawing = {**queued, "status": "processing", "started_at": "2026-01-01T00:00:00Z", "progress": 40,
                "current_step": "visual_generation", "stage_timings": json.dumps({"visual_generation": 6.0})}
-    assert estimates.remaining_seconds(studio.store, drawing) == pytest.approx((4.0 + 20.0 - 6.0) + 20.0)
+    assert estimates.remaining_seconds(studio.store, _job(drawing)) == pytest.approx((4.0 + 20.0 - 6.0) + 20.0)
     rendering = {**drawing, "current_step": "rendering",
                  "stage_timings": json.dumps({"visual_generation": 24.0, "rendering": 5.0})}
-    assert estimates.remaining_seconds(studio.store, rendering) == pytest.approx(20.0 - 5.0)
+    assert estimates.remaining_seconds(studio.store, _job(rendering)) == pytest.approx(20.0 - 5.0)
 
 
 def test_file_secrets_are_private_and_stable(tmp_path: Path) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import filmstudio
 from filmstudio.domain.errors import InvalidSettings
 from filmstudio.domain.settings import RESOLUTIONS, STYLES, estimated_credits, parse_settings
 
@@ -102,24 +106,104 @@ def test_machine_settings_are_read_once_and_passed_to_the_engines(tmp_path: Any,
     assert asked == [(settings.models_dir, "sd15", "cpu")]
 
 
-# Environment reads still below the entry points (cli*, __main__): each a later step of issue 17.
-_ENV_READS_LEFT = {
-    "app/embedded.py",  # copies the environment for the desktop's worker child process
-    "desktop/app.py",  # FILMSTUDIO_QUIT_AFTER_MS, the bundle's smoke test
-    "pipeline/media/ffmpeg.py",  # FILMSTUDIO_FFMPEG / _FFPROBE / _NO_HWENC, behind functools.cache
-    "pipeline/models/download.py",  # HF_ENDPOINT, and the hub client's own switches
-    "pipeline/providers/tts.py",  # ESPEAK_DATA_PATH for the bundled espeak-ng
-}
+# The entry points, which read the environment (through `config.load_settings`) and pass it down: the
+# CLI modules, `__main__`, the composition root `app/` (its `worker_env` hands the environment to the
+# desktop's worker child), and `config.py`, whose Settings are the reading.
+_ENTRY_POINTS = re.compile(r"cli\w*\.py|__main__\.py|app/\w+\.py|config\.py")
 
 
-def test_no_new_environment_reads_below_the_entry_points() -> None:
-    import re
-    from pathlib import Path
+def _environment_reads(tree: ast.AST) -> list[tuple[int, str]]:
+    """Where a module reads the environment: os.environ / os.getenv, or building Settings (which reads it).
 
-    import filmstudio
+    Telling a library through its own variables (`os.environ[NAME] = value`, `os.environ.setdefault`)
+    is a write, not a read, and allowed: espeak-ng's data folder, huggingface_hub's switches.
+    """
+    writes: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            writes |= {id(t.value) for t in node.targets if isinstance(t, ast.Subscript)}
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault":
+            writes.add(id(node.func.value))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb") \
+                and isinstance(node.value, ast.Name) and node.value.id == "os" and id(node) not in writes:
+            found.append((node.lineno, f"os.{node.attr}"))
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" \
+                and {a.name for a in node.names} & {"environ", "getenv", "environb"}:
+            found.append((node.lineno, "from os import environ/getenv"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            if name in ("load_settings", "Settings"):
+                found.append((node.lineno, f"{name}()"))
+    return found
 
+
+def test_the_environment_is_read_only_at_the_entry_points() -> None:
+    """Below the CLI, `__main__`, the composition root and config, nothing reads the environment."""
     root = Path(filmstudio.__file__).parent
-    found = {str(p.relative_to(root)) for p in root.rglob("*.py")
-             if re.search(r"os\.(environ|getenv)", p.read_text(encoding="utf-8"))}
-    below = {f for f in found if not re.fullmatch(r"cli\w*\.py|__main__\.py", f)}
-    assert below <= _ENV_READS_LEFT, below - _ENV_READS_LEFT
+    below = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if not _ENTRY_POINTS.fullmatch(rel):
+            reads = _environment_reads(ast.parse(path.read_text(encoding="utf-8")))
+            if reads:
+                below[rel] = reads
+    assert below == {}
+
+
+@pytest.mark.parametrize("source", [
+    "import os\nx = os.environ.get('A')\n", "import os\nx = os.getenv('A')\n", "import os\nenv = dict(os.environ)\n",
+    "import os\nok = 'A' in os.environ\n", "from os import environ\n", "s = load_settings()\n",
+    "import filmstudio.config as c\ns = c.Settings()\n",
+])
+def test_the_scan_finds_every_kind_of_read(source: str) -> None:
+    assert _environment_reads(ast.parse(source))
+
+
+def test_the_scan_lets_a_module_tell_a_library() -> None:
+    assert _environment_reads(ast.parse("import os\nos.environ['ESPEAK_DATA_PATH'] = 'x'\n"
+                                        "os.environ.setdefault('HF_HUB_DISABLE_XET', '1')\n")) == []
+
+
+def test_tools_and_switches_come_from_settings(tmp_path: Path) -> None:
+    """FILMSTUDIO_FFMPEG / _FFPROBE / _NO_HWENC, HF_ENDPOINT and FILMSTUDIO_QUIT_AFTER_MS are Settings fields."""
+    from filmstudio.config import load_settings
+
+    s = load_settings({"FILMSTUDIO_HOME": str(tmp_path), "FILMSTUDIO_FFMPEG": "/opt/ff/ffmpeg",
+                       "FILMSTUDIO_FFPROBE": "/opt/ff/ffprobe", "FILMSTUDIO_NO_HWENC": "1",
+                       "HF_ENDPOINT": "http://mirror.invalid", "FILMSTUDIO_QUIT_AFTER_MS": "4000"})
+    assert (s.ffmpeg, s.ffprobe, s.no_hwenc, s.quit_after_ms) == ("/opt/ff/ffmpeg", "/opt/ff/ffprobe", True, 4000)
+    assert s.pull_endpoint == "http://mirror.invalid"
+    both = load_settings({"HF_ENDPOINT": "http://mirror.invalid", "FILMSTUDIO_MODEL_ENDPOINT": "http://ours.invalid"})
+    assert both.pull_endpoint == "http://ours.invalid"  # ours wins over the hub's own variable
+    plain = load_settings({"FILMSTUDIO_HOME": str(tmp_path)})
+    assert (plain.ffmpeg, plain.ffprobe, plain.no_hwenc, plain.pull_endpoint, plain.quit_after_ms) == (
+        None, None, False, None, None)
+
+
+def test_the_composition_root_hands_the_tools_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The settings' ffmpeg is the one the media layer runs; no_hwenc keeps the engines' encoder on libx264."""
+    import shutil
+
+    from filmstudio.app import compose
+    from filmstudio.config import load_settings
+    from filmstudio.pipeline.media import ffmpeg
+
+    real = ffmpeg.ffmpeg_exe()
+    mine = tmp_path / "bin" / "ffmpeg"
+    mine.parent.mkdir()
+    mine.symlink_to(shutil.which(real) or real)
+    settings = load_settings({"FILMSTUDIO_HOME": str(tmp_path), "FILMSTUDIO_FFMPEG": str(mine),
+                              "FILMSTUDIO_NO_HWENC": "1"})
+    monkeypatch.setattr(compose, "picture_engine", lambda *a, **k: None)
+    monkeypatch.setenv("FILMSTUDIO_FFMPEG", "/not/this/one")  # the process environment is not read below
+    try:
+        engines = compose.engines_for(settings, jobs=1)
+        assert ffmpeg.ffmpeg_exe() == str(mine)
+        assert "libx264" in ffmpeg.encoders()  # listed by running the settings' ffmpeg
+        assert engines.encoder.video_encoder() == "libx264"
+        assert engines.encoder.video_encoder("h264_nvenc") == "h264_nvenc"  # a forced encoder still wins
+    finally:
+        ffmpeg.use_tools(ffmpeg.Tools())
+    assert ffmpeg.ffmpeg_exe() == real

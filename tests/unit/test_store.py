@@ -77,8 +77,8 @@ def test_claim_is_exclusive_and_respects_leases(store: Store) -> None:
         assert job_rows.claim(db, "j", "w2", now=111.0, lease_until=121.0, started_at="t")  # stale -> taken over
         assert not job_rows.update_leased(db, "j", "w1", {"progress": 9})  # the old owner lost it
     row = job_rows.get_job(store, "j")
-    assert row is not None and row["attempts"] == 2 and row["lease_owner"] == "w2" and row["progress"] == 5
-    assert [r["id"] for r in job_rows.jobs_to_reconcile(store, now=200.0, queued_before="z")] == ["j"]
+    assert row is not None and row.attempts == 2 and row.lease_owner == "w2" and row.progress == 5
+    assert [r.id for r in job_rows.jobs_to_reconcile(store, now=200.0, queued_before="z")] == ["j"]
 
 
 def test_memory_store_works_for_unit_tests() -> None:
@@ -126,24 +126,69 @@ def test_job_params_are_typed_per_kind_and_keep_what_they_do_not_know() -> None:
     from pydantic import ValidationError
 
     from filmstudio.domain.jobs import (
+        JobParams,
         ModelPullParams,
+        PublishParams,
         RenderParams,
         StillsPlanned,
+        WriteParams,
         params_json,
-        pull_params,
-        render_params,
+        parse_params,
     )
 
     written = params_json(RenderParams(stills=StillsPlanned(shots=4, to_draw=3, seconds_per_still=2.5)))
     assert json.loads(written) == {"stills": {"shots": 4, "to_draw": 3, "seconds_per_still": 2.5, "measured": False}}
-    parsed = render_params({"params": written})
+    parsed = parse_params("render", written)
+    assert isinstance(parsed, RenderParams)
     assert parsed.stills is not None and parsed.stills.seconds == 7.5 and parsed.publish is None
-    assert render_params({"id": "no params column"}) == RenderParams()
-    newer = render_params({"params": '{"publish": {"privacy": "unlisted"}, "later": 1}'})
-    assert newer.publish == {"privacy": "unlisted"} and json.loads(params_json(newer))["later"] == 1
-    assert pull_params({"params": params_json(ModelPullParams(model_id="sd15"))}).model_id == "sd15"
+    assert parse_params("render", None) == RenderParams()
+    # A render queued before publish targets kept only YouTube's options: read as the same publish.
+    newer = parse_params("render", '{"publish": {"privacy": "unlisted", "channel_id": "UC1"}, "later": 1}')
+    assert isinstance(newer, RenderParams) and newer.publish is not None
+    assert (newer.publish.target, newer.publish.options, newer.publish.destination.id) == (
+        "youtube", {"privacy": "unlisted", "channel_id": "UC1"}, "UC1")
+    assert json.loads(params_json(newer))["later"] == 1
+    pull = parse_params("model_pull", params_json(ModelPullParams(model_id="sd15")))
+    assert isinstance(pull, ModelPullParams) and pull.model_id == "sd15"
     with pytest.raises(ValidationError):
-        pull_params({"params": "{}"})
+        parse_params("model_pull", "{}")
+    assert parse_params("write", '{"idea": "a lighthouse"}') == WriteParams(idea="a lighthouse")
+    old_publish = parse_params("publish", '{"youtube": {"privacy": "private"}, "channel_id": "UC2", "state": {"a": 1}}')
+    assert isinstance(old_publish, PublishParams)
+    assert (old_publish.target, old_publish.options, old_publish.destination.id, old_publish.state) == (
+        "youtube", {"privacy": "private", "channel_id": "UC2"}, "UC2", {"a": 1})
+    other = parse_params("cut_trailer", '{"anything": [1, 2]}')
+    assert type(other) is JobParams and json.loads(params_json(other)) == {"anything": [1, 2]}
+
+
+def test_a_job_row_is_read_with_its_json_parsed(store: Store) -> None:
+    """store.jobs is the one place a row becomes a JobRow: JSON columns parsed, params by kind."""
+    from filmstudio.domain.jobs import ModelPullParams, RenderParams
+
+    with store.write() as db:
+        db.execute("INSERT INTO accounts (id, name, created_at) VALUES ('a', 'a', 'x')")
+        db.execute("INSERT INTO projects (id, account_id, title, script, settings, created_at, updated_at) "
+                   "VALUES ('p', 'a', 't', 's', '{}', 'x', 'x')")
+        job_rows.add_job(db, {"id": "r", "project_id": "p", "account_id": "a", "script": "s",
+                              "settings": '{"duration": 20}', "created_at": "x", "result": '{"title": "T"}',
+                              "warnings": '["w"]', "stage_timings": '{"voice_synthesis": 1.5}',
+                              "params": '{"stills": {"to_draw": 2, "seconds_per_still": 3.0}}',
+                              "error_code": "E", "error_details": '{"n": 1}', "cancel_requested": 1})
+        job_rows.add_job(db, {"id": "m", "kind": "model_pull", "account_id": "a", "created_at": "y",
+                              "params": '{"model_id": "sd15"}'})
+        locked = job_rows.lock_job(db, "r")
+    row = job_rows.get_job(store, "r")
+    assert row is not None and row == locked
+    assert (row.kind, row.project_id, row.duration, row.result, row.warnings, row.stage_timings) == (
+        "render", "p", 20, {"title": "T"}, ("w",), {"voice_synthesis": 1.5})
+    assert (row.error_code, row.error_details, row.cancel_requested) == ("E", {"n": 1}, True)
+    assert row.params_as(RenderParams).stills is not None and row.params_as(RenderParams).stills.seconds == 6.0
+    with pytest.raises(TypeError):
+        row.params_as(ModelPullParams)
+    pull = job_rows.get_job(store, "m")
+    assert pull is not None and pull.project_id is None and pull.result is None and pull.duration == 60
+    assert pull.params_as(ModelPullParams).model_id == "sd15"
+    assert job_rows.get_job(store, "nope") is None
 
 
 def _migrated_to(path: Path, version: int) -> Store:

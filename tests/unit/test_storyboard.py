@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -86,3 +87,40 @@ def test_cli_prints_json() -> None:
     assert data["style"] == "documentary" and data["shots"][0]["camera"] == "establishing"
     assert "documentary photograph" in data["shots"][0]["prompt"]
     assert "name" in data["pictures"]
+
+
+TWO_LINES = "INT. KITCHEN - NIGHT\n\nMara puts the kettle on.\n\nMARA\nYou came back.\n\nTHEO\nI never left.\n"
+
+
+def test_a_film_far_longer_than_its_script_spreads_its_shots() -> None:
+    """Asked for 60 s, two short lines: no shot is held for half a minute; cuts fall in the silences."""
+    from filmstudio.pipeline.storyboard import MAX_SHOT, MIN_SHOT, estimated_timing, shot_cuts
+
+    natural = build_storyboard(analyse(TWO_LINES, RenderSettings()), RenderSettings())
+    settings = RenderSettings(duration=60)
+    script = analyse(TWO_LINES, settings)
+    timeline, timed = estimated_timing(script, settings=settings)
+    (scene,) = [s for s in timeline if s.kind == "scene"]
+    assert scene.end - scene.start > 40  # the spare time went to the scene's gaps, as the render lays it out
+    cuts = shot_cuts(scene, [t for t in timed if t.scene_index == 0], settings.fps)
+    assert len(cuts) >= 6 and cuts[0][0] == scene.start and cuts[-1][1] == scene.end
+    assert all(b - a <= MAX_SHOT + 1e-6 and b - a >= MIN_SHOT for a, b in cuts)
+    assert all(a2 == b1 for (_, b1), (a2, _) in itertools.pairwise(cuts))
+    for a, _ in cuts[1:]:  # never while someone speaks
+        assert not any(t.start < a < t.end for t in timed if t.line.spoken), a
+    # The storyboard at 60 s has the render's shots (the same layout, the same cuts).
+    board = build_storyboard(script, settings)
+    assert len(board.shots) == len(cuts) > len(natural.shots)
+    # The shots of silence show the scene's place and who is there, and differ (each its own extra).
+    quiet = [s for s in board.shots if not s.line_indices]
+    assert quiet and all("kitchen" in s.prompt for s in quiet)
+
+
+def test_a_shot_that_fits_is_never_cut() -> None:
+    from filmstudio.pipeline.plan import SceneTiming
+    from filmstudio.pipeline.storyboard import shot_cuts
+
+    assert shot_cuts(SceneTiming("scene", 0, 2.0, 9.5), [], 30) == [(2.0, 9.5)]
+    # 17 s of silence: three shots of about equal length, on frames.
+    cuts = shot_cuts(SceneTiming("scene", 0, 0.0, 17.0), [], 10)
+    assert [round(b - a, 1) for a, b in cuts] == [5.7, 5.6, 5.7]

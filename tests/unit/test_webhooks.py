@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import standardwebhooks
 
+from filmstudio.config import load_settings
 from filmstudio.domain.models import WebhookCreate
 from filmstudio.services import accounts, events, keys, netpolicy, webhooks
 from filmstudio.services.secrets import MemorySecrets
@@ -146,8 +147,7 @@ class Clock:
 def setup(tmp_path: Path) -> tuple[Studio, str, keys.Principal]:
     store = Store(tmp_path / "s.db")
     migrate(store)
-    studio = Studio(store=store, secrets=MemorySecrets(), media_dir=tmp_path / "m", work_dir=tmp_path / "w",
-                    cache_dir=tmp_path / "c", queue=NoQueue())
+    studio = Studio(store=store, secrets=MemorySecrets(), queue=NoQueue(), settings=load_settings({}, home=tmp_path))
     acct = accounts.create_account(store, "w")
     key = keys.create_key(store, acct.account_id, name="k", scopes=["webhooks"])
     who = keys.authenticate(store, key.secret, None)

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, Pictures, VoiceLibrary, Voices, Writer
+from filmstudio.pipeline.engines import Engines, Motion, Pictures, VoiceLibrary, Voices, Writer
 
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
 
+    from filmstudio.app.live import LiveEngines
+    from filmstudio.domain.jobs import JobRow
     from filmstudio.pipeline.context import CancelToken, ProgressFn
     from filmstudio.pipeline.request import RenderRequest
     from filmstudio.pipeline.writer import Brief, RoundStream, Screenplay
@@ -76,12 +78,13 @@ FALLBACK_VOICES = "espeak"
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
                   cache_dir: Path | None = None, voice_engines: Mapping[str, VoiceMaker] = VOICE_ENGINES,
                   picture_model: str | None = None, pictures_device: str | None = None,
-                  writer: Writer | None = None) -> Engines:
+                  writer: Writer | None = None, hardware_encoding: bool = True) -> Engines:
     """The engines of this machine: bundled ones always, plus whatever models the user pulled.
 
     `picture_model`, `pictures_device`: the settings' choice of picture model and device (None: the
     catalogue's first installed picture model; the best device found).
 
+    `hardware_encoding`: False keeps the encoder on libx264 (`Settings.no_hwenc`).
     `cache_dir`: where engines keep what they derive from their models (the neural voice's edited,
     optimised graph, so a fresh process loads it in ~0.06 s instead of ~0.5 s); None keeps nothing.
     `voice_engines`: the voice engines by catalogue engine name (`VOICE_ENGINES`; a caller may add
@@ -101,9 +104,10 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         voices=VoiceLibrary(voices, fallback=FALLBACK_VOICES),
         music=SynthMusic(),
         translator=InstalledTranslator(),
-        encoder=FfmpegEncoder(encoder),
+        encoder=FfmpegEncoder(encoder, hardware=hardware_encoding),
         pictures=picture_engine(models_dir, picture_model, device=pictures_device) if models_dir is not None else None,
         writer=writer,
+        motion=motion_engine(models_dir, device=pictures_device) if models_dir is not None else None,
     )
 
 
@@ -141,12 +145,39 @@ def picture_engine(models_dir: Path, model_id: str | None = None, *, device: str
     return None
 
 
+def motion_engine(models_dir: Path, *, device: str | None = None) -> Motion | None:
+    """A diffusers engine on the installed video model (the catalogue's first installed entry of kind
+    "video" for diffusers, else any other so recorded); None: every shot is its still with the camera move.
+    Only a model of kind "video" is ever loaded as one (a picture model's folder is never taken for it)."""
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+    from filmstudio.pipeline.models.library import ModelLibrary, serving
+    from filmstudio.pipeline.providers.motion import DiffusersMotion
+
+    if not models_dir.is_dir():
+        return None
+    catalogue = load_catalogue()
+    candidates = {m.id: m for m in serving(ModelLibrary(models_dir), catalogue, kind="video", engine="diffusers")}
+    for mid in [*(e.id for e in catalogue.of_kind("video")), *sorted(candidates)]:
+        model = candidates.get(mid)
+        if model is not None and (model.path / "model_index.json").is_file():
+            return DiffusersMotion(model.path, model_id=model.id, revision=model.revision, forced_device=device)
+    return None
+
+
 def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None,
                 secrets: SecretStore | None = None) -> Engines:
     """The engines for a studio home (its pulled models live in <home>/models)."""
+    use_machine_tools(settings)
     return build_engines(jobs=jobs, models_dir=settings.models_dir, encoder=encoder, cache_dir=settings.cache_dir,
                          picture_model=settings.picture_model, pictures_device=settings.pictures_device,
-                         writer=writer_engine(settings, secrets))
+                         writer=writer_engine(settings, secrets), hardware_encoding=not settings.no_hwenc)
+
+
+def use_machine_tools(settings: Settings) -> None:
+    """Give the media layer the settings' ffmpeg and ffprobe (every entry point comes through here)."""
+    from filmstudio.pipeline.media.ffmpeg import Tools, use_tools
+
+    use_tools(Tools(ffmpeg=settings.ffmpeg, ffprobe=settings.ffprobe))
 
 
 def writer_engine(settings: Settings, secrets: SecretStore | None = None) -> Writer:
@@ -247,7 +278,7 @@ def publish_targets(studio: Studio, extra: Mapping[str, PublishTarget] | None = 
     """The studio with every publish target, by name: adding a target is its module and one line here."""
     from filmstudio.services.youtube.target import YouTubeTarget
 
-    targets: dict[str, PublishTarget] = {"youtube": YouTubeTarget(studio, chunk_bytes=studio.youtube_chunk_bytes)}
+    targets: dict[str, PublishTarget] = {"youtube": YouTubeTarget(studio, chunk_bytes=studio.settings.youtube_chunk_bytes)}
     return studio.with_targets({**targets, **(extra or {})})
 
 
@@ -255,27 +286,27 @@ def local_studio(settings: Settings) -> Studio:
     """A Studio for a command in this process (no queue: what it starts, it runs itself)."""
     from filmstudio.services.factory import open_studio
 
+    use_machine_tools(settings)
     return publish_targets(open_studio(settings))
 
 
-def publish_here(studio: Studio, project_id: str, options: Any) -> dict[str, Any]:
+def publish_here(studio: Studio, project_id: str, options: Any) -> JobRow:
     """`filmstudio publish PROJECT`: queue (or resume) the project's publish job and run it in this process."""
     from filmstudio.domain.models import PublishRequest
     from filmstudio.services.executor import JobExecutor
     from filmstudio.services.keys import Principal
     from filmstudio.services.publish import PublishJobs, start_publish
     from filmstudio.store import jobs as job_rows
+    from filmstudio.store.projects import get_project
 
-    found = studio.store.one("SELECT account_id FROM projects WHERE id = ? AND deleted_at IS NULL", [project_id])
+    found = get_project(studio.store, project_id)
     if found is None:
         from filmstudio.domain.errors import NotFound
 
         raise NotFound(f"no project {project_id} (give a project id or a film .mp4)", code="PROJECT_NOT_FOUND")
-    earlier = studio.store.one(  # an interrupted publish (its worker gone): resume it
-        "SELECT id FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('queued', 'processing') "
-        "AND (lease_until IS NULL OR lease_until < ?)", [project_id, time.time()])
+    earlier = job_rows.orphaned_publish(studio.store, project_id, time.time())  # its worker gone: resume it
     if earlier is not None:
-        job_id = earlier["id"]
+        job_id = earlier
     else:
         owner = Principal(found["account_id"], "cli", frozenset({"admin"}))
         job_id = start_publish(studio, owner, project_id, PublishRequest(youtube=options)).job_id
@@ -294,7 +325,8 @@ class ServerParts:
     queue: StudioQueue
     app: FastAPI
     pool: WorkerPool | None
-    engines: Engines
+    engines: Engines  # as built at the start; `live.current()` is the engines of now
+    live: LiveEngines | None = None  # None: the engines were given (a test's) and never change
 
 
 def build_server(settings: Settings, *, renderer: Renderer | None = None, secrets: SecretStore | None = None,
@@ -302,23 +334,45 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
     """The app, its Studio, and (when settings.workers > 0) an in-process worker pool.
 
     `targets`: publish targets beside the built-in ones (tests register a folder target this way)."""
+    from filmstudio.app.live import LiveWriter
     from filmstudio.config import check_exposure
     from filmstudio.queue import StudioQueue, WorkerPool, make_huey
     from filmstudio.server.app import create_app
     from filmstudio.services.factory import open_studio
 
     check_exposure(settings)
-    engines = engines or engines_for(settings, secrets=secrets)
+    use_machine_tools(settings)
+    live = None if engines is not None else live_engines(settings, secrets)  # given engines stay as given
+    engines = engines or live.current()  # type: ignore[union-attr]
+    writer = LiveWriter(live) if live is not None else engines.writer
     if renderer is None:
-        renderer = farm_renderer(settings, engines) if settings.segment_farm else pipeline_renderer(engines)
+        renderer = _renderer(settings, engines, live)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue, secrets=secrets).with_voices(engines.voices.voices())
-    studio = publish_targets(studio.with_pictures(engines.pictures), targets)
+    studio = publish_targets(studio.with_pictures(engines.pictures).with_motion(engines.motion)
+                             .with_engine_source(live), targets)
     pool = None
     if settings.workers > 0:
-        pool = WorkerPool(queue, studio, job_handlers(studio, renderer, engines.writer), workers=settings.workers,
+        pool = WorkerPool(queue, studio, job_handlers(studio, renderer, writer), workers=settings.workers,
                           reconcile_seconds=settings.reconcile_seconds)
-    return ServerParts(settings, studio, queue, create_app(studio, settings), pool, engines)
+    return ServerParts(settings, studio, queue, create_app(studio, settings, engines), pool, engines, live)
+
+
+def live_engines(settings: Settings, secrets: SecretStore | None = None) -> LiveEngines:
+    """This home's engines, rebuilt whenever its model library changes (a pull or removal, in any process)."""
+    from filmstudio.app.live import LiveEngines
+
+    return LiveEngines(lambda: engines_for(settings, secrets=secrets), settings.models_dir)
+
+
+def _renderer(settings: Settings, engines: Engines, live: LiveEngines | None) -> Renderer:
+    """The pipeline (or the farm) on the live engines when there are some, else on `engines`."""
+    from filmstudio.app.live import LiveRenderer
+
+    def make(e: Engines) -> Renderer:
+        return farm_renderer(settings, e) if settings.segment_farm else pipeline_renderer(e)
+
+    return LiveRenderer(live, make) if live is not None else make(engines)
 
 
 def farm_renderer(settings: Settings, engines: Engines) -> Renderer:
@@ -361,11 +415,14 @@ def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = 
     from filmstudio.services.webhook_sender import WebhookSender
 
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
-    studio = publish_targets(open_studio(settings, queue=queue))
-    engines = engines_for(settings)
-    renderer = (farm_renderer(settings, engines) if settings.segment_farm and not renderer_spec
-                else load_renderer(renderer_spec, engines))
-    queue.bind(studio, job_handlers(studio, renderer, engines.writer))
+    from filmstudio.app.live import LiveWriter
+
+    live = live_engines(settings)  # a model this worker (or another process) pulls is used by the next job
+    engines = live.current()
+    studio = publish_targets(open_studio(settings, queue=queue).with_voices(engines.voices.voices())
+                             .with_pictures(engines.pictures).with_engine_source(live))
+    renderer = _renderer(settings, engines, live) if not renderer_spec else load_renderer(renderer_spec, engines)
+    queue.bind(studio, job_handlers(studio, renderer, LiveWriter(live)))
     reconciler = Reconciler(studio, settings.reconcile_seconds)
     reconciler.start()
     sender = WebhookSender(studio)
@@ -390,6 +447,7 @@ def run_segment_worker(settings: Settings, *, server: str, key: str, workers: in
     from filmstudio.queue import consumer_kwargs
     from filmstudio.services.farm import worker_name
 
+    use_machine_tools(settings)
     queue = SegmentQueue(make_segment_huey(settings.queue_url))
     name = name or worker_name()
     client = SegmentClient(server, key)

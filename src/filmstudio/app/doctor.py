@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from filmstudio.pipeline.engines import Engines
 
 
-def _ffmpeg() -> dict[str, Any]:
+def _ffmpeg(engines: Engines | None = None) -> dict[str, Any]:
     from filmstudio.pipeline.media import ffmpeg
 
     try:
@@ -34,7 +34,7 @@ def _ffmpeg() -> dict[str, Any]:
         "h264_encoders": [e for e in ("libx264", *ffmpeg.HARDWARE_H264) if e in enc],
         "hardware_encoders_built": hw_built,
         "hardware_encoders_working": hw_ok,
-        "selected_encoder": ffmpeg.video_encoder(),
+        "selected_encoder": engines.encoder.video_encoder() if engines is not None else ffmpeg.video_encoder(),
         "aac": "aac" in enc,
         "mov_text": "mov_text" in enc,
     }
@@ -156,7 +156,7 @@ def _hardware(models_dir: Path | None) -> dict[str, Any]:
 
 def report(engines: Engines | None = None, models_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """Everything `filmstudio doctor` prints, as data."""
-    out = {"ffmpeg": _ffmpeg(), "tts": _tts(), "fonts": _fonts(), "keyring": _keyring(),
+    out = {"ffmpeg": _ffmpeg(engines), "tts": _tts(), "fonts": _fonts(), "keyring": _keyring(),
            "hardware": _hardware(models_dir), "translation": _translation(models_dir)}
     if engines is not None:
         out["engines"] = _engines(engines)

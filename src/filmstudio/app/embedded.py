@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from filmstudio.desktop.backend import Backend
 from filmstudio.pipeline.engines import Engines
 from filmstudio.services.render import Renderer
 from filmstudio.services.secrets import SecretStore
+from filmstudio.services.targets import PublishTarget
 
 
 def port_free(host: str, port: int) -> bool:
@@ -80,7 +82,8 @@ class EmbeddedApi:
     """
 
     def __init__(self, settings: Settings, *, renderer: Renderer | None = None,
-                 secrets: SecretStore | None = None, worker: str = "process", engines: Engines | None = None) -> None:
+                 secrets: SecretStore | None = None, worker: str = "process", engines: Engines | None = None,
+                 targets: Mapping[str, PublishTarget] | None = None) -> None:
         self.notice = ""
         self.worker = worker if renderer is None else "thread"
         self.workers = settings.workers
@@ -92,7 +95,7 @@ class EmbeddedApi:
             settings = settings.model_copy(update={"port": port})
         self.settings = settings
         in_process = settings if self.worker == "thread" else settings.model_copy(update={"workers": 0})
-        self.parts = build_server(in_process, renderer=renderer, secrets=secrets, engines=engines)
+        self.parts = build_server(in_process, renderer=renderer, secrets=secrets, engines=engines, targets=targets)
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -102,7 +105,8 @@ class EmbeddedApi:
 
     @property
     def engines(self) -> Engines:
-        return self.parts.engines
+        """The engines of now (rebuilt after a model pull or removal), or the ones the caller gave."""
+        return self.parts.live.current() if self.parts.live is not None else self.parts.engines
 
     @property
     def url(self) -> str:
@@ -170,6 +174,7 @@ def run_desktop() -> int:
     """`filmstudio app`: the window, with the embedded API server and a render worker for its data folder."""
     from filmstudio.config import load_settings
     from filmstudio.desktop.app import run_app
+    from filmstudio.desktop.remote import RemoteBackend
 
     def open_backend(prefs: Any) -> Backend:
         over: dict[str, Any] = {"port": prefs.port, "workers": prefs.workers}
@@ -178,4 +183,10 @@ def run_desktop() -> int:
         api = EmbeddedApi(load_settings(**over))
         return Backend(api.studio, api, api.engines)
 
-    return run_app(open_backend)
+    def open_remote(url: str, key: str, ca_file: Path | None, cache_dir: Path) -> RemoteBackend:
+        return RemoteBackend(url, key, ca_file=ca_file, cache_dir=cache_dir)
+
+    # Studio keys follow the studio's own choice: the OS keyring, or the opted-in file backend.
+    key_store = load_settings().secrets_backend
+    return run_app(open_backend, open_remote=open_remote, key_store=key_store,
+                   quit_after_ms=load_settings().quit_after_ms)

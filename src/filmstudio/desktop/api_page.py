@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.backend_contract import StudioBackend
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.webhooks_panel import WebhooksPanel
 from filmstudio.desktop.widgets import ShownOnceDialog, read_only_table, show_error
@@ -44,7 +44,7 @@ class SecretDialog(ShownOnceDialog):
 class ApiPage(QWidget):
     """Server URL and state; keys and webhooks of the owner account."""
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks

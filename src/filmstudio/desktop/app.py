@@ -6,23 +6,25 @@ preferences, because the server and queue live beside the desktop layer, not bel
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, QStandardPaths, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend_contract import StudioBackend, error_text
+from filmstudio.desktop.first_run import offer_first_run
 from filmstudio.desktop.settings_page import Preferences, apply_theme
+from filmstudio.desktop.studio_session import OpenRemote, StudioSession
+from filmstudio.desktop.studios import StudioKeys
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.window import MainWindow
 
 ORGANIZATION = "FilmStudio"
 APPLICATION = "FilmStudio"
 
-OpenBackend = Callable[[Preferences], Backend]
+OpenBackend = Callable[[Preferences], StudioBackend]
 
 
 def app_settings(path: Path | None = None) -> QSettings:
@@ -32,17 +34,43 @@ def app_settings(path: Path | None = None) -> QSettings:
     return QSettings(ORGANIZATION, APPLICATION)
 
 
-def build_window(backend: Backend, settings: QSettings, prefs: Preferences | None = None,
+def client_data_dir() -> Path:
+    """The app's own data folder (drafts, remote studios' caches, the opted-in key file)."""
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+
+
+def build_window(backend: StudioBackend, settings: QSettings, prefs: Preferences | None = None,
                  tasks: TaskRunner | None = None) -> MainWindow:
     """A ready main window over `backend` (the caller shows it)."""
     prefs = prefs or Preferences.load(settings)
-    home = backend.studio.media_dir.parent
-    return MainWindow(backend, tasks or TaskRunner(), settings, prefs, home)
+    return MainWindow(backend, tasks or TaskRunner(), settings, prefs, _home(backend, prefs))
+
+
+def _home(backend: StudioBackend, prefs: Preferences) -> Path:
+    # A remote studio has no data folder here: the settings page shows the local one it would use.
+    if backend.home is not None:
+        return backend.home
+    import platformdirs
+
+    return Path(prefs.data_dir or platformdirs.user_data_dir("filmstudio", appauthor=False))
+
+
+def build_session(local: StudioBackend, settings: QSettings, *, data_dir: Path, keys: StudioKeys,
+                  open_remote: OpenRemote | None, prefs: Preferences | None = None,
+                  tasks: TaskRunner | None = None) -> StudioSession:
+    """The app's studios: a window over `local` first, File -> Connect to switch (the caller shows it)."""
+    prefs = prefs or Preferences.load(settings)
+    return StudioSession(local, settings, prefs, tasks or TaskRunner(), home=_home(local, prefs),
+                         data_dir=data_dir, keys=keys, open_remote=open_remote)
 
 
 def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
-            settings_path: Path | None = None) -> int:
-    """Run the app until the window closes; start the embedded server first, stop it last."""
+            settings_path: Path | None = None, open_remote: OpenRemote | None = None,
+            key_store: str = "keyring", data_dir: Path | None = None, quit_after_ms: int | None = None) -> int:
+    """Run the app until the window closes; start the embedded server first, stop it last.
+
+    `quit_after_ms`: quit on its own after that long (`Settings.quit_after_ms`, the bundle's smoke test).
+    """
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORGANIZATION)
@@ -62,15 +90,23 @@ def run_app(open_backend: OpenBackend, argv: Sequence[str] | None = None, *,
         except Exception as exc:
             QMessageBox.warning(None, "API server not started", error_text(exc))
     tasks = TaskRunner()
-    window = build_window(backend, qsettings, prefs, tasks)
+    data_dir = data_dir or client_data_dir()
+    keys = StudioKeys(key_store, data_dir / "studio-keys.json" if key_store == "file" else None)
+    session = build_session(backend, qsettings, data_dir=data_dir, keys=keys, open_remote=open_remote,
+                            prefs=prefs, tasks=tasks)
+    window = session.window
     window.editor.script.highlighter.set_dark(prefs.theme == "dark")
+    session.switched.connect(lambda _url: session.window.editor.script.highlighter.set_dark(prefs.theme == "dark"))
     if server is not None and server.notice:
         window.status_label.setText(server.notice)
     window.show()
-    if quit_after := os.environ.get("FILMSTUDIO_QUIT_AFTER_MS"):  # smoke tests of the app bundle
-        QTimer.singleShot(int(quit_after), app.quit)
+    # The first launch with no model pulled: the set for this machine, asked once (never downloads by itself).
+    offer_first_run(window, backend, tasks, qsettings)
+    if quit_after_ms is not None:
+        QTimer.singleShot(quit_after_ms, app.quit)
     code = app.exec()
     tasks.shutdown()
+    session.close()
     if server is not None and server.running:
         # A job still rendering is left leased; the reconciler resumes it at the next launch.
         server.stop()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QHeaderView, QPushButton, QTableWidget, QTableWidgetItem, QWidget
 
 from filmstudio.domain.settings import AGES, GENDERS, VOICE_QUALITIES
@@ -13,6 +14,8 @@ from filmstudio.domain.settings import AGES, GENDERS, VOICE_QUALITIES
 AUTO = "auto"
 NARRATOR = "NARRATOR"
 COLUMNS = ("Character", "Age", "Gender", "Voice", "Cast as", "")
+MISMATCH_MARK = "⚠ other sex's voice"  # the cell's tooltip says why and what to pull
+WARNING_COLOUR = "#b35900"
 
 
 class CastTable(QTableWidget):
@@ -58,8 +61,9 @@ class CastTable(QTableWidget):
         return out
 
     def show_characters(self, names: tuple[str, ...], voices: dict[str, str],
-                        readings: dict[str, str] | None = None) -> None:
-        """Rebuild rows for `names`, keeping each character's choices; `readings`: who the script says they are."""
+                        readings: dict[str, str] | None = None, mismatches: dict[str, str] | None = None) -> None:
+        """Rebuild rows for `names`, keeping each character's choices; `readings`: who the script says they are;
+        `mismatches`: characters read by the other sex's voice, with the render's warning (and the pull advice)."""
         if tuple(self.characters()) != names:
             self.setRowCount(0)
             for name in names:
@@ -67,7 +71,10 @@ class CastTable(QTableWidget):
         for row, name in enumerate(names):
             cell = self.item(row, 4)
             if cell is not None:
-                cell.setText(voices.get(name, ""))
+                warning = (mismatches or {}).get(name)
+                cell.setText(voices.get(name, "") + (f"  {MISMATCH_MARK}" if warning else ""))
+                cell.setToolTip(warning or "")
+                cell.setForeground(QBrush(QColor(WARNING_COLOUR)) if warning else QBrush())
             # "auto" casts from the shared reading (pipeline/script/characters.py): say what it read.
             said = (readings or {}).get(name, "")
             for col in (0, 1, 2):

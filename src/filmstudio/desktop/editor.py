@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, SavedForm, ScriptCheck, error_code, error_text
+from filmstudio.desktop.backend_contract import SavedForm, ScriptCheck, StudioBackend, error_code, error_text
 from filmstudio.desktop.cast import CastTable
+from filmstudio.desktop.drafts import ConflictBar, Draft, DraftBar, DraftStore, conflict_project
 from filmstudio.desktop.idea_writer import IdeaWriter
 from filmstudio.desktop.progress import ProgressPanel
 from filmstudio.desktop.script_editor import ScriptEditor
@@ -67,9 +68,10 @@ class EditorPage(QWidget):
     job_finished = Signal(str, str)  # project id, status
     saved = Signal(str)
     new_requested = Signal()
+    job_seen = Signal(object)  # (follow number, JobPublic) from the thread following a job
     progress_changed = Signal(int)  # percent of the followed render; -1 when none  # the "no project yet" call to action
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks
@@ -83,10 +85,14 @@ class EditorPage(QWidget):
         self.problems: dict[str, str] = {}  # fields the last save could not write
         self._translations: dict[str, str] = {}
         self._pairs: set[tuple[str, str]] = set()
+        self.drafts: DraftStore | None = None  # set by the window: this studio's local drafts
+        self.conflict: ProjectPublic | bool | None = None  # the studio's newer version after a stale save
         self._build()
         self._autosave = _timer(self, AUTOSAVE_MS, self.save, single=True)
         self._checker = _timer(self, CHECK_MS, self._run_check, single=True)
         self._poller = _timer(self, POLL_MS, self._poll_job)
+        self._follow_seq = 0
+        self.job_seen.connect(self._followed)
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
         self.player.setAudioOutput(self.audio)
@@ -214,8 +220,16 @@ class EditorPage(QWidget):
         bottom.addWidget(self.save_state)
         bottom.addWidget(self.generate_button)
 
+        self.draft_bar = DraftBar()
+        self.conflict_bar = ConflictBar()
+        self.draft_bar.restore.connect(self.restore_draft)
+        self.draft_bar.discard.connect(self.discard_draft)
+        self.conflict_bar.reload.connect(self.reload_theirs)
+        self.conflict_bar.overwrite.connect(self.overwrite_theirs)
         layout = QVBoxLayout(self)
         layout.addWidget(self.no_project)
+        layout.addWidget(self.conflict_bar)
+        layout.addWidget(self.draft_bar)
         layout.addWidget(split, 1)
         layout.addLayout(bottom)
         layout.addWidget(self.progress)
@@ -254,10 +268,13 @@ class EditorPage(QWidget):
 
     # -- loading and the form's values --------------------------------------------------------------
 
-    def load(self, project: ProjectPublic) -> None:
-        """Show `project` (flushing unsaved edits to the previous one first)."""
+    def load(self, project: ProjectPublic, *, offer_draft: bool = True) -> None:
+        """Show `project` (flushing unsaved edits to the previous one first); offer its draft back."""
         if self.project is not None and self._dirty:
             self.save()
+        self.conflict = None
+        self.conflict_bar.hide()
+        self.draft_bar.hide()
         self._loading = True
         self.project = project
         s = project.settings
@@ -282,11 +299,14 @@ class EditorPage(QWidget):
         self.error.setText("")
         self.save_state.setText("Saved")
         self.progress.clear()
+        self._follow_seq += 1  # the previous project's job is no longer followed
         self._show_style_preview(self.style_box.currentText())
         self._run_check()
         if project.latest_job_id:
             self.track_job(project.latest_job_id)
         self._set_busy(project.status == "processing")
+        if offer_draft:
+            self._offer_draft(project)
 
     def settings_values(self) -> dict[str, Any]:
         """The project's settings with the form's fields on top (fields the form lacks, e.g.
@@ -325,10 +345,91 @@ class EditorPage(QWidget):
             return
         pid, title, script, values = self.project.project_id, self.title.text(), self.script.toPlainText(), \
             self.settings_values()
+        self._keep_draft(pid, title, script, values)
+        if self.conflict is not None:  # nothing goes out until the user chose Reload or Overwrite
+            self.save_state.setText("Not saved: changed on the studio")
+            return
         self._dirty = False
         self.save_state.setText("Saving…")
         self.tasks.run(lambda: self.backend.save_valid(pid, title, script, values), self._saved,
                        self._save_failed)
+
+    # -- drafts and conflicts ---------------------------------------------------------------------
+
+    def _keep_draft(self, pid: str, title: str, script: str, values: dict[str, Any]) -> None:
+        if self.drafts is None or self.project is None:
+            return
+        try:
+            self.drafts.write(Draft(pid, title, script, values, base_updated_at=self.project.updated_at))
+        except OSError as exc:  # a full or read-only disk must not stop the save itself
+            self.error.setText(f"The local draft could not be written: {exc.strerror or exc}")
+
+    def _offer_draft(self, project: ProjectPublic) -> None:
+        draft = self.drafts.read(project.project_id) if self.drafts is not None else None
+        if draft is None:
+            return
+        if draft.differs_from(project.title, project.script):
+            self.draft_bar.offer(draft)
+        else:
+            self.drafts.clear(project.project_id)  # type: ignore[union-attr]  # the studio has exactly this
+
+    def restore_draft(self) -> None:
+        """Put the kept draft into the editor; the autosave sends it to the studio."""
+        if self.project is None or self.drafts is None:
+            return
+        draft = self.drafts.read(self.project.project_id)
+        self.draft_bar.hide()
+        if draft is None:
+            return
+        base = self.project.model_copy(update={"title": draft.title, "script": draft.script,
+                                               "settings": draft.settings or self.project.settings})
+        stored = self.project
+        self.load(base, offer_draft=False)
+        self.project = stored  # the studio's version stays the base the save goes over
+        self._edited()
+
+    def discard_draft(self) -> None:
+        if self.project is not None and self.drafts is not None:
+            self.drafts.clear(self.project.project_id)
+        self.draft_bar.hide()
+
+    def _conflicted(self, exc: BaseException) -> bool:
+        """A stale save: keep the text (and its draft), say so, and wait for Reload or Overwrite."""
+        current = conflict_project(exc)
+        if current is None:
+            return False
+        self.conflict = current
+        self._autosave.stop()
+        self.save_state.setText("Not saved: changed on the studio")
+        self.error.setText("")
+        self.conflict_bar.show()
+        return True
+
+    def reload_theirs(self) -> None:
+        """Show the studio's version; the user's text stays in the local draft, offered back."""
+        if self.project is None:
+            return
+        pid = self.project.project_id
+        self._autosave.stop()
+        self._dirty = False
+        self.tasks.run(lambda: self.backend.get_project(pid), self.load, self._show_error)
+
+    def overwrite_theirs(self) -> None:
+        """Save the user's text over the studio's newer version (fetched now, so the save is against it)."""
+        if self.project is None:
+            return
+        pid = self.project.project_id
+
+        def fetched(current: ProjectPublic) -> None:
+            if self.project is None or self.project.project_id != current.project_id:
+                return
+            self.project = current
+            self.conflict = None
+            self.conflict_bar.hide()
+            self._dirty = True
+            self.save()
+
+        self.tasks.run(lambda: self.backend.get_project(pid), fetched, self._show_error)
 
     def discard(self) -> None:
         """Forget unsaved edits (the user chose Discard on quit)."""
@@ -353,10 +454,14 @@ class EditorPage(QWidget):
             if not self._dirty:
                 self._mark(result.problems)
                 self.save_state.setText("Saved" if not result.problems else "Saved, except the marked fields")
+        if not self._dirty and self.drafts is not None and not result.problems:
+            self.drafts.clear(project.project_id)  # the studio has it now
         self.saved.emit(project.project_id)
 
     def _save_failed(self, exc: BaseException) -> None:
         self._dirty = True
+        if self._conflicted(exc):
+            return
         self.save_state.setText("Not saved")
         self._show_error(exc)
 
@@ -421,7 +526,7 @@ class EditorPage(QWidget):
             self.fit.setToolTip(f"Details: {error_code(exc)}" if exc else "")
             return
         self.last_check = check
-        self.cast.show_characters(check.characters, check.voices, check.readings)
+        self.cast.show_characters(check.characters, check.voices, check.readings, check.mismatches)
         self.estimate.setText(" · ".join(self.summary(check)))
         if check.fits:
             self.fit.setText(f"✓ Fits {self.duration.value()} s (about {check.speech_seconds:.0f} s of speech)")
@@ -475,13 +580,35 @@ class EditorPage(QWidget):
     def _generate_failed(self, exc: BaseException) -> None:
         self._set_busy(False)
         self.progress.step.setText("Not started")
+        if self._conflicted(exc):
+            self._dirty = True
+            return
         self._show_error(exc)
 
     def track_job(self, job_id: str) -> None:
+        """Follow the job's progress: the backend's live stream (a studio's server-sent events), polling
+        as the fallback when following fails."""
         self.job = None
         self.progress.job_id = job_id
-        self._poll_job()
-        self._poller.start()
+        self._poller.stop()
+        self._follow_seq += 1
+        seq = self._follow_seq
+
+        def follow() -> Any:
+            return self.backend.follow_job(job_id, lambda job: self.job_seen.emit((seq, job)),
+                                           stop=lambda: seq != self._follow_seq)
+
+        self.tasks.run(follow, None, lambda _exc: self._follow_failed(seq))
+
+    def _followed(self, item: tuple[int, JobPublic]) -> None:
+        seq, job = item
+        if seq == self._follow_seq:
+            self._job_update(job)
+
+    def _follow_failed(self, seq: int) -> None:
+        if seq == self._follow_seq and self.progress.job_id is not None:
+            self._poll_job()
+            self._poller.start()
 
     def _poll_job(self) -> None:
         job_id = self.progress.job_id
@@ -515,6 +642,7 @@ class EditorPage(QWidget):
                        lambda e: self._show_error(e))
 
     def stop_polling(self) -> None:
+        self._follow_seq += 1  # a running follow ends at its next update
         self._poller.stop()
         self._checker.stop()
 

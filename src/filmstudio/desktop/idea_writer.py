@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, error_text
+from filmstudio.desktop.backend_contract import StudioBackend, error_text
 from filmstudio.desktop.tasks import TaskRunner
 
 
@@ -39,7 +39,7 @@ class IdeaWriter(QWidget):
     started = Signal()
     finished = Signal(str)  # "done", "stopped", "failed"
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, editor: QPlainTextEdit,
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, editor: QPlainTextEdit,
                  settings: Callable[[], dict[str, Any]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend

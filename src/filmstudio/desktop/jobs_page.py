@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.backend_contract import StudioBackend
 from filmstudio.desktop.progress import step_words
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import read_only_table, show_error
@@ -30,7 +30,7 @@ class JobsPage(QWidget):
 
     job_changed = Signal(str)  # job id, after a cancel or retry from here
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks

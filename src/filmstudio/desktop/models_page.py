@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -13,10 +15,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.backend_contract import StudioBackend
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import read_only_table, show_error
 from filmstudio.domain.models import JobPublic, ModelPublic
+
+if TYPE_CHECKING:
+    from filmstudio.desktop.first_run import RecommendedDialog
 
 COLUMNS = ("Model", "Kind", "Size", "Licence", "Fits this machine", "State")
 POLL_MS = 500
@@ -29,7 +34,7 @@ def _size(n: int) -> str:
 class ModelsPage(QWidget):
     """A table of catalogue models; Download asks first (licence, size), then shows the pull's progress."""
 
-    def __init__(self, backend: Backend, tasks: TaskRunner) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner) -> None:
         super().__init__()
         self.backend = backend
         self.tasks = tasks
@@ -51,10 +56,16 @@ class ModelsPage(QWidget):
         self.remove_button = QPushButton("Remove")
         for b in (self.download_button, self.cancel_button, self.remove_button):
             b.setEnabled(False)
+        # The first launch's question, again: the set for this machine with sizes and licences.
+        self.recommended_button = QPushButton("Recommended for this machine…")
+        self.recommended_button.setObjectName("recommendedButton")
+        self.recommended_button.clicked.connect(self.show_recommended)
+        self.recommended: RecommendedDialog | None = None
         buttons = QHBoxLayout()
         for b in (self.download_button, self.cancel_button, self.remove_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.recommended_button)
         layout = QVBoxLayout(self)
         intro = QLabel("<b>Models</b> — downloaded only when you ask, checked, and kept in your data folder. "
                        "Everything works without them.")
@@ -142,6 +153,18 @@ class ModelsPage(QWidget):
             self.progress.setFormat(self._pull_state(m.id) or "")
 
     # -- actions ----------------------------------------------------------------------------------
+
+    def show_recommended(self) -> None:
+        """The recommended set's dialog (the same as the first launch's), not modal."""
+        from filmstudio.desktop.first_run import RecommendedDialog, voice_languages
+
+        def shown(languages: tuple[str, ...]) -> None:
+            self.recommended = RecommendedDialog(self.backend, self.tasks, self, languages=languages)
+            self.recommended.finished.connect(lambda _r: self.refresh())
+            self.recommended.show()
+            self.refresh()
+
+        self.tasks.run(lambda: voice_languages(self.backend), shown, self._failed)
 
     def download(self) -> None:
         m = self.selected()

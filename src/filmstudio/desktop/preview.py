@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, QUrl, Signal
@@ -20,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, FilmFiles
+from filmstudio.desktop.backend_contract import FilmFiles, StudioBackend, error_text
+from filmstudio.desktop.publish_dialog import PublishDialog
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import show_error
 from filmstudio.domain.settings import LANGUAGES
@@ -47,8 +47,9 @@ class PreviewPage(QWidget):
     """Plays a project's latest film."""
 
     loaded = Signal(str)  # project id, once the media is ready
+    export_progress = Signal(int, int)  # bytes done, total (0: unknown); emitted from the export's thread
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks
@@ -82,9 +83,11 @@ class PreviewPage(QWidget):
         self.chapter_box.setMinimumContentsLength(16)
         self.open_button = QPushButton("Open folder")
         self.export_button = QPushButton("Export…")
-        self.publish_button = QPushButton("Publish to YouTube")
+        self.publish_button = QPushButton("Publish…")
         self.publish_button.setObjectName("publishButton")
-        self.publish_button.setToolTip("Upload the film (private) with its captions, chapters and thumbnail")
+        self.publish_button.setToolTip("Publish the film (to YouTube: with its captions, chapters and thumbnail): "
+                                       "title, description, tags, privacy and schedule first")
+        self.publish_dialog: PublishDialog | None = None
         self.message = QLabel("")
         self.message.setWordWrap(True)
 
@@ -125,6 +128,7 @@ class PreviewPage(QWidget):
         self.open_button.clicked.connect(self.open_folder)
         self.export_button.clicked.connect(self.export)
         self.publish_button.clicked.connect(self.publish)
+        self.export_progress.connect(self._export_progress)
         self._set_enabled(False)
 
     def _set_enabled(self, on: bool) -> None:
@@ -141,17 +145,20 @@ class PreviewPage(QWidget):
             if project_id != self.project_id:
                 return
             self.files = files
-            if files.video is None or not files.video.exists():
+            if not files.has_film:
                 self.heading.setText(f"“{title}” has no film yet: press Generate in the editor.")
                 self.player.setSource(QUrl())
                 self._set_enabled(False)
                 return
-            self.heading.setText(f"{title}" if title else files.video.name)
+            local = files.video is not None and files.video.exists()
+            self.heading.setText(title or (files.video.name if local and files.video else "Film"))
             self.chapter_box.clear()
             for start, name in files.chapters:
                 self.chapter_box.addItem(f"{clock(int(start * 1000))}  {name}", start)
-            self.player.setSource(QUrl.fromLocalFile(str(files.video)))
+            # A remote studio's film streams from its signed link (Range requests, no key needed).
+            self.player.setSource(QUrl.fromLocalFile(str(files.video)) if local else QUrl(files.video_url or ""))
             self._set_enabled(True)
+            self.open_button.setEnabled(local)
 
         self.tasks.run(lambda: self.backend.film_files(project_id), found,
                        lambda e: show_error(self.message, e))
@@ -221,40 +228,37 @@ class PreviewPage(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.files.video.parent)))
 
     def export(self) -> None:
-        if not (self.files and self.files.video):
+        if not (self.files and self.files.has_film):
             return
         target, _ = QFileDialog.getSaveFileName(self, "Export film", str(Path.home() / "film.mp4"), "MP4 (*.mp4)")
         if target:
             self.export_to(Path(target))
 
     def export_to(self, target: Path) -> None:
-        """Copy the film, its SRT and VTT subtitles and its thumbnail beside `target`, off the GUI thread."""
-        files = self.files
-        if not (files and files.video):
+        """The film, its SRT and VTT subtitles and its thumbnail beside `target`, off the GUI thread.
+
+        A remote film is downloaded (resumably); the message line shows how far it has got.
+        """
+        project_id = self.project_id
+        if not (project_id and self.files and self.files.has_film):
             return
 
-        def copy() -> Path:
-            shutil.copyfile(files.video, target)  # type: ignore[arg-type]
-            for lang, srt in files.subtitles.items():
-                if srt.exists():
-                    shutil.copyfile(srt, target.with_name(f"{target.stem}.{lang}.srt"))
-                vtt = srt.with_suffix(".vtt")
-                if vtt.exists():
-                    shutil.copyfile(vtt, target.with_name(f"{target.stem}.{lang}.vtt"))
-            if files.thumbnail is not None and files.thumbnail.exists():
-                shutil.copyfile(files.thumbnail, target.with_suffix(files.thumbnail.suffix))
-            return target
+        def progress(done: int, total: int | None) -> None:
+            self.export_progress.emit(done, total or 0)
 
-        self.tasks.run(copy, lambda p: self.message.setText(f"Exported to {p}"),
-                       lambda e: self.message.setText(f"The export failed: {e}"))
+        self.tasks.run(lambda: self.backend.export_film(project_id, target, progress),
+                       lambda p: self.message.setText(f"Exported to {p}"),
+                       lambda e: self.message.setText(f"The export failed: {error_text(e)}"))
+
+    def _export_progress(self, done: int, total: int) -> None:
+        if total:
+            self.message.setText(f"Exporting… {done * 100 // total} % of {total / 1e6:.1f} MB")
 
     def publish(self) -> None:
-        """Queue the publish; the Jobs panel shows its progress, its result has the video's URL."""
+        """The Publish dialog for this film: target, title, description, tags, privacy, schedule; then its progress."""
         project_id = self.project_id
         if not project_id:
             return
-        self.message.setText("Starting the upload to YouTube…")
-        self.tasks.run(lambda: self.backend.publish(project_id),
-                       lambda accepted: self.message.setText(
-                           f"Publishing to {accepted.channel_title} (private): job {accepted.job_id[:8]}"),
-                       lambda exc: show_error(self.message, exc))
+        self.message.setText("")
+        self.publish_dialog = PublishDialog(self.backend, self.tasks, project_id, self)
+        self.publish_dialog.show()

@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from filmstudio.domain.models import JobPublic
+from filmstudio.pipeline.media import readability
 
 STEP_NAMES = {
     "script_analysis": "Reading the script",
@@ -133,6 +134,9 @@ class ProgressPanel(QWidget):
                 text = "Cancelling…"
         elif job.status == "completed":
             text = "Done"
+            tracks = (job.result or {}).get("subtitles")
+            if isinstance(tracks, dict) and tracks:
+                text = f"Done — {readability.summary(tracks)}"
         elif job.status == "failed":
             text = f"Failed — {job.error.message}" if job.error else "Failed"
             if job.error:

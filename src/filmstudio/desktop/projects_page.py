@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.backend_contract import PROJECT_STATUSES, StudioBackend
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import read_only_table, show_error
 from filmstudio.domain.models import ProjectPublic
-from filmstudio.services.projects import PROJECT_STATUSES
 
 COLUMNS = ("Title", "Status", "Duration", "Updated")
 THUMB = QSize(96, 54)
@@ -35,7 +34,7 @@ class ProjectsPage(QWidget):
     open_project = Signal(str)
 
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks

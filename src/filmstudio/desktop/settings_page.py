@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.domain.settings import STYLES, VOICE_QUALITIES
+from filmstudio.domain.settings import MOTION_BUDGETS, STYLES, VOICE_QUALITIES
 
 THEMES = ("light", "dark")
+MOTION_LABELS = {"none": "No motion", "key": "Key shots", "all": "All shots"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Preferences:
     workers: int = 1
     default_style: str = "cinematic"
     default_voice: str = "default"
+    default_motion: str = "key"  # a new project's motion budget (RenderSettings.motion)
     theme: str = "light"
 
     @classmethod
@@ -47,6 +49,7 @@ class Preferences:
             workers=int(store.value("workers", d.workers)),  # type: ignore[call-overload]
             default_style=str(store.value("default_style", d.default_style)),
             default_voice=str(store.value("default_voice", d.default_voice)),
+            default_motion=str(store.value("default_motion", d.default_motion)),
             theme=str(store.value("theme", d.theme)),
         )
 
@@ -111,6 +114,13 @@ class SettingsPage(QWidget):
         self.voice = QComboBox()
         self.voice.addItems(list(VOICE_QUALITIES))
         self.voice.setCurrentText(prefs.default_voice)
+        self.motion = QComboBox()
+        self.motion.setObjectName("defaultMotion")
+        for budget in MOTION_BUDGETS:
+            self.motion.addItem(MOTION_LABELS[budget], budget)
+        self.motion.setCurrentIndex(max(0, self.motion.findData(prefs.default_motion)))
+        self.motion.setToolTip("Which shots of a new project a video model animates (each project's Storyboard "
+                               "page changes its own; without a video model every shot is a still)")
         self.theme = QComboBox()
         self.theme.setObjectName("themeBox")
         self.theme.addItems(list(THEMES))
@@ -121,6 +131,7 @@ class SettingsPage(QWidget):
         form.addRow("Render workers", self.workers)
         form.addRow("Default style", self.style_box)
         form.addRow("Default voice", self.voice)
+        form.addRow("Default motion", self.motion)
         form.addRow("Theme", self.theme)
         form.addRow("YouTube", self.youtube_button)
         form.addRow("", self.youtube_status)
@@ -140,7 +151,7 @@ class SettingsPage(QWidget):
         self.data_dir.editingFinished.connect(self._emit)
         for box in (self.port, self.workers):
             box.valueChanged.connect(self._emit)
-        for combo in (self.style_box, self.voice, self.theme):
+        for combo in (self.style_box, self.voice, self.motion, self.theme):
             combo.currentTextChanged.connect(self._emit)
 
     def _connect_youtube(self) -> None:
@@ -158,5 +169,6 @@ class SettingsPage(QWidget):
     def _emit(self, *_: object) -> None:
         self.prefs = replace(self.prefs, data_dir=self.data_dir.text().strip(), port=self.port.value(),
                              workers=self.workers.value(), default_style=self.style_box.currentText(),
-                             default_voice=self.voice.currentText(), theme=self.theme.currentText())
+                             default_voice=self.voice.currentText(), default_motion=str(self.motion.currentData()),
+                             theme=self.theme.currentText())
         self.changed.emit(self.prefs)

@@ -1,12 +1,13 @@
-"""One storyboard shot as a card: its still, scene, line, prompt and seed; redo, lock, replace (or drop a picture)."""
+"""One storyboard shot as a card: its still, scene, line, prompt and seed; redo, lock, replace (or drop a
+picture); whether it moves (Animate / Still), and its clip played on hover when the last render made one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPixmap
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QEnterEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -25,6 +26,8 @@ IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.webp *.bmp)"
 NO_MODEL_TEXT = "No picture model: this shot will be a procedural backdrop"
 NOT_DRAWN_TEXT = "Not drawn yet: render the film to draw this shot"
 LINE_CHARS = 160
+CLIP_FPS = 12  # the hover preview's rate (`clip_frames.PREVIEW_FPS`)
+MOVING_TEXT, STILL_TEXT = "moving", "still"
 
 
 def scaled(image: QImage, size: tuple[int, int] = STILL_SIZE) -> QPixmap:
@@ -41,12 +44,23 @@ class ShotCard(QFrame):
     lock_changed = Signal(int, bool)
     replace_requested = Signal(int, str)  # shot number, picture file path
     use_generated = Signal(int)
+    motion_changed = Signal(int, bool)  # shot number, moves (Animate) or not (Still)
+    clip_requested = Signal(int)  # the pointer is over a card whose clip is not decoded yet
 
     def __init__(self, shot: dict[str, Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.number = int(shot["number"])
         self.shot = shot
         self.source = "none"  # what the picture box shows: "still", "replacement" or "none"
+        self.clip: Path | None = None  # the last render's clip of this shot (moving shots only)
+        self.frames: list[QPixmap] = []  # the clip decoded at the picture box's size, once asked for
+        self.frame = 0  # the frame shown while playing
+        self._picture = QPixmap()  # what the picture box shows when not playing
+        self._placeholder = NOT_DRAWN_TEXT  # its text when there is no picture
+        self._hovered = False
+        self.player = QTimer(self)
+        self.player.setInterval(1000 // CLIP_FPS)
+        self.player.timeout.connect(self._next_frame)
         self.setObjectName(f"shotCard{self.number}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAcceptDrops(True)
@@ -78,6 +92,10 @@ class ShotCard(QFrame):
         self.lock.setToolTip("A locked shot keeps its prompt and seed whatever the script says")
         self.state = QLabel("")
         self.state.setObjectName("drawState")
+        self.motion = QLabel("")
+        self.motion.setObjectName("motionState")
+        self.motion_button = QPushButton("")
+        self.motion_button.setObjectName("motionToggle")
         self.message = QLabel("")
         self.message.setObjectName("cardMessage")
         self.message.setWordWrap(True)
@@ -97,6 +115,9 @@ class ShotCard(QFrame):
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(self.lock)
+        motion_row = QHBoxLayout()
+        motion_row.addWidget(self.motion, 1)
+        motion_row.addWidget(self.motion_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.regenerate_button)
         buttons.addWidget(self.save_prompt_button)
@@ -112,6 +133,7 @@ class ShotCard(QFrame):
         layout.addWidget(self.line)
         layout.addWidget(self.prompt)
         layout.addLayout(seed_row)
+        layout.addLayout(motion_row)
         layout.addLayout(buttons)
         layout.addLayout(pictures)
         layout.addWidget(self.message)
@@ -121,6 +143,7 @@ class ShotCard(QFrame):
         self.lock.toggled.connect(lambda on: self.lock_changed.emit(self.number, on))
         self.replace_button.clicked.connect(self.choose_picture)
         self.generated_button.clicked.connect(lambda: self.use_generated.emit(self.number))
+        self.motion_button.clicked.connect(lambda: self.motion_changed.emit(self.number, not self.moves))
         self.prompt.textChanged.connect(self._prompt_edited)
         self.show_shot(shot)
 
@@ -146,18 +169,31 @@ class ShotCard(QFrame):
         self.prompt.setReadOnly(locked)
         self.regenerate_button.setEnabled(not locked)
         self.generated_button.setVisible(bool(shot.get("image")))
+        self.motion.setText(MOVING_TEXT if self.moves else STILL_TEXT)
+        self.motion.setToolTip(shot.get("motion_reason") or "")
+        self.motion_button.setText("Still" if self.moves else "Animate")
+        self.motion_button.setToolTip("Keep this shot a still with its camera move" if self.moves else
+                                      "Have the video model animate this shot at the next render")
         self._prompt_edited()
+
+    @property
+    def moves(self) -> bool:
+        return bool(self.shot.get("motion"))
 
     def show_picture(self, image: QImage | None, source: str, *, model: bool) -> None:
         """The user's picture, the drawn still, or a placeholder saying what will show instead."""
+        self.stop_clip()
         if image is None or image.isNull():
             self.source = "none"
-            self.still.setPixmap(QPixmap())
-            self.still.setText(NOT_DRAWN_TEXT if model else NO_MODEL_TEXT)
+            self._picture = QPixmap()
+            self._placeholder = NOT_DRAWN_TEXT if model else NO_MODEL_TEXT
+            self.still.setPixmap(self._picture)
+            self.still.setText(self._placeholder)
             return
         self.source = source
         self.still.setText("")
-        self.still.setPixmap(scaled(image))
+        self._picture = scaled(image)
+        self.still.setPixmap(self._picture)
         self.still.setToolTip("Your picture (drop another to change it)" if source == "replacement"
                               else "The still the last render drew (drop a picture to replace it)")
 
@@ -174,6 +210,58 @@ class ShotCard(QFrame):
     def _prompt_edited(self) -> None:
         changed = self.prompt_text() != self.shot["prompt"] and bool(self.prompt_text())
         self.save_prompt_button.setEnabled(changed and not self.shot.get("locked"))
+
+    # -- the clip, played on hover ----------------------------------------------------------------
+
+    def set_clip(self, clip: Path | None) -> None:
+        """The shot's clip from the last render (None: it has none); decoded only when first hovered."""
+        if clip != self.clip:
+            self.stop_clip()
+            self.clip, self.frames = clip, []
+        self.still.setToolTip("Hover to play this shot's clip" if clip else self.still.toolTip())
+
+    def set_clip_frames(self, frames: list[QImage]) -> None:
+        """The clip's frames (decoded off the GUI thread); plays at once if the pointer is still here."""
+        self.frames = [scaled(f) for f in frames if not f.isNull()]
+        if self._hovered:
+            self.play_clip()
+
+    @property
+    def playing(self) -> bool:
+        return self.player.isActive()
+
+    def play_clip(self) -> None:
+        if not self.frames:
+            return
+        self.frame = 0
+        self.still.setPixmap(self.frames[0])
+        self.player.start()
+
+    def stop_clip(self) -> None:
+        if self.player.isActive():
+            self.player.stop()
+            self.still.setPixmap(self._picture)
+            if self._picture.isNull():
+                self.still.setText(self._placeholder)
+
+    def _next_frame(self) -> None:
+        if self.frames:
+            self.frame = (self.frame + 1) % len(self.frames)
+            self.still.setPixmap(self.frames[self.frame])
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hovered = True
+        if self.clip is not None:
+            if self.frames:
+                self.play_clip()
+            else:
+                self.clip_requested.emit(self.number)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hovered = False
+        self.stop_clip()
+        super().leaveEvent(event)
 
     # -- pictures -----------------------------------------------------------------------------
 

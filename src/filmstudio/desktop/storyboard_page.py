@@ -1,4 +1,5 @@
-"""The storyboard page: the open project's shots as cards, its characters' looks, and the film rendered from them."""
+"""The storyboard page: the open project's shots as cards, its characters' looks, which shots move
+(the motion budget, Animate / Still per card, what motion adds to the render), and the film rendered from them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QRegularExpressionValidator
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -25,14 +27,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend, StoryboardView, error_code, error_text
-from filmstudio.desktop.shot_card import ShotCard
+from filmstudio.desktop.backend_contract import StoryboardView, StudioBackend, error_code, error_text
+from filmstudio.desktop.shot_card import STILL_SIZE, ShotCard
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.domain.models import JobPublic, ProjectPublic
 
 POLL_MS = 500
 GRID_SPACING = 10
 FINISHED = ("completed", "failed", "cancelled")
+MOTION_CHOICES = (("none", "No motion"), ("key", "Key shots"), ("all", "All shots"))  # RenderSettings.motion
+
+
+def decoded_clip(path: Path) -> list[QImage]:
+    """A clip's first seconds as images at card size (on a pool thread: ffmpeg decodes it)."""
+    from filmstudio.pipeline.media.clip_frames import clip_frames
+
+    got = clip_frames(path, STILL_SIZE)
+    return [QImage(f, got.width, got.height, got.width * 3, QImage.Format.Format_RGB888).copy() for f in got.frames]
 
 
 @dataclass(frozen=True)
@@ -105,8 +116,9 @@ class StoryboardPage(QWidget):
     models_requested = Signal()  # the banner's button: show the Models page
     job_started = Signal(str)
     job_finished = Signal(str, str)  # project id, status
+    project_changed = Signal(object)  # ProjectPublic: its settings changed here (the motion budget)
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = backend
         self.tasks = tasks
@@ -130,6 +142,17 @@ class StoryboardPage(QWidget):
         self.render_button.setObjectName("renderStoryboard")
         self.render_button.setEnabled(False)
         self.render_button.clicked.connect(self.render_film)
+        self.motion_box = QComboBox()
+        self.motion_box.setObjectName("motionBudget")
+        for value, label in MOTION_CHOICES:
+            self.motion_box.addItem(label, value)
+        self.motion_box.setToolTip("Which shots a video model animates: none, the key shots (establishing, a "
+                                   "scene's first, action that moves) or all; Animate / Still on a card wins")
+        self.motion_box.setEnabled(False)
+        self.motion_box.currentIndexChanged.connect(self._budget_chosen)
+        self.motion_summary = QLabel("")
+        self.motion_summary.setObjectName("motionSummary")
+        self.motion_summary.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setObjectName("storyboardProgress")
         self.progress.setVisible(False)
@@ -185,8 +208,13 @@ class StoryboardPage(QWidget):
         head.addWidget(self.title, 1)
         head.addWidget(self.status)
         head.addWidget(self.render_button)
+        motion = QHBoxLayout()
+        motion.addWidget(QLabel("Motion"))
+        motion.addWidget(self.motion_box)
+        motion.addWidget(self.motion_summary, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
+        layout.addLayout(motion)
         layout.addWidget(self.progress)
         layout.addWidget(self.banner)
         layout.addWidget(self.message)
@@ -249,6 +277,8 @@ class StoryboardPage(QWidget):
             card.show_shot(shot)
             image, source = got.pictures.get(shot["number"], (None, "none"))
             card.show_picture(image, source, model=model is not None)
+            card.set_clip(got.view.clips.get(shot["number"]))
+        self._show_motion(got.project, board.get("motion"))
         self.characters.show_characters(board["characters"])
         self.render_button.setEnabled(self.job_id is None)
         self.loads += 1
@@ -267,7 +297,31 @@ class StoryboardPage(QWidget):
         card.lock_changed.connect(self._lock)
         card.replace_requested.connect(self._replace)
         card.use_generated.connect(self._use_generated)
+        card.motion_changed.connect(self._set_motion)
+        card.clip_requested.connect(self._decode_clip)
         return card
+
+    def _show_motion(self, project: ProjectPublic, motion: dict[str, Any] | None) -> None:
+        """The project's motion budget and what it adds to the render (or that no video model is installed)."""
+        budget = str((project.settings or {}).get("motion") or "key")
+        self.motion_box.blockSignals(True)
+        self.motion_box.setCurrentIndex(max(0, self.motion_box.findData(budget)))
+        self.motion_box.blockSignals(False)
+        self.motion_box.setEnabled(self.job_id is None)
+        self.motion_summary.setText((motion or {}).get("summary") or "")
+
+    def _decode_clip(self, number: int) -> None:
+        card = self.cards.get(number)
+        if card is None or card.clip is None:
+            return
+        clip = card.clip
+        self.tasks.run(lambda: decoded_clip(clip), lambda frames: self._clip_decoded(number, clip, frames),
+                       self._failed)
+
+    def _clip_decoded(self, number: int, clip: Path, frames: list[QImage]) -> None:
+        card = self.cards.get(number)
+        if card is not None and card.clip == clip:
+            card.set_clip_frames(frames)
 
     def _clear_cards(self) -> None:
         for card in self.cards.values():
@@ -340,6 +394,22 @@ class StoryboardPage(QWidget):
         assert pid is not None
         self._edit(number, lambda: self.backend.use_generated(pid, number))
 
+    def _set_motion(self, number: int, moves: bool) -> None:
+        pid = self.project_id
+        assert pid is not None
+        self._edit(number, lambda: self.backend.set_shot_motion(pid, number, moves))
+
+    def _budget_chosen(self, _index: int) -> None:
+        pid, budget = self.project_id, self.motion_box.currentData()
+        if pid is None or budget is None:
+            return
+        self.message.setText("")
+        self.tasks.run(lambda: self.backend.set_motion_budget(pid, str(budget)), self._budget_saved, self._failed)
+
+    def _budget_saved(self, project: ProjectPublic) -> None:
+        self.project_changed.emit(project)
+        self.reload()
+
     def _save_character(self, name: str, description: str, seed: int | None) -> None:
         pid = self.project_id
         assert pid is not None
@@ -362,15 +432,19 @@ class StoryboardPage(QWidget):
             self.status.setText("Not started")
             self._failed(exc)
 
-        self.tasks.run(lambda: self.backend.generate(pid), lambda job: self._accepted(job.job_id), failed)
+        self.tasks.run(lambda: self.backend.generate(pid), lambda job: self._accepted(job.job_id, job.estimated_time),
+                       failed)
 
-    def _accepted(self, job_id: str) -> None:
+    def _accepted(self, job_id: str, estimate: str | None = None) -> None:
         self.job_started.emit(job_id)
         self.track_job(job_id)
+        if estimate:
+            self.motion_summary.setText(f"{self.motion_summary.text()} · the render: about {estimate}".lstrip(" ·"))
 
     def track_job(self, job_id: str) -> None:
         self.job_id, self.job = job_id, None
         self.render_button.setEnabled(False)
+        self.motion_box.setEnabled(False)
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self._poll()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.backend_contract import StudioBackend
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import ShownOnceDialog, read_only_table, show_error
 from filmstudio.domain.models import DeliveryPublic, WebhookCreated, WebhookEvent, WebhookPublic
@@ -138,7 +138,7 @@ class AddWebhookDialog(QDialog):
 class WebhooksPanel(QGroupBox):
     """The owner account's webhooks and, for the selected one, its latest deliveries."""
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__("Webhooks", parent)
         self.backend = backend
         self.tasks = tasks

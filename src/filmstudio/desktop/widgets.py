@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from filmstudio.desktop.backend import error_code, error_text
+from filmstudio.desktop.backend_contract import error_code, error_text
 
 
 def read_only_table(columns: tuple[str, ...], name: str, stretch: int = 0) -> QTableWidget:

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from filmstudio.desktop.api_page import ApiPage
-from filmstudio.desktop.backend import Backend
+from filmstudio.desktop.backend_contract import StudioBackend
+from filmstudio.desktop.drafts import DraftStore
 from filmstudio.desktop.editor import EditorPage
 from filmstudio.desktop.jobs_page import JobsPage
 from filmstudio.desktop.models_page import ModelsPage
@@ -28,6 +29,7 @@ from filmstudio.desktop.preview import PreviewPage
 from filmstudio.desktop.projects_page import ProjectsPage
 from filmstudio.desktop.settings_page import Preferences, SettingsPage, apply_theme
 from filmstudio.desktop.storyboard_page import StoryboardPage
+from filmstudio.desktop.studios import LOCAL_NAME, studio_name
 from filmstudio.desktop.tasks import TaskRunner
 from filmstudio.desktop.widgets import show_error
 from filmstudio.domain.models import JobPublic, ProjectPublic
@@ -45,17 +47,20 @@ def app_icon() -> QIcon:
 class MainWindow(QMainWindow):
     """Holds the pages; gets its services from the caller, keeps no global state."""
 
-    def __init__(self, backend: Backend, tasks: TaskRunner, settings: QSettings, prefs: Preferences,
-                 home: Path) -> None:
+    def __init__(self, backend: StudioBackend, tasks: TaskRunner, settings: QSettings, prefs: Preferences,
+                 home: Path, *, studio: str | None = None, drafts: DraftStore | None = None) -> None:
         super().__init__()
         self.backend = backend
         self.tasks = tasks
         self.qsettings = settings
         self.prefs = prefs
-        self.setWindowTitle("FilmStudio")
+        # "This computer", or the studio server's host (the title bar and the status line say it).
+        self.studio_name = studio or (LOCAL_NAME if backend.home is not None else studio_name(backend.location))
+        self.setWindowTitle(self._title())
         self.setWindowIcon(app_icon())
         self.projects = ProjectsPage(backend, tasks)
         self.editor = EditorPage(backend, tasks)
+        self.editor.drafts = drafts
         self.preview = PreviewPage(backend, tasks)
         self.storyboard = StoryboardPage(backend, tasks)
         self.jobs = JobsPage(backend, tasks)
@@ -77,6 +82,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(body)
         self.status_label = QLabel("")
         self.statusBar().addWidget(self.status_label, 1)
+        # Which studio this window works on, always in view (studio_menu.py adds the account to it).
+        self.connection_label = QLabel("")
+        self.connection_label.setObjectName("connectionLabel")
+        self.studio_label = QLabel(self.studio_name)
+        self.studio_label.setObjectName("studioLabel")
+        self.statusBar().addPermanentWidget(self.connection_label)
+        self.statusBar().addPermanentWidget(self.studio_label)
 
         self.nav.currentRowChanged.connect(self._page_changed)
         self.projects.open_project.connect(self.open_project)
@@ -86,6 +98,7 @@ class MainWindow(QMainWindow):
         self.jobs.job_changed.connect(self._job_changed)
         self.storyboard.models_requested.connect(lambda: self.show_page("Models"))
         self.storyboard.job_started.connect(self._storyboard_render)
+        self.storyboard.project_changed.connect(self.editor._refreshed)  # the motion budget, set on the storyboard
         self.settings_page.changed.connect(self._prefs_changed)
 
         self.editor.new_requested.connect(self.new_project)
@@ -141,7 +154,8 @@ class MainWindow(QMainWindow):
         add("&File", "&Save", self.editor.save, "Ctrl+S")
         add("&File", "&Export…", self._export, "Ctrl+E")
         menus["&File"].addSeparator()
-        add("&File", "&Quit", self.close, "Ctrl+Q")
+        self.file_menu = menus["&File"]
+        self.quit_action = add("&File", "&Quit", self.close, "Ctrl+Q")
         add("F&ilm", "&Generate", self._generate, "Ctrl+Return")
         add("F&ilm", "&Cancel render", self._cancel_render, "Ctrl+.")
         for i, name in enumerate(PAGES, 1):
@@ -157,7 +171,14 @@ class MainWindow(QMainWindow):
 
     def _show_progress(self, percent: int) -> None:
         """The render's progress where the taskbar shows it: the window title (every platform has one)."""
-        self.setWindowTitle(f"{percent}% — FilmStudio" if 0 <= percent < 100 else "FilmStudio")
+        self.setWindowTitle(f"{percent}% — {self._title()}" if 0 <= percent < 100 else self._title())
+
+    def set_refresh_interval(self, msecs: int) -> None:
+        """How often the pages ask for changes (a studio server counts each request against the key's limit)."""
+        self._timer.setInterval(msecs)
+
+    def _title(self) -> str:
+        return f"FilmStudio — {self.studio_name}"
 
     def _raise(self, *_: object) -> None:
         self.showNormal()
@@ -207,7 +228,7 @@ class MainWindow(QMainWindow):
 
     def new_project_settings(self) -> dict[str, Any]:
         """A new project's settings from the user's defaults (style, narrator voice)."""
-        values: dict[str, Any] = {"style": self.prefs.default_style}
+        values: dict[str, Any] = {"style": self.prefs.default_style, "motion": self.prefs.default_motion}
         if self.prefs.default_voice != "default":
             values["characters"] = [{"name": "NARRATOR", "voice": self.prefs.default_voice}]
         return values

@@ -59,6 +59,16 @@ class Conflict(FilmStudioError):
     http_status = 409
 
 
+class PreconditionFailed(FilmStudioError):
+    """An `If-Match` named another version than the current one: someone changed it since it was read.
+
+    `details.etag` is the current ETag; read the object again, merge, and send that.
+    """
+
+    code = "PRECONDITION_FAILED"
+    http_status = 412
+
+
 class Cancelled(FilmStudioError):
     """The render was cancelled by its user; nothing was left at the output path."""
 

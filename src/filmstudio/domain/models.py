@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, WithJsonSchema, field_validator
 from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
@@ -189,8 +189,24 @@ class PublishedAsset(BaseModel):
     published_at: str
 
 
+class AssetFiles(BaseModel):
+    """The latest film's files at stable URLs: fetch them with your API key (`Authorization: Bearer`).
+
+    A URL changes only when a new render replaces the film, so a client may cache and resume by it
+    (Range with If-Range, If-None-Match; every answer has an ETag).
+    """
+
+    video: str
+    thumbnail: str | None = None
+    subtitles: dict[str, str] = Field(default_factory=dict)
+    subtitles_vtt: dict[str, str] = Field(default_factory=dict)
+
+
 class Assets(BaseModel):
-    """Signed, expiring download URLs for a project's latest film (null until one is rendered)."""
+    """Signed, expiring download URLs for a project's latest film (null until one is rendered).
+
+    `files` has the same files at stable URLs that take the API key instead of a signature.
+    """
 
     video_url: str | None = None
     youtube_url: str | None = None  # where the latest film was published (issue #13)
@@ -201,6 +217,78 @@ class Assets(BaseModel):
     subtitles: dict[str, str] = Field(default_factory=dict)
     subtitles_vtt: dict[str, str] = Field(default_factory=dict)
     expires_at: str | None = None
+    files: AssetFiles | None = None
+
+
+class ScriptCheckRequest(_Input):
+    """A script as typed and the settings it is for (merged into the defaults), to check before saving."""
+
+    script: str = Field(max_length=200_000, examples=[_SCRIPT])
+    settings: SettingsPatch | None = None
+
+
+class AuditionRequest(_Input):
+    """A line to hear in the voice a character of `script` is cast in, under `settings`."""
+
+    script: str = Field(max_length=200_000, examples=[_SCRIPT])
+    character: str = Field(min_length=1, max_length=100, examples=["DR. REYES"])
+    text: str = Field(min_length=1, max_length=500, json_schema_extra=_TITLE_SCHEMA, examples=["It finally works."])
+    settings: SettingsPatch | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _something_to_say(cls, v: str) -> str:
+        if not re.search(_SOMETHING, v):
+            raise PydanticCustomError("BLANK_TEXT", "text must contain something other than whitespace", {})
+        return v
+
+
+class ScriptCheck(BaseModel):
+    """What an editor shows while typing: who speaks, in which of the studio's voices, and whether it fits."""
+
+    fits: bool = Field(description="False when `error` says why the script cannot become this film")
+    characters: list[str]
+    voices: dict[str, str] = Field(description="Character -> the studio's name for the voice cast")
+    readings: dict[str, str] = Field(description="Character -> who the script says they are (sex, age, look)")
+    credits: int
+    scenes: int
+    speech_seconds: float | None = Field(description="The spoken length at the rate the render would choose")
+    error: ErrorBody | None = Field(default=None, description="SCRIPT_EMPTY, SCRIPT_TOO_LONG, ... as generate "
+                                    "would refuse it")
+
+
+class HardwareGpu(BaseModel):
+    name: str
+    vram_mb: int
+
+
+class HardwarePublic(BaseModel):
+    """The studio machine, as model fits are judged against it."""
+
+    summary: str
+    cpu_cores: int
+    ram_mb: int
+    gpus: list[HardwareGpu]
+    mps: bool
+
+
+class ChannelPublic(BaseModel):
+    """A YouTube channel this account may publish to (its own, or one an admin shared with it)."""
+
+    channel_id: str
+    title: str
+    connected_at: str
+    login_saved: bool = Field(description="False: its sign-in is gone from the studio's keyring; connect it again")
+
+
+class StudioInfo(BaseModel):
+    """The studio server this key talks to: its version and what its machine offers."""
+
+    version: str
+    schema_version: int
+    hardware: HardwarePublic
+    translation_pairs: list[tuple[str, str]] = Field(description="(source, target) languages its translator does")
+    writer: bool = Field(description="Whether a screenplay writer is set up (POST /projects/{id}/write)")
 
 
 class ProjectCreated(BaseModel):
@@ -228,6 +316,8 @@ class ProjectPublic(BaseModel):
     created_at: str
     updated_at: str
     completed_at: str | None = None
+    revision: int = Field(default=1, description="Bumped by every change of the project; the ETag is "
+                          '`"r<revision>"` (send it as If-Match on PATCH)')
 
 
 class ProjectList(BaseModel):
@@ -558,6 +648,57 @@ class ModelPullAccepted(BaseModel):
     created_at: str
 
 
+class ModelSetPull(_Input):
+    """Body of POST /models/pull: several models as one `model_pull` job, either named or the recommended set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={
+        # Named models or the recommended set, one of the two (the service refuses both or neither).
+        "oneOf": [{"required": ["models"], "properties": {"models": {"type": "array"}, "recommended": {"const": False}}},
+                  {"required": ["recommended"], "properties": {"recommended": {"const": True},
+                                                               "models": {"type": "null"}}}],
+        "examples": [{"recommended": True, "language": "en"}, {"models": ["piper-en_US-libritts_r-medium", "sd15"]}]})
+
+    models: list[str] | None = Field(default=None, min_length=1, max_length=20,
+                                     description="Catalogue ids, pulled in this order (or `recommended`)")
+    recommended: bool = Field(default=False, description="The set recommended for this machine (GET /models/recommended)")
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}$", description="Films' language, for `recommended`")
+
+
+class ModelPick(BaseModel):
+    """One model of a recommended or requested set: what it is, its size and licence, and why it is there."""
+
+    id: str
+    kind: ModelKind
+    title: str
+    size_bytes: int
+    installed: bool
+    licence: str
+    licence_url: str
+    commercial_use: bool
+    licence_note: str = ""
+    why: str = ""
+
+
+class ModelRecommendation(BaseModel):
+    """Answer of GET /models/recommended: the set for this machine and language, shown before any byte."""
+
+    language: str
+    hardware: str
+    models: list[ModelPick]
+    total_bytes: int = Field(description="Bytes still to download (installed models count nothing)")
+    notes: list[str] = Field(description="What the set lacks here and why (no picture model fits, ...)")
+
+
+class ModelSetPullAccepted(BaseModel):
+    """Answer of POST /models/pull (202): one job; its `result.models` gives each model's bytes while it runs."""
+
+    job_id: str
+    status: JobStatus
+    models: list[ModelPick]
+    total_bytes: int
+    created_at: str
+
+
 class PublishRequest(_Input):
     """Body of POST /projects/{id}/publish: where and how to publish the project's latest film.
 
@@ -593,6 +734,14 @@ class ShotRegenerate(_Input):
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     prompt: str | None = Field(default=None, min_length=1, max_length=1000)
     locked: bool | None = None
+
+
+class ShotUpdate(_Input):
+    """Edit one storyboard shot: `motion` true (a video model animates it), false (a still), null (as the budget says)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [{"motion": True}]})
+
+    motion: StrictBool | None = None
 
 
 class CharacterLookUpdate(_Input):

@@ -21,6 +21,14 @@ from filmstudio.domain.errors import InvalidSettings
 
 STYLES: tuple[str, ...] = ("cinematic", "documentary", "minimal", "retro")
 CAPTION_STYLES: tuple[str, ...] = ("standard", "karaoke")
+# Which storyboard shots a video model animates: none, the key shots (establishing, a scene's first,
+# action that moves), or all. Without a video model every shot is a still with its camera move.
+MOTION_BUDGETS: tuple[str, ...] = ("none", "key", "all")
+# Subtitle reading speed, characters a second: 17 for adults (Netflix timed-text style guide), 20 for
+# short formats (a vertical film of three minutes or less), which viewers read in bursts.
+ADULT_CPS, SHORT_CPS = 17, 20
+MIN_CPS, MAX_CPS = 10, 25
+SHORT_FORMAT_SECONDS = 180
 MUSIC_GENRES: tuple[str, ...] = ("epic", "ambient", "upbeat", "dramatic", "calm", "lofi", "none")
 # Public sizes first; the small ones are draft/preview sizes (fast renders, tests).
 RESOLUTIONS: tuple[str, ...] = (
@@ -164,6 +172,9 @@ class RenderSettings(BaseModel):
     burn_subtitles: StrictBool = False
     # "karaoke": big burned-in captions a few words at a time, the spoken word lit (vertical shorts).
     captions: Annotated[str, _enum(CAPTION_STYLES)] = "standard"
+    motion: Annotated[str, _enum(MOTION_BUDGETS)] = "key"
+    # Subtitle reading speed in characters a second; None: 20 for a short format, else 17 (`max_cps`).
+    reading_speed: Annotated[int, Field(json_schema_extra={"minimum": MIN_CPS, "maximum": MAX_CPS})] | None = None
     characters: tuple[CharacterSpec, ...] = Field(default=(), json_schema_extra={"maxItems": MAX_CHARACTERS})
     music_genre: Annotated[str, _enum(MUSIC_GENRES)] = "ambient"
     resolution: Annotated[str, _enum(RESOLUTIONS)] = "1920x1080"
@@ -268,6 +279,26 @@ class RenderSettings(BaseModel):
             raise _one_of("captions", v, CAPTION_STYLES, "UNKNOWN_CAPTION_STYLE")
         return v
 
+    @field_validator("reading_speed", mode="before")
+    @classmethod
+    def _reading_speed(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if isinstance(v, bool) or not isinstance(v, int) or not MIN_CPS <= v <= MAX_CPS:
+            raise PydanticCustomError(
+                "INVALID_READING_SPEED",
+                "reading_speed must be a whole number of characters a second from {min} to {max}, got '{value}'",
+                {"min": MIN_CPS, "max": MAX_CPS, "value": v},
+            )
+        return v
+
+    @field_validator("motion")
+    @classmethod
+    def _motion(cls, v: str) -> str:
+        if v not in MOTION_BUDGETS:
+            raise _one_of("motion", v, MOTION_BUDGETS, "UNKNOWN_MOTION")
+        return v
+
     @field_validator("music_genre")
     @classmethod
     def _music(cls, v: str) -> str:
@@ -312,6 +343,19 @@ class RenderSettings(BaseModel):
     def size(self) -> tuple[int, int]:
         w, h = self.resolution.split("x")
         return int(w), int(h)
+
+    @property
+    def short_format(self) -> bool:
+        """A vertical film of three minutes or less (a "short"): subtitles may be read faster."""
+        width, height = self.size
+        return height > width and self.duration <= SHORT_FORMAT_SECONDS
+
+    @property
+    def max_cps(self) -> int:
+        """The subtitles' reading speed: the setting, else 20 for a short format and 17 for any other."""
+        if self.reading_speed is not None:
+            return self.reading_speed
+        return SHORT_CPS if self.short_format else ADULT_CPS
 
     @property
     def subtitle_langs(self) -> tuple[str, ...]:

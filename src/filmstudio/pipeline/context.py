@@ -100,6 +100,14 @@ class StillsTally:
 
 
 @dataclass
+class ClipsTally:
+    """What a render made with the video model (for the manifest and the next estimate)."""
+
+    made: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
 class StageContext:
     """Per-render services handed to each stage."""
 
@@ -110,6 +118,7 @@ class StageContext:
     jobs: int = max(1, (os.cpu_count() or 2))
     encoder: str | None = None  # forced video encoder name; None = best available
     stills: StillsTally = field(default_factory=StillsTally)
+    clips: ClipsTally = field(default_factory=ClipsTally)
     # The runner sets it: stages may then leave work running beside the next stages (`background`).
     overlap: bool = False
     background: Background = field(init=False, repr=False)

@@ -11,11 +11,13 @@ constructs engines. This module imports no implementation (an import-linter cont
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from filmstudio.domain.errors import FilmStudioError
 from filmstudio.pipeline.cache import content_key
 from filmstudio.pipeline.cancel import CancelToken
 
@@ -44,7 +46,7 @@ class EngineInfo:
     anything more an engine wants people to see in `doctor`, and nothing reads it.
     """
 
-    kind: str  # "voices", "pictures", "music", "translator", "encoder", "writer"
+    kind: str  # "voices", "pictures", "motion", "music", "translator", "encoder", "writer"
     name: str
     version: str = ""
     device: str = "cpu"
@@ -95,6 +97,25 @@ FALLBACK_PACE = Pace(1.2)  # the fallback engine's (espeak-ng: ~1.2x its nominal
 
 
 @dataclass(frozen=True)
+class PitchScale:
+    """How an engine reads `Voice.pitch` (0..99), declared by the engine like its `Pace`.
+
+    Either the engine's own scale (espeak-ng's pitch, where 50 is simply a middle value), or a shift
+    from the voice's own pitch at 50, `per_semitone` steps to a semitone (the neural engines).
+    """
+
+    per_semitone: float | None = None  # None: the engine's own scale, not a shift in semitones
+
+    def semitones(self, pitch: int) -> float | None:
+        """How far `pitch` moves the voice from its own, in semitones (None: not a shift on this engine)."""
+        return None if self.per_semitone is None else (pitch - 50) / self.per_semitone
+
+
+OWN_PITCH_SCALE = PitchScale()  # the fallback engine's (espeak-ng's absolute pitch), a Voice's until cast
+SHIFTED_PITCH = PitchScale(PITCH_PER_SEMITONE)  # a shift from the voice's own pitch
+
+
+@dataclass(frozen=True)
 class Voice:
     """A voice as cast for one speaker: an engine's voice plus this character's adjustments."""
 
@@ -110,6 +131,12 @@ class Voice:
     # That speaker for people, for the manifest and the CLI (e.g. "14 (female, Kristin LeMoine)").
     speaker_name: str | None = field(default=None, repr=False)
     pace: Pace = FALLBACK_PACE  # the engine's declared pace for this voice (the length estimate)
+    pitch_scale: PitchScale = OWN_PITCH_SCALE  # how its engine reads `pitch` (declared; copied from VoiceInfo)
+
+    @property
+    def semitones(self) -> float | None:
+        """The pitch as a shift from the voice's own, in semitones, where its engine shifts (else None)."""
+        return self.pitch_scale.semitones(self.pitch)
 
     @property
     def espeak_name(self) -> str:
@@ -158,6 +185,7 @@ class VoiceInfo:
     speaker_label: str | None = None  # the speaker's key in a multi-speaker model (Piper's speaker_id_map)
     speaker_name: str | None = None  # that speaker for people: "14 (female, Kristin LeMoine)", or the key alone
     pace: Pace = CALIBRATED_PACE  # how fast it really speaks for the rate it is asked (declared by its engine)
+    pitch_scale: PitchScale = SHIFTED_PITCH  # how the engine reads a cast Voice's `pitch` (declared by its engine)
 
 
 @dataclass(frozen=True)
@@ -294,6 +322,119 @@ def still_path(folder: Path, model: str, revision: str, prompt: str, negative: s
     return folder / f"{kind}-{content_key(*parts)[:32]}.png"
 
 
+# ------------------------------------------------------------------------------------- motion
+
+
+@dataclass(frozen=True)
+class MotionIdentity:
+    """What a motion engine's clips depend on besides the request: the model, its revision and steps."""
+
+    model: str
+    revision: str
+    steps: int
+
+
+@dataclass(frozen=True)
+class MotionCapabilities:
+    """What a motion engine declares it can make: read by the stage, never probed.
+
+    `frames_step`: the frame counts the model makes are `1 + k * frames_step` (Wan: 4k+1);
+    `native_side`: the square side of its native pixel count (clips are made at it, at the film's aspect);
+    `size_step`: both sides a multiple of it.
+    """
+
+    max_frames: int
+    fps: int
+    native_side: int
+    frames_step: int = 1
+    size_step: int = 16
+    image_conditioned: bool = True  # the clip starts from the still (False: text-to-video from the prompt)
+
+    def frames_for(self, seconds: float) -> int:
+        """The fewest frames the model makes that cover `seconds` at its fps, at most `max_frames`."""
+        wanted = max(1, math.ceil(seconds * self.fps))
+        steps = max(0, math.ceil((wanted - 1) / self.frames_step))
+        return min(self.max_frames, 1 + steps * self.frames_step)
+
+    def size_for(self, aspect: float) -> tuple[int, int]:
+        """The native pixel count at `aspect` (w/h), both sides multiples of `size_step`."""
+        area = self.native_side * self.native_side
+        w = (area * aspect) ** 0.5
+        h = w / aspect
+        q = self.size_step
+        return max(q, round(w / q) * q), max(q, round(h / q) * q)
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """One shot to animate from its still: `out` encodes the content key, so an existing file is a cache hit."""
+
+    still: Path
+    prompt: str
+    negative_prompt: str
+    seed: int
+    frames: int
+    fps: int
+    width: int
+    height: int
+    out: Path
+    steps: int | None = None  # None: the engine's own
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.fps
+
+
+@dataclass(frozen=True)
+class MadeClip:
+    """A clip as made: its file, and what the engine had to give up to make it (out of memory)."""
+
+    path: Path
+    frames: int
+    width: int
+    height: int
+    fps: int
+    warning: str = ""  # e.g. "made 17 of 33 frames at 320x176: out of GPU memory at the full clip"
+
+
+class MotionOutOfMemory(FilmStudioError):
+    """Even the smallest clip did not fit: the stage shows that shot's still with the camera move."""
+
+    code = "GPU_OUT_OF_MEMORY"
+    http_status = 507
+
+
+@runtime_checkable
+class Motion(Protocol):
+    """Image-to-video: a shot's still, prompt and seed made into a short clip of frames (a video model)."""
+
+    def info(self) -> EngineInfo: ...
+
+    def identity(self) -> MotionIdentity:
+        """What its clips depend on (joins every clip's cache key)."""
+        ...
+
+    def capabilities(self) -> MotionCapabilities: ...
+
+    def animate(self, request: ClipRequest, *, cancel: CancelToken, progress: Progress | None = None) -> MadeClip:
+        """The clip at `request.out` (an existing file is a cache hit); MotionOutOfMemory when nothing fits."""
+        ...
+
+
+CLIP_KEY_VERSION = "clip-1"
+
+
+def clip_path(folder: Path, identity: MotionIdentity, still_key: str, prompt: str, negative: str, seed: int,
+              frames: int, size: tuple[int, int], fps: int, steps: int) -> Path:
+    """Where a clip lives in the cache: its name is its content key over these parts, listed one by one.
+
+    `still_key`: the still's own content (its sha256), so a redrawn still re-animates its shot only.
+    """
+    key = content_key(CLIP_KEY_VERSION, identity.model, identity.revision, still_key, prompt, negative, seed,
+                      frames, list(size), fps, steps)
+    return folder / f"clip-{key[:32]}.mp4"
+
+
 # ------------------------------------------------------------------------------- the others
 
 
@@ -379,16 +520,26 @@ class Engines:
     encoder: Encoder
     pictures: Pictures | None = None  # None: procedural backdrops (no picture model installed)
     writer: Writer | None = None  # None: no screenplay writer configured (scripts come from the user)
+    motion: Motion | None = None  # None: no video model installed (every shot is its still with the camera move)
 
     def infos(self) -> list[EngineInfo]:
         pictures = self.pictures.info() if self.pictures is not None else PROCEDURAL_PICTURES
-        found = [self.voices.info(), pictures, self.music.info(), self.translator.info(), self.encoder.info()]
+        motion = self.motion.info() if self.motion is not None else STILL_MOTION
+        found = [self.voices.info(), pictures, motion, self.music.info(), self.translator.info(),
+                 self.encoder.info()]
         return found + ([self.writer.info()] if self.writer is not None else [])
 
 
 PROCEDURAL_PICTURES = EngineInfo(
     kind="pictures", name="procedural backdrops", version="built in", ok=True,
     missing=("no picture model installed: `filmstudio models list` shows which fit this machine, "
+             "`filmstudio models pull ID` fetches one",),
+)
+
+
+STILL_MOTION = EngineInfo(
+    kind="motion", name="camera moves over stills", version="built in", ok=True,
+    missing=("no video model installed: `filmstudio models list` shows which fit this machine, "
              "`filmstudio models pull ID` fetches one",),
 )
 

@@ -143,6 +143,9 @@ class RenderPlan:
     stills_drawn: int = 0  # of those, drawn by this render (the rest came from the cache)
     stills_seconds: float = 0.0  # the time drawing them took
     shot_stills: dict[int, Path] = field(default_factory=dict)  # storyboard shot number -> its still
+    shot_clips: dict[int, Path] = field(default_factory=dict)  # storyboard shot number -> its clip (moving shots)
+    clips_made: int = 0  # clips made by this render's video model (the rest came from the cache)
+    clips_seconds: float = 0.0  # the time making them took
 
     @property
     def duration(self) -> float:

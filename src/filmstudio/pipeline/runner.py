@@ -252,6 +252,7 @@ def build_manifest(
         "casting": {
             name: {"voice": v.engine_voice, "engine": v.engine,
                    "speaker_id": v.speaker_id, "speaker": v.speaker_name, "pitch": v.pitch,
+                   "semitones": v.semitones,  # the pitch as a shift from the voice's own (None: not on this engine)
                    "rate_factor": v.rate_factor, "gender": v.gender}
             for name, v in plan.casting.items()
         },
@@ -264,6 +265,10 @@ def build_manifest(
         "stills_seconds": plan.stills_seconds,
         # shot number -> the still's file name in <cache>/stills/ (what the storyboard shows per shot)
         "shot_stills": {str(n): p.name for n, p in sorted(plan.shot_stills.items())},
+        # shot number -> the clip's file name in <cache>/clips/ (the moving shots; what the storyboard plays)
+        "shot_clips": {str(n): p.name for n, p in sorted(plan.shot_clips.items())},
+        "clips_made": plan.clips_made,  # of those, made by this render (not from the cache)
+        "clips_seconds": plan.clips_seconds,
         # per segment: the painted set (the setting its location names, the props drawn) or its source
         "sets": set_records(plan.segment_specs),
         "stage_seconds": plan.stage_seconds,

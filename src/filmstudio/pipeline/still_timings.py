@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from filmstudio.pipeline.context import StageContext, atomic_output
 from filmstudio.pipeline.engines import Pictures, StillRequest, native_size, still_path
@@ -57,11 +57,21 @@ def still_kind(pictures: Pictures, aspect: float) -> StillKind:
                      width=width, height=height, steps=identity.steps if identity.steps is not None else 20)
 
 
-class StillTimings:
-    """Measured seconds per still by `StillKind.key`, remembered in `<cache>/stills/speeds.json`."""
+class TimedKind(Protocol):
+    """What a measured speed is remembered by: a still's or a clip's kind."""
 
-    def __init__(self, cache_root: Path) -> None:
-        self.path = cache_root / "stills" / SPEEDS_FILE
+    @property
+    def key(self) -> str: ...
+
+    def first_guess(self) -> float: ...
+
+
+class StillTimings:
+    """Measured seconds per still by `StillKind.key`, remembered in `<cache>/stills/speeds.json`
+    (`folder` "clips": seconds per clip by `ClipKind.key`, in `<cache>/clips/speeds.json`)."""
+
+    def __init__(self, cache_root: Path, folder: str = "stills") -> None:
+        self.path = cache_root / folder / SPEEDS_FILE
 
     def _read(self) -> dict[str, dict[str, float]]:
         try:
@@ -70,19 +80,19 @@ class StillTimings:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def measured(self, kind: StillKind) -> float | None:
+    def measured(self, kind: TimedKind) -> float | None:
         entry = self._read().get(kind.key)
         try:
             return float(entry["seconds"]) if entry else None
         except (KeyError, TypeError, ValueError):
             return None
 
-    def seconds_per_still(self, kind: StillKind) -> float:
+    def seconds_per_still(self, kind: TimedKind) -> float:
         """The measured speed, else the first guess."""
         found = self.measured(kind)
         return found if found is not None else kind.first_guess()
 
-    def record(self, kind: StillKind, seconds: float, stills: int) -> None:
+    def record(self, kind: TimedKind, seconds: float, stills: int) -> None:
         """Fold one render's drawing (`stills` drawn in `seconds`) into the remembered speed."""
         if stills <= 0 or seconds <= 0:
             return

@@ -10,6 +10,7 @@ carries, a camera choice and a prompt; per-project edits (seed, prompt, lock) co
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from filmstudio.domain.settings import RenderSettings
+from filmstudio.pipeline import motion_plan
 from filmstudio.pipeline.bible import CharacterLook, PlaceLook, character_bible, place_bible, place_key
 from filmstudio.pipeline.plan import Line, SceneTiming, Script, TimedLine
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, fit_negative, fit_prompt
@@ -27,6 +29,7 @@ from filmstudio.pipeline.shot_prompts import manner, place_words, shot_parts, ti
 Camera = Literal["establishing", "wide", "medium", "close"]
 MIN_SHOT_LINE = 1.5  # a spoken line this long starts a new shot (a cut)
 MIN_SHOT = 1.0
+MAX_SHOT = 8.0  # no shot is held longer than this where a cut fits (a long film of a short script gets more shots)
 SHOWN_LINE_SECONDS = 1.5  # an estimate for a shown-only line when there is no render timing
 CAMERA_WORDS: dict[str, str] = {"establishing": "establishing wide shot", "wide": "wide shot", "medium": "medium shot", "close": "close-up"}
 STYLE_LOOKS: dict[str, str] = {
@@ -46,11 +49,13 @@ _PRONOUN = re.compile(r"\b(she|he|they|her|him|them)\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class ShotEdit:
-    """The user's edits of one shot: a new seed, an edited prompt, a lock (keeps prompt and seed)."""
+    """The user's edits of one shot: a new seed, an edited prompt, a lock (keeps prompt and seed),
+    and whether it moves (None: as the motion budget says)."""
 
     seed: int | None = None
     prompt: str | None = None
     locked: bool = False
+    motion: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class Shot:
     tokens: int = 0  # the prompt's tokens as the picture model counts them (start and end included)
     warning: str | None = None  # what was left out of the prompt to fit the model, or why it does not fit
     descriptions_fit: bool = True  # False: the characters' descriptions alone are over the model's limit
+    motion: bool = False  # a video model animates this shot (when one is installed)
+    motion_reason: str = ""  # why it moves or not (motion_plan.mark)
 
 
 @dataclass(frozen=True)
@@ -142,14 +149,53 @@ def shot_cuts(seg: SceneTiming, timed: Sequence[TimedLine], fps: int) -> list[tu
         if t.line.spoken and t.end - t.start >= MIN_SHOT_LINE and at - starts[-1] >= MIN_SHOT and seg.end - at >= MIN_SHOT:
             starts.append(at)
     ends = [*starts[1:], seg.end]
-    return list(zip(starts, ends, strict=True))
+    spoken = [(t.start, t.end) for t in timed if t.line.spoken]
+    return [piece for a, b in zip(starts, ends, strict=True) for piece in _spread(a, b, spoken, fps)]
 
 
-def estimated_timing(script: Script, words_per_minute: float = 175.0) -> tuple[tuple[SceneTiming, ...],
-                                                                                tuple[TimedLine, ...]]:
-    """A timeline from the lines' estimated lengths, for a storyboard without a render."""
+def _spread(a: float, b: float, spoken: Sequence[tuple[float, float]], fps: int) -> list[tuple[float, float]]:
+    """A shot held longer than MAX_SHOT (a film far longer than its script needs) as shots of about equal
+    length, each cut moved out of a spoken line to its end: nobody is cut away from mid-sentence.
+
+    Only the shot's own span decides, so an edit elsewhere leaves these cuts as they were."""
+    n = math.ceil((b - a) / MAX_SHOT - 1e-9)
+    if n <= 1:
+        return [(a, b)]
+    cuts = [a]
+    for k in range(1, n):
+        at = round((a + k * (b - a) / n) * fps) / fps
+        for start, end in spoken:
+            if start < at < end:
+                at = math.ceil(end * fps - 1e-6) / fps
+        if at - cuts[-1] >= MIN_SHOT and b - at >= MIN_SHOT:
+            cuts.append(at)
+    return list(zip(cuts, [*cuts[1:], b], strict=True))
+
+
+def estimated_timing(script: Script, words_per_minute: float = 175.0, settings: RenderSettings | None = None,
+                     ) -> tuple[tuple[SceneTiming, ...], tuple[TimedLine, ...]]:
+    """A timeline from the lines' estimated lengths, for a storyboard without a render.
+
+    With `settings` that set a duration, laid out as the render lays out (`fit.lay_out`: the spare time of a
+    film longer than its script goes to the gaps), so the storyboard has the render's shots; without one
+    (the film takes the script's own length), or when the estimate does not fit, the lines follow each
+    other with short gaps."""
+    from filmstudio.domain.errors import ScriptError
+    from filmstudio.pipeline.fit import lay_out
     from filmstudio.pipeline.script.casting import estimate_speech_seconds
 
+    if settings is not None and "duration" in settings.model_fields_set:
+        seconds = {ln.index: estimate_speech_seconds(ln.text, words_per_minute)
+                   for scene in script.scenes for ln in scene.lines if ln.spoken}
+        try:
+            layout = lay_out(script, seconds, settings)
+        except ScriptError:
+            layout = None
+        if layout is not None:
+            laid = tuple(TimedLine(line=ln, scene_index=scene.index, start=layout.line_starts[ln.index],
+                                   end=layout.line_ends[ln.index], clip=None)
+                         for scene in script.scenes for ln in scene.lines if ln.index in layout.line_starts)
+            return layout.timeline, laid
     t, timeline, timed = 0.0, [], []
     for scene in script.scenes:
         start = t
@@ -172,7 +218,7 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
     edits = edits or StoryboardEdits()
     counter: PromptTokens = tokens or EstimatedTokens()
     if not timeline:
-        timeline, timed = estimated_timing(script)
+        timeline, timed = estimated_timing(script, settings=settings)
     negative = fit_negative(NEGATIVE, counter)
     synopses = _synopses(text)
     cast = character_bible(script, settings, synopses, edits.characters)
@@ -226,6 +272,8 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
                 prompt, count = edit.prompt, counter.count(edit.prompt)
                 warning = (f"the edited prompt is {count} tokens; the picture model reads {counter.limit} and "
                            "cuts the rest" if count > counter.limit else None)
+            key = motion_plan.key_reason(carried, n, camera, new_scene=scene.heading is not None)
+            moves = motion_plan.mark(settings.motion, key, edit.motion)
             shots.append(Shot(
                 number=number, scene_index=scene.index, shot=n, heading=scene.heading, int_ext=scene.int_ext,
                 location=scene.location, time_of_day=time, characters=on_screen,
@@ -234,6 +282,7 @@ def build_storyboard(script: Script, settings: RenderSettings, *, text: str = ""
                 seed=edit.seed if edit.seed is not None else seed, locked=edit.locked,
                 image=replacements.get(f"shot-{number}"), tokens=count, warning=warning,
                 descriptions_fit=fitted.descriptions_fit or bool(edit.prompt),
+                motion=moves.moves, motion_reason=moves.reason,
             ))
         previous_location = scene.location
     return Storyboard(title=script.title, style=settings.style, shots=tuple(shots),
@@ -288,3 +337,9 @@ def _camera(lines: Sequence[Line], new_place: bool) -> Camera:
 def _carried_text(lines: Sequence[Line]) -> str:
     text = " ".join(f"{ln.speaker}: {ln.text}" if ln.kind == "dialogue" else ln.text for ln in lines)
     return text[:300]
+
+
+def set_motion(edits: StoryboardEdits, number: int, motion: bool | None) -> StoryboardEdits:
+    """Make a shot move (True), stay a still (False), or follow the motion budget again (None)."""
+    edit = replace(edits.shots.get(number, ShotEdit()), motion=motion)
+    return replace(edits, shots={**edits.shots, number: edit})

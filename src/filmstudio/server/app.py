@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from filmstudio.config import Settings
+from filmstudio.pipeline.engines import Engines
 from filmstudio.server import errors
 from filmstudio.server.middleware import BodyLimit, HeadAsGet, HostCheck, RateLimitHeaders
 from filmstudio.server.routes import (
@@ -21,6 +22,10 @@ from filmstudio.server.routes import (
     segments,
     webhooks,
 )
+from filmstudio.server.routes import (
+    studio as studio_routes,
+)
+from filmstudio.server.sse import StreamTiming
 from filmstudio.services.images import MAX_IMAGE_BYTES
 from filmstudio.services.studio import Studio
 
@@ -34,11 +39,19 @@ Every error answers `{"error": {"code", "message", "details"}}` with a stable `c
 
 Typical flow: `POST /projects` → `POST /projects/{id}/generate` → poll `GET /jobs/{job_id}` until
 `completed` → `GET /projects/{id}` → download `assets.video_url` with a plain GET (signed, expiring).
+
+Follow a job live with `GET /jobs/{job_id}/events` (server-sent events). A project's `ETag` is its
+version: send it back as `If-Match` on `PATCH`, and an edit made since you read it answers 412
+`PRECONDITION_FAILED` instead of being overwritten.
 """
 
 
-def create_app(studio: Studio, settings: Settings) -> FastAPI:
-    """The API app; `settings` decides docs, CORS, trusted hosts and the body limit."""
+def create_app(studio: Studio, settings: Settings, engines: Engines | None = None) -> FastAPI:
+    """The API app; `settings` decides docs, CORS, trusted hosts and the body limit.
+
+    `engines` (the composition root's) serve what is heard or listed, not rendered: auditions, the
+    translator's pairs; without them those answer that the engine is missing.
+    """
     docs = settings.show_docs
     app = FastAPI(
         title="FilmStudio API",
@@ -50,9 +63,13 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
     )
     app.state.studio = studio
     app.state.rate_limits = settings.rate_limits
+    app.state.engines = engines
+    app.state.event_timing = StreamTiming(keepalive_seconds=settings.event_keepalive_seconds,
+                                          max_seconds=settings.event_stream_seconds)
+    app.state.stopping = lambda: False  # `serve` replaces it: open event streams end when the server stops
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    modules = (projects, publish, jobs, webhooks, account, files, health, segments, models)
+    modules = (projects, publish, jobs, webhooks, account, files, health, segments, models, studio_routes)
     for module in modules:
         api.include_router(module.router)
     app.state.path_methods = errors.path_methods([(API_PREFIX, m.router) for m in modules] + [("", health.router)])
@@ -64,7 +81,9 @@ def create_app(studio: Studio, settings: Settings) -> FastAPI:
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                           allow_methods=["*"], allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
+                           allow_methods=["*"], expose_headers=["ETag"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match",
+                                          "If-None-Match", "Last-Event-ID"])
     app.add_middleware(HeadAsGet, has_get=errors.head_served_as_get(app.state.path_methods))
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,

@@ -31,6 +31,8 @@ def serve(
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                             server_header=False, proxy_headers=False)
     server = uvicorn.Server(config)
+    # Long answers (a job's event stream) end when the server is asked to stop, so shutdown never waits on them.
+    app.state.stopping = lambda: server.should_exit
     if background is not None:
         background.start()
     try:

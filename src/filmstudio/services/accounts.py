@@ -40,11 +40,11 @@ def create_account(store: Store, name: str, *, plan: str = "free", credits: int 
     account_id = str(uuid.uuid4())
     row: dict[str, Any] = {"id": account_id, "name": name, "plan": plan, "credit_balance": None, "created_at": utcnow()}
     with store.write() as db:
-        if db.execute("SELECT 1 FROM accounts WHERE name = ?", [name]).fetchone():
+        if rows.name_taken(db, name):
             raise Conflict(f"an account named {name!r} exists", code="ACCOUNT_EXISTS")
         rows.add_account(db, row)
         if credits is not None:
-            db.execute("UPDATE accounts SET credit_balance = 0 WHERE id = ?", [account_id])
+            rows.start_balance(db, account_id)
             if credits:
                 rows.ledger_entry(db, account_id, None, "grant", credits)
     found = rows.get_account(store, account_id)
@@ -106,8 +106,7 @@ def set_plan(store: Store, name_or_id: str, plan: str, *, per_minute: int | None
     if row is None:
         raise NotFound("no such account", code="ACCOUNT_NOT_FOUND")
     with store.write() as db:
-        db.execute("UPDATE accounts SET plan = ?, rate_per_minute = ?, rate_per_day = ? WHERE id = ?",
-                   [plan, per_minute, per_day, row["id"]])
+        rows.set_limits(db, row["id"], plan, per_minute, per_day)
     return get_account(store, row["id"])
 
 
@@ -137,8 +136,7 @@ def overview(store: Store, account_id: str, *, ledger_rows: int = 20) -> Account
     if row is None:
         raise NotFound("no such account", code="ACCOUNT_NOT_FOUND")
     limits = ratelimit.limits_for(row)
-    ledger = store.all("SELECT kind, amount, job_id, created_at FROM credit_ledger WHERE account_id = ? "
-                       "ORDER BY id DESC LIMIT ?", [account_id, ledger_rows])
+    ledger = rows.latest_ledger(store, account_id, ledger_rows)
     used = ratelimit.usage(store, account_id)
     return AccountOverview(
         account_id=row["id"], name=row["name"], plan=row["plan"],
@@ -151,9 +149,4 @@ def overview(store: Store, account_id: str, *, ledger_rows: int = 20) -> Account
 
 
 def _spent_today(store: Store, account_id: str) -> int:
-    today = utcnow()[:10]
-    found = store.one(
-        "SELECT COALESCE(SUM(CASE kind WHEN 'deduct' THEN amount WHEN 'refund' THEN -amount ELSE 0 END), 0) AS n "
-        "FROM credit_ledger WHERE account_id = ? AND created_at >= ?", [account_id, today],
-    )
-    return int(found["n"]) if found else 0
+    return rows.spent_since(store, account_id, utcnow()[:10])

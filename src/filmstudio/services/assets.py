@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from filmstudio.domain.errors import FilmStudioError, NotFound
-from filmstudio.domain.models import Assets, PublishedAsset
+from filmstudio.domain.models import AssetFiles, Assets, PublishedAsset
 from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
 from filmstudio.store import projects as project_rows
@@ -79,7 +79,7 @@ def _signature(studio: Studio, rel_path: str, expires: int) -> str:
 
 def signed_url(studio: Studio, rel_path: str, expires: int) -> str:
     sig = _signature(studio, rel_path, expires)
-    return f"{studio.base_url}/api/v1/files/{quote(rel_path)}?expires={expires}&signature={sig}"
+    return f"{studio.settings.base_url}/api/v1/files/{quote(rel_path)}?expires={expires}&signature={sig}"
 
 
 def public_assets(studio: Studio, assets_json: str) -> Assets:
@@ -87,7 +87,7 @@ def public_assets(studio: Studio, assets_json: str) -> Assets:
     stored: dict[str, Any] = json.loads(assets_json or "{}")
     if not stored.get("video"):
         return Assets()
-    expires = int(time.time()) + studio.signed_url_seconds
+    expires = int(time.time()) + studio.settings.signed_url_seconds
     published: dict[str, Any] = stored.get("published") or {}
     youtube: dict[str, Any] = published.get("youtube") or stored.get("youtube") or {}  # `youtube`: before targets
     return Assets(
@@ -99,7 +99,18 @@ def public_assets(studio: Studio, assets_json: str) -> Assets:
         youtube_url=youtube.get("url"),
         youtube_video_id=youtube.get("ref") or youtube.get("video_id"),
         published={name: PublishedAsset.model_validate(p) for name, p in published.items()},
+        files=AssetFiles(
+            video=key_url(studio, stored["video"]),
+            thumbnail=key_url(studio, stored["thumbnail"]) if stored.get("thumbnail") else None,
+            subtitles={k: key_url(studio, v) for k, v in stored.get("subtitles", {}).items()},
+            subtitles_vtt={k: key_url(studio, v) for k, v in stored.get("subtitles_vtt", {}).items()},
+        ),
     )
+
+
+def key_url(studio: Studio, rel_path: str) -> str:
+    """A produced file's stable URL, for a caller with a key that owns the project (no signature)."""
+    return f"{studio.settings.base_url}/api/v1/files/{quote(rel_path)}"
 
 
 def media_type(path: Path) -> str:

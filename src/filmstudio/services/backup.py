@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from filmstudio.domain.errors import FilmStudioError
+from filmstudio.store.db import integrity, snapshot
 
 DATABASES: tuple[str, ...] = ("studio.db", "queue.db")
 SECRETS_FILE = "secrets.json"
@@ -115,30 +115,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _copy_database(source: Path, target: Path) -> None:
-    """Snapshot `source` into `target` (a single self-contained file, no -wal beside it)."""
-    src = sqlite3.connect(str(source), timeout=30)
-    try:
-        dst = sqlite3.connect(str(target))
-        try:
-            # pages=-1: the whole database in one step = one read transaction = one consistent snapshot.
-            src.backup(dst, pages=-1)
-            dst.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            dst.close()
-    finally:
-        src.close()
-
-
-def integrity(path: Path) -> str:
-    """`PRAGMA integrity_check` of a database file: "ok" when sound."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        conn.close()
-
-
 def _copy_media(source: Path, target: Path) -> int:
     """Copy finished files only: `.name.partial` temp files are renders still being written."""
     count = 0
@@ -167,7 +143,7 @@ def backup_home(home: Path, dest: Path, *, media: bool = True) -> BackupReport:
         # studio.db first: the jobs table is the truth, and queued jobs are re-enqueued at start anyway.
         for name in DATABASES:
             if (home / name).exists():
-                _copy_database(home / name, partial / name)
+                snapshot(home / name, partial / name)
                 if (status := integrity(partial / name)) != "ok":
                     raise FilmStudioError(f"the copy of {name} is damaged: {status}", code="BACKUP_FAILED")
                 files[name] = {"bytes": (partial / name).stat().st_size, "sha256": _sha256(partial / name)}

@@ -3,16 +3,15 @@
 With a picture model the stills dominate: a render's estimate is the film's length at this
 machine's stage speeds (measured without the drawing) plus the stills it has to draw (cache
 misses, counted when the job was queued: `params.stills`) times the seconds per still measured
-for that model and device (`pipeline/still_timings.py`).
+for that model and device (`pipeline/still_timings.py`), plus, with a video model, its moving
+shots times the seconds per clip (`params.clips`, `pipeline/motion_plan.py`).
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any
 
-from filmstudio.domain.jobs import render_params
+from filmstudio.domain.jobs import JobRow, RenderParams
 from filmstudio.store import jobs as job_rows
 from filmstudio.store.db import Store
 
@@ -30,10 +29,12 @@ def seconds_per_film_second(store: Store) -> dict[str, float]:
     that time goes with the stills to draw, not with the film's length.
     """
     sums: dict[str, list[float]] = {}
-    for row in job_rows.finished_jobs_timings(store):
-        duration = float(json.loads(row["settings"]).get("duration", 60)) or 60.0
-        timings = json.loads(row["stage_timings"] or "{}")
-        drawing = float(json.loads(row.get("result") or "{}").get("stills_seconds") or 0.0)
+    for row in job_rows.finished_renders(store):
+        duration = float(row.settings.get("duration", 60)) or 60.0
+        timings = dict(row.stage_timings)
+        result = row.result or {}
+        # The clips of moving shots are made in the same step: their time goes with the clips too.
+        drawing = float(result.get("stills_seconds") or 0.0) + float(result.get("clips_seconds") or 0.0)
         if drawing and STILLS_STEP in timings:
             timings[STILLS_STEP] = max(0.0, float(timings[STILLS_STEP]) - drawing)
         for step, seconds in timings.items():
@@ -48,25 +49,28 @@ def expected_total(store: Store, duration: int, stills_seconds: float = 0.0) -> 
     return per_second * duration + stills_seconds
 
 
-def stills_seconds(job: Any) -> float:
-    """The drawing a job has to do, as counted when it was queued (0: no picture model or all cached)."""
-    stills = render_params(job).stills
-    return stills.seconds if stills is not None else 0.0
+def stills_seconds(job: JobRow) -> float:
+    """The drawing a job has to do, as counted when it was queued (0: no picture model or all cached),
+    with the clips of its moving shots (0: no video model)."""
+    if not isinstance(job.params, RenderParams):
+        return 0.0
+    stills = job.params.stills.seconds if job.params.stills is not None else 0.0
+    return stills + (job.params.clips.seconds if job.params.clips is not None else 0.0)
 
 
-def remaining_seconds(store: Store, job: dict[str, Any], now: datetime | None = None) -> float | None:
+def remaining_seconds(store: Store, job: JobRow, now: datetime | None = None) -> float | None:
     """Seconds left for a processing job: the observed rate once it is known, past jobs before."""
-    if job["status"] == "queued":
-        return expected_total(store, _duration(job), stills_seconds(job))
-    if job["status"] != "processing" or not job["started_at"]:
+    if job.status == "queued":
+        return expected_total(store, job.duration, stills_seconds(job))
+    if job.status != "processing" or not job.started_at:
         return None
     by_steps = _remaining_by_steps(store, job)
     if by_steps is not None:
         return by_steps
     now = now or datetime.now(UTC)
-    elapsed = max(0.0, (now - datetime.fromisoformat(job["started_at"].replace("Z", "+00:00"))).total_seconds())
-    fraction = job["progress"] / 100.0
-    prior = max(0.0, expected_total(store, _duration(job), stills_seconds(job)) - elapsed)
+    elapsed = max(0.0, (now - datetime.fromisoformat(job.started_at.replace("Z", "+00:00"))).total_seconds())
+    fraction = job.progress / 100.0
+    prior = max(0.0, expected_total(store, job.duration, stills_seconds(job)) - elapsed)
     if fraction < MIN_FRACTION_FOR_RATE:
         return prior
     observed = elapsed * (1 - fraction) / fraction
@@ -74,36 +78,31 @@ def remaining_seconds(store: Store, job: dict[str, Any], now: datetime | None = 
     return fraction * observed + (1 - fraction) * prior
 
 
-def _remaining_by_steps(store: Store, job: dict[str, Any]) -> float | None:
+def _remaining_by_steps(store: Store, job: JobRow) -> float | None:
     """Seconds left from this machine's measured speed of each stage (None before any job finished).
 
     Steps already done cost nothing; the current one costs its expected time less the time it
     has had (so the estimate counts down within a step as the heartbeat updates the timings);
     steps not started cost their expected time. The stills to draw belong to their step.
     """
-    keys = job.keys() if hasattr(job, "keys") else ()
-    if "stage_timings" not in keys or "current_step" not in keys or not job["current_step"]:
+    if not job.current_step:
         return None
     speeds = seconds_per_film_second(store)
-    if not speeds or job["current_step"] not in speeds:
+    if not speeds or job.current_step not in speeds:
         return None
-    duration = _duration(job)
-    spent: dict[str, float] = json.loads(job["stage_timings"] or "{}")
+    duration = job.duration
+    spent = job.stage_timings
     drawing = stills_seconds(job)
     if drawing:
         speeds = {**speeds, STILLS_STEP: speeds.get(STILLS_STEP, 0.0)}
     left = 0.0
     for step, per_second in speeds.items():
         expected = per_second * duration + (drawing if step == STILLS_STEP else 0.0)
-        if step == job["current_step"]:
+        if step == job.current_step:
             left += max(0.0, expected - float(spent.get(step, 0.0)))
         elif step not in spent:
             left += expected
     return left
-
-
-def _duration(job: dict[str, Any]) -> int:
-    return int(json.loads(job["settings"]).get("duration", 60))
 
 
 def humanize(seconds: float | None) -> str | None:

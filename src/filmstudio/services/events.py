@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+from filmstudio.store import webhooks as hook_rows
 from filmstudio.store.db import utcnow
 
 EVENTS: tuple[str, ...] = ("job.queued", "job.started", "job.completed", "job.failed", "job.cancelled")
@@ -26,10 +27,7 @@ def emit(
 
     Call inside the write transaction that changes the job, so the event exists iff the change does.
     """
-    hooks = db.execute(
-        "SELECT id, events FROM webhooks WHERE account_id = ? AND status = 'active' AND deleted_at IS NULL",
-        [account_id],
-    ).fetchall()
+    hooks = hook_rows.active_subscriptions(db, account_id)
     now_iso, now = utcnow(), time.time()
     data: dict[str, Any] = {"job_id": job_id, "project_id": project_id, "status": status, "output_url": output_url,
                             "kind": kind}
@@ -40,10 +38,6 @@ def emit(
         if event not in json.loads(subscribed):
             continue
         message_id = f"msg_{uuid.uuid4().hex}"
-        db.execute(
-            """INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status, attempts, next_attempt_at,
-                   due_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)""",
-            [message_id, hook_id, event, payload(message_id, event, now_iso, data), now_iso, now, now_iso, now_iso],
-        )
+        hook_rows.add_delivery(db, message_id, hook_id, event, payload(message_id, event, now_iso, data), now_iso, now)
         made.append(message_id)
     return made

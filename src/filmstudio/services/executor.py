@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from filmstudio.domain.errors import Cancelled, FilmStudioError
+from filmstudio.domain.jobs import JobRow
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.media.ffmpeg import lower_priority
 from filmstudio.services import events
@@ -88,15 +89,15 @@ class JobHandler(Protocol):
 
     kind: ClassVar[str]
 
-    def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome: ...
+    def run(self, job: JobRow, progress: JobProgress, cancel: CancelToken) -> JobOutcome: ...
 
-    def completed(self, db: Any, job: dict[str, Any], outcome: JobOutcome, now: str) -> dict[str, Any]:
+    def completed(self, db: Any, job: JobRow, outcome: JobOutcome, now: str) -> dict[str, Any]:
         """Inside the completion transaction: what else changes (the project's assets, ...).
 
         Returns extra fields for the `job.completed` event (e.g. the film's `output_url`).
         """
 
-    def discard(self, job: dict[str, Any]) -> None:
+    def discard(self, job: JobRow) -> None:
         """After a failure or cancel: remove whatever the attempt left (never a finished output)."""
 
 
@@ -131,26 +132,24 @@ class JobExecutor:
 
     def run(self, job_id: str) -> str:
         """Claim, run and settle `job_id`; return the job's final status, or "skipped"."""
-        lease = self.studio.lease_seconds
+        lease = self.studio.settings.lease_seconds
         with self.studio.store.write() as db:
             now = time.time()
             claimed = rows.claim(db, job_id, self.owner, now, now + lease, utcnow())
-            if claimed:
-                started = rows.started_facts(db, job_id)
-                if started["attempts"] == 1:  # the first start only; a takeover after a crash is not news
-                    events.emit(db, started["account_id"], "job.started", job_id, started["project_id"], "processing",
-                                kind=started["kind"])
-        if not claimed:
+            started = rows.lock_job(db, job_id) if claimed else None
+            if started is not None and started.attempts == 1:  # the first start only; a takeover is not news
+                events.emit(db, started.account_id, "job.started", job_id, started.project_id, "processing",
+                            kind=started.kind)
+        if started is None:
             return "skipped"
-        job = rows.get_job(self.studio.store, job_id)
-        assert job is not None
-        if job["attempts"] > self.studio.max_attempts:
+        job = started
+        if job.attempts > self.studio.settings.max_attempts:
             self._end(job, "failed", "ATTEMPTS_EXHAUSTED",
-                      f"the job was interrupted {job['attempts'] - 1} times; giving up")
+                      f"the job was interrupted {job.attempts - 1} times; giving up")
             return "failed"
-        handler = self.handlers.get(job["kind"])
+        handler = self.handlers.get(job.kind)
         if handler is None:
-            self._end(job, "failed", "JOB_KIND_UNSUPPORTED", f"this worker cannot run {job['kind']} jobs")
+            self._end(job, "failed", "JOB_KIND_UNSUPPORTED", f"this worker cannot run {job.kind} jobs")
             return "failed"
         progress = JobProgress()
         cancel = CancelToken(check=lambda: self._cancel_requested(job_id), poll_interval=0.3)
@@ -170,9 +169,9 @@ class JobExecutor:
                                       details=exc.details)
         except Exception as exc:
             log.exception("job %s crashed", job_id)
-            code = "RENDER_FAILED" if job["kind"] == "render" else "JOB_FAILED"
+            code = "RENDER_FAILED" if job.kind == "render" else "JOB_FAILED"
             return self._stop_and_end(handler, job, beat, stop, "failed", code,
-                                      f"the {job['kind'].replace('_', ' ')} failed unexpectedly "
+                                      f"the {job.kind.replace('_', ' ')} failed unexpectedly "
                                       f"({type(exc).__name__})", progress)
         stop.set()
         beat.join()
@@ -183,7 +182,7 @@ class JobExecutor:
         return "completed"
 
     def _stop_and_end(
-        self, handler: JobHandler, job: dict[str, Any], beat: threading.Thread, stop: threading.Event,
+        self, handler: JobHandler, job: JobRow, beat: threading.Thread, stop: threading.Event,
         status: str, code: str | None, message: str | None, progress: JobProgress,
         details: dict[str, Any] | None = None,
     ) -> str:
@@ -202,10 +201,10 @@ class JobExecutor:
         return row is None or bool(row["cancel_requested"]) or row["lease_owner"] != self.owner
 
     def _heartbeat(self, job_id: str, progress: JobProgress, cancel: CancelToken, stop: threading.Event) -> None:
-        interval = min(0.5, self.studio.lease_seconds / 3)
+        interval = min(0.5, self.studio.settings.lease_seconds / 3)
         try:
             while not stop.wait(interval):
-                fields = {**progress.snapshot(), "lease_until": time.time() + self.studio.lease_seconds}
+                fields = {**progress.snapshot(), "lease_until": time.time() + self.studio.settings.lease_seconds}
                 with self.studio.store.write() as db:
                     held = rows.update_leased(db, job_id, self.owner, fields)
                 if not held:  # another worker took the job over: stop working on it here
@@ -214,12 +213,12 @@ class JobExecutor:
         finally:
             self.studio.store.close()
 
-    def _complete(self, handler: JobHandler, job: dict[str, Any], outcome: JobOutcome,
+    def _complete(self, handler: JobHandler, job: JobRow, outcome: JobOutcome,
                   progress: JobProgress) -> bool:
         now = utcnow()
         snap = progress.snapshot()
         with self.studio.store.write() as db:
-            done = rows.update_leased(db, job["id"], self.owner, {
+            done = rows.update_leased(db, job.id, self.owner, {
                 "status": "completed", "progress": 100, "current_step": snap["current_step"],
                 "stage_timings": snap["stage_timings"], "finished_at": now, "lease_until": None,
                 "output_dir": outcome.output_dir, "warnings": json.dumps(list(outcome.warnings)),
@@ -227,12 +226,12 @@ class JobExecutor:
             })
             if done:
                 extra = handler.completed(db, job, outcome, now)
-                events.emit(db, job["account_id"], "job.completed", job["id"], job["project_id"], "completed",
-                            kind=job["kind"], result=dict(outcome.result), **extra)
+                events.emit(db, job.account_id, "job.completed", job.id, job.project_id, "completed",
+                            kind=job.kind, result=dict(outcome.result), **extra)
         return done
 
     def _end(
-        self, job: dict[str, Any], status: str, code: str | None, message: str | None,
+        self, job: JobRow, status: str, code: str | None, message: str | None,
         progress: JobProgress | None = None, details: dict[str, Any] | None = None,
     ) -> bool:
         now = utcnow()
@@ -247,7 +246,7 @@ class JobExecutor:
                 fields["result"] = snap["result"]
                 detail = json.loads(snap["result"])
         with self.studio.store.write() as db:
-            if not rows.update_leased(db, job["id"], self.owner, fields):
+            if not rows.update_leased(db, job.id, self.owner, fields):
                 return False
             settle_project(db, job, status, now, result=detail)
         return True
@@ -260,22 +259,22 @@ def reconcile(studio: Studio, *, requeue_after: float | None = None) -> list[str
     A duplicate enqueue is harmless: only one worker can claim a job.
     """
     now = time.time()
-    horizon = requeue_after if requeue_after is not None else studio.lease_seconds * 2
+    horizon = requeue_after if requeue_after is not None else studio.settings.lease_seconds * 2
     queued_before = _iso_ago(horizon)
     again: list[str] = []
     for row in rows.jobs_to_reconcile(studio.store, now, queued_before):
-        if row["status"] == "processing" and row["attempts"] >= studio.max_attempts:
+        if row.status == "processing" and row.attempts >= studio.settings.max_attempts:
             with studio.store.write() as db:
-                if rows.lease_still_stale(db, row["id"], now):
+                if rows.lease_still_stale(db, row.id, now):
                     finish_unleased(db, row, "failed", "ATTEMPTS_EXHAUSTED",
-                                    f"the job was interrupted {row['attempts']} times; giving up")
+                                    f"the job was interrupted {row.attempts} times; giving up")
             continue
-        if row["status"] == "processing" and row["cancel_requested"]:
+        if row.status == "processing" and row.cancel_requested:
             with studio.store.write() as db:
                 finish_unleased(db, row, "cancelled", None, None)
             continue
-        enqueue(studio, row["id"])
-        again.append(row["id"])
+        enqueue(studio, row.id)
+        again.append(row.id)
     return again
 
 

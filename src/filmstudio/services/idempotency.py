@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from filmstudio.domain.errors import Conflict, FilmStudioError
+from filmstudio.store import idempotency as rows
 from filmstudio.store.db import Store
 
 KEEP_SECONDS = 24 * 3600  # answers are replayable for at least this long
@@ -54,16 +55,10 @@ def begin(store: Store, account_id: str, key: str, fp: str, now: float | None = 
     """Claim `key` for this request, or say how the earlier request with it was answered."""
     now = time.time() if now is None else now
     with store.write() as db:
-        db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", [now - KEEP_SECONDS])
-        row = db.execute(
-            "SELECT fingerprint, state, locked_until, response_status, response_body FROM idempotency_keys "
-            "WHERE account_id = ? AND key = ?", [account_id, key],
-        ).fetchone()
+        rows.forget_older(db, now - KEEP_SECONDS)
+        row = rows.find_key(db, account_id, key)
         if row is None:
-            db.execute(
-                "INSERT INTO idempotency_keys (account_id, key, fingerprint, state, locked_until, created_at) "
-                "VALUES (?, ?, ?, 'processing', ?, ?)", [account_id, key, fp, now + LOCK_SECONDS, now],
-            )
+            rows.claim_key(db, account_id, key, fp, now + LOCK_SECONDS, now)
             return Claim(account_id, key, fp)
         stored_fp, state, locked_until, status, body = row
         if stored_fp != fp:
@@ -78,22 +73,15 @@ def begin(store: Store, account_id: str, key: str, fp: str, now: float | None = 
                 "a request with this Idempotency-Key is still being processed; retry shortly",
                 details={"idempotency_key": key, "retry_after": max(1, int(locked_until - now))},
             )
-        db.execute("UPDATE idempotency_keys SET locked_until = ? WHERE account_id = ? AND key = ?",
-                   [now + LOCK_SECONDS, account_id, key])
+        rows.relock_key(db, account_id, key, now + LOCK_SECONDS)
         return Claim(account_id, key, fp)
 
 
 def complete(db: Any, claim: Claim, status: int, body: str) -> None:
     """Record the answer; call inside the write transaction that made the request's effect."""
-    db.execute(
-        "UPDATE idempotency_keys SET state = 'done', locked_until = NULL, response_status = ?, response_body = ? "
-        "WHERE account_id = ? AND key = ? AND fingerprint = ?",
-        [status, body, claim.account_id, claim.key, claim.fingerprint],
-    )
+    rows.record_answer(db, claim.account_id, claim.key, claim.fingerprint, status, body)
 
 
 def release(store: Store, claim: Claim) -> None:
     """Forget an unfinished claim (the request failed): the same key may be retried at once."""
-    with store.write() as db:
-        db.execute("DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND state = 'processing'",
-                   [claim.account_id, claim.key])
+    rows.release_key(store, claim.account_id, claim.key)

@@ -14,6 +14,8 @@ from filmstudio.services import assets
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
+from filmstudio.store import projects as project_rows
+from filmstudio.store.db import utcnow
 
 MAX_IMAGE_BYTES = 16_000_000
 MAX_IMAGES = 200
@@ -85,7 +87,25 @@ def add_image(studio: Studio, principal: Principal, project_id: str, name: str, 
     for old in same:
         if old != final:
             old.unlink(missing_ok=True)
+    _touch(studio, project_id)
     return _describe(final)
+
+
+_MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".bmp": "image/bmp"}
+
+
+def media_type(path: Path) -> str:
+    return _MEDIA_TYPES.get(path.suffix, "application/octet-stream")
+
+
+def image_path(studio: Studio, principal: Principal, project_id: str, name: str) -> Path:
+    """The stored file of the picture `name` (its stem is enough: `shot-3` finds `shot-3.jpg`)."""
+    folder = _folder(studio, principal, project_id, write=False)
+    stem = _check_name(name)
+    found = [p for p in assets.project_images(studio, project_id) if p.name == name or p.stem == stem]
+    if not found or found[0].parent != folder:
+        raise NotFound("no such image", code="IMAGE_NOT_FOUND", details={"name": name[:120]})
+    return found[0]
 
 
 def list_images(studio: Studio, principal: Principal, project_id: str) -> list[ProjectImage]:
@@ -101,3 +121,10 @@ def delete_image(studio: Studio, principal: Principal, project_id: str, name: st
         raise NotFound("no such image", code="IMAGE_NOT_FOUND")
     for p in found:
         p.unlink(missing_ok=True)
+    _touch(studio, project_id)
+
+
+def _touch(studio: Studio, project_id: str) -> None:
+    """A picture changed what the project renders: its revision (and ETag) moves on."""
+    with studio.store.write() as db:
+        project_rows.touch_project(db, project_id, utcnow())

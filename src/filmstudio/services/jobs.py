@@ -8,7 +8,15 @@ import uuid
 from typing import Any
 
 from filmstudio.domain.errors import BadRequest, Conflict, InsufficientCredits, NotFound
-from filmstudio.domain.jobs import RenderParams, StillsPlanned, params_json
+from filmstudio.domain.jobs import (
+    ClipsPlanned,
+    JobRow,
+    PublishDestination,
+    PublishParams,
+    RenderParams,
+    StillsPlanned,
+    params_json,
+)
 from filmstudio.domain.models import JOB_KINDS, GenerateRequest, JobAccepted, JobError, JobList, JobPublic
 from filmstudio.domain.settings import RenderSettings, parse_settings
 from filmstudio.pipeline.plan import Script
@@ -26,17 +34,17 @@ JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
 MAX_PAGE = 1_000_000_000  # far past any real page, and keeps OFFSET inside SQLite's 64-bit integers
 
 
-def to_public(studio: Studio, row: dict[str, Any]) -> JobPublic:
-    error = JobError(code=row["error_code"], message=row["error_message"] or "",
-                     details=json.loads(row.get("error_details") or "{}")) if row["error_code"] else None
+def to_public(studio: Studio, row: JobRow) -> JobPublic:
+    error = JobError(code=row.error_code, message=row.error_message or "",
+                     details=dict(row.error_details or {})) if row.error_code else None
     return JobPublic(
-        job_id=row["id"], kind=row["kind"], project_id=row["project_id"], status=row["status"],
-        progress=row["progress"], result=json.loads(row["result"]) if row.get("result") else None,
-        current_step=row["current_step"],
+        job_id=row.id, kind=row.kind, project_id=row.project_id, status=row.status,
+        progress=row.progress, result=dict(row.result) if row.result is not None else None,
+        current_step=row.current_step,
         estimated_time_remaining=estimates.humanize(estimates.remaining_seconds(studio.store, row)),
-        started_at=row["started_at"], created_at=row["created_at"], completed_at=row["finished_at"],
-        attempts=row["attempts"], credits=row["credits"], cancel_requested=bool(row["cancel_requested"]),
-        warnings=json.loads(row["warnings"] or "[]"), error=error,
+        started_at=row.started_at, created_at=row.created_at, completed_at=row.finished_at,
+        attempts=row.attempts, credits=row.credits, cancel_requested=row.cancel_requested,
+        warnings=list(row.warnings), error=error,
     )
 
 
@@ -45,7 +53,7 @@ def _preflight(studio: Studio, script: Script, settings: RenderSettings) -> None
     from filmstudio.pipeline import runner
 
     try:
-        runner.preflight_script(script, settings, studio.voices)
+        runner.preflight_script(script, settings, studio.offered_voices())
     except NotImplementedError:
         return
 
@@ -85,20 +93,25 @@ def generate(
     if script is not None:
         _preflight(studio, script, settings)
     credits = settings.estimated_credits
-    publish: dict[str, Any] | None = None
+    publish: PublishParams | None = None
     if settings.youtube_upload:  # publish when the render completes: refuse now if there is nowhere to publish
         from filmstudio.domain.models import PublishRequest
         from filmstudio.services.targets import resolve
 
         name, target, options = resolve(studio.publish_targets, PublishRequest(youtube=request.youtube if request else None))
         pinned = target.destination(principal.account_id, options)
-        publish = {"target": name, "options": pinned.options.model_dump(mode="json"),
-                   "destination": {"id": pinned.destination.id, "title": pinned.destination.title}}
-    from filmstudio.services.storyboard import planned_stills
+        publish = PublishParams(target=name, options=pinned.options.model_dump(mode="json"),
+                                destination=PublishDestination(id=pinned.destination.id,
+                                                               title=pinned.destination.title))
+    from filmstudio.services.storyboard import planned_motion, planned_stills
 
-    # What the picture model will draw: most of the time (unknown until a written script exists).
+    # What the picture model will draw and the video model animate: most of the time (unknown until
+    # a written script exists).
     stills = planned_stills(studio, seen, settings, script=script) if script is not None else None
-    params = RenderParams(publish=publish,
+    motion = planned_motion(studio, seen, settings, script=script) if script is not None else None
+    clips = (ClipsPlanned(moving=motion.moving, seconds_per_clip=motion.seconds_per_clip, model=motion.model,
+                          measured=motion.measured) if motion is not None and motion.model is not None else None)
+    params = RenderParams(publish=publish, clips=clips,
                           stills=StillsPlanned.model_validate(stills.as_dict()) if stills is not None else None,
                           write_first=True if write_first else None, idea=seen.get("idea") if write_first else None)
     now = utcnow()
@@ -106,7 +119,8 @@ def generate(
     accepted = JobAccepted(
         job_id=job_id, project_id=project_id, status="queued",
         estimated_time=estimates.humanize_range(estimates.expected_total(
-            studio.store, settings.duration, stills.seconds if stills is not None else 0.0)),
+            studio.store, settings.duration,
+            (stills.seconds if stills is not None else 0.0) + (clips.seconds if clips is not None else 0.0))),
         credits_deducted=credits, created_at=now,
     )
     with studio.store.write() as db:
@@ -146,20 +160,20 @@ def enqueue(studio: Studio, job_id: str) -> None:
         rows.update_job(db, job_id, {"enqueued_at": utcnow()})
 
 
-def _accepted(studio: Studio, row: dict[str, Any]) -> JobAccepted:
-    duration = int(json.loads(row["settings"])["duration"])
+def _accepted(studio: Studio, row: JobRow) -> JobAccepted:
+    assert row.project_id is not None  # a render, found by its Idempotency-Key
     return JobAccepted(
-        job_id=row["id"], project_id=row["project_id"], status=row["status"],
-        estimated_time=estimates.humanize_range(estimates.expected_total(studio.store, duration,
+        job_id=row.id, project_id=row.project_id, status=row.status,
+        estimated_time=estimates.humanize_range(estimates.expected_total(studio.store, row.duration,
                                                                          estimates.stills_seconds(row))),
-        credits_deducted=row["credits"], created_at=row["created_at"],
+        credits_deducted=row.credits, created_at=row.created_at,
     )
 
 
 def get_job(studio: Studio, principal: Principal, job_id: str) -> JobPublic:
     principal.require("jobs:read")
     row = rows.get_job(studio.store, job_id)
-    if row is None or row["account_id"] != principal.account_id:
+    if row is None or row.account_id != principal.account_id:
         raise NotFound("no such job", code="JOB_NOT_FOUND")
     return to_public(studio, row)
 
@@ -196,12 +210,12 @@ def cancel_job(studio: Studio, principal: Principal, job_id: str) -> JobPublic:
     """Cancel now if still queued; ask the worker to stop (it also stops ffmpeg) if processing."""
     principal.require("jobs:write")
     with studio.store.write() as db:
-        row = rows.get_job(studio.store, job_id)
-        if row is None or row["account_id"] != principal.account_id:
+        row = rows.lock_job(db, job_id)
+        if row is None or row.account_id != principal.account_id:
             raise NotFound("no such job", code="JOB_NOT_FOUND")
-        if row["status"] in ("completed", "failed", "cancelled"):
-            raise Conflict(f"the job is already {row['status']}", code="JOB_FINISHED")
-        if row["status"] == "queued":
+        if row.status in ("completed", "failed", "cancelled"):
+            raise Conflict(f"the job is already {row.status}", code="JOB_FINISHED")
+        if row.status == "queued":
             finish_unleased(db, row, "cancelled", None, None)
         else:
             rows.update_job(db, job_id, {"cancel_requested": 1})
@@ -209,29 +223,28 @@ def cancel_job(studio: Studio, principal: Principal, job_id: str) -> JobPublic:
 
 
 def finish_unleased(
-    db: Any, row: dict[str, Any], status: str, error_code: str | None, error_message: str | None
+    db: Any, row: JobRow, status: str, error_code: str | None, error_message: str | None
 ) -> None:
     """End a job nobody is running: refund, and give the project back to its user."""
     now = utcnow()
-    rows.update_job(db, row["id"], {
+    rows.update_job(db, row.id, {
         "status": status, "error_code": error_code, "error_message": error_message, "finished_at": now,
         "lease_owner": None, "lease_until": None,
     })
     settle_project(db, row, status, now)
 
 
-def settle_project(db: Any, row: dict[str, Any], status: str, now: str,
+def settle_project(db: Any, row: JobRow, status: str, now: str,
                    result: dict[str, Any] | None = None) -> None:
     """After a job ends without a film: refund its credits and make the project editable again."""
-    if row["credits"]:
-        account_rows.ledger_entry(db, row["account_id"], row["id"], "refund", row["credits"])
-    events.emit(db, row["account_id"], f"job.{status}", row["id"], row["project_id"], status,
-                kind=row.get("kind", "render"), result=result)
-    if row.get("kind", "render") != "render" or row["project_id"] is None:
+    if row.credits:
+        account_rows.ledger_entry(db, row.account_id, row.id, "refund", row.credits)
+    events.emit(db, row.account_id, f"job.{status}", row.id, row.project_id, status, kind=row.kind, result=result)
+    if row.kind != "render" or row.project_id is None:
         return  # a pull or an upload never changes a project's state
-    project = project_rows.lock_project(db, row["project_id"])
+    project = project_rows.lock_project(db, row.project_id)
     if project is None:
         return
     has_film = bool(json.loads(project["assets"] or "{}").get("video"))
     new_status = "failed" if status == "failed" else "completed" if has_film else "draft"
-    project_rows.update_project(db, row["project_id"], {"status": new_status, "updated_at": now})
+    project_rows.update_project(db, row.project_id, {"status": new_status, "updated_at": now})

@@ -7,7 +7,7 @@ import math
 import uuid
 from typing import Any
 
-from filmstudio.domain.errors import BadRequest, Conflict, NotFound
+from filmstudio.domain.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from filmstudio.domain.models import ProjectCreate, ProjectCreated, ProjectList, ProjectPublic, ProjectUpdate
 from filmstudio.domain.settings import RenderSettings, estimated_credits, parse_settings
 from filmstudio.pipeline.script.analysis import analyse
@@ -22,6 +22,37 @@ from filmstudio.store.db import utcnow
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000_000  # far past any real page, and keeps OFFSET inside SQLite's 64-bit integers
 PROJECT_STATUSES = ("draft", "processing", "completed", "failed")
+
+
+def etag(revision: int) -> str:
+    """A project's strong entity tag: `"r<revision>"`."""
+    return f'"r{revision}"'
+
+
+def etag_matches(header: str, current: str, *, weak: bool = False) -> bool:
+    """Whether an If-Match (strong comparison) or If-None-Match (`weak`) value names `current`.
+
+    RFC 9110 13.1: `*` matches any current version; otherwise a comma-separated list of entity
+    tags. Under strong comparison a weak tag (`W/"r3"`) never matches.
+    """
+    if header.strip() == "*":
+        return True
+    for tag in (t.strip() for t in header.split(",")):
+        if tag.startswith("W/"):
+            if weak and tag[2:] == current:
+                return True
+        elif tag == current:
+            return True
+    return False
+
+
+def check_if_match(if_match: str | None, revision: int) -> None:
+    """PRECONDITION_FAILED (412, `details.etag`: the current one) unless `if_match` names `revision`."""
+    current = etag(revision)
+    if if_match is not None and not etag_matches(if_match, current):
+        raise PreconditionFailed("the project was changed since you read it (its ETag is now "
+                                 f"{current}); read it again and apply your edit to that",
+                                 details={"etag": current})
 
 
 def _not_found() -> NotFound:
@@ -43,7 +74,7 @@ def to_public(studio: Studio, row: dict[str, Any], latest_job_id: str | None = N
         status=row["status"],
         assets=public_assets(studio, row["assets"]), estimated_credits=estimated_credits(int(settings["duration"])),
         latest_job_id=latest_job_id, created_at=row["created_at"], updated_at=row["updated_at"],
-        completed_at=row["completed_at"],
+        completed_at=row["completed_at"], revision=row["revision"],
     )
 
 
@@ -123,15 +154,19 @@ def list_projects(
     )
 
 
-def update_project(studio: Studio, principal: Principal, project_id: str, data: ProjectUpdate) -> ProjectPublic:
+def update_project(studio: Studio, principal: Principal, project_id: str, data: ProjectUpdate, *,
+                   if_match: str | None = None) -> ProjectPublic:
+    """Edit title, script, idea or settings; with `if_match` (an If-Match value) only the version it names."""
     principal.require("projects:write")
     if data.script is not None:  # analysed outside the write lock; emptiness depends on the script alone
         seen = owned_project(studio, principal, project_id)
+        check_if_match(if_match, seen["revision"])  # a stale edit is 412 before its script is judged
         check_speakable(data.script, RenderSettings.model_validate_json(seen["settings"]))
     with studio.store.write() as db:
         row = rows.lock_project(db, project_id)
         if row is None or row["account_id"] != principal.account_id:
             raise _not_found()
+        check_if_match(if_match, row["revision"])  # a precondition is checked before the edit's own rules
         if row["status"] == "processing":
             raise Conflict("the project is rendering; cancel the job or wait for it", code="PROJECT_BUSY")
         fields: dict[str, Any] = {}
@@ -150,16 +185,18 @@ def update_project(studio: Studio, principal: Principal, project_id: str, data: 
     return get_project(studio, principal, project_id)
 
 
-def delete_project(studio: Studio, principal: Principal, project_id: str) -> None:
+def delete_project(studio: Studio, principal: Principal, project_id: str, *, if_match: str | None = None) -> None:
     """Soft delete: the row stays (jobs and the ledger point at it) but is gone from the API.
 
     Its films are removed from disk once the row is marked (links signed earlier stop working).
+    With `if_match`, only the version it names is deleted.
     """
     principal.require("projects:write")
     with studio.store.write() as db:
         row = rows.lock_project(db, project_id)
         if row is None or row["account_id"] != principal.account_id:
             raise _not_found()
+        check_if_match(if_match, row["revision"])
         if row["status"] == "processing":
             raise Conflict("the project is rendering; cancel the job first", code="PROJECT_BUSY")
         now = utcnow()

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from filmstudio.domain.errors import FilmStudioError
+from filmstudio.store import accounts as account_rows
+from filmstudio.store import rate_counters as counter_rows
 from filmstudio.store.db import Store
 
 MINUTE = 60
@@ -78,9 +80,7 @@ def _windows(now: float) -> dict[str, int]:
 
 def _counts(db: Any, account_id: str, starts: dict[str, int]) -> dict[str, int]:
     counts = {"minute": 0, "day": 0}
-    for window, start, n in db.execute(
-        "SELECT window, window_start, n FROM rate_counters WHERE account_id = ?", [account_id]
-    ).fetchall():
+    for window, start, n in counter_rows.counters(db, account_id):
         if start == starts[window]:
             counts[window] = int(n)
     return counts
@@ -101,14 +101,14 @@ def hit(store: Store, account_id: str, now: float | None = None) -> Decision:
     now = time.time() if now is None else now
     starts = _windows(now)
     length = {"minute": MINUTE, "day": DAY}
-    account = store.one("SELECT plan, rate_per_minute, rate_per_day FROM accounts WHERE id = ?", [account_id])
+    account = account_rows.get_account(store, account_id)
     # Unlimited accounts (the owner) cost a read, never the write lock.
     if account is None or limits_for(account).unlimited:
         return unlimited(now)
     with store.write() as db:
-        row = db.execute("SELECT plan, rate_per_minute, rate_per_day FROM accounts WHERE id = ?",
-                         [account_id]).fetchone()
-        limits = limits_for({"plan": row[0], "rate_per_minute": row[1], "rate_per_day": row[2]})
+        row = account_rows.limits_row(db, account_id)
+        assert row is not None  # accounts are never deleted
+        limits = limits_for(row)
         if limits.unlimited:  # the plan changed in between
             return unlimited(now)
         counts = _counts(db, account_id, starts)
@@ -124,13 +124,7 @@ def hit(store: Store, account_id: str, now: float | None = None) -> Decision:
         for window, cap in caps.items():
             if cap is None:
                 continue
-            db.execute(
-                """INSERT INTO rate_counters (account_id, window, window_start, n) VALUES (?, ?, ?, 1)
-                   ON CONFLICT (account_id, window) DO UPDATE SET
-                       n = CASE WHEN window_start = excluded.window_start THEN n + 1 ELSE 1 END,
-                       window_start = excluded.window_start""",
-                [account_id, window, starts[window]],
-            )
+            counter_rows.count_one(db, account_id, window, starts[window])
             counts[window] += 1
     return _tighter(caps, counts, starts, length)
 

@@ -6,10 +6,10 @@ import json
 import logging
 import shutil
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 
-from filmstudio.domain.jobs import render_params
+from filmstudio.domain.jobs import JobRow, RenderParams
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, ProgressFn
 from filmstudio.pipeline.engines import Engines, Writer
@@ -20,7 +20,9 @@ from filmstudio.services.studio import Studio
 from filmstudio.store import projects as project_rows
 
 log = logging.getLogger(__name__)
-STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds", "script_duration")  # + how long the script wants
+# + how long the script wants, and what the moving shots' clips cost
+STILLS_FIELDS = ("stills", "stills_drawn", "stills_seconds", "script_duration", "clips_made", "clips_seconds")
+RESULT_FIELDS = (*STILLS_FIELDS, "subtitles")  # + how readable each subtitle track is (media.readability)
 WRITING_SHARE = 0.15  # of a generate that writes its screenplay first: the bar's part for the writing
 
 
@@ -69,74 +71,81 @@ class RenderJobs:
     writer: Writer | None = None  # for a project with only an idea: its screenplay is written first
     kind: ClassVar[str] = "render"
 
-    def request_for(self, job: dict[str, Any]) -> RenderRequest:
-        project = project_rows.get_project(self.studio.store, job["project_id"])
+    def request_for(self, job: JobRow) -> RenderRequest:
+        project_id = _project_of(job)
+        project = project_rows.get_project(self.studio.store, project_id)
         title = project["title"] if project is not None else None
         return RenderRequest(
-            script=job["script"], settings=RenderSettings.model_validate_json(job["settings"]),
-            output=assets.output_path(self.studio, job["project_id"], job["id"]),
-            work_dir=self.studio.work_dir / job["id"], cache_dir=self.studio.cache_dir, job_id=job["id"],
-            images=assets.project_images(self.studio, job["project_id"]), title=title,
-            continuity=f"project:{job['project_id']}",
-            storyboard=assets.project_storyboard(self.studio, job["project_id"]),
+            script=job.script, settings=RenderSettings.model_validate_json(job.settings_json),
+            output=assets.output_path(self.studio, project_id, job.id),
+            work_dir=self.studio.work_dir / job.id, cache_dir=self.studio.cache_dir, job_id=job.id,
+            images=assets.project_images(self.studio, project_id), title=title,
+            continuity=f"project:{project_id}",
+            storyboard=assets.project_storyboard(self.studio, project_id),
         )
 
-    def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
+    def run(self, job: JobRow, progress: JobProgress, cancel: CancelToken) -> JobOutcome:
         report: JobReport = JobReport(progress)
-        params = render_params(job)
-        if params.write_first and not (job.get("script") or "").strip():
+        params = job.params_as(RenderParams)
+        if params.write_first and not job.script.strip():
             job = self._write_first(job, params.idea or "", progress, cancel)
             report = JobReport(progress, start=WRITING_SHARE)
         request = self.request_for(job)
         manifest = self.renderer(request, progress=report, cancel=cancel)
         warnings = tuple((manifest or {}).get("warnings", [])) if isinstance(manifest, dict) else ()
-        publish = render_params(job).publish
+        publish = params.publish
         return JobOutcome(
             # What the stills cost (the next estimates take the drawing out of the stage speeds).
-            result={"title": manifest.get("title"), **{k: manifest[k] for k in STILLS_FIELDS if k in manifest}}
+            result={"title": manifest.get("title"), **{k: manifest[k] for k in RESULT_FIELDS if k in manifest}}
             if isinstance(manifest, dict) else {},
             warnings=warnings,
             output_dir=request.output.parent.relative_to(self.studio.media_dir).as_posix(),
             then=(str(uuid.uuid4()),) if publish else (),  # the publish job's id, created in `completed`
         )
 
-    def _write_first(self, job: dict[str, Any], idea: str, progress: JobProgress,
-                     cancel: CancelToken) -> dict[str, Any]:
+    def _write_first(self, job: JobRow, idea: str, progress: JobProgress, cancel: CancelToken) -> JobRow:
         """Write the screenplay, keep it as the project's script (and the job's), and render that."""
         from filmstudio.services.writing import save_script, write_for
         from filmstudio.store import jobs as job_rows
         from filmstudio.store.db import utcnow
 
-        settings = RenderSettings.model_validate_json(job["settings"])
+        settings = RenderSettings.model_validate_json(job.settings_json)
         play = write_for(self.studio, self.writer, idea, settings, progress, cancel, share=WRITING_SHARE)
         with self.studio.store.write() as db:
-            save_script(db, job["project_id"], play, utcnow())
-            job_rows.update_job(db, job["id"], {"script": play.text})
-        return {**job, "script": play.text}
+            save_script(db, _project_of(job), play, utcnow())
+            job_rows.update_job(db, job.id, {"script": play.text})
+        return replace(job, script=play.text)
 
-    def completed(self, db: Any, job: dict[str, Any], outcome: JobOutcome, now: str) -> dict[str, Any]:
-        output = assets.output_path(self.studio, job["project_id"], job["id"])
+    def completed(self, db: Any, job: JobRow, outcome: JobOutcome, now: str) -> dict[str, Any]:
+        project_id = _project_of(job)
+        output = assets.output_path(self.studio, project_id, job.id)
         found = assets.collect(self.studio, output)
-        project_rows.update_project(db, job["project_id"], {
+        project_rows.update_project(db, project_id, {
             "status": "completed", "assets": json.dumps(found), "completed_at": now, "updated_at": now,
         })
-        shutil.rmtree(self.studio.work_dir / job["id"], ignore_errors=True)
-        publish = dict(render_params(job).publish or {})
-        if publish and outcome.then:  # generate asked for `youtube_upload`: queue it with the film's files
-            from filmstudio.services.publish import add_publish_job, job_params
+        shutil.rmtree(self.studio.work_dir / job.id, ignore_errors=True)
+        publish = job.params_as(RenderParams).publish
+        if publish is not None and outcome.then:  # generate asked for `youtube_upload`: queue it with the film's files
+            from filmstudio.services.publish import add_publish_job
             from filmstudio.services.targets import Accepted, Destination, target_named
 
-            if "target" not in publish:  # queued before publish targets: the YouTube options and channel id
-                publish = job_params(json.dumps({"youtube": publish, "channel_id": publish.get("channel_id")}))
-            target = target_named(self.studio.publish_targets, publish["target"])
-            accepted = Accepted(target.parse(publish["options"]), Destination(**publish["destination"]))
-            add_publish_job(db, self.studio, account_id=job["account_id"], project_id=job["project_id"],
-                            assets=found, target=publish["target"], accepted=accepted, job_id=outcome.then[0])
+            target = target_named(self.studio.publish_targets, publish.target)
+            accepted = Accepted(target.parse(publish.options),
+                                Destination(publish.destination.id, publish.destination.title))
+            add_publish_job(db, self.studio, account_id=job.account_id, project_id=project_id,
+                            assets=found, target=publish.target, accepted=accepted, job_id=outcome.then[0])
         return {"output_url": _video_url(self.studio, found)}
 
-    def discard(self, job: dict[str, Any]) -> None:
-        shutil.rmtree(assets.output_path(self.studio, job["project_id"], job["id"]).parent, ignore_errors=True)
-        shutil.rmtree(self.studio.work_dir / job["id"], ignore_errors=True)
+    def discard(self, job: JobRow) -> None:
+        shutil.rmtree(assets.output_path(self.studio, _project_of(job), job.id).parent, ignore_errors=True)
+        shutil.rmtree(self.studio.work_dir / job.id, ignore_errors=True)
+
+
+def _project_of(job: JobRow) -> str:
+    """A render's project (every render has one: the table's CHECK allows none only for a model pull)."""
+    if job.project_id is None:
+        raise ValueError(f"render job {job.id} has no project")
+    return job.project_id
 
 
 def _video_url(studio: Studio, found: dict[str, Any]) -> str | None:

@@ -1,5 +1,5 @@
-"""A project's storyboard: the shot list with prompts, the user's edits (redo, lock, character looks),
-and the stills the project's last render drew."""
+"""A project's storyboard: the shot list with prompts, the user's edits (redo, lock, character looks,
+which shots move), the stills and clips the project's last render made, and what motion adds to a render."""
 
 from __future__ import annotations
 
@@ -12,20 +12,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.domain.errors import NotFound
-from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate
+from filmstudio.domain.models import CharacterLookUpdate, ShotRegenerate, ShotUpdate
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
+from filmstudio.pipeline.motion_estimate import estimate_motion
+from filmstudio.pipeline.motion_plan import MotionEstimate
 from filmstudio.pipeline.plan import Script
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.references import marked_used
 from filmstudio.pipeline.script.analysis import analyse
 from filmstudio.pipeline.still_timings import StillPlan, plan_stills
-from filmstudio.pipeline.storyboard import ShotEdit, Storyboard, StoryboardEdits, build_storyboard, lock
+from filmstudio.pipeline.storyboard import (
+    ShotEdit,
+    Storyboard,
+    StoryboardEdits,
+    build_storyboard,
+    lock,
+    set_motion,
+)
 from filmstudio.services import assets
+from filmstudio.services.clips import made_clips
 from filmstudio.services.keys import Principal
 from filmstudio.services.projects import owned_project
 from filmstudio.services.studio import Studio
+from filmstudio.store import projects as project_rows
+from filmstudio.store.db import utcnow
 
 if TYPE_CHECKING:
     from filmstudio.pipeline.models.library import InstalledModel
@@ -55,15 +67,37 @@ def planned_stills(studio: Studio, project: dict[str, Any], settings: RenderSett
     Only an estimate: a failure here (an unreadable edits file, a broken tokenizer) is logged and
     gives None, and never stops the render it estimates (the render reports such errors itself).
     """
-    if studio.pictures is None:
+    pictures = studio.picture_engine()
+    if pictures is None:
         return None
     try:
         edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
         board = _board(studio, project, edits, settings, script)
         w, h = settings.size
-        return plan_stills(board, studio.pictures, w / h, studio.cache_dir)
+        return plan_stills(board, pictures, w / h, studio.cache_dir)
     except Exception:
         log.exception("could not count the stills to draw for project %s", project.get("id"))
+        return None
+
+
+def planned_motion(studio: Studio, project: dict[str, Any], settings: RenderSettings, *,
+                   script: Script | None = None, board: Storyboard | None = None) -> MotionEstimate | None:
+    """What motion adds to a render of `project`: its moving shots times the seconds per clip.
+
+    Every moving shot is counted as a full clip (the clips a render already made are not told apart
+    yet). Without `board` (a render's estimate) and without a video model: None, nothing is built.
+    Only an estimate: a failure is logged and gives None, and never stops the render it estimates.
+    """
+    if board is None and studio.motion is None:
+        return None
+    try:
+        if board is None:
+            edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
+            board = _board(studio, project, edits, settings, script)
+        w, h = settings.size
+        return estimate_motion(board, settings.motion, studio.motion, w / h, studio.cache_dir)
+    except Exception:
+        log.exception("could not estimate the motion for project %s", project.get("id"))
         return None
 
 
@@ -82,8 +116,9 @@ def _picture_models(studio: Studio) -> list[tuple[str, Path]]:
 
 def _tokens(studio: Studio) -> PromptTokens:
     """The render's picture engine's tokenizer (else the installed model's, else the estimate)."""
-    if studio.pictures is not None:
-        return tokens_of(studio.pictures)
+    pictures = studio.picture_engine()
+    if pictures is not None:
+        return tokens_of(pictures)
     models = _picture_models(studio)
     return model_tokens(models[0][1], models[0][0]) if models else EstimatedTokens()
 
@@ -133,11 +168,15 @@ def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dic
     if pictures["references"]["used"]:
         board = replace(board, references=marked_used(board.references))
     listed = board.as_dict()
-    drawn = _drawn(studio, project)
+    drawn, clips = _drawn(studio, project), made_clips(studio, project)
+    base = f"/api/v1/projects/{project_id}/storyboard/shots"
     for shot in listed["shots"]:
         n = shot["number"]
-        shot["still"] = f"/api/v1/projects/{project_id}/storyboard/shots/{n}/still" if n in drawn else None
-    return {**listed, "pictures": pictures}
+        shot["still"] = f"{base}/{n}/still" if n in drawn else None
+        shot["clip_url"] = f"{base}/{n}/clip" if n in clips else None
+    settings = RenderSettings.model_validate_json(project["settings"])
+    motion = planned_motion(studio, project, settings, board=board)
+    return {**listed, "pictures": pictures, "motion": motion.as_dict() if motion is not None else None}
 
 
 def shot_stills(studio: Studio, principal: Principal, project_id: str) -> dict[int, Path]:
@@ -154,6 +193,24 @@ def shot_still(studio: Studio, principal: Principal, project_id: str, number: in
                        "(a shot with your own picture has none)", code="STILL_NOT_FOUND",
                        details={"shot": number, "drawn": sorted(drawn)})
     return drawn[number]
+
+
+def update_shot(studio: Studio, principal: Principal, project_id: str, number: int,
+                body: ShotUpdate) -> dict[str, Any]:
+    """Make shot `number` move (`motion: true`), stay a still (false) or follow the budget (null)."""
+    principal.require("projects:write")
+    project = owned_project(studio, principal, project_id)
+    path = assets.project_storyboard(studio, project_id)
+    edits = StoryboardEdits.load(path)
+    board = _board(studio, project, edits)
+    if not 1 <= number <= len(board.shots):
+        raise NotFound(f"the storyboard has shots 1 to {len(board.shots)}", code="SHOT_NOT_FOUND",
+                       details={"shot": number, "shots": len(board.shots)})
+    if "motion" in body.model_fields_set:
+        edits = set_motion(edits, number, body.motion)
+        _save(studio, project_id, path, edits)
+    shot = _board(studio, project, edits).as_dict()["shots"][number - 1]
+    return {"shot": shot, "render": f"POST /api/v1/projects/{project_id}/generate animates the shots marked moving"}
 
 
 def update_character(studio: Studio, principal: Principal, project_id: str, name: str,
@@ -174,15 +231,18 @@ def update_character(studio: Studio, principal: Principal, project_id: str, name
     if body.seed is not None:
         edit["seed"] = body.seed
     edits = replace(edits, characters={**edits.characters, wanted: edit})
-    _save(path, edits)
+    _save(studio, project_id, path, edits)
     look = next(c for c in _board(studio, project, edits).characters if c.name == wanted)
     return {"character": asdict(look), "render": f"POST /api/v1/projects/{project_id}/generate redraws their shots"}
 
 
-def _save(path: Path, edits: StoryboardEdits) -> None:
+def _save(studio: Studio, project_id: str, path: Path, edits: StoryboardEdits) -> None:
+    """Write the edits, and mark the project changed (its revision, hence its ETag, moves on)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(edits.as_dict(), indent=1), encoding="utf-8")
+    with studio.store.write() as db:
+        project_rows.touch_project(db, project_id, utcnow())
 
 
 def regenerate_shot(studio: Studio, principal: Principal, project_id: str, number: int,
@@ -206,6 +266,6 @@ def regenerate_shot(studio: Studio, principal: Principal, project_id: str, numbe
         edit = replace(old, seed=seed, prompt=body.prompt or old.prompt,
                        locked=old.locked if body.locked is None else body.locked)
         edits = replace(edits, shots={**edits.shots, number: edit})
-    _save(path, edits)
+    _save(studio, project_id, path, edits)
     shot = _board(studio, project, edits).as_dict()["shots"][number - 1]
     return {"shot": shot, "render": f"POST /api/v1/projects/{project_id}/generate draws the new still"}

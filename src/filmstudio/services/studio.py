@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from filmstudio.pipeline.engines import Pictures, VoiceInfo
+from filmstudio.config import Settings
+from filmstudio.pipeline.engines import Engines, Motion, Pictures, VoiceInfo
 from filmstudio.services.secrets import SecretStore
 from filmstudio.services.targets import PublishTarget
 from filmstudio.store.db import Store
@@ -26,41 +27,72 @@ class NoQueue:
         return None
 
 
+class EngineSource(Protocol):
+    """The engines of this studio as they are now: rebuilt by the composition root when the model library
+    changes (a pull or a removal finished, in this process or another), so nothing needs a restart."""
+
+    def current(self) -> Engines: ...
+
+    def voices(self) -> tuple[VoiceInfo, ...]:
+        """The current engines' voices (listed once per rebuild)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Studio:
-    """Everything a use case needs; routes, the desktop, the CLI and workers all hold one."""
+    """Everything a use case needs; routes, the desktop, the CLI and workers all hold one.
+
+    The machine's settings are the one frozen `Settings` the entry point read (`studio.settings.X`);
+    the rest is what the composition root built for this process: the store, the secret store, the
+    queue, and what the engines offer.
+    """
 
     store: Store
     secrets: SecretStore
-    media_dir: Path
-    work_dir: Path
-    cache_dir: Path
     queue: JobQueue
-    models_dir: Path = Path("models")  # pulled models (<home>/models); set by open_studio
-    model_catalogue: Path | None = None  # None: the catalogue shipped in the package
+    settings: Settings
     # The voices the render engines offer (the composition root sets them), so the length check
     # before credits move casts as the render will.
     voices: tuple[VoiceInfo, ...] = ()
     # The render engines' picture engine (None: procedural backdrops), for the storyboard's token
     # counts and the estimate of the stills to draw before a render starts.
     pictures: Pictures | None = None
-    model_endpoint: str | None = None  # None: HF_ENDPOINT, else the public hub
-    base_url: str = "http://127.0.0.1:8765"
-    signed_url_seconds: int = 3600
-    lease_seconds: float = 30.0
-    max_attempts: int = 3
-    # issue #4 (additive): webhook target policy and access-token lifetime
-    loopback_only: bool = True
-    webhook_allowed_hosts: tuple[str, ...] = ()
-    webhook_timeout_seconds: float = 10.0
-    webhook_lease_seconds: float = 60.0
-    token_seconds: int = 900
-    # issue #13 (additive): YouTube's API root and a CA bundle for it (tests, proxies)
-    youtube_api_endpoint: str = "https://www.googleapis.com/"
-    youtube_ca_bundle: Path | None = None
-    youtube_chunk_bytes: int = 8 * 1024 * 1024
-    # issue 17: where films can be published, by name (the composition root registers them)
+    # The render engines' video model (None: every shot a still), for the estimate of what motion adds.
+    motion: Motion | None = None
+    # Where films can be published, by name (the composition root registers them).
     publish_targets: Mapping[str, PublishTarget] = field(default_factory=dict)
+    # issue 18: the live engines (None: `voices` and `pictures` above are fixed, e.g. a test's own engines)
+    engine_source: EngineSource | None = None
+
+    def offered_voices(self) -> tuple[VoiceInfo, ...]:
+        """The voices a render would cast with now (a voice pulled a moment ago included)."""
+        return self.engine_source.voices() if self.engine_source is not None else self.voices
+
+    def picture_engine(self) -> Pictures | None:
+        """The picture engine a render would draw with now (None: procedural backdrops)."""
+        return self.engine_source.current().pictures if self.engine_source is not None else self.pictures
+
+    def with_engine_source(self, source: EngineSource | None) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, engine_source=source)
+
+    # The studio's folders, read through the settings (every use case works in them).
+    @property
+    def media_dir(self) -> Path:
+        return self.settings.media_dir
+
+    @property
+    def work_dir(self) -> Path:
+        return self.settings.work_dir
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.settings.cache_dir
+
+    @property
+    def models_dir(self) -> Path:
+        return self.settings.models_dir
 
     def with_voices(self, voices: Sequence[VoiceInfo]) -> Studio:
         from dataclasses import replace
@@ -71,6 +103,11 @@ class Studio:
         from dataclasses import replace
 
         return replace(self, pictures=pictures)
+
+    def with_motion(self, motion: Motion | None) -> Studio:
+        from dataclasses import replace
+
+        return replace(self, motion=motion)
 
     def with_targets(self, targets: Mapping[str, PublishTarget]) -> Studio:
         from dataclasses import replace

@@ -33,4 +33,4 @@ def secret_key(secret: str) -> bytes:
 
 
 def policy(studio: Studio) -> netpolicy.Policy:
-    return netpolicy.Policy(loopback_ok=studio.loopback_only, allowed=studio.webhook_allowed_hosts)
+    return netpolicy.Policy(loopback_ok=studio.settings.loopback_only, allowed=studio.settings.webhook_allowed_hosts)

@@ -24,6 +24,7 @@ from filmstudio.domain.errors import FilmStudioError
 from filmstudio.services import netpolicy
 from filmstudio.services.studio import Studio
 from filmstudio.services.webhook_secrets import policy, secret_key, secret_name
+from filmstudio.store import webhooks as hook_rows
 from filmstudio.store.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -94,17 +95,9 @@ class WebhookSender:
     def _claim(self, delivery_id: str) -> dict[str, Any] | None:
         now = self.clock()
         with self.studio.store.write() as db:
-            cur = db.execute(
-                "UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND status = 'pending' "
-                "AND (due_at IS NULL OR due_at <= ?) AND (lease_until IS NULL OR lease_until < ?)",
-                [now + self.studio.webhook_lease_seconds, delivery_id, now, now],
-            )
-            if cur.rowcount != 1:
+            if not hook_rows.lease_delivery(db, delivery_id, now, now + self.studio.settings.webhook_lease_seconds):
                 return None
-        return self.studio.store.one(
-            "SELECT d.*, w.url, w.status AS hook_status, w.deleted_at FROM webhook_deliveries d "
-            "JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ?", [delivery_id],
-        )
+        return hook_rows.delivery_with_endpoint(self.studio.store, delivery_id)
 
     def deliver(self, delivery_id: str) -> bool:
         """Try one delivery if it is due and unleased; True if this call attempted it."""
@@ -153,7 +146,7 @@ class WebhookSender:
                 "webhook-id": row["id"], "webhook-timestamp": str(stamp),
                 "webhook-signature": sign(secret, row["id"], stamp, row["payload"]),
             }
-            code = self.post(target, headers, row["payload"].encode(), self.studio.webhook_timeout_seconds)
+            code = self.post(target, headers, row["payload"].encode(), self.studio.settings.webhook_timeout_seconds)
             return done(code, None)
         except FilmStudioError as exc:
             return done(None, f"{exc.code}: {exc.message}")
@@ -162,48 +155,30 @@ class WebhookSender:
 
     def _log(self, delivery_id: str, attempt: int, outcome: Outcome) -> None:
         with self.studio.store.write() as db:
-            db.execute(
-                "INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, latency_ms, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [delivery_id, attempt, outcome.status_code, outcome.error, outcome.latency_ms, utcnow()],
-            )
+            hook_rows.add_attempt(db, delivery_id, attempt, outcome.status_code, outcome.error, outcome.latency_ms,
+                                  utcnow())
 
     def _finish(self, row: dict[str, Any], status: str, code: int | None, error: str | None,
                 *, log_attempt: bool = True) -> None:
         with self.studio.store.write() as db:
-            db.execute(
-                "UPDATE webhook_deliveries SET status = ?, attempts = attempts + ?, last_status_code = ?, "
-                "last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?",
-                [status, 1 if log_attempt else 0, code, error, utcnow(), row["id"]],
-            )
+            hook_rows.finish_delivery(db, row["id"], status, log_attempt, code, error, utcnow())
 
     def _reschedule(self, row: dict[str, Any], attempts: int, code: int | None, error: str, delay: float) -> None:
         due = self.clock() + delay
         with self.studio.store.write() as db:
-            db.execute(
-                "UPDATE webhook_deliveries SET attempts = ?, last_status_code = ?, last_error = ?, lease_until = NULL, "
-                "due_at = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
-                [attempts, code, error, due, _iso(due), utcnow(), row["id"]],
-            )
+            hook_rows.reschedule_delivery(db, row["id"], attempts, code, error, due, _iso(due), utcnow())
 
     def _disable(self, webhook_id: str, reason: str) -> None:
         with self.studio.store.write() as db:
-            db.execute("UPDATE webhooks SET status = 'disabled', disabled_reason = ? WHERE id = ? AND status = 'active'",
-                       [reason, webhook_id])
-            db.execute("UPDATE webhook_deliveries SET status = 'abandoned', last_error = ?, updated_at = ? "
-                       "WHERE webhook_id = ? AND status = 'pending' AND lease_until IS NULL",
-                       [f"endpoint disabled: {reason}", utcnow(), webhook_id])
+            hook_rows.disable_webhook(db, webhook_id, reason, utcnow())
 
     # -- the loop -------------------------------------------------------------------------------
 
     def run_due(self, limit: int = 50) -> int:
         """Attempt every due, unleased delivery (oldest first); return how many were attempted."""
         now = self.clock()
-        due = self.studio.store.all(
-            "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND (due_at IS NULL OR due_at <= ?) "
-            "AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at LIMIT ?", [now, now, limit],
-        )
-        return sum(1 for r in due if self.deliver(r["id"]))
+        return sum(1 for delivery_id in hook_rows.due_deliveries(self.studio.store, now, limit)
+                   if self.deliver(delivery_id))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="filmstudio-webhooks", daemon=True)

@@ -25,6 +25,7 @@ from filmstudio.services.keys import Principal
 from filmstudio.services.studio import Studio
 from filmstudio.services.webhook_secrets import SECRET_PREFIX, policy, secret_name
 from filmstudio.services.webhook_sender import WebhookSender
+from filmstudio.store import webhooks as hook_rows
 from filmstudio.store.db import utcnow
 
 MAX_WEBHOOKS = 20
@@ -45,7 +46,7 @@ def _public(row: dict[str, Any]) -> WebhookPublic:
 
 
 def _owned(studio: Studio, principal: Principal, webhook_id: str) -> dict[str, Any]:
-    row = studio.store.one("SELECT * FROM webhooks WHERE id = ? AND deleted_at IS NULL", [webhook_id])
+    row = hook_rows.live_webhook(studio.store, webhook_id)
     if row is None or row["account_id"] != principal.account_id:
         raise NotFound("no such webhook", code="WEBHOOK_NOT_FOUND")
     return row
@@ -68,23 +69,17 @@ def create_webhook(studio: Studio, principal: Principal, data: WebhookCreate) ->
                               http_status=503)
     put(secret_name(webhook_id), secret)
     with studio.store.write() as db:
-        count = db.execute("SELECT count(*) FROM webhooks WHERE account_id = ? AND deleted_at IS NULL",
-                           [principal.account_id]).fetchone()[0]
-        if count >= MAX_WEBHOOKS:
+        if hook_rows.count_live_webhooks(db, principal.account_id) >= MAX_WEBHOOKS:
             raise BadRequest(f"an account may register at most {MAX_WEBHOOKS} webhooks", code="TOO_MANY_WEBHOOKS")
-        db.execute(
-            "INSERT INTO webhooks (id, account_id, url, events, status, created_at, secret_ref) "
-            "VALUES (?, ?, ?, ?, 'active', ?, ?)",
-            [webhook_id, principal.account_id, data.url.strip(), events_json, now, secret_name(webhook_id)],
-        )
+        hook_rows.add_webhook(db, webhook_id, principal.account_id, data.url.strip(), events_json, now,
+                              secret_name(webhook_id))
     return WebhookCreated(webhook_id=webhook_id, url=data.url.strip(), events=json.loads(events_json),
                           created_at=now, secret=made)
 
 
 def list_webhooks(studio: Studio, principal: Principal) -> WebhookList:
     principal.require("webhooks")
-    found = studio.store.all("SELECT * FROM webhooks WHERE account_id = ? AND deleted_at IS NULL ORDER BY created_at",
-                             [principal.account_id])
+    found = hook_rows.live_webhooks(studio.store, principal.account_id)
     return WebhookList(webhooks=[_public(r) for r in found])
 
 
@@ -94,10 +89,7 @@ def delete_webhook(studio: Studio, principal: Principal, webhook_id: str) -> Non
     _owned(studio, principal, webhook_id)
     now = utcnow()
     with studio.store.write() as db:
-        db.execute("UPDATE webhooks SET deleted_at = ?, status = 'disabled', disabled_reason = 'deleted' WHERE id = ?",
-                   [now, webhook_id])
-        db.execute("UPDATE webhook_deliveries SET status = 'abandoned', last_error = 'endpoint deleted', "
-                   "updated_at = ? WHERE webhook_id = ? AND status = 'pending'", [now, webhook_id])
+        hook_rows.delete_webhook(db, webhook_id, now)
     delete = getattr(studio.secrets, "delete", None)
     if delete is not None:
         delete(secret_name(webhook_id))
@@ -107,14 +99,10 @@ def list_deliveries(studio: Studio, principal: Principal, webhook_id: str, *, li
     """The latest deliveries with every attempt (status code, error, latency)."""
     principal.require("webhooks")
     _owned(studio, principal, webhook_id)
-    rows = studio.store.all(
-        "SELECT * FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
-        [webhook_id, max(1, min(limit, 200))],
-    )
+    rows = hook_rows.latest_deliveries(studio.store, webhook_id, max(1, min(limit, 200)))
     out = []
     for r in rows:
-        attempts = studio.store.all("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt, id",
-                                    [r["id"]])
+        attempts = hook_rows.attempts_of(studio.store, r["id"])
         out.append(DeliveryPublic(
             delivery_id=r["id"], event=r["event"], status=r["status"], attempts=r["attempts"],
             next_attempt_at=r["next_attempt_at"] if r["status"] == "pending" else None,
@@ -135,12 +123,8 @@ def test_webhook(studio: Studio, principal: Principal, webhook_id: str) -> Deliv
     now_iso = utcnow()
     data = {"job_id": None, "project_id": None, "status": "test", "output_url": None}
     with studio.store.write() as db:
-        db.execute(
-            """INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status, attempts, next_attempt_at,
-                   due_at, created_at, updated_at) VALUES (?, ?, 'webhook.test', ?, 'pending', 0, ?, ?, ?, ?)""",
-            [message_id, webhook_id, events.payload(message_id, "webhook.test", now_iso, data), now_iso,
-             time.time(), now_iso, now_iso],
-        )
+        hook_rows.add_delivery(db, message_id, webhook_id, "webhook.test",
+                               events.payload(message_id, "webhook.test", now_iso, data), now_iso, time.time())
     WebhookSender(studio).deliver(message_id)
     found = [d for d in list_deliveries(studio, principal, webhook_id, limit=200).deliveries
              if d.delivery_id == message_id]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from filmstudio.domain.errors import Conflict, InsufficientCredits, NotFound, WriterUnavailable
+from filmstudio.domain.jobs import JobRow, WriteParams, params_json
 from filmstudio.domain.models import JobAccepted, WriteRequest
 from filmstudio.domain.settings import RenderSettings, parse_settings
 from filmstudio.pipeline.cancel import CancelToken
@@ -63,7 +64,7 @@ def start_write(studio: Studio, principal: Principal, project_id: str, request: 
         rows.add_job(db, {
             "id": job_id, "kind": "write", "project_id": project_id, "account_id": principal.account_id,
             "status": "queued", "script": project["script"], "settings": settings.model_dump_json(),
-            "credits": WRITE_CREDITS, "created_at": now, "params": json.dumps({"idea": idea}),
+            "credits": WRITE_CREDITS, "created_at": now, "params": params_json(WriteParams(idea=idea)),
         })
         account_rows.ledger_entry(db, principal.account_id, job_id, "deduct", WRITE_CREDITS)
         project_rows.update_project(db, project_id, {"idea": idea, "updated_at": now})
@@ -96,7 +97,7 @@ def write_for(studio: Studio, writer: Writer | None, idea: str, settings: Render
         progress.note(round=round_, characters=written["chars"])
 
     progress.report(STEP, 0.0)
-    return write_screenplay(writer, wanted, cancel=cancel, voices=studio.voices, on_text=on_text)
+    return write_screenplay(writer, wanted, cancel=cancel, voices=studio.offered_voices(), on_text=on_text)
 
 
 ROUNDS_SHOWN = 3
@@ -114,17 +115,17 @@ class WriteJobs:
     writer: Writer | None
     kind: ClassVar[str] = "write"
 
-    def run(self, job: dict[str, Any], progress: JobProgress, cancel: CancelToken) -> JobOutcome:
-        settings = RenderSettings.model_validate_json(job["settings"])
-        idea = str(json.loads(job.get("params") or "{}").get("idea", ""))
-        play = write_for(self.studio, self.writer, idea, settings, progress, cancel)
+    def run(self, job: JobRow, progress: JobProgress, cancel: CancelToken) -> JobOutcome:
+        settings = RenderSettings.model_validate_json(job.settings_json)
+        play = write_for(self.studio, self.writer, job.params_as(WriteParams).idea, settings, progress, cancel)
         return JobOutcome(result={**play.as_dict(), "script": play.text}, warnings=play.advice)
 
-    def completed(self, db: Any, job: dict[str, Any], outcome: JobOutcome, now: str) -> dict[str, Any]:
-        save_script(db, job["project_id"], _screenplay(outcome), now)
+    def completed(self, db: Any, job: JobRow, outcome: JobOutcome, now: str) -> dict[str, Any]:
+        assert job.project_id is not None  # a write job is always a project's
+        save_script(db, job.project_id, _screenplay(outcome), now)
         return {}
 
-    def discard(self, job: dict[str, Any]) -> None:
+    def discard(self, job: JobRow) -> None:
         return None  # nothing on disk: the script is written only when the job completes
 
 

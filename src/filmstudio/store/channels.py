@@ -59,3 +59,9 @@ def unshare_channel(db: sqlite_utils.Database, channel_id: str, account_id: str)
 def shares(store: Store, channel_id: str) -> list[str]:
     return [r["account_id"] for r in store.all(
         "SELECT account_id FROM youtube_channel_shares WHERE channel_id = ? ORDER BY shared_at", [channel_id])]
+
+
+def channel_owner(db: sqlite_utils.Database, channel_id: str) -> str | None:
+    """The account that connected the channel first (inside a write)."""
+    row = db.execute("SELECT account_id FROM youtube_channels WHERE channel_id = ?", [channel_id]).fetchone()
+    return None if row is None else str(row[0])

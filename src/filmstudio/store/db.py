@@ -87,3 +87,27 @@ class Store:
 @contextmanager
 def _nolock() -> Iterator[None]:
     yield
+
+
+def snapshot(source: Path, target: Path) -> None:
+    """Snapshot `source` into `target` (a single self-contained file, no -wal beside it)."""
+    src = sqlite3.connect(str(source), timeout=30)
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            # pages=-1: the whole database in one step = one read transaction = one consistent snapshot.
+            src.backup(dst, pages=-1)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def integrity(path: Path) -> str:
+    """`PRAGMA integrity_check` of a database file: "ok" when sound."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        conn.close()

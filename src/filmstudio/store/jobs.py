@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, cast
 
 import sqlite_utils
 
-from filmstudio.domain.models import JOB_KINDS
+from filmstudio.domain.jobs import JobRow, parse_params
+from filmstudio.domain.models import JOB_KINDS, JobKind, JobStatus
 from filmstudio.store.db import Store
 from filmstudio.store.rows import insert, update
 
@@ -20,12 +22,47 @@ def add_job(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     insert(db, "jobs", row)
 
 
-def get_job(store: Store, job_id: str) -> dict[str, Any] | None:
-    return store.one("SELECT * FROM jobs WHERE id = ?", [job_id])
+def job_row(row: dict[str, Any]) -> JobRow:
+    """The one place a `jobs` row becomes a JobRow: its JSON columns parsed, its params by its kind's model."""
+    kind = cast(JobKind, row.get("kind") or "render")
+
+    def loaded(column: str) -> Any:
+        raw = row.get(column)
+        return json.loads(raw) if raw else None
+
+    return JobRow(
+        id=row["id"], kind=kind, project_id=row.get("project_id"), account_id=row["account_id"],
+        status=cast(JobStatus, row["status"]), params=parse_params(kind, row.get("params")), script=row.get("script") or "",
+        settings=loaded("settings") or {}, progress=int(row.get("progress") or 0), current_step=row.get("current_step"),
+        result=loaded("result"), attempts=int(row.get("attempts") or 0), lease_owner=row.get("lease_owner"),
+        lease_until=row.get("lease_until"), cancel_requested=bool(row.get("cancel_requested")),
+        error_code=row.get("error_code"), error_message=row.get("error_message"),
+        error_details=loaded("error_details"), warnings=tuple(loaded("warnings") or ()),
+        stage_timings=loaded("stage_timings") or {}, credits=int(row.get("credits") or 0),
+        idempotency_key=row.get("idempotency_key"), output_dir=row.get("output_dir"),
+        created_at=row.get("created_at") or "", enqueued_at=row.get("enqueued_at"), started_at=row.get("started_at"),
+        finished_at=row.get("finished_at"),
+    )
 
 
-def job_by_idempotency_key(store: Store, account_id: str, key: str) -> dict[str, Any] | None:
-    return store.one("SELECT * FROM jobs WHERE account_id = ? AND idempotency_key = ?", [account_id, key])
+def _one(store: Store, sql: str, params: Any) -> JobRow | None:
+    found = store.one(sql, params)
+    return job_row(found) if found is not None else None
+
+
+def get_job(store: Store, job_id: str) -> JobRow | None:
+    return _one(store, "SELECT * FROM jobs WHERE id = ?", [job_id])
+
+
+def lock_job(db: sqlite_utils.Database, job_id: str) -> JobRow | None:
+    """Read a job inside a write transaction."""
+    cur = db.execute("SELECT * FROM jobs WHERE id = ?", [job_id])
+    found = cur.fetchone()
+    return None if found is None else job_row(dict(zip([c[0] for c in cur.description], found, strict=True)))
+
+
+def job_by_idempotency_key(store: Store, account_id: str, key: str) -> JobRow | None:
+    return _one(store, "SELECT * FROM jobs WHERE account_id = ? AND idempotency_key = ?", [account_id, key])
 
 
 def list_jobs(
@@ -38,7 +75,7 @@ def list_jobs(
     kind: str | None = None,
     limit: int,
     offset: int,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[JobRow], int]:
     where = "account_id = ?"
     params: list[Any] = [account_id]
     if status is not None:
@@ -56,7 +93,7 @@ def list_jobs(
         f"SELECT * FROM jobs WHERE {where} ORDER BY created_at {direction}, rowid {direction} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    return rows, int(total["n"]) if total else 0
+    return [job_row(r) for r in rows], int(total["n"]) if total else 0
 
 
 def claim(db: sqlite_utils.Database, job_id: str, owner: str, now: float, lease_until: float, started_at: str) -> bool:
@@ -89,9 +126,9 @@ def update_job(db: sqlite_utils.Database, job_id: str, fields: dict[str, Any], w
     return update(db, "jobs", job_id, fields, where)
 
 
-def jobs_to_reconcile(store: Store, now: float, queued_before: str) -> list[dict[str, Any]]:
+def jobs_to_reconcile(store: Store, now: float, queued_before: str) -> list[JobRow]:
     """Queued jobs last enqueued before `queued_before`, and processing jobs whose lease is stale."""
-    return store.all(
+    return [job_row(r) for r in store.all(
         """
         SELECT * FROM jobs
         WHERE (status = 'queued' AND (enqueued_at IS NULL OR enqueued_at < ?))
@@ -99,22 +136,15 @@ def jobs_to_reconcile(store: Store, now: float, queued_before: str) -> list[dict
         ORDER BY created_at
         """,
         [queued_before, now],
-    )
+    )]
 
 
-def finished_jobs_timings(store: Store, limit: int = 20) -> list[dict[str, Any]]:
-    return store.all(
-        "SELECT settings, stage_timings, result FROM jobs WHERE status = 'completed' AND kind = 'render' "
-        "ORDER BY finished_at DESC LIMIT ?",
+def finished_renders(store: Store, limit: int = 20) -> list[JobRow]:
+    """The newest completed render jobs (their settings, stage timings and results make the estimates)."""
+    return [job_row(r) for r in store.all(
+        "SELECT * FROM jobs WHERE status = 'completed' AND kind = 'render' ORDER BY finished_at DESC LIMIT ?",
         [limit],
-    )
-
-
-def started_facts(db: sqlite_utils.Database, job_id: str) -> dict[str, Any]:
-    """What the `job.started` event needs of a job just claimed: account, project, attempts, kind."""
-    account_id, project_id, attempts, kind = db.execute(
-        "SELECT account_id, project_id, attempts, kind FROM jobs WHERE id = ?", [job_id]).fetchone()
-    return {"account_id": account_id, "project_id": project_id, "attempts": attempts, "kind": kind}
+    )]
 
 
 def lease_state(store: Store, job_id: str) -> dict[str, Any] | None:
@@ -132,7 +162,8 @@ def active_pull(db: sqlite_utils.Database, model_id: str) -> str | None:
     """The id of the queued or running pull of `model_id`, if there is one."""
     found = db.execute(
         "SELECT id FROM jobs WHERE kind = 'model_pull' AND status IN ('queued', 'processing') "
-        "AND json_extract(params, '$.model_id') = ?", [model_id]).fetchone()
+        "AND (json_extract(params, '$.model_id') = ? "
+        "OR EXISTS (SELECT 1 FROM json_each(params, '$.model_ids') WHERE value = ?))", [model_id, model_id]).fetchone()
     return str(found[0]) if found is not None else None
 
 
@@ -146,3 +177,35 @@ def active_job_of_kind(db: Any, project_id: str, kind: str) -> bool:
     """Whether a job of `kind` for the project is queued or running."""
     return db.execute("SELECT 1 FROM jobs WHERE project_id = ? AND kind = ? AND status IN ('queued', 'processing') "
                       "LIMIT 1", [project_id, kind]).fetchone() is not None
+
+
+# -- publish jobs ---------------------------------------------------------------------------------
+
+
+def last_ended_publish(db: sqlite_utils.Database, project_id: str) -> JobRow | None:
+    """The project's newest failed or cancelled publish job (what it got done), if any."""
+    cur = db.execute(
+        "SELECT * FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('failed', 'cancelled') "
+        "ORDER BY created_at DESC LIMIT 1", [project_id])
+    found = cur.fetchone()
+    return None if found is None else job_row(dict(zip([c[0] for c in cur.description], found, strict=True)))
+
+
+def running_publish(db: sqlite_utils.Database, project_id: str) -> str | None:
+    """The id of the project's queued or running publish job, if there is one."""
+    row = db.execute("SELECT id FROM jobs WHERE kind = 'publish' AND project_id = ? "
+                     "AND status IN ('queued', 'processing')", [project_id]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def orphaned_publish(store: Store, project_id: str, now: float) -> str | None:
+    """A queued or running publish of the project whose worker is gone (no lease, or a stale one)."""
+    found = store.one(
+        "SELECT id FROM jobs WHERE kind = 'publish' AND project_id = ? AND status IN ('queued', 'processing') "
+        "AND (lease_until IS NULL OR lease_until < ?)", [project_id, now])
+    return None if found is None else str(found["id"])
+
+
+def latest_publish(store: Store) -> JobRow | None:
+    """The newest publish job of any project."""
+    return _one(store, "SELECT * FROM jobs WHERE kind = 'publish' ORDER BY created_at DESC LIMIT 1", [])

@@ -361,6 +361,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE projects ADD COLUMN idea TEXT;
         """,
     ),
+    (
+        9,
+        # Issue 21: optimistic concurrency. A project's revision is its ETag ("r<n>"); every write of
+        # the row bumps it, whoever writes it (an edit, a render starting or ending, a written script),
+        # so no writer can forget. A write that sets the revision itself is left alone.
+        """
+        ALTER TABLE projects ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+        CREATE TRIGGER projects_revision AFTER UPDATE ON projects WHEN NEW.revision = OLD.revision
+        BEGIN
+            UPDATE projects SET revision = OLD.revision + 1 WHERE rowid = NEW.rowid;
+        END;
+        """,
+    ),
 )
 
 # Migrations that rebuild a table others reference: run with foreign keys off (a no-op inside a

@@ -64,3 +64,11 @@ def list_projects(
 
 def update_project(db: sqlite_utils.Database, project_id: str, fields: dict[str, Any], where: str = "") -> int:
     return update(db, "projects", project_id, fields, where)
+
+
+def touch_project(db: sqlite_utils.Database, project_id: str, now: str) -> int:
+    """Mark a live project changed by an edit kept beside its row (storyboard edits, its pictures).
+
+    The row's trigger bumps its revision, so the project's ETag changes like on any other write.
+    """
+    return update(db, "projects", project_id, {"updated_at": now}, "deleted_at IS NULL")

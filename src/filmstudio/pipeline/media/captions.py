@@ -33,6 +33,8 @@ MAX_CUE_SECONDS = 7.0  # the longest a cue stays up
 MAX_CHARS_PER_SECOND = 17.0  # adult reading speed for subtitles (Netflix timed-text style guide)
 GAP_FRAMES = 2  # frames between two cues, so the eye sees that the text changed
 MAX_LAG = 0.5  # a cue inside a line may start this much after its first word, to leave the one before up
+MAX_LEAD = 0.5  # ... or this much before it, so that a line's cues share its time by their length
+LAST_PAUSE = 2.0  # the pause the last line's cues may share (the film's end is not known here)
 
 
 def _split_pieces(text: str, pattern: re.Pattern[str], glue: str = "") -> list[tuple[str, str]]:
@@ -192,23 +194,18 @@ def build_cues(
     """
     ordered = sorted((t for t in timed if t[3].strip()), key=lambda t: (t[1], t[0]))
     who = speakers or {}
+    gap = GAP_FRAMES / fps
     pieces: list[_Piece] = []
-    for line_index, start, end, text in ordered:
+    for n, (line_index, start, end, text) in enumerate(ordered):
         chunks = split_for_cues(text, max_chars=max_chars, max_lines=max_lines)
-        bounds = _word_bounds(chunks, (words or {}).get(line_index)) if len(chunks) > 1 else None
-        if bounds is None:
-            total = sum(len(c) for c in chunks)
-            span, done, bounds = max(0.0, end - start), 0, []
-            for chunk in chunks:
-                a = start + span * done / total
-                done += len(chunk)
-                bounds.append((a, start + span * done / total))
+        spoken = _word_bounds(chunks, (words or {}).get(line_index)) if len(chunks) > 1 else None
+        after = ordered[n + 1][1] - gap if n + 1 < len(ordered) else end + LAST_PAUSE
+        bounds = _shared(chunks, start, end, max(end, after), spoken, gap, max_cps)
         last = len(chunks) - 1
         for k, (chunk, (w_start, w_end)) in enumerate(zip(chunks, bounds, strict=True)):
             # The first cue starts with the clip, the last ends with it; between, at the words.
             pieces.append(_Piece(line_index, start if k == 0 else max(start, w_start),
                                  end if k == last else min(end, w_end), chunk, k == 0, who.get(line_index, "")))
-    gap = GAP_FRAMES / fps
     timed_pieces = _merge_short(_time(pieces, gap, max_cps), max_chars, max_lines, gap, max_cps)
     cues: list[Cue] = []
     for piece, start, end in timed_pieces:
@@ -216,6 +213,59 @@ def build_cues(
         cues.append(Cue(index=len(cues) + 1, start=start, end=end, text="\n".join(lines),
                         line_index=piece.line_index))
     return cues
+
+
+def _shared(chunks: list[str], start: float, end: float, until: float,
+            spoken: list[tuple[float, float]] | None, gap: float, max_cps: float) -> list[tuple[float, float]]:
+    """Each chunk's (start, end): the line's time shared so that its fastest cue reads as slowly as
+    it can, each cue starting at most `MAX_LEAD` before or `MAX_LAG` after its own first word
+    (`spoken`, when the voice gave word timings; else anywhere in the line). The cues share the
+    speech's own time when that reads at `max_cps` or slower, else also the pause after the line,
+    up to the next line (`until`). The last chunk ends where the speech ends (the caller holds it)."""
+    n = len(chunks)
+    if n == 1:
+        return [(start, end)]
+    chars = [_chars(c) for c in chunks]
+    until = max(end, min(until, start + MAX_CUE_SECONDS * n))
+    window = []
+    for k in range(1, n):
+        lo, hi = (spoken[k][0] - MAX_LEAD, spoken[k][0] + MAX_LAG) if spoken else (start, end)
+        window.append((min(max(lo, start), end), min(max(hi, start), end)))
+
+    def place(rate: float, limit: float) -> tuple[list[float], bool]:
+        """The earliest cue starts that give each cue `rate` (and 5/6 s), and whether they fit."""
+        edges, fits = [start], True
+        for k, (lo, hi) in enumerate(window):
+            at = max(edges[-1] + max(MIN_CUE_SECONDS, chars[k] / rate) + gap, lo)
+            fits = fits and at <= hi + 1e-9
+            edges.append(min(at, hi))
+        fits = fits and edges[-1] + max(MIN_CUE_SECONDS, chars[-1] / rate) <= limit + 1e-9
+        return edges, fits
+
+    def slowest(limit: float) -> float | None:
+        """The slowest reading speed (characters a second) that fits before `limit`, by bisection."""
+        slow, fast = 1.0, 1000.0
+        if not place(fast, limit)[1]:
+            return None
+        while fast - slow > 0.05:
+            mid = (slow + fast) / 2
+            slow, fast = (slow, mid) if place(mid, limit)[1] else (mid, fast)
+        return fast
+
+    rate, limit = slowest(end), end
+    if rate is None or rate > max_cps:
+        rate, limit = slowest(until), until
+    if rate is None and spoken is not None:  # no sharing fits the words' windows: each cue at its words
+        return spoken
+    if rate is None:  # too short a line for 5/6 s a cue: its time shared by characters
+        total, span, done, out = sum(chars), max(0.0, end - start), 0, []
+        for c in chars:
+            a = start + span * done / total
+            done += c
+            out.append((a, start + span * done / total))
+        return out
+    edges = [*place(rate, limit)[0], end + gap]  # each cue ends two frames before the next starts
+    return [(edges[k], max(edges[k], edges[k + 1] - gap)) for k in range(n)]
 
 
 Timed = tuple[_Piece, float, float]
@@ -227,7 +277,10 @@ def _time(pieces: list[_Piece], gap: float, max_cps: float) -> list[Timed]:
     out: list[Timed] = []
     for n, p in enumerate(pieces):
         start = starts[n]
-        need = max(MIN_CUE_SECONDS, _chars(p.text) / max_cps)
+        inside = n + 1 < len(pieces) and not pieces[n + 1].first
+        # A cue inside its line keeps the share of the line it was given (`_shared`), or 5/6 s;
+        # a line's last cue is held for its reading time, into the pause after the line.
+        need = MIN_CUE_SECONDS if inside else max(MIN_CUE_SECONDS, _chars(p.text) / max_cps)
         end = min(max(p.end, start + need), start + MAX_CUE_SECONDS)
         if n + 1 < len(pieces):
             nxt = pieces[n + 1]

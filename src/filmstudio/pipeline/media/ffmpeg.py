@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,31 @@ from filmstudio.pipeline.context import CancelToken
 RENDER_NICENESS = 10
 
 
+@dataclass(frozen=True)
+class Tools:
+    """Which ffmpeg and ffprobe to run: the settings' choice (`Settings.ffmpeg`, `.ffprobe`), else found here."""
+
+    ffmpeg: str | None = None  # None: the system's, then imageio-ffmpeg's bundled build
+    ffprobe: str | None = None  # None: beside that ffmpeg, then the system's
+
+
+_tools = Tools()
+
+
+def use_tools(tools: Tools) -> None:
+    """The composition root's choice of programs, from the settings (this module reads no environment)."""
+    global _tools
+    if tools != _tools:
+        _tools = tools
+        for found in (ffmpeg_exe, ffprobe_exe, encoders, working_hardware_encoders):
+            found.cache_clear()
+
+
 @functools.cache
 def ffmpeg_exe() -> str:
-    """The ffmpeg to use: $FILMSTUDIO_FFMPEG, then the system's, then imageio-ffmpeg's bundled build."""
-    env = os.environ.get("FILMSTUDIO_FFMPEG")
-    if env:
-        return env
+    """The ffmpeg to use: the settings' (`use_tools`), then the system's, then imageio-ffmpeg's bundled build."""
+    if _tools.ffmpeg:
+        return _tools.ffmpeg
     found = shutil.which("ffmpeg")
     if found:
         return found
@@ -50,9 +70,8 @@ def ffmpeg_exe() -> str:
 @functools.cache
 def ffprobe_exe() -> str | None:
     """ffprobe if installed (imageio-ffmpeg does not ship one)."""
-    env = os.environ.get("FILMSTUDIO_FFPROBE")
-    if env:
-        return env
+    if _tools.ffprobe:
+        return _tools.ffprobe
     beside = Path(ffmpeg_exe()).with_name("ffprobe")
     if beside.exists():
         return str(beside)
@@ -96,11 +115,11 @@ def working_hardware_encoders() -> tuple[str, ...]:
     return tuple(ok)
 
 
-def video_encoder(preferred: str | None = None) -> str:
-    """The H.264 encoder to use: the preferred one, a working hardware one, else libx264."""
+def video_encoder(preferred: str | None = None, *, hardware: bool = True) -> str:
+    """The H.264 encoder to use: the preferred one, a working hardware one (unless `hardware` is off), else libx264."""
     if preferred:
         return preferred
-    if os.environ.get("FILMSTUDIO_NO_HWENC") != "1":
+    if hardware:
         hw = working_hardware_encoders()
         if hw:
             return hw[0]
@@ -112,8 +131,9 @@ class FfmpegEncoder:
 
     name = "ffmpeg"
 
-    def __init__(self, forced: str | None = None) -> None:
+    def __init__(self, forced: str | None = None, *, hardware: bool = True) -> None:
         self.forced = forced
+        self.hardware = hardware  # False: never a hardware encoder (`Settings.no_hwenc`)
 
     def info(self) -> Any:
         from filmstudio.pipeline.engines import EngineInfo
@@ -127,7 +147,7 @@ class FfmpegEncoder:
                           details={"encoder": chosen})
 
     def video_encoder(self, forced: str | None = None) -> str:
-        return video_encoder(forced or self.forced)
+        return video_encoder(forced or self.forced, hardware=self.hardware)
 
 
 GOP_SECONDS = 2  # a keyframe every 2 s from each segment's start (segments start on one)

@@ -1,7 +1,8 @@
 """`pull`: download one catalogue model into a ModelLibrary, resumably and checked.
 
 Uses huggingface_hub's own HTTP pieces (`hf_hub_url`, `get_hf_file_metadata`, `http_get`) at
-the entry's pinned revision, against HF_ENDPOINT or an explicit endpoint. Not `hf_hub_download`:
+the entry's pinned revision, against the endpoint the caller gives (the settings' `pull_endpoint`:
+FILMSTUDIO_MODEL_ENDPOINT, then HF_ENDPOINT), else the public hub. Not `hf_hub_download`:
 since huggingface_hub 1.x it downloads into a process-unique temporary file that it deletes on
 any failure, so a pull cut by a crash or `kill -9` would start again from byte 0. Here each
 file streams into `<root>/.staging/<id>/<path>.part`, which the next pull (any process)
@@ -88,7 +89,7 @@ def pull(
     staging.mkdir(parents=True, exist_ok=True)
     with _PullLock(staging, entry.id):
         hub = _hub()
-        base = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        base = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
         headers = hub.build_hf_headers(token=token, library_name="filmstudio")
         # A branch name is resolved to a commit by the first answer, then every file comes from
         # that commit (and later pulls from the commit seen the first time).

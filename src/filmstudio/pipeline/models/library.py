@@ -80,6 +80,25 @@ class ModelLibrary:
                 found.append(model)
         return found
 
+    def state(self) -> tuple[tuple[str, int, int], ...]:
+        """What is installed, cheaply (a stat per model, no file read): changes with every install or removal.
+
+        A pull renames a whole folder into place and a removal renames it away, in any process, so
+        comparing two states tells whether the engines built from this library are out of date.
+        """
+        if not self.root.is_dir():
+            return ()
+        found = []
+        for child in sorted(self.root.iterdir()):
+            if child.name.startswith("."):
+                continue
+            try:
+                st = (child / MANIFEST).stat()
+            except OSError:
+                continue
+            found.append((child.name, st.st_ino, st.st_mtime_ns))
+        return tuple(found)
+
     def get(self, model_id: str) -> InstalledModel | None:
         return self._read(self._folder(model_id)) if valid_id(model_id) else None
 

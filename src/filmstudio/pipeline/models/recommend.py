@@ -11,7 +11,7 @@ Picked from the catalogue and the hardware detection alone (nothing is fetched):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,10 +142,15 @@ def describe_plan(plan: Recommendation) -> list[str]:
     return lines
 
 
+ModelProgress = Callable[[str, int, int], None]
+"""(model id, bytes done, bytes in all) for one model of a set."""
+
+
 def pull_plan(entries: Sequence[ModelEntry], library: ModelLibrary, *, progress: Progress | None = None,
               cancel: Cancel | None = None, endpoint: str | None = None,
-              report_seconds: float = REPORT_SECONDS) -> list[Path]:
-    """Pull every entry in turn as one download: `progress(done, total, rate)` over the whole set.
+              report_seconds: float = REPORT_SECONDS, each: ModelProgress | None = None) -> list[Path]:
+    """Pull every entry in turn as one download: `progress(done, total, rate)` over the whole set,
+    `each(model_id, done, size)` per model.
 
     Each model resumes where an earlier, cut pull of it stopped (its `.part` files are kept);
     models already installed cost nothing. Disk space for the whole set is checked first.
@@ -160,10 +165,15 @@ def pull_plan(entries: Sequence[ModelEntry], library: ModelLibrary, *, progress:
     for entry in entries:
         if library.is_installed(entry.id):
             folders.append(library.path(entry.id) or library.root / entry.id)
+            if each is not None:
+                each(entry.id, entry.size, entry.size)
             continue
         base = finished
 
-        def report(done: int, size: int, rate: float, base: int = base, rest: int = total - entry.size) -> None:
+        def report(done: int, size: int, rate: float, base: int = base, rest: int = total - entry.size,
+                   model_id: str = entry.id) -> None:
+            if each is not None:
+                each(model_id, done, size)
             if progress is not None:
                 # The hub's real sizes replace the catalogue's estimate for the model in flight.
                 progress(base + done, max(rest + size, base + done), rate)

@@ -4,7 +4,8 @@ A segment's backdrop is one of three sources:
 
 - `Painted`: the procedural set (layers.py) for the scene heading and the props its action names;
 - `Still`: a picture file (the user's own, or one the picture engine drew);
-- `Clip`: a file of frames (what an image-to-video engine produces), looped over a long shot.
+- `Clip`: a file of frames (what an image-to-video engine produces); a shot longer than its clip
+  holds the clip's last frame while the camera's move goes on (never a visible loop).
 
 Each source resolves to a `Plate` at the backdrop's size, and a plate gives both the ffmpeg input
 (inputs and the chain that yields the plate's frames) and a Pillow frame at any time, so the
@@ -93,7 +94,7 @@ class Still:
 
 @dataclass(frozen=True)
 class Clip:
-    """A file of frames (an image-to-video engine's shot): played from its start, looped if short."""
+    """A file of frames (an image-to-video engine's shot): played from its start, its last frame held if short."""
 
     media: MediaRef
     path: Path = field(compare=False)
@@ -103,7 +104,7 @@ class Clip:
         return cls(MediaRef.of(path), path)
 
     def key(self) -> dict[str, Any]:
-        return {"kind": "clip", "media": self.media.name}
+        return {"kind": "clip", "media": self.media.name, "extend": "hold"}
 
 
 Source = Painted | Still | Clip
@@ -189,12 +190,15 @@ class ClipPlate:
     def _chain(self, folder: Path) -> str:
         w, h = self.size
         lut = write_grade_lut(folder / "grade.cube", self.style, self.brightness, self.darken)
-        return (f"fps={self.fps},scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,"
-                f"crop={w}:{h},format=rgb24,lut3d=file='{_escape(lut)}'")
+        # Only the clip's own frames are fitted and graded; `fps` then repeats them at the film's rate
+        # and tpad holds the last one past the clip's end (the camera's crop keeps travelling over it).
+        return (f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=lanczos,"
+                f"crop={w}:{h},format=rgb24,lut3d=file='{_escape(lut)}',format=yuv420p,"
+                f"fps={self.fps},tpad=stop_mode=clone:stop=-1")
 
     def stream(self, inputs: Inputs, folder: Path, frames: int) -> str:
-        idx = inputs.add(["-stream_loop", "-1", "-i", str(self.path)])
-        return (f"[{idx}:v]{self._chain(folder)},format=yuv420p,trim=end_frame={frames},"
+        idx = inputs.add(["-i", str(self.path)])
+        return (f"[{idx}:v]{self._chain(folder)},trim=end_frame={frames},"
                 f"settb=1/{self.fps},setpts=N")
 
     def frame(self, t: float) -> Image.Image:
@@ -202,7 +206,7 @@ class ClipPlate:
         n = max(0, round(t * self.fps))
         with tempfile.TemporaryDirectory(prefix="clip-frame-") as tmp:
             out = subprocess.run(
-                [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-stream_loop", "-1",
+                [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
                  "-i", str(self.path), "-vf", f"{self._chain(Path(tmp))},select=gte(n\\,{n})",
                  "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                 check=True, capture_output=True, timeout=300,

@@ -23,7 +23,14 @@ import numpy as np
 
 from filmstudio.domain.errors import Cancelled, EngineMissing, FilmStudioError, RenderFailed
 from filmstudio.pipeline.cancel import CancelToken
-from filmstudio.pipeline.engines import FALLBACK_PACE, EngineInfo, SpeechRequest, SpokenClip, VoiceInfo
+from filmstudio.pipeline.engines import (
+    FALLBACK_PACE,
+    OWN_PITCH_SCALE,
+    EngineInfo,
+    SpeechRequest,
+    SpokenClip,
+    VoiceInfo,
+)
 from filmstudio.pipeline.lifeline import worker_options
 from filmstudio.pipeline.media.audio import read_wav, write_wav
 from filmstudio.pipeline.media.ffmpeg import lower_priority
@@ -173,7 +180,7 @@ def _info_worker() -> dict[str, Any]:
     return {
         "engine": "pyttsx3+espeak-ng",
         "library_path": lib or "system libespeak-ng",
-        "data_path": data or os.environ.get("ESPEAK_DATA_PATH", "system default"),
+        "data_path": data or "system default",
         "voices": len(voices),
         "languages": languages,
         "sample_rate": ESPEAK_RATE,
@@ -249,7 +256,7 @@ def espeak_voices(language: str | None = None) -> list[VoiceInfo]:
             if variant in variants:
                 out.append(VoiceInfo(engine="espeak", voice_id=f"{lang.espeak}+{variant}",
                                      name=f"espeak-ng {lang.name} {variant}", language=code, gender=gender,
-                                     sample_rate=ESPEAK_RATE, pace=FALLBACK_PACE))
+                                     sample_rate=ESPEAK_RATE, pace=FALLBACK_PACE, pitch_scale=OWN_PITCH_SCALE))
     return out
 
 

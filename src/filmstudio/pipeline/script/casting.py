@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from filmstudio.domain.settings import LANGUAGES, CharacterSpec, RenderSettings
-from filmstudio.pipeline.engines import FALLBACK_PACE, Pace, VoiceInfo
+from filmstudio.pipeline.engines import FALLBACK_PACE, OWN_PITCH_SCALE, Pace, VoiceInfo
 from filmstudio.pipeline.plan import NARRATOR, PITCH_PER_SEMITONE, Script, Voice
 from filmstudio.pipeline.script.characters import Character, read_characters
 
@@ -144,7 +144,8 @@ def cast_neural(wants: Sequence[_Want], voices: Sequence[VoiceInfo]) -> dict[str
             taken.add((first.voice_id, first.speaker, 50))
             out[want.speaker] = Voice(speaker=want.speaker, voice_id=first.voice_id, engine=first.engine,
                                       speaker_id=first.speaker, gender=first.gender,
-                                      speaker_name=_speaker_name(first), pace=first.pace)
+                                      speaker_name=_speaker_name(first), pace=first.pace,
+                                      pitch_scale=first.pitch_scale)
             continue
         out[want.speaker] = _place_neural(want, voices, taken)
     return out
@@ -190,14 +191,15 @@ def _place_neural(want: _Want, voices: Sequence[VoiceInfo], taken: set[tuple[str
                 taken.add((v.voice_id, v.speaker, 50 + offset))
                 return Voice(speaker=want.speaker, voice_id=v.voice_id, pitch=50 + offset, rate_factor=want.rate,
                              volume=want.volume, gender=want.gender, engine=v.engine, speaker_id=v.speaker,
-                             speaker_name=_speaker_name(v), pace=v.pace)
+                             speaker_name=_speaker_name(v), pace=v.pace, pitch_scale=v.pitch_scale)
     # Every treatment taken (dozens of speakers on one voice): any free pitch.
     for pitch in range(50 - limit, 51 + limit):
         if (voices[0].voice_id, voices[0].speaker, pitch) not in taken:
             taken.add((voices[0].voice_id, voices[0].speaker, pitch))
             return Voice(speaker=want.speaker, voice_id=voices[0].voice_id, pitch=pitch, rate_factor=want.rate,
                          volume=want.volume, gender=want.gender, engine=voices[0].engine,
-                         speaker_id=voices[0].speaker, speaker_name=_speaker_name(voices[0]), pace=voices[0].pace)
+                         speaker_id=voices[0].speaker, speaker_name=_speaker_name(voices[0]), pace=voices[0].pace,
+                         pitch_scale=voices[0].pitch_scale)
     raise RuntimeError("no free voice left")
 
 
@@ -412,7 +414,8 @@ def voice_for_text(voice: Voice, text: str) -> Voice:
                     return voice
                 variant = {"male": "m3", "female": "f3"}.get(voice.gender)
                 return replace(voice, voice_id=voice_id, variant=variant, engine="espeak", speaker_id=None,
-                               speaker_name=None, pace=FALLBACK_PACE)
+                               speaker_name=None, pace=FALLBACK_PACE,
+                               pitch_scale=OWN_PITCH_SCALE)
             same_family = voice.voice_id.split("/")[-1].split("-")[0] == voice_id.split("/")[-1]
             return voice if same_family else replace(voice, voice_id=voice_id)
     return voice

@@ -39,20 +39,25 @@ class ScriptAnalysis:
             settings = settings.model_copy(update={"duration": wants})
             plan = replace(plan, settings=settings)
         elif settings.duration > 2 * wants:
-            warnings += (f"the script wants about {wants} s; the {settings.duration} s asked for spread its shots "
-                         "with long pauses (leave the duration out to take the script's own length)",)
+            warnings += (f"the script wants about {wants} s; the {settings.duration} s asked for are spread over "
+                         "more shots with long pauses between the lines (leave the duration out to take the "
+                         "script's own length)",)
         wpm, _ = choose_rate(script, casting, settings, estimate_speech_seconds, keep=last_rate(plan, ctx))
         if script.spoken_lines and not any(v.neural for v in available):
             language = LANGUAGES[plan.settings.language].name
             warnings += (f"no neural voice for {language} ({plan.settings.language}) is installed: the film is "
                          "spoken by espeak-ng; `filmstudio models list` shows the voices to pull",)
         for name, heard in gender_mismatches(casting, available).items():
-            warnings += (f"{name} ({casting[name].gender}) is read by a {heard} voice with a pitch shift: no "
-                         f"{casting[name].gender} voice for {plan.settings.language} is installed; "
-                         f"`{PULL_RECOMMENDED}` gets one",)
+            warnings += (gender_warning(name, casting[name].gender, heard, plan.settings.language),)
         ctx.report(self.name, 1.0)
         return replace(plan, script=script, casting=casting, words_per_minute=wpm, warnings=warnings,
                        script_duration=wants)
+
+
+def gender_warning(name: str, wanted: str, heard: str, language: str) -> str:
+    """What the manifest, the CLI and the desktop's cast table say of a character read by the other sex's voice."""
+    return (f"{name} ({wanted}) is read by a {heard} voice with a pitch shift: no {wanted} voice for {language} "
+            f"is installed; `{PULL_RECOMMENDED}` gets one")
 
 
 def title_from_story(script: Script) -> str:

@@ -44,8 +44,8 @@ class Subtitles:
             cues = build_cues([(t.line.index, t.start, t.end, shown.get(t.line.index, "")) for t in spoken
                                if shown.get(t.line.index, "").strip()],
                               words=_word_times(spoken) if texts is source else None, speakers=speakers,
-                              fps=settings.fps)
-            report[lang] = readability(cues, fps=settings.fps)
+                              fps=settings.fps, max_cps=settings.max_cps)
+            report[lang] = readability(cues, max_cps=settings.max_cps, fps=settings.fps)
             srt = plan.work_dir / f"subtitles.{lang}.srt"
             vtt = plan.work_dir / f"subtitles.{lang}.vtt"
             write_srt(cues, srt)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from filmstudio.pipeline.context import StageContext, content_key
 from filmstudio.pipeline.plan import RenderPlan, Scene, SceneTiming, TimedLine
 from filmstudio.pipeline.prompts import PromptTokens
-from filmstudio.pipeline.providers.backdrops import Painted, Still
+from filmstudio.pipeline.providers.backdrops import Clip, Painted, Still
 from filmstudio.pipeline.providers.sets import props_in
 from filmstudio.pipeline.providers.visuals import (
     CUT,
@@ -58,17 +58,46 @@ class VisualGeneration:
 
         board = storyboard_for(plan, tokens_of(ctx.engines.pictures))
         stills: dict[tuple[int, int], Path] = {}
+        moving = ctx.engines.motion is not None and any(s.motion for s in board.shots)
+        drawing = 0.45 if moving else 0.95  # of the step's bar: the stills, then the clips
         if ctx.engines.pictures is not None:
             from filmstudio.pipeline.stages.stills import generate_stills
 
-            stills = generate_stills(plan, ctx, board, lambda f: ctx.report(self.name, 0.95 * f))
-        specs = build_specs(plan, board=board, stills=stills)
+            stills = generate_stills(plan, ctx, board, lambda f: ctx.report(self.name, drawing * f))
+        clips: Mapping[tuple[int, int], Path] = {}
+        clip_warnings: tuple[str, ...] = ()
+        if moving:
+            from filmstudio.pipeline.stages.clips import animate_shots
+
+            animated = animate_shots(plan, ctx, board, shown_pictures(plan, board, stills),
+                                     lambda f: ctx.report(self.name, drawing + (0.95 - drawing) * f))
+            clips, clip_warnings = animated.clips, animated.warnings
+        specs = build_specs(plan, board=board, stills=stills, clips=clips)
         ctx.report(self.name, 1.0)
         warnings = board.warnings if ctx.engines.pictures is not None else ()
         drawn = {s.number: stills[(s.scene_index, s.shot)] for s in board.shots if (s.scene_index, s.shot) in stills}
+        animated_shots = {s.number: clips[(s.scene_index, s.shot)] for s in board.shots
+                          if (s.scene_index, s.shot) in clips}
         return replace(plan, segment_specs=specs, stills=tuple(stills.values()),
-                       warnings=(*plan.warnings, *warnings), stills_drawn=ctx.stills.drawn,
-                       stills_seconds=round(ctx.stills.seconds, 3), shot_stills=drawn)
+                       warnings=(*plan.warnings, *warnings, *clip_warnings), stills_drawn=ctx.stills.drawn,
+                       stills_seconds=round(ctx.stills.seconds, 3), shot_stills=drawn, shot_clips=animated_shots,
+                       clips_made=ctx.clips.made, clips_seconds=round(ctx.clips.seconds, 3))
+
+
+def shown_pictures(plan: RenderPlan, board: Storyboard,
+                   stills: Mapping[tuple[int, int], Path]) -> dict[tuple[int, int], Path]:
+    """The picture each shot shows (as `_backdrop` picks it): the user's for the shot, else for its
+    scene, else the drawn still. A moving shot is animated from this picture."""
+    assert plan.script is not None
+    scenes = plan.script.scenes
+    out: dict[tuple[int, int], Path] = {}
+    for shot in board.shots:
+        key = (shot.scene_index, shot.shot)
+        scene = scenes[shot.scene_index]
+        image = shot.image or pick_image(list(plan.images), shot.scene_index, scene.location) or stills.get(key)
+        if image is not None:
+            out[key] = image
+    return out
 
 
 def storyboard_for(plan: RenderPlan, tokens: PromptTokens | None = None) -> Storyboard:
@@ -89,13 +118,15 @@ class _Film:
     captions: tuple[Overlay, ...]  # burned captions or karaoke rows, in film time
     shots: Mapping[tuple[int, int], Shot]
     stills: Mapping[tuple[int, int], Path]
+    clips: Mapping[tuple[int, int], Path]  # the moving shots' clips
     times: tuple[str | None, ...]
 
 
 def build_specs(plan: RenderPlan, *, board: Storyboard | None = None,
-                stills: Mapping[tuple[int, int], Path] | None = None) -> tuple[SegmentSpec, ...]:
+                stills: Mapping[tuple[int, int], Path] | None = None,
+                clips: Mapping[tuple[int, int], Path] | None = None) -> tuple[SegmentSpec, ...]:
     """One spec per title card, end card and shot (scenes are cut into shots at their lines)."""
-    film = _film(plan, board, stills or {})
+    film = _film(plan, board, stills or {}, clips or {})
     specs: list[SegmentSpec] = []
     firsts: dict[int, int] = {}  # timeline scene_index (end card: len(scenes)) -> its first segment
     for seg in plan.timeline:
@@ -104,7 +135,8 @@ def build_specs(plan: RenderPlan, *, board: Storyboard | None = None,
     return tuple(_perform_transitions(specs, firsts, plan))
 
 
-def _film(plan: RenderPlan, board: Storyboard | None, stills: Mapping[tuple[int, int], Path]) -> _Film:
+def _film(plan: RenderPlan, board: Storyboard | None, stills: Mapping[tuple[int, int], Path],
+          clips: Mapping[tuple[int, int], Path]) -> _Film:
     assert plan.script is not None
     settings, script = plan.settings, plan.script
     caption_lang = settings.subtitle_langs[0] if settings.subtitle_langs else None
@@ -116,7 +148,7 @@ def _film(plan: RenderPlan, board: Storyboard | None, stills: Mapping[tuple[int,
     film_id = content_key(script.title, [sc.heading or sc.location for sc in script.scenes])
     return _Film(plan=plan, base=base, film_id=film_id, captions=tuple(_captions(plan, caption_lang)),
                  shots={(s.scene_index, s.shot): s for s in (board.shots if board is not None else ())},
-                 stills=stills, times=tuple(scene_times(script.scenes)))
+                 stills=stills, clips=clips, times=tuple(scene_times(script.scenes)))
 
 
 def _credit(title_page: Mapping[str, str]) -> str:
@@ -204,10 +236,13 @@ def _action_props(scene: Scene, lines: set[int] | None) -> tuple[str, ...]:
 
 
 def _backdrop(film: _Film, scene_index: int, n: int, scene_image: Path | None) -> dict[str, Any]:
-    """A shot's source and camera: the user's picture for this shot, else for this scene, else the
-    generated still (framed by the storyboard's camera), else the painted set with its props."""
+    """A shot's source and camera: its clip when it moves, else the user's picture for this shot, else
+    for this scene, else the generated still (framed by the storyboard's camera), else the painted set."""
     assert film.plan.script is not None
     shot = film.shots.get((scene_index, n))
+    clip = film.clips.get((scene_index, n))
+    if clip is not None:
+        return {"source": Clip.of(clip), "camera": Camera(shot.camera) if shot is not None else DRIFT}
     image = (shot.image if shot is not None else None) or scene_image or film.stills.get((scene_index, n))
     if image is None:
         lines = set(shot.line_indices) if shot is not None else None

@@ -21,4 +21,4 @@ def get_account(caller: Caller, studio: StudioDep) -> AccountOverview:
 @router.post("/auth/token", response_model=TokenIssued, tags=["auth"])
 def issue_token(caller: KeyCaller, studio: StudioDep) -> TokenIssued:
     """Exchange the API key in `Authorization` for a short-lived bearer JWT with the key's scopes."""
-    return tokens.issue_token(studio, caller, seconds=studio.token_seconds)
+    return tokens.issue_token(studio, caller, seconds=studio.settings.token_seconds)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from filmstudio.domain.models import ErrorEnvelope
@@ -40,12 +42,49 @@ IDEMPOTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def json_response(model: BaseModel, status_code: int = 200) -> Response:
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": 'The project\'s version, `"r<revision>"`'}}
+PRECONDITION: dict[int | str, dict[str, Any]] = {
+    412: {**_E, "description": "If-Match names another version: the project changed since it was read "
+                               "(`PRECONDITION_FAILED`, `details.etag` is the current ETag)"},
+}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match names the current version: nothing changed (no body)",
+          "headers": ETAG_HEADER},
+}
+IF_MATCH_DOC = ('Only change the version this names (`"r<revision>"` from the ETag, or `*`); '
+                "another: 412 PRECONDITION_FAILED. Without it the change is made whatever the version.")
+IF_NONE_MATCH_DOC = "The ETag you hold: 304 Not Modified while it is still the current one"
+
+
+# A file behind an API path that a new render or upload may replace: cache it, but ask first (ETag).
+REVALIDATE = "private, no-cache"
+
+
+def cached_file(request: Request, path: Path, media_type: str, *, filename: str | None = None) -> Response:
+    """`path` with its ETag and Last-Modified (Starlette's, from mtime and size) and Cache-Control;
+    304 while the client's If-None-Match still names it (RFC 9110 13.1.2, weak comparison)."""
+    answer = FileResponse(path, media_type=media_type, filename=filename, content_disposition_type="inline",
+                          headers={"Cache-Control": REVALIDATE}, stat_result=path.stat())
+    return not_modified(request, answer) or answer
+
+
+def not_modified(request: Request, answer: FileResponse) -> Response | None:
+    """A 304 for `answer` when the request's If-None-Match names its ETag (weak comparison), else None."""
+    held = request.headers.get("if-none-match")
+    tag = answer.headers["etag"]
+    if held is None or not (held.strip() == "*" or tag in {t.strip().removeprefix("W/") for t in held.split(",")}):
+        return None
+    kept = {k: answer.headers[k] for k in ("cache-control", "last-modified") if k in answer.headers}
+    return Response(status_code=304, headers={"ETag": tag, **kept})
+
+
+def json_response(model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
     """Serialise a response model once, straight to JSON bytes (the hot polling paths).
 
     FastAPI would otherwise re-validate the model and go through a dict and json.dumps.
     """
-    return Response(model.model_dump_json().encode(), status_code=status_code, media_type="application/json")
+    return Response(model.model_dump_json().encode(), status_code=status_code, media_type="application/json",
+                    headers=headers)
 
 
 def idempotent(

@@ -12,7 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from filmstudio.server.auth import MaybeCaller, StudioDep
 from filmstudio.server.errors import envelope
-from filmstudio.server.routes.common import ERRORS
+from filmstudio.server.routes.common import ERRORS, REVALIDATE, not_modified
 from filmstudio.services import assets
 
 router = APIRouter(prefix="/files", tags=["files"], responses=ERRORS)
@@ -28,15 +28,27 @@ def download(
     expires: int | None = None,
     signature: str | None = None,
 ) -> Response:
-    """Download a file by its signed URL (no key needed) or with a key that owns the project."""
+    """Download a file by its signed URL (no key needed) or with a key that owns the project.
+
+    `Range: bytes=...` answers 206 (resume with `If-Range: <ETag>`); `If-None-Match: <ETag>` answers 304.
+    """
     path = assets.resolve_file(studio, file_path, principal=caller, expires=expires, signature=signature)
-    size = path.stat().st_size
+    return ranged(request, path, assets.media_type(path))
+
+
+def ranged(request: Request, path: Path, media_type: str) -> Response:
+    """`path` as the request's Range header asks (206, 416 RANGE_NOT_SATISFIABLE) or whole (200), inline;
+    `If-None-Match: <ETag>` answers 304."""
+    stat = path.stat()
+    size = stat.st_size
     verdict, ranges = read_range(request.headers.get("range"), size)
     if verdict == "unsatisfiable":
         return envelope(416, "RANGE_NOT_SATISFIABLE", f"no requested range lies within the file ({size} bytes)",
                         {"size": size}, headers={"Content-Range": f"bytes */{size}"})
-    return RangedFile(path, ranges if verdict == "partial" else None, media_type=assets.media_type(path),
-                      filename=path.name, content_disposition_type="inline")
+    answer = RangedFile(path, ranges if verdict == "partial" else None, media_type=media_type,
+                        filename=path.name, content_disposition_type="inline", headers={"Cache-Control": REVALIDATE},
+                        stat_result=stat)
+    return not_modified(request, answer) or answer
 
 
 class RangedFile(FileResponse):

@@ -6,7 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from filmstudio.domain.models import ModelPublic, ModelPullAccepted
+from filmstudio.domain.models import (
+    ModelPublic,
+    ModelPullAccepted,
+    ModelRecommendation,
+    ModelSetPull,
+    ModelSetPullAccepted,
+)
 from filmstudio.server.auth import Caller, StudioDep
 from filmstudio.server.routes.common import CONFLICT, ERRORS
 from filmstudio.services import models
@@ -21,6 +27,27 @@ def list_models(
 ) -> list[ModelPublic]:
     """Every model the studio can download: size, licence, installed, and whether it fits this machine."""
     return models.list_models(studio, caller, kind)
+
+
+@router.get("/recommended", response_model=ModelRecommendation)
+def recommended_models(
+    caller: Caller, studio: StudioDep,
+    language: Annotated[str, Query(pattern=r"^[a-z]{2,3}$", description="Films' language")] = "en",
+) -> ModelRecommendation:
+    """The set recommended for this machine (voices with women and men readers, the picture model that
+    fits, its reference add-on): each model's size and licence, the total, and what the set lacks here."""
+    return models.recommended(studio, caller, language)
+
+
+@router.post("/pull", status_code=202, response_model=ModelSetPullAccepted, responses=CONFLICT)
+def pull_models(body: ModelSetPull, caller: Caller, studio: StudioDep) -> ModelSetPullAccepted:
+    """Download several models (`models`, or `recommended: true`) as one `model_pull` job (admin scope).
+
+    Poll /jobs/{id}: `progress` and `result.bytes_done`/`bytes_total` cover the whole set, `result.models`
+    gives each model's `bytes_done`, `bytes_total` and `state` (waiting, downloading, done, installed).
+    Resumable like a single pull.
+    """
+    return models.start_pull_set(studio, caller, body)
 
 
 @router.get("/{model_id}", response_model=ModelPublic)

@@ -23,12 +23,27 @@ from filmstudio.domain.models import (
     ProjectStatus,
     ProjectUpdate,
     ShotRegenerate,
+    ShotUpdate,
     SortOrder,
     WriteRequest,
 )
 from filmstudio.server.auth import Caller, StudioDep
-from filmstudio.server.routes.common import CONFLICT, ERRORS, IDEMPOTENT, SPENDING, idempotent, json_response
-from filmstudio.services import batch, images, jobs, projects, storyboard, writing
+from filmstudio.server.routes.common import (
+    CONFLICT,
+    ERRORS,
+    ETAG_HEADER,
+    IDEMPOTENT,
+    IF_MATCH_DOC,
+    IF_NONE_MATCH_DOC,
+    NOT_MODIFIED,
+    PRECONDITION,
+    SPENDING,
+    cached_file,
+    idempotent,
+    json_response,
+)
+from filmstudio.server.routes.files import ranged
+from filmstudio.services import batch, clips, images, jobs, projects, storyboard, writing
 from filmstudio.services.images import ProjectImage
 from filmstudio.services.projects import MAX_PAGE, MAX_PER_PAGE
 
@@ -86,22 +101,39 @@ def list_projects(
     return json_response(found)
 
 
-@router.get("/{project_id}", response_model=ProjectPublic)
-def get_project(project_id: str, caller: Caller, studio: StudioDep) -> ProjectPublic:
-    """A project with signed, expiring download URLs for its latest film."""
-    return projects.get_project(studio, caller, project_id)
+IfMatch = Annotated[str | None, Header(max_length=1000, description=IF_MATCH_DOC)]
+IfNoneMatch = Annotated[str | None, Header(max_length=1000, description=IF_NONE_MATCH_DOC)]
+_VERSIONED: dict[int | str, dict[str, Any]] = {200: {"description": "The project", "headers": ETAG_HEADER}}
 
 
-@router.patch("/{project_id}", response_model=ProjectPublic, responses=CONFLICT)
-def update_project(project_id: str, body: ProjectUpdate, caller: Caller, studio: StudioDep) -> ProjectPublic:
-    """Edit title, script or settings (not while rendering)."""
-    return projects.update_project(studio, caller, project_id, body)
+def _with_etag(project: ProjectPublic) -> Response:
+    return json_response(project, headers={"ETag": projects.etag(project.revision)})
 
 
-@router.delete("/{project_id}", status_code=204, responses=CONFLICT)
-def delete_project(project_id: str, caller: Caller, studio: StudioDep) -> Response:
-    """Delete a project (not while rendering)."""
-    projects.delete_project(studio, caller, project_id)
+@router.get("/{project_id}", response_model=ProjectPublic, responses={**_VERSIONED, **NOT_MODIFIED})
+def get_project(project_id: str, caller: Caller, studio: StudioDep, if_none_match: IfNoneMatch = None) -> Response:
+    """A project with signed, expiring download URLs for its latest film; its version in `ETag`.
+
+    Send the ETag back as If-Match on PATCH so an edit never overwrites one made since you read it.
+    """
+    project = projects.get_project(studio, caller, project_id)
+    tag = projects.etag(project.revision)
+    if if_none_match is not None and projects.etag_matches(if_none_match, tag, weak=True):
+        return Response(status_code=304, headers={"ETag": tag})
+    return _with_etag(project)
+
+
+@router.patch("/{project_id}", response_model=ProjectPublic, responses={**_VERSIONED, **CONFLICT, **PRECONDITION})
+def update_project(project_id: str, body: ProjectUpdate, caller: Caller, studio: StudioDep,
+                   if_match: IfMatch = None) -> Response:
+    """Edit title, script or settings (not while rendering); with If-Match only the version you read."""
+    return _with_etag(projects.update_project(studio, caller, project_id, body, if_match=if_match))
+
+
+@router.delete("/{project_id}", status_code=204, responses={**CONFLICT, **PRECONDITION})
+def delete_project(project_id: str, caller: Caller, studio: StudioDep, if_match: IfMatch = None) -> Response:
+    """Delete a project (not while rendering); with If-Match only the version you read."""
+    projects.delete_project(studio, caller, project_id, if_match=if_match)
     return Response(status_code=204)
 
 
@@ -158,6 +190,21 @@ async def put_image(project_id: str, name: ImageName, request: Request, caller: 
     return await run_in_threadpool(images.add_image, studio, caller, project_id, name, data)
 
 
+_CACHED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "If-None-Match names the file as it is: your copy is current (no body)"},
+}
+_PICTURE: dict[int | str, dict[str, Any]] = {200: {"description": "The picture, as uploaded", "content": {
+    t: {"schema": {"type": "string", "format": "binary"}} for t in ("image/png", "image/jpeg", "image/webp", "image/bmp")
+}}, **_CACHED}
+
+
+@router.get("/{project_id}/images/{name}", response_class=FileResponse, responses=_PICTURE)
+def get_image(project_id: str, name: ImageName, caller: Caller, studio: StudioDep, request: Request) -> Response:
+    """One of the project's pictures (`shot-3` finds `shot-3.jpg`): the bytes, with an ETag to cache by."""
+    path = images.image_path(studio, caller, project_id, name)
+    return cached_file(request, path, images.media_type(path))
+
+
 @router.get("/{project_id}/images", response_model=list[ProjectImage])
 def list_images(project_id: str, caller: Caller, studio: StudioDep) -> list[ProjectImage]:
     """The project's pictures, in the order scenes take them."""
@@ -171,7 +218,11 @@ def delete_image(project_id: str, name: ImageName, caller: Caller, studio: Studi
     return Response(status_code=204)
 
 
-@router.get("/{project_id}/storyboard", responses={409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}})
+_NOT_WRITTEN: dict[int | str, dict[str, Any]] = {
+    409: {**CONFLICT[409], "description": "The project has only an idea: no script yet (SCRIPT_NOT_WRITTEN)"}}
+
+
+@router.get("/{project_id}/storyboard", responses=_NOT_WRITTEN)
 def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[str, Any]:
     """The shot list: scene, characters, the line each shot carries, camera, prompt and seed per shot.
 
@@ -180,7 +231,7 @@ def get_storyboard(project_id: str, caller: Caller, studio: StudioDep) -> dict[s
     return storyboard.get_storyboard(studio, caller, project_id)
 
 
-@router.post("/{project_id}/storyboard/shots/{number}/regenerate")
+@router.post("/{project_id}/storyboard/shots/{number}/regenerate", responses=_NOT_WRITTEN)
 def regenerate_shot(project_id: str, number: int, body: ShotRegenerate, caller: Caller,
                     studio: StudioDep) -> dict[str, Any]:
     """Redo one shot with a new seed or an edited prompt (or lock it); the next render redraws only it."""
@@ -191,16 +242,40 @@ _PNG: dict[int | str, dict[str, Any]] = {200: {"description": "The still (PNG)",
                                                                                     "format": "binary"}}}}}
 
 
-@router.get("/{project_id}/storyboard/shots/{number}/still", response_class=FileResponse, responses=_PNG)
-def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioDep) -> FileResponse:
-    """The still the project's last render drew for shot `number` (404 `STILL_NOT_FOUND` when none)."""
-    return FileResponse(storyboard.shot_still(studio, caller, project_id, number), media_type="image/png")
+@router.get("/{project_id}/storyboard/shots/{number}/still", response_class=FileResponse,
+            responses={**_PNG, **_CACHED})
+def get_shot_still(project_id: str, number: int, caller: Caller, studio: StudioDep, request: Request) -> Response:
+    """The still the project's last render drew for shot `number` (404 `STILL_NOT_FOUND` when none).
+
+    Cacheable: it has an ETag; send it back as If-None-Match and a 304 says your copy is still the one.
+    """
+    return cached_file(request, storyboard.shot_still(studio, caller, project_id, number), "image/png")
+
+
+@router.patch("/{project_id}/storyboard/shots/{number}")
+def update_shot(project_id: str, number: int, body: ShotUpdate, caller: Caller, studio: StudioDep) -> dict[str, Any]:
+    """Toggle one shot's motion: `true` animates it, `false` keeps it a still, `null` follows the motion budget."""
+    return storyboard.update_shot(studio, caller, project_id, number, body)
+
+
+_MP4: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The clip (MP4)", "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}},
+    206: {"description": "The requested bytes of the clip (a Range request)",
+          "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}}},
+    416: {"description": "No requested range lies within the clip (RANGE_NOT_SATISFIABLE)"},
+}
+
+
+@router.get("/{project_id}/storyboard/shots/{number}/clip", response_class=FileResponse, responses=_MP4)
+def get_shot_clip(project_id: str, number: int, request: Request, caller: Caller, studio: StudioDep) -> Response:
+    """The clip the project's last render made for moving shot `number`, with Range requests (404 `CLIP_NOT_FOUND`)."""
+    return ranged(request, clips.shot_clip(studio, caller, project_id, number), "video/mp4")
 
 
 CharacterName = Annotated[str, Path(min_length=1, max_length=100, description="as in the script, e.g. LENA")]
 
 
-@router.patch("/{project_id}/storyboard/characters/{name}")
+@router.patch("/{project_id}/storyboard/characters/{name}", responses=_NOT_WRITTEN)
 def update_character(project_id: str, name: CharacterName, body: CharacterLookUpdate, caller: Caller,
                      studio: StudioDep) -> dict[str, Any]:
     """Edit a character's description or seed; every shot with them uses it from the next render."""

@@ -92,8 +92,7 @@ def connect(
            "connected_at": utcnow(), "account_id": account_id or owner_account(studio.store).account_id}
     with studio.store.write() as db:
         channel_rows.upsert_channel(db, row)
-        owner = db.execute("SELECT account_id FROM youtube_channels WHERE channel_id = ?", [row["channel_id"]]).fetchone()
-        if owner[0] != row["account_id"]:
+        if channel_rows.channel_owner(db, row["channel_id"]) != row["account_id"]:
             channel_rows.share_channel(db, row["channel_id"], row["account_id"])
     return {k: row[k] for k in ("channel_id", "title", "connected_at")}
 

@@ -43,8 +43,8 @@ class Endpoint:
 
     @classmethod
     def of(cls, studio: Studio) -> Endpoint:
-        root = studio.youtube_api_endpoint
-        return cls(root if root.endswith("/") else root + "/", studio.youtube_ca_bundle)
+        root = studio.settings.youtube_api_endpoint
+        return cls(root if root.endswith("/") else root + "/", studio.settings.youtube_ca_bundle)
 
     @property
     def verify(self) -> str | bool:

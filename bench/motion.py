@@ -1,0 +1,164 @@
+"""Moving shots benchmark (not a test): our Motion engine vs the same diffusers pipeline called directly,
+and the rendering stage of a film with half its shots moving vs the ffmpeg floor. CPU, tiny models.
+
+    .venv/bin/python bench/motion.py                          # 60 s 1080p30, half the shots moving
+    .venv/bin/python bench/motion.py --duration 20 --size 640x360    # a quick look
+
+1. Per-clip overhead: the tiny Wan image-to-video pipeline (built from config, tests/tiny_video.py)
+   animating stills through `DiffusersMotion.animate` (cache check, the still loaded and fitted,
+   the prompt encoded, progress and cancel per step, the frames encoded to an H.264 file written
+   atomically) vs a plain loop calling the same loaded pipeline with the same embeddings and piping
+   its frames to the same ffmpeg encode. Both with the pipeline loaded beforehand; best of rounds.
+2. The rendering stage of a film whose shots are generated stills, every other one moving (its
+   clip graded, cover-fitted and held past its end under the camera's move), vs the floor
+   (bench/render.py `floor_encode`: the same encoder on the same number of raw frames).
+3. Peak RSS of this process (VmHWM) and of its largest child (ffmpeg).
+A GPU's seconds per clip and VRAM at the catalogue model's full size: bench/motion_gpu.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH), str(BENCH.parent / "tests")]
+
+from filmstudio.app.compose import build_engines  # noqa: E402
+from filmstudio.domain.settings import parse_settings  # noqa: E402
+from filmstudio.pipeline.context import CancelToken  # noqa: E402
+from filmstudio.pipeline.engines import ClipRequest, Engines  # noqa: E402
+from filmstudio.pipeline.media.ffmpeg import ffmpeg_exe  # noqa: E402
+from filmstudio.pipeline.providers.motion import CLIP_CRF, DiffusersMotion, ModelShape, wan_embeds  # noqa: E402
+from filmstudio.pipeline.providers.pictures import DiffusersPictures  # noqa: E402
+from filmstudio.pipeline.request import RenderRequest  # noqa: E402
+from filmstudio.pipeline.runner import render  # noqa: E402
+from filmstudio.pipeline.script.analysis import analyse  # noqa: E402
+from filmstudio.pipeline.storyboard import StoryboardEdits, build_storyboard, set_motion  # noqa: E402
+from render import SAMPLE, floor_encode, peak_rss_mb  # noqa: E402
+from tiny_sd import build_tiny_sd  # noqa: E402
+from tiny_video import build_tiny_wan  # noqa: E402
+
+TINY = ModelShape(max_frames=13, fps=8, native_side=48, frames_step=4, steps=2, guidance=1.0)
+
+
+def _still(path: Path, size: tuple[int, int], n: int) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", size, (40 + 20 * n % 200, 90, 160)).save(path)
+    return path
+
+
+def overhead(model: Path, tmp: Path, clips: int, size: tuple[int, int], frames: int, rounds: int) -> dict[str, Any]:
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    engine = DiffusersMotion(model, model_id="tiny-wan", steps=TINY.steps, idle_seconds=0, device="cpu")
+    engine.shape = TINY
+    pipe = engine.pipeline()  # loaded once, for both
+    w, h = size
+    stills = [_still(tmp / f"still-{n}.png", size, n) for n in range(clips)]
+    best_direct, best_ours = float("inf"), float("inf")
+    for r in range(rounds):
+        t0 = time.perf_counter()
+        for n, still in enumerate(stills):
+            positive, negative, length = wan_embeds(pipe, [f"shot {n}", "blurry"])
+            with torch.inference_mode():
+                video = pipe(image=Image.open(still).convert("RGB"), prompt_embeds=positive,
+                             negative_prompt_embeds=negative, max_sequence_length=length, height=h, width=w,
+                             num_frames=frames, num_inference_steps=TINY.steps, guidance_scale=TINY.guidance,
+                             generator=torch.Generator("cpu").manual_seed(n), output_type="np").frames[0]
+            raw = (np.clip(video, 0, 1) * 255 + 0.5).astype(np.uint8)
+            subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
+                            "-framerate", str(TINY.fps), "-i", "-", "-c:v", "libx264", "-preset", "veryfast",
+                            "-crf", str(CLIP_CRF), "-pix_fmt", "yuv420p", str(tmp / f"direct-{r}-{n}.mp4")],
+                           input=raw.tobytes(), check=True)
+        best_direct = min(best_direct, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for n, still in enumerate(stills):
+            engine.animate(ClipRequest(still=still, prompt=f"shot {n}", negative_prompt="blurry", seed=n,
+                                       frames=frames, fps=TINY.fps, width=w, height=h,
+                                       out=tmp / f"ours-{r}" / f"{n}.mp4", steps=TINY.steps), cancel=CancelToken())
+        best_ours = min(best_ours, time.perf_counter() - t0)
+    return {"clips": clips, "clip_size": f"{w}x{h}", "frames": frames, "steps": TINY.steps,
+            "direct_s_per_clip": round(best_direct / clips, 4), "ours_s_per_clip": round(best_ours / clips, 4),
+            "overhead": round(best_ours / best_direct - 1, 3)}
+
+
+def film(sd: Path, wan: Path, tmp: Path, duration: int, size: str, fps: int) -> dict[str, Any]:
+    base = build_engines()
+    pictures = DiffusersPictures(sd, model_id="tiny-sd", steps=2, device="cpu")
+    motion = DiffusersMotion(wan, model_id="tiny-wan", steps=TINY.steps, device="cpu")
+    motion.shape = TINY
+    engines = Engines(voices=base.voices, music=base.music, translator=base.translator, encoder=base.encoder,
+                      pictures=pictures, motion=motion)
+    settings = parse_settings({"duration": duration, "resolution": size, "fps": fps, "music_genre": "epic",
+                               "subtitle_languages": ["en"], "motion": "all"})
+    text = SAMPLE.read_text(encoding="utf-8")
+    board = build_storyboard(analyse(text, settings), settings, text=text)
+    edits = StoryboardEdits()
+    for shot in board.shots[1::2]:  # every other shot stays a still: half the film moves
+        edits = set_motion(edits, shot.number, False)
+    edits_file = tmp / "storyboard.json"
+    edits_file.write_text(json.dumps(edits.as_dict()), encoding="utf-8")
+    out = tmp / "moving.mp4"
+    t0 = time.perf_counter()
+    manifest = render(RenderRequest(text, settings, out, work_dir=tmp / "work", cache_dir=tmp / "cache",
+                                    storyboard=edits_file), engines)
+    total = time.perf_counter() - t0
+    frames = sum(round((s["end"] - s["start"]) * fps) for s in manifest["scenes"])
+    floor, _ = floor_encode(out, settings.size, fps, frames, tmp)
+    rendering = manifest["stage_seconds"]["rendering"]
+    shots = sum(1 for s in manifest["sets"] if s["kind"] == "scene")
+    return {"duration": duration, "size": size, "fps": fps, "shots": shots, "moving": len(manifest["shot_clips"]),
+            "clips_made": manifest["clips_made"], "clips_seconds": manifest["clips_seconds"], "frames": frames,
+            "render_s": round(total, 2), "stage_seconds": manifest["stage_seconds"],
+            "rendering_s": round(rendering, 2), "floor_s": round(floor, 2),
+            "rendering_vs_floor": round(rendering / floor, 2), "warnings": manifest["warnings"]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=int, default=60)
+    ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--clips", type=int, default=4)
+    ap.add_argument("--clip-size", default="96x64")
+    ap.add_argument("--frames", type=int, default=13)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--skip-film", action="store_true")
+    ap.add_argument("--json", help="write the numbers to this file too")
+    args = ap.parse_args()
+    cw, ch = (int(x) for x in args.clip_size.split("x"))
+    with tempfile.TemporaryDirectory(prefix="filmstudio-bench-motion-") as name:
+        tmp = Path(name)
+        wan = build_tiny_wan(tmp / "tiny-wan")
+        results: dict[str, Any] = {"overhead": overhead(wan, tmp, args.clips, (cw, ch), args.frames, args.rounds)}
+        print(json.dumps({"overhead": results["overhead"]}), flush=True)
+        if not args.skip_film:
+            results["film"] = film(build_tiny_sd(tmp / "tiny-sd"), wan, tmp, args.duration, args.size, args.fps)
+    own, child = peak_rss_mb()
+    results["peak_rss_mb"] = {"self": round(own), "largest_child": round(child)}
+    print(json.dumps(results, indent=2))
+    o = results["overhead"]
+    line = f"\nper clip: ours {o['ours_s_per_clip']} s vs direct {o['direct_s_per_clip']} s ({o['overhead']:+.1%})"
+    if "film" in results:
+        f = results["film"]
+        line += (f" | {f['moving']} of {f['shots']} shots moving: rendering {f['rendering_s']} s vs floor "
+                 f"{f['floor_s']} s = {f['rendering_vs_floor']}x")
+    print(line + f" | peak RSS {results['peak_rss_mb']['self']} MB "
+          f"(largest child {results['peak_rss_mb']['largest_child']} MB)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
