@@ -284,6 +284,8 @@ class RenderSettings(BaseModel):
     def _reading_speed(cls, v: Any) -> Any:
         if v is None:
             return v
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)  # 12.0 is the JSON number 12
         if isinstance(v, bool) or not isinstance(v, int) or not MIN_CPS <= v <= MAX_CPS:
             raise PydanticCustomError(
                 "INVALID_READING_SPEED",
