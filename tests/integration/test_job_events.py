@@ -6,7 +6,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ class Stream:
 
 
 def read_stream(client: httpx.Client, path: str, headers: dict[str, str] | None = None,
-                stop_after: int | None = None) -> Stream:
+                stop_after: int | None = None, on_event: Callable[[dict[str, Any]], None] | None = None) -> Stream:
     with client.stream("GET", path, headers=headers) as r:
         out = Stream(r.status_code, r.headers)
         if r.status_code != 200:
@@ -54,6 +54,8 @@ def read_stream(client: httpx.Client, path: str, headers: dict[str, str] | None 
                     out.events.append({"event": fields.get("event"), "id": fields.get("id"),
                                        "data": json.loads(fields["data"])})
                     fields = {}
+                    if on_event is not None:
+                        on_event(out.events[-1]["data"])
                 if stop_after is not None and len(out.events) >= stop_after:
                     break
     return out
@@ -177,18 +179,58 @@ def test_stopping_the_server_ends_open_streams(tmp_path: Path) -> None:
     assert got and got[0].events[0]["data"]["status"] == "queued"
 
 
+def iter_subsequence(part: list[str], whole: list[str]) -> bool:
+    """Whether `part` appears in `whole` in order (not necessarily next to each other)."""
+    rest = iter(whole)
+    return all(any(x == y for y in rest) for x in part)
+
+
+@dataclass
+class HeldStep:
+    """The real renderer, held at the first report of `step` until the client's stream has shown it.
+
+    The stream reads the store every 0.5 s, so a step shorter than that may never appear in it; the
+    hold makes "the stream shows the pipeline's steps as they happen" testable on any machine speed.
+    """
+
+    inner: Any
+    step: str
+    seen: threading.Event = field(default_factory=threading.Event)
+    reported: list[str] = field(default_factory=list)
+
+    def __call__(self, request: Any, *, progress: Any = None, cancel: Any = None) -> dict[str, Any]:
+        def report(step: str, fraction: float) -> None:
+            if not self.reported or self.reported[-1] != step:
+                self.reported.append(step)
+            progress(step, fraction)
+            if step == self.step:
+                self.seen.wait(30)
+
+        return self.inner(request, progress=report if progress is not None else None, cancel=cancel)
+
+    def watch(self, data: dict[str, Any]) -> None:
+        if data.get("current_step") == self.step:
+            self.seen.set()
+
+
 @pytest.mark.slow
 def test_follows_a_real_render_to_completed(tmp_path: Path) -> None:
     """The real pipeline (espeak-ng, ffmpeg) rendering; the stream alone tells the client it is done."""
     settings = server_settings(tmp_path / "real", lease_seconds=10.0)
-    with live_server(settings, renderer=pipeline_renderer(real_engines())) as live, live.client(live.new_key()) as c:
+    renderer = HeldStep(pipeline_renderer(real_engines()), "voice_synthesis")
+    with live_server(settings, renderer=renderer) as live, live.client(live.new_key()) as c:
         pid = c.post("/projects", json={"title": "Streamed", "script": SCRIPT, "settings": E2E}).json()["project_id"]
         job_id = c.post(f"/projects/{pid}/generate").json()["job_id"]
-        got = read_stream(c, f"/jobs/{job_id}/events")
+        got = read_stream(c, f"/jobs/{job_id}/events", on_event=renderer.watch)
         statuses = [e["data"]["status"] for e in got.events]
         assert statuses[0] in ("queued", "processing") and statuses[-1] == "completed", statuses
-        steps = [e["data"]["current_step"] for e in got.events]
-        assert {"voice_synthesis", "rendering"} <= set(steps), steps  # the long steps are seen
+        assert renderer.seen.is_set(), "the stream never showed the step the render was held at"
+        # What the stream showed is the pipeline's own steps, in the order it ran them, never going back.
+        steps = [s for s in (e["data"]["current_step"] for e in got.events) if s is not None]
+        shown = [s for s, _ in itertools.groupby(steps)]
+        assert "voice_synthesis" in shown and iter_subsequence(shown, renderer.reported), (shown, renderer.reported)
+        progress = [e["data"]["progress"] for e in got.events]
+        assert progress == sorted(progress), progress
         assert got.events[-1]["data"] == c.get(f"/jobs/{job_id}").json()
         film = c.get(c.get(f"/projects/{pid}").json()["assets"]["video_url"])
         assert film.status_code == 200 and film.content[4:8] == b"ftyp"
