@@ -2,9 +2,10 @@
 
 Our own driver (the `piper-tts` package is GPL-3.0; this code and its dependencies are MIT/CC0/
 Apache): text -> IPA clauses (`phonemes`) -> the voice's phoneme ids -> the model, one call per
-sentence. The model is loaded once per engine, lazily, with its random noise fixed and its phoneme
-durations exposed (`onnx_graph`): the same line always gives the same samples, and every clip
-comes with its word timings (`SpokenClip.words`; cached beside the clip in `<clip>.words.json`).
+sentence. The model is loaded lazily and kept until `free()` (the voice stage frees it once its
+lines are spoken), with its random noise fixed and its phoneme durations exposed (`onnx_graph`):
+the same line always gives the same samples, and every clip comes with its word timings
+(`SpokenClip.words`; cached beside the clip in `<clip>.words.json`).
 
 A character's treatment is applied here: `Voice.pitch` above or below 50 shifts the voice by
 quarter semitones (resampling, with the model speaking correspondingly slower or faster so the
