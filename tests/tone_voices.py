@@ -50,6 +50,9 @@ class ToneVoices:
                           sample_rate=RATE, neural=True, scripts=("latin",), pace=CALIBRATED_PACE)
                 for v in self.tones.values()]
 
+    def free(self) -> None:
+        """Nothing loaded: tones are computed."""
+
     def hz(self, voice_id: str, pitch: int) -> float:
         """The tone a voice speaks with at a cast pitch (50: its own; PITCH_PER_SEMITONE steps a semitone)."""
         return float(self.tones[voice_id]["hz"]) * 2.0 ** ((pitch - 50) / PITCH_PER_SEMITONE / 12.0)

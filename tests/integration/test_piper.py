@@ -307,6 +307,20 @@ def test_compiled_model_loads_without_editing_and_speaks_the_same(piper: PiperVo
     assert halves[1].stat().st_size > 1_000_000
 
 
+def test_free_gives_the_model_back_and_the_next_line_loads_it_again(tmp_path: Path) -> None:
+    """A render frees the voice before its frames (`Voices.free`): nothing stays loaded, and the next
+    line loads the model again (from the compiled copy) and speaks exactly as before."""
+    found = bundled_voice()
+    assert found is not None
+    voices = PiperVoices([found], jobs=1, compiled_dir=tmp_path / "compiled")
+    first = _speak(voices, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "a.wav"))[0].read_bytes()
+    assert voices.loaded == (BUNDLED_VOICE,)
+    voices.free()
+    assert voices.loaded == ()
+    assert _speak(voices, tmp_path, SpeechRequest(TEXT, JOE, 170, tmp_path / "b.wav"))[0].read_bytes() == first
+    assert voices.loaded == (BUNDLED_VOICE,)
+
+
 def test_the_two_halves_speak_exactly_as_the_whole_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Cut at the durations, fed the front's tensors, the back gives the whole graph's samples bit for bit."""
     import filmstudio.pipeline.providers.piper as piper_module

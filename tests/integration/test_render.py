@@ -16,6 +16,7 @@ from filmstudio.domain.settings import parse_settings
 from filmstudio.pipeline.context import CancelToken
 from filmstudio.pipeline.media.captions import parse_srt
 from media_checks import decode_frame, ebur128, ffprobe
+from studio_engines import real_engines
 from studio_engines import render_film as render
 
 pytestmark = pytest.mark.slow
@@ -188,6 +189,26 @@ def test_rerender_reuses_work_and_changed_scene_only(
     # The edited scene's segment is new; the title card and the first scene are reused.
     assert 1 <= len(new_seg) <= 2, new_seg
     assert abs(manifest["duration"] - 20) <= 1.0
+
+
+def test_a_rerender_reads_what_reused_segments_show_from_the_cache(
+    film: tuple[Path, dict[str, Any], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest's `sets` of reused segments are read from the cache: no layout of theirs is drawn
+    again (a fresh process painted every set once more for them). And the render gave the neural
+    voice's memory back once its lines were spoken."""
+    import filmstudio.pipeline.providers.visuals as visuals
+
+    _, first, cache = film
+    assert real_engines().voices.engines["piper"].loaded == ()  # type: ignore[attr-defined]
+
+    def drawn(spec: Any, t: float) -> Any:
+        raise AssertionError("a reused segment's layout was drawn again")
+
+    monkeypatch.setattr(visuals, "layers_at", drawn)
+    again = render(SCRIPT, _settings(), tmp_path / "again.mp4", work_dir=tmp_path / "w", cache_dir=cache)
+    assert again["sets"] == first["sets"]
+    assert all(record["frame_layers"] for record in again["sets"])
 
 
 def test_cancel_stops_within_a_second_and_leaves_no_file(tmp_path: Path) -> None:

@@ -229,6 +229,13 @@ class Voices(Protocol):
         """Every request spoken (a request whose `out` exists is a cache hit), in order."""
         ...
 
+    def free(self) -> None:
+        """Give back what speaking loaded (models, their buffers); the next call loads again.
+
+        A render calls it when its lines are spoken: the frames need the memory more.
+        """
+        ...
+
 
 # ----------------------------------------------------------------------------------- pictures
 
@@ -590,3 +597,7 @@ class VoiceLibrary:
                 out[i] = clip
             done += len(indices)
         return [c for c in out if c is not None]
+
+    def free(self) -> None:
+        for engine in self.engines.values():
+            engine.free()

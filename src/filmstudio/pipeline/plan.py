@@ -126,6 +126,7 @@ class RenderPlan:
     mix_track: Path | None = None  # final audio, loudness-normalised
     segment_specs: tuple[Any, ...] = ()  # what each segment shows (providers.visuals.SegmentSpec)
     segments: tuple[Path, ...] = ()  # video-only segments in timeline order
+    sets: tuple[dict[str, Any], ...] = ()  # the manifest's `sets`, per segment (the rendering stage's, cached)
     video: Path | None = None  # the finished film (at `output` once complete)
     encoder: str | None = None  # the H.264 encoder that made it
     thumbnail: Path | None = None  # the film's shape (vertical for a vertical film)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -161,6 +163,10 @@ def render(
                       fallback_title=request.fallback_title, storyboard_edits=request.storyboard,
                       duration_from_script=request.duration_from_script)
     started = time.monotonic()
+    # Which H.264 encoder works here is asked of ffmpeg once per process (a few test encodes,
+    # ~0.5 s): asked beside the voices, not when the frames are due (`rendering` then finds the
+    # answer, or waits for the probe under way). Nothing waits for it when the render ends early.
+    threading.Thread(target=_probe_encoder, args=(engines, request.encoder), name="encoder-probe", daemon=True).start()
     try:
         for stage in stages:
             cancel.raise_if_cancelled()
@@ -176,6 +182,11 @@ def render(
     manifest = _finish(plan, time.monotonic() - started, ctx.background.seconds)
     tracker("thumbnail", 1.0)
     return manifest
+
+
+def _probe_encoder(engines: Engines, forced: str | None) -> None:
+    with contextlib.suppress(Exception):  # no ffmpeg: the rendering stage raises it where it is needed
+        engines.encoder.video_encoder(forced)
 
 
 def _place(src: Path, final: Path) -> Path:
@@ -270,7 +281,7 @@ def build_manifest(
         "clips_made": plan.clips_made,  # of those, made by this render (not from the cache)
         "clips_seconds": plan.clips_seconds,
         # per segment: the painted set (the setting its location names, the props drawn) or its source
-        "sets": set_records(plan.segment_specs),
+        "sets": list(plan.sets) if plan.sets else set_records(plan.segment_specs),  # the farm records none
         "stage_seconds": plan.stage_seconds,
         "total_seconds": round(seconds, 3),
     }

@@ -44,7 +44,7 @@ def use_tools(tools: Tools) -> None:
     global _tools
     if tools != _tools:
         _tools = tools
-        for found in (ffmpeg_exe, ffprobe_exe, encoders, working_hardware_encoders):
+        for found in (ffmpeg_exe, ffprobe_exe, encoders, _probe_hardware_encoders):
             found.cache_clear()
 
 
@@ -95,9 +95,21 @@ def encoders() -> frozenset[str]:
 HARDWARE_H264 = ("h264_nvenc", "h264_qsv", "h264_vaapi", "h264_videotoolbox", "h264_amf")
 
 
-@functools.cache
+_probe_lock = threading.Lock()
+
+
 def working_hardware_encoders() -> tuple[str, ...]:
-    """Hardware H.264 encoders that really encode here (being compiled in is not enough)."""
+    """Hardware H.264 encoders that really encode here (being compiled in is not enough).
+
+    Probed once per process; a caller arriving while the probe runs (the runner starts it beside
+    the voices) waits for its answer instead of probing again.
+    """
+    with _probe_lock:
+        return _probe_hardware_encoders()
+
+
+@functools.cache
+def _probe_hardware_encoders() -> tuple[str, ...]:
     ok = []
     for name in HARDWARE_H264:
         if name not in encoders():

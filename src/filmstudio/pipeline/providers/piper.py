@@ -2,9 +2,10 @@
 
 Our own driver (the `piper-tts` package is GPL-3.0; this code and its dependencies are MIT/CC0/
 Apache): text -> IPA clauses (`phonemes`) -> the voice's phoneme ids -> the model, one call per
-sentence. The model is loaded once per engine, lazily, with its random noise fixed and its phoneme
-durations exposed (`onnx_graph`): the same line always gives the same samples, and every clip
-comes with its word timings (`SpokenClip.words`; cached beside the clip in `<clip>.words.json`).
+sentence. The model is loaded lazily and kept until `free()` (the voice stage frees it once its
+lines are spoken), with its random noise fixed and its phoneme durations exposed (`onnx_graph`):
+the same line always gives the same samples, and every clip comes with its word timings
+(`SpokenClip.words`; cached beside the clip in `<clip>.words.json`).
 
 A character's treatment is applied here: `Voice.pitch` above or below 50 shifts the voice by
 quarter semitones (resampling, with the model speaking correspondingly slower or faster so the
@@ -14,6 +15,8 @@ length stays what the rate asks; formants move with the pitch), `rate_factor` sc
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
+import gc
 import hashlib
 import json
 import math
@@ -222,11 +225,30 @@ class PiperVoices:
     # ------------------------------------------------------------------ the model
 
     def model(self, voice_id: str) -> _Model:
-        """The loaded model of `voice_id` (loaded on first use, then reused)."""
+        """The loaded model of `voice_id` (loaded on first use, then reused until `free`)."""
         with self._load_lock:
             if voice_id not in self._models:
                 self._models[voice_id] = self._load(voice_id)
             return self._models[voice_id]
+
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        """The voices whose model is in memory now."""
+        return tuple(self._models)
+
+    def free(self) -> None:
+        """Drop the loaded models and give their memory back to the system.
+
+        A loaded voice holds ~250 MB (its sessions and onnxruntime's arena, and the heap they leave
+        fragmented): a render frees it once its lines are spoken, before the frames. Loading again
+        from the compiled cache takes ~0.2 s. Lines still being spoken keep their model until they end.
+        """
+        with self._load_lock:
+            had = bool(self._models)
+            self._models.clear()
+        if had:
+            gc.collect()
+            trim_heap()
 
     def _load(self, voice_id: str) -> _Model:
         cfg = self.config(voice_id)
@@ -531,6 +553,18 @@ class PiperVoices:
         write_wav(req.out, line.samples, line.sample_rate)  # last: the clip's presence means the pair is done
 
 
+
+
+def trim_heap() -> bool:
+    """Hand the heap's free pages back to the system (glibc's malloc_trim); False where there is no glibc.
+
+    onnxruntime's sessions leave the heap fragmented: freed, their pages stay resident (~170 MB
+    for the bundled voice) until trimmed.
+    """
+    try:
+        return bool(ctypes.CDLL(None).malloc_trim(0))
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        return False
 
 
 def _cpu_flags() -> str:

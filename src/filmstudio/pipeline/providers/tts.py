@@ -284,6 +284,9 @@ class EspeakTts:
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         return espeak_voices(language)
 
+    def free(self) -> None:
+        """Nothing to give back: espeak-ng speaks in its own short-lived processes."""
+
     def synthesize_many(
         self,
         requests: Sequence[SpeechRequest],
@@ -392,6 +395,9 @@ class FakeTts:
     def voices(self, language: str | None = None) -> list[VoiceInfo]:
         return [VoiceInfo(engine="fake", voice_id="beep", name="Beep", language=language or "en",
                           sample_rate=self.sample_rate, pace=FALLBACK_PACE)]
+
+    def free(self) -> None:
+        """Nothing loaded: beeps are computed."""
 
     def duration_for(self, req: SpeechRequest) -> float:
         """The clip length this fake produces for a request (faster speech = shorter clip)."""

@@ -44,6 +44,12 @@ class VoiceSynthesis:
     weight: ClassVar[float] = 0.22
 
     def run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
+        try:
+            return self._run(plan, ctx)
+        finally:
+            ctx.engines.voices.free()  # the voice models' memory goes to the frames
+
+    def _run(self, plan: RenderPlan, ctx: StageContext) -> RenderPlan:
         assert plan.script is not None
         script, settings = plan.script, plan.settings
         lines = script.spoken_lines
