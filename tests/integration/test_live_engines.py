@@ -103,3 +103,42 @@ def test_a_picture_model_pulled_while_serving_draws_the_next_render(tmp_path: Pa
                 assert third["status"] == "completed", third
                 assert third["result"].get("stills_drawn", 0) == 0
             assert live.parts.live.rebuilds == 2
+
+
+def test_a_video_model_pulled_while_serving_is_in_the_next_storyboards_motion_estimate(tmp_path: Path) -> None:
+    """The tiny Wan image-to-video model pulled over the API while the server runs: the storyboard's
+    motion block (what animating adds) names it at once, and forgets it once it is removed. Nothing renders."""
+    pytest.importorskip("diffusers")
+    from tiny_sd import folder_files
+    from tiny_video import build_tiny_wan
+
+    wan = folder_files(build_tiny_wan(tmp_path / "wan"))
+    catalogue = tmp_path / "catalogue.toml"
+    catalogue.write_text(model_toml("tiny-wan", "test/tiny-wan", wan).replace('kind = "voice"', 'kind = "video"')
+                         .replace('engine = "piper"', 'engine = "diffusers"'), encoding="utf-8")
+    with FakeHub(repos={"test/tiny-wan": wan}) as hub:
+        settings = server_settings(tmp_path / "studio", model_catalogue=catalogue, model_endpoint=hub.endpoint)
+        with real_server(settings) as live:
+            assert live.parts.live is not None and live.parts.studio.motion_engine() is None
+            with live.client(live.new_key("boss", scopes=["admin"])) as c:
+                pid = c.post("/projects", json={"title": "The Key", "script": SCRIPT,
+                                                "settings": {**SMALL, "motion": "all"}}).json()["project_id"]
+                before = c.get(f"/projects/{pid}/storyboard").json()
+                shots = len(before["shots"])
+                assert before["motion"]["model"] is None and before["motion"]["seconds"] == 0
+                assert before["motion"]["summary"].startswith("no video model")
+
+                accepted = c.post("/models/pull", json={"models": ["tiny-wan"]})
+                assert accepted.status_code == 202, accepted.text
+                assert wait_job(c, accepted.json()["job_id"], timeout=120)["status"] == "completed"
+
+                motion = c.get(f"/projects/{pid}/storyboard").json()["motion"]
+                assert (motion["model"], motion["device"], motion["moving"]) == ("tiny-wan", "cpu", shots)
+                assert motion["seconds"] > 0 and motion["summary"].endswith("(tiny-wan)"), motion
+                engine = live.parts.studio.motion_engine()
+                assert engine is not None and engine.identity().model == "tiny-wan"
+
+                assert c.delete("/models/tiny-wan").status_code == 204
+                gone = c.get(f"/projects/{pid}/storyboard").json()["motion"]
+                assert gone["model"] is None and gone["summary"].startswith("no video model")
+            assert live.parts.live.rebuilds == 2

@@ -420,7 +420,7 @@ def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = 
     live = live_engines(settings)  # a model this worker (or another process) pulls is used by the next job
     engines = live.current()
     studio = publish_targets(open_studio(settings, queue=queue).with_voices(engines.voices.voices())
-                             .with_pictures(engines.pictures).with_engine_source(live))
+                             .with_pictures(engines.pictures).with_motion(engines.motion).with_engine_source(live))
     renderer = _renderer(settings, engines, live) if not renderer_spec else load_renderer(renderer_spec, engines)
     queue.bind(studio, job_handlers(studio, renderer, LiveWriter(live)))
     reconciler = Reconciler(studio, settings.reconcile_seconds)

@@ -88,14 +88,15 @@ def planned_motion(studio: Studio, project: dict[str, Any], settings: RenderSett
     yet). Without `board` (a render's estimate) and without a video model: None, nothing is built.
     Only an estimate: a failure is logged and gives None, and never stops the render it estimates.
     """
-    if board is None and studio.motion is None:
+    motion = studio.motion_engine()
+    if board is None and motion is None:
         return None
     try:
         if board is None:
             edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
             board = _board(studio, project, edits, settings, script)
         w, h = settings.size
-        return estimate_motion(board, settings.motion, studio.motion, w / h, studio.cache_dir)
+        return estimate_motion(board, settings.motion, motion, w / h, studio.cache_dir)
     except Exception:
         log.exception("could not estimate the motion for project %s", project.get("id"))
         return None

@@ -61,7 +61,7 @@ class Studio:
     motion: Motion | None = None
     # Where films can be published, by name (the composition root registers them).
     publish_targets: Mapping[str, PublishTarget] = field(default_factory=dict)
-    # issue 18: the live engines (None: `voices` and `pictures` above are fixed, e.g. a test's own engines)
+    # issue 18: the live engines (None: `voices`, `pictures` and `motion` above are fixed, e.g. a test's own engines)
     engine_source: EngineSource | None = None
 
     def offered_voices(self) -> tuple[VoiceInfo, ...]:
@@ -71,6 +71,11 @@ class Studio:
     def picture_engine(self) -> Pictures | None:
         """The picture engine a render would draw with now (None: procedural backdrops)."""
         return self.engine_source.current().pictures if self.engine_source is not None else self.pictures
+
+    def motion_engine(self) -> Motion | None:
+        """The video model a render would animate with now (None: every shot a still), one pulled a moment
+        ago included."""
+        return self.engine_source.current().motion if self.engine_source is not None else self.motion
 
     def with_engine_source(self, source: EngineSource | None) -> Studio:
         from dataclasses import replace
