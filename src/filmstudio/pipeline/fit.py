@@ -186,8 +186,9 @@ def lay_out(
 ) -> Layout:
     """Place title, scenes, lines and end card so the film lasts `settings.duration` (frame-exact).
 
-    Spare time goes first to the end card, then the title card (so a change inside one scene
-    moves as few other segments as possible), then evenly to the gaps inside scenes.
+    Spare time goes first to the title card, then the end card, then evenly to the gaps inside
+    scenes (in quantised steps), the end card taking what is left: a change inside one scene moves
+    only its own shots and the end card, and every scene start stays put.
     """
     fps = settings.fps
     duration = float(settings.duration)
@@ -212,10 +213,13 @@ def lay_out(
             details={"required_seconds": math.ceil(duration - slack), "requested_seconds": int(duration)},
         )
     slack = max(0.0, slack)
-    end_extra = min(slack, max(3.0, 0.06 * duration))
-    slack -= end_extra
+    # The title card takes its share first and the end card the rest: an edit that changes the
+    # script's length then changes the end card alone (the title card, and so every scene's start
+    # and the score that follows them, stay as they were).
     title_extra = min(slack, max(2.0, 0.05 * duration))
     slack -= title_extra
+    end_extra = min(slack, max(3.0, 0.06 * duration))
+    slack -= end_extra
     # Quantised, so a small edit usually leaves every other gap (and so every other shot) as it
     # was; the end card takes the remainder.
     per_gap = math.floor(slack / n_gaps / GAP_STEP) * GAP_STEP if n_gaps else 0.0
@@ -223,28 +227,34 @@ def lay_out(
     def snap(t: float) -> float:
         return round(t * fps) / fps
 
+    def frames(seconds: float) -> int:
+        return round(seconds * fps)
+
+    # Positions are whole frames, each one the frame before it plus the rounded seconds between
+    # them: an edit that moves a line by k frames moves everything after it in its scene by
+    # exactly k frames (rounding `start + length` instead would round ties either way).
     timeline: list[SceneTiming] = []
     starts: dict[int, float] = {}
     ends: dict[int, float] = {}
-    t = snap(pacing.title + title_extra)
-    timeline.append(SceneTiming("title", -1, 0.0, t))
+    at = frames(pacing.title + title_extra)
+    timeline.append(SceneTiming("title", -1, 0.0, at / fps))
     for i in range(len(script.scenes)):
-        scene_start = t
-        cursor = t + pacing.lead
+        scene_start = at / fps
+        since = pacing.lead  # seconds from frame `at` to the next position
         lines = lines_of(i)
         for j, ln in enumerate(lines):
             length = clip_seconds.get(ln.index, 0.0) if ln.spoken else pacing.shown
             if ln.spoken and beat_before(ln):
-                cursor += pacing.beat  # the screenplay's (beat): a moment of silence, then the line
+                since += pacing.beat  # the screenplay's (beat): a moment of silence, then the line
             # Lines start on frames: an edit shifts later lines by whole frames, so the shots
             # after it keep identical specs (and cached segments).
-            cursor = snap(cursor)
-            starts[ln.index] = cursor
-            ends[ln.index] = cursor + length
-            cursor += length + (pacing.gap + per_gap if j < len(lines) - 1 else 0.0)
-        cursor += pacing.tail + per_gap
-        t = snap(cursor)
-        timeline.append(SceneTiming("scene", i, scene_start, t))
+            at += frames(since)
+            starts[ln.index] = at / fps
+            ends[ln.index] = at / fps + length
+            since = length + (pacing.gap + per_gap if j < len(lines) - 1 else 0.0)
+        at += frames(since + pacing.tail + per_gap)
+        timeline.append(SceneTiming("scene", i, scene_start, at / fps))
+    t = at / fps
     end = snap(duration)
     if end - t < 0.5:  # rounding ate the end card: keep a visible one
         end = snap(t + max(0.5, pacing.end))
