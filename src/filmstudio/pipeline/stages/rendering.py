@@ -25,7 +25,7 @@ from filmstudio.pipeline.providers.visuals import SegmentSpec, render_segment, s
 from filmstudio.pipeline.script.delivery import names_as_written
 from filmstudio.pipeline.stages.music_generation import wait_for_mix
 
-AAC_CACHE_VERSION = "aac-1"
+AAC_CACHE_VERSION = "aac-2"  # 2: the fast coder
 SETS_CACHE_VERSION = "sets-1"  # bump when what `visuals.set_records` says about a segment changes
 
 
