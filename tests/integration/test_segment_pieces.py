@@ -89,3 +89,53 @@ def test_pieces_make_the_segment_and_a_longer_one_reuses_the_head(tmp_path: Path
     fresh = decode(render_segment(longer, tmp_path / "fresh.mp4", encoder="libx264", cancel=CancelToken()))
     assert psnr(c[n:], fresh[n:]) > 30, "the new tail is the longer card's ending"
     assert c[-1].mean() < 8 < c[n].mean()  # the tail still fades the card out
+
+
+def test_a_set_painted_once_is_read_back_not_painted_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rendering stage keeps each painted set in the cache (`plates`): a segment re-made after an
+    edit, in a fresh process (empty memory caches), reads its set back, losslessly. Painting is made
+    to fail the second time: the segment still renders, identical to one painted afresh, and the
+    manifest's record of what it shows (props and their boxes) is the same."""
+    from filmstudio.pipeline.providers import visuals
+
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    shot = replace(SHOT, location="HARBOUR", int_ext="EXT", heading="EXT. HARBOUR - NIGHT",
+                   overlays=(Overlay("A boat knocks against the pier.", 0.5, 2.5, "caption"),))
+    render_segment(shot, tmp_path / "first.mp4", encoder="libx264", cancel=CancelToken(), plates=plates)
+    stored = list(plates.glob("*.png"))
+    assert len(stored) == 1
+    record = visuals.set_records((shot,), plates)
+    assert any(name.startswith("prop:") for name, _ in record[0]["frame_layers"])
+
+    longer = replace(shot, duration=shot.duration + 1.0)  # the edit: a new segment over the same set
+    fresh = tmp_path / "fresh.mp4"
+    visuals._cached_set.cache_clear()
+    render_segment(longer, fresh, encoder="libx264", cancel=CancelToken())  # painted, no plates
+    visuals._cached_set.cache_clear()
+    visuals._stored_set.cache_clear()
+
+    def no_painting(*_: object) -> None:
+        raise AssertionError("the set was painted again")
+
+    monkeypatch.setattr(visuals, "_cached_set", no_painting)
+    again = tmp_path / "again.mp4"
+    render_segment(longer, again, encoder="libx264", cancel=CancelToken(), plates=plates)
+    assert np.array_equal(decode(again), decode(fresh))
+    assert visuals.set_records((shot,), plates) == record
+
+
+def test_a_damaged_plate_is_painted_again(tmp_path: Path) -> None:
+    from filmstudio.pipeline.providers import visuals
+
+    plates = tmp_path / "plates"
+    plates.mkdir()
+    render_segment(SHOT, tmp_path / "a.mp4", encoder="libx264", cancel=CancelToken(), plates=plates)
+    (stored,) = plates.glob("*.png")
+    good = stored.read_bytes()
+    stored.write_bytes(good[: len(good) // 3])  # cut short (a full disk, a crash mid-copy)
+    visuals._stored_set.cache_clear()
+    visuals._cached_set.cache_clear()
+    render_segment(SHOT, tmp_path / "b.mp4", encoder="libx264", cancel=CancelToken(), plates=plates)
+    assert np.array_equal(decode(tmp_path / "a.mp4"), decode(tmp_path / "b.mp4"))
+    assert stored.read_bytes() == good  # painted again and stored whole

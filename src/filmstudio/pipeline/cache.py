@@ -50,7 +50,11 @@ class Cache:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def path(self, kind: str, key: str, suffix: str) -> Path:
+    def folder(self, kind: str) -> Path:
+        """The folder of one kind of entry (made if missing), for code that names its own files."""
         folder = self.root / kind
         folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{key}{suffix}"
+        return folder
+
+    def path(self, kind: str, key: str, suffix: str) -> Path:
+        return self.folder(kind) / f"{key}{suffix}"

@@ -93,9 +93,11 @@ def render_pieces(
     encoder: str,
     cancel: CancelToken,
     on_frame: Callable[[int], None] | None = None,
+    plates: Path | None = None,
 ) -> Path:
     """The segment `spec` at `out` (as `render_segment` writes it), encoded as its head (kept at
-    `head`: made here unless it exists) and its tail, joined by stream copy."""
+    `head`: made here unless it exists) and its tail, joined by stream copy; its sets read from, or
+    kept in, the `plates` folder."""
     cancel.raise_if_cancelled()
     n = head_frames(spec)
     if n == 0:
@@ -104,7 +106,7 @@ def render_pieces(
     head.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f".{out.stem}.pieces-", dir=out.parent))
     try:
-        lay = _layout(spec)
+        lay = _layout(spec, plates)
         cancel.raise_if_cancelled()
         inputs, graph = _filter_graph(lay, _write_layers(lay, folder), folder)
         tail = folder / "tail.mp4"

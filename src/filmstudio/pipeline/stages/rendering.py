@@ -68,7 +68,7 @@ class Rendering:
             futures += [pool.submit(self._segment, spec, path, encoder, ctx, functools.partial(report, path),
                                     unrecorded.get(path)) for spec, path in todo]
             making = {path for _, path in todo}
-            futures += [pool.submit(_record, spec, unrecorded[path])  # a segment cached before its record was
+            futures += [pool.submit(_record, spec, unrecorded[path], _plates(ctx))  # a segment cached before its record was
                         for spec, path in zip(specs, paths, strict=True) if path in unrecorded and path not in making]
             finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
             for fut in finished:
@@ -110,26 +110,32 @@ class Rendering:
 
         With `record`, what it shows is recorded there too (its painted layers are still in memory).
         """
-        made = Rendering._encode(spec, path, encoder, ctx, on_frame)
+        plates = _plates(ctx)
+        made = Rendering._encode(spec, path, encoder, ctx, on_frame, plates)
         if record is not None:
-            _record(spec, record)
+            _record(spec, record, plates)
         return made
 
     @staticmethod
     def _encode(spec: SegmentSpec, path: Path, encoder: str, ctx: StageContext,
-                on_frame: Callable[[int], None]) -> Path:
+                on_frame: Callable[[int], None], plates: Path) -> Path:
         n = head_frames(spec)
         if n == 0:
-            return render_segment(spec, path, encoder=encoder, cancel=ctx.cancel, on_frame=on_frame)
+            return render_segment(spec, path, encoder=encoder, cancel=ctx.cancel, on_frame=on_frame, plates=plates)
         head = ctx.cache.path("segments", content_key(head_key(spec, n), encoder), ".mp4")
         made = 0 if head.exists() else n  # frames counted from the tail's start when the head is reused
         return render_pieces(spec, path, head, encoder=encoder, cancel=ctx.cancel,
-                             on_frame=lambda frames: on_frame(frames + n - made))
+                             on_frame=lambda frames: on_frame(frames + n - made), plates=plates)
 
 
-def _record(spec: SegmentSpec, out: Path) -> Path:
+def _plates(ctx: StageContext) -> Path:
+    """Where the painted sets are kept (`visuals._painting`): an edited shot is re-made over its set as painted before."""
+    return ctx.cache.folder("plates")
+
+
+def _record(spec: SegmentSpec, out: Path, plates: Path | None = None) -> Path:
     """What the segment shows (`visuals.set_records`, less its start in the film), kept in the cache."""
-    found = set_records((spec,))[0]
+    found = set_records((spec,), plates)[0]
     found.pop("start")
     with atomic_output(out) as tmp:
         tmp.write_text(json.dumps(found), encoding="utf-8")
