@@ -11,7 +11,9 @@ and the rendering stage of a film with half its shots moving vs the ffmpeg floor
    its frames to the same ffmpeg encode. Both with the pipeline loaded beforehand; best of rounds.
 2. The rendering stage of a film whose shots are generated stills, every other one moving (its
    clip graded, cover-fitted and held past its end under the camera's move), vs the floor
-   (bench/render.py `floor_encode`: the same encoder on the same number of raw frames).
+   (bench/render.py's: the same encoder on the very frames our segment graphs composed, written raw
+   first, untimed). The old floor (our film decoded and encoded again: cheaper, x264 flattened part
+   of the grain) is printed beside it.
 3. Peak RSS of this process (VmHWM) and of the render's largest child (ffmpeg; its VmHWM sampled while
    it runs: the children's ru_maxrss carries this process's size over fork).
 A GPU's seconds per clip and VRAM at the catalogue model's full size: bench/motion_gpu.py.
@@ -45,7 +47,7 @@ from filmstudio.pipeline.request import RenderRequest  # noqa: E402
 from filmstudio.pipeline.runner import render  # noqa: E402
 from filmstudio.pipeline.script.analysis import analyse  # noqa: E402
 from filmstudio.pipeline.storyboard import StoryboardEdits, build_storyboard, set_motion  # noqa: E402
-from render import SAMPLE, floor_encode, peak_rss_mb  # noqa: E402
+from render import SAMPLE, composed_frames, floor_encode, peak_rss_mb  # noqa: E402
 from tiny_sd import build_tiny_sd  # noqa: E402
 from tiny_video import build_tiny_wan  # noqa: E402
 
@@ -173,7 +175,14 @@ def film(sd: Path, wan: Path, tmp: Path, duration: int, size: str, fps: int) -> 
     render_cpu = _cpu_seconds() - c0
     load_after = os.getloadavg()[0]
     frames = sum(round((s["end"] - s["start"]) * fps) for s in manifest["scenes"])
-    floor, floor_cpu = floor_encode(out, settings.size, fps, frames, tmp)
+    # The floor, as bench/render.py's: the same encoder on the very frames our segment graphs composed
+    # (written raw first, untimed, from the same plan: its stills and clips come from the cache).
+    raw, composed = composed_frames(text, settings, tmp / "cache", tmp, engines=engines, storyboard=edits_file)
+    assert composed == frames, (composed, frames)
+    floor, floor_cpu = floor_encode(raw, settings.size, fps, frames, tmp, raw=True)
+    raw.unlink()
+    # The old floor, for comparison with earlier numbers: our film decoded and encoded again.
+    old_floor, old_floor_cpu = floor_encode(out, settings.size, fps, frames, tmp)
     rendering = manifest["stage_seconds"]["rendering"]
     shots = sum(1 for s in manifest["sets"] if s["kind"] == "scene")
     return {"duration": duration, "size": size, "fps": fps, "shots": shots, "moving": len(manifest["shot_clips"]),
@@ -181,6 +190,8 @@ def film(sd: Path, wan: Path, tmp: Path, duration: int, size: str, fps: int) -> 
             "render_s": round(total, 2), "stage_seconds": manifest["stage_seconds"],
             "rendering_s": round(rendering, 2), "floor_s": round(floor, 2),
             "rendering_vs_floor": round(rendering / floor, 2),
+            "old_floor_s": round(old_floor, 2), "rendering_vs_old_floor": round(rendering / old_floor, 2),
+            "old_floor_cpu_s": round(old_floor_cpu, 2),
             # CPU seconds of the whole render (every stage, this process and its children) vs the floor's encoder
             "render_cpu_s": round(render_cpu, 2), "floor_cpu_s": round(floor_cpu, 2),
             "render_largest_child_mb": round(children.peak_kb / 1024),
@@ -225,7 +236,8 @@ def main() -> int:
     if "film" in results:
         f = results["film"]
         line += (f" | {f['moving']} of {f['shots']} shots moving: rendering {f['rendering_s']} s vs floor "
-                 f"{f['floor_s']} s = {f['rendering_vs_floor']}x")
+                 f"{f['floor_s']} s = {f['rendering_vs_floor']}x (old re-encode floor {f['old_floor_s']} s: "
+                 f"{f['rendering_vs_old_floor']}x)")
     print(line + f" | peak RSS {results['peak_rss_mb']['self']} MB "
           f"(largest child of the render {results['peak_rss_mb'].get('largest_child', '-')} MB)")
     if args.json:

@@ -181,7 +181,8 @@ def floor_encode(source: Path, size: tuple[int, int], fps: int, frames: int, tmp
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
-def composed_frames(script: str, settings: Any, cache: Path, tmp: Path) -> tuple[Path, int]:
+def composed_frames(script: str, settings: Any, cache: Path, tmp: Path, *, engines: Any = None,
+                    storyboard: Path | None = None) -> tuple[Path, int]:
     """Our film's frames exactly as our segment graphs compose them, before x264: raw yuv420p in one file.
 
     Untimed. Each segment's own ffmpeg graph (`visuals._filter_graph`, the one `render_segment` runs)
@@ -190,7 +191,7 @@ def composed_frames(script: str, settings: Any, cache: Path, tmp: Path) -> tuple
     from filmstudio.pipeline.providers import visuals
     from filmstudio.pipeline.stages.visual_generation import build_specs
 
-    plan = _plan_for(script, settings, cache, tmp)
+    plan = _plan_for(script, settings, cache, tmp, engines=engines, storyboard=storyboard)
     out, frames = tmp / "composed.yuv", 0
     with out.open("wb") as sink:
         for spec in build_specs(plan):
@@ -396,14 +397,17 @@ def _scene_copy(script: str, i: int) -> str:
     return body.replace("NIGHT MARKET", f"NIGHT MARKET {i}").replace("ARCADE", f"ARCADE {i}")
 
 
-def _plan_for(script: str, settings: Any, cache: Path, tmp: Path) -> Any:
-    """The render plan up to visual_generation (all cached by now), for the moviepy comparison."""
+def _plan_for(script: str, settings: Any, cache: Path, tmp: Path, *, engines: Any = None,
+              storyboard: Path | None = None) -> Any:
+    """The render plan up to visual_generation (all cached by now), with the render's engines and storyboard edits."""
     from filmstudio.pipeline.context import Cache, CancelToken, StageContext
     from filmstudio.pipeline.plan import RenderPlan
     from filmstudio.pipeline.runner import default_stages
 
-    ctx = StageContext(engines=build_engines(cache_dir=cache), cache=Cache(cache), progress=lambda s, f: None, cancel=CancelToken())
-    plan = RenderPlan(settings=settings, script_text=script, work_dir=tmp / "plan", output=tmp / "unused.mp4")
+    ctx = StageContext(engines=engines or build_engines(cache_dir=cache), cache=Cache(cache),
+                       progress=lambda s, f: None, cancel=CancelToken())
+    plan = RenderPlan(settings=settings, script_text=script, work_dir=tmp / "plan", output=tmp / "unused.mp4",
+                      storyboard_edits=storyboard)
     plan.work_dir.mkdir(parents=True, exist_ok=True)
     for stage in default_stages()[:5]:
         plan = stage.run(plan, ctx)
