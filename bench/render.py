@@ -404,8 +404,13 @@ def _plan_for(script: str, settings: Any, cache: Path, tmp: Path, *, engines: An
     from filmstudio.pipeline.plan import RenderPlan
     from filmstudio.pipeline.runner import default_stages
 
+    class _Quiet:  # the StageProgress shape: nothing to show, the plan is all cached
+        def __call__(self, step: str, fraction: float) -> None: ...
+        def expect(self, step: str, seconds: float) -> None: ...
+        def note(self, **detail: Any) -> None: ...
+
     ctx = StageContext(engines=engines or build_engines(cache_dir=cache), cache=Cache(cache),
-                       progress=lambda s, f: None, cancel=CancelToken())
+                       progress=_Quiet(), cancel=CancelToken())
     plan = RenderPlan(settings=settings, script_text=script, work_dir=tmp / "plan", output=tmp / "unused.mp4",
                       storyboard_edits=storyboard)
     plan.work_dir.mkdir(parents=True, exist_ok=True)
