@@ -169,9 +169,11 @@ def test_the_estimate_counts_the_clips_before_the_render_starts(tmp_path: Path) 
             assert estimates.stills_seconds(off_row) == 0
 
 
-def test_a_real_render_with_a_video_model_gives_moving_shots_their_clips(tmp_path: Path) -> None:
+def test_a_real_render_with_a_video_model_gives_moving_shots_their_clips(tmp_path: Path,
+                                                                        monkeypatch: Any) -> None:
     """The tiny Stable Diffusion and the tiny Wan image-to-video model, pulled from the fake hub, in a real
-    render through the API: the moving shots get clip URLs, each serves the clip the render made."""
+    render through the API: the moving shots get clip URLs, each serves the clip the render made, and
+    the video model was asked each shot's `motion_prompt` as the storyboard shows it."""
     import pytest
 
     pytest.importorskip("diffusers")
@@ -200,6 +202,14 @@ def test_a_real_render_with_a_video_model_gives_moving_shots_their_clips(tmp_pat
     assert isinstance(engines.pictures, DiffusersPictures) and isinstance(engines.motion, DiffusersMotion)
     engines.pictures.steps = 2
     engines.motion.shape, engines.motion.steps = TINY_SHAPE, 2
+    asked: dict[str, str] = {}  # what the video model was asked: prompt -> negative prompt
+    animate = engines.motion.animate
+
+    def recording(request: Any, **kw: Any) -> Any:
+        asked[request.prompt] = request.negative_prompt
+        return animate(request, **kw)
+
+    monkeypatch.setattr(engines.motion, "animate", recording)
     settings = {"duration": 24, "resolution": "320x180", "style": "documentary", "music_genre": "none",
                 "include_subtitles": False}
     with live_server(server_settings(home), renderer=PipelineRenderer(engines), engines=engines) as live, \
@@ -217,6 +227,10 @@ def test_a_real_render_with_a_video_model_gives_moving_shots_their_clips(tmp_pat
         after = c.get(f"/projects/{pid}/storyboard").json()
         with_clips = [s["number"] for s in after["shots"] if s["clip_url"]]
         assert with_clips == moving
+        shown = {after["shots"][n - 1]["motion_prompt"]: after["shots"][n - 1]["motion_negative_prompt"]
+                 for n in moving}
+        assert asked == shown and all(p.endswith("steady camera, smooth natural motion") for p in asked)
+        assert all(after["shots"][n - 1]["motion_prompt"].startswith(after["shots"][n - 1]["prompt"]) for n in moving)
         # A measured speed replaces the first guess for the next estimate.
         assert after["motion"]["measured"] is True and after["motion"]["seconds_per_clip"] > 0
         for n in moving:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from filmstudio.domain.settings import RenderSettings
@@ -158,3 +159,16 @@ def test_the_estimate_says_what_motion_adds(tmp_path: Path) -> None:
     assert MotionEstimate("key", 30, 12, "wan", "cuda", 40.0, True).summary() == \
         "12 of 30 shots move: about 8 min on this GPU (wan)"
     assert MotionEstimate("none", 30, 0, "wan", "cuda", 40.0, True).summary().startswith("motion is off")
+
+
+def test_a_clip_is_asked_for_the_stills_picture_with_a_steady_camera() -> None:
+    from filmstudio.pipeline.motion_plan import CLIP_CAMERA, CLIP_NEGATIVE, motion_prompt
+
+    board = _board("key")
+    for shot in board.shots:
+        prompt, negative = motion_prompt(shot)
+        # The still's prompt whole, then the camera: the segment moves its camera over the clip.
+        assert prompt == f"{shot.prompt}, {CLIP_CAMERA}"
+        assert negative.startswith(shot.negative_prompt) and negative.endswith(CLIP_NEGATIVE)
+    empty = replace(board.shots[0], prompt="", negative_prompt="")
+    assert motion_prompt(empty) == (CLIP_CAMERA, CLIP_NEGATIVE)

@@ -19,9 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filmstudio.pipeline.plan import Line
+
+if TYPE_CHECKING:
+    from filmstudio.pipeline.storyboard import Shot
 
 # Verbs of movement, as an action line writes them (runs, ran, running, ...): bodies, things, water, light.
 _VERBS = (
@@ -73,6 +76,20 @@ def moving_verb(text: str) -> str | None:
             continue
         return m.group(0).lower()
     return None
+
+
+# A clip is graded, fitted and moved by the shot's own camera move afterwards, as a still is: the video
+# model is asked for a steady camera, so the two moves never add up (a pan on a pan reads as a shake).
+CLIP_CAMERA = "steady camera, smooth natural motion"
+CLIP_NEGATIVE = "flickering, jittery, morphing, warping, camera shake, fast cuts"
+
+
+def motion_prompt(shot: Shot) -> tuple[str, str]:
+    """The clip's own (prompt, negative prompt): the still's prompt (what the shot shows, its action
+    included) with a steady camera, and the still's negative with what spoils a clip (flicker, warping)."""
+    prompt = ", ".join(p for p in (shot.prompt.strip().rstrip(","), CLIP_CAMERA) if p)
+    negative = ", ".join(p for p in (shot.negative_prompt.strip().rstrip(","), CLIP_NEGATIVE) if p)
+    return prompt, negative
 
 
 def key_reason(lines: Sequence[Line], shot_in_scene: int, camera: str, *, new_scene: bool = True) -> str | None:

@@ -17,7 +17,7 @@ from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import atomic_output
 from filmstudio.pipeline.engines import PROCEDURAL_PICTURES
 from filmstudio.pipeline.motion_estimate import estimate_motion
-from filmstudio.pipeline.motion_plan import MotionEstimate
+from filmstudio.pipeline.motion_plan import MotionEstimate, motion_prompt
 from filmstudio.pipeline.plan import Script
 from filmstudio.pipeline.prompts import EstimatedTokens, PromptTokens, model_tokens, tokens_of
 from filmstudio.pipeline.references import marked_used
@@ -171,10 +171,11 @@ def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dic
     listed = board.as_dict()
     drawn, clips = _drawn(studio, project), made_clips(studio, project)
     base = f"/api/v1/projects/{project_id}/storyboard/shots"
-    for shot in listed["shots"]:
+    for shot, made in zip(listed["shots"], board.shots, strict=True):
         n = shot["number"]
         shot["still"] = f"{base}/{n}/still" if n in drawn else None
         shot["clip_url"] = f"{base}/{n}/clip" if n in clips else None
+        shot["motion_prompt"], shot["motion_negative_prompt"] = motion_prompt(made)
     settings = RenderSettings.model_validate_json(project["settings"])
     motion = planned_motion(studio, project, settings, board=board)
     return {**listed, "pictures": pictures, "motion": motion.as_dict() if motion is not None else None}

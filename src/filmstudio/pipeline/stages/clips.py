@@ -16,9 +16,10 @@ from pathlib import Path
 from filmstudio.pipeline.clip_timings import CLIPS_FOLDER, make_clips
 from filmstudio.pipeline.context import StageContext
 from filmstudio.pipeline.engines import ClipRequest, clip_path
+from filmstudio.pipeline.motion_plan import motion_prompt
 from filmstudio.pipeline.plan import RenderPlan
 from filmstudio.pipeline.providers.backdrops import MediaRef
-from filmstudio.pipeline.storyboard import Shot, Storyboard, shot_cuts
+from filmstudio.pipeline.storyboard import Storyboard, shot_cuts
 
 ShotKey = tuple[int, int]  # (scene index, shot in scene)
 
@@ -61,17 +62,13 @@ def clip_requests(plan: RenderPlan, ctx: StageContext, board: Storyboard,
         if not shot.motion or still is None or key not in seconds:
             continue
         frames = caps.frames_for(seconds[key])
+        prompt, negative = motion_prompt(shot)
         out[key] = ClipRequest(
-            still=still, prompt=_motion_prompt(shot), negative_prompt=shot.negative_prompt, seed=shot.seed,
+            still=still, prompt=prompt, negative_prompt=negative, seed=shot.seed,
             frames=frames, fps=caps.fps, width=width, height=height, steps=identity.steps,
-            out=clip_path(folder, identity, MediaRef.of(still).sha256, _motion_prompt(shot), shot.negative_prompt,
+            out=clip_path(folder, identity, MediaRef.of(still).sha256, prompt, negative,
                           shot.seed, frames, (width, height), caps.fps, identity.steps))
     return out
-
-
-def _motion_prompt(shot: Shot) -> str:
-    """The shot's still prompt (what it shows); the still itself gives the look."""
-    return shot.prompt
 
 
 def animate_shots(plan: RenderPlan, ctx: StageContext, board: Storyboard, images: Mapping[ShotKey, Path],
