@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -211,6 +212,7 @@ def main() -> int:
     ap.add_argument("--skip-film", action="store_true")
     ap.add_argument("--skip-overhead", action="store_true")
     ap.add_argument("--json", help="write the numbers to this file too")
+    ap.add_argument("--keep", help="copy the film (and its manifest) into this folder, to look at")
     args = ap.parse_args()
     cw, ch = (int(x) for x in args.clip_size.split("x"))
     with tempfile.TemporaryDirectory(prefix="filmstudio-bench-motion-") as name:
@@ -222,6 +224,10 @@ def main() -> int:
             print(json.dumps({"overhead": results["overhead"]}), flush=True)
         if not args.skip_film:
             results["film"] = film(build_tiny_sd(tmp / "tiny-sd"), wan, tmp, args.duration, args.size, args.fps)
+            if args.keep:
+                Path(args.keep).mkdir(parents=True, exist_ok=True)
+                for made in tmp.glob("moving.*"):
+                    shutil.copy2(made, Path(args.keep) / made.name)
     own, child = peak_rss_mb()
     results["peak_rss_mb"] = {"self": round(own), "children_upper_bound": round(child)}
     if "film" in results:
