@@ -11,7 +11,8 @@ roots: list[str] = []  # the folders refused, each ending in os.sep
 
 
 def beside(repo: Path) -> list[str]:
-    """The folders beside the checkout, less any that hold it or the temp folder."""
+    """The folders beside the checkout, less any that hold it or the temp folder, and any inside the temp
+    folder (a checkout in /tmp: its siblings there are scratch space, pytest's own basetemp among them)."""
     parent = repo.parent
     if parent == Path(parent.anchor):  # a checkout at the root: its siblings are the system's folders
         return []
@@ -19,7 +20,8 @@ def beside(repo: Path) -> list[str]:
     out = []
     for entry in parent.iterdir():
         resolved = entry.resolve()
-        if resolved == repo or temp.is_relative_to(resolved) or repo.is_relative_to(resolved):
+        if resolved == repo or temp.is_relative_to(resolved) or repo.is_relative_to(resolved) \
+                or resolved.is_relative_to(temp):
             continue
         out.append(str(resolved) + os.sep)
     return out

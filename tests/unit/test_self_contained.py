@@ -84,3 +84,20 @@ def test_a_bare_clone_collects_every_test(tmp_path: Path) -> None:
     assert done.returncode == 0, tail
     assert re.search(r"\b\d{3,} tests collected", done.stdout), tail
     assert "error" not in done.stdout.splitlines()[-1].lower(), tail
+
+
+def test_the_guard_refuses_the_folders_beside_the_checkout_but_not_the_temp_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from self_contained import beside
+
+    work = tmp_path / "work"
+    (work / "main").mkdir(parents=True)
+    (work / "shared").mkdir()
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path / "elsewhere"))
+    assert beside((work / "main").resolve()) == [f"{(work / 'shared').resolve()}{os.sep}"]
+    # A checkout inside the temp folder (a clone in /tmp): its siblings there are scratch space,
+    # pytest's own basetemp among them.
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(work))
+    assert beside((work / "main").resolve()) == []
