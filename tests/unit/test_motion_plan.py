@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from filmstudio.domain.settings import RenderSettings
@@ -166,9 +165,8 @@ def test_a_clip_is_asked_for_the_stills_picture_with_a_steady_camera() -> None:
 
     board = _board("key")
     for shot in board.shots:
-        prompt, negative = motion_prompt(shot)
+        prompt, negative = motion_prompt(shot.prompt, shot.negative_prompt)
         # The still's prompt whole, then the camera: the segment moves its camera over the clip.
         assert prompt == f"{shot.prompt}, {CLIP_CAMERA}"
         assert negative.startswith(shot.negative_prompt) and negative.endswith(CLIP_NEGATIVE)
-    empty = replace(board.shots[0], prompt="", negative_prompt="")
-    assert motion_prompt(empty) == (CLIP_CAMERA, CLIP_NEGATIVE)
+    assert motion_prompt("", "") == (CLIP_CAMERA, CLIP_NEGATIVE)

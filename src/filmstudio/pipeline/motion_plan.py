@@ -19,12 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from filmstudio.pipeline.plan import Line
-
-if TYPE_CHECKING:
-    from filmstudio.pipeline.storyboard import Shot
 
 # Verbs of movement, as an action line writes them (runs, ran, running, ...): bodies, things, water, light.
 _VERBS = (
@@ -84,11 +81,11 @@ CLIP_CAMERA = "steady camera, smooth natural motion"
 CLIP_NEGATIVE = "flickering, jittery, morphing, warping, camera shake, fast cuts"
 
 
-def motion_prompt(shot: Shot) -> tuple[str, str]:
-    """The clip's own (prompt, negative prompt): the still's prompt (what the shot shows, its action
-    included) with a steady camera, and the still's negative with what spoils a clip (flicker, warping)."""
-    prompt = ", ".join(p for p in (shot.prompt.strip().rstrip(","), CLIP_CAMERA) if p)
-    negative = ", ".join(p for p in (shot.negative_prompt.strip().rstrip(","), CLIP_NEGATIVE) if p)
+def motion_prompt(still_prompt: str, still_negative: str) -> tuple[str, str]:
+    """A clip's own (prompt, negative prompt) from its shot's still's: the still's prompt (what the shot
+    shows, its action included) with a steady camera, the still's negative with what spoils a clip."""
+    prompt = ", ".join(p for p in (still_prompt.strip().rstrip(","), CLIP_CAMERA) if p)
+    negative = ", ".join(p for p in (still_negative.strip().rstrip(","), CLIP_NEGATIVE) if p)
     return prompt, negative
 
 

@@ -175,7 +175,7 @@ def get_storyboard(studio: Studio, principal: Principal, project_id: str) -> dic
         n = shot["number"]
         shot["still"] = f"{base}/{n}/still" if n in drawn else None
         shot["clip_url"] = f"{base}/{n}/clip" if n in clips else None
-        shot["motion_prompt"], shot["motion_negative_prompt"] = motion_prompt(made)
+        shot["motion_prompt"], shot["motion_negative_prompt"] = motion_prompt(made.prompt, made.negative_prompt)
     settings = RenderSettings.model_validate_json(project["settings"])
     motion = planned_motion(studio, project, settings, board=board)
     return {**listed, "pictures": pictures, "motion": motion.as_dict() if motion is not None else None}

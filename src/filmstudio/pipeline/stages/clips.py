@@ -62,7 +62,7 @@ def clip_requests(plan: RenderPlan, ctx: StageContext, board: Storyboard,
         if not shot.motion or still is None or key not in seconds:
             continue
         frames = caps.frames_for(seconds[key])
-        prompt, negative = motion_prompt(shot)
+        prompt, negative = motion_prompt(shot.prompt, shot.negative_prompt)
         out[key] = ClipRequest(
             still=still, prompt=prompt, negative_prompt=negative, seed=shot.seed,
             frames=frames, fps=caps.fps, width=width, height=height, steps=identity.steps,
