@@ -122,7 +122,10 @@ def test_the_adapter_over_sd15_animates_the_prompt(pulled: Pull, tmp_path: Path)
     frames = clip_frames(made.path)
     assert frames.shape == (6, 64, 64, 3)
     steps = np.abs(np.diff(frames.astype(float), axis=0)).mean(axis=(1, 2, 3))
-    assert (steps > 0.5).all(), steps  # every frame differs from the one before it
+    assert (steps > 0.5).all(), steps  # every frame differs from the one before it (measured: ~35 levels of 255)
+    # Text-to-video: another still, same prompt and seed, is the same clip (the IP-Adapter test's control).
+    other = motion.animate(_request(tmp_path, _still(tmp_path / "b.png", (30, 60, 210)), "other"), cancel=CancelToken())
+    assert float(np.abs(clip_frames(other.path).astype(float) - frames).mean()) < 0.5
     # An existing clip is a cache hit: nothing is made again.
     stamp = made.path.stat().st_mtime_ns
     again = motion.animate(_request(tmp_path, tmp_path / "s.png", "clip"), cancel=CancelToken())
@@ -140,8 +143,9 @@ def test_with_the_ip_adapter_the_still_steers_the_clip(pulled: Pull, tmp_path: P
     same = clip_frames(motion.animate(_request(tmp_path, red, "red-again"), cancel=CancelToken()).path)
     other = clip_frames(motion.animate(_request(tmp_path, blue, "blue"), cancel=CancelToken()).path).astype(float)
     # Same still, prompt and seed: the same clip; another still: another clip (the prompt and seed are the same).
+    # Measured: 0.0 and 3.3 levels of 255 (without the IP-Adapter the other still gives 0.0: the first test).
     assert float(np.abs(one - same).mean()) < 0.5
-    assert float(np.abs(one - other).mean()) > 2.0
+    assert float(np.abs(one - other).mean()) > 1.5
 
 
 def test_the_clip_key_changes_with_the_adapter_and_sd15_revisions(pulled: Pull, tmp_path: Path) -> None:
@@ -219,3 +223,28 @@ def test_the_adapter_without_sd15_animates_nothing_and_says_to_pull_it(pulled: P
     script.write_text(SCRIPT, encoding="utf-8")
     board = json.loads(cli("storyboard", str(script), "--json", "--motion", "all"))
     assert board["motion"]["pull"] == "sd15" and "`filmstudio models pull sd15`" in board["motion"]["summary"]
+
+
+def test_a_render_animates_its_moving_shots_with_animatediff(pulled: Pull, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from filmstudio.pipeline.providers import pictures
+
+    monkeypatch.setitem(pictures.NATIVE_SIDE, "sd15", 64)  # the tiny sd15 draws at its own size, not 512
+    engines = build_engines(jobs=2, models_dir=pulled("sd15", MOTION_ID, ADAPTER_ID))
+    motion = _tiny(engines.motion)
+    assert engines.pictures is not None
+    engines.pictures.steps = 2  # type: ignore[attr-defined]
+    settings = RenderSettings.model_validate({"duration": 6, "resolution": "320x180", "style": "documentary",
+                                              "music_genre": "none", "include_subtitles": False, "motion": "all"})
+    manifest = render_film(SCRIPT, settings, tmp_path / "f.mp4", work_dir=tmp_path / "w",
+                           cache_dir=tmp_path / "cache", engines=engines)
+    board = json.loads((tmp_path / "w" / "storyboard.json").read_text())
+    moving = [s["number"] for s in board["shots"] if s["motion"]]
+    assert moving and sorted(int(n) for n in manifest["shot_clips"]) == moving
+    assert manifest["clips_made"] == len(set(manifest["shot_clips"].values()))
+    assert not any("GPU" in w or "pull sd15" in w for w in manifest["warnings"]), manifest["warnings"]
+    clip = tmp_path / "cache" / "clips" / manifest["shot_clips"][str(moving[0])]
+    frames = clip_frames(clip)
+    w, h = motion.capabilities().size_for(320 / 180)
+    assert frames.shape[1:3] == (h, w) and len(frames) > 1
+    assert float(np.abs(np.diff(frames.astype(float), axis=0)).mean()) > 0.5
