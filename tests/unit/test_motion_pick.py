@@ -84,3 +84,14 @@ def test_without_any_video_model_there_is_no_advice(tmp_path: Path) -> None:
     choice = motion_choice(_install(tmp_path / "models", "sd15"))
     assert choice.engine is None and choice.advice is None
     assert build_engines(jobs=1, models_dir=tmp_path / "models").motion_advice is None
+
+
+def test_every_catalogue_video_model_has_an_engine_that_serves_it() -> None:
+    from filmstudio.app.compose import ANIMATEDIFF_ENGINE
+    from filmstudio.pipeline.models.catalogue import load_catalogue
+
+    video = load_catalogue().of_kind("video")
+    assert {e.engine for e in video} == {"diffusers", ANIMATEDIFF_ENGINE}
+    adapter = next(e for e in video if e.engine == ANIMATEDIFF_ENGINE)
+    assert adapter.id == ADAPTER and "sd15" in adapter.addon_for and adapter.licence.commercial_use
+    assert "no engine" not in adapter.notes.lower()
