@@ -178,7 +178,7 @@ def cmd_storyboard(args: argparse.Namespace) -> int:
 def _motion_estimate(text: str, settings: Any, images: Sequence[Path] = (), board: Any = None,
                      cache_dir: Path | None = None) -> Any:
     """What motion adds to a render of `text` here (`motion_plan.MotionEstimate`), before it starts."""
-    from filmstudio.app.compose import motion_engine
+    from filmstudio.app.compose import motion_choice
     from filmstudio.config import load_settings
     from filmstudio.pipeline.motion_estimate import estimate_motion
     from filmstudio.pipeline.script.analysis import analyse
@@ -187,8 +187,9 @@ def _motion_estimate(text: str, settings: Any, images: Sequence[Path] = (), boar
     config = load_settings()
     board = board or build_storyboard(analyse(text, settings), settings, text=text, images=images)
     w, h = settings.size
-    return estimate_motion(board, settings.motion, motion_engine(config.models_dir, device=config.pictures_device),
-                           w / h, cache_dir or default_cache_dir())
+    choice = motion_choice(config.models_dir, device=config.pictures_device)
+    return estimate_motion(board, settings.motion, choice.engine, w / h, cache_dir or default_cache_dir(),
+                           choice.advice)
 
 
 def _picture_engine() -> Any:

@@ -107,13 +107,23 @@ def bundled_rows() -> list[dict[str, Any]]:
              "path": str(onnx.parent), "fits": True, "fits_reason": "runs on CPU", "files": []}]
 
 
+def motion_advice(library: ModelLibrary) -> str:
+    """Why an installed video model animates nothing here, and what to pull ("" when none is stuck)."""
+    from filmstudio.app.compose import motion_choice
+
+    advice = motion_choice(library.root).advice
+    return advice.reason if advice is not None else ""
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     hardware = detect_hardware()
-    rows = bundled_rows() + model_rows(_catalogue(args), _library(), hardware)
+    library = _library()
+    rows = bundled_rows() + model_rows(_catalogue(args), library, hardware)
+    advice = motion_advice(library)
     if args.json:
         for row in rows:
             row.pop("files")
-        print(json.dumps({"hardware": hardware.to_dict(), "models": rows}, indent=2))
+        print(json.dumps({"hardware": hardware.to_dict(), "models": rows, "motion_advice": advice}, indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
@@ -134,6 +144,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     console.print(table)
     console.print("~ size not published: an estimate; its sha256 is recorded at the first download. "
                   "(NC): commercial use not allowed or not confirmed; `models pull ID` shows the licence.")
+    if advice:
+        console.print(f"video: {advice}", markup=False)
     return 0
 
 

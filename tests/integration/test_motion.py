@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("diffusers")
 
-from fakehub import FakeHub, model_toml
+from fakehub import FakeHub
 from filmstudio.app.compose import build_engines
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken, StageContext
@@ -33,6 +33,7 @@ from filmstudio.pipeline.providers.visuals import SegmentSpec, scene_still
 from filmstudio.pipeline.runner import default_stages
 from filmstudio.pipeline.storyboard import ShotEdit, StoryboardEdits, set_motion
 from media_checks import decode_frame
+from motion_checks import catalogue_entry, clip_frames
 from studio_engines import render_film
 from tiny_sd import build_tiny_sd, folder_files
 from tiny_video import build_tiny_wan
@@ -62,11 +63,6 @@ TINY_SHAPE = ModelShape(max_frames=13, fps=8, native_side=48, frames_step=4, ste
 W, H = 320, 180
 
 
-def _entry(model_id: str, repo: str, files: dict[str, bytes], kind: str) -> str:
-    return (model_toml(model_id, repo, files).replace('kind = "voice"', f'kind = "{kind}"')
-            .replace('engine = "piper"', 'engine = "diffusers"'))
-
-
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The tiny picture and video models, pulled from the fake hub into one model library."""
@@ -74,8 +70,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     sd = folder_files(build_tiny_sd(root / "sd"))
     wan = folder_files(build_tiny_wan(root / "wan"))
     catalogue = root / "catalogue.toml"
-    catalogue.write_text(_entry("tiny-sd", "test/tiny-sd", sd, "picture") + "\n"
-                         + _entry("tiny-wan", "test/tiny-wan", wan, "video"), encoding="utf-8")
+    catalogue.write_text(catalogue_entry("tiny-sd", "test/tiny-sd", sd, kind="picture") + "\n"
+                         + catalogue_entry("tiny-wan", "test/tiny-wan", wan, kind="video"), encoding="utf-8")
     library = ModelLibrary(root / "models")
     with FakeHub(repos={"test/tiny-sd": sd, "test/tiny-wan": wan}) as hub:
         for mid in ("tiny-sd", "tiny-wan"):
@@ -136,16 +132,6 @@ def _files(folder: Path, pattern: str) -> set[str]:
     return {p.name for p in folder.glob(pattern)}
 
 
-def _clip_frames(path: Path) -> np.ndarray:
-    info = probe(path)["streams"][0]
-    w, h = int(info["width"]), int(info["height"])
-    import subprocess
-
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                         check=True, capture_output=True).stdout
-    return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
-
-
 def _frozen(spec: SegmentSpec, clip: Path, folder: Path) -> SegmentSpec:
     """The same segment over a clip that is only the clip's first frame (held): the pan without the motion."""
     import subprocess
@@ -198,7 +184,7 @@ def test_moving_shots_play_their_clips_cache_and_redo_one(engines: Engines, tmp_
     spec, start = by_number[number]
     assert isinstance(spec.source, Clip) and spec.source.path.name == first["shot_clips"][str(number)]
     clip = spec.source.path
-    frames = _clip_frames(clip)
+    frames = clip_frames(clip)
     assert engines.motion is not None
     assert len(frames) == engines.motion.capabilities().frames_for(spec.duration) == TINY_SHAPE.max_frames
     assert float(np.abs(np.diff(frames.astype(float), axis=0)).mean()) > 1.0  # the clip itself moves
@@ -262,7 +248,7 @@ def test_out_of_memory_falls_back_to_fewer_frames_then_to_the_still(engines: Eng
                           width=64, height=32, out=tmp_path / "c.mp4", steps=2)
     made = motion.animate(request, cancel=CancelToken())
     assert calls == [13, 5] and made.frames == 5 and "out of GPU memory" in made.warning
-    assert len(_clip_frames(made.path)) == 5
+    assert len(clip_frames(made.path)) == 5
 
     # Out of memory every time: the film still renders, the moving shots are stills with a warning.
     fail_first["n"] = 10**6

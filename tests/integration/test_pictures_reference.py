@@ -17,7 +17,7 @@ pytest.importorskip("diffusers")
 
 from PIL import Image
 
-from fakehub import FakeHub, model_toml
+from fakehub import FakeHub
 from filmstudio.app.compose import build_engines
 from filmstudio.domain.settings import RenderSettings
 from filmstudio.pipeline.context import CancelToken
@@ -36,6 +36,7 @@ from filmstudio.pipeline.providers.pictures import DiffusersPictures
 from filmstudio.pipeline.providers.reference_adapter import ADAPTER_ID
 from filmstudio.pipeline.request import images_in
 from integration.conftest_server import FakeRenderer, live_server, server_settings
+from motion_checks import catalogue_entry
 from studio_engines import render_film
 from tiny_ip_adapter import WEIGHT_NAME, build_tiny_ip_adapter
 from tiny_sd import build_tiny_sd, folder_files
@@ -60,19 +61,15 @@ I told you it would be late, and you never listen to me.
 """
 
 
-def _entry(model_id: str, repo: str, files: dict[str, bytes], engine: str) -> str:
-    return (model_toml(model_id, repo, files).replace('kind = "voice"', 'kind = "picture"')
-            .replace('engine = "piper"', f'engine = "{engine}"'))
-
-
 def _pull_all(root: Path, models: Path) -> None:
     """Build the tiny model and its tiny IP-Adapter, serve both by the fake hub, pull both into `models`."""
     sd = build_tiny_sd(root / "built-sd")
     ip = build_tiny_ip_adapter(root / "built-ip", sd / "unet")
     sd_files, ip_files = folder_files(sd), folder_files(ip)
     catalogue = root / "catalogue.toml"
-    catalogue.write_text(_entry("tiny-sd", "test/tiny-sd", sd_files, "diffusers") + "\n"
-                         + _entry(ADAPTER_ID, "test/ip-adapter", ip_files, "ip-adapter"), encoding="utf-8")
+    catalogue.write_text(catalogue_entry("tiny-sd", "test/tiny-sd", sd_files, kind="picture") + "\n"
+                         + catalogue_entry(ADAPTER_ID, "test/ip-adapter", ip_files, kind="picture", engine="ip-adapter"),
+                         encoding="utf-8")
     with FakeHub(repos={"test/tiny-sd": sd_files, "test/ip-adapter": ip_files}) as hub:
         for mid in ("tiny-sd", ADAPTER_ID):
             pull(load_catalogue(catalogue).get(mid), ModelLibrary(models), endpoint=hub.endpoint)

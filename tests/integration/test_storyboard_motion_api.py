@@ -186,15 +186,16 @@ def test_a_real_render_with_a_video_model_gives_moving_shots_their_clips(tmp_pat
     from filmstudio.pipeline.providers.pictures import DiffusersPictures
     from filmstudio.services.render import PipelineRenderer
     from integration.test_motion import SCRIPT as TWO_ROOMS
-    from integration.test_motion import TINY_SHAPE, _entry
+    from integration.test_motion import TINY_SHAPE
+    from motion_checks import catalogue_entry
     from tiny_sd import build_tiny_sd, folder_files
     from tiny_video import build_tiny_wan
 
     home = tmp_path / "studio"
     sd, wan = folder_files(build_tiny_sd(tmp_path / "sd")), folder_files(build_tiny_wan(tmp_path / "wan"))
     catalogue = tmp_path / "catalogue.toml"
-    catalogue.write_text(_entry("tiny-sd", "test/tiny-sd", sd, "picture") + "\n"
-                         + _entry("tiny-wan", "test/tiny-wan", wan, "video"), encoding="utf-8")
+    catalogue.write_text(catalogue_entry("tiny-sd", "test/tiny-sd", sd, kind="picture") + "\n"
+                         + catalogue_entry("tiny-wan", "test/tiny-wan", wan, kind="video"), encoding="utf-8")
     with FakeHub(repos={"test/tiny-sd": sd, "test/tiny-wan": wan}) as hub:
         for mid in ("tiny-sd", "tiny-wan"):
             pull(load_catalogue(catalogue).get(mid), ModelLibrary(home / "models"), endpoint=hub.endpoint)

@@ -107,6 +107,24 @@ def test_a_clips_key_names_every_part_it_depends_on(tmp_path: Path) -> None:
     assert len(names) == len(changed) and base.name not in names
 
 
+def test_a_motion_model_over_a_picture_model_keys_its_clips_by_both_and_the_ip_adapter(tmp_path: Path) -> None:
+    from filmstudio.pipeline.cache import content_key
+    from filmstudio.pipeline.engines import CLIP_KEY_VERSION, AdapterIdentity
+
+    args = ("s" * 64, "a pier", "", 1, 16, (512, 512), 8, 25)
+    wan = MotionIdentity("wan", "abc", 25)
+    # A video model of its own keeps the key it had before these fields (its cached clips stay hits).
+    old = content_key(CLIP_KEY_VERSION, "wan", "abc", "s" * 64, "a pier", "", 1, 16, [512, 512], 8, 25)
+    assert clip_path(tmp_path, wan, *args).name == f"clip-{old[:32]}.mp4"
+    ip = AdapterIdentity("ip-adapter-sd15", "r1", "ip-adapter_sd15.safetensors", 0.6)
+    over = MotionIdentity("animatediff", "abc", 25, base="sd15", base_revision="b1", references=ip)
+    variants = [over, replace(over, base_revision="b2"), replace(over, base="other"), replace(over, references=None),
+                replace(over, references=replace(ip, revision="r2")), replace(over, references=replace(ip, scale=0.8)),
+                replace(over, revision="abd")]
+    names = {clip_path(tmp_path, v, *args).name for v in variants}
+    assert len(names) == len(variants)
+
+
 def _ctx(tmp_path: Path, motion: FakeMotion) -> tuple[StageContext, Progress_]:
     progress = Progress_()
     ctx = StageContext(cache=Cache(tmp_path / "cache"), progress=progress, cancel=CancelToken(),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, Motion, Pictures, VoiceLibrary, Voices, Writer
+from filmstudio.pipeline.engines import Engines, Motion, MotionAdvice, Pictures, VoiceLibrary, Voices, Writer
 
 if TYPE_CHECKING:  # the server stack is imported only by the commands that need it
     from fastapi import FastAPI
@@ -73,6 +73,7 @@ VOICE_ENGINES: Mapping[str, VoiceMaker] = {
     "piper": piper_voices,  # neural: the bundled voice and pulled Piper voices
 }
 FALLBACK_VOICES = "espeak"
+ANIMATEDIFF_ENGINE = "diffusers-animatediff"  # the catalogue's engine for a motion adapter over a picture model
 
 
 def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, encoder: str | None = None,
@@ -95,6 +96,7 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
     from filmstudio.pipeline.providers.translate import InstalledTranslator
 
     workers = jobs or os.cpu_count() or 2
+    motion = motion_choice(models_dir, device=pictures_device) if models_dir is not None else MotionChoice(None)
     voices: dict[str, Voices] = {}
     for name, make in voice_engines.items():
         made = make(VoiceSetup(tuple(pulled(models_dir, kind="voice", engine=name)), workers, cache_dir))
@@ -107,7 +109,8 @@ def build_engines(*, jobs: int | None = None, models_dir: Path | None = None, en
         encoder=FfmpegEncoder(encoder, hardware=hardware_encoding),
         pictures=picture_engine(models_dir, picture_model, device=pictures_device) if models_dir is not None else None,
         writer=writer,
-        motion=motion_engine(models_dir, device=pictures_device) if models_dir is not None else None,
+        motion=motion.engine,
+        motion_advice=motion.advice,
     )
 
 
@@ -145,23 +148,62 @@ def picture_engine(models_dir: Path, model_id: str | None = None, *, device: str
     return None
 
 
+@dataclass(frozen=True)
+class MotionChoice:
+    """The video engine built from the installed models, else None and (when a video model is
+    installed that cannot run alone, AnimateDiff's adapter without sd15) what to pull."""
+
+    engine: Motion | None
+    advice: MotionAdvice | None = None
+
+
 def motion_engine(models_dir: Path, *, device: str | None = None) -> Motion | None:
-    """A diffusers engine on the installed video model (the catalogue's first installed entry of kind
-    "video" for diffusers, else any other so recorded); None: every shot is its still with the camera move.
-    Only a model of kind "video" is ever loaded as one (a picture model's folder is never taken for it)."""
+    """The video engine on the installed video models (`motion_choice`); None: every shot is its still
+    with the camera move."""
+    return motion_choice(models_dir, device=device).engine
+
+
+def motion_choice(models_dir: Path, *, device: str | None = None) -> MotionChoice:
+    """The first installed video model in the catalogue's order, the non-commercial ones last (Wan 2.2,
+    Wan 2.1, AnimateDiff, Stable Video Diffusion), then any other so recorded.
+
+    A diffusers video folder is its own engine; AnimateDiff's motion adapter runs over the installed
+    sd15 (with the IP-Adapter that fits it, when installed, to pass the still in), and without sd15
+    there is no AnimateDiff engine and the choice says to pull it. Only a model of kind "video" is
+    ever loaded as one (a picture model's folder is never taken for it)."""
     from filmstudio.pipeline.models.catalogue import load_catalogue
     from filmstudio.pipeline.models.library import ModelLibrary, serving
+    from filmstudio.pipeline.providers.animatediff import BASE_MODEL, AnimateDiffMotion
     from filmstudio.pipeline.providers.motion import DiffusersMotion
+    from filmstudio.pipeline.providers.reference_adapter import find_reference_adapter
 
     if not models_dir.is_dir():
-        return None
-    catalogue = load_catalogue()
-    candidates = {m.id: m for m in serving(ModelLibrary(models_dir), catalogue, kind="video", engine="diffusers")}
-    for mid in [*(e.id for e in catalogue.of_kind("video")), *sorted(candidates)]:
-        model = candidates.get(mid)
-        if model is not None and (model.path / "model_index.json").is_file():
-            return DiffusersMotion(model.path, model_id=model.id, revision=model.revision, forced_device=device)
-    return None
+        return MotionChoice(None)
+    catalogue, library = load_catalogue(), ModelLibrary(models_dir)
+    folders = {m.id: m for m in serving(library, catalogue, kind="video", engine="diffusers")}
+    adapters = {m.id: m for m in serving(library, catalogue, kind="video", engine=ANIMATEDIFF_ENGINE)}
+    listed = sorted(catalogue.of_kind("video"), key=lambda e: not e.licence.commercial_use)  # stable: catalogue order
+    advice: MotionAdvice | None = None
+    for mid in dict.fromkeys([*(e.id for e in listed), *sorted(folders), *sorted(adapters)]):
+        if (model := folders.get(mid)) is not None and (model.path / "model_index.json").is_file():
+            return MotionChoice(DiffusersMotion(model.path, model_id=model.id, revision=model.revision,
+                                                forced_device=device))
+        if (model := adapters.get(mid)) is None or not (model.path / "config.json").is_file():
+            continue
+        bases = catalogue.get(mid).addon_for if mid in catalogue else ()
+        base = next((m for m in serving(library, catalogue, kind="picture", engine="diffusers")
+                     if m.id in (bases or (BASE_MODEL,)) and (m.path / "model_index.json").is_file()), None)
+        if base is None:
+            advice = advice or MotionAdvice(
+                reason=(f"the AnimateDiff motion adapter {mid} runs over Stable Diffusion 1.5, which is not "
+                        f"installed: `filmstudio models pull {BASE_MODEL}` to animate the moving shots"),
+                pull=BASE_MODEL)
+            continue
+        reference, why = find_reference_adapter(models_dir, base.path, base.id)
+        return MotionChoice(AnimateDiffMotion(model.path, model_id=model.id, revision=model.revision, base=base.path,
+                                              base_id=base.id, base_revision=base.revision, reference=reference,
+                                              references_advice=why, forced_device=device))
+    return MotionChoice(None, advice)
 
 
 def engines_for(settings: Settings, *, jobs: int | None = None, encoder: str | None = None,
@@ -349,8 +391,8 @@ def build_server(settings: Settings, *, renderer: Renderer | None = None, secret
         renderer = _renderer(settings, engines, live)
     queue = StudioQueue(make_huey(settings.queue_url, settings.queue_path))
     studio = open_studio(settings, queue=queue, secrets=secrets).with_voices(engines.voices.voices())
-    studio = publish_targets(studio.with_pictures(engines.pictures).with_motion(engines.motion)
-                             .with_engine_source(live), targets)
+    studio = publish_targets(studio.with_pictures(engines.pictures)
+                             .with_motion(engines.motion, engines.motion_advice).with_engine_source(live), targets)
     pool = None
     if settings.workers > 0:
         pool = WorkerPool(queue, studio, job_handlers(studio, renderer, writer), workers=settings.workers,
@@ -420,7 +462,8 @@ def run_worker(settings: Settings, *, workers: int, renderer_spec: str | None = 
     live = live_engines(settings)  # a model this worker (or another process) pulls is used by the next job
     engines = live.current()
     studio = publish_targets(open_studio(settings, queue=queue).with_voices(engines.voices.voices())
-                             .with_pictures(engines.pictures).with_motion(engines.motion).with_engine_source(live))
+                             .with_pictures(engines.pictures).with_motion(engines.motion, engines.motion_advice)
+                             .with_engine_source(live))
     renderer = _renderer(settings, engines, live) if not renderer_spec else load_renderer(renderer_spec, engines)
     queue.bind(studio, job_handlers(studio, renderer, LiveWriter(live)))
     reconciler = Reconciler(studio, settings.reconcile_seconds)

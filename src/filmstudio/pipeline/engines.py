@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -334,11 +334,32 @@ def still_path(folder: Path, model: str, revision: str, prompt: str, negative: s
 
 @dataclass(frozen=True)
 class MotionIdentity:
-    """What a motion engine's clips depend on besides the request: the model, its revision and steps."""
+    """What a motion engine's clips depend on besides the request: the model, its revision and steps.
+
+    A motion model that runs over a picture model (AnimateDiff's adapter over sd15) names that model
+    too (`base`, `base_revision`), and the IP-Adapter that passes the still in when one is used.
+    """
 
     model: str
     revision: str
     steps: int
+    base: str = ""
+    base_revision: str = ""
+    references: AdapterIdentity | None = None
+
+    def key_parts(self) -> list[Any]:
+        """What joins a clip's key besides the model and revision ([] for a video model of its own,
+        so the clips made before these fields existed keep their names)."""
+        parts: list[Any] = [self.base, self.base_revision] if self.base else []
+        return parts + ([self.references.as_dict()] if self.references is not None else [])
+
+
+@dataclass(frozen=True)
+class MotionAdvice:
+    """Why no motion engine is built though a video model is installed, and the catalogue model to pull."""
+
+    reason: str
+    pull: str
 
 
 @dataclass(frozen=True)
@@ -438,7 +459,7 @@ def clip_path(folder: Path, identity: MotionIdentity, still_key: str, prompt: st
     `still_key`: the still's own content (its sha256), so a redrawn still re-animates its shot only.
     """
     key = content_key(CLIP_KEY_VERSION, identity.model, identity.revision, still_key, prompt, negative, seed,
-                      frames, list(size), fps, steps)
+                      frames, list(size), fps, steps, *identity.key_parts())
     return folder / f"clip-{key[:32]}.mp4"
 
 
@@ -528,10 +549,13 @@ class Engines:
     pictures: Pictures | None = None  # None: procedural backdrops (no picture model installed)
     writer: Writer | None = None  # None: no screenplay writer configured (scripts come from the user)
     motion: Motion | None = None  # None: no video model installed (every shot is its still with the camera move)
+    motion_advice: MotionAdvice | None = None  # without `motion`, though a video model is installed: what to pull
 
     def infos(self) -> list[EngineInfo]:
         pictures = self.pictures.info() if self.pictures is not None else PROCEDURAL_PICTURES
         motion = self.motion.info() if self.motion is not None else STILL_MOTION
+        if self.motion is None and self.motion_advice is not None:
+            motion = replace(STILL_MOTION, missing=(self.motion_advice.reason,))
         found = [self.voices.info(), pictures, motion, self.music.info(), self.translator.info(),
                  self.encoder.info()]
         return found + ([self.writer.info()] if self.writer is not None else [])

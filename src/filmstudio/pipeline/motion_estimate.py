@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from filmstudio.pipeline.clip_timings import ClipKind, clip_timings
-from filmstudio.pipeline.engines import Motion
+from filmstudio.pipeline.engines import Motion, MotionAdvice
 from filmstudio.pipeline.motion_plan import MotionEstimate
 from filmstudio.pipeline.storyboard import Storyboard
 
@@ -21,14 +21,17 @@ def clip_kind_for(motion: Motion, aspect: float) -> ClipKind:
 
 
 def estimate_motion(board: Storyboard, budget: str, motion: Motion | None, aspect: float,
-                    cache_root: Path) -> MotionEstimate:
-    """The estimate for `board` with `motion` (None: no video model; says which catalogue model to pull)."""
+                    cache_root: Path, advice: MotionAdvice | None = None) -> MotionEstimate:
+    """The estimate for `board` with `motion` (None: no video model; says which catalogue model to pull,
+    `advice`'s when the composition root gave one)."""
     moving = sum(1 for s in board.shots if s.motion)
+    if motion is None and advice is not None:
+        return MotionEstimate(budget, len(board.shots), moving, None, "cpu", 0.0, False, advice.pull, advice.reason)
     if motion is None:
         from filmstudio.pipeline.models.catalogue import load_catalogue
 
-        # The first catalogue video model an engine here loads (the catalogue lists the best first).
-        pull = next((e.id for e in load_catalogue().of_kind("video") if "Not used" not in e.notes), None)
+        # The catalogue's first video model (it lists the best first) that allows commercial use.
+        pull = next((e.id for e in load_catalogue().of_kind("video") if e.licence.commercial_use), None)
         return MotionEstimate(budget, len(board.shots), moving, None, "cpu", 0.0, False, pull)
     kind = clip_kind_for(motion, aspect)
     timings = clip_timings(cache_root)

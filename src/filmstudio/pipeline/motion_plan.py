@@ -133,7 +133,9 @@ class MotionEstimate:
     """What motion adds to a render, before it starts: the moving shots times the seconds per clip.
 
     `model` None: no video model is installed; the shots stay stills with camera moves, and
-    `pull` names a catalogue video model to pull (None when the catalogue has none).
+    `pull` names a catalogue video model to pull (None when the catalogue has none). `reason`: why
+    there is no video engine though a video model is installed (AnimateDiff's adapter without sd15,
+    `pull` then names sd15).
     """
 
     budget: str
@@ -144,6 +146,7 @@ class MotionEstimate:
     seconds_per_clip: float
     measured: bool
     pull: str | None = None
+    reason: str = ""
 
     @property
     def seconds(self) -> float:
@@ -153,6 +156,8 @@ class MotionEstimate:
         """One line for the CLI and the app: "12 of 30 shots move: about 8 min on this GPU"."""
         if self.budget == "none" and not self.moving:
             return f"motion is off: all {self.shots} shots are stills with camera moves"
+        if self.model is None and self.reason:
+            return f"no video model: shots stay stills with camera moves — {self.reason}"
         if self.model is None:
             how = (f"`filmstudio models pull {self.pull}` (`filmstudio models list` says which fit this machine)"
                    if self.pull else "`filmstudio models list` shows the video models")
@@ -164,7 +169,7 @@ class MotionEstimate:
         return {"budget": self.budget, "shots": self.shots, "moving": self.moving, "still": self.shots - self.moving,
                 "model": self.model, "device": self.device, "seconds_per_clip": round(self.seconds_per_clip, 3),
                 "measured": self.measured, "seconds": round(self.seconds, 1), "summary": self.summary(),
-                "pull": self.pull}
+                "pull": self.pull, "reason": self.reason}
 
 
 def _minutes(seconds: float) -> str:

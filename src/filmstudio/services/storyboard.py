@@ -96,7 +96,7 @@ def planned_motion(studio: Studio, project: dict[str, Any], settings: RenderSett
             edits = StoryboardEdits.load(assets.project_storyboard(studio, project["id"]))
             board = _board(studio, project, edits, settings, script)
         w, h = settings.size
-        return estimate_motion(board, settings.motion, motion, w / h, studio.cache_dir)
+        return estimate_motion(board, settings.motion, motion, w / h, studio.cache_dir, studio.motion_advice_now())
     except Exception:
         log.exception("could not estimate the motion for project %s", project.get("id"))
         return None

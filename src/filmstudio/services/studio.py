@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from filmstudio.config import Settings
-from filmstudio.pipeline.engines import Engines, Motion, Pictures, VoiceInfo
+from filmstudio.pipeline.engines import Engines, Motion, MotionAdvice, Pictures, VoiceInfo
 from filmstudio.services.secrets import SecretStore
 from filmstudio.services.targets import PublishTarget
 from filmstudio.store.db import Store
@@ -59,6 +59,8 @@ class Studio:
     pictures: Pictures | None = None
     # The render engines' video model (None: every shot a still), for the estimate of what motion adds.
     motion: Motion | None = None
+    # Without `motion`, though a video model is installed (AnimateDiff's adapter without sd15): what to pull.
+    motion_advice: MotionAdvice | None = None
     # Where films can be published, by name (the composition root registers them).
     publish_targets: Mapping[str, PublishTarget] = field(default_factory=dict)
     # issue 18: the live engines (None: `voices`, `pictures` and `motion` above are fixed, e.g. a test's own engines)
@@ -76,6 +78,10 @@ class Studio:
         """The video model a render would animate with now (None: every shot a still), one pulled a moment
         ago included."""
         return self.engine_source.current().motion if self.engine_source is not None else self.motion
+
+    def motion_advice_now(self) -> MotionAdvice | None:
+        """Why a render now would have no video engine though a video model is installed, and what to pull."""
+        return self.engine_source.current().motion_advice if self.engine_source is not None else self.motion_advice
 
     def with_engine_source(self, source: EngineSource | None) -> Studio:
         from dataclasses import replace
@@ -109,10 +115,10 @@ class Studio:
 
         return replace(self, pictures=pictures)
 
-    def with_motion(self, motion: Motion | None) -> Studio:
+    def with_motion(self, motion: Motion | None, advice: MotionAdvice | None = None) -> Studio:
         from dataclasses import replace
 
-        return replace(self, motion=motion)
+        return replace(self, motion=motion, motion_advice=advice)
 
     def with_targets(self, targets: Mapping[str, PublishTarget]) -> Studio:
         from dataclasses import replace

@@ -12,6 +12,10 @@ What a pipeline is asked depends on its class, read from the folder's `model_ind
 image-to-video (TI2V: the still is the clip's first frame) and Stable Video Diffusion take the
 still; Wan's text-to-video takes the prompt only. Wan's prompts are encoded here (tokenizer + text
 encoder, as diffusers does, without its `ftfy` clean-up), so no extra package is needed.
+
+A motion model that is not a pipeline folder of its own (AnimateDiff's adapter over sd15,
+`animatediff.py`) subclasses this engine and changes only how the pipeline is built (`_build`), what
+it is asked besides the frames, size, steps and seed (`_model_inputs`) and what it declares.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from filmstudio.domain.errors import EngineMissing
 from filmstudio.pipeline.cache import atomic_output
@@ -65,11 +69,15 @@ MODEL_SHAPES = {
     "wan2.1-t2v-1.3b": ModelShape(max_frames=81, fps=16, native_side=632, frames_step=4, steps=30, guidance=5.0),
     "wan2.2-ti2v-5b": ModelShape(max_frames=121, fps=24, native_side=949, frames_step=4, steps=30, guidance=5.0),
     "svd-xt": ModelShape(max_frames=25, fps=7, native_side=768, frames_step=1, steps=25, guidance=3.0),
+    # AnimateDiff v1.5.3 over sd15: trained on 16 frames at 512x512, shown at 8 fps (2 s).
+    "animatediff-motion-adapter-sd15": ModelShape(max_frames=16, fps=8, native_side=512, frames_step=1, steps=25,
+                                                  guidance=7.5),
 }
 CLASS_SHAPES = {
     "WanPipeline": MODEL_SHAPES["wan2.1-t2v-1.3b"],
     "WanImageToVideoPipeline": MODEL_SHAPES["wan2.2-ti2v-5b"],
     "StableVideoDiffusionPipeline": MODEL_SHAPES["svd-xt"],
+    "AnimateDiffPipeline": MODEL_SHAPES["animatediff-motion-adapter-sd15"],
 }
 IMAGE_CONDITIONED = frozenset({"WanImageToVideoPipeline", "StableVideoDiffusionPipeline"})
 TEXT_PROMPTED = frozenset({"WanPipeline", "WanImageToVideoPipeline"})
@@ -78,13 +86,16 @@ TEXT_PROMPTED = frozenset({"WanPipeline", "WanImageToVideoPipeline"})
 class DiffusersMotion:
     """The `Motion` engine on diffusers: one video model folder, loaded lazily, freed when idle."""
 
+    # The pipeline class of every folder this engine loads (None: read from the folder's model_index.json).
+    PIPELINE_CLASS: ClassVar[str | None] = None
+
     def __init__(self, folder: Path, *, model_id: str, revision: str = "", steps: int | None = None,
                  idle_seconds: float = 300.0, device: str | None = None, vram_mb: int | None = None,
                  forced_device: str | None = None, loader: Callable[[Path], Any] | None = None) -> None:
         self.folder = folder
         self.model_id = model_id
         self.revision = revision
-        self.pipeline_class = _pipeline_class(folder)
+        self.pipeline_class = self.PIPELINE_CLASS or _pipeline_class(folder)
         # What it makes natively (a test gives a tiny model a tiny shape).
         self.shape = MODEL_SHAPES.get(model_id) or CLASS_SHAPES.get(self.pipeline_class) or MODEL_SHAPES["svd-xt"]
         self.steps = steps if steps is not None else self.shape.steps
@@ -121,7 +132,11 @@ class DiffusersMotion:
             frames = 1 + (frames - 1) // 2 // self.shape.frames_step * self.shape.frames_step
         return MotionCapabilities(max_frames=frames, fps=self.shape.fps, native_side=self.shape.native_side,
                                   frames_step=self.shape.frames_step, size_step=16,
-                                  image_conditioned=self.pipeline_class in IMAGE_CONDITIONED)
+                                  image_conditioned=self.image_conditioned())
+
+    def image_conditioned(self) -> bool:
+        """Whether its clips start from the shot's still (else they follow the prompt only)."""
+        return self.pipeline_class in IMAGE_CONDITIONED
 
     @property
     def loaded(self) -> bool:
@@ -148,7 +163,7 @@ class DiffusersMotion:
         device = self.device()
         dtype = (torch.bfloat16 if self.pipeline_class.startswith("Wan") else torch.float16) \
             if device == "cuda" else torch.float32
-        pipe = load_pipeline(self.folder, dtype)
+        pipe = self._build(dtype)
         vram = self._vram or 0
         if device == "cuda" and vram and vram < OFFLOAD_VRAM_MB and _has_accelerate():
             pipe.enable_model_cpu_offload()
@@ -162,6 +177,10 @@ class DiffusersMotion:
         if hasattr(pipe, "set_progress_bar_config"):
             pipe.set_progress_bar_config(disable=True)
         return pipe
+
+    def _build(self, dtype: Any) -> Any:
+        """The pipeline on the CPU in `dtype` (the memory measures and the device come after)."""
+        return load_pipeline(self.folder, dtype)
 
     def free(self) -> None:
         """Drop the pipeline and give its memory back (after an idle time, or when asked)."""
@@ -210,21 +229,11 @@ class DiffusersMotion:
               progress: Progress | None) -> Any:
         import numpy as np
         import torch
-        from PIL import Image
 
         steps = request.steps or self.steps
         kwargs: dict[str, Any] = {"height": h, "width": w, "num_frames": frames, "num_inference_steps": steps,
                                   "generator": torch.Generator(device="cpu").manual_seed(request.seed),
-                                  "output_type": "np"}
-        if self.pipeline_class in IMAGE_CONDITIONED:
-            with Image.open(request.still) as img:
-                kwargs["image"] = img.convert("RGB").resize((w, h), Image.Resampling.LANCZOS)
-        if self.pipeline_class == "StableVideoDiffusionPipeline":
-            kwargs.update(decode_chunk_size=4, fps=request.fps)  # the VAE decodes 4 frames at a time
-        if self.pipeline_class in TEXT_PROMPTED:
-            positive, negative, length = wan_embeds(pipe, [request.prompt, request.negative_prompt])
-            kwargs.update(prompt_embeds=positive, negative_prompt_embeds=negative, max_sequence_length=length,
-                          guidance_scale=self.shape.guidance)
+                                  "output_type": "np", **self._model_inputs(pipe, request, w, h)}
         accepted = inspect.signature(pipe.__call__).parameters
         if "callback_on_step_end" in accepted:
             def on_step(_pipe: Any, i: int, _t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
@@ -240,6 +249,22 @@ class DiffusersMotion:
         if progress is not None:
             progress(1.0)
         return video
+
+    def _model_inputs(self, pipe: Any, request: ClipRequest, w: int, h: int) -> dict[str, Any]:
+        """What this model is asked besides frames, size, steps and seed: the still, the prompt, or both."""
+        from PIL import Image
+
+        kwargs: dict[str, Any] = {}
+        if self.pipeline_class in IMAGE_CONDITIONED:
+            with Image.open(request.still) as img:
+                kwargs["image"] = img.convert("RGB").resize((w, h), Image.Resampling.LANCZOS)
+        if self.pipeline_class == "StableVideoDiffusionPipeline":
+            kwargs.update(decode_chunk_size=4, fps=request.fps)  # the VAE decodes 4 frames at a time
+        if self.pipeline_class in TEXT_PROMPTED:
+            positive, negative, length = wan_embeds(pipe, [request.prompt, request.negative_prompt])
+            kwargs.update(prompt_embeds=positive, negative_prompt_embeds=negative, max_sequence_length=length,
+                          guidance_scale=self.shape.guidance)
+        return kwargs
 
 
 def wan_embeds(pipe: Any, texts: list[str]) -> tuple[Any, Any, int]:

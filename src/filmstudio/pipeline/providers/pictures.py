@@ -143,12 +143,7 @@ class DiffusersPictures:
 
     def _with_adapter(self, pipe: Any) -> Any:
         """Load the IP-Adapter (weights and image encoder, from its own folder) into `pipe`, once."""
-        if self.adapter is None:
-            return pipe
-        pipe.load_ip_adapter(str(self.adapter.folder), subfolder="models", weight_name=self.adapter.weight_name,
-                             local_files_only=True)
-        pipe.set_ip_adapter_scale(self.adapter.scale)
-        return pipe
+        return self.adapter.load_into(pipe) if self.adapter is not None else pipe
 
     def free(self) -> None:
         """Drop the pipeline and give its memory back (after an idle time, or when asked)."""

@@ -44,6 +44,12 @@ class ReferenceAdapter:
         return AdapterIdentity(adapter=self.model_id, revision=self.revision, weights=self.weight_name,
                                scale=self.scale)
 
+    def load_into(self, pipe: Any) -> Any:
+        """Load the adapter (weights and image encoder, from its own folder) into a diffusers pipeline."""
+        pipe.load_ip_adapter(str(self.folder), subfolder=SUBFOLDER, weight_name=self.weight_name, local_files_only=True)
+        pipe.set_ip_adapter_scale(self.scale)
+        return pipe
+
     def cross_attention_dim(self) -> int | None:
         """The UNet width the adapter was trained for, from the safetensors header (None: unreadable)."""
         header = _safetensors_header(self.weights)

@@ -72,6 +72,9 @@ class VisualGeneration:
             animated = animate_shots(plan, ctx, board, shown_pictures(plan, board, stills),
                                      lambda f: ctx.report(self.name, drawing + (0.95 - drawing) * f))
             clips, clip_warnings = animated.clips, animated.warnings
+        elif ctx.engines.motion_advice is not None and any(s.motion for s in board.shots):
+            # A video model is installed but cannot run here (AnimateDiff's adapter without sd15): say so.
+            clip_warnings = (f"the moving shots are stills with camera moves: {ctx.engines.motion_advice.reason}",)
         specs = build_specs(plan, board=board, stills=stills, clips=clips)
         ctx.report(self.name, 1.0)
         warnings = board.warnings if ctx.engines.pictures is not None else ()
