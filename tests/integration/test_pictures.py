@@ -132,10 +132,17 @@ class TestPicturesContract:
         assert out == [r.out for r in reqs] and seen[-1] == pytest.approx(1.0)
         first = [np.asarray(Image.open(p)) for p in out]
         assert all(a.shape == (40, 64, 3) for a in first)
-        again = tmp_path / "again.png"
-        pictures.stills([StillRequest(reqs[1].prompt, "blurry", 64, 40, seed=1, out=again, steps=2)],
-                        cancel=CancelToken())
-        assert np.array_equal(np.asarray(Image.open(again)), first[1])  # same seed, same picture
+        # Same seed, same picture: drawn alone twice, the same pixels.
+        alone = [tmp_path / "alone.png", tmp_path / "again.png"]
+        for path in alone:
+            pictures.stills([StillRequest(reqs[1].prompt, "blurry", 64, 40, seed=1, out=path, steps=2)],
+                            cancel=CancelToken())
+        single, again = (np.asarray(Image.open(p)).astype(int) for p in alone)
+        assert np.array_equal(single, again)
+        # Drawn in a batch of three it is the same picture, but not always to the last bit: the CPU's
+        # matrix kernels sum in an order that depends on the batch (measured on this 2-core machine: one
+        # channel of one pixel off by 1 level of 255; bit-equal in earlier CI runs). Another picture is ~43 off.
+        assert int(np.abs(single - first[1]).max()) <= 1 and float(np.abs(single - first[1]).mean()) < 0.01
         assert not np.array_equal(first[0], first[2])
         stamp = out[0].stat().st_mtime_ns
         pictures.stills(reqs[:1], cancel=CancelToken())
